@@ -1,0 +1,47 @@
+# Gongmo: `make run` serves the demo, `make test` runs the suite. Both set everything up first
+# on a machine with only Python 3.11 and Node.js/npm.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+MANAGE := $(BIN)/python manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test setup prepare messages static lint bench clean
+
+run: prepare
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo
+	@echo ""
+	@echo "Gongmo is at http://$(HOST):$(PORT)/  (staff administration: http://$(HOST):$(PORT)/admin/)"
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+test: prepare
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
+
+setup: $(VENV)/.installed node_modules/.installed
+
+prepare: setup messages static
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# Compiles locale/*/LC_MESSAGES/django.po with Babel: no GNU gettext needed.
+messages: setup
+	$(BIN)/pybabel compile --domain django --directory locale --statistics
+
+static: setup
+	$(MANAGE) collectstatic --noinput --verbosity 0
+
+clean:
+	rm -rf $(VENV) node_modules staticfiles var

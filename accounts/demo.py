@@ -1,0 +1,41 @@
+"""One demo account per role, so a newcomer can try every part of Gongmo."""
+
+from dataclasses import dataclass
+
+from .models import User
+from .roles import Role, group_for, sync_role_groups
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    role: Role
+    email: str
+    password: str
+    first_name: str
+    is_staff: bool = False
+
+
+DEMO_ACCOUNTS = [
+    DemoAccount(Role.APPLICANT, "applicant@gongmo.example", "demo-applicant-2022", "Applicant"),
+    DemoAccount(Role.STAFF, "staff@gongmo.example", "demo-staff-2022", "Staff", is_staff=True),
+    DemoAccount(Role.REVIEWER, "reviewer@gongmo.example", "demo-reviewer-2022", "Reviewer"),
+    # Auditors read the admin (view permissions only) until the auditors' room exists.
+    DemoAccount(Role.AUDITOR, "auditor@gongmo.example", "demo-auditor-2022", "Auditor", is_staff=True),
+]
+
+
+def ensure_demo_accounts():
+    """Create or reset the demo accounts (same e-mail, password and role every time)."""
+    sync_role_groups()
+    users = {}
+    for account in DEMO_ACCOUNTS:
+        user = User.objects.filter(email=account.email).first() or User(email=account.email)
+        user.first_name = account.first_name
+        user.is_staff = account.is_staff
+        user.is_active = True
+        if not user.check_password(account.password):
+            user.set_password(account.password)
+        user.save()
+        user.groups.add(group_for(account.role))
+        users[account.role] = user
+    return users

@@ -1,0 +1,191 @@
+"""The ministry staff's configuration screens.
+
+Calls are edited with their tracks and service fields inline; lifecycle changes are admin
+actions that go through competitions.lifecycle (permission, explained refusal, log).
+Taxonomies and calls import and export as spreadsheets.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django_fsm_log.admin import StateLogInline
+from import_export.admin import ImportExportModelAdmin
+
+from . import resources
+from .formatting import format_krw
+from .lifecycle import TRANSITIONS, TransitionRefused, change_call_state, transition_label
+from .models import (
+    Call,
+    Programme,
+    Region,
+    ServiceField,
+    ServiceType,
+    SizeClass,
+    SmartService,
+    SmartServiceArea,
+    TechnologyField,
+    Track,
+)
+
+
+class ReadOnlyStateLogInline(StateLogInline):
+    """The transition history: append-only, so nobody edits or deletes it here."""
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class TrackInline(admin.TabularInline):
+    model = Track
+    extra = 0
+    fields = ["name", "name_ko", "max_awards", "subsidy_cap", "position"]
+
+
+class ServiceFieldInline(admin.TabularInline):
+    model = ServiceField
+    extra = 0
+    fields = ["name", "name_ko", "max_awards", "position"]
+
+
+def _lifecycle_action(transition_name):
+    def action(modeladmin, request, queryset):
+        done = 0
+        for call in queryset:
+            try:
+                change_call_state(call, transition_name, by=request.user)
+                done += 1
+            except (TransitionRefused, PermissionDenied) as exc:
+                modeladmin.message_user(
+                    request,
+                    gettext("%(call)s: %(reason)s") % {"call": call.slug, "reason": exc},
+                    messages.ERROR,
+                )
+        if done:
+            modeladmin.message_user(
+                request,
+                gettext("%(action)s: %(count)d call(s) done.")
+                % {"action": transition_label(transition_name), "count": done},
+                messages.SUCCESS,
+            )
+
+    action.__name__ = f"lifecycle_{transition_name}"
+    action.short_description = transition_label(transition_name)
+    action.allowed_permissions = ("change",)
+    return action
+
+
+@admin.register(Call)
+class CallAdmin(ImportExportModelAdmin):
+    resource_classes = [resources.CallResource]
+    inlines = [TrackInline, ServiceFieldInline, ReadOnlyStateLogInline]
+    list_display = [
+        "slug",
+        "title",
+        "programme",
+        "state",
+        "opens_at",
+        "closes_at",
+        "budget_display",
+        "max_awards",
+    ]
+    list_filter = ["state", "programme", "blind_review"]
+    search_fields = ["slug", "title", "title_ko"]
+    list_select_related = ["programme"]
+    readonly_fields = ["state", "quota_overview", "created_at", "updated_at"]
+    actions = [_lifecycle_action(name) for name in TRANSITIONS]
+    fieldsets = [
+        (None, {"fields": ["programme", "slug", "reference_prefix", "state"]}),
+        (_("Texts"), {"fields": ["title", "title_ko", "summary", "summary_ko", "who_may_apply", "who_may_apply_ko"]}),
+        (_("Reception"), {"fields": ["opens_at", "closes_at", "briefing_at", "previous_stage"]}),
+        (_("Money and quotas"), {"fields": ["budget_total", "max_awards", "subsidy_min", "subsidy_max", "quota_overview"]}),
+        (_("Review"), {"fields": ["blind_review"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    @admin.display(description=_("total budget"), ordering="budget_total")
+    def budget_display(self, obj):
+        return format_krw(obj.budget_total)
+
+    @admin.display(description=_("quotas"))
+    def quota_overview(self, obj):
+        if not obj.pk:
+            return "-"
+        places = obj.field_places()
+        text = gettext("Service fields offer %(places)d places for at most %(max)d awards in all.") % {
+            "places": places,
+            "max": obj.max_awards,
+        }
+        if places > obj.max_awards:
+            text += " " + gettext("Fields compete for the awards: that is allowed.")
+        return text
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(ImportExportModelAdmin):
+    resource_classes = [resources.ProgrammeResource]
+    list_display = ["slug", "name", "name_ko", "ministry"]
+    search_fields = ["slug", "name", "name_ko"]
+
+
+class QuotaAdmin(ImportExportModelAdmin):
+    list_display = ["call", "name", "name_ko", "max_awards", "position"]
+    list_filter = ["call"]
+    list_select_related = ["call"]
+    search_fields = ["name", "name_ko", "call__slug"]
+
+
+@admin.register(Track)
+class TrackAdmin(QuotaAdmin):
+    resource_classes = [resources.TrackResource]
+    list_display = QuotaAdmin.list_display + ["subsidy_cap"]
+
+
+@admin.register(ServiceField)
+class ServiceFieldAdmin(QuotaAdmin):
+    resource_classes = [resources.ServiceFieldResource]
+
+
+class TaxonomyAdmin(ImportExportModelAdmin):
+    list_display = ["__str__", "name", "name_ko"]
+    search_fields = ["name", "name_ko"]
+
+
+@admin.register(TechnologyField)
+class TechnologyFieldAdmin(TaxonomyAdmin):
+    resource_classes = [resources.TechnologyFieldResource]
+    list_display = ["code", "name", "name_ko"]
+
+
+@admin.register(ServiceType)
+class ServiceTypeAdmin(TaxonomyAdmin):
+    resource_classes = [resources.ServiceTypeResource]
+    list_display = ["code", "name", "name_ko"]
+
+
+@admin.register(Region)
+class RegionAdmin(TaxonomyAdmin):
+    resource_classes = [resources.RegionResource]
+    list_display = ["slug", "name", "name_ko", "capital_area", "technologies_2021", "companies_2021"]
+
+
+@admin.register(SizeClass)
+class SizeClassAdmin(TaxonomyAdmin):
+    resource_classes = [resources.SizeClassResource]
+    list_display = ["code", "name", "name_ko", "companies_2021"]
+
+
+@admin.register(SmartServiceArea)
+class SmartServiceAreaAdmin(TaxonomyAdmin):
+    resource_classes = [resources.SmartServiceAreaResource]
+
+
+@admin.register(SmartService)
+class SmartServiceAdmin(TaxonomyAdmin):
+    resource_classes = [resources.SmartServiceResource]
+    list_display = ["name", "name_ko", "area"]
+    list_filter = ["area"]
+    list_select_related = ["area"]

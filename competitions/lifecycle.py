@@ -1,0 +1,64 @@
+"""The one entry point for changing a Call's lifecycle state.
+
+guard (permission, explained blockers) -> lock the row -> transition -> save -> log
+(django-fsm-log records who, when, from, to and the reason given).
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django_fsm import can_proceed
+
+from .models import Call
+
+TRANSITIONS = ("publish", "start_evaluation", "publish_results", "close")
+
+
+class TransitionRefused(Exception):
+    """The transition is not allowed now; ``reasons`` says why, in the user's language."""
+
+    def __init__(self, reasons):
+        self.reasons = [str(reason) for reason in reasons]
+        super().__init__("; ".join(self.reasons))
+
+
+def transition_label(name):
+    return {
+        "publish": _("Publish"),
+        "start_evaluation": _("Start evaluation"),
+        "publish_results": _("Publish results"),
+        "close": _("Close"),
+    }.get(name, name)
+
+
+def blockers_for(call, transition_name):
+    """Why ``transition_name`` cannot run now (an empty list when it can)."""
+    if transition_name not in TRANSITIONS:
+        return [_("Unknown transition: %(name)s.") % {"name": transition_name}]
+    method = getattr(call, transition_name)
+    if can_proceed(method, check_conditions=False):
+        explain = getattr(call, f"{transition_name}_blockers", None)
+        reasons = list(explain()) if explain else []
+        if reasons or can_proceed(method):
+            return reasons
+    return [
+        _("A call that is “%(state)s” cannot “%(action)s”.")
+        % {"state": call.get_state_display(), "action": transition_label(transition_name)}
+    ]
+
+
+def change_call_state(call, transition_name, *, by, reason=""):
+    """Run a lifecycle transition as ``by``, record it, and return the updated call.
+
+    Raises PermissionDenied or TransitionRefused; a refused transition leaves the call as it was.
+    """
+    if not by.has_perm("competitions.change_call"):
+        raise PermissionDenied(_("You may not change the state of calls."))
+    with transaction.atomic():
+        locked = Call.objects.select_for_update().get(pk=call.pk)
+        reasons = blockers_for(locked, transition_name)
+        if reasons:
+            raise TransitionRefused(reasons)
+        getattr(locked, transition_name)(by=by, description=reason or None)
+        locked.save(update_fields=["state", "updated_at"])
+    return locked

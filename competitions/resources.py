@@ -1,0 +1,139 @@
+"""django-import-export resources: spreadsheets in and out of the admin.
+
+Imports run model validation on every row (``clean_model_instances``) inside one transaction,
+so a file with one bad row writes nothing and the row's error is shown to the user. The Call's
+lifecycle state is never imported: it changes only through competitions.lifecycle.
+"""
+
+from import_export import fields, resources
+from import_export.widgets import ForeignKeyWidget
+
+from .models import (
+    Call,
+    Programme,
+    Region,
+    ServiceField,
+    ServiceType,
+    SizeClass,
+    SmartService,
+    SmartServiceArea,
+    TechnologyField,
+    Track,
+)
+
+
+class StrictResource(resources.ModelResource):
+    class Meta:
+        clean_model_instances = True
+        use_transactions = True
+        skip_unchanged = True
+        report_skipped = True
+
+
+class TechnologyFieldResource(StrictResource):
+    class Meta(StrictResource.Meta):
+        model = TechnologyField
+        import_id_fields = ["code"]
+        fields = ["code", "name", "name_ko"]
+
+
+class ServiceTypeResource(StrictResource):
+    class Meta(StrictResource.Meta):
+        model = ServiceType
+        import_id_fields = ["code"]
+        fields = ["code", "name", "name_ko"]
+
+
+class RegionResource(StrictResource):
+    class Meta(StrictResource.Meta):
+        model = Region
+        import_id_fields = ["slug"]
+        fields = ["slug", "name", "name_ko", "capital_area", "technologies_2021", "companies_2021"]
+
+
+class SizeClassResource(StrictResource):
+    class Meta(StrictResource.Meta):
+        model = SizeClass
+        import_id_fields = ["code"]
+        fields = ["code", "name", "name_ko", "definition", "companies_2021"]
+
+
+class SmartServiceAreaResource(StrictResource):
+    class Meta(StrictResource.Meta):
+        model = SmartServiceArea
+        import_id_fields = ["name"]
+        fields = ["name", "name_ko"]
+
+
+class SmartServiceResource(StrictResource):
+    area = fields.Field(
+        attribute="area", column_name="area", widget=ForeignKeyWidget(SmartServiceArea, "name")
+    )
+
+    class Meta(StrictResource.Meta):
+        model = SmartService
+        import_id_fields = ["area", "name"]
+        fields = ["area", "name", "name_ko"]
+
+
+class ProgrammeResource(StrictResource):
+    class Meta(StrictResource.Meta):
+        model = Programme
+        import_id_fields = ["slug"]
+        fields = ["slug", "name", "name_ko", "ministry", "description"]
+
+
+class CallResource(StrictResource):
+    programme = fields.Field(
+        attribute="programme", column_name="programme", widget=ForeignKeyWidget(Programme, "slug")
+    )
+    previous_stage = fields.Field(
+        attribute="previous_stage",
+        column_name="previous_stage",
+        widget=ForeignKeyWidget(Call, "slug"),
+    )
+    state = fields.Field(attribute="state", column_name="state", readonly=True)
+
+    class Meta(StrictResource.Meta):
+        model = Call
+        import_id_fields = ["slug"]
+        fields = [
+            "slug",
+            "programme",
+            "title",
+            "title_ko",
+            "summary",
+            "summary_ko",
+            "who_may_apply",
+            "who_may_apply_ko",
+            "reference_prefix",
+            "opens_at",
+            "closes_at",
+            "briefing_at",
+            "budget_total",
+            "max_awards",
+            "subsidy_min",
+            "subsidy_max",
+            "previous_stage",
+            "blind_review",
+            "state",
+        ]
+
+
+class QuotaResource(StrictResource):
+    call = fields.Field(attribute="call", column_name="call", widget=ForeignKeyWidget(Call, "slug"))
+
+    class Meta(StrictResource.Meta):
+        import_id_fields = ["call", "name"]
+
+
+class TrackResource(QuotaResource):
+    class Meta(QuotaResource.Meta):
+        model = Track
+        fields = ["call", "name", "name_ko", "max_awards", "subsidy_cap", "position"]
+
+
+class ServiceFieldResource(QuotaResource):
+    class Meta(QuotaResource.Meta):
+        model = ServiceField
+        fields = ["call", "name", "name_ko", "max_awards", "position"]

@@ -1,0 +1,1 @@
+"""Reviewers, scoring, ranking and selection (issue 4)."""
