@@ -27,10 +27,12 @@ _STAFF_MODELS = [
     "competitions.region",
     "competitions.sizeclass",
     "competitions.smartservice",
+    "competitions.smartservicearea",
 ]
 ROLE_PERMISSIONS = {
-    Role.STAFF: [f"{model}:{action}" for model in _STAFF_MODELS for action in ("view", "add", "change")],
-    Role.AUDITOR: [f"{model}:view" for model in _STAFF_MODELS],
+    Role.STAFF: [f"{model}:{action}" for model in _STAFF_MODELS for action in ("view", "add", "change")]
+    + ["django_fsm_log.statelog:view"],
+    Role.AUDITOR: [f"{model}:view" for model in _STAFF_MODELS] + ["django_fsm_log.statelog:view"],
     Role.REVIEWER: [],
     Role.APPLICANT: [],
 }
@@ -49,9 +51,7 @@ def sync_role_groups():
             model, action = entry.split(":")
             app_label, model_name = model.split(".")
             perms.append(
-                Permission.objects.get(
-                    content_type__app_label=app_label, codename=f"{action}_{model_name}"
-                )
+                Permission.objects.get(content_type__app_label=app_label, codename=f"{action}_{model_name}")
             )
         group.permissions.set(perms)
 

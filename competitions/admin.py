@@ -99,9 +99,15 @@ class CallAdmin(ImportExportModelAdmin):
     actions = [_lifecycle_action(name) for name in TRANSITIONS]
     fieldsets = [
         (None, {"fields": ["programme", "slug", "reference_prefix", "state"]}),
-        (_("Texts"), {"fields": ["title", "title_ko", "summary", "summary_ko", "who_may_apply", "who_may_apply_ko"]}),
+        (
+            _("Texts"),
+            {"fields": ["title", "title_ko", "summary", "summary_ko", "who_may_apply", "who_may_apply_ko"]},
+        ),
         (_("Reception"), {"fields": ["opens_at", "closes_at", "briefing_at", "previous_stage"]}),
-        (_("Money and quotas"), {"fields": ["budget_total", "max_awards", "subsidy_min", "subsidy_max", "quota_overview"]}),
+        (
+            _("Money and quotas"),
+            {"fields": ["budget_total", "max_awards", "subsidy_min", "subsidy_max", "quota_overview"]},
+        ),
         (_("Review"), {"fields": ["blind_review"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]

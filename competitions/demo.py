@@ -208,9 +208,7 @@ DEMO_SLUG = "pilot-city-demo"
 
 def demo_window(now):
     """Opened three days ago; closes at 17:00 Seoul time 30 days from now."""
-    closes = (now.astimezone(SEOUL) + timedelta(days=30)).replace(
-        hour=17, minute=0, second=0, microsecond=0
-    )
+    closes = (now.astimezone(SEOUL) + timedelta(days=30)).replace(hour=17, minute=0, second=0, microsecond=0)
     return now - timedelta(days=3), closes
 
 
@@ -256,11 +254,7 @@ def _upsert_call(spec, keep_window=False):
     call = Call.objects.filter(slug=spec.slug).first() or Call(
         slug=spec.slug, opens_at=spec.opens_at, closes_at=spec.closes_at
     )
-    changed = [
-        name
-        for name, value in defaults.items()
-        if call.pk is None or getattr(call, name) != value
-    ]
+    changed = [name for name, value in defaults.items() if call.pk is None or getattr(call, name) != value]
     if call.pk is None or changed:
         for name in changed:
             setattr(call, name, defaults[name])

@@ -4,8 +4,8 @@ the 억/만 원 reading), and times in Asia/Seoul whatever the server's zone."""
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 SEOUL = ZoneInfo("Asia/Seoul")
 

@@ -35,9 +35,7 @@ def call_list(request):
 
 
 def call_detail(request, slug):
-    call = get_object_or_404(
-        Call.objects.public().select_related("programme", "previous_stage"), slug=slug
-    )
+    call = get_object_or_404(Call.objects.public().select_related("programme", "previous_stage"), slug=slug)
     tracks = list(call.tracks.all())
     fields = list(call.service_fields.all())
     field_places = call.field_places(fields)

@@ -107,16 +107,12 @@ class Call(models.Model):
     )
     max_awards = models.PositiveIntegerField(
         _("maximum number of awards"),
-        validators=[
-            MinValueValidator(1, message=_("The maximum number of awards must be at least 1."))
-        ],
+        validators=[MinValueValidator(1, message=_("The maximum number of awards must be at least 1."))],
     )
     subsidy_min = models.PositiveBigIntegerField(
         _("minimum subsidy per award (KRW)"), default=0, validators=MONEY_MIN
     )
-    subsidy_max = models.PositiveBigIntegerField(
-        _("maximum subsidy per award (KRW)"), validators=MONEY_MIN
-    )
+    subsidy_max = models.PositiveBigIntegerField(_("maximum subsidy per award (KRW)"), validators=MONEY_MIN)
     previous_stage = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -132,9 +128,7 @@ class Call(models.Model):
         help_text=_("Reviewers do not see organisation or person names or registration numbers."),
     )
 
-    state = FSMField(
-        _("state"), default=CallState.DRAFT, choices=CallState.choices, protected=True
-    )
+    state = FSMField(_("state"), default=CallState.DRAFT, choices=CallState.choices, protected=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -174,10 +168,7 @@ class Call(models.Model):
 
     def is_receiving(self, now=None):
         """Applications are accepted only while published and inside the window."""
-        return (
-            self.state == CallState.PUBLISHED
-            and self.reception_status(now) == ReceptionStatus.OPEN
-        )
+        return self.state == CallState.PUBLISHED and self.reception_status(now) == ReceptionStatus.OPEN
 
     # --- Quotas ---------------------------------------------------------------------------
     def field_places(self, fields=None):
@@ -297,9 +288,7 @@ class Quota(LocalizedName):
 
     max_awards = models.PositiveIntegerField(
         _("maximum number of awards"),
-        validators=[
-            MinValueValidator(1, message=_("The maximum number of awards must be at least 1."))
-        ],
+        validators=[MinValueValidator(1, message=_("The maximum number of awards must be at least 1."))],
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 

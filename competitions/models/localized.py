@@ -19,9 +19,9 @@ class LocalizedName(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self):
+        return self.display_name
+
     @property
     def display_name(self):
         return pick_language(self.name, self.name_ko)
-
-    def __str__(self):
-        return self.display_name

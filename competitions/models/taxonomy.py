@@ -43,9 +43,7 @@ class Region(LocalizedName):
 class SizeClass(LocalizedName):
     code = models.SlugField(_("code"), unique=True)
     definition = models.TextField(_("definition"), blank=True)
-    companies_2021 = models.PositiveIntegerField(
-        _("of 300 smart-city companies (2021)"), default=0
-    )
+    companies_2021 = models.PositiveIntegerField(_("of 300 smart-city companies (2021)"), default=0)
 
     class Meta:
         ordering = ["id"]
@@ -70,9 +68,7 @@ class SmartService(LocalizedName):
         ordering = ["area_id", "id"]
         verbose_name = _("smart service")
         verbose_name_plural = _("smart-services menu")
-        constraints = [
-            models.UniqueConstraint(fields=["area", "name"], name="unique_smart_service_in_area")
-        ]
+        constraints = [models.UniqueConstraint(fields=["area", "name"], name="unique_smart_service_in_area")]
 
     def __str__(self):
         return f"{self.area} · {pick_language(self.name, self.name_ko)}"

@@ -1,0 +1,143 @@
+"""seed_demo: the 2022 calls with their exact numbers, an open demo call, one login per role."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+from django.utils import timezone
+from django_fsm_log.models import StateLog
+
+from accounts.demo import DEMO_ACCOUNTS
+from accounts.models import User
+from accounts.roles import Role, has_role
+from competitions.models import Call, CallState, Programme, ServiceField, Track
+
+pytestmark = pytest.mark.django_db
+
+SLUGS = {
+    "pilot-city-2022",
+    "innovation-tech-2022",
+    "challenge-2022-preliminary",
+    "challenge-2022-main",
+    "pilot-city-demo",
+}
+
+
+def seed():
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def snapshot():
+    """Every row seed_demo writes, with its values (updated_at included: a re-run touches nothing)."""
+    return {
+        "calls": sorted(Call.objects.values_list()),
+        "tracks": sorted(Track.objects.values_list()),
+        "fields": sorted(ServiceField.objects.values_list()),
+        "programmes": sorted(Programme.objects.values_list()),
+        "users": sorted(User.objects.values_list("email", "is_staff", "password")),
+        "logs": StateLog.objects.count(),
+    }
+
+
+def test_seed_demo_is_idempotent():
+    seed()
+    first = snapshot()
+    seed()
+    assert snapshot() == first
+    assert set(Call.objects.values_list("slug", flat=True)) == SLUGS
+
+
+def test_pilot_city_2022_exact_numbers():
+    seed()
+    call = Call.objects.get(slug="pilot-city-2022")
+    assert call.budget_total == 3_790_000_000
+    assert call.max_awards == 14
+    assert (call.subsidy_min, call.subsidy_max) == (50_000_000, 300_000_000)
+    fields = list(call.service_fields.order_by("position").values_list("name", "max_awards"))
+    assert fields == [
+        ("Smart infrastructure", 4),
+        ("Transportation / logistics", 5),
+        ("Health / education", 4),
+        ("Energy / environment", 4),
+        ("Safety / living", 5),
+    ]
+    assert call.field_places() == 22
+    closes = timezone.localtime(call.closes_at)
+    assert (closes.year, closes.month, closes.day, closes.hour, closes.minute) == (2022, 3, 25, 17, 0)
+    briefing = timezone.localtime(call.briefing_at)
+    assert (briefing.month, briefing.day, briefing.hour) == (3, 4, 14)
+    assert call.state == CallState.CLOSED
+
+
+def test_innovation_tech_tracks():
+    seed()
+    call = Call.objects.get(slug="innovation-tech-2022")
+    assert call.budget_total == 20_000_000_000
+    assert list(call.tracks.order_by("position").values_list("name", "max_awards", "subsidy_cap")) == [
+        ("Enterprise-led", 10, 1_500_000_000),
+        ("Citizen-led living lab", 5, 1_000_000_000),
+    ]
+
+
+def test_challenge_main_is_stage_two_of_the_preliminary():
+    seed()
+    preliminary = Call.objects.get(slug="challenge-2022-preliminary")
+    main = Call.objects.get(slug="challenge-2022-main")
+    assert main.previous_stage == preliminary
+    assert (preliminary.max_awards, preliminary.subsidy_max) == (4, 1_500_000_000)
+    assert (main.max_awards, main.subsidy_max) == (2, 15_000_000_000)
+
+
+def test_demo_call_is_open_now_and_copies_the_pilot_call():
+    seed()
+    demo = Call.objects.get(slug="pilot-city-demo")
+    pilot = Call.objects.get(slug="pilot-city-2022")
+    assert demo.is_receiving()
+    assert (demo.budget_total, demo.max_awards, demo.subsidy_min, demo.subsidy_max) == (
+        pilot.budget_total,
+        pilot.max_awards,
+        pilot.subsidy_min,
+        pilot.subsidy_max,
+    )
+    assert list(demo.service_fields.values_list("name", "max_awards")) == list(
+        pilot.service_fields.values_list("name", "max_awards")
+    )
+
+
+def test_a_closed_demo_window_is_reopened():
+    seed()
+    Call.objects.filter(slug="pilot-city-demo").update(
+        opens_at=timezone.now() - timezone.timedelta(days=60),
+        closes_at=timezone.now() - timezone.timedelta(days=1),
+    )
+    seed()
+    assert Call.objects.get(slug="pilot-city-demo").is_receiving()
+
+
+def test_the_2022_calls_went_through_logged_transitions():
+    seed()
+    call = Call.objects.get(slug="pilot-city-2022")
+    transitions = list(StateLog.objects.for_(call).order_by("pk").values_list("transition", "by__email"))
+    assert transitions == [
+        ("publish", "staff@gongmo.example"),
+        ("start_evaluation", "staff@gongmo.example"),
+        ("publish_results", "staff@gongmo.example"),
+        ("close", "staff@gongmo.example"),
+    ]
+
+
+def test_one_login_per_role_is_printed_and_works():
+    output = seed()
+    for account in DEMO_ACCOUNTS:
+        assert account.email in output and account.password in output
+        user = authenticate(email=account.email, password=account.password)
+        assert user is not None, account.email
+        assert has_role(user, account.role)
+    staff = User.objects.get(email="staff@gongmo.example")
+    assert staff.is_staff and staff.has_perm("competitions.change_call")
+    auditor = User.objects.get(email="auditor@gongmo.example")
+    assert auditor.has_perm("competitions.view_call") and not auditor.has_perm("competitions.change_call")
+    assert not has_role(User.objects.get(email="applicant@gongmo.example"), Role.STAFF)

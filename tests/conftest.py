@@ -1,0 +1,53 @@
+import pytest
+from django.test import Client
+from django.utils import translation
+
+from accounts.roles import sync_role_groups
+
+from .factories import CallFactory, StaffFactory, TrackFactory, UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """Tests read English unless they switch language themselves."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def client():
+    """A browser that asks for English; tests pass HTTP_ACCEPT_LANGUAGE="ko" for Korean."""
+    return Client(headers={"accept-language": "en"})
+
+
+@pytest.fixture
+def role_groups(db):
+    sync_role_groups()
+
+
+@pytest.fixture
+def staff_user(role_groups):
+    return StaffFactory()
+
+
+@pytest.fixture
+def applicant_user(role_groups):
+    return UserFactory()
+
+
+@pytest.fixture
+def draft_call(db):
+    call = CallFactory()
+    TrackFactory(call=call, max_awards=14)
+    return call
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client

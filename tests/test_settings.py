@@ -1,0 +1,72 @@
+"""Settings come from the environment: SQLite and eager Celery by default, PostgreSQL and Redis
+when DATABASE_URL and CELERY_BROKER_URL say so; no production start without a SECRET_KEY."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.conf import settings
+
+from config.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def settings_in_subprocess(**env):
+    code = (
+        "import json, django; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps({'engine': s.DATABASES['default']['ENGINE'], 'name': str(s.DATABASES['default']['NAME']), "
+        "'eager': s.CELERY_TASK_ALWAYS_EAGER, 'debug': s.DEBUG, 'tz': s.TIME_ZONE, 'use_tz': s.USE_TZ, "
+        "'languages': [c for c, _ in s.LANGUAGES]}))"
+    )
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"DATABASE_URL", "CELERY_BROKER_URL", "DEBUG", "SECRET_KEY"}
+    }
+    clean.update(env, DJANGO_SETTINGS_MODULE="config.settings")
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
+
+
+def test_embedded_default_is_sqlite_under_var_and_eager_celery(tmp_path):
+    result = settings_in_subprocess(GONGMO_VAR_DIR=str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    assert values["engine"] == "django.db.backends.sqlite3"
+    assert values["name"] == str(tmp_path / "gongmo.sqlite3")
+    assert values["eager"] is True
+    assert (values["tz"], values["use_tz"]) == ("Asia/Seoul", True)
+    assert values["languages"] == ["ko", "en"]
+
+
+def test_production_urls_choose_postgres_and_a_real_broker(tmp_path):
+    result = settings_in_subprocess(
+        GONGMO_VAR_DIR=str(tmp_path),
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/gongmo",
+        CELERY_BROKER_URL="redis://127.0.0.1:6379/0",
+        DEBUG="0",
+        SECRET_KEY="x" * 50,
+    )
+    assert result.returncode == 0, result.stderr
+    values = json.loads(result.stdout)
+    assert values["engine"] == "django.db.backends.postgresql"
+    assert values["name"] == "gongmo"
+    assert values["eager"] is False
+    assert values["debug"] is False
+
+
+def test_secret_key_is_required_when_debug_is_off(tmp_path):
+    result = settings_in_subprocess(GONGMO_VAR_DIR=str(tmp_path), DEBUG="0")
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
+
+
+def test_locale_middleware_is_installed():
+    assert "django.middleware.locale.LocaleMiddleware" in settings.MIDDLEWARE
+
+
+def test_celery_app_reads_django_settings():
+    assert celery_app.conf.task_always_eager is settings.CELERY_TASK_ALWAYS_EAGER
+    assert celery_app.conf.timezone == "Asia/Seoul"
