@@ -49,5 +49,6 @@ def call_detail(request, slug):
             "field_places": field_places,
             "fields_compete": field_places > call.max_awards,
             "reception": call.reception_status(),
+            "receiving": call.is_receiving(),
         },
     )

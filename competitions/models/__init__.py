@@ -1,4 +1,5 @@
 from .call import Call, CallState, Programme, ServiceField, Track
+from .eligibility_rule import EligibilityRule
 from .taxonomy import (
     Region,
     ServiceType,
@@ -10,6 +11,7 @@ from .taxonomy import (
 
 __all__ = [
     "Call",
+    "EligibilityRule",
     "CallState",
     "Programme",
     "Region",

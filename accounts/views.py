@@ -1,0 +1,18 @@
+from django.contrib import messages
+from django.contrib.auth import login
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from .forms import SignupForm
+
+
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("projects:dashboard")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome to Gongmo. Register your organisation to apply to a call."))
+        return redirect("projects:dashboard")
+    return render(request, "accounts/signup.html", {"form": form})

@@ -1,0 +1,533 @@
+"""Eligibility rules (DESIGN.md §3): pure functions over a plain snapshot of an application.
+
+A rule kind is registered with ``@rule(...)``; a Call or Track configures rules as (kind, params)
+pairs and ``evaluate`` runs them in order. Each check gets the facts and its validated params
+(defaults merged) and returns a RuleResult whose reason, in the active language, always says
+why, with the numbers. No ORM here: an adapter in ``projects`` builds ApplicationFacts.
+
+Percentages are compared exactly (Decimal and cross-multiplication); they are rounded only for
+display, and a failing value is rounded away from its limit so that "75%" never fails a 75% cap.
+"""
+
+import copy
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from competitions.formatting import format_krw
+
+KIND_LABELS = {
+    "company": gettext_lazy("company"),
+    "university": gettext_lazy("university"),
+    "local_government": gettext_lazy("local government"),
+    "public_institution": gettext_lazy("public institution"),
+    "nonprofit": gettext_lazy("non-profit organisation"),
+}
+SIZE_CLASS_LABELS = {
+    "sme": gettext_lazy("SME"),
+    "mid": gettext_lazy("mid-sized"),
+    "large": gettext_lazy("large"),
+    "public": gettext_lazy("public"),
+    "nonprofit": gettext_lazy("non-profit"),
+}
+DOCUMENT_KIND_LABELS = {
+    "proposal": gettext_lazy("proposal"),
+    "business_registration": gettext_lazy("business registration certificate"),
+    "financial_statements": gettext_lazy("financial statements"),
+    "consortium_agreement": gettext_lazy("consortium agreement"),
+    "other": gettext_lazy("other attachment"),
+}
+
+
+# -- The snapshot ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Party:
+    """One organisation of an application."""
+
+    name: str
+    kind: str  # a KIND_LABELS code
+    size_class: str | None  # a SIZE_CLASS_LABELS code, or None when unknown
+    budget_share_percent: Decimal  # share of the total project budget, 0..100
+    is_lead: bool
+    active_sanction: str = ""  # the reason, when under an active participation restriction
+
+
+@dataclass(frozen=True)
+class ApplicationFacts:
+    parties: tuple[Party, ...]  # lead first
+    requested_subsidy: int  # national subsidy requested, KRW
+    local_government: int
+    private_cash: int
+    private_in_kind: int
+    subsidy_min: int  # effective minimum for the application's call/track
+    subsidy_max: int  # effective maximum (track cap or call maximum)
+    previous_stage_title: str | None = None  # None when the call is not a stage 2
+    selected_in_previous_stage: bool = False
+    document_kinds: frozenset[str] = frozenset()
+
+    def __post_init__(self):
+        if not self.parties or not self.parties[0].is_lead:
+            raise ValueError("ApplicationFacts.parties must start with the lead.")
+
+    @property
+    def lead(self) -> Party:
+        return self.parties[0]
+
+    @property
+    def members(self) -> tuple[Party, ...]:
+        return self.parties[1:]
+
+    @property
+    def total_cost(self) -> int:
+        return self.requested_subsidy + self.local_government + self.private_cash + self.private_in_kind
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    kind: str
+    label: str  # the rule's name in the active language
+    passed: bool
+    reason: str  # why it passed or failed, in the active language, with the numbers
+
+
+@dataclass(frozen=True)
+class RuleKind:
+    code: str
+    label: str  # lazy
+    description: str  # lazy; one line for staff in the admin
+    default_params: Mapping
+    check: Callable[[ApplicationFacts, Mapping], RuleResult]
+    automatic: bool = True  # False for rules staff must judge by hand
+    param_validators: Mapping[str, Callable[[str, object], object]] = field(default_factory=dict)
+
+
+RULE_KINDS: dict[str, RuleKind] = {}
+
+
+def rule(code, *, label, description, params=None, automatic=True):
+    """Register a check that returns (passed, reason); ``params`` maps each parameter name to
+    (default, validator). The registered ``check`` returns a RuleResult."""
+    params = params or {}
+
+    def register(function):
+        if code in RULE_KINDS:
+            raise ValueError(f"Eligibility rule kind {code!r} is registered twice.")
+
+        def check(facts, checked_params):
+            passed, reason = function(facts, checked_params)
+            return RuleResult(kind=code, label=str(label), passed=passed, reason=str(reason))
+
+        RULE_KINDS[code] = RuleKind(
+            code=code,
+            label=label,
+            description=description,
+            default_params={name: default for name, (default, _v) in params.items()},
+            check=check,
+            automatic=automatic,
+            param_validators={name: validator for name, (_d, validator) in params.items()},
+        )
+        return function
+
+    return register
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    return [(kind.code, kind.label) for kind in RULE_KINDS.values()]
+
+
+# -- Parameters --------------------------------------------------------------------------------
+
+
+def _invalid(message, **params):
+    return ValidationError(message, code="invalid_params", params=params)
+
+
+def _percent(name, value):
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise _invalid(_("“%(name)s” must be a number (got %(value)r)."), name=name, value=value)
+    number = Decimal(str(value))
+    if not number.is_finite() or not 0 <= number <= 100:
+        raise _invalid(_("“%(name)s” must be between 0 and 100 (got %(value)s)."), name=name, value=value)
+    return value
+
+
+def _percent_by_size_class(name, value):
+    if not isinstance(value, Mapping):
+        raise _invalid(_("“%(name)s” must map size classes to percentages."), name=name)
+    for size_class, percent in value.items():
+        if size_class not in SIZE_CLASS_LABELS:
+            raise _invalid(
+                _("“%(name)s” names an unknown size class “%(code)s”; known: %(known)s."),
+                name=name,
+                code=size_class,
+                known=", ".join(SIZE_CLASS_LABELS),
+            )
+        _percent(f"{name}.{size_class}", percent)
+    return dict(value)
+
+
+def _codes(known=None):
+    """A list of strings; with ``known``, each must be one of its keys."""
+
+    def validate(name, value):
+        if not isinstance(value, list | tuple) or not all(isinstance(code, str) for code in value):
+            raise _invalid(_("“%(name)s” must be a list of codes."), name=name)
+        for code in value:
+            if known is not None and code not in known:
+                raise _invalid(
+                    _("“%(name)s” contains an unknown code “%(code)s”; known: %(known)s."),
+                    name=name,
+                    code=code,
+                    known=", ".join(known),
+                )
+        return list(value)
+
+    return validate
+
+
+def _positive_count(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise _invalid(
+            _("“%(name)s” must be a whole number of at least 1 (got %(value)r)."), name=name, value=value
+        )
+    return value
+
+
+def validate_params(kind: str, params: Mapping | None) -> dict:
+    """The rule's defaults updated with ``params``, checked; raises ValidationError."""
+    rule_kind = RULE_KINDS.get(kind)
+    if rule_kind is None:
+        raise ValidationError(
+            _("Unknown eligibility rule kind “%(kind)s”."), code="unknown_kind", params={"kind": kind}
+        )
+    if params is None:
+        params = {}
+    if not isinstance(params, Mapping):
+        raise _invalid(_("The parameters of “%(rule)s” must be a mapping of names to values."), rule=kind)
+    merged, errors = copy.deepcopy(dict(rule_kind.default_params)), []
+    for name, value in params.items():
+        try:
+            if name not in merged:
+                raise _invalid(
+                    _("Unknown parameter “%(name)s” for the rule “%(rule)s”; expected: %(expected)s."),
+                    name=name,
+                    rule=kind,
+                    expected=", ".join(rule_kind.default_params) or _("none"),
+                )
+            merged[name] = rule_kind.param_validators[name](name, copy.deepcopy(value))
+        except ValidationError as error:
+            errors.append(error)
+    if errors:
+        raise ValidationError(errors)
+    return merged
+
+
+# -- Helpers for reasons -----------------------------------------------------------------------
+
+
+CENT = Decimal("0.01")
+
+
+def _share(part, whole, limit, *, at_most=True) -> tuple[bool, str]:
+    """Is ``part`` at most (or at least) ``limit`` percent of ``whole``, compared exactly, and
+    the share as shown."""
+    limit = Decimal(str(limit))
+    ok = part * 100 <= limit * whole if at_most else part * 100 >= limit * whole
+    return ok, _pct(Decimal(part) * 100 / Decimal(whole), limit, failed_above=None if ok else at_most)
+
+
+def _pct(value, limit=None, *, failed_above=None) -> str:
+    """Up to 2 decimals, no trailing zeros: 30 -> '30%', 29.50 -> '29.5%'. A failing value that
+    would round onto its limit is rounded away from it instead (75.001 above 75 -> '75.01%')."""
+    value = Decimal(str(value))
+    shown = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    if failed_above is True and shown <= limit:
+        shown = value.quantize(CENT, rounding=ROUND_CEILING)
+    elif failed_above is False and shown >= limit:
+        shown = value.quantize(CENT, rounding=ROUND_FLOOR)
+    text = f"{shown:f}"
+    return f"{text.rstrip('0').rstrip('.') if '.' in text else text}%"
+
+
+def _labels(codes, labels) -> str:
+    return ", ".join(str(labels.get(code, code)) for code in codes)
+
+
+def _kind(code) -> str:
+    return str(KIND_LABELS.get(code, code))
+
+
+def _size(code) -> str:
+    return str(SIZE_CLASS_LABELS.get(code, code)) if code else _("unknown size class")
+
+
+# -- The rules: each returns (passed, reason) --------------------------------------------------
+
+
+@rule(
+    "allowed_applicants",
+    label=gettext_lazy("Allowed applicants"),
+    description=gettext_lazy("The lead's kind and size class must be among those listed (empty: any)."),
+    params={"kinds": ([], _codes(KIND_LABELS)), "size_classes": ([], _codes(SIZE_CLASS_LABELS))},
+)
+def allowed_applicants(facts, params):
+    lead, kinds, size_classes = facts.lead, params["kinds"], params["size_classes"]
+    values = {"kind": _kind(lead.kind), "size_class": _size(lead.size_class)}
+    if kinds and lead.kind not in kinds:
+        values["allowed"] = _labels(kinds, KIND_LABELS)
+        return False, _("The lead is a %(kind)s; this call accepts %(allowed)s.") % values
+    if size_classes and lead.size_class not in size_classes:
+        values["allowed"] = _labels(size_classes, SIZE_CLASS_LABELS)
+        return False, _("The lead's size class is %(size_class)s; this call accepts %(allowed)s.") % values
+    if lead.size_class:
+        return True, _("The lead (%(kind)s, %(size_class)s) may apply.") % values
+    return True, _("The lead (%(kind)s) may apply.") % values
+
+
+@rule(
+    "lead_is_sme",
+    label=gettext_lazy("Lead is an SME"),
+    description=gettext_lazy("The lead organisation must be a small or medium-sized enterprise."),
+)
+def lead_is_sme(facts, params):
+    values = {"name": facts.lead.name, "size_class": _size(facts.lead.size_class)}
+    if facts.lead.size_class == "sme":
+        return True, _("The lead %(name)s is an SME.") % values
+    if facts.lead.size_class is None:
+        return False, _("The size class of the lead %(name)s is unknown; the lead must be an SME.") % values
+    return False, _("The lead %(name)s is not an SME (size class: %(size_class)s).") % values
+
+
+@rule(
+    "large_company_share",
+    label=gettext_lazy("Large companies"),
+    description=gettext_lazy("A large company may not lead; each large member holds at most max_percent."),
+    params={"max_percent": (30, _percent)},
+)
+def large_company_share(facts, params):
+    limit = Decimal(str(params["max_percent"]))
+    problems = []
+    if facts.lead.size_class == "large":
+        message = _(
+            "The lead %(name)s is a large company; a large company may only join as a consortium member."
+        )
+        problems.append(message % {"name": facts.lead.name})
+    large = [member for member in facts.members if member.size_class == "large"]
+    for member in large:
+        share = Decimal(member.budget_share_percent)
+        if share > limit:
+            message = _(
+                "%(name)s is a large company with %(share)s of the budget, above the limit of %(max)s."
+            )
+            values = {"name": member.name, "share": _pct(share, limit, failed_above=True), "max": _pct(limit)}
+            problems.append(message % values)
+    if problems:
+        return False, " ".join(problems)
+    if not large:
+        return True, _("No large company takes part.")
+    parties = ", ".join(f"{member.name} ({_pct(member.budget_share_percent)})" for member in large)
+    message = _("Each large company is a consortium member with at most %(max)s of the budget: %(parties)s.")
+    return True, message % {"max": _pct(limit), "parties": parties}
+
+
+@rule(
+    "subsidy_range",
+    label=gettext_lazy("Subsidy range"),
+    description=gettext_lazy("The requested subsidy lies between the call's or track's minimum and maximum."),
+)
+def subsidy_range(facts, params):
+    values = {
+        "requested": format_krw(facts.requested_subsidy),
+        "min": format_krw(facts.subsidy_min),
+        "max": format_krw(facts.subsidy_max),
+    }
+    if facts.requested_subsidy < facts.subsidy_min:
+        return False, _("The requested subsidy %(requested)s is below the minimum of %(min)s.") % values
+    if facts.requested_subsidy > facts.subsidy_max:
+        return False, _("The requested subsidy %(requested)s is above the maximum of %(max)s.") % values
+    return True, _("The requested subsidy %(requested)s is within the range of %(min)s to %(max)s.") % values
+
+
+@rule(
+    "matching_funds",
+    label=gettext_lazy("Matching funds"),
+    description=gettext_lazy("By the lead's size class: a cap on government share, a floor on cash."),
+    params={
+        "government_share_max": ({"sme": 75, "mid": 70, "large": 50}, _percent_by_size_class),
+        "cash_min_of_private": ({"sme": 10, "mid": 13, "large": 15}, _percent_by_size_class),
+    },
+)
+def matching_funds(facts, params):
+    size_class = facts.lead.size_class
+    government_max = params["government_share_max"].get(size_class)
+    cash_min = params["cash_min_of_private"].get(size_class)
+    if government_max is None and cash_min is None:
+        if size_class is None and facts.lead.kind == "company":
+            return False, _("The lead's size class is unknown, so the matching-fund ratio cannot be chosen.")
+        who = _size(size_class) if size_class else _kind(facts.lead.kind)
+        return True, _("No matching-fund ratio applies to a %(size_class)s lead.") % {"size_class": who}
+    total = facts.total_cost
+    if total <= 0:
+        return False, _("The funding plan is empty.")
+    private = facts.private_cash + facts.private_in_kind
+    values = {"total": format_krw(total), "private": format_krw(private), "size_class": _size(size_class)}
+    passed, parts = True, []
+    if government_max is not None:
+        ok, values["share"] = _share(facts.requested_subsidy + facts.local_government, total, government_max)
+        values["max"] = _pct(government_max)
+        if ok:
+            message = _(
+                "The government share is %(share)s of the total cost of %(total)s (at most %(max)s for %(size_class)s leads)."
+            )
+        else:
+            message = _(
+                "The government share is %(share)s of the total cost of %(total)s, above the limit of %(max)s for %(size_class)s leads."
+            )
+        passed, parts = ok, [message % values]
+    if cash_min is not None and private <= 0:
+        parts.append(_("There is no private contribution, so no cash minimum applies."))
+    elif cash_min is not None:
+        ok, values["share"] = _share(facts.private_cash, private, cash_min, at_most=False)
+        values["min"] = _pct(cash_min)
+        if ok:
+            message = _(
+                "Cash is %(share)s of the private contribution of %(private)s (at least %(min)s for %(size_class)s leads)."
+            )
+        else:
+            message = _(
+                "Cash is %(share)s of the private contribution of %(private)s, below the minimum of %(min)s for %(size_class)s leads."
+            )
+        passed = passed and ok
+        parts.append(message % values)
+    return passed, " ".join(parts)
+
+
+@rule(
+    "national_share",
+    label=gettext_lazy("National share"),
+    description=gettext_lazy("The national subsidy is at most max_percent of the total project cost."),
+    params={"max_percent": (50, _percent)},
+)
+def national_share(facts, params):
+    total = facts.total_cost
+    if total <= 0:
+        return False, _("The funding plan is empty.")
+    ok, share = _share(facts.requested_subsidy, total, params["max_percent"])
+    values = {"share": share, "total": format_krw(total), "max": _pct(params["max_percent"])}
+    if ok:
+        return True, _(
+            "The national subsidy is %(share)s of the total cost of %(total)s (at most %(max)s)."
+        ) % values
+    message = _(
+        "The national subsidy is %(share)s of the total cost of %(total)s, above the limit of %(max)s."
+    )
+    return False, message % values
+
+
+@rule(
+    "consortium_includes",
+    label=gettext_lazy("Consortium members"),
+    description=gettext_lazy("At least min_count members besides the lead are of the listed kinds."),
+    params={"kinds": (["company"], _codes(KIND_LABELS)), "min_count": (1, _positive_count)},
+)
+def consortium_includes(facts, params):
+    kinds, minimum = params["kinds"], params["min_count"]
+    matching = [member for member in facts.members if not kinds or member.kind in kinds]
+    values = {
+        "count": len(matching),
+        "min_count": minimum,
+        "kinds": _labels(kinds, KIND_LABELS) if kinds else _("any kind"),
+        "names": ", ".join(member.name for member in matching),
+    }
+    if len(matching) >= minimum:
+        message = ngettext(
+            "The consortium has %(count)d member of the required kinds (%(kinds)s) besides the lead: %(names)s.",
+            "The consortium has %(count)d members of the required kinds (%(kinds)s) besides the lead: %(names)s.",
+            len(matching),
+        )
+        return True, message % values
+    message = ngettext(
+        "The consortium needs at least %(min_count)d member of the required kinds (%(kinds)s) besides the lead; it has %(count)d.",
+        "The consortium needs at least %(min_count)d members of the required kinds (%(kinds)s) besides the lead; it has %(count)d.",
+        minimum,
+    )
+    return False, message % values
+
+
+@rule(
+    "previous_stage_selected",
+    label=gettext_lazy("Selected in the previous stage"),
+    description=gettext_lazy("In a stage-2 call, the lead must have been selected in the previous stage."),
+)
+def previous_stage_selected(facts, params):
+    if facts.previous_stage_title is None:
+        return True, _("This call has no previous stage.")
+    values = {"title": facts.previous_stage_title}
+    if facts.selected_in_previous_stage:
+        return True, _("The lead was selected in the previous stage “%(title)s”.") % values
+    return False, _("The lead was not selected in the previous stage “%(title)s”.") % values
+
+
+@rule(
+    "no_active_sanction",
+    label=gettext_lazy("No active sanction"),
+    description=gettext_lazy("No organisation is under an active participation restriction."),
+)
+def no_active_sanction(facts, params):
+    sanctioned = [party for party in facts.parties if party.active_sanction]
+    if not sanctioned:
+        return True, _("No organisation of the application is under an active participation restriction.")
+    message = _("%(name)s is under an active participation restriction (%(reason)s).")
+    return False, " ".join(message % {"name": p.name, "reason": p.active_sanction} for p in sanctioned)
+
+
+@rule(
+    "required_documents",
+    label=gettext_lazy("Required documents"),
+    description=gettext_lazy("Every listed kind of document must be attached."),
+    params={"kinds": (["proposal"], _codes())},
+)
+def required_documents(facts, params):
+    required = params["kinds"]
+    missing = [kind for kind in required if kind not in facts.document_kinds]
+    if missing:
+        return False, _("Missing documents: %(documents)s.") % {
+            "documents": _labels(missing, DOCUMENT_KIND_LABELS)
+        }
+    if not required:
+        return True, _("No documents are required.")
+    documents = _labels(required, DOCUMENT_KIND_LABELS)
+    return True, _("All required documents are attached: %(documents)s.") % {"documents": documents}
+
+
+# -- Running a rule set ------------------------------------------------------------------------
+
+
+def evaluate(configured: Iterable[tuple[str, Mapping]], facts: ApplicationFacts) -> list[RuleResult]:
+    """Run the configured (kind, params) pairs in order.
+
+    A rule that cannot run (unknown kind, bad params) fails with a reason saying so, rather than
+    breaking the page that asked.
+    """
+    results = []
+    for kind, params in configured:
+        rule_kind = RULE_KINDS.get(kind)
+        try:
+            checked = validate_params(kind, params)
+        except ValidationError as error:
+            label = str(rule_kind.label) if rule_kind else kind
+            reason = _("This rule is misconfigured: %(errors)s") % {"errors": " ".join(error.messages)}
+            results.append(RuleResult(kind=kind, label=label, passed=False, reason=reason))
+            continue
+        results.append(rule_kind.check(facts, checked))
+    return results
+
+
+def failures(results: Iterable[RuleResult]) -> list[RuleResult]:
+    return [result for result in results if not result.passed]

@@ -1,0 +1,120 @@
+"""Builds the plain snapshot the eligibility rules read from an Application, and runs the
+rules its Call (and Track) configure. The rules themselves: competitions.eligibility.
+
+``check_many`` evaluates a page of applications in a constant number of queries (the staff
+queue); ``check_eligibility`` evaluates one.
+"""
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from competitions.eligibility import ApplicationFacts, Party, evaluate
+from competitions.models import EligibilityRule
+
+# States in which a stage-1 application counts as selected (they arrive with evaluation).
+SELECTED_STATES = ("selected", "awarded")
+
+
+def with_eligibility_data(queryset):
+    """Everything application_facts reads, fetched once for the whole queryset."""
+    from .models import ConsortiumMember
+
+    return queryset.select_related("call__previous_stage", "track__call", "lead").prefetch_related(
+        "lead__sanctions",
+        Prefetch(
+            "consortium_members",
+            queryset=ConsortiumMember.objects.select_related("organisation").prefetch_related(
+                "organisation__sanctions"
+            ),
+        ),
+        "documents",
+    )
+
+
+def _party(organisation, share, is_lead, today):
+    sanction = organisation.active_sanction(on=today)
+    return Party(
+        name=organisation.name,
+        kind=organisation.kind,
+        size_class=organisation.size_class or None,
+        budget_share_percent=share,
+        is_lead=is_lead,
+        active_sanction=sanction.reason if sanction else "",
+    )
+
+
+def _selected_pairs(applications):
+    """(previous call, lead) pairs selected in a previous stage, for these applications."""
+    from .models import Application
+
+    previous_ids = {a.call.previous_stage_id for a in applications if a.call.previous_stage_id}
+    if not previous_ids:
+        return set()
+    return set(
+        Application.objects.filter(
+            call_id__in=previous_ids, lead_id__in={a.lead_id for a in applications}, state__in=SELECTED_STATES
+        ).values_list("call_id", "lead_id")
+    )
+
+
+def application_facts(application, today=None, selected_pairs=None):
+    today = today or timezone.localdate()
+    call = application.call
+    members = list(application.consortium_members.all())
+    lead_share = Decimal(100) - sum((m.budget_share_percent for m in members), Decimal(0))
+    parties = [_party(application.lead, lead_share, True, today)] + [
+        _party(m.organisation, m.budget_share_percent, False, today) for m in members
+    ]
+    previous = call.previous_stage
+    if selected_pairs is None:
+        selected_pairs = _selected_pairs([application])
+    return ApplicationFacts(
+        parties=tuple(parties),
+        requested_subsidy=application.requested_subsidy,
+        local_government=application.local_government,
+        private_cash=application.private_cash,
+        private_in_kind=application.private_in_kind,
+        subsidy_min=call.subsidy_min,
+        subsidy_max=application.track.effective_subsidy_max,
+        previous_stage_title=previous.display_title if previous else None,
+        selected_in_previous_stage=(call.previous_stage_id, application.lead_id) in selected_pairs,
+        document_kinds=frozenset(d.kind for d in application.documents.all() if not d.superseded),
+    )
+
+
+def _configured_rules(applications):
+    """(call, track) -> [(kind, params)] for every call of ``applications``, in one query."""
+    by_call = defaultdict(list)
+    for rule in EligibilityRule.objects.filter(call_id__in={a.call_id for a in applications}):
+        by_call[rule.call_id].append(rule)
+    return {
+        (a.call_id, a.track_id): [
+            (r.kind, r.params) for r in by_call[a.call_id] if r.track_id is None or r.track_id == a.track_id
+        ]
+        for a in applications
+    }
+
+
+def check_many(applications, today=None):
+    """{application pk: [RuleResult, ...]} for a list of applications (use with_eligibility_data)."""
+    applications = list(applications)
+    if not applications:
+        return {}
+    today = today or timezone.localdate()
+    rules = _configured_rules(applications)
+    selected = _selected_pairs(applications)
+    return {
+        a.pk: evaluate(rules[(a.call_id, a.track_id)], application_facts(a, today, selected))
+        for a in applications
+    }
+
+
+def check_eligibility(application, today=None):
+    """Every configured rule's result (pass or fail, with its reason) for one application."""
+    from .models import Application
+
+    fresh = with_eligibility_data(Application.objects.filter(pk=application.pk)).get()
+    return check_many([fresh], today)[fresh.pk]

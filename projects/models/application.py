@@ -1,0 +1,229 @@
+"""Applications: an Organisation's proposal to a Call, its consortium, documents and workflow.
+
+The state is a protected django-fsm-2 field: change it only through projects.workflow, which
+checks permission, runs in a transaction and logs who, when, from, to and why (django-fsm-log).
+"""
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+from django_fsm_log.decorators import fsm_log_by, fsm_log_description
+
+from competitions.models import (
+    Call,
+    Region,
+    ServiceField,
+    ServiceType,
+    SmartService,
+    TechnologyField,
+    Track,
+)
+from projects.documents import DocumentFormat
+
+from .organisation import Organisation
+
+
+class ApplicationState(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    SUBMITTED = "submitted", _("Submitted")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    ELIGIBLE = "eligible", _("Eligible")
+    INELIGIBLE = "ineligible", _("Ineligible")
+
+
+# What the applicant reads: says where the application stands and what happens next.
+APPLICANT_LABELS = {
+    ApplicationState.DRAFT: _("Draft: not submitted yet"),
+    ApplicationState.SUBMITTED: _("Submitted: eligibility being checked"),
+    ApplicationState.WITHDRAWN: _("Withdrawn"),
+    ApplicationState.ELIGIBLE: _("Eligible: goes on to evaluation"),
+    ApplicationState.INELIGIBLE: _("Not eligible"),
+}
+
+
+class Application(models.Model):
+    call = models.ForeignKey(
+        Call, on_delete=models.PROTECT, related_name="applications", verbose_name=_("call")
+    )
+    track = models.ForeignKey(
+        Track, on_delete=models.PROTECT, related_name="applications", verbose_name=_("track")
+    )
+    service_field = models.ForeignKey(
+        ServiceField,
+        on_delete=models.PROTECT,
+        related_name="applications",
+        null=True,
+        blank=True,
+        verbose_name=_("service field"),
+    )
+    lead = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="led_applications",
+        verbose_name=_("lead organisation"),
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    title = models.CharField(_("title"), max_length=300)
+    summary = models.TextField(_("summary"), blank=True)
+    smart_services = models.ManyToManyField(SmartService, blank=True, verbose_name=_("smart services"))
+    technology_fields = models.ManyToManyField(
+        TechnologyField, blank=True, verbose_name=_("technology fields")
+    )
+    service_types = models.ManyToManyField(ServiceType, blank=True, verbose_name=_("service types"))
+    test_bed_region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("region of the test bed")
+    )
+
+    # The funding plan, integer KRW.
+    requested_subsidy = models.PositiveBigIntegerField(_("national subsidy requested (KRW)"), default=0)
+    local_government = models.PositiveBigIntegerField(_("local government (KRW)"), default=0)
+    private_cash = models.PositiveBigIntegerField(_("private cash (KRW)"), default=0)
+    private_in_kind = models.PositiveBigIntegerField(_("private in-kind (KRW)"), default=0)
+
+    state = FSMField(
+        _("state"), default=ApplicationState.DRAFT, choices=ApplicationState.choices, protected=True
+    )
+    reference = models.CharField(_("reference number"), max_length=20, blank=True)
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason for the eligibility decision"), blank=True)
+    # Optimistic locking: a save names the version it edited; a stale version is a conflict.
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        ordering = ["call", "reference", "pk"]
+        verbose_name = _("application")
+        verbose_name_plural = _("applications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["call", "reference"],
+                condition=~models.Q(reference=""),
+                name="unique_reference_per_call",
+            )
+        ]
+        indexes = [models.Index(fields=["call", "state"])]
+
+    def __str__(self):
+        return self.reference or self.title
+
+    def clean_fields(self, exclude=None):
+        # The protected state changes only through transitions.
+        super().clean_fields(exclude={*(exclude or ()), "state"})
+
+    @property
+    def applicant_label(self):
+        return APPLICANT_LABELS[self.state]
+
+    @property
+    def total_cost(self):
+        return self.requested_subsidy + self.local_government + self.private_cash + self.private_in_kind
+
+    # --- Transitions: bodies are empty, projects.workflow does the work around them --------
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ApplicationState.DRAFT, target=ApplicationState.SUBMITTED)
+    def submit(self, by=None, description=None):
+        """Sent to the ministry before the deadline."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=[ApplicationState.DRAFT, ApplicationState.SUBMITTED],
+        target=ApplicationState.WITHDRAWN,
+    )
+    def withdraw(self, by=None, description=None):
+        """The applicant takes the application back."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ApplicationState.SUBMITTED, target=ApplicationState.ELIGIBLE)
+    def confirm_eligible(self, by=None, description=None):
+        """Staff confirm the application meets the call's eligibility rules."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ApplicationState.SUBMITTED, target=ApplicationState.INELIGIBLE)
+    def reject_ineligible(self, by=None, description=None):
+        """Staff find the application ineligible, with a written reason."""
+
+
+class ConsortiumMember(models.Model):
+    """A non-lead organisation of the application with its share of the budget."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="consortium_members")
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="consortium_memberships",
+        verbose_name=_("organisation"),
+    )
+    budget_share_percent = models.DecimalField(
+        _("share of the budget (%)"),
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+
+    class Meta:
+        ordering = ["pk"]
+        verbose_name = _("consortium member")
+        verbose_name_plural = _("consortium members")
+        constraints = [
+            models.UniqueConstraint(fields=["application", "organisation"], name="unique_consortium_member")
+        ]
+
+    def __str__(self):
+        return f"{self.organisation} ({self.budget_share_percent}%)"
+
+
+class DocumentKind(models.TextChoices):
+    PROPOSAL = "proposal", _("Proposal")
+    BUSINESS_REGISTRATION = "business_registration", _("Business registration certificate")
+    FINANCIAL_STATEMENTS = "financial_statements", _("Financial statements")
+    CONSORTIUM_AGREEMENT = "consortium_agreement", _("Consortium agreement")
+    OTHER = "other", _("Other attachment")
+
+
+def document_path(document, filename):
+    # Never the user's name on disk: a random name inside the application's folder.
+    return f"applications/{document.application_id}/{uuid.uuid4().hex}"
+
+
+class Document(models.Model):
+    """An uploaded file: type checked by content, stored outside any web root, served by a
+    permission-checked view. Never deleted: a replaced document is marked superseded."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("kind"), max_length=30, choices=DocumentKind.choices)
+    file = models.FileField(_("file"), upload_to=document_path)
+    original_name = models.CharField(_("file name"), max_length=200)
+    file_format = models.CharField(_("format"), max_length=10, choices=DocumentFormat.choices)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded"), auto_now_add=True)
+    superseded = models.BooleanField(_("replaced by a newer upload"), default=False)
+
+    class Meta:
+        ordering = ["kind", "-uploaded_at"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+
+    def __str__(self):
+        return self.original_name
+
+
+class ReferenceCounter(models.Model):
+    """The last reference number given in a call; locked while the next one is taken."""
+
+    call = models.OneToOneField(Call, on_delete=models.CASCADE, related_name="reference_counter")
+    last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.call.slug}: {self.last_number}"

@@ -1,0 +1,43 @@
+"""Queue and send e-mail through the outbox (see models/outbox.py for why)."""
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from .models import OutboxMessage
+
+MAX_ATTEMPTS = 5
+
+
+def queue_email(to, subject, body):
+    """Write the message in the caller's transaction; send it after commit (eager or worker)."""
+    message = OutboxMessage.objects.create(to=to, subject=subject, body=body)
+    from .tasks import send_outbox
+
+    # delay_on_commit, made robust: with the broker down the row waits for the next sweep
+    # instead of failing a request whose data is already committed.
+    transaction.on_commit(send_outbox.delay, robust=True)
+    return message
+
+
+def send_pending(limit=100):
+    """Send pending messages oldest first; a failure is recorded and retried later."""
+    sent = 0
+    pending = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).order_by("pk")[:limit]
+    for message in pending:
+        try:
+            send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.to])
+        except Exception as exc:  # noqa: BLE001 - any transport error is recorded on the row
+            message.attempts += 1
+            message.last_error = str(exc)[:2000]
+            if message.attempts >= MAX_ATTEMPTS:
+                message.status = OutboxMessage.Status.FAILED
+            message.save(update_fields=["attempts", "last_error", "status"])
+            continue
+        message.status = OutboxMessage.Status.SENT
+        message.sent_at = timezone.now()
+        message.attempts += 1
+        message.save(update_fields=["status", "sent_at", "attempts"])
+        sent += 1
+    return sent

@@ -1,0 +1,42 @@
+"""Who may do what with applications, organisations and documents (``rules`` predicates).
+
+Object permissions are checked on the server for every object: an applicant sees only its own
+organisations' applications; staff see all; reviewers and auditors get nothing here yet.
+"""
+
+import rules
+
+from accounts.roles import Role, has_role
+
+
+@rules.predicate
+def is_staff_member(user):
+    return has_role(user, Role.STAFF)
+
+
+@rules.predicate
+def is_organisation_member(user, organisation):
+    if organisation is None or not user.is_authenticated:
+        return False
+    return organisation.memberships.filter(user=user).exists()
+
+
+@rules.predicate
+def is_organisation_owner(user, organisation):
+    if organisation is None or not user.is_authenticated:
+        return False
+    return organisation.memberships.filter(user=user, role="owner").exists()
+
+
+@rules.predicate
+def is_lead_member(user, application):
+    if application is None or not user.is_authenticated:
+        return False
+    return application.lead.memberships.filter(user=user).exists()
+
+
+rules.add_perm("projects.view_organisation", is_organisation_member | is_staff_member)
+rules.add_perm("projects.change_organisation", is_organisation_owner)
+rules.add_perm("projects.view_application", is_lead_member | is_staff_member)
+rules.add_perm("projects.change_application", is_lead_member)
+rules.add_perm("projects.decide_eligibility", is_staff_member)

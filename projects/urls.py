@@ -1,0 +1,28 @@
+from django.urls import path
+
+from .views import applications, organisations, staff
+
+app_name = "projects"
+
+urlpatterns = [
+    path("me/", applications.dashboard, name="dashboard"),
+    path("organisations/new/", organisations.organisation_create, name="organisation_create"),
+    path("organisations/<int:pk>/", organisations.organisation_detail, name="organisation_detail"),
+    path("organisations/<int:pk>/edit/", organisations.organisation_edit, name="organisation_edit"),
+    path("calls/<slug:slug>/apply/", applications.application_start, name="application_start"),
+    path("applications/<int:pk>/", applications.application_detail, name="application_detail"),
+    path("applications/<int:pk>/edit/", applications.application_edit, name="application_edit"),
+    path("applications/<int:pk>/submit/", applications.application_submit, name="application_submit"),
+    path("applications/<int:pk>/withdraw/", applications.application_withdraw, name="application_withdraw"),
+    path("applications/<int:pk>/members/", applications.member_add, name="member_add"),
+    path(
+        "applications/<int:pk>/members/<int:member_pk>/remove/",
+        applications.member_remove,
+        name="member_remove",
+    ),
+    path("applications/<int:pk>/documents/", applications.document_upload, name="document_upload"),
+    path("documents/<int:pk>/", applications.document_download, name="document_download"),
+    path("staff/eligibility/", staff.eligibility_queue, name="eligibility_queue"),
+    path("staff/eligibility/decide/", staff.eligibility_bulk, name="eligibility_bulk"),
+    path("staff/applications/<int:pk>/", staff.staff_application, name="staff_application"),
+]

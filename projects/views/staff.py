@@ -1,0 +1,145 @@
+"""Ministry staff: the eligibility queue (filters, automatic rule results, one-by-one and bulk
+decisions) in a constant number of queries, and the staff view of one application."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.roles import Role, has_role
+from competitions.eligibility import failures
+from competitions.lifecycle import TransitionRefused
+from competitions.models import Call, SizeClass
+
+from .. import workflow
+from ..eligibility_check import check_many, with_eligibility_data
+from ..forms import DecisionForm
+from ..models import Application, ApplicationState
+from .applications import application_history
+
+QUEUE_PAGE_SIZE = 50
+
+
+def staff_only(view):
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(f"{_login_url()}?next={request.path}")
+        if not has_role(request.user, Role.STAFF):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+def _login_url():
+    from django.urls import reverse
+
+    return reverse("accounts:login")
+
+
+def queue_filters(params):
+    """The queue's filters from the query string: {name: value}, only the valid ones."""
+    filters = {"state": params.get("state", ApplicationState.SUBMITTED)}
+    if filters["state"] not in ApplicationState.values and filters["state"] != "all":
+        filters["state"] = ApplicationState.SUBMITTED
+    for name in ("call", "track", "field", "size_class"):
+        value = params.get(name, "")
+        if value:
+            filters[name] = value
+    return filters
+
+
+def filtered_applications(filters):
+    queryset = Application.objects.exclude(state=ApplicationState.DRAFT)
+    if filters["state"] != "all":
+        queryset = queryset.filter(state=filters["state"])
+    if "call" in filters:
+        queryset = queryset.filter(call__slug=filters["call"])
+    if "track" in filters and filters["track"].isdigit():
+        queryset = queryset.filter(track_id=int(filters["track"]))
+    if "field" in filters and filters["field"].isdigit():
+        queryset = queryset.filter(service_field_id=int(filters["field"]))
+    if "size_class" in filters:
+        queryset = queryset.filter(lead__size_class=filters["size_class"])
+    return queryset.order_by("call_id", "submitted_at", "pk")
+
+
+@staff_only
+def eligibility_queue(request):
+    filters = queue_filters(request.GET)
+    queryset = with_eligibility_data(filtered_applications(filters).select_related("service_field"))
+    page = Paginator(queryset, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    results = check_many(page.object_list)
+    rows = [(application, results[application.pk], failures(results[application.pk])) for application in page]
+    call = Call.objects.filter(slug=filters.get("call")).prefetch_related("tracks", "service_fields").first()
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "projects/staff/queue.html",
+        {
+            "rows": rows,
+            "page": page,
+            "filters": filters,
+            "calls": Call.objects.public().only("slug", "title", "title_ko"),
+            "call": call,
+            "states": ApplicationState.choices,
+            "size_classes": SizeClass.objects.all(),
+            "query_prefix": (query.urlencode() + "&") if query else "",
+            "decision_form": DecisionForm(),
+        },
+    )
+
+
+@staff_only
+@require_POST
+def eligibility_bulk(request):
+    ids = [int(pk) for pk in request.POST.getlist("applications") if pk.isdigit()]
+    action = request.POST.get("action")
+    if action not in {"confirm", "reject"} or not ids:
+        messages.error(request, _("Choose applications and an action."))
+        return redirect(request.POST.get("next") or "projects:eligibility_queue")
+    applications = Application.objects.filter(pk__in=ids).order_by("pk")
+    decided, refused = workflow.decide_many(
+        applications, by=request.user, eligible=action == "confirm", reason=request.POST.get("reason", "")
+    )
+    if decided:
+        messages.success(request, _("%(count)d application(s) decided.") % {"count": len(decided)})
+    for application, reasons in refused:
+        messages.error(request, f"{application.reference or application.pk}: {' '.join(reasons)}")
+    return redirect(request.POST.get("next") or "projects:eligibility_queue")
+
+
+@staff_only
+def staff_application(request, pk):
+    application = get_object_or_404(with_eligibility_data(Application.objects.all()), pk=pk)
+    results = check_many([application])[application.pk]
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        eligible = request.POST.get("action") == "confirm"
+        try:
+            workflow.decide_eligibility(
+                application, by=request.user, eligible=eligible, reason=form.cleaned_data["reason"]
+            )
+        except TransitionRefused as exc:
+            for reason in exc.reasons:
+                messages.error(request, reason)
+        else:
+            messages.success(request, _("Decision recorded."))
+            return redirect("projects:staff_application", pk=pk)
+    return render(
+        request,
+        "projects/staff/application.html",
+        {
+            "application": application,
+            "results": results,
+            "failing": failures(results),
+            "form": form,
+            "history": application_history(application),
+            "documents": [d for d in application.documents.all() if not d.superseded],
+        },
+    )

@@ -1,0 +1,216 @@
+"""The application workflow up to eligibility: one function per state change.
+
+Each checks the user's permission, runs in a transaction with the row locked, refuses with
+reasons in the user's language (changing nothing), runs the django-fsm-2 transition (logged with
+who, when, from, to and why by django-fsm-log) and queues the e-mail in the outbox.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from competitions.eligibility import failures
+from competitions.formatting import format_seoul
+from competitions.lifecycle import TransitionRefused
+
+from .eligibility_check import check_eligibility
+from .models import Application, ApplicationState, ReferenceCounter
+from .outbox import queue_email
+
+
+class EditConflict(Exception):
+    """Someone saved the draft since this form was opened."""
+
+
+def _locked(application):
+    return Application.objects.select_for_update().select_related("call", "lead").get(pk=application.pk)
+
+
+def _require(user, perm, application, message):
+    if not user.has_perm(perm, application):
+        raise PermissionDenied(message)
+
+
+def deadline_refusal(call, now):
+    """Why the call does not receive applications at ``now`` (None when it does)."""
+    if call.is_receiving(now):
+        return None
+    if now > call.closes_at:
+        return _("Reception closed at %(closes)s. Applications can no longer be changed or submitted.") % {
+            "closes": format_seoul(call.closes_at)
+        }
+    if now < call.opens_at:
+        return _("Reception opens at %(opens)s.") % {"opens": format_seoul(call.opens_at)}
+    return _("This call is not receiving applications.")
+
+
+def save_draft(application, changes, *, by, expected_version, now=None):
+    """Apply ``changes`` (field -> value) to a draft that is still at ``expected_version``.
+
+    Two tabs editing the same draft: the second save names a stale version and gets
+    EditConflict instead of silently overwriting the first.
+    """
+    _require(by, "projects.change_application", application, _("You may not edit this application."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked(application)
+        if locked.state != ApplicationState.DRAFT:
+            raise TransitionRefused(
+                [
+                    _("Only a draft can be edited; this application is “%(state)s”.")
+                    % {"state": locked.applicant_label}
+                ]
+            )
+        refusal = deadline_refusal(locked.call, now)
+        if refusal:
+            raise TransitionRefused([refusal])
+        if locked.version != expected_version:
+            raise EditConflict(
+                _(
+                    "This draft was changed elsewhere (for example in another tab) after you opened it. Reload it, then make your changes again."
+                )
+            )
+        many = {
+            name: changes.pop(name)
+            for name in list(changes)
+            if name in {"smart_services", "technology_fields", "service_types"}
+        }
+        for name, value in changes.items():
+            setattr(locked, name, value)
+        locked.version += 1
+        locked.full_clean(exclude=["created_by"])
+        locked.save()
+        for name, value in many.items():
+            getattr(locked, name).set(value)
+    return locked
+
+
+def _next_reference(call):
+    counter, _created = ReferenceCounter.objects.get_or_create(call=call)
+    counter = ReferenceCounter.objects.select_for_update().get(pk=counter.pk)
+    counter.last_number += 1
+    counter.save(update_fields=["last_number"])
+    prefix = call.reference_prefix or call.slug.upper()[:8]
+    return f"{prefix}-{counter.last_number:04d}"
+
+
+def submit(application, *, by, now=None):
+    """Submit a draft: refused after the deadline (to the second, by the server's clock) and
+    while an automatic eligibility rule fails (listing every failing reason)."""
+    _require(by, "projects.change_application", application, _("You may not submit this application."))
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _locked(application)
+        if locked.state != ApplicationState.DRAFT:
+            if locked.reference:
+                raise TransitionRefused(
+                    [
+                        _("This application was already submitted as %(reference)s.")
+                        % {"reference": locked.reference}
+                    ]
+                )
+            raise TransitionRefused(
+                [
+                    _("Only a draft can be submitted; this application is “%(state)s”.")
+                    % {"state": locked.applicant_label}
+                ]
+            )
+        refusal = deadline_refusal(locked.call, now)
+        if refusal:
+            raise TransitionRefused([refusal])
+        failing = failures(check_eligibility(locked))
+        if failing:
+            raise TransitionRefused([f"{result.label}: {result.reason}" for result in failing])
+        locked.reference = _next_reference(locked.call)
+        locked.submitted_at = now
+        locked.submit(by=by, description=_("Submitted as %(reference)s.") % {"reference": locked.reference})
+        locked.save()
+        _notify_lead(
+            locked,
+            _("Application %(reference)s received") % {"reference": locked.reference},
+            _(
+                "Your application “%(title)s” to %(call)s was received at %(when)s with reference number %(reference)s."
+            )
+            % {
+                "title": locked.title,
+                "call": locked.call.display_title,
+                "when": format_seoul(now),
+                "reference": locked.reference,
+            },
+        )
+    return locked
+
+
+def withdraw(application, *, by, reason=""):
+    _require(by, "projects.change_application", application, _("You may not withdraw this application."))
+    with transaction.atomic():
+        locked = _locked(application)
+        if locked.state not in (ApplicationState.DRAFT, ApplicationState.SUBMITTED):
+            raise TransitionRefused(
+                [
+                    _("This application can no longer be withdrawn; it is “%(state)s”.")
+                    % {"state": locked.applicant_label}
+                ]
+            )
+        locked.withdraw(by=by, description=reason or _("Withdrawn by the applicant."))
+        locked.save()
+    return locked
+
+
+def decide_eligibility(application, *, by, eligible, reason=""):
+    """Staff confirm or reject a submitted application; a rejection needs a written reason."""
+    _require(by, "projects.decide_eligibility", application, _("Only ministry staff decide eligibility."))
+    reason = (reason or "").strip()
+    if not eligible and not reason:
+        raise TransitionRefused(
+            [_("Write the reason the application is ineligible; the applicant will read it.")]
+        )
+    with transaction.atomic():
+        locked = _locked(application)
+        if locked.state != ApplicationState.SUBMITTED:
+            raise TransitionRefused(
+                [
+                    _("Only a submitted application can be decided; %(reference)s is “%(state)s”.")
+                    % {"reference": locked.reference or locked.title, "state": locked.get_state_display()}
+                ]
+            )
+        if eligible:
+            locked.confirm_eligible(by=by, description=reason or _("Eligibility confirmed."))
+        else:
+            locked.reject_ineligible(by=by, description=reason)
+        locked.decision_reason = reason
+        locked.save()
+        if eligible:
+            subject = _("Application %(reference)s is eligible") % {"reference": locked.reference}
+            body = _(
+                "Your application %(reference)s meets the eligibility rules of %(call)s and goes on to evaluation."
+            )
+        else:
+            subject = _("Application %(reference)s is not eligible") % {"reference": locked.reference}
+            body = _(
+                "Your application %(reference)s does not meet the eligibility rules of %(call)s. Reason: %(reason)s"
+            )
+        _notify_lead(
+            locked,
+            subject,
+            body % {"reference": locked.reference, "call": locked.call.display_title, "reason": reason},
+        )
+    return locked
+
+
+def decide_many(applications, *, by, eligible, reason=""):
+    """The bulk action: decide each; return (decided, refused as (application, reasons))."""
+    decided, refused = [], []
+    for application in applications:
+        try:
+            decided.append(decide_eligibility(application, by=by, eligible=eligible, reason=reason))
+        except (TransitionRefused, PermissionDenied) as exc:
+            refused.append((application, getattr(exc, "reasons", [str(exc)])))
+    return decided, refused
+
+
+def _notify_lead(application, subject, body):
+    """E-mail every member of the lead organisation through the outbox."""
+    for email in application.lead.members.values_list("email", flat=True):
+        queue_email(email, str(subject), str(body))
