@@ -28,10 +28,25 @@ _STAFF_MODELS = [
     "competitions.sizeclass",
     "competitions.smartservice",
     "competitions.smartservicearea",
+    "competitions.eligibilityrule",
+]
+# Staff see applicants' records and record sanctions; they never edit what applicants submitted.
+_STAFF_PROJECT_PERMISSIONS = [
+    "projects.organisation:view",
+    "projects.organisation:change",
+    "projects.fiscalyear:view",
+    "projects.sanction:view",
+    "projects.sanction:add",
+    "projects.sanction:change",
+    "projects.application:view",
+    "projects.consortiummember:view",
+    "projects.document:view",
+    "projects.outboxmessage:view",
 ]
 ROLE_PERMISSIONS = {
     Role.STAFF: [f"{model}:{action}" for model in _STAFF_MODELS for action in ("view", "add", "change")]
-    + ["django_fsm_log.statelog:view"],
+    + ["django_fsm_log.statelog:view"]
+    + _STAFF_PROJECT_PERMISSIONS,
     Role.AUDITOR: [f"{model}:view" for model in _STAFF_MODELS] + ["django_fsm_log.statelog:view"],
     Role.REVIEWER: [],
     Role.APPLICANT: [],
@@ -56,9 +71,18 @@ def sync_role_groups():
         group.permissions.set(perms)
 
 
-def has_role(user, role):
+def roles_of(user):
+    """The role values of ``user``, read once per request (cached on the user object)."""
     if not user.is_authenticated:
-        return False
-    if role == Role.STAFF and user.is_superuser:
-        return True
-    return user.groups.filter(name=Role(role).value).exists()
+        return frozenset()
+    cached = getattr(user, "_gongmo_roles", None)
+    if cached is None:
+        names = set(user.groups.values_list("name", flat=True)) & set(Role.values)
+        if user.is_superuser:
+            names.add(Role.STAFF.value)
+        cached = user._gongmo_roles = frozenset(names)
+    return cached
+
+
+def has_role(user, role):
+    return Role(role).value in roles_of(user)

@@ -17,6 +17,7 @@ from .formatting import format_krw
 from .lifecycle import TRANSITIONS, TransitionRefused, change_call_state, transition_label
 from .models import (
     Call,
+    EligibilityRule,
     Programme,
     Region,
     ServiceField,
@@ -51,6 +52,14 @@ class ServiceFieldInline(admin.TabularInline):
     fields = ["name", "name_ko", "max_awards", "position"]
 
 
+class EligibilityRuleInline(admin.TabularInline):
+    """The call's eligibility rules; parameters are JSON, checked against the rule's kind."""
+
+    model = EligibilityRule
+    extra = 0
+    fields = ["kind", "track", "params", "position"]
+
+
 def _lifecycle_action(transition_name):
     def action(modeladmin, request, queryset):
         done = 0
@@ -81,7 +90,7 @@ def _lifecycle_action(transition_name):
 @admin.register(Call)
 class CallAdmin(ImportExportModelAdmin):
     resource_classes = [resources.CallResource]
-    inlines = [TrackInline, ServiceFieldInline, ReadOnlyStateLogInline]
+    inlines = [TrackInline, ServiceFieldInline, EligibilityRuleInline, ReadOnlyStateLogInline]
     list_display = [
         "slug",
         "title",

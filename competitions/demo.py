@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from .eligibility import validate_params
 from .formatting import SEOUL
 from .lifecycle import change_call_state
-from .models import Call, CallState, Programme, ServiceField, Track
+from .models import Call, CallState, EligibilityRule, Programme, ServiceField, Track
 
 PROGRAMMES = [
     {
@@ -72,6 +73,31 @@ class CallSpec:
     blind_review: bool = False
     tracks: list[QuotaSpec] = field(default_factory=list)
     fields: list[QuotaSpec] = field(default_factory=list)
+    # (track name or None for the whole call, rule kind, params): see competitions.eligibility.
+    rules: list[tuple[str | None, str, dict]] = field(default_factory=list)
+
+
+NO_SANCTION = (None, "no_active_sanction", {})
+SUBSIDY_RANGE = (None, "subsidy_range", {})
+PROPOSAL_ONLY = (None, "required_documents", {"kinds": ["proposal"]})
+
+# The demo configuration of shared/reference/calls_2022.md.
+PILOT_RULES = [
+    (None, "allowed_applicants", {"kinds": ["company"]}),
+    (None, "lead_is_sme", {}),
+    (None, "large_company_share", {"max_percent": 30}),
+    SUBSIDY_RANGE,
+    (None, "matching_funds", {}),
+    (None, "required_documents", {"kinds": ["proposal", "business_registration"]}),
+    NO_SANCTION,
+]
+CHALLENGE_RULES = [
+    (None, "allowed_applicants", {"kinds": ["local_government"]}),
+    (None, "consortium_includes", {"kinds": ["company"], "min_count": 1}),
+    SUBSIDY_RANGE,
+    PROPOSAL_ONLY,
+    NO_SANCTION,
+]
 
 
 PILOT_FIELDS = [
@@ -116,6 +142,7 @@ PILOT_2022 = CallSpec(
     ),
     tracks=[QuotaSpec("SME-led innovation service", "중소기업 주관 혁신서비스", 14)],
     fields=PILOT_FIELDS,
+    rules=PILOT_RULES,
 )
 
 INNOVATION_TECH_2022 = CallSpec(
@@ -149,6 +176,18 @@ INNOVATION_TECH_2022 = CallSpec(
         QuotaSpec("Enterprise-led", "기업 주도형", 10, 1_500_000_000),
         QuotaSpec("Citizen-led living lab", "시민 주도 리빙랩형", 5, 1_000_000_000),
     ],
+    rules=[
+        ("Enterprise-led", "allowed_applicants", {"kinds": ["company", "university"]}),
+        ("Enterprise-led", "consortium_includes", {"kinds": ["local_government"], "min_count": 1}),
+        (
+            "Citizen-led living lab",
+            "allowed_applicants",
+            {"kinds": ["company", "university", "local_government"]},
+        ),
+        SUBSIDY_RANGE,
+        PROPOSAL_ONLY,
+        NO_SANCTION,
+    ],
 )
 
 CHALLENGE_PRELIMINARY_2022 = CallSpec(
@@ -172,6 +211,7 @@ CHALLENGE_PRELIMINARY_2022 = CallSpec(
     who_may_apply="A local government leading a consortium with at least one private company.",
     who_may_apply_ko="민간기업이 1곳 이상 참여한 컨소시엄을 구성한 지방자치단체가 주관하여 신청합니다.",
     tracks=[QuotaSpec("Local government with private consortium", "지자체·민간 컨소시엄", 4)],
+    rules=CHALLENGE_RULES,
 )
 
 CHALLENGE_MAIN_2022 = CallSpec(
@@ -199,6 +239,8 @@ CHALLENGE_MAIN_2022 = CallSpec(
     ),
     who_may_apply_ko="예비사업에 선정된 주관기관만 신청할 수 있습니다. 국비는 50% 이내이며 나머지는 지자체가 부담합니다.",
     tracks=[QuotaSpec("Local government with private consortium", "지자체·민간 컨소시엄", 2)],
+    rules=CHALLENGE_RULES
+    + [(None, "previous_stage_selected", {}), (None, "national_share", {"max_percent": 50})],
 )
 
 CALLS_2022 = [PILOT_2022, INNOVATION_TECH_2022, CHALLENGE_PRELIMINARY_2022, CHALLENGE_MAIN_2022]
@@ -226,6 +268,7 @@ def demo_call_spec(now):
             "briefing_at": None,
             "tracks": list(PILOT_2022.tracks),
             "fields": list(PILOT_2022.fields),
+            "rules": list(PILOT_2022.rules),
         }
     )
 
@@ -276,6 +319,14 @@ def _upsert_call(spec, keep_window=False):
             call=call,
             name=quota.name,
             defaults={"name_ko": quota.name_ko, "max_awards": quota.max_awards, "position": position},
+        )
+    for position, (track_name, kind, params) in enumerate(spec.rules):
+        track = call.tracks.get(name=track_name) if track_name else None
+        EligibilityRule.objects.update_or_create(
+            call=call,
+            track=track,
+            kind=kind,
+            defaults={"params": validate_params(kind, params), "position": position},
         )
     return call
 

@@ -159,6 +159,10 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
+# Beat sweeps the outbox too, so mail queued while the broker was down still goes out.
+CELERY_BEAT_SCHEDULE = {
+    "send-outbox": {"task": "projects.tasks.send_outbox", "schedule": 60.0},
+}
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

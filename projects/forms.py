@@ -1,5 +1,6 @@
 from django import forms
 from django.forms import inlineformset_factory
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -92,7 +93,13 @@ class ApplicationStartForm(KRDSFormMixin, forms.ModelForm):
     def __init__(self, *args, call, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.call = call
-        self.fields["lead"].queryset = Organisation.objects.filter(memberships__user=user)
+        leads = Organisation.objects.filter(memberships__user=user)
+        self.fields["lead"].queryset = leads
+        if not self.is_bound and len(leads) == 1:
+            self.initial["lead"] = leads[0].pk
+        tracks = call.tracks.all()
+        if not self.is_bound and len(tracks) == 1:
+            self.initial["track"] = tracks[0].pk
         self.fields["track"].queryset = call.tracks.all()
         self.fields["service_field"].queryset = call.service_fields.all()
         self.fields["service_field"].required = call.service_fields.exists()
@@ -189,11 +196,14 @@ class ConsortiumMemberForm(KRDSFormMixin, forms.ModelForm):
 
 class DocumentForm(KRDSFormMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind of document"), choices=DocumentKind.choices)
-    file = forms.FileField(
-        label=_("File"),
-        help_text=_("PDF, HWP, HWPX, DOCX or XLSX, at most %(mb)d MB.")
-        % {"mb": MAX_DOCUMENT_BYTES // (1024 * 1024)},
-    )
+    file = forms.FileField(label=_("File"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Formatted per request, so that the hint follows the reader's language.
+        self.fields["file"].help_text = gettext("PDF, HWP, HWPX, DOCX or XLSX, at most %(mb)d MB.") % {
+            "mb": MAX_DOCUMENT_BYTES // (1024 * 1024)
+        }
 
 
 class DecisionForm(KRDSFormMixin, forms.Form):

@@ -22,8 +22,10 @@ from types import MappingProxyType
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+
+from competitions.formatting import korean_reading
 
 BN = 1_000_000_000  # 10억 원 is one billion won; the Annex states its bands in 억 원.
 TRILLION = 1_000_000_000_000
@@ -175,6 +177,23 @@ def _whole_bn(amount: int) -> str:
     return f"{amount // BN:,}"
 
 
+def _korean():
+    return (get_language() or "").startswith("ko")
+
+
+def _amount(amount: int) -> str:
+    """An amount as people read it: '62.1 bn KRW', in Korean '621억 원' (0.1 bn is 1억)."""
+    if _korean():
+        tenths = (Decimal(amount) / (BN // 10)).quantize(Decimal("1"), rounding=ROUND_HALF_UP)
+        return korean_reading(int(tenths) * (BN // 10))
+    return f"{bn(amount)} bn KRW"
+
+
+def _cap(amount: int) -> str:
+    """A threshold: '80 bn', in Korean '800억 원'."""
+    return korean_reading(amount) if _korean() else f"{_whole_bn(amount)} bn"
+
+
 def _plain_number(value: Decimal | int) -> str:
     """35 -> '35', Decimal('29.99') -> '29.99', Decimal('30.00') -> '30'."""
     return f"{Decimal(value).normalize():f}"
@@ -204,19 +223,17 @@ def classify(facts: CompanyFacts, on: datetime.date | None = None) -> SizeClassR
     average_sales = total_sales // years  # shown in the reason; the test below is exact
     band = table.sales_caps[facts.industry]
     sales_figures = {
-        "sales": bn(average_sales),
-        "band": _whole_bn(band),
+        "sales": _amount(average_sales),
+        "band": _cap(band),
         "industry": Industry(facts.industry).label,
     }
     failures = []
     if total_sales > band * years:
-        failures.append(
-            _("average sales %(sales)s bn KRW > %(band)s bn band for %(industry)s") % sales_figures
-        )
+        failures.append(_("average sales %(sales)s > %(band)s band for %(industry)s") % sales_figures)
     if facts.total_assets >= table.asset_cap:
         failures.append(
-            _("total assets %(assets)s bn KRW reach the %(cap)s bn cap")
-            % {"assets": bn(facts.total_assets), "cap": _whole_bn(table.asset_cap)}
+            _("total assets %(assets)s reach the %(cap)s cap")
+            % {"assets": _amount(facts.total_assets), "cap": _cap(table.asset_cap)}
         )
     share = facts.largest_shareholder_share_percent
     owner_assets = facts.largest_shareholder_assets
@@ -227,11 +244,11 @@ def classify(facts: CompanyFacts, on: datetime.date | None = None) -> SizeClassR
         and owner_assets >= table.independence_owner_assets
     ):
         failures.append(
-            _("largest shareholder owns %(share)s%% and has assets of %(assets)s bn KRW (≥ %(cap)s bn)")
+            _("largest shareholder owns %(share)s%% and has assets of %(assets)s (≥ %(cap)s)")
             % {
                 "share": _plain_number(share),
-                "assets": bn(owner_assets),
-                "cap": _whole_bn(table.independence_owner_assets),
+                "assets": _amount(owner_assets),
+                "cap": _cap(table.independence_owner_assets),
             }
         )
     # A mutual-investment-restricted group is a disclosed group too (its threshold is higher).
@@ -243,8 +260,8 @@ def classify(facts: CompanyFacts, on: datetime.date | None = None) -> SizeClassR
 
     if not failures:
         parts = [
-            _("average sales %(sales)s bn KRW ≤ %(band)s bn band for %(industry)s") % sales_figures,
-            _("assets below %(cap)s bn") % {"cap": _whole_bn(table.asset_cap)},
+            _("average sales %(sales)s ≤ %(band)s band for %(industry)s") % sales_figures,
+            _("assets below %(cap)s") % {"cap": _cap(table.asset_cap)},
         ]
         return SizeClassResult("sme", "; ".join(parts))
     if facts.in_mutual_investment_restricted_group:

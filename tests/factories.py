@@ -76,3 +76,63 @@ class ServiceFieldFactory(factory.django.DjangoModelFactory):
     call = factory.SubFactory(CallFactory)
     name = factory.Sequence(lambda n: f"Field {n}")
     max_awards = 4
+
+
+# --- projects -------------------------------------------------------------------------------
+from competitions.models import EligibilityRule, Region  # noqa: E402
+from projects.models import Application, Membership, Organisation  # noqa: E402
+from projects.registration_number import check_digit  # noqa: E402
+
+
+def registration_number(n):
+    first_nine = f"{n:09d}"
+    return f"{first_nine}{check_digit(first_nine)}"
+
+
+class OrganisationFactory(factory.django.DjangoModelFactory):
+    """An SME company (size class set directly; projects.size_class is tested on its own)."""
+
+    class Meta:
+        model = Organisation
+        skip_postgeneration_save = True
+
+    name = factory.Sequence(lambda n: f"Company {n}")
+    registration_number = factory.Sequence(lambda n: registration_number(100_000_000 + n))
+    kind = "company"
+    region = factory.LazyFunction(lambda: Region.objects.get(slug="busan"))
+    industry = "ict"
+    size_class = "sme"
+    size_class_reason = "average sales 62.1 bn KRW ≤ 80 bn band for Information and communication"
+
+    @factory.post_generation
+    def owners(self, create, extracted, **kwargs):
+        for user in extracted or []:
+            Membership.objects.create(user=user, organisation=self, role=Membership.Role.OWNER)
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    """A complete draft: 300 M requested of a 500 M project (government 60%, cash 70% of private)."""
+
+    class Meta:
+        model = Application
+
+    call = factory.SubFactory(CallFactory, state=CallState.PUBLISHED)
+    track = factory.LazyAttribute(lambda a: a.call.tracks.first() or TrackFactory(call=a.call, max_awards=14))
+    lead = factory.SubFactory(OrganisationFactory)
+    created_by = factory.SubFactory(UserFactory)
+    title = factory.Sequence(lambda n: f"Smart parking pilot {n}")
+    requested_subsidy = 300_000_000
+    local_government = 0
+    private_cash = 140_000_000
+    private_in_kind = 60_000_000
+
+
+def pilot_rules(call):
+    """The 2022 pilot call's eligibility rules (competitions.demo) configured on ``call``."""
+    from competitions.demo import PILOT_RULES
+    from competitions.eligibility import validate_params
+
+    for position, (_track, kind, params) in enumerate(PILOT_RULES):
+        EligibilityRule.objects.create(
+            call=call, kind=kind, params=validate_params(kind, params), position=position
+        )

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from accounts.roles import Role, has_role
 from competitions.eligibility import failures
 from competitions.lifecycle import TransitionRefused
-from competitions.models import Call, SizeClass
+from competitions.models import Call, ServiceField, SizeClass, Track
 
 from .. import workflow
 from ..eligibility_check import check_many, with_eligibility_data
@@ -75,7 +75,9 @@ def eligibility_queue(request):
     page = Paginator(queryset, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     results = check_many(page.object_list)
     rows = [(application, results[application.pk], failures(results[application.pk])) for application in page]
-    call = Call.objects.filter(slug=filters.get("call")).prefetch_related("tracks", "service_fields").first()
+    slug = filters.get("call")
+    tracks = list(Track.objects.filter(call__slug=slug)) if slug else []
+    fields = list(ServiceField.objects.filter(call__slug=slug)) if slug else []
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -86,7 +88,8 @@ def eligibility_queue(request):
             "page": page,
             "filters": filters,
             "calls": Call.objects.public().only("slug", "title", "title_ko"),
-            "call": call,
+            "tracks": tracks,
+            "fields": fields,
             "states": ApplicationState.choices,
             "size_classes": SizeClass.objects.all(),
             "query_prefix": (query.urlencode() + "&") if query else "",

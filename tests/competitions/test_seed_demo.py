@@ -11,7 +11,8 @@ from django_fsm_log.models import StateLog
 from accounts.demo import DEMO_ACCOUNTS
 from accounts.models import User
 from accounts.roles import Role, has_role
-from competitions.models import Call, CallState, Programme, ServiceField, Track
+from competitions.models import Call, CallState, EligibilityRule, Programme, ServiceField, Track
+from projects.models import FiscalYear, Membership, Organisation
 
 pytestmark = pytest.mark.django_db
 
@@ -33,12 +34,18 @@ def seed():
 def snapshot():
     """Every row seed_demo writes, with its values (updated_at included: a re-run touches nothing)."""
     return {
-        "calls": sorted(Call.objects.values_list()),
-        "tracks": sorted(Track.objects.values_list()),
-        "fields": sorted(ServiceField.objects.values_list()),
+        "calls": list(Call.objects.order_by("pk").values_list()),
+        "tracks": list(Track.objects.order_by("pk").values_list()),
+        "fields": list(ServiceField.objects.order_by("pk").values_list()),
         "programmes": sorted(Programme.objects.values_list()),
         "users": sorted(User.objects.values_list("email", "is_staff", "password")),
         "logs": StateLog.objects.count(),
+        "rules": list(
+            EligibilityRule.objects.order_by("pk").values_list("call__slug", "track__name", "kind", "params")
+        ),
+        "organisations": list(Organisation.objects.order_by("pk").values_list()),
+        "fiscal_years": list(FiscalYear.objects.order_by("pk").values_list()),
+        "memberships": sorted(Membership.objects.values_list("user__email", "organisation__name", "role")),
     }
 
 
@@ -141,3 +148,29 @@ def test_one_login_per_role_is_printed_and_works():
     auditor = User.objects.get(email="auditor@gongmo.example")
     assert auditor.has_perm("competitions.view_call") and not auditor.has_perm("competitions.change_call")
     assert not has_role(User.objects.get(email="applicant@gongmo.example"), Role.STAFF)
+
+
+def test_demo_calls_carry_the_demo_eligibility_rules():
+    seed()
+    pilot = [rule.kind for rule in EligibilityRule.objects.filter(call__slug="pilot-city-demo")]
+    assert pilot == [
+        "allowed_applicants",
+        "lead_is_sme",
+        "large_company_share",
+        "subsidy_range",
+        "matching_funds",
+        "required_documents",
+        "no_active_sanction",
+    ]
+    main = EligibilityRule.objects.filter(call__slug="challenge-2022-main")
+    assert {"previous_stage_selected", "national_share"} <= set(main.values_list("kind", flat=True))
+    enterprise = EligibilityRule.objects.get(call__slug="innovation-tech-2022", kind="consortium_includes")
+    assert enterprise.track.name == "Enterprise-led"
+
+
+def test_demo_applicant_owns_an_sme_and_partners_exist():
+    seed()
+    owned = Organisation.objects.get(memberships__user__email="applicant@gongmo.example")
+    assert owned.size_class == "sme"
+    assert "≤ 80 bn band for Information and communication" in owned.size_class_reason
+    assert Organisation.objects.get(name="Hanbit Construction Corporation").size_class == "large"

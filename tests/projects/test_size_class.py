@@ -270,3 +270,12 @@ def test_the_default_date_is_today_in_seoul(monkeypatch, amended_tables):
     assert classify(transport).code == "mid"
     monkeypatch.setattr(size_class.timezone, "localdate", lambda: AMENDED)
     assert classify(transport).code == "sme"
+
+
+def test_the_reason_reads_in_korean_with_eok_amounts():
+    from django.utils import translation
+
+    with translation.override("ko"):
+        result = classify(company(Industry.ICT, sales=[50 * BN, 70 * BN, 66_300_000_000]), on=BEFORE_2025)
+    assert result.code == "sme"
+    assert "621억 원" in result.reason and "800억 원" in result.reason and "5,000억 원" in result.reason

@@ -1,0 +1,122 @@
+"""Staff screens for organisations, sanctions, applications (read-only here: state changes go
+through the eligibility queue) and the e-mail outbox."""
+
+from django.contrib import admin
+
+from competitions.admin import ReadOnlyStateLogInline
+
+from .models import Application, ConsortiumMember, Document, FiscalYear, Organisation, OutboxMessage, Sanction
+
+
+class FiscalYearInline(admin.TabularInline):
+    model = FiscalYear
+    extra = 0
+
+
+class SanctionInline(admin.TabularInline):
+    model = Sanction
+    extra = 0
+    fields = ["starts_on", "ends_on", "reason", "created_by", "created_at"]
+    readonly_fields = ["created_by", "created_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # a sanction is corrected by a new record, never deleted
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "registration_number", "kind", "size_class", "region"]
+    list_filter = ["kind", "size_class", "region"]
+    search_fields = ["name", "registration_number"]
+    list_select_related = ["region"]
+    readonly_fields = ["size_class", "size_class_reason"]
+    inlines = [FiscalYearInline, SanctionInline]
+
+    def save_formset(self, request, form, formset, change):
+        for instance in formset.save(commit=False):
+            if isinstance(instance, Sanction) and instance.created_by_id is None:
+                instance.created_by = request.user
+            instance.save()
+        formset.save_m2m()
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if form.instance.kind and (form.instance.kind != "company" or form.instance.fiscal_years.exists()):
+            form.instance.refresh_size_class()
+
+
+@admin.register(Sanction)
+class SanctionAdmin(admin.ModelAdmin):
+    list_display = ["organisation", "starts_on", "ends_on", "reason", "created_by"]
+    list_select_related = ["organisation", "created_by"]
+    search_fields = ["organisation__name", "organisation__registration_number"]
+    readonly_fields = ["created_by", "created_at"]
+
+    def save_model(self, request, obj, form, change):
+        if obj.created_by_id is None:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ConsortiumMemberInline(admin.TabularInline):
+    model = ConsortiumMember
+    extra = 0
+    can_delete = False
+    readonly_fields = ["organisation", "budget_share_percent"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class DocumentInline(admin.TabularInline):
+    model = Document
+    extra = 0
+    can_delete = False
+    fields = ["kind", "original_name", "file_format", "size", "uploaded_by", "uploaded_at", "superseded"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Application)
+class ApplicationAdmin(admin.ModelAdmin):
+    """Read-only: what applicants submitted is never edited or deleted by staff."""
+
+    list_display = ["reference", "title", "call", "lead", "state", "submitted_at", "requested_subsidy"]
+    list_filter = ["state", "call"]
+    search_fields = ["reference", "title", "lead__name"]
+    list_select_related = ["call", "lead"]
+    inlines = [ConsortiumMemberInline, DocumentInline, ReadOnlyStateLogInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields] + [
+            "smart_services",
+            "technology_fields",
+            "service_types",
+        ]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "to", "subject", "status", "attempts", "sent_at"]
+    list_filter = ["status"]
+    search_fields = ["to", "subject"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,63 @@
+"""E-mail through the outbox (a broker outage never fails a submission), and the roles that get
+nothing in the applicants' area yet."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from accounts.roles import Role
+from projects import tasks, workflow
+from projects.models import ApplicationState, OutboxMessage
+from projects.outbox import MAX_ATTEMPTS, send_pending
+from tests.factories import StaffFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_broker_outage_does_not_fail_the_submission(
+    draft, applicant, monkeypatch, django_capture_on_commit_callbacks
+):
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(tasks.send_outbox, "delay", broker_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        application = workflow.submit(draft, by=applicant)
+    assert application.state == ApplicationState.SUBMITTED
+    message = OutboxMessage.objects.get()
+    assert message.status == OutboxMessage.Status.PENDING  # waits for the next sweep
+    assert send_pending() == 1
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.SENT
+    assert mail.outbox[-1].to == [applicant.email]
+    assert "PC26-0001" in mail.outbox[-1].subject
+
+
+def test_a_failing_mail_server_is_retried_then_marked_failed(monkeypatch):
+    OutboxMessage.objects.create(to="a@b.example", subject="s", body="b")
+
+    def smtp_down(*args, **kwargs):
+        raise OSError("SMTP down")
+
+    monkeypatch.setattr("projects.outbox.send_mail", smtp_down)
+    for _attempt in range(MAX_ATTEMPTS):
+        assert send_pending() == 0
+    message = OutboxMessage.objects.get()
+    assert (message.status, message.attempts, message.last_error) == ("failed", MAX_ATTEMPTS, "SMTP down")
+
+
+@pytest.mark.parametrize("role", [Role.REVIEWER, Role.AUDITOR])
+def test_reviewers_and_auditors_get_nothing_here_yet(client, draft, role):
+    client.force_login(UserFactory(roles=[role]))
+    assert client.get(reverse("projects:application_detail", args=[draft.pk])).status_code == 404
+    assert client.get(reverse("projects:eligibility_queue")).status_code == 403
+    document = draft.documents.first()
+    assert client.get(reverse("projects:document_download", args=[document.pk])).status_code == 404
+
+
+def test_staff_admin_shows_applications_read_only(client, draft, role_groups):
+    client.force_login(StaffFactory())
+    response = client.get(reverse("admin:projects_application_change", args=[draft.pk]))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.fields == {}  # every field read-only
+    assert client.post(reverse("admin:projects_application_delete", args=[draft.pk])).status_code == 403
