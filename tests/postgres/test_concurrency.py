@@ -3,6 +3,7 @@
 import threading
 
 from django.db import connection
+from django.utils import translation
 
 from competitions.lifecycle import TransitionRefused
 from projects import workflow
@@ -19,7 +20,8 @@ def race(functions):
     def run(index, function):
         try:
             barrier.wait()
-            outcomes[index] = ("ok", function())
+            with translation.override("en"):  # the active language is per thread
+                outcomes[index] = ("ok", function())
         except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
             outcomes[index] = ("error", exc)
         finally:
