@@ -19,6 +19,9 @@ run: prepare
 test: prepare
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+bench: prepare
+	$(BIN)/python tests/bench/run.py
+
 lint: setup
 	$(BIN)/ruff check .
 

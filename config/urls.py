@@ -11,5 +11,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
     path("", include("projects.urls")),
+    path("", include("evaluation.urls")),
     path("", include("competitions.urls")),
 ]

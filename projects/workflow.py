@@ -180,6 +180,7 @@ def decide_eligibility(application, *, by, eligible, reason=""):
         else:
             locked.reject_ineligible(by=by, description=reason)
         locked.decision_reason = reason
+        locked.notified_at = timezone.now()
         locked.save()
         if eligible:
             subject = _("Application %(reference)s is eligible") % {"reference": locked.reference}
@@ -214,3 +215,65 @@ def _notify_lead(application, subject, body):
     """E-mail every member of the lead organisation through the outbox."""
     for email in application.lead.members.values_list("email", flat=True):
         queue_email(email, str(subject), str(body))
+
+
+def bulk_transition(application_ids, transition_name, *, by, description=""):
+    """Run one transition on many applications in one statement, logging each change.
+
+    For staff-side moves of thousands of applications (opening review, publishing a
+    selection): the rows are locked, those whose state allows the transition move, and one
+    django-fsm-log entry per application records who, when, from, to and why. Returns the ids
+    moved.
+    """
+    from django.contrib.contenttypes.models import ContentType
+    from django_fsm_log.models import StateLog
+
+    from .bulk import insert_rows
+
+    method = getattr(Application, transition_name)
+    transitions = {t.source: t.target for t in method._django_fsm.transitions.values()}
+    now = timezone.now()
+    moved = []
+    content_type = ContentType.objects.get_for_model(Application)
+    with transaction.atomic():
+        rows = list(
+            Application.objects.select_for_update()
+            .filter(pk__in=list(application_ids), state__in=list(transitions))
+            .values_list("pk", "state")
+        )
+        by_source = {}
+        for pk, state in rows:
+            by_source.setdefault(state, []).append(pk)
+        logs = []
+        for source, pks in by_source.items():
+            target = transitions[source]
+            Application.objects.filter(pk__in=pks).update(state=target, updated_at=now)
+            logs.extend(
+                (
+                    now,
+                    by.pk if by else None,
+                    source,
+                    target,
+                    transition_name,
+                    content_type.pk,
+                    pk,
+                    description or None,
+                )
+                for pk in pks
+            )
+            moved.extend(pks)
+        insert_rows(
+            StateLog,
+            [
+                "timestamp",
+                "by_id",
+                "source_state",
+                "state",
+                "transition",
+                "content_type_id",
+                "object_id",
+                "description",
+            ],
+            logs,
+        )
+    return moved

@@ -5,6 +5,7 @@ checks permission, runs in a transaction and logs who, when, from, to and why (d
 """
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -33,6 +34,12 @@ class ApplicationState(models.TextChoices):
     WITHDRAWN = "withdrawn", _("Withdrawn")
     ELIGIBLE = "eligible", _("Eligible")
     INELIGIBLE = "ineligible", _("Ineligible")
+    UNDER_REVIEW = "under_review", _("Under review")
+    SCORED = "scored", _("Scored")
+    SELECTED = "selected", _("Selected")
+    RESERVE = "reserve", _("Reserve")
+    NOT_SELECTED = "not_selected", _("Not selected")
+    DECLINED = "declined", _("Declined")
 
 
 # What the applicant reads: says where the application stands and what happens next.
@@ -42,7 +49,17 @@ APPLICANT_LABELS = {
     ApplicationState.WITHDRAWN: _("Withdrawn"),
     ApplicationState.ELIGIBLE: _("Eligible: goes on to evaluation"),
     ApplicationState.INELIGIBLE: _("Not eligible"),
+    ApplicationState.UNDER_REVIEW: _("Eligible: under evaluation"),
+    ApplicationState.SCORED: _("Evaluated: results not published yet"),
+    ApplicationState.SELECTED: _("Selected"),
+    ApplicationState.RESERVE: _("On the reserve list"),
+    ApplicationState.NOT_SELECTED: _("Not selected"),
+    ApplicationState.DECLINED: _("Declined by the applicant"),
 }
+
+# Outcomes an applicant may object to, and for how long after being told (DESIGN.md §3-4).
+OBJECTIONABLE_STATES = (ApplicationState.NOT_SELECTED, ApplicationState.INELIGIBLE)
+OBJECTION_WINDOW = timedelta(days=10)
 
 
 class Application(models.Model):
@@ -91,6 +108,9 @@ class Application(models.Model):
     reference = models.CharField(_("reference number"), max_length=20, blank=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     decision_reason = models.TextField(_("reason for the eligibility decision"), blank=True)
+    notified_at = models.DateTimeField(
+        _("outcome notified"), null=True, blank=True, help_text=_("The objection window runs from here.")
+    )
     # Optimistic locking: a save names the version it edited; a stale version is a conflict.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -119,6 +139,12 @@ class Application(models.Model):
     @property
     def applicant_label(self):
         return APPLICANT_LABELS[self.state]
+
+    @property
+    def objection_deadline(self):
+        if self.state not in OBJECTIONABLE_STATES or self.notified_at is None:
+            return None
+        return self.notified_at + OBJECTION_WINDOW
 
     @property
     def total_cost(self):
@@ -152,6 +178,64 @@ class Application(models.Model):
     @transition(field=state, source=ApplicationState.SUBMITTED, target=ApplicationState.INELIGIBLE)
     def reject_ineligible(self, by=None, description=None):
         """Staff find the application ineligible, with a written reason."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ApplicationState.ELIGIBLE, target=ApplicationState.UNDER_REVIEW)
+    def open_review(self, by=None, description=None):
+        """Reviewers are assigned; scoring begins."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ApplicationState.UNDER_REVIEW, target=ApplicationState.SCORED)
+    def complete_review(self, by=None, description=None):
+        """Every assigned review is submitted (or the panel closed)."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ApplicationState.SCORED, target=ApplicationState.SELECTED)
+    def publish_selected(self, by=None, description=None):
+        """A confirmed selection run selected it."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ApplicationState.SCORED, target=ApplicationState.RESERVE)
+    def publish_reserve(self, by=None, description=None):
+        """A confirmed selection run put it on the reserve list."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ApplicationState.SCORED, target=ApplicationState.NOT_SELECTED)
+    def publish_not_selected(self, by=None, description=None):
+        """A confirmed selection run did not select it (including below the cutoff)."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ApplicationState.SELECTED, target=ApplicationState.DECLINED)
+    def decline(self, by=None, description=None):
+        """The selected applicant declines the award; a reserve is promoted."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ApplicationState.RESERVE, target=ApplicationState.SELECTED)
+    def promote(self, by=None, description=None):
+        """A reserve takes the place a selected applicant declined."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=[ApplicationState.NOT_SELECTED, ApplicationState.RESERVE, ApplicationState.SCORED],
+        target=ApplicationState.UNDER_REVIEW,
+    )
+    def reopen_review(self, by=None, description=None):
+        """An upheld objection: re-reviewed by reviewers other than the original ones."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ApplicationState.INELIGIBLE, target=ApplicationState.ELIGIBLE)
+    def reconsider_eligibility(self, by=None, description=None):
+        """An upheld objection to an ineligibility decision."""
 
 
 class ConsortiumMember(models.Model):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from tests.evaluation.conftest import staff  # noqa: F401
 from tests.projects.conftest import _media_in_tmp, applicant, draft, open_call, organisation  # noqa: F401
 
 

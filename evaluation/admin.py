@@ -1,0 +1,119 @@
+"""Staff configure each Call's evaluation plan, reviewers and panels here."""
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.utils.translation import gettext as _
+
+from .models import (
+    BonusRule,
+    Criterion,
+    DeclaredConflict,
+    EvaluationPlan,
+    Objection,
+    Panel,
+    Reviewer,
+    SelectionResult,
+    SelectionRun,
+)
+
+
+class CriterionFormSet(BaseInlineFormSet):
+    """A plan whose criteria do not add up to 100 points is refused with the total."""
+
+    def clean(self):
+        super().clean()
+        rows = [f.cleaned_data for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if not rows:
+            return
+        total = sum(
+            row["max_points"] * row.get("weight", 1) for row in rows if row.get("max_points") is not None
+        )
+        if total != 100:
+            raise ValidationError(
+                _(
+                    "The criteria's maximum points (times their weights) add up to %(total)s; they must add up to 100."
+                )
+                % {"total": f"{total.normalize():f}"}
+            )
+
+
+class CriterionInline(admin.TabularInline):
+    model = Criterion
+    formset = CriterionFormSet
+    extra = 0
+    fields = ["name", "name_ko", "max_points", "weight", "threshold", "position"]
+
+
+class BonusRuleInline(admin.TabularInline):
+    model = BonusRule
+    extra = 0
+
+
+@admin.register(EvaluationPlan)
+class EvaluationPlanAdmin(admin.ModelAdmin):
+    list_display = [
+        "call",
+        "aggregation",
+        "reviews_per_application",
+        "cutoff",
+        "bonus_cap",
+        "reserve_per_field",
+    ]
+    list_select_related = ["call"]
+    inlines = [CriterionInline, BonusRuleInline]
+
+
+@admin.register(Reviewer)
+class ReviewerAdmin(admin.ModelAdmin):
+    list_display = ["code", "user", "affiliation"]
+    search_fields = ["code", "user__email", "affiliation__name"]
+    list_select_related = ["user", "affiliation"]
+    autocomplete_fields = []
+    filter_horizontal = ["expertise"]
+
+
+@admin.register(Panel)
+class PanelAdmin(admin.ModelAdmin):
+    list_display = ["name", "call", "track", "service_field"]
+    list_filter = ["call"]
+    list_select_related = ["call", "track", "service_field"]
+    filter_horizontal = ["reviewers"]
+
+
+@admin.register(DeclaredConflict)
+class DeclaredConflictAdmin(admin.ModelAdmin):
+    list_display = ["reviewer", "organisation", "reason", "declared_at"]
+    list_select_related = ["reviewer", "organisation"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Runs and objections change only through their domain functions."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SelectionRun)
+class SelectionRunAdmin(ReadOnlyAdmin):
+    list_display = ["call", "number", "created_by", "created_at", "confirmed_at", "inputs_hash"]
+    list_select_related = ["call", "created_by"]
+
+
+@admin.register(SelectionResult)
+class SelectionResultAdmin(ReadOnlyAdmin):
+    list_display = ["run", "application", "rank", "final_score", "outcome", "reason"]
+    list_select_related = ["run__call", "application"]
+    list_filter = ["outcome"]
+
+
+@admin.register(Objection)
+class ObjectionAdmin(ReadOnlyAdmin):
+    list_display = ["application", "outcome", "state", "filed_at", "decided_at"]
+    list_select_related = ["application"]

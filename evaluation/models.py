@@ -1,1 +1,0 @@
-"""Reviewers, scoring, ranking and selection (issue 4)."""

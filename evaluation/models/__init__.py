@@ -1,0 +1,20 @@
+from .objection import Objection
+from .plan import BonusAward, BonusRule, Criterion, EvaluationPlan
+from .review import Assignment, DeclaredConflict, Panel, Review, Reviewer, Score
+from .selection_run import SelectionResult, SelectionRun
+
+__all__ = [
+    "Assignment",
+    "BonusAward",
+    "BonusRule",
+    "Criterion",
+    "DeclaredConflict",
+    "EvaluationPlan",
+    "Objection",
+    "Panel",
+    "Review",
+    "Reviewer",
+    "Score",
+    "SelectionResult",
+    "SelectionRun",
+]

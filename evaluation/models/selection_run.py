@@ -1,0 +1,53 @@
+"""An immutable, reproducible record of one ranking and selection for a Call."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from competitions.models import Call
+from projects.models import Application
+
+
+class SelectionRun(models.Model):
+    call = models.ForeignKey(
+        Call, on_delete=models.PROTECT, related_name="selection_runs", verbose_name=_("call")
+    )
+    number = models.PositiveIntegerField(_("run"))
+    parameters = models.JSONField(_("parameters"))
+    inputs_hash = models.CharField(_("inputs hash"), max_length=64)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("run at"), auto_now_add=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["call", "-number"]
+        verbose_name = _("selection run")
+        verbose_name_plural = _("selection runs")
+        constraints = [models.UniqueConstraint(fields=["call", "number"], name="unique_run_number")]
+
+    def __str__(self):
+        return f"{self.call.slug} #{self.number}"
+
+
+class SelectionResult(models.Model):
+    run = models.ForeignKey(SelectionRun, on_delete=models.PROTECT, related_name="results")
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="selection_results")
+    evaluation_score = models.DecimalField(max_digits=7, decimal_places=2, null=True)
+    bonus = models.DecimalField(max_digits=5, decimal_places=2)
+    final_score = models.DecimalField(max_digits=7, decimal_places=2, null=True)
+    rank = models.PositiveIntegerField(null=True)
+    outcome = models.CharField(max_length=20)
+    reason = models.CharField(max_length=30)
+    requested_subsidy = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["run", "rank", "pk"]
+        verbose_name = _("selection result")
+        verbose_name_plural = _("selection results")
+        constraints = [models.UniqueConstraint(fields=["run", "application"], name="unique_result_per_run")]
+
+    def __str__(self):
+        return f"{self.application}: {self.outcome}"

@@ -1,0 +1,191 @@
+"""Reviewing: save and submit scores (then locked), recuse when a conflict is found late (the
+application is reassigned), and close the review of a call."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from competitions.lifecycle import TransitionRefused
+from projects import workflow
+from projects.models import Application, ApplicationState
+
+from .assignment import AssignmentImpossible, assign
+from .conflicts import conflicts_for
+from .models import Assignment, Criterion, DeclaredConflict, Review, Score
+
+
+def reviewer_of(user):
+    return getattr(user, "reviewer", None) if user.is_authenticated else None
+
+
+def _own_assignment(assignment, user):
+    if reviewer_of(user) is None or assignment.reviewer_id != user.reviewer.pk:
+        raise PermissionDenied(_("This review is not assigned to you."))
+
+
+def parse_points(raw, criterion):
+    """A criterion's points from a form value: a number from 0 to its maximum, else a message."""
+    try:
+        points = Decimal(str(raw).strip())
+    except (InvalidOperation, ValueError):
+        return None, _("%(criterion)s: enter a number from 0 to %(max)s.") % {
+            "criterion": criterion.display_name,
+            "max": f"{criterion.max_points.normalize():f}",
+        }
+    if (
+        not points.is_finite()
+        or points < 0
+        or points > criterion.max_points
+        or points != points.quantize(Decimal("0.01"))
+    ):
+        return None, _("%(criterion)s: enter a number from 0 to %(max)s.") % {
+            "criterion": criterion.display_name,
+            "max": f"{criterion.max_points.normalize():f}",
+        }
+    return points, None
+
+
+def save_review(assignment, entries, *, by, comment="", submit=False, now=None):
+    """Save a reviewer's scores (``entries``: criterion -> (raw points, comment)).
+
+    Submitting needs every criterion; a submitted review is locked, as is every review of an
+    application whose review has been closed. Raises TransitionRefused with the reasons.
+    """
+    _own_assignment(assignment, by)
+    now = now or timezone.now()
+    with transaction.atomic():
+        assignment = (
+            Assignment.objects.select_for_update().select_related("application").get(pk=assignment.pk)
+        )
+        application = assignment.application
+        if assignment.state != Assignment.State.ACTIVE:
+            raise TransitionRefused([_("You recused yourself from this application.")])
+        if application.state != ApplicationState.UNDER_REVIEW:
+            raise TransitionRefused([_("The review of this application is closed; scores are locked.")])
+        review, _created = Review.objects.get_or_create(
+            assignment=assignment, defaults={"application": application}
+        )
+        if review.state == Review.State.SUBMITTED:
+            raise TransitionRefused([_("You submitted this review; it is locked.")])
+        errors, values = [], {}
+        for criterion, (raw, note) in entries.items():
+            if raw in (None, ""):
+                continue
+            points, error = parse_points(raw, criterion)
+            if error:
+                errors.append(error)
+            else:
+                values[criterion] = (points, note or "")
+        if submit:
+            already = set(review.scores.values_list("criterion_id", flat=True))
+            for criterion in Criterion.objects.filter(plan__call_id=application.call_id):
+                if criterion not in values and criterion.pk not in already:
+                    errors.append(
+                        _("%(criterion)s: a score is required to submit.")
+                        % {"criterion": criterion.display_name}
+                    )
+        if errors:
+            raise TransitionRefused(errors)
+        for criterion, (points, note) in values.items():
+            Score.objects.update_or_create(
+                review=review, criterion=criterion, defaults={"points": points, "comment": note}
+            )
+        scores = review.scores.select_related("criterion")
+        review.total = sum((s.points * s.criterion.weight for s in scores), Decimal(0))
+        review.comment = comment
+        if submit:
+            review.state = Review.State.SUBMITTED
+            review.submitted_at = now
+        review.save()
+        if submit:
+            _complete_if_done(application, by)
+    return review
+
+
+def _complete_if_done(application, by):
+    """Scored once every active assignment's review is submitted."""
+    active = Assignment.objects.filter(application=application, state=Assignment.State.ACTIVE)
+    submitted = Review.objects.filter(assignment__in=active, state=Review.State.SUBMITTED).count()
+    if submitted and submitted == active.count():
+        workflow.bulk_transition(
+            [application.pk], "complete_review", by=by, description=_("All reviews submitted.")
+        )
+
+
+def recuse(assignment, *, by, reason, seed=0):
+    """A conflict found late: the reviewer steps back, the conflict is recorded, and the
+    application gets another reviewer. Returns the new Assignment, or None when no free
+    reviewer is left (staff then add one to the panel)."""
+    _own_assignment(assignment, by)
+    if not reason.strip():
+        raise TransitionRefused([_("Say briefly why you have a conflict of interest.")])
+    with transaction.atomic():
+        assignment = (
+            Assignment.objects.select_for_update()
+            .select_related("application__call", "reviewer")
+            .get(pk=assignment.pk)
+        )
+        review = getattr(assignment, "review", None)
+        if review is not None and review.state == Review.State.SUBMITTED:
+            raise TransitionRefused(
+                [_("You already submitted this review; ask the ministry to withdraw it.")]
+            )
+        application = assignment.application
+        assignment.state = Assignment.State.RECUSED
+        assignment.recusal_reason = reason
+        assignment.save(update_fields=["state", "recusal_reason"])
+        DeclaredConflict.objects.get_or_create(
+            reviewer=assignment.reviewer, organisation_id=application.lead_id, defaults={"reason": reason}
+        )
+        return _top_up(application, by=by, seed=seed)
+
+
+def _top_up(application, *, by, seed=0):
+    from .assigning import panel_for
+    from .models import Panel
+
+    panels = list(Panel.objects.filter(call=application.call).prefetch_related("reviewers"))
+    panel = panel_for(application, panels)
+    if panel is None:
+        return None
+    reviewers = list(panel.reviewers.all())
+    rows = Assignment.objects.filter(application=application).values_list("reviewer_id", "state")
+    existing = {r for r, state in rows if state == Assignment.State.ACTIVE}
+    blocked = (
+        conflicts_for(application.call, [application], reviewers)[application.pk]
+        | {r for r, state in rows if state != Assignment.State.ACTIVE}
+    ) - existing
+    try:
+        chosen = assign(
+            [application.pk],
+            [r.pk for r in reviewers],
+            application.call.evaluation_plan.reviews_per_application,
+            conflicts={application.pk: blocked},
+            seed=seed,
+            existing={application.pk: existing},
+            labels={application.pk: application.reference},
+        )
+    except AssignmentImpossible:
+        return None
+    new = [Assignment.objects.create(application=application, reviewer_id=r) for r in chosen[application.pk]]
+    return new[0] if new else None
+
+
+def close_review(call, *, by, minimum=3):
+    """Close the panel: applications with at least ``minimum`` submitted reviews become scored
+    (their drafts stay unsubmitted and locked); the others stay under review. Returns the ids."""
+    ready = (
+        Application.objects.filter(call=call, state=ApplicationState.UNDER_REVIEW)
+        .filter(reviews__state=Review.State.SUBMITTED)
+        .values("pk")
+        .annotate(n=Count("reviews"))
+        .filter(n__gte=minimum)
+        .values_list("pk", flat=True)
+    )
+    return workflow.bulk_transition(
+        list(ready), "complete_review", by=by, description=_("Review closed by staff.")
+    )

@@ -1,0 +1,350 @@
+"""Selection within quotas and budget (DESIGN.md §3 "Selection"): pure and deterministic.
+
+``select`` scores and ranks the candidates (``evaluation.scoring``), walks the ranking from the
+top and gives every candidate exactly one ``Result`` with an outcome and a reason code.
+``inputs_hash`` fingerprints the inputs of a run so that a SelectionRun can be reproduced, and
+``promote_after_decline`` hands a declined place to the best reserve that fits. No ORM here.
+"""
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC
+from decimal import Decimal
+from enum import StrEnum
+from json.encoder import encode_basestring_ascii as _json_string
+from operator import attrgetter
+
+from evaluation.scoring import Candidate, ScoringPlan, _key_builder, _scorer
+
+_application_id = attrgetter("application_id")
+HASH_SCHEMA = "gongmo-selection/1"  # bump when the canonical form or the rules change
+
+
+class Outcome(StrEnum):
+    SELECTED = "selected"
+    RESERVE = "reserve"
+    NOT_SELECTED = "not_selected"
+    BELOW_CUTOFF = "below_cutoff"
+    DECLINED = "declined"
+
+
+class Reason(StrEnum):
+    SELECTED = "selected"
+    FIELD_QUOTA_FULL = "field_quota_full"
+    TRACK_QUOTA_FULL = "track_quota_full"
+    CALL_QUOTA_FULL = "call_quota_full"
+    BUDGET_EXHAUSTED = "budget_exhausted"
+    BELOW_CUTOFF = "below_cutoff"
+    DECLINED = "declined"
+
+
+@dataclass(frozen=True)
+class Quotas:
+    """The call's maximum awards and budget; a track or field missing from its mapping has no
+    maximum of its own (the call's maximum still applies). ``field_max`` may key None: the
+    group of applications without a service field."""
+
+    call_max: int
+    budget: int  # KRW
+    track_max: Mapping[int, int]
+    field_max: Mapping[int | None, int]
+    reserve_per_field: int = 1
+
+    def __post_init__(self):
+        numbers = {
+            "call_max": self.call_max,
+            "budget": self.budget,
+            "reserve_per_field": self.reserve_per_field,
+        }
+        numbers.update({f"track_max[{k}]": v for k, v in self.track_max.items()})
+        numbers.update({f"field_max[{k}]": v for k, v in self.field_max.items()})
+        for name, value in numbers.items():
+            if value < 0:
+                raise ValueError(f"{name} must not be negative (got {value}).")
+
+
+@dataclass(frozen=True)
+class Result:
+    application_id: int
+    reference: str
+    track_id: int
+    field_id: int | None
+    requested_subsidy: int
+    evaluation_score: Decimal | None
+    bonus: Decimal
+    final_score: Decimal | None
+    rank: int | None  # 1.. for ranked (above-cutoff) applications, None below the cutoff
+    outcome: str
+    reason: str
+
+
+def _check_unique(candidates: Sequence[Candidate]) -> None:
+    ids = {c.application_id for c in candidates}
+    if len(ids) != len(candidates):
+        seen, duplicates = set(), set()
+        for c in candidates:
+            (duplicates if c.application_id in seen else seen).add(c.application_id)
+        raise ValueError(f"Duplicate application ids: {sorted(duplicates)}.")
+
+
+def select(candidates: Iterable[Candidate], plan: ScoringPlan, quotas: Quotas) -> list[Result]:
+    """One Result per candidate: the ranked ones best first, then those below the cutoff.
+
+    Walking the ranking from the top, an application is selected when its field, its track and
+    the call each have room under their maximum and the remaining budget covers its requested
+    subsidy; otherwise it is skipped with the first constraint that failed (field, track, call,
+    budget) and the walk goes on. The best ``reserve_per_field`` skipped applications of each
+    field (no field counts as one group) are reserves, the other skipped ones not selected; both
+    keep their skip reason. Below-cutoff applications follow, by final score (highest first,
+    none last) and reference, with rank None.
+    """
+    # The hot path works on plain tuples (the same scorer and keys as score() and rank()); only
+    # the Results are objects.
+    candidates = list(candidates)
+    _check_unique(candidates)
+    score_values = _scorer(plan, top_when_below=False)
+    key = _key_builder(plan.tie_breaks)
+    # Parallel lists, and the ranking as a sorted list of indices: fewer objects per candidate.
+    above: list[Candidate] = []
+    above_values: list[tuple] = []
+    above_keys: list[tuple] = []
+    below: list[Candidate] = []
+    below_values: list[tuple] = []
+    below_keys: list[tuple] = []
+    for candidate in candidates:
+        values = score_values(candidate)  # (evaluation, bonus, final, top, below cutoff)
+        final = values[2]
+        if values[4]:
+            below.append(candidate)
+            below_values.append(values)
+            below_keys.append(
+                (final is None, 0 if final is None else -final, candidate.reference, candidate.application_id)
+            )
+        else:
+            above.append(candidate)
+            above_values.append(values)
+            above_keys.append(key(final, values[3], candidate))
+    # Keys are unique (they end with the application id), so the order is total.
+    ranking = sorted(range(len(above_keys)), key=above_keys.__getitem__)
+    below_order = sorted(range(len(below_keys)), key=below_keys.__getitem__)
+
+    selected_, reserve, not_selected = Outcome.SELECTED, Outcome.RESERVE, Outcome.NOT_SELECTED
+    field_full, track_full = Reason.FIELD_QUOTA_FULL, Reason.TRACK_QUOTA_FULL
+    call_full, budget_exhausted, selected_reason = (
+        Reason.CALL_QUOTA_FULL,
+        Reason.BUDGET_EXHAUSTED,
+        Reason.SELECTED,
+    )
+    field_max, track_max = quotas.field_max, quotas.track_max
+    call_max, remaining, reserve_per_field = quotas.call_max, quotas.budget, quotas.reserve_per_field
+    field_count: dict[int | None, int] = {}
+    track_count: dict[int, int] = {}
+    reserves: dict[int | None, int] = {}
+    call_count = 0
+    results: list[Result] = []
+    append = results.append
+    for position, index in enumerate(ranking, 1):
+        candidate = above[index]
+        evaluation, bonus, final, _, _ = above_values[index]
+        field_id, track_id, subsidy = candidate.field_id, candidate.track_id, candidate.requested_subsidy
+        in_field = field_count.get(field_id, 0)
+        in_track = track_count.get(track_id, 0)
+        limit = field_max.get(field_id)
+        if limit is not None and in_field >= limit:
+            reason = field_full
+        elif (limit := track_max.get(track_id)) is not None and in_track >= limit:
+            reason = track_full
+        elif call_count >= call_max:
+            reason = call_full
+        elif subsidy > remaining:
+            reason = budget_exhausted
+        else:
+            reason = selected_reason
+            field_count[field_id] = in_field + 1
+            track_count[track_id] = in_track + 1
+            call_count += 1
+            remaining -= subsidy
+        if reason is selected_reason:
+            outcome = selected_
+        else:
+            held = reserves.get(field_id, 0)
+            if held < reserve_per_field:
+                reserves[field_id] = held + 1
+                outcome = reserve
+            else:
+                outcome = not_selected
+        append(
+            Result(
+                candidate.application_id,
+                candidate.reference,
+                track_id,
+                field_id,
+                subsidy,
+                evaluation,
+                bonus,
+                final,
+                position,
+                outcome,
+                reason,
+            )
+        )
+
+    below_cutoff, below_reason = Outcome.BELOW_CUTOFF, Reason.BELOW_CUTOFF
+    for index in below_order:
+        candidate = below[index]
+        evaluation, bonus, final, _, _ = below_values[index]
+        append(
+            Result(
+                candidate.application_id,
+                candidate.reference,
+                candidate.track_id,
+                candidate.field_id,
+                candidate.requested_subsidy,
+                evaluation,
+                bonus,
+                final,
+                None,
+                below_cutoff,
+                below_reason,
+            )
+        )
+    return results
+
+
+# -- Reproducibility ---------------------------------------------------------------------------
+
+
+def _pairs(mapping: Mapping, convert) -> list:
+    """A mapping as [key, value] pairs in key order (None first), so mixed keys still sort."""
+    return [[k, convert(mapping[k])] for k in sorted(mapping, key=lambda k: (k is not None, k or 0))]
+
+
+def _decimals(values) -> str:
+    """Decimals as the body of a JSON array of strings (str() of a Decimal needs no escaping)."""
+    return '"' + '","'.join(map(str, values)) + '"' if values else ""
+
+
+def _candidate_json(c: Candidate) -> str:
+    """One candidate as a canonical JSON array (what ``json.dumps`` with the canonical options
+    writes for the same row). Written out as text: a run has 20,000 candidates, and nested lists
+    would cost the cyclic garbage collector more than the encoding itself."""
+    submitted_at = c.submitted_at
+    if submitted_at is None:
+        moment = "null"
+    else:
+        if submitted_at.tzinfo is not None and submitted_at.tzinfo is not UTC:
+            submitted_at = submitted_at.astimezone(UTC)
+        moment = f'"{submitted_at.isoformat()}"'
+    points = c.criterion_points
+    points_json = ",".join(f"[{k},[{_decimals(points[k])}]]" for k in sorted(points)) if points else ""
+    field_id = "null" if c.field_id is None else int(c.field_id)
+    return (
+        f"[{int(c.application_id)},{_json_string(c.reference)},{int(c.track_id)},{field_id},"
+        f"{int(c.requested_subsidy)},[{_decimals(c.reviewer_totals)}],[{points_json}],"
+        f"[{_decimals(c.bonus_points)}],{'true' if c.lead_is_sme else 'false'},{moment}]"
+    )
+
+
+def canonical_inputs(candidates: Iterable[Candidate], plan: ScoringPlan, quotas: Quotas) -> str:
+    """The canonical JSON that ``inputs_hash`` hashes (compact, keys sorted, ASCII).
+
+    {"candidates": [[application id, reference, track id, field id, requested subsidy,
+    [reviewer totals], [[criterion id, [points]], ...], [bonus points], lead is SME,
+    submitted at], ...], "plan": {...}, "quotas": {...}, "schema": HASH_SCHEMA}
+
+    Candidates in application-id order (so their given order does not matter); a candidate's
+    values in their given order (the adapter reads them in a fixed order); Decimals as their
+    str(); aware datetimes in UTC, ISO 8601; mappings as [key, value] pairs in key order.
+    """
+    candidates = sorted(candidates, key=_application_id)
+    _check_unique(candidates)
+    settings = {
+        "plan": {
+            "method": str(plan.method),
+            "trim_at": plan.trim_at,
+            "cutoff": str(plan.cutoff),
+            "bonus_cap": str(plan.bonus_cap),
+            "top_criterion_id": plan.top_criterion_id,
+            "thresholds": _pairs(plan.thresholds, str),
+            "tie_breaks": [str(name) for name in plan.tie_breaks],
+        },
+        "quotas": {
+            "call_max": quotas.call_max,
+            "budget": quotas.budget,
+            "track_max": _pairs(quotas.track_max, int),
+            "field_max": _pairs(quotas.field_max, int),
+            "reserve_per_field": quotas.reserve_per_field,
+        },
+        "schema": HASH_SCHEMA,
+    }
+    rest = _dumps(settings)  # '{"plan":...,"quotas":...,"schema":...}'; "candidates" sorts first
+    return '{"candidates":[' + ",".join(map(_candidate_json, candidates)) + "]," + rest[1:]
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True, allow_nan=False)
+
+
+def inputs_hash(candidates: Iterable[Candidate], plan: ScoringPlan, quotas: Quotas) -> str:
+    """SHA-256 (hex) of ``canonical_inputs``: the same inputs give the same hash, in any order."""
+    return hashlib.sha256(canonical_inputs(candidates, plan, quotas).encode("ascii")).hexdigest()
+
+
+# -- Declines ----------------------------------------------------------------------------------
+
+
+def promote_after_decline(
+    results: Sequence[Result], declined_application_id: int, quotas: Quotas
+) -> tuple[list[Result], Result | None]:
+    """Free a declined place and promote the best reserve that fits.
+
+    The declined Result becomes outcome and reason ``declined``. The best reserve in rank order
+    whose field, track and the call have room under their maximum and whose requested subsidy
+    the remaining budget covers — counting everything still selected — becomes ``selected``.
+    Returns the new results (same order) and the promoted Result, or None when no reserve fits.
+    Raises ValueError when the application is not among the results or was not selected.
+    """
+    results = list(results)
+    index = next((i for i, r in enumerate(results) if r.application_id == declined_application_id), None)
+    if index is None:
+        raise ValueError(f"Application {declined_application_id} is not in these results.")
+    if results[index].outcome != Outcome.SELECTED:
+        raise ValueError(
+            f"Application {declined_application_id} was not selected (outcome {results[index].outcome!s}); "
+            "only a selected application can decline."
+        )
+    results[index] = replace(results[index], outcome=Outcome.DECLINED, reason=Reason.DECLINED)
+
+    field_count: dict[int | None, int] = {}
+    track_count: dict[int, int] = {}
+    call_count = 0
+    remaining = quotas.budget
+    for r in results:
+        if r.outcome == Outcome.SELECTED:
+            field_count[r.field_id] = field_count.get(r.field_id, 0) + 1
+            track_count[r.track_id] = track_count.get(r.track_id, 0) + 1
+            call_count += 1
+            remaining -= r.requested_subsidy
+
+    if call_count >= quotas.call_max:
+        return results, None
+    reserves = sorted(
+        (i for i, r in enumerate(results) if r.outcome == Outcome.RESERVE),
+        key=lambda i: (results[i].rank is None, results[i].rank or 0, i),
+    )
+    for i in reserves:
+        r = results[i]
+        field_limit = quotas.field_max.get(r.field_id)
+        if field_limit is not None and field_count.get(r.field_id, 0) >= field_limit:
+            continue
+        track_limit = quotas.track_max.get(r.track_id)
+        if track_limit is not None and track_count.get(r.track_id, 0) >= track_limit:
+            continue
+        if r.requested_subsidy > remaining:
+            continue
+        promoted = replace(r, outcome=Outcome.SELECTED, reason=Reason.SELECTED)
+        results[i] = promoted
+        return results, promoted
+    return results, None

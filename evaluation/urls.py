@@ -1,0 +1,21 @@
+from django.urls import path
+
+from . import views
+
+app_name = "evaluation"
+
+urlpatterns = [
+    path("review/", views.my_reviews, name="my_reviews"),
+    path("review/<int:pk>/", views.review_form, name="review_form"),
+    path("review/<int:pk>/documents/<int:document_pk>/", views.review_document, name="review_document"),
+    path("review/<int:pk>/recuse/", views.recuse, name="recuse"),
+    path("staff/calls/<slug:slug>/evaluation/", views.evaluation_overview, name="overview"),
+    path("staff/calls/<slug:slug>/evaluation/assign/", views.assign, name="assign"),
+    path("staff/calls/<slug:slug>/evaluation/close/", views.close, name="close"),
+    path("staff/calls/<slug:slug>/evaluation/remind/", views.remind, name="remind"),
+    path("staff/calls/<slug:slug>/selection/", views.selection, name="selection"),
+    path("staff/objections/", views.objection_list, name="objections"),
+    path("staff/objections/<int:pk>/decide/", views.objection_decide, name="objection_decide"),
+    path("applications/<int:pk>/decline/", views.decline, name="decline"),
+    path("applications/<int:pk>/object/", views.object_to_outcome, name="object"),
+]

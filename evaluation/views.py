@@ -1,0 +1,345 @@
+"""Pages of the evaluation: reviewers score their assignments; staff assign, follow progress,
+remind, preview and confirm selection, and decide objections; applicants decline or object."""
+
+from collections import Counter, defaultdict
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Q
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from competitions.lifecycle import TransitionRefused
+from competitions.models import Call
+from projects.models import Application, Document
+from projects.outbox import queue_email
+from projects.views.staff import staff_only
+
+from . import objections, reviewing, selection_runs
+from .assigning import assign_reviewers
+from .assignment import AssignmentImpossible
+from .charts import places_chart
+from .models import Assignment, Criterion, Objection, Review, Reviewer
+
+
+def _refused(request, exc):
+    for reason in getattr(exc, "reasons", [str(exc)]):
+        messages.error(request, reason)
+
+
+# --- Reviewers --------------------------------------------------------------------------------
+
+
+def _reviewer_or_404(user):
+    reviewer = reviewing.reviewer_of(user)
+    if reviewer is None:
+        raise Http404
+    return reviewer
+
+
+def _my_assignment(request, pk):
+    reviewer = _reviewer_or_404(request.user)
+    return get_object_or_404(
+        Assignment.objects.select_related(
+            "application__call", "application__track", "application__service_field", "application__lead"
+        ),
+        pk=pk,
+        reviewer=reviewer,
+        state=Assignment.State.ACTIVE,
+    )
+
+
+@login_required
+def my_reviews(request):
+    reviewer = _reviewer_or_404(request.user)
+    assignments = (
+        Assignment.objects.filter(reviewer=reviewer)
+        .select_related("application__call__evaluation_plan", "application__lead", "review")
+        .order_by("application__call_id", "application__reference")
+    )
+    return render(request, "evaluation/my_reviews.html", {"reviewer": reviewer, "assignments": assignments})
+
+
+@login_required
+def review_form(request, pk):
+    assignment = _my_assignment(request, pk)
+    application = assignment.application
+    criteria = list(Criterion.objects.filter(plan__call=application.call_id))
+    review = Review.objects.filter(assignment=assignment).prefetch_related("scores").first()
+    existing = {s.criterion_id: s for s in review.scores.all()} if review else {}
+    if request.method == "POST":
+        entries = {
+            c: (request.POST.get(f"points-{c.pk}", ""), request.POST.get(f"comment-{c.pk}", ""))
+            for c in criteria
+        }
+        submit = request.POST.get("action") == "submit"
+        try:
+            reviewing.save_review(
+                assignment, entries, by=request.user, comment=request.POST.get("comment", ""), submit=submit
+            )
+        except TransitionRefused as exc:
+            _refused(request, exc)
+        else:
+            messages.success(
+                request, _("Review submitted; it is now locked.") if submit else _("Draft saved.")
+            )
+            return redirect("evaluation:review_form", pk=pk)
+    rows = [(c, existing.get(c.pk)) for c in criteria]
+    return render(
+        request,
+        "evaluation/review_form.html",
+        {
+            "assignment": assignment,
+            "application": application,
+            "blind": application.call.blind_review,
+            "rows": rows,
+            "review": review,
+            "locked": bool(review and review.state == Review.State.SUBMITTED)
+            or application.state != "under_review",
+            "documents": application.documents.filter(superseded=False),
+        },
+    )
+
+
+@login_required
+def review_document(request, pk, document_pk):
+    assignment = _my_assignment(request, pk)
+    document = get_object_or_404(
+        Document, pk=document_pk, application=assignment.application, superseded=False
+    )
+    # In a blind call the stored name may carry the applicant's name: serve a neutral one.
+    name = f"{assignment.application.reference}-{document.kind}.{document.file_format}"
+    return FileResponse(document.file.open("rb"), as_attachment=True, filename=name)
+
+
+@login_required
+@require_POST
+def recuse(request, pk):
+    assignment = _my_assignment(request, pk)
+    try:
+        replacement = reviewing.recuse(assignment, by=request.user, reason=request.POST.get("reason", ""))
+    except TransitionRefused as exc:
+        _refused(request, exc)
+        return redirect("evaluation:review_form", pk=pk)
+    if replacement is None:
+        messages.warning(request, _("You recused yourself. The ministry will assign another reviewer."))
+    else:
+        messages.success(request, _("You recused yourself; another reviewer has been assigned."))
+    return redirect("evaluation:my_reviews")
+
+
+# --- Staff ------------------------------------------------------------------------------------
+
+
+@staff_only
+def evaluation_overview(request, slug):
+    call = get_object_or_404(Call.objects.select_related("evaluation_plan"), slug=slug)
+    plan = getattr(call, "evaluation_plan", None)
+    per_reviewer = (
+        Reviewer.objects.filter(assignments__application__call=call)
+        .annotate(
+            assigned=Count(
+                "assignments", filter=Q(assignments__state="active", assignments__application__call=call)
+            ),
+            submitted=Count(
+                "assignments",
+                filter=Q(
+                    assignments__state="active",
+                    assignments__application__call=call,
+                    assignments__review__state="submitted",
+                ),
+            ),
+        )
+        .select_related("user")
+        .order_by("code")
+    )
+    per_application = (
+        Application.objects.filter(call=call, assignments__isnull=False)
+        .annotate(
+            assigned=Count("assignments", filter=Q(assignments__state="active"), distinct=True),
+            submitted=Count(
+                "reviews",
+                filter=Q(reviews__state="submitted", reviews__assignment__state="active"),
+                distinct=True,
+            ),
+        )
+        .order_by("reference")
+    )
+    states = Counter(Application.objects.filter(call=call).values_list("state", flat=True))
+    return render(
+        request,
+        "evaluation/overview.html",
+        {
+            "call": call,
+            "plan": plan,
+            "per_reviewer": per_reviewer,
+            "per_application": per_application,
+            "states": sorted(states.items()),
+        },
+    )
+
+
+@staff_only
+@require_POST
+def assign(request, slug):
+    call = get_object_or_404(Call, slug=slug)
+    try:
+        created = assign_reviewers(call, by=request.user, seed=int(request.POST.get("seed") or 0))
+    except AssignmentImpossible as exc:
+        messages.error(request, str(exc))
+    except Call.evaluation_plan.RelatedObjectDoesNotExist:
+        messages.error(request, _("Set up the call's evaluation plan first."))
+    else:
+        messages.success(request, _("%(count)d assignments made.") % {"count": created})
+    return redirect("evaluation:overview", slug=slug)
+
+
+@staff_only
+@require_POST
+def close(request, slug):
+    call = get_object_or_404(Call, slug=slug)
+    moved = reviewing.close_review(call, by=request.user)
+    messages.success(request, _("Review closed: %(count)d applications scored.") % {"count": len(moved)})
+    return redirect("evaluation:overview", slug=slug)
+
+
+@staff_only
+@require_POST
+def remind(request, slug):
+    """E-mail every reviewer with unsubmitted reviews in this call (through the outbox)."""
+    call = get_object_or_404(Call, slug=slug)
+    pending = defaultdict(int)
+    for email in (
+        Assignment.objects.filter(application__call=call, state="active", application__state="under_review")
+        .exclude(review__state="submitted")
+        .values_list("reviewer__user__email", flat=True)
+    ):
+        pending[email] += 1
+    for email, count in pending.items():
+        queue_email(
+            email,
+            _("Reminder: reviews waiting in %(call)s") % {"call": call.display_title},
+            _("You have %(count)d review(s) to submit for %(call)s.")
+            % {"count": count, "call": call.display_title},
+        )
+    messages.success(request, _("Reminders sent to %(count)d reviewer(s).") % {"count": len(pending)})
+    return redirect("evaluation:overview", slug=slug)
+
+
+@staff_only
+def selection(request, slug):
+    call = get_object_or_404(Call, slug=slug)
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "confirm":
+                run = selection_runs.confirm_run(
+                    get_object_or_404(call.selection_runs, number=request.POST.get("run")), by=request.user
+                )
+                messages.success(
+                    request, _("Run #%(number)d confirmed; outcomes published.") % {"number": run.number}
+                )
+            else:
+                run, _results = selection_runs.run_selection(call, by=request.user)
+                messages.success(
+                    request, _("Run #%(number)d recorded. Check it, then confirm.") % {"number": run.number}
+                )
+        except TransitionRefused as exc:
+            _refused(request, exc)
+        return redirect("evaluation:selection", slug=slug)
+    try:
+        _run, results = selection_runs.run_selection(call, by=request.user, dry_run=True)
+    except TransitionRefused as exc:
+        _refused(request, exc)
+        results = []
+    except Call.evaluation_plan.RelatedObjectDoesNotExist:
+        messages.error(request, _("Set up the call's evaluation plan first."))
+        results = []
+    applications = {
+        a.pk: a for a in Application.objects.filter(call=call).select_related("track", "service_field")
+    }
+    rows = [(r, applications[r.application_id]) for r in results]
+    fields = list(call.service_fields.all())
+    filled = Counter(r.field_id for r in results if r.outcome == "selected")
+    latest = call.selection_runs.order_by("-number").first()
+    return render(
+        request,
+        "evaluation/selection.html",
+        {
+            "call": call,
+            "rows": rows,
+            "latest": latest,
+            "selected_count": filled.total(),
+            "chart": places_chart([(f.display_name, filled[f.pk], f.max_awards) for f in fields])
+            if fields
+            else "",
+            "requested_total": sum(r.requested_subsidy for r in results if r.outcome == "selected"),
+        },
+    )
+
+
+@staff_only
+def objection_list(request):
+    rows = Objection.objects.select_related("application__call").order_by("state", "filed_at")
+    return render(
+        request,
+        "evaluation/objections.html",
+        {"objections": rows, "now": timezone.now(), "due": objections.DECISION_WINDOW},
+    )
+
+
+@staff_only
+@require_POST
+def objection_decide(request, pk):
+    objection = get_object_or_404(Objection, pk=pk)
+    try:
+        objections.decide_objection(
+            objection,
+            by=request.user,
+            uphold=request.POST.get("action") == "uphold",
+            decision=request.POST.get("decision", ""),
+        )
+    except TransitionRefused as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("Decision recorded."))
+    return redirect("evaluation:objections")
+
+
+# --- Applicants -------------------------------------------------------------------------------
+
+
+def _applicant_application(request, pk):
+    application = get_object_or_404(Application, pk=pk)
+    if not request.user.has_perm("projects.change_application", application):
+        raise Http404
+    return application
+
+
+@login_required
+@require_POST
+def decline(request, pk):
+    application = _applicant_application(request, pk)
+    try:
+        selection_runs.decline(application, by=request.user, reason=request.POST.get("reason", ""))
+    except (TransitionRefused, PermissionDenied) as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("You declined the award."))
+    return redirect("projects:application_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def object_to_outcome(request, pk):
+    application = _applicant_application(request, pk)
+    try:
+        objections.file_objection(application, by=request.user, grounds=request.POST.get("grounds", ""))
+    except TransitionRefused as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("Your objection was filed. The ministry decides within 30 days."))
+    return redirect("projects:application_detail", pk=pk)

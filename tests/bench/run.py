@@ -1,0 +1,122 @@
+"""`make bench`: the DESIGN.md §5 budgets for evaluation, measured in one run on a fresh
+SQLite database (the embedded default) under var/bench/.
+
+- assignment: 20,000 eligible applications, 500 reviewers, 2 % of them conflicted (their
+  organisations apply too) -> assign_reviewers(), budget 5 s;
+- selection: 20,000 applications x 5 reviews x 5 criteria (500,000 score rows) -> a dry run
+  of run_selection() against the bare GROUP BY over the same score rows fetched into Python,
+  budget 1.5 x (median of 5 runs each).
+
+Prints a table and writes bench-results/evaluation.json.
+"""
+
+import io
+import json
+import os
+import random
+import shutil
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+BENCH_VAR = ROOT / "var" / "bench"
+shutil.rmtree(BENCH_VAR, ignore_errors=True)
+BENCH_VAR.mkdir(parents=True)
+os.environ.setdefault("GONGMO_VAR_DIR", str(BENCH_VAR))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ.pop("DATABASE_URL", None)
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.utils import translation  # noqa: E402
+
+APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", 20_000))
+REVIEWERS = int(os.environ.get("BENCH_REVIEWERS", 500))
+REPEATS = 5
+
+
+def timed(function, repeats=1):
+    times = []
+    result = None
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), result
+
+
+def main():
+    translation.activate("en")
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", stdout=io.StringIO())
+    from competitions.models import Call
+    from evaluation.assigning import assign_reviewers
+    from evaluation.generate import create_applications, score_all, system_user
+    from evaluation.models import Reviewer
+    from evaluation.selection_runs import run_selection
+    from projects.models import Application, ConsortiumMember
+
+    call = Call.objects.get(slug="pilot-city-2022")
+    staff = system_user()
+    rng = random.Random(2022)
+    started = time.perf_counter()
+    applications = create_applications(
+        call, count=APPLICATIONS, reviewers=REVIEWERS, seed=2022, by=staff, rng=rng
+    )
+    # 2 % of reviewers' institutes also join a consortium in this call: conflicted everywhere.
+    conflicted = list(Reviewer.objects.order_by("pk")[: max(1, REVIEWERS // 50)])
+    ConsortiumMember.objects.bulk_create(
+        ConsortiumMember(application=applications[n], organisation=r.affiliation, budget_share_percent=5)
+        for n, r in enumerate(conflicted)
+    )
+    setup_seconds = time.perf_counter() - started
+
+    assignment_seconds, created = timed(lambda: assign_reviewers(call, by=staff, seed=2022))
+    score_all(call, applications, by=staff, rng=rng)
+    score_rows = connection.cursor().execute("SELECT COUNT(*) FROM evaluation_score").fetchone()[0]
+
+    def bare_group_by():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT r.application_id, SUM(s.points) FROM evaluation_score s "
+                "JOIN evaluation_review r ON r.id = s.review_id GROUP BY r.application_id"
+            )
+            return cursor.fetchall()
+
+    floor_seconds, _rows = timed(bare_group_by, REPEATS)
+    selection_seconds, (_run, results) = timed(lambda: run_selection(call, by=staff, dry_run=True), REPEATS)
+
+    figures = {
+        "applications": Application.objects.filter(call=call).count(),
+        "reviewers": REVIEWERS,
+        "score_rows": score_rows,
+        "setup_seconds": round(setup_seconds, 2),
+        "assignment_seconds": round(assignment_seconds, 3),
+        "assignments": created,
+        "assignment_budget_seconds": 5.0,
+        "group_by_floor_seconds": round(floor_seconds, 3),
+        "selection_seconds": round(selection_seconds, 3),
+        "selection_ratio": round(selection_seconds / floor_seconds, 2),
+        "selection_budget_ratio": 1.5,
+        "selected": sum(r.outcome == "selected" for r in results),
+    }
+    out = ROOT / "bench-results"
+    out.mkdir(exist_ok=True)
+    (out / "evaluation.json").write_text(json.dumps(figures, indent=2))
+    print(f"{'what':<34}{'measured':>14}{'budget':>14}")
+    print(f"{'assignment (s)':<34}{figures['assignment_seconds']:>14}{'<= 5.0':>14}")
+    print(f"{'bare GROUP BY floor (s)':<34}{figures['group_by_floor_seconds']:>14}{'':>14}")
+    print(f"{'selection dry run (s)':<34}{figures['selection_seconds']:>14}{'':>14}")
+    print(f"{'selection / floor':<34}{figures['selection_ratio']:>14}{'<= 1.5':>14}")
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,215 @@
+"""Properties of selection over random calls (hypothesis): quotas hold, runs are reproducible,
+a better score never costs a place, every application gets one result, ranks have no gaps."""
+
+import random
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evaluation.scoring import TIE_BREAKS, Candidate, ScoringPlan, rank, score
+from evaluation.selection import Outcome, Quotas, inputs_hash, promote_after_decline, select
+from tests.evaluation.test_selection import assert_within_quotas, replay
+
+TRACKS = (1, 2, 3)
+FIELDS = (None, 1, 2, 3)
+TOP = 1
+T0 = datetime(2022, 3, 2, 9, tzinfo=UTC)
+
+# One candidate from few draws (generation dominates the run time): the top criterion's points
+# follow the reviewer totals (about a third of each, give or take), the reference repeats on
+# purpose (so that ties reach the application id), and the moment is minutes after T0.
+candidate_rows = st.tuples(
+    st.integers(min_value=1, max_value=10_000),  # application id
+    st.integers(min_value=1, max_value=40),  # reference number
+    st.sampled_from(TRACKS),
+    st.sampled_from(FIELDS),
+    st.integers(min_value=1, max_value=30),  # requested subsidy, in 10 M KRW
+    st.lists(st.integers(min_value=5500, max_value=10_000), min_size=1, max_size=6),  # totals, in 0.01
+    st.integers(min_value=0, max_value=19),  # 0: no reviews yet
+    st.integers(min_value=-300, max_value=300),  # the top criterion's offset, in 0.01
+    st.lists(st.sampled_from([Decimal("0.5"), Decimal(1), Decimal(3)]), max_size=3),  # bonus points
+    st.booleans(),  # SME lead
+    st.none() | st.integers(min_value=0, max_value=50),  # submitted, minutes after T0
+)
+
+
+def make_candidate(row):
+    application_id, reference, track, field, subsidy, totals, reviewed, offset, bonus, sme, minutes = row
+    totals = totals if reviewed else []
+    return Candidate(
+        application_id=application_id,
+        reference=f"PC22-{reference:04d}",
+        track_id=track,
+        field_id=field,
+        requested_subsidy=subsidy * 10_000_000,
+        reviewer_totals=tuple(Decimal(t) / 100 for t in totals),
+        criterion_points={TOP: tuple(Decimal(max(0, t // 3 + offset * (i % 2))) / 100 for i, t in enumerate(totals))},
+        bonus_points=tuple(bonus),
+        lead_is_sme=sme,
+        submitted_at=None if minutes is None else T0 + timedelta(minutes=minutes),
+    )
+
+
+candidate_lists = (
+    st.integers(min_value=0, max_value=30)
+    .flatmap(lambda n: st.lists(candidate_rows, min_size=n, max_size=n, unique_by=lambda row: row[0]))
+    .map(lambda rows: [make_candidate(row) for row in rows])
+)
+
+
+@st.composite
+def plans(draw):
+    tie_breaks = draw(st.permutations(TIE_BREAKS))
+    return ScoringPlan(
+        method=draw(st.sampled_from(["trimmed_mean", "mean", "median"])),
+        trim_at=draw(st.integers(min_value=3, max_value=6)),
+        cutoff=draw(st.sampled_from([Decimal("0"), Decimal("60"), Decimal("70.00")])),
+        bonus_cap=draw(st.sampled_from([Decimal("0"), Decimal("2.5"), Decimal("5")])),
+        top_criterion_id=draw(st.sampled_from([TOP, None])),
+        thresholds=draw(st.sampled_from([{}, {TOP: Decimal("22")}])),
+        tie_breaks=tuple(tie_breaks[: draw(st.integers(min_value=0, max_value=len(TIE_BREAKS)))]),
+    )
+
+
+@st.composite
+def quota_sets(draw):
+    maxima = st.integers(min_value=0, max_value=6)
+    return Quotas(
+        call_max=draw(st.integers(min_value=0, max_value=15)),
+        budget=draw(st.integers(min_value=0, max_value=150)) * 10_000_000,
+        track_max=draw(st.dictionaries(st.sampled_from(TRACKS), maxima)),
+        field_max=draw(st.dictionaries(st.sampled_from(FIELDS), maxima)),
+        reserve_per_field=draw(st.integers(min_value=0, max_value=3)),
+    )
+
+
+def naive_select(candidates, plan, quotas):
+    """The rules read literally, with the public score() and rank(): (id, outcome, reason, rank)."""
+    scored = [score(c, plan) for c in candidates]
+    ranked = rank([s for s in scored if not s.below_cutoff], plan.tie_breaks)
+    selected, reserves, rows = [], {}, []
+    for position, s in enumerate(ranked, 1):
+        c = s.candidate
+        in_field = sum(1 for x in selected if x.field_id == c.field_id)
+        in_track = sum(1 for x in selected if x.track_id == c.track_id)
+        if c.field_id in quotas.field_max and in_field >= quotas.field_max[c.field_id]:
+            reason = "field_quota_full"
+        elif c.track_id in quotas.track_max and in_track >= quotas.track_max[c.track_id]:
+            reason = "track_quota_full"
+        elif len(selected) >= quotas.call_max:
+            reason = "call_quota_full"
+        elif c.requested_subsidy > quotas.budget - sum(x.requested_subsidy for x in selected):
+            reason = "budget_exhausted"
+        else:
+            reason = "selected"
+        if reason == "selected":
+            selected.append(c)
+            result = "selected"
+        else:
+            reserves[c.field_id] = reserves.get(c.field_id, 0) + 1
+            result = "reserve" if reserves[c.field_id] <= quotas.reserve_per_field else "not_selected"
+        rows.append((c.application_id, result, reason, position))
+    below = sorted(
+        (s for s in scored if s.below_cutoff),
+        key=lambda s: (
+            s.final_score is None,
+            -(s.final_score or 0),
+            s.candidate.reference,
+            s.candidate.application_id,
+        ),
+    )
+    rows += [(s.candidate.application_id, "below_cutoff", "below_cutoff", None) for s in below]
+    return rows
+
+
+@settings(max_examples=200, deadline=None)
+@given(candidate_lists, plans(), quota_sets())
+def test_no_maximum_or_budget_is_ever_exceeded(candidates, plan, quotas):
+    results = select(candidates, plan, quotas)
+    assert_within_quotas(results, quotas)
+    replay(results, quotas)  # and every outcome and reason follows the walk
+
+
+@settings(max_examples=200, deadline=None)
+@given(candidate_lists, plans(), quota_sets(), st.randoms(use_true_random=False))
+def test_same_inputs_in_any_order_give_the_same_results_and_hash(candidates, plan, quotas, rnd):
+    shuffled = list(candidates)
+    rnd.shuffle(shuffled)
+    assert select(shuffled, plan, quotas) == select(candidates, plan, quotas)
+    assert inputs_hash(shuffled, plan, quotas) == inputs_hash(candidates, plan, quotas)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    candidate_lists,
+    plans(),
+    quota_sets(),
+    st.integers(min_value=1, max_value=2000).map(lambda n: Decimal(n) / 100),
+    st.integers(min_value=0),
+)
+def test_a_higher_score_never_costs_a_selected_application_its_place(
+    candidates, plan, quotas, raise_by, pick
+):
+    results = select(candidates, plan, quotas)
+    selected = [r.application_id for r in results if r.outcome == Outcome.SELECTED]
+    if not selected:
+        return
+    chosen = selected[pick % len(selected)]
+    raised = [
+        Candidate(**{**c.__dict__, "reviewer_totals": tuple(t + raise_by for t in c.reviewer_totals)})
+        if c.application_id == chosen
+        else c
+        for c in candidates
+    ]
+    after = {r.application_id: r for r in select(raised, plan, quotas)}
+    assert after[chosen].outcome == Outcome.SELECTED
+
+
+@settings(max_examples=200, deadline=None)
+@given(candidate_lists, plans(), quota_sets())
+def test_every_candidate_gets_exactly_one_result(candidates, plan, quotas):
+    results = select(candidates, plan, quotas)
+    assert len(results) == len(candidates)
+    assert sorted(r.application_id for r in results) == sorted(c.application_id for c in candidates)
+    assert all(r.outcome in set(Outcome) - {Outcome.DECLINED} for r in results)
+
+
+@settings(max_examples=200, deadline=None)
+@given(candidate_lists, plans(), quota_sets())
+def test_ranks_run_from_one_without_gaps(candidates, plan, quotas):
+    results = select(candidates, plan, quotas)
+    ranked = [r for r in results if r.outcome != Outcome.BELOW_CUTOFF]
+    assert [r.rank for r in ranked] == list(range(1, len(ranked) + 1))
+    assert results[: len(ranked)] == ranked  # ranked first, then the ones below the cutoff
+    assert all(r.rank is None for r in results[len(ranked) :])
+    finals = [r.final_score for r in ranked]
+    assert finals == sorted(finals, reverse=True)
+
+
+@settings(max_examples=200, deadline=None)
+@given(candidate_lists, plans(), quota_sets())
+def test_select_agrees_with_the_rules_read_literally(candidates, plan, quotas):
+    results = select(candidates, plan, quotas)
+    assert [(r.application_id, r.outcome, r.reason, r.rank) for r in results] == naive_select(
+        candidates, plan, quotas
+    )
+    scored = {c.application_id: score(c, plan) for c in candidates}
+    for r in results:
+        s = scored[r.application_id]
+        assert (r.evaluation_score, r.bonus, r.final_score) == (s.evaluation_score, s.bonus, s.final_score)
+
+
+@settings(max_examples=200, deadline=None)
+@given(candidate_lists, plans(), quota_sets(), st.integers(min_value=0))
+def test_declines_never_break_the_quotas(candidates, plan, quotas, seed):
+    results = select(candidates, plan, quotas)
+    order = [r.application_id for r in results if r.outcome == Outcome.SELECTED]
+    random.Random(seed).shuffle(order)
+    for application_id in order:
+        results, promoted = promote_after_decline(results, application_id, quotas)
+        assert_within_quotas(results, quotas)
+        assert sum(1 for r in results if r.outcome == Outcome.DECLINED) >= 1
+        if promoted is not None:
+            assert promoted.rank is not None
