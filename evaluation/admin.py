@@ -1,11 +1,14 @@
 """Staff configure each Call's evaluation plan, reviewers and panels here."""
 
+from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext as _
 
+from .conflicts import is_conflicted
 from .models import (
+    Assignment,
     BonusRule,
     Criterion,
     DeclaredConflict,
@@ -117,3 +120,39 @@ class SelectionResultAdmin(ReadOnlyAdmin):
 class ObjectionAdmin(ReadOnlyAdmin):
     list_display = ["application", "outcome", "state", "filed_at", "decided_at"]
     list_select_related = ["application"]
+
+
+class AssignmentForm(forms.ModelForm):
+    """Staff adjust assignments by hand; a conflicted reviewer is refused with the reason."""
+
+    class Meta:
+        model = Assignment
+        fields = ["application", "reviewer", "state", "recusal_reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        application, reviewer = cleaned.get("application"), cleaned.get("reviewer")
+        if (
+            application
+            and reviewer
+            and cleaned.get("state") == Assignment.State.ACTIVE
+            and is_conflicted(reviewer, application)
+        ):
+            raise ValidationError(
+                _("%(reviewer)s has a conflict of interest with %(reference)s and cannot review it.")
+                % {"reviewer": reviewer.code, "reference": application.reference}
+            )
+        return cleaned
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    form = AssignmentForm
+    list_display = ["application", "reviewer", "state", "round", "created_at"]
+    list_filter = ["state", "application__call"]
+    list_select_related = ["application", "reviewer"]
+    search_fields = ["application__reference", "reviewer__code"]
+    raw_id_fields = ["application", "reviewer"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # an assignment ends by recusal, never by deletion

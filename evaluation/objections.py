@@ -2,7 +2,6 @@
 an upheld objection sends the application to a re-review by reviewers other than the
 original ones (then selection is run again), or back to eligibility review."""
 
-from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -18,8 +17,6 @@ from projects.models.application import OBJECTION_WINDOW, OBJECTIONABLE_STATES
 
 from .models import Assignment, Objection
 from .reviewing import _top_up
-
-DECISION_WINDOW = timedelta(days=30)
 
 
 def objection_deadline(application):
@@ -52,10 +49,6 @@ def file_objection(application, *, by, grounds, now=None):
         return Objection.objects.create(
             application=locked, outcome=locked.state, grounds=grounds, filed_by=by
         )
-
-
-def decision_due(objection):
-    return objection.filed_at + DECISION_WINDOW
 
 
 def decide_objection(objection, *, by, uphold, decision, seed=0):

@@ -1,10 +1,14 @@
 """An applicant's objection to an outcome: filed within the window, decided by staff."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from projects.models import Application
+
+DECISION_WINDOW = timedelta(days=30)
 
 
 class Objection(models.Model):
@@ -32,3 +36,8 @@ class Objection(models.Model):
 
     def __str__(self):
         return f"{self.application} ({self.get_state_display()})"
+
+    @property
+    def decision_due(self):
+        """Staff decide within 30 days of filing (DESIGN.md §3)."""
+        return self.filed_at + DECISION_WINDOW if self.filed_at else None

@@ -174,3 +174,17 @@ def test_demo_applicant_owns_an_sme_and_partners_exist():
     assert owned.size_class == "sme"
     assert "≤ 80 bn band for Information and communication" in owned.size_class_reason
     assert Organisation.objects.get(name="Hanbit Construction Corporation").size_class == "large"
+
+
+def test_demo_evaluation_plans_add_up_to_100_and_the_reviewer_sits_on_the_demo_panel():
+    from evaluation.models import EvaluationPlan, Panel
+
+    seed()
+    for plan in EvaluationPlan.objects.all():
+        assert plan.criteria_problem() is None, plan.call.slug
+    pilot = EvaluationPlan.objects.get(call__slug="pilot-city-2022")
+    assert [c.name for c in pilot.criteria.all()][:2] == ["Innovation", "Feasibility"]
+    assert pilot.top_criterion().name == "Innovation"
+    assert set(pilot.bonus_rules.values_list("code", flat=True)) == {"sme-lead", "non-capital", "women-owned"}
+    panel = Panel.objects.get(call__slug="pilot-city-demo")
+    assert panel.reviewers.filter(user__email="reviewer@gongmo.example").exists()

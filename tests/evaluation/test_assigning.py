@@ -67,3 +67,21 @@ def test_assignment_is_deterministic_for_a_seed(call, staff):
     Application.objects.update(state=ApplicationState.ELIGIBLE)
     assign_reviewers(call, by=staff, seed=7)
     assert sorted(Assignment.objects.values_list("application__reference", "reviewer__code")) == first
+
+
+def test_staff_adjust_assignments_by_hand_but_not_to_a_conflicted_reviewer(client, call, staff, role_groups):
+    from django.urls import reverse
+
+    from tests.factories import StaffFactory
+
+    applications = eligible_applications(call, 1)
+    reviewers = make_reviewers(call, 6)
+    DeclaredConflict.objects.create(reviewer=reviewers[0], organisation=applications[0].lead)
+    client.force_login(StaffFactory(is_superuser=True))
+    url = reverse("admin:evaluation_assignment_add")
+    data = {"application": applications[0].pk, "state": "active", "recusal_reason": ""}
+    response = client.post(url, {**data, "reviewer": reviewers[0].pk})
+    assert "has a conflict of interest with" in response.content.decode()
+    assert not Assignment.objects.exists()
+    client.post(url, {**data, "reviewer": reviewers[1].pk})
+    assert Assignment.objects.get().reviewer == reviewers[1]

@@ -53,7 +53,7 @@ def make_candidate(row):
 
 
 candidate_lists = (
-    st.integers(min_value=0, max_value=30)
+    st.integers(min_value=0, max_value=24)
     .flatmap(lambda n: st.lists(candidate_rows, min_size=n, max_size=n, unique_by=lambda row: row[0]))
     .map(lambda rows: [make_candidate(row) for row in rows])
 )
@@ -77,8 +77,8 @@ def plans(draw):
 def quota_sets(draw):
     maxima = st.integers(min_value=0, max_value=6)
     return Quotas(
-        call_max=draw(st.integers(min_value=0, max_value=15)),
-        budget=draw(st.integers(min_value=0, max_value=150)) * 10_000_000,
+        call_max=draw(st.integers(min_value=1, max_value=15)),
+        budget=draw(st.integers(min_value=10, max_value=150)) * 10_000_000,
         track_max=draw(st.dictionaries(st.sampled_from(TRACKS), maxima)),
         field_max=draw(st.dictionaries(st.sampled_from(FIELDS), maxima)),
         reserve_per_field=draw(st.integers(min_value=0, max_value=3)),

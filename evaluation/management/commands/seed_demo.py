@@ -5,18 +5,20 @@ from accounts.demo import DEMO_ACCOUNTS, ensure_demo_accounts
 from accounts.roles import Role
 from competitions.demo import seed_demo_calls
 from competitions.formatting import format_seoul
+from evaluation.demo import seed_demo_evaluation
 from projects.demo import seed_demo_organisations
 from projects.registration_number import format_registration_number
 
 
 class Command(BaseCommand):
-    help = "Load the demo calls, organisations and one account per role. Idempotent."
+    help = "Load the demo calls, organisations, evaluation plans and one account per role. Idempotent."
 
     @transaction.atomic
     def handle(self, *args, **options):
         users = ensure_demo_accounts()
         calls = seed_demo_calls(by=users[Role.STAFF])
         organisations = seed_demo_organisations(applicant=users[Role.APPLICANT])
+        seed_demo_evaluation(calls, reviewer_user=users[Role.REVIEWER])
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready: {len(calls)} calls, {len(organisations)} organisations.")
         )
