@@ -16,7 +16,12 @@ PLANS = {
         DEFAULT_CRITERIA,
         [
             ("sme-lead", "SME lead", "중소기업 주관", 1),
-            ("non-capital", "Test bed or lead outside the capital region", "비수도권 실증지 또는 주관기관", 1),
+            (
+                "non-capital",
+                "Test bed or lead outside the capital region",
+                "비수도권 실증지 또는 주관기관",
+                1,
+            ),
             ("women-owned", "Women-owned business", "여성기업", 1),
         ],
     ),
@@ -41,7 +46,9 @@ def seed_demo_evaluation(calls, reviewer_user):
         plan, _created = EvaluationPlan.objects.get_or_create(call=calls[slug])
         for position, (name, name_ko, points) in enumerate(criteria):
             Criterion.objects.update_or_create(
-                plan=plan, name=name, defaults={"name_ko": name_ko, "max_points": points, "position": position}
+                plan=plan,
+                name=name,
+                defaults={"name_ko": name_ko, "max_points": points, "position": position},
             )
         for code, label, label_ko, points in bonuses:
             BonusRule.objects.update_or_create(

@@ -2,7 +2,6 @@
 an upheld objection sends the application to a re-review by reviewers other than the
 original ones (then selection is run again), or back to eligibility review."""
 
-
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone

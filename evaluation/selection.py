@@ -238,7 +238,7 @@ def _candidate_json(c: Candidate) -> str:
             submitted_at = submitted_at.astimezone(UTC)
         moment = f'"{submitted_at.isoformat()}"'
     points = c.criterion_points
-    points_json = ",".join(f"[{k},[{_decimals(points[k])}]]" for k in sorted(points)) if points else ""
+    points_json = ",".join(f"[{int(k)},[{_decimals(points[k])}]]" for k in sorted(points)) if points else ""
     field_id = "null" if c.field_id is None else int(c.field_id)
     return (
         f"[{int(c.application_id)},{_json_string(c.reference)},{int(c.track_id)},{field_id},"

@@ -45,7 +45,9 @@ def make_candidate(row):
         field_id=field,
         requested_subsidy=subsidy * 10_000_000,
         reviewer_totals=tuple(Decimal(t) / 100 for t in totals),
-        criterion_points={TOP: tuple(Decimal(max(0, t // 3 + offset * (i % 2))) / 100 for i, t in enumerate(totals))},
+        criterion_points={
+            TOP: tuple(Decimal(max(0, t // 3 + offset * (i % 2))) / 100 for i, t in enumerate(totals))
+        },
         bonus_points=tuple(bonus),
         lead_is_sme=sme,
         submitted_at=None if minutes is None else T0 + timedelta(minutes=minutes),
