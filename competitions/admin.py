@@ -40,6 +40,20 @@ class ReadOnlyStateLogInline(StateLogInline):
         return False
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records that change only through their domain functions (or never): visible to
+    staff and auditors, but no add, edit or delete here."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [field.name for field in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class TrackInline(admin.TabularInline):
     model = Track
     extra = 0

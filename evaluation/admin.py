@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext as _
 
+from competitions.admin import ReadOnlyAdmin
+
 from .conflicts import is_conflicted
 from .models import (
     Assignment,
@@ -88,19 +90,6 @@ class PanelAdmin(admin.ModelAdmin):
 class DeclaredConflictAdmin(admin.ModelAdmin):
     list_display = ["reviewer", "organisation", "reason", "declared_at"]
     list_select_related = ["reviewer", "organisation"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Runs and objections change only through their domain functions."""
-
-    def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(SelectionRun)

@@ -3,7 +3,7 @@ through the eligibility queue) and the e-mail outbox."""
 
 from django.contrib import admin
 
-from competitions.admin import ReadOnlyStateLogInline
+from competitions.admin import ReadOnlyAdmin, ReadOnlyStateLogInline
 
 from .models import Application, ConsortiumMember, Document, FiscalYear, Organisation, OutboxMessage, Sanction
 
@@ -83,7 +83,7 @@ class DocumentInline(admin.TabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(ReadOnlyAdmin):
     """Read-only: what applicants submitted is never edited or deleted by staff."""
 
     list_display = ["reference", "title", "call", "lead", "state", "submitted_at", "requested_subsidy"]

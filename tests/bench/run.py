@@ -71,7 +71,9 @@ def main():
         call, count=APPLICATIONS, reviewers=REVIEWERS, seed=2022, by=staff, rng=rng
     )
     # 2 % of reviewers' institutes also join a consortium in this call: conflicted everywhere.
-    conflicted = list(Reviewer.objects.order_by("pk")[: max(1, REVIEWERS // 50)])
+    conflicted = list(
+        Reviewer.objects.filter(affiliation__isnull=False).order_by("pk")[: max(1, REVIEWERS // 50)]
+    )
     ConsortiumMember.objects.bulk_create(
         ConsortiumMember(application=applications[n], organisation=r.affiliation, budget_share_percent=5)
         for n, r in enumerate(conflicted)
