@@ -19,6 +19,7 @@ from accounts.roles import Role, has_role
 from competitions.lifecycle import TransitionRefused
 from competitions.models import Call, CallState
 from projects import workflow
+from projects.bulk import insert_rows
 from projects.models import Application, ApplicationState, Organisation
 from projects.outbox import queue_email
 
@@ -275,22 +276,33 @@ def run_selection(call, *, by, dry_run=False):
             inputs_hash=digest,
             created_by=by,
         )
-        SelectionResult.objects.bulk_create(
+        insert_rows(
+            SelectionResult,
             [
-                SelectionResult(
-                    run=run,
-                    application_id=r.application_id,
-                    evaluation_score=r.evaluation_score,
-                    bonus=r.bonus,
-                    final_score=r.final_score,
-                    rank=r.rank,
-                    outcome=r.outcome,
-                    reason=r.reason,
-                    requested_subsidy=r.requested_subsidy,
+                "run_id",
+                "application_id",
+                "evaluation_score",
+                "bonus",
+                "final_score",
+                "rank",
+                "outcome",
+                "reason",
+                "requested_subsidy",
+            ],
+            (
+                (
+                    run.pk,
+                    r.application_id,
+                    r.evaluation_score,
+                    r.bonus,
+                    r.final_score,
+                    r.rank,
+                    str(r.outcome),
+                    str(r.reason),
+                    r.requested_subsidy,
                 )
                 for r in results
-            ],
-            batch_size=5000,
+            ),
         )
     return run, results
 
