@@ -42,12 +42,22 @@ _STAFF_PROJECT_PERMISSIONS = [
     "projects.consortiummember:view",
     "projects.document:view",
     "projects.outboxmessage:view",
+    "projects.award:view",
+    "projects.project:view",
+    "projects.phase:view",
+    "projects.disbursemententry:view",
+    "projects.expenditure:view",
+    "projects.settlement:view",
 ]
+# Auditors read every call, application, award and ledger; never reviewer identities.
+_AUDITOR_PROJECT_PERMISSIONS = [entry for entry in _STAFF_PROJECT_PERMISSIONS if entry.endswith(":view")]
 ROLE_PERMISSIONS = {
     Role.STAFF: [f"{model}:{action}" for model in _STAFF_MODELS for action in ("view", "add", "change")]
     + ["django_fsm_log.statelog:view"]
     + _STAFF_PROJECT_PERMISSIONS,
-    Role.AUDITOR: [f"{model}:view" for model in _STAFF_MODELS] + ["django_fsm_log.statelog:view"],
+    Role.AUDITOR: [f"{model}:view" for model in _STAFF_MODELS]
+    + ["django_fsm_log.statelog:view"]
+    + _AUDITOR_PROJECT_PERMISSIONS,
     Role.REVIEWER: [],
     Role.APPLICANT: [],
 }

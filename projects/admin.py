@@ -5,7 +5,21 @@ from django.contrib import admin
 
 from competitions.admin import ReadOnlyAdmin, ReadOnlyStateLogInline
 
-from .models import Application, ConsortiumMember, Document, FiscalYear, Organisation, OutboxMessage, Sanction
+from .models import (
+    Application,
+    Award,
+    ConsortiumMember,
+    DisbursementEntry,
+    Document,
+    Expenditure,
+    FiscalYear,
+    Organisation,
+    OutboxMessage,
+    Phase,
+    Project,
+    Sanction,
+    Settlement,
+)
 
 
 class FiscalYearInline(admin.TabularInline):
@@ -120,3 +134,66 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Award)
+class AwardAdmin(ReadOnlyAdmin):
+    list_display = ["application", "national_subsidy", "local_government", "private_cash", "private_in_kind"]
+    list_select_related = ["application"]
+
+
+class PhaseInline(admin.TabularInline):
+    model = Phase
+    extra = 0
+    can_delete = False
+    readonly_fields = ["name", "starts_on", "ends_on", "position"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Project)
+class ProjectAdmin(ReadOnlyAdmin):
+    list_display = ["code", "state", "agreement_signed_on", "starts_on", "ends_on", "payments_halted"]
+    list_filter = ["state", "payments_halted"]
+    search_fields = ["code"]
+    inlines = [PhaseInline, ReadOnlyStateLogInline]
+
+
+@admin.register(DisbursementEntry)
+class DisbursementEntryAdmin(ReadOnlyAdmin):
+    """The ledger: append-only, so the admin shows it and nothing more."""
+
+    list_display = [
+        "project",
+        "kind",
+        "amount",
+        "entry_date",
+        "reference",
+        "reverses",
+        "posted_by",
+        "posted_at",
+    ]
+    list_filter = ["kind"]
+    list_select_related = ["project", "posted_by"]
+    search_fields = ["project__code", "reference"]
+
+
+@admin.register(Expenditure)
+class ExpenditureAdmin(ReadOnlyAdmin):
+    list_display = ["project", "spent_on", "category", "amount", "state", "approved_amount"]
+    list_filter = ["state", "category"]
+    list_select_related = ["project"]
+
+
+@admin.register(Settlement)
+class SettlementAdmin(ReadOnlyAdmin):
+    list_display = [
+        "project",
+        "disbursed",
+        "approved_spending",
+        "interest_earned",
+        "to_recover",
+        "settled_at",
+    ]
+    list_select_related = ["project"]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import applications, organisations, staff
+from .views import applications, money, organisations, staff
 
 app_name = "projects"
 
@@ -25,4 +25,9 @@ urlpatterns = [
     path("staff/eligibility/", staff.eligibility_queue, name="eligibility_queue"),
     path("staff/eligibility/decide/", staff.eligibility_bulk, name="eligibility_bulk"),
     path("staff/applications/<int:pk>/", staff.staff_application, name="staff_application"),
+    path("staff/applications/<int:pk>/award/", money.award, name="award"),
+    path("staff/projects/", money.project_list, name="project_list"),
+    path("staff/projects/tranche/", money.bulk_tranche, name="bulk_tranche"),
+    path("staff/projects/<int:pk>/", money.project_detail, name="project_detail"),
+    path("projects/<int:pk>/", money.my_project, name="my_project"),
 ]

@@ -5,10 +5,28 @@ from .application import (
     Document,
     ReferenceCounter,
 )
+from .award import (
+    AppendOnlyError,
+    Award,
+    DisbursementEntry,
+    Expenditure,
+    Phase,
+    Project,
+    ProjectState,
+    Settlement,
+)
 from .organisation import FiscalYear, Membership, Organisation, OrganisationKind, Sanction
 from .outbox import OutboxMessage
 
 __all__ = [
+    "AppendOnlyError",
+    "Award",
+    "DisbursementEntry",
+    "Expenditure",
+    "Phase",
+    "Project",
+    "ProjectState",
+    "Settlement",
     "Application",
     "ApplicationState",
     "ConsortiumMember",

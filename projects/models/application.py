@@ -40,6 +40,7 @@ class ApplicationState(models.TextChoices):
     RESERVE = "reserve", _("Reserve")
     NOT_SELECTED = "not_selected", _("Not selected")
     DECLINED = "declined", _("Declined")
+    AWARDED = "awarded", _("Awarded")
 
 
 # What the applicant reads: says where the application stands and what happens next.
@@ -55,6 +56,7 @@ APPLICANT_LABELS = {
     ApplicationState.RESERVE: _("On the reserve list"),
     ApplicationState.NOT_SELECTED: _("Not selected"),
     ApplicationState.DECLINED: _("Declined by the applicant"),
+    ApplicationState.AWARDED: _("Awarded: agreement signed"),
 }
 
 # Outcomes an applicant may object to, and for how long after being told (DESIGN.md §3-4).
@@ -214,6 +216,12 @@ class Application(models.Model):
     @transition(field=state, source=ApplicationState.SELECTED, target=ApplicationState.DECLINED)
     def decline(self, by=None, description=None):
         """The selected applicant declines the award; a reserve is promoted."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ApplicationState.SELECTED, target=ApplicationState.AWARDED)
+    def sign_agreement(self, by=None, description=None):
+        """The agreement is signed: the application becomes a Project."""
 
     @fsm_log_by
     @fsm_log_description

@@ -1,0 +1,407 @@
+"""The one place that changes money (DESIGN.md §3, "Money and ledgers").
+
+Every function checks who may act, locks the project row for the whole change (so two
+payments racing on PostgreSQL are serialized and the second sees the first), refuses with a
+reason in the user's language and changes nothing, or writes an append-only record with who,
+when and why. Amounts are integer won.
+"""
+
+import dataclasses
+
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_fsm_log.models import StateLog
+
+from accounts.roles import Role, has_role
+from competitions.eligibility import evaluate, failures
+from competitions.formatting import format_krw
+from competitions.lifecycle import TransitionRefused
+from competitions.models import EligibilityRule
+
+from .eligibility_check import application_facts
+from .models import (
+    Application,
+    ApplicationState,
+    Award,
+    DisbursementEntry,
+    Expenditure,
+    Project,
+    ProjectState,
+    Sanction,
+    Settlement,
+)
+
+# The call's eligibility rules that also bind the awarded funding plan.
+FUNDING_RULE_KINDS = ("matching_funds", "national_share")
+
+
+def _staff(user):
+    if not has_role(user, Role.STAFF):
+        raise PermissionDenied(_("Only ministry staff change awards and ledgers."))
+
+
+def _refuse(*reasons):
+    raise TransitionRefused(list(reasons))
+
+
+# --- Award and agreement ----------------------------------------------------------------------
+
+
+def funding_plan_problems(application, plan):
+    """Why a funding plan breaks the call's matching rules (empty when it keeps them).
+    ``plan``: national_subsidy, local_government, private_cash, private_in_kind."""
+    facts = dataclasses.replace(
+        application_facts(application),
+        requested_subsidy=plan["national_subsidy"],
+        local_government=plan["local_government"],
+        private_cash=plan["private_cash"],
+        private_in_kind=plan["private_in_kind"],
+    )
+    configured = [
+        (kind, params)
+        for kind, params in EligibilityRule.configured_for(application.call_id, application.track_id)
+        if kind in FUNDING_RULE_KINDS
+    ]
+    return [f"{result.label}: {result.reason}" for result in failures(evaluate(configured, facts))]
+
+
+def create_award(
+    application,
+    *,
+    by,
+    national_subsidy=None,
+    reason="",
+    local_government=None,
+    private_cash=None,
+    private_in_kind=None,
+):
+    """The funding plan of a selected application. Staff may lower the subsidy from the
+    request, with a reason; the plan must keep the call's matching rules."""
+    _staff(by)
+    with transaction.atomic():
+        application = (
+            Application.objects.select_for_update()
+            .select_related("call", "track", "lead")
+            .get(pk=application.pk)
+        )
+        if application.state != ApplicationState.SELECTED:
+            _refuse(_("Only a selected application receives an award."))
+        if Award.objects.filter(application=application).exists():
+            _refuse(_("This application already has an award."))
+        plan = {
+            "national_subsidy": application.requested_subsidy
+            if national_subsidy is None
+            else national_subsidy,
+            "local_government": application.local_government
+            if local_government is None
+            else local_government,
+            "private_cash": application.private_cash if private_cash is None else private_cash,
+            "private_in_kind": application.private_in_kind if private_in_kind is None else private_in_kind,
+        }
+        if any(value < 0 for value in plan.values()):
+            _refuse(_("Amounts cannot be negative."))
+        if plan["national_subsidy"] > application.requested_subsidy:
+            _refuse(
+                _("The subsidy awarded (%(awarded)s) cannot exceed the request (%(requested)s).")
+                % {
+                    "awarded": format_krw(plan["national_subsidy"]),
+                    "requested": format_krw(application.requested_subsidy),
+                }
+            )
+        if plan["national_subsidy"] < application.requested_subsidy and not reason.strip():
+            _refuse(_("Say why the subsidy is lower than the request."))
+        problems = funding_plan_problems(application, plan)
+        if problems:
+            raise TransitionRefused(problems)
+        return Award.objects.create(
+            application=application, adjustment_reason=reason.strip(), created_by=by, **plan
+        )
+
+
+def sign_agreement(award, *, by, signed_on, parties, starts_on, ends_on, phases=()):
+    """The agreement makes the award a Project (active for its demonstration period)."""
+    _staff(by)
+    if ends_on <= starts_on:
+        _refuse(_("The demonstration must end after it starts."))
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=award.application_id)
+        if Project.objects.filter(award=award).exists():
+            _refuse(_("The agreement is already signed."))
+        application.sign_agreement(
+            by=by, description=_("Agreement signed on %(date)s.") % {"date": signed_on}
+        )
+        application.save()
+        project = Project.objects.create(
+            award=award,
+            code=f"P-{application.reference}",
+            agreement_signed_on=signed_on,
+            agreement_parties=parties,
+            starts_on=starts_on,
+            ends_on=ends_on,
+        )
+        for position, (name, phase_start, phase_end) in enumerate(phases):
+            project.phases.create(name=name, starts_on=phase_start, ends_on=phase_end, position=position)
+    return project
+
+
+# --- Disbursement ledger ------------------------------------------------------------------------
+
+
+def totals(project_id):
+    """(paid net of reversals, recovered) for one project."""
+    sums = DisbursementEntry.objects.filter(project_id=project_id).aggregate(
+        paid=Sum(
+            "amount", filter=Q(kind__in=[DisbursementEntry.Kind.PAYMENT, DisbursementEntry.Kind.REVERSAL])
+        ),
+        recovered=Sum("amount", filter=Q(kind=DisbursementEntry.Kind.RECOVERY)),
+    )
+    return sums["paid"] or 0, sums["recovered"] or 0
+
+
+def _locked_project(project):
+    return Project.objects.select_for_update().select_related("award").get(pk=project.pk)
+
+
+def post_payment(project, *, by, amount, paid_on, reference="", tranche=None, note=""):
+    """Pay a tranche. Never more than the awarded subsidy in total; not while halted."""
+    _staff(by)
+    if amount <= 0:
+        _refuse(_("A payment must be a positive amount."))
+    with transaction.atomic():
+        project = _locked_project(project)
+        if project.state != ProjectState.ACTIVE:
+            _refuse(_("Payments go only to active projects."))
+        if project.payments_halted:
+            _refuse(_("Payments are halted: %(reason)s") % {"reason": project.halt_reason})
+        paid, _recovered = totals(project.pk)
+        cap = project.award.national_subsidy
+        if paid + amount > cap:
+            _refuse(
+                _(
+                    "This payment of %(amount)s would bring the total paid to %(total)s, above the awarded subsidy of %(cap)s."
+                )
+                % {"amount": format_krw(amount), "total": format_krw(paid + amount), "cap": format_krw(cap)}
+            )
+        return DisbursementEntry.objects.create(
+            project=project,
+            kind=DisbursementEntry.Kind.PAYMENT,
+            amount=amount,
+            entry_date=paid_on,
+            reference=reference,
+            tranche=tranche,
+            note=note,
+            posted_by=by,
+        )
+
+
+def post_payments(items, *, by):
+    """Bulk tranche posting: (project, amount, paid_on, reference, tranche) each; returns
+    (posted entries, [(project, reasons)])."""
+    posted, refused = [], []
+    for project, amount, paid_on, reference, tranche in items:
+        try:
+            posted.append(
+                post_payment(
+                    project, by=by, amount=amount, paid_on=paid_on, reference=reference, tranche=tranche
+                )
+            )
+        except (TransitionRefused, PermissionDenied) as exc:
+            refused.append((project, getattr(exc, "reasons", [str(exc)])))
+    return posted, refused
+
+
+def reverse_entry(entry, *, by, reason, on=None):
+    """Correct a posted entry by a reversal pointing to it (the original stays as it was)."""
+    _staff(by)
+    if not reason.strip():
+        _refuse(_("Say why the entry is reversed."))
+    with transaction.atomic():
+        project = _locked_project(entry.project)
+        entry = DisbursementEntry.objects.get(pk=entry.pk)
+        if entry.kind == DisbursementEntry.Kind.REVERSAL:
+            _refuse(_("A reversal cannot itself be reversed; post a new entry instead."))
+        if DisbursementEntry.objects.filter(reverses=entry).exists():
+            _refuse(_("This entry has already been reversed."))
+        return DisbursementEntry.objects.create(
+            project=project,
+            kind=DisbursementEntry.Kind.REVERSAL,
+            amount=-entry.amount,
+            entry_date=on or timezone.localdate(),
+            reference=entry.reference,
+            tranche=entry.tranche,
+            reverses=entry,
+            note=reason.strip(),
+            posted_by=by,
+        )
+
+
+def set_payments_halted(project, *, by, halted, reason=""):
+    """Halt payments (e.g. while the private contribution is unpaid) or resume them; logged."""
+    _staff(by)
+    if halted and not reason.strip():
+        _refuse(_("Say why payments are halted."))
+    with transaction.atomic():
+        project = _locked_project(project)
+        project.payments_halted, project.halt_reason = halted, reason.strip() if halted else ""
+        project.save(update_fields=["payments_halted", "halt_reason"])
+        StateLog.objects.create(
+            by=by,
+            source_state=project.state,
+            state=project.state,
+            transition="halt_payments" if halted else "resume_payments",
+            content_type=ContentType.objects.get_for_model(Project),
+            object_id=project.pk,
+            description=reason.strip() or None,
+        )
+    return project
+
+
+def post_recovery(project, *, by, amount, received_on, reference=""):
+    """Money returned by the project (after settlement, or on a finding of misuse)."""
+    _staff(by)
+    if amount <= 0:
+        _refuse(_("A recovery must be a positive amount."))
+    with transaction.atomic():
+        project = _locked_project(project)
+        return DisbursementEntry.objects.create(
+            project=project,
+            kind=DisbursementEntry.Kind.RECOVERY,
+            amount=amount,
+            entry_date=received_on,
+            reference=reference,
+            posted_by=by,
+        )
+
+
+# --- Expenditures -------------------------------------------------------------------------------
+
+
+def report_expenditure(project, *, by, spent_on, category, amount, evidence, description=""):
+    """The applicant reports spending with its evidence document."""
+    if not by.has_perm("projects.change_application", project.award.application):
+        raise PermissionDenied(_("You may not report spending for this project."))
+    if amount <= 0:
+        _refuse(_("Spending must be a positive amount."))
+    if project.state != ProjectState.ACTIVE:
+        _refuse(_("Spending is reported only while the project is active."))
+    return Expenditure.objects.create(
+        project=project,
+        spent_on=spent_on,
+        category=category,
+        amount=amount,
+        evidence=evidence,
+        description=description,
+        reported_by=by,
+    )
+
+
+def decide_expenditure(expenditure, *, by, approved_amount=None, reason=""):
+    """Approve (possibly a lower amount, with a reason) or reject (``approved_amount`` None,
+    with a reason)."""
+    _staff(by)
+    with transaction.atomic():
+        expenditure = Expenditure.objects.select_for_update().get(pk=expenditure.pk)
+        if expenditure.state != Expenditure.State.REPORTED:
+            _refuse(_("This expenditure has already been decided."))
+        if approved_amount is None:
+            if not reason.strip():
+                _refuse(_("Say why the expenditure is rejected."))
+            expenditure.state = Expenditure.State.REJECTED
+        else:
+            if not 0 <= approved_amount <= expenditure.amount:
+                _refuse(
+                    _("Approve between 0 and the amount reported (%(amount)s).")
+                    % {"amount": format_krw(expenditure.amount)}
+                )
+            if approved_amount < expenditure.amount and not reason.strip():
+                _refuse(_("Say why less than the amount reported is approved."))
+            expenditure.state = Expenditure.State.APPROVED
+            expenditure.approved_amount = approved_amount
+        expenditure.decision_reason = reason.strip()
+        expenditure.decided_by, expenditure.decided_at = by, timezone.now()
+        expenditure.save()
+    return expenditure
+
+
+def approved_spending(project_id):
+    return (
+        Expenditure.objects.filter(project_id=project_id, state=Expenditure.State.APPROVED).aggregate(
+            total=Sum("approved_amount")
+        )["total"]
+        or 0
+    )
+
+
+# --- Settlement and sanctions -------------------------------------------------------------------
+
+
+def settlement_amounts(paid, approved, interest):
+    """disbursed − approved spending + interest earned = amount to recover (never negative:
+    spending above what was paid is the applicant's own contribution)."""
+    return max(0, paid - approved) + interest
+
+
+def settle(project, *, by, interest_earned=0):
+    _staff(by)
+    if interest_earned < 0:
+        _refuse(_("Interest earned cannot be negative."))
+    with transaction.atomic():
+        project = _locked_project(project)
+        if project.state not in (ProjectState.ACTIVE, ProjectState.FINAL_REPORT):
+            _refuse(_("This project is already settled."))
+        if project.expenditures.filter(state=Expenditure.State.REPORTED).exists():
+            _refuse(_("Decide every reported expenditure before settling."))
+        paid, _recovered = totals(project.pk)
+        approved = approved_spending(project.pk)
+        settlement = Settlement.objects.create(
+            project=project,
+            disbursed=paid,
+            approved_spending=approved,
+            interest_earned=interest_earned,
+            to_recover=settlement_amounts(paid, approved, interest_earned),
+            settled_by=by,
+        )
+        project.settle(
+            by=by,
+            description=_("Settled: %(amount)s to recover.") % {"amount": format_krw(settlement.to_recover)},
+        )
+        project.save(update_fields=["state"])
+    return settlement
+
+
+def close_project(project, *, by):
+    """Close once everything due has been recovered."""
+    _staff(by)
+    with transaction.atomic():
+        project = _locked_project(project)
+        settlement = project.settlements.order_by("-pk").first()
+        if project.state != ProjectState.SETTLED or settlement is None:
+            _refuse(_("Settle the project before closing it."))
+        _paid, recovered = totals(project.pk)
+        if recovered < settlement.to_recover:
+            _refuse(
+                _("%(due)s is still to be recovered.")
+                % {"due": format_krw(settlement.to_recover - recovered)}
+            )
+        project.close(by=by, description=_("All due recovered."))
+        project.save(update_fields=["state"])
+    return project
+
+
+def record_sanction(organisation, *, by, years, reason, starts_on=None):
+    """Exclude an organisation from calls for ``years`` (read by the "no active sanction" rule)."""
+    _staff(by)
+    if years <= 0 or not reason.strip():
+        _refuse(_("A sanction needs a positive number of years and a reason."))
+    starts_on = starts_on or timezone.localdate()
+    try:
+        ends_on = starts_on.replace(year=starts_on.year + years)
+    except ValueError:  # 29 February
+        ends_on = starts_on.replace(year=starts_on.year + years, day=28)
+    return Sanction.objects.create(
+        organisation=organisation, starts_on=starts_on, ends_on=ends_on, reason=reason.strip(), created_by=by
+    )

@@ -1,0 +1,233 @@
+"""After selection: the Award (funding plan), the Project it becomes at the agreement, and the
+append-only money records: disbursement ledger entries, expenditures, settlements.
+
+Money changes only through projects.ledger. Ledger entries are append-only: a saved entry
+cannot be updated or deleted (model, queryset and admin all refuse); a mistake is corrected by
+a reversal entry that points to the original.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
+from django_fsm_log.decorators import fsm_log_by, fsm_log_description
+
+from .application import Application
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or delete a posted record."""
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Posted entries are never updated; post a reversal instead.")
+
+    def delete(self):
+        raise AppendOnlyError("Posted entries are never deleted; post a reversal instead.")
+
+
+class AppendOnly(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise AppendOnlyError("Posted entries are never updated; post a reversal instead.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Posted entries are never deleted; post a reversal instead.")
+
+
+class Award(models.Model):
+    """The funding plan of a selected application, in integer KRW."""
+
+    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="award")
+    national_subsidy = models.PositiveBigIntegerField(_("national subsidy awarded (KRW)"))
+    adjustment_reason = models.TextField(_("why the subsidy is below the request"), blank=True)
+    local_government = models.PositiveBigIntegerField(_("local government (KRW)"), default=0)
+    private_cash = models.PositiveBigIntegerField(_("private cash (KRW)"), default=0)
+    private_in_kind = models.PositiveBigIntegerField(_("private in-kind (KRW)"), default=0)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("award")
+        verbose_name_plural = _("awards")
+
+    def __str__(self):
+        return f"{self.application.reference}"
+
+    @property
+    def total_cost(self):
+        return self.national_subsidy + self.local_government + self.private_cash + self.private_in_kind
+
+
+class ProjectState(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    FINAL_REPORT = "final_report", _("Final report")
+    SETTLED = "settled", _("Settled")
+    CLOSED = "closed", _("Closed")
+
+
+class Project(models.Model):
+    award = models.OneToOneField(Award, on_delete=models.PROTECT, related_name="project")
+    code = models.CharField(_("project"), max_length=30, unique=True)
+    agreement_signed_on = models.DateField(_("agreement signed"))
+    agreement_parties = models.TextField(_("parties to the agreement"))
+    starts_on = models.DateField(_("demonstration starts"))
+    ends_on = models.DateField(_("demonstration ends"))
+    payments_halted = models.BooleanField(_("payments halted"), default=False)
+    halt_reason = models.TextField(_("why payments are halted"), blank=True)
+    state = FSMField(_("state"), default=ProjectState.ACTIVE, choices=ProjectState.choices, protected=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+
+    def __str__(self):
+        return self.code
+
+    def clean_fields(self, exclude=None):
+        super().clean_fields(exclude={*(exclude or ()), "state"})
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ProjectState.ACTIVE, target=ProjectState.FINAL_REPORT)
+    def submit_final_report(self, by=None, description=None):
+        """The demonstration ended; the final report is in."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state, source=[ProjectState.ACTIVE, ProjectState.FINAL_REPORT], target=ProjectState.SETTLED
+    )
+    def settle(self, by=None, description=None):
+        """Disbursed, approved spending and interest are settled; what is due is known."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ProjectState.SETTLED, target=ProjectState.CLOSED)
+    def close(self, by=None, description=None):
+        """Everything due has been recovered."""
+
+
+class Phase(models.Model):
+    """A stage of the demonstration (living labs: catalyser; testing and feedback; consolidation
+    and spread)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="phases")
+    name = models.CharField(_("phase"), max_length=200)
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["project", "position"]
+        verbose_name = _("phase")
+        verbose_name_plural = _("phases")
+
+    def __str__(self):
+        return self.name
+
+
+class DisbursementEntry(AppendOnly):
+    """One posting of the disbursement ledger. ``amount`` is signed: a payment is positive, its
+    reversal negative; a recovery (money returned) is recorded positive with kind RECOVERY."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", _("Payment")
+        REVERSAL = "reversal", _("Reversal")
+        RECOVERY = "recovery", _("Recovery")
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="disbursements")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    amount = models.BigIntegerField(_("amount (KRW)"))
+    entry_date = models.DateField(_("date"))
+    reference = models.CharField(_("reference"), max_length=100, blank=True)
+    tranche = models.PositiveSmallIntegerField(_("tranche"), null=True, blank=True)
+    reverses = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reversed_by",
+        verbose_name=_("reverses"),
+    )
+    note = models.TextField(_("why"), blank=True)
+    posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    posted_at = models.DateTimeField(_("posted"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "pk"]
+        verbose_name = _("disbursement entry")
+        verbose_name_plural = _("disbursement ledger")
+
+    def __str__(self):
+        return f"{self.project} #{self.pk} {self.kind} {self.amount}"
+
+
+class Expenditure(models.Model):
+    """Spending reported by the applicant, approved (possibly lower) or rejected by staff."""
+
+    class Category(models.TextChoices):
+        PERSONNEL = "personnel", _("Personnel")
+        EQUIPMENT = "equipment", _("Equipment")
+        MATERIALS = "materials", _("Materials")
+        OUTSOURCING = "outsourcing", _("Outsourcing")
+        TRAVEL = "travel", _("Travel")
+        INDIRECT = "indirect", _("Indirect costs")
+
+    class State(models.TextChoices):
+        REPORTED = "reported", _("Reported")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="expenditures")
+    spent_on = models.DateField(_("date"))
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    amount = models.PositiveBigIntegerField(_("amount (KRW)"))
+    description = models.TextField(_("description"), blank=True)
+    evidence = models.FileField(_("evidence"), upload_to="expenditures/")
+    reported_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reported_at = models.DateTimeField(auto_now_add=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.REPORTED)
+    approved_amount = models.PositiveBigIntegerField(_("approved (KRW)"), null=True, blank=True)
+    decision_reason = models.TextField(_("reason"), blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project", "spent_on", "pk"]
+        verbose_name = _("expenditure")
+        verbose_name_plural = _("expenditures")
+
+    def __str__(self):
+        return f"{self.project} {self.category} {self.amount}"
+
+
+class Settlement(AppendOnly):
+    """disbursed − approved spending + interest earned = amount to recover (DESIGN.md §3)."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="settlements")
+    disbursed = models.BigIntegerField(_("disbursed (KRW)"))
+    approved_spending = models.BigIntegerField(_("approved spending (KRW)"))
+    interest_earned = models.BigIntegerField(_("interest earned (KRW)"))
+    to_recover = models.BigIntegerField(_("to recover (KRW)"))
+    settled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    settled_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "-pk"]
+        verbose_name = _("settlement")
+        verbose_name_plural = _("settlements")
+
+    def __str__(self):
+        return f"{self.project}: {self.to_recover}"

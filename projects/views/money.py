@@ -1,0 +1,385 @@
+"""Projects and their money, for staff (and auditors, read-only) and for applicants.
+Every change goes through projects.ledger."""
+
+from datetime import date
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import BigIntegerField, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.roles import Role, has_role
+from competitions.lifecycle import TransitionRefused
+from competitions.models import Call
+from config.krds import KRDSFormMixin
+
+from .. import ledger
+from ..documents import safe_filename, validate_document
+from ..models import Application, DisbursementEntry, Expenditure, Project, ProjectState, Settlement
+
+PAGE_SIZE = 50
+
+
+def staff_or_auditor(view):
+    """Reading is for staff and auditors; every POST is for staff only."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(f"/accounts/login/?next={request.path}")
+        allowed = has_role(request.user, Role.STAFF) or (
+            request.method in ("GET", "HEAD") and has_role(request.user, Role.AUDITOR)
+        )
+        if not allowed:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _sum(model, kinds=None, **filters):
+    rows = model.objects.filter(project=OuterRef("pk"), **filters)
+    if kinds:
+        rows = rows.filter(kind__in=kinds)
+    field = "amount" if model is DisbursementEntry else "approved_amount"
+    return Coalesce(
+        Subquery(rows.order_by().values("project").annotate(total=Sum(field)).values("total")[:1]),
+        Value(0),
+        output_field=BigIntegerField(),
+    )
+
+
+def with_money(queryset):
+    """Awarded, paid (net of reversals), recovered, approved spending and what is still to
+    recover, as annotations: one query whatever the number of projects."""
+    latest_settlement = (
+        Settlement.objects.filter(project=OuterRef("pk")).order_by("-pk").values("to_recover")[:1]
+    )
+    return queryset.annotate(
+        awarded=F("award__national_subsidy"),
+        paid=_sum(DisbursementEntry, [DisbursementEntry.Kind.PAYMENT, DisbursementEntry.Kind.REVERSAL]),
+        recovered=_sum(DisbursementEntry, [DisbursementEntry.Kind.RECOVERY]),
+        approved=_sum(Expenditure, state=Expenditure.State.APPROVED),
+        settled_due=Subquery(latest_settlement, output_field=BigIntegerField()),
+    ).annotate(to_recover=F("settled_due") - F("recovered"))
+
+
+class BulkTrancheForm(KRDSFormMixin, forms.Form):
+    tranche = forms.IntegerField(label=gettext_lazy("Tranche"), min_value=1)
+    paid_on = forms.DateField(
+        label=gettext_lazy("Payment date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    percent = forms.IntegerField(label=gettext_lazy("Share of each award (%)"), min_value=1, max_value=100)
+    reference = forms.CharField(label=gettext_lazy("Reference"), required=False)
+
+
+@staff_or_auditor
+def project_list(request):
+    projects = with_money(
+        Project.objects.select_related("award__application__call", "award__application__lead")
+    )
+    call = request.GET.get("call", "")
+    state = request.GET.get("state", "")
+    if call:
+        projects = projects.filter(award__application__call__slug=call)
+    if state in ProjectState.values:
+        projects = projects.filter(state=state)
+    if request.GET.get("halted") == "1":
+        projects = projects.filter(payments_halted=True)
+    page = Paginator(projects.order_by("code"), PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "projects/money/project_list.html",
+        {
+            "page": page,
+            "calls": Call.objects.public().only("slug", "title", "title_ko"),
+            "states": ProjectState.choices,
+            "filters": {"call": call, "state": state, "halted": request.GET.get("halted", "")},
+            "query_prefix": (query.urlencode() + "&") if query else "",
+            "bulk_form": BulkTrancheForm(),
+            "can_write": has_role(request.user, Role.STAFF),
+        },
+    )
+
+
+@staff_or_auditor
+@require_POST
+def bulk_tranche(request):
+    form = BulkTrancheForm(request.POST)
+    ids = [int(pk) for pk in request.POST.getlist("projects") if pk.isdigit()]
+    if not form.is_valid() or not ids:
+        messages.error(request, _("Choose projects and fill in the tranche, date and share."))
+        return redirect("projects:project_list")
+    data = form.cleaned_data
+    items = [
+        (
+            project,
+            project.award.national_subsidy * data["percent"] // 100,
+            data["paid_on"],
+            data["reference"],
+            data["tranche"],
+        )
+        for project in Project.objects.filter(pk__in=ids).select_related("award")
+    ]
+    posted, refused = ledger.post_payments(items, by=request.user)
+    if posted:
+        messages.success(request, _("%(count)d payment(s) posted.") % {"count": len(posted)})
+    for project, reasons in refused:
+        messages.error(request, f"{project.code}: {' '.join(reasons)}")
+    return redirect("projects:project_list")
+
+
+class PaymentForm(KRDSFormMixin, forms.Form):
+    amount = forms.IntegerField(label=gettext_lazy("Amount (KRW)"), min_value=1)
+    paid_on = forms.DateField(
+        label=gettext_lazy("Payment date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    tranche = forms.IntegerField(label=gettext_lazy("Tranche"), min_value=1, required=False)
+    reference = forms.CharField(label=gettext_lazy("Reference"), required=False)
+
+
+ACTIONS = {}
+
+
+def action(name):
+    def register(function):
+        ACTIONS[name] = function
+        return function
+
+    return register
+
+
+def _reason(request):
+    return request.POST.get("reason", "")
+
+
+@action("pay")
+def _pay(request, project):
+    form = PaymentForm(request.POST)
+    if not form.is_valid():
+        raise TransitionRefused(
+            [f"{form.fields[name].label}: {' '.join(errors)}" for name, errors in form.errors.items()]
+        )
+    data = form.cleaned_data
+    ledger.post_payment(
+        project,
+        by=request.user,
+        amount=data["amount"],
+        paid_on=data["paid_on"],
+        reference=data["reference"],
+        tranche=data["tranche"],
+    )
+    return _("Payment posted.")
+
+
+@action("reverse")
+def _reverse(request, project):
+    entry = get_object_or_404(DisbursementEntry, pk=request.POST.get("entry"), project=project)
+    ledger.reverse_entry(entry, by=request.user, reason=_reason(request))
+    return _("Reversal posted.")
+
+
+@action("halt")
+def _halt(request, project):
+    ledger.set_payments_halted(project, by=request.user, halted=True, reason=_reason(request))
+    return _("Payments halted.")
+
+
+@action("resume")
+def _resume(request, project):
+    ledger.set_payments_halted(project, by=request.user, halted=False)
+    return _("Payments resumed.")
+
+
+@action("recover")
+def _recover(request, project):
+    amount = request.POST.get("amount", "")
+    if not amount.isdigit():
+        raise TransitionRefused([_("Enter the amount recovered in whole won.")])
+    ledger.post_recovery(
+        project,
+        by=request.user,
+        amount=int(amount),
+        received_on=date.today(),
+        reference=request.POST.get("reference", ""),
+    )
+    return _("Recovery posted.")
+
+
+@action("decide")
+def _decide(request, project):
+    expenditure = get_object_or_404(Expenditure, pk=request.POST.get("expenditure"), project=project)
+    raw = request.POST.get("approved_amount", "")
+    approved = (
+        None
+        if request.POST.get("decision") == "reject"
+        else (int(raw) if raw.isdigit() else expenditure.amount)
+    )
+    ledger.decide_expenditure(expenditure, by=request.user, approved_amount=approved, reason=_reason(request))
+    return _("Expenditure decided.")
+
+
+@action("settle")
+def _settle(request, project):
+    interest = request.POST.get("interest", "0") or "0"
+    if not interest.isdigit():
+        raise TransitionRefused([_("Enter the interest earned in whole won.")])
+    settlement = ledger.settle(project, by=request.user, interest_earned=int(interest))
+    return _("Settled: %(amount)s KRW to recover.") % {"amount": f"{settlement.to_recover:,}"}
+
+
+@action("close")
+def _close(request, project):
+    ledger.close_project(project, by=request.user)
+    return _("Project closed.")
+
+
+@staff_or_auditor
+def project_detail(request, pk):
+    project = get_object_or_404(
+        with_money(Project.objects.select_related("award__application__call", "award__application__lead")),
+        pk=pk,
+    )
+    if request.method == "POST":
+        handler = ACTIONS.get(request.POST.get("action"))
+        if handler is None:
+            raise Http404
+        try:
+            messages.success(request, handler(request, project))
+        except (TransitionRefused, PermissionDenied) as exc:
+            for reason in getattr(exc, "reasons", [str(exc)]):
+                messages.error(request, reason)
+        return redirect("projects:project_detail", pk=pk)
+    return render(
+        request,
+        "projects/money/project_detail.html",
+        {
+            "project": project,
+            "entries": project.disbursements.select_related("posted_by", "reverses").order_by("pk"),
+            "expenditures": project.expenditures.select_related("reported_by").order_by("spent_on", "pk"),
+            "settlements": project.settlements.order_by("-pk"),
+            "payment_form": PaymentForm(),
+            "can_write": has_role(request.user, Role.STAFF),
+            "reversed_ids": set(
+                project.disbursements.exclude(reverses=None).values_list("reverses_id", flat=True)
+            ),
+        },
+    )
+
+
+class AwardForm(KRDSFormMixin, forms.Form):
+    national_subsidy = forms.IntegerField(label=gettext_lazy("National subsidy awarded (KRW)"), min_value=0)
+    reason = forms.CharField(label=gettext_lazy("Why lower than the request (if it is)"), required=False)
+    signed_on = forms.DateField(
+        label=gettext_lazy("Agreement signed on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    parties = forms.CharField(label=gettext_lazy("Parties"), widget=forms.Textarea(attrs={"rows": 2}))
+    starts_on = forms.DateField(
+        label=gettext_lazy("Demonstration starts"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ends_on = forms.DateField(
+        label=gettext_lazy("Demonstration ends"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+@staff_or_auditor
+def award(request, pk):
+    """Staff turn a selected application into an award and sign its agreement."""
+    application = get_object_or_404(Application.objects.select_related("call", "lead"), pk=pk)
+    form = AwardForm(request.POST or None, initial={"national_subsidy": application.requested_subsidy})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            with transaction.atomic():
+                new_award = ledger.create_award(
+                    application,
+                    by=request.user,
+                    national_subsidy=data["national_subsidy"],
+                    reason=data["reason"],
+                )
+                project = ledger.sign_agreement(
+                    new_award,
+                    by=request.user,
+                    signed_on=data["signed_on"],
+                    parties=data["parties"],
+                    starts_on=data["starts_on"],
+                    ends_on=data["ends_on"],
+                )
+        except (TransitionRefused, PermissionDenied) as exc:
+            for reason in getattr(exc, "reasons", [str(exc)]):
+                messages.error(request, reason)
+        else:
+            messages.success(request, _("Project %(code)s created.") % {"code": project.code})
+            return redirect("projects:project_detail", pk=project.pk)
+    return render(request, "projects/money/award.html", {"application": application, "form": form})
+
+
+# --- Applicants -------------------------------------------------------------------------------
+
+
+class ExpenditureForm(KRDSFormMixin, forms.ModelForm):
+    class Meta:
+        model = Expenditure
+        fields = ["spent_on", "category", "amount", "description", "evidence"]
+        widgets = {
+            "spent_on": forms.DateInput(attrs={"type": "date"}),
+            "description": forms.Textarea(attrs={"rows": 2}),
+        }
+
+
+@login_required
+def my_project(request, pk):
+    project = get_object_or_404(with_money(Project.objects.select_related("award__application__call")), pk=pk)
+    if not request.user.has_perm("projects.view_application", project.award.application):
+        raise Http404
+    can_report = request.user.has_perm("projects.change_application", project.award.application)
+    form = ExpenditureForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        if not can_report:
+            raise Http404
+        if form.is_valid():
+            evidence = form.cleaned_data["evidence"]
+            try:
+                validate_document(evidence, evidence.name, size=evidence.size)
+                evidence.name = safe_filename(evidence.name)
+                ledger.report_expenditure(
+                    project,
+                    by=request.user,
+                    spent_on=form.cleaned_data["spent_on"],
+                    category=form.cleaned_data["category"],
+                    amount=form.cleaned_data["amount"],
+                    evidence=evidence,
+                    description=form.cleaned_data["description"],
+                )
+            except ValidationError as exc:
+                for error in exc.messages:
+                    messages.error(request, error)
+            except TransitionRefused as exc:
+                for reason in exc.reasons:
+                    messages.error(request, reason)
+            else:
+                messages.success(request, _("Expenditure reported."))
+                return redirect("projects:my_project", pk=pk)
+    return render(
+        request,
+        "projects/money/my_project.html",
+        {
+            "project": project,
+            "entries": project.disbursements.order_by("pk"),
+            "expenditures": project.expenditures.order_by("spent_on", "pk"),
+            "form": form,
+            "can_report": can_report and project.state == ProjectState.ACTIVE,
+        },
+    )
