@@ -162,6 +162,7 @@ CELERY_TASK_ACKS_LATE = True
 # Beat sweeps the outbox too, so mail queued while the broker was down still goes out.
 CELERY_BEAT_SCHEDULE = {
     "send-outbox": {"task": "projects.tasks.send_outbox", "schedule": 60.0},
+    "remind-due-reports": {"task": "projects.tasks.remind_due_reports", "schedule": 24 * 3600.0},
 }
 
 # --- E-mail ---------------------------------------------------------------------------------

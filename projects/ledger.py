@@ -7,6 +7,7 @@ when and why. Amounts are integer won.
 """
 
 import dataclasses
+from datetime import timedelta
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
@@ -22,6 +23,7 @@ from competitions.formatting import format_krw
 from competitions.lifecycle import TransitionRefused
 from competitions.models import EligibilityRule
 
+from .documents import safe_filename, validate_document
 from .eligibility_check import application_facts
 from .models import (
     Application,
@@ -31,12 +33,15 @@ from .models import (
     Expenditure,
     Project,
     ProjectState,
+    Report,
     Sanction,
     Settlement,
 )
+from .outbox import queue_email
 
 # The call's eligibility rules that also bind the awarded funding plan.
 FUNDING_RULE_KINDS = ("matching_funds", "national_share")
+FINAL_REPORT_DUE = timedelta(days=60)  # after the demonstration ends
 
 
 def _staff(user):
@@ -144,8 +149,61 @@ def sign_agreement(award, *, by, signed_on, parties, starts_on, ends_on, phases=
             ends_on=ends_on,
         )
         for position, (name, phase_start, phase_end) in enumerate(phases):
-            project.phases.create(name=name, starts_on=phase_start, ends_on=phase_end, position=position)
+            phase = project.phases.create(name=name, starts_on=phase_start, ends_on=phase_end, position=position)
+            project.reports.create(phase=phase, kind=Report.Kind.PROGRESS, due_on=phase_end)
+        project.reports.create(kind=Report.Kind.FINAL, due_on=ends_on + FINAL_REPORT_DUE)
     return project
+
+
+# --- Reports ----------------------------------------------------------------------------------
+
+
+def submit_report(report, *, by, upload):
+    """The applicant submits a report (a document checked by content); the final report moves
+    the project to its final-report stage."""
+    project = report.project
+    if not by.has_perm("projects.change_application", project.award.application):
+        raise PermissionDenied(_("You may not submit reports for this project."))
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report.pk)
+        if report.submitted_at:
+            _refuse(_("This report has already been submitted."))
+        validate_document(upload, upload.name, size=upload.size)
+        report.original_name = safe_filename(upload.name)
+        report.document.save(report.original_name, upload, save=False)
+        report.submitted_by, report.submitted_at = by, timezone.now()
+        report.save()
+        if report.kind == Report.Kind.FINAL:
+            project = _locked_project(project)
+            if project.state == ProjectState.ACTIVE:
+                project.submit_final_report(by=by, description=_("Final report submitted."))
+                project.save(update_fields=["state"])
+    return report
+
+
+def remind_due_reports(today=None, *, within=timedelta(days=7)):
+    """E-mail (through the outbox) the lead's members about reports due within a week or
+    overdue and not submitted; at most once a day per report. Returns the number reminded."""
+    today = today or timezone.localdate()
+    due = (
+        Report.objects.filter(submitted_at__isnull=True, due_on__lte=today + within)
+        .exclude(last_reminded_on=today)
+        .select_related("project__award__application")
+        .prefetch_related("project__award__application__lead__members")
+    )
+    count = 0
+    for report in due:
+        application = report.project.award.application
+        subject = _("%(report)s for %(project)s is due on %(due)s") % {
+            "report": report.get_kind_display(),
+            "project": report.project.code,
+            "due": report.due_on,
+        }
+        for member in application.lead.members.all():
+            queue_email(member.email, subject, subject)
+        Report.objects.filter(pk=report.pk).update(last_reminded_on=today)
+        count += 1
+    return count
 
 
 # --- Disbursement ledger ------------------------------------------------------------------------

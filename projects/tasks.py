@@ -6,3 +6,10 @@ def send_outbox():
     from .outbox import send_pending
 
     return send_pending()
+
+
+@shared_task
+def remind_due_reports():
+    from .ledger import remind_due_reports as remind
+
+    return remind()

@@ -13,6 +13,7 @@ from .award import (
     Phase,
     Project,
     ProjectState,
+    Report,
     Settlement,
 )
 from .organisation import FiscalYear, Membership, Organisation, OrganisationKind, Sanction
@@ -26,6 +27,7 @@ __all__ = [
     "Phase",
     "Project",
     "ProjectState",
+    "Report",
     "Settlement",
     "Application",
     "ApplicationState",

@@ -231,3 +231,29 @@ class Settlement(AppendOnly):
 
     def __str__(self):
         return f"{self.project}: {self.to_recover}"
+
+
+class Report(models.Model):
+    """A progress report per phase, and the final report due 60 days after the project ends."""
+
+    class Kind(models.TextChoices):
+        PROGRESS = "progress", _("Progress report")
+        FINAL = "final", _("Final report")
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="reports")
+    phase = models.ForeignKey(Phase, on_delete=models.PROTECT, null=True, blank=True, related_name="reports")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    due_on = models.DateField(_("due"))
+    document = models.FileField(_("report"), upload_to="reports/", blank=True)
+    original_name = models.CharField(max_length=200, blank=True)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    last_reminded_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["project", "due_on", "pk"]
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+
+    def __str__(self):
+        return f"{self.project} {self.kind} {self.due_on}"

@@ -25,7 +25,7 @@ from config.krds import KRDSFormMixin
 
 from .. import ledger
 from ..documents import safe_filename, validate_document
-from ..models import Application, DisbursementEntry, Expenditure, Project, ProjectState, Settlement
+from ..models import Application, DisbursementEntry, Expenditure, Project, ProjectState, Report, Settlement
 
 PAGE_SIZE = 50
 
@@ -270,6 +270,7 @@ def project_detail(request, pk):
             "entries": project.disbursements.select_related("posted_by", "reverses").order_by("pk"),
             "expenditures": project.expenditures.select_related("reported_by").order_by("spent_on", "pk"),
             "settlements": project.settlements.order_by("-pk"),
+            "reports": project.reports.select_related("phase"),
             "payment_form": PaymentForm(),
             "can_write": has_role(request.user, Role.STAFF),
             "reversed_ids": set(
@@ -346,6 +347,24 @@ def my_project(request, pk):
         raise Http404
     can_report = request.user.has_perm("projects.change_application", project.award.application)
     form = ExpenditureForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and request.POST.get("report"):
+        if not can_report:
+            raise Http404
+        report = get_object_or_404(Report, pk=request.POST["report"], project=project)
+        upload = request.FILES.get("document")
+        try:
+            if upload is None:
+                raise TransitionRefused([_("Choose the report's file.")])
+            ledger.submit_report(report, by=request.user, upload=upload)
+        except ValidationError as exc:
+            for error in exc.messages:
+                messages.error(request, error)
+        except TransitionRefused as exc:
+            for reason in exc.reasons:
+                messages.error(request, reason)
+        else:
+            messages.success(request, _("Report submitted."))
+        return redirect("projects:my_project", pk=pk)
     if request.method == "POST":
         if not can_report:
             raise Http404
@@ -379,6 +398,7 @@ def my_project(request, pk):
             "project": project,
             "entries": project.disbursements.order_by("pk"),
             "expenditures": project.expenditures.order_by("spent_on", "pk"),
+            "reports": project.reports.select_related("phase"),
             "form": form,
             "can_report": can_report and project.state == ProjectState.ACTIVE,
         },

@@ -1,7 +1,7 @@
 """Awards and the money ledgers: funding-plan validation, the disbursement cap, halts,
 reversals and immutability, expenditures, settlement arithmetic, sanctions."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -296,3 +296,41 @@ def test_expenditure_evidence_is_kept(project, applicant):
     spent = report(project, applicant, M)
     assert Expenditure.objects.get(pk=spent.pk).evidence.read().startswith(b"%PDF")
     assert (spent.reported_by, spent.state) == (applicant, "reported")
+
+
+def test_reports_are_scheduled_per_phase_and_the_final_60_days_after_the_end(project):
+    reports = list(project.reports.order_by("due_on").values_list("kind", "due_on"))
+    assert reports == [("progress", date(2026, 6, 30)), ("progress", date(2026, 11, 30)), ("final", date(2027, 1, 29))]
+
+
+def test_the_final_report_moves_the_project_to_its_final_stage(project, applicant):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .samples import pdf_bytes
+
+    final = project.reports.get(kind="final")
+    ledger.submit_report(final, by=applicant, upload=SimpleUploadedFile("final.pdf", pdf_bytes()))
+    assert Project.objects.get(pk=project.pk).state == ProjectState.FINAL_REPORT
+    with pytest.raises(TransitionRefused):
+        ledger.submit_report(final, by=applicant, upload=SimpleUploadedFile("again.pdf", pdf_bytes()))
+
+
+def test_reports_refuse_files_that_are_not_documents(project, applicant):
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    report = project.reports.filter(kind="progress").first()
+    with pytest.raises(ValidationError):
+        ledger.submit_report(report, by=applicant, upload=SimpleUploadedFile("x.pdf", b"MZ not a pdf"))
+    assert project.reports.get(pk=report.pk).submitted_at is None
+
+
+def test_reminders_go_through_the_outbox_once_a_day(project, applicant):
+    from projects.models import OutboxMessage
+
+    first_due = date(2026, 6, 30)
+    assert ledger.remind_due_reports(today=first_due - timedelta(days=8)) == 0
+    assert ledger.remind_due_reports(today=first_due - timedelta(days=3)) == 1
+    assert ledger.remind_due_reports(today=first_due - timedelta(days=3)) == 0  # once a day
+    message = OutboxMessage.objects.get()
+    assert message.to == applicant.email and project.code in message.subject

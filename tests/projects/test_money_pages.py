@@ -162,3 +162,14 @@ def test_applicants_report_spending_on_their_own_project_only(client, draft, sta
     ]
     assert Expenditure.objects.count() == 1
     assert client.get(reverse("projects:project_list")).status_code == 403
+
+
+def test_applicant_submits_a_report_on_the_project_page(client, draft, staff, applicant):
+    project = make_project(draft, staff)
+    final = project.reports.get(kind="final")
+    client.force_login(applicant)
+    page = client.get(reverse("projects:my_project", args=[project.pk])).content.decode()
+    assert "Final report" in page and "Not submitted" in page
+    client.post(reverse("projects:my_project", args=[project.pk]), {"report": final.pk, "document": SimpleUploadedFile("final.pdf", pdf_bytes())})
+    final.refresh_from_db()
+    assert final.submitted_by == applicant and final.original_name == "final.pdf"
