@@ -56,6 +56,30 @@ def _refuse(*reasons):
 # --- Award and agreement ----------------------------------------------------------------------
 
 
+def accept_selection(application, *, by):
+    """The selected applicant accepts the award (the alternative is to decline it)."""
+    if not by.has_perm("projects.change_application", application):
+        raise PermissionDenied(_("You may not accept for this application."))
+    with transaction.atomic():
+        application = Application.objects.select_for_update().get(pk=application.pk)
+        if application.state != ApplicationState.SELECTED:
+            _refuse(_("Only a selected application can be accepted."))
+        if application.accepted_at:
+            _refuse(_("The award has already been accepted."))
+        application.accepted_at = timezone.now()
+        application.save(update_fields=["accepted_at", "updated_at"])
+        StateLog.objects.create(
+            by=by,
+            source_state=application.state,
+            state=application.state,
+            transition="accept",
+            content_type=ContentType.objects.get_for_model(Application),
+            object_id=application.pk,
+            description=_("Award accepted by the applicant."),
+        )
+    return application
+
+
 def funding_plan_problems(application, plan):
     """Why a funding plan breaks the call's matching rules (empty when it keeps them).
     ``plan``: national_subsidy, local_government, private_cash, private_in_kind."""
@@ -95,6 +119,8 @@ def create_award(
         )
         if application.state != ApplicationState.SELECTED:
             _refuse(_("Only a selected application receives an award."))
+        if not application.accepted_at:
+            _refuse(_("The applicant has not accepted the award yet."))
         if Award.objects.filter(application=application).exists():
             _refuse(_("This application already has an award."))
         plan = {
@@ -149,7 +175,9 @@ def sign_agreement(award, *, by, signed_on, parties, starts_on, ends_on, phases=
             ends_on=ends_on,
         )
         for position, (name, phase_start, phase_end) in enumerate(phases):
-            phase = project.phases.create(name=name, starts_on=phase_start, ends_on=phase_end, position=position)
+            phase = project.phases.create(
+                name=name, starts_on=phase_start, ends_on=phase_end, position=position
+            )
             project.reports.create(phase=phase, kind=Report.Kind.PROGRESS, due_on=phase_end)
         project.reports.create(kind=Report.Kind.FINAL, due_on=ends_on + FINAL_REPORT_DUE)
     return project

@@ -14,6 +14,7 @@ urlpatterns = [
     path("applications/<int:pk>/edit/", applications.application_edit, name="application_edit"),
     path("applications/<int:pk>/submit/", applications.application_submit, name="application_submit"),
     path("applications/<int:pk>/withdraw/", applications.application_withdraw, name="application_withdraw"),
+    path("applications/<int:pk>/accept/", applications.application_accept, name="application_accept"),
     path("applications/<int:pk>/members/", applications.member_add, name="member_add"),
     path(
         "applications/<int:pk>/members/<int:member_pk>/remove/",

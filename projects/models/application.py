@@ -110,6 +110,9 @@ class Application(models.Model):
     reference = models.CharField(_("reference number"), max_length=20, blank=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     decision_reason = models.TextField(_("reason for the eligibility decision"), blank=True)
+    accepted_at = models.DateTimeField(
+        _("award accepted"), null=True, blank=True, help_text=_("The selected applicant accepted the award.")
+    )
     notified_at = models.DateTimeField(
         _("outcome notified"), null=True, blank=True, help_text=_("The objection window runs from here.")
     )

@@ -246,7 +246,9 @@ class Report(models.Model):
     due_on = models.DateField(_("due"))
     document = models.FileField(_("report"), upload_to="reports/", blank=True)
     original_name = models.CharField(max_length=200, blank=True)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     last_reminded_on = models.DateField(null=True, blank=True)
 

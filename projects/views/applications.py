@@ -249,3 +249,18 @@ def document_download(request, pk):
     except FileNotFoundError as exc:
         raise Http404 from exc
     return FileResponse(handle, as_attachment=True, filename=document.original_name)
+
+
+@login_required
+@require_POST
+def application_accept(request, pk):
+    from .. import ledger
+
+    application = application_for(request.user, pk, "projects.change_application")
+    try:
+        ledger.accept_selection(application, by=request.user)
+    except TransitionRefused as exc:
+        _refused(request, exc)
+    else:
+        messages.success(request, _("You accepted the award. The ministry will prepare the agreement."))
+    return redirect("projects:application_detail", pk=pk)

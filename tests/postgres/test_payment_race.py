@@ -3,6 +3,8 @@ cleanly, and the ledger never exceeds the awarded subsidy."""
 
 from datetime import date
 
+from django.utils import timezone
+
 from competitions.lifecycle import TransitionRefused
 from projects import ledger
 from projects.models import Application, ApplicationState, DisbursementEntry
@@ -13,7 +15,9 @@ from .test_concurrency import race
 
 def test_racing_payments_exceeding_the_award_one_is_refused(draft, role_groups):
     staff = StaffFactory()
-    Application.objects.filter(pk=draft.pk).update(state=ApplicationState.SELECTED, reference="PC26-0001")
+    Application.objects.filter(pk=draft.pk).update(
+        state=ApplicationState.SELECTED, reference="PC26-0001", accepted_at=timezone.now()
+    )
     award = ledger.create_award(Application.objects.get(pk=draft.pk), by=staff)
     project = ledger.sign_agreement(
         award,

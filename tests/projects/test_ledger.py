@@ -7,6 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.urls import reverse
+from django.utils import timezone
 
 from competitions.eligibility import validate_params
 from competitions.lifecycle import TransitionRefused
@@ -37,7 +38,9 @@ def staff(role_groups):
 
 
 def selected(draft):
-    Application.objects.filter(pk=draft.pk).update(state=ApplicationState.SELECTED, reference="PC26-0001")
+    Application.objects.filter(pk=draft.pk).update(
+        state=ApplicationState.SELECTED, reference="PC26-0001", accepted_at=timezone.now()
+    )
     return Application.objects.get(pk=draft.pk)
 
 
@@ -300,7 +303,11 @@ def test_expenditure_evidence_is_kept(project, applicant):
 
 def test_reports_are_scheduled_per_phase_and_the_final_60_days_after_the_end(project):
     reports = list(project.reports.order_by("due_on").values_list("kind", "due_on"))
-    assert reports == [("progress", date(2026, 6, 30)), ("progress", date(2026, 11, 30)), ("final", date(2027, 1, 29))]
+    assert reports == [
+        ("progress", date(2026, 6, 30)),
+        ("progress", date(2026, 11, 30)),
+        ("final", date(2027, 1, 29)),
+    ]
 
 
 def test_the_final_report_moves_the_project_to_its_final_stage(project, applicant):
@@ -334,3 +341,22 @@ def test_reminders_go_through_the_outbox_once_a_day(project, applicant):
     assert ledger.remind_due_reports(today=first_due - timedelta(days=3)) == 0  # once a day
     message = OutboxMessage.objects.get()
     assert message.to == applicant.email and project.code in message.subject
+
+
+def test_no_award_before_the_applicant_accepts(draft, staff, applicant):
+    Application.objects.filter(pk=draft.pk).update(state=ApplicationState.SELECTED, reference="PC26-0001")
+    application = Application.objects.get(pk=draft.pk)
+    with pytest.raises(TransitionRefused) as refused:
+        ledger.create_award(application, by=staff)
+    assert refused.value.reasons == ["The applicant has not accepted the award yet."]
+    accepted = ledger.accept_selection(application, by=applicant)
+    assert accepted.accepted_at is not None
+    with pytest.raises(TransitionRefused):
+        ledger.accept_selection(application, by=applicant)
+    assert ledger.create_award(accepted, by=staff).national_subsidy == 300 * M
+
+
+def test_strangers_cannot_accept(draft, stranger):
+    Application.objects.filter(pk=draft.pk).update(state=ApplicationState.SELECTED)
+    with pytest.raises(PermissionDenied):
+        ledger.accept_selection(Application.objects.get(pk=draft.pk), by=stranger)

@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.roles import Role
 from projects import ledger
@@ -25,7 +26,7 @@ def staff(role_groups):
 
 def make_project(application, staff):
     Application.objects.filter(pk=application.pk).update(
-        state=ApplicationState.SELECTED, reference=f"PC26-{application.pk:04d}"
+        state=ApplicationState.SELECTED, reference=f"PC26-{application.pk:04d}", accepted_at=timezone.now()
     )
     award = ledger.create_award(Application.objects.get(pk=application.pk), by=staff)
     return ledger.sign_agreement(
@@ -102,7 +103,9 @@ def test_bulk_tranche_posts_a_share_of_each_award(client, open_call, staff):
 
 
 def test_award_page_creates_the_project(client, draft, staff):
-    Application.objects.filter(pk=draft.pk).update(state=ApplicationState.SELECTED, reference="PC26-0001")
+    Application.objects.filter(pk=draft.pk).update(
+        state=ApplicationState.SELECTED, reference="PC26-0001", accepted_at=timezone.now()
+    )
     client.force_login(staff)
     response = client.post(
         reverse("projects:award", args=[draft.pk]),
@@ -170,6 +173,18 @@ def test_applicant_submits_a_report_on_the_project_page(client, draft, staff, ap
     client.force_login(applicant)
     page = client.get(reverse("projects:my_project", args=[project.pk])).content.decode()
     assert "Final report" in page and "Not submitted" in page
-    client.post(reverse("projects:my_project", args=[project.pk]), {"report": final.pk, "document": SimpleUploadedFile("final.pdf", pdf_bytes())})
+    client.post(
+        reverse("projects:my_project", args=[project.pk]),
+        {"report": final.pk, "document": SimpleUploadedFile("final.pdf", pdf_bytes())},
+    )
     final.refresh_from_db()
     assert final.submitted_by == applicant and final.original_name == "final.pdf"
+
+
+def test_the_selected_applicant_accepts_on_the_application_page(client, draft, applicant):
+    Application.objects.filter(pk=draft.pk).update(state=ApplicationState.SELECTED, reference="PC26-0001")
+    client.force_login(applicant)
+    page = client.get(reverse("projects:application_detail", args=[draft.pk])).content.decode()
+    assert "Accept the award" in page
+    client.post(reverse("projects:application_accept", args=[draft.pk]))
+    assert Application.objects.get(pk=draft.pk).accepted_at is not None
