@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "competitions",
     "projects",
     "evaluation",
+    "audit",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,1 @@
+"""The auditors room: export jobs for the funding workbook (see models.py)."""
