@@ -21,6 +21,7 @@ test: prepare
 
 bench: prepare
 	$(BIN)/python tests/bench/run.py
+	$(BIN)/python tests/bench/workbook.py
 
 lint: setup
 	$(BIN)/ruff check .

@@ -49,12 +49,30 @@ _STAFF_PROJECT_PERMISSIONS = [
     "projects.expenditure:view",
     "projects.settlement:view",
 ]
+# Staff set up evaluation (plans, reviewers, panels, conflicts, assignments by hand) and read
+# its records; runs, results and objections change only through their domain functions.
+_STAFF_EVALUATION_PERMISSIONS = [
+    f"evaluation.{model}:{action}"
+    for model in (
+        "evaluationplan",
+        "criterion",
+        "bonusrule",
+        "bonusaward",
+        "reviewer",
+        "panel",
+        "declaredconflict",
+        "assignment",
+    )
+    for action in ("view", "add", "change")
+] + [f"evaluation.{model}:view" for model in ("selectionrun", "selectionresult", "objection")]
+
 # Auditors read every call, application, award and ledger; never reviewer identities.
 _AUDITOR_PROJECT_PERMISSIONS = [entry for entry in _STAFF_PROJECT_PERMISSIONS if entry.endswith(":view")]
 ROLE_PERMISSIONS = {
     Role.STAFF: [f"{model}:{action}" for model in _STAFF_MODELS for action in ("view", "add", "change")]
     + ["django_fsm_log.statelog:view"]
-    + _STAFF_PROJECT_PERMISSIONS,
+    + _STAFF_PROJECT_PERMISSIONS
+    + _STAFF_EVALUATION_PERMISSIONS,
     Role.AUDITOR: [f"{model}:view" for model in _STAFF_MODELS]
     + ["django_fsm_log.statelog:view"]
     + _AUDITOR_PROJECT_PERMISSIONS,

@@ -3,10 +3,14 @@
 Imports run model validation on every row (``clean_model_instances``) inside one transaction,
 so a file with one bad row writes nothing and the row's error is shown to the user. The Call's
 lifecycle state is never imported: it changes only through competitions.lifecycle.
+
+Exported text that a spreadsheet program would run as a formula gets a leading apostrophe
+(import-export's own setting only drops one leading "=", which "==..." and CSV's "+", "-" and
+"@" get past); importing removes that apostrophe again, so an exported file re-imports unchanged.
 """
 
 from import_export import fields, resources
-from import_export.widgets import ForeignKeyWidget
+from import_export.widgets import DurationWidget, ForeignKeyWidget, NumberWidget
 
 from .models import (
     Call,
@@ -21,6 +25,9 @@ from .models import (
     Track,
 )
 
+# A cell starting with one of these is a formula to Excel and LibreOffice (OWASP: CSV injection).
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
 
 class StrictResource(resources.ModelResource):
     class Meta:
@@ -28,6 +35,28 @@ class StrictResource(resources.ModelResource):
         use_transactions = True
         skip_unchanged = True
         report_skipped = True
+
+    def import_data(self, dataset, **kwargs):
+        # Also at the confirm step: a row that fails there (the data changed since the preview)
+        # rolls the whole file back instead of being skipped while the other rows are written.
+        kwargs.setdefault("rollback_on_validation_errors", True)
+        return super().import_data(dataset, **kwargs)
+
+    def before_import_row(self, row, **kwargs):
+        for column, value in row.items():
+            if isinstance(value, str) and value[:1] == "'" and value[1:].startswith(FORMULA_TRIGGERS):
+                row[column] = value[1:]  # the apostrophe export_field added
+        super().before_import_row(row, **kwargs)
+
+    def export_field(self, field, instance, **kwargs):
+        value = super().export_field(field, instance, **kwargs)
+        if (
+            isinstance(value, str)
+            and not isinstance(field.widget, NumberWidget | DurationWidget)  # "-5" stays a number
+            and value.startswith(FORMULA_TRIGGERS)
+        ):
+            return "'" + value
+        return value
 
 
 class TechnologyFieldResource(StrictResource):

@@ -174,6 +174,15 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "gongmo@localhost")
 # A failed import writes no rows.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+# Exports drop a leading "=" (StrictResource quotes the other formula starters too), and
+# characters illegal in xlsx (control characters) are replaced instead of failing the export.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
+# Without these any staff account may import or export every model with the buttons; with them
+# importing needs the model's change permission and exporting its view permission (so auditors
+# export what they may read, import nothing, and never see reviewer identities).
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 # --- Security (production values when DEBUG is off) -----------------------------------------
 SESSION_COOKIE_HTTPONLY = True

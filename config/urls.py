@@ -12,5 +12,6 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("", include("projects.urls")),
     path("", include("evaluation.urls")),
+    path("", include("audit.urls")),
     path("", include("competitions.urls")),
 ]

@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext as _
+from import_export.admin import ImportExportModelAdmin
 
 from competitions.admin import ReadOnlyAdmin
 
@@ -21,6 +22,7 @@ from .models import (
     SelectionResult,
     SelectionRun,
 )
+from .resources import ReviewerResource
 
 
 class CriterionFormSet(BaseInlineFormSet):
@@ -70,7 +72,8 @@ class EvaluationPlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reviewer)
-class ReviewerAdmin(admin.ModelAdmin):
+class ReviewerAdmin(ImportExportModelAdmin):
+    resource_classes = [ReviewerResource]
     list_display = ["code", "user", "affiliation"]
     search_fields = ["code", "user__email", "affiliation__name"]
     list_select_related = ["user", "affiliation"]

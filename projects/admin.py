@@ -2,6 +2,7 @@
 through the eligibility queue) and the e-mail outbox."""
 
 from django.contrib import admin
+from import_export.admin import ImportExportModelAdmin
 
 from competitions.admin import ReadOnlyAdmin, ReadOnlyStateLogInline
 
@@ -20,6 +21,7 @@ from .models import (
     Sanction,
     Settlement,
 )
+from .resources import OrganisationResource
 
 
 class FiscalYearInline(admin.TabularInline):
@@ -38,7 +40,8 @@ class SanctionInline(admin.TabularInline):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(ImportExportModelAdmin):
+    resource_classes = [OrganisationResource]
     list_display = ["name", "registration_number", "kind", "size_class", "region"]
     list_filter = ["kind", "size_class", "region"]
     search_fields = ["name", "registration_number"]

@@ -1,0 +1,887 @@
+"""The funding workbook for auditors: one .xlsx with every call's quotas, applications, scores,
+awards and money ledgers, a summary per service field and the checks that reconcile them.
+
+Built with openpyxl's write-only mode: each row goes from a database cursor (read in chunks;
+a server-side cursor on PostgreSQL) straight into the sheet's XML stream, so memory stays flat
+whatever the number of rows (DESIGN.md §5: ≤ 120 MB, the same at 10,000 and 100,000 ledger
+rows). The detail sheets are read with plain SQL on a cursor rather than the ORM: the ORM's
+per-value converters cost more than the writing at this size.
+
+- Amounts are integer KRW in numeric cells formatted ``#,##0``; times are date cells in
+  Asia/Seoul wall time (``yyyy-mm-dd hh:mm``); dates ``yyyy-mm-dd``; scores plain numbers.
+- Every text cell goes through ``audit.safe_cells.safe_text`` (no control characters, no
+  formula injection).
+- Enumerated values (states, kinds, outcomes) are the system's codes, the same in every
+  language; headers follow ``lang``.
+- Reviewers appear only by their pseudonymous code, never by name.
+- The Summary is computed with GROUP BY queries; the detail-side totals are added up while the
+  detail sheets stream; the Checks sheet compares the two, and the quota maxima.
+
+The sheets are read one after the other. If staff change a call's data while it is exported,
+a reconciliation check may FAIL; export again. ``snapshot=True`` reads everything in one
+transaction (REPEATABLE READ on PostgreSQL) so that the sheets always agree, but then
+``progress`` runs inside that transaction too: a callback that records progress in the
+database through the default connection is not seen by others until the export ends (and on
+SQLite it would hold the write lock for the whole export). The command line uses a snapshot;
+export jobs, which record their progress, do not.
+"""
+
+from collections import defaultdict
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from functools import lru_cache
+
+from django.db import connection, transaction
+from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from accounts.models import User
+from competitions.formatting import SEOUL
+from competitions.models import Call, Region, ServiceField, Track
+from evaluation.models import Assignment, Criterion, EvaluationPlan, Review, Reviewer, Score, SelectionRun
+from evaluation.models import SelectionResult as Result
+from projects.models import (
+    Application,
+    ApplicationState,
+    Award,
+    DisbursementEntry,
+    Expenditure,
+    Organisation,
+    Project,
+    Settlement,
+)
+from projects.registration_number import format_registration_number
+
+from .safe_cells import safe_text
+
+TEXT, NUMBER, KRW, DATETIME, DATE = "text", "number", "krw", "datetime", "date"
+NUMBER_FORMATS = {KRW: "#,##0", DATETIME: "yyyy-mm-dd hh:mm", DATE: "yyyy-mm-dd"}
+CHUNK = 2000  # rows fetched from the cursor at a time
+PROGRESS_EVERY = 10_000  # rows between progress reports
+
+State = ApplicationState
+NOT_ELIGIBLE_STATES = (State.DRAFT, State.SUBMITTED, State.WITHDRAWN, State.INELIGIBLE)
+SELECTED_STATES = (State.SELECTED, State.AWARDED)
+PAID_KINDS = (DisbursementEntry.Kind.PAYMENT, DisbursementEntry.Kind.REVERSAL)
+RECOVERY = DisbursementEntry.Kind.RECOVERY
+APPROVED = Expenditure.State.APPROVED
+
+# Submitted applications: everything but drafts, and drafts withdrawn before submission.
+SUBMITTED_Q = ~Q(state=State.DRAFT) & ~Q(state=State.WITHDRAWN, submitted_at__isnull=True)
+SUBMITTED_SQL = "p.state <> %s AND NOT (p.state = %s AND p.submitted_at IS NULL)"
+SUBMITTED_PARAMS = [State.DRAFT, State.WITHDRAWN]
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: str = TEXT
+    width: int = 14
+
+
+def _columns(*specs):
+    return tuple(Column(*spec) for spec in specs)
+
+
+SHEETS = {
+    "Calls": _columns(
+        (gettext_lazy("Call"), TEXT, 22),
+        (gettext_lazy("Title"), TEXT, 50),
+        (gettext_lazy("Programme"), TEXT, 30),
+        (gettext_lazy("Opens"), DATETIME, 17),
+        (gettext_lazy("Closes"), DATETIME, 17),
+        (gettext_lazy("Budget (KRW)"), KRW, 17),
+        (gettext_lazy("Max awards"), NUMBER, 11),
+        (gettext_lazy("Subsidy min (KRW)"), KRW, 17),
+        (gettext_lazy("Subsidy max (KRW)"), KRW, 17),
+        (gettext_lazy("Cutoff"), NUMBER, 9),
+        (gettext_lazy("Aggregation"), TEXT, 14),
+        (gettext_lazy("Trim at reviews"), NUMBER, 9),
+        (gettext_lazy("Bonus cap"), NUMBER, 9),
+        (gettext_lazy("Reserve per field"), NUMBER, 9),
+        (gettext_lazy("Selection run"), NUMBER, 9),
+        (gettext_lazy("Selection confirmed at"), DATETIME, 17),
+    ),
+    "Quotas": _columns(
+        (gettext_lazy("Call"), TEXT, 22),
+        (gettext_lazy("Kind"), TEXT, 8),
+        (gettext_lazy("Name"), TEXT, 36),
+        (gettext_lazy("Max awards"), NUMBER, 11),
+    ),
+    "Applications": _columns(
+        (gettext_lazy("Reference"), TEXT, 13),
+        (gettext_lazy("Call"), TEXT, 18),
+        (gettext_lazy("Track"), TEXT, 24),
+        (gettext_lazy("Field"), TEXT, 24),
+        (gettext_lazy("Lead organisation"), TEXT, 30),
+        (gettext_lazy("Registration no."), TEXT, 14),
+        (gettext_lazy("Size class"), TEXT, 10),
+        (gettext_lazy("Region"), TEXT, 14),
+        (gettext_lazy("Status"), TEXT, 13),
+        (gettext_lazy("Submitted at"), DATETIME, 17),
+        (gettext_lazy("Requested subsidy (KRW)"), KRW, 16),
+        (gettext_lazy("Local government (KRW)"), KRW, 16),
+        (gettext_lazy("Private cash (KRW)"), KRW, 16),
+        (gettext_lazy("Private in-kind (KRW)"), KRW, 16),
+        (gettext_lazy("Reviews"), NUMBER, 8),
+        (gettext_lazy("Evaluation score"), NUMBER, 10),
+        (gettext_lazy("Bonus"), NUMBER, 7),
+        (gettext_lazy("Final score"), NUMBER, 10),
+        (gettext_lazy("Rank"), NUMBER, 7),
+        (gettext_lazy("Outcome"), TEXT, 13),
+        (gettext_lazy("Reason"), TEXT, 17),
+    ),
+    "Scores": _columns(
+        (gettext_lazy("Reference"), TEXT, 13),
+        (gettext_lazy("Reviewer"), TEXT, 10),
+        (gettext_lazy("Criterion"), TEXT, 28),
+        (gettext_lazy("Max points"), NUMBER, 10),
+        (gettext_lazy("Points"), NUMBER, 8),
+        (gettext_lazy("Submitted at"), DATETIME, 17),
+    ),
+    "Awards": _columns(
+        (gettext_lazy("Project"), TEXT, 15),
+        (gettext_lazy("Reference"), TEXT, 13),
+        (gettext_lazy("Call"), TEXT, 18),
+        (gettext_lazy("Lead organisation"), TEXT, 30),
+        (gettext_lazy("Awarded subsidy (KRW)"), KRW, 16),
+        (gettext_lazy("Local government (KRW)"), KRW, 16),
+        (gettext_lazy("Private cash (KRW)"), KRW, 16),
+        (gettext_lazy("Private in-kind (KRW)"), KRW, 16),
+        (gettext_lazy("Agreement signed"), DATE, 12),
+        (gettext_lazy("Status"), TEXT, 12),
+        (gettext_lazy("Disbursed (KRW)"), KRW, 16),
+        (gettext_lazy("Approved spending (KRW)"), KRW, 16),
+        (gettext_lazy("Recovery due (KRW)"), KRW, 16),
+    ),
+    "Disbursements": _columns(
+        (gettext_lazy("Project"), TEXT, 15),
+        (gettext_lazy("Entry"), NUMBER, 9),
+        (gettext_lazy("Date"), DATE, 12),
+        (gettext_lazy("Kind"), TEXT, 10),
+        (gettext_lazy("Amount (KRW)"), KRW, 16),
+        (gettext_lazy("Reference"), TEXT, 16),
+        (gettext_lazy("Posted by"), TEXT, 26),
+    ),
+    "Expenditures": _columns(
+        (gettext_lazy("Project"), TEXT, 15),
+        (gettext_lazy("Entry"), NUMBER, 9),
+        (gettext_lazy("Date"), DATE, 12),
+        (gettext_lazy("Category"), TEXT, 12),
+        (gettext_lazy("Amount (KRW)"), KRW, 16),
+        (gettext_lazy("Approved (KRW)"), KRW, 16),
+        (gettext_lazy("Status"), TEXT, 10),
+    ),
+    "Summary": _columns(
+        (gettext_lazy("Call"), TEXT, 22),
+        (gettext_lazy("Field"), TEXT, 28),
+        (gettext_lazy("Max awards"), NUMBER, 11),
+        (gettext_lazy("Applications"), NUMBER, 12),
+        (gettext_lazy("Eligible"), NUMBER, 9),
+        (gettext_lazy("Selected"), NUMBER, 9),
+        (gettext_lazy("Reserve"), NUMBER, 9),
+        (gettext_lazy("Requested (KRW)"), KRW, 18),
+        (gettext_lazy("Awarded (KRW)"), KRW, 18),
+        (gettext_lazy("Disbursed (KRW)"), KRW, 18),
+        (gettext_lazy("Approved spending (KRW)"), KRW, 18),
+        (gettext_lazy("Recovery due (KRW)"), KRW, 18),
+    ),
+    "Checks": _columns(
+        (gettext_lazy("Check"), TEXT, 80),
+        (gettext_lazy("Expected"), KRW, 18),
+        (gettext_lazy("Actual"), KRW, 18),
+        (gettext_lazy("Result"), TEXT, 8),
+    ),
+}
+
+
+# --- Values -------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=4096)
+def _seoul(value):
+    """A stored time (aware, or SQLite's naive-UTC text) as naive Asia/Seoul wall time: Excel
+    has no time zones, and people read Seoul time."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(SEOUL).replace(tzinfo=None)
+
+
+@lru_cache(maxsize=4096)
+def _day(value):
+    """A stored date (a date, or SQLite's text)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def _text(value):
+    """A text cell, or no cell for an empty value."""
+    return safe_text(value) if value else None
+
+
+def _table(model):
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _rows(sql, params):
+    """The rows of a query, fetched a chunk at a time (a server-side cursor on PostgreSQL)."""
+    if connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS"):
+        cursor = connection.cursor()
+    else:
+        cursor = connection.chunked_cursor()
+    with cursor:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(CHUNK):
+            yield from rows
+
+
+# --- Writing ------------------------------------------------------------------------------------
+
+
+class _Sheet:
+    """A write-only sheet: header row frozen, number formats on amount and date cells.
+
+    Styled cells are written through one reusable cell per styled column (set its value, append
+    it): styling a fresh cell for every amount would cost a fifth of the writing time.
+    """
+
+    def __init__(self, workbook, title, columns):
+        self.ws = ws = workbook.create_sheet(title)
+        ws.freeze_panes = "A2"
+        for index, column in enumerate(columns, 1):
+            ws.column_dimensions[get_column_letter(index)].width = column.width
+        self.styled = []
+        for index, column in enumerate(columns):
+            if column.kind in NUMBER_FORMATS:
+                cell = WriteOnlyCell(ws)
+                cell.number_format = NUMBER_FORMATS[column.kind]
+                self.styled.append((index, cell))
+        bold = Font(bold=True)
+        header = []
+        for column in columns:
+            cell = WriteOnlyCell(ws, value=safe_text(str(column.header)))
+            cell.font = bold
+            header.append(cell)
+        ws.append(header)
+        self.count = 0
+
+    def append(self, row):
+        for index, cell in self.styled:
+            value = row[index]
+            if value is not None:
+                cell.value = value
+                row[index] = cell
+        self.ws.append(row)
+        self.count += 1
+
+
+class _Progress:
+    def __init__(self, callback, total):
+        self.callback, self.total, self.done = callback, total, 0
+
+    def report(self):
+        if self.callback is not None:
+            self.total = max(self.total, self.done)
+            self.callback(self.done, self.total)
+
+    def add(self, rows):
+        self.done += rows
+        self.report()
+
+
+def _write(sheet, rows, progress):
+    append = sheet.append
+    pending = 0
+    for row in rows:
+        append(row)
+        pending += 1
+        if pending == PROGRESS_EVERY:
+            progress.add(pending)
+            pending = 0
+    progress.add(pending)
+
+
+# --- The calls and what they configure ----------------------------------------------------------
+
+
+@dataclass
+class _CallInfo:
+    call: object
+    slug: str
+    plan: object
+    run: object
+    tracks: dict  # id -> (name, max awards)
+    fields: dict  # id -> (name, max awards)
+    criteria: dict  # id -> (name, max points)
+
+
+def _call_infos(calls):
+    ids = [call.pk for call in calls]
+    plans = {plan.call_id: plan for plan in EvaluationPlan.objects.filter(call_id__in=ids)}
+    runs = {}
+    for run in SelectionRun.objects.filter(call_id__in=ids).order_by("call_id", "-number"):
+        runs.setdefault(run.call_id, run)
+    tracks, fields, criteria = defaultdict(dict), defaultdict(dict), defaultdict(dict)
+    for track in Track.objects.filter(call_id__in=ids).order_by("position", "id"):
+        tracks[track.call_id][track.pk] = (safe_text(track.display_name), track.max_awards)
+    for field in ServiceField.objects.filter(call_id__in=ids).order_by("position", "id"):
+        fields[field.call_id][field.pk] = (safe_text(field.display_name), field.max_awards)
+    for criterion in Criterion.objects.filter(plan__call_id__in=ids).select_related("plan"):
+        criteria[criterion.plan.call_id][criterion.pk] = (
+            safe_text(criterion.display_name),
+            criterion.max_points,
+        )
+    return [
+        _CallInfo(
+            call=call,
+            slug=safe_text(call.slug),
+            plan=plans.get(call.pk),
+            run=runs.get(call.pk),
+            tracks=dict(tracks[call.pk]),
+            fields=dict(fields[call.pk]),
+            criteria=dict(criteria[call.pk]),
+        )
+        for call in calls
+    ]
+
+
+def _calls_rows(infos):
+    for info in infos:
+        call, plan, run = info.call, info.plan, info.run
+        yield [
+            info.slug,
+            _text(call.display_title),
+            _text(call.programme.display_name),
+            _seoul(call.opens_at),
+            _seoul(call.closes_at),
+            call.budget_total,
+            call.max_awards,
+            call.subsidy_min,
+            call.subsidy_max,
+            plan.cutoff if plan else None,
+            _text(plan.aggregation) if plan else None,
+            plan.trim_at if plan else None,
+            plan.bonus_cap if plan else None,
+            plan.reserve_per_field if plan else None,
+            run.number if run else None,
+            _seoul(run.confirmed_at) if run else None,
+        ]
+
+
+def _quota_rows(infos):
+    for info in infos:
+        for name, maximum in info.tracks.values():
+            yield [info.slug, "track", name, maximum]
+        for name, maximum in info.fields.values():
+            yield [info.slug, "field", name, maximum]
+
+
+# --- Detail sheets: streamed, adding up the detail-side totals on the way -----------------------
+
+
+class _Totals:
+    """What the detail sheets add up, per call, for the checks."""
+
+    def __init__(self):
+        self.applications = self.requested = self.selected = self.reviews = 0
+        self.scored_reviews = 0
+        self.awarded = self.recovery_due = self.over_award = 0
+        self.ledger_disbursed = self.approved = 0
+        self.award_disbursed = {}  # project id -> Disbursed on the Awards sheet
+        self.ledger_by_project = defaultdict(int)  # project id -> payments and reversals
+
+
+def _application_rows(info, regions, totals):
+    application, organisation, review, result = (
+        _table(Application),
+        _table(Organisation),
+        _table(Review),
+        _table(Result),
+    )
+    sql = (
+        "SELECT p.reference, p.track_id, p.service_field_id, o.name, o.registration_number,"
+        " o.size_class, o.region_id, p.state, p.submitted_at, p.requested_subsidy,"
+        " p.local_government, p.private_cash, p.private_in_kind,"
+        f" (SELECT COUNT(*) FROM {review} r WHERE r.application_id = p.id AND r.state = %s),"
+        " sr.evaluation_score, sr.bonus, sr.final_score, sr.rank, sr.outcome, sr.reason"
+        f" FROM {application} p JOIN {organisation} o ON o.id = p.lead_id"
+        f" LEFT JOIN {result} sr ON sr.application_id = p.id AND sr.run_id = %s"
+        f" WHERE p.call_id = %s AND {SUBMITTED_SQL} ORDER BY p.reference, p.id"
+    )
+    # No run yet: 0 matches no result (ids start at 1) and keeps the parameter an integer.
+    params = [Review.State.SUBMITTED, info.run.pk if info.run else 0, info.call.pk, *SUBMITTED_PARAMS]
+    slug, tracks, fields = info.slug, info.tracks, info.fields
+    selected_states = frozenset(SELECTED_STATES)
+    for row in _rows(sql, params):
+        (reference, track_id, field_id, lead, registration, size_class, region_id, state, submitted_at) = row[
+            :9
+        ]
+        requested, reviews = row[9], row[13]
+        totals.applications += 1
+        totals.requested += requested
+        totals.reviews += reviews
+        if state in selected_states:
+            totals.selected += 1
+        track = tracks.get(track_id)
+        field = fields.get(field_id)
+        yield [
+            _text(reference),
+            slug,
+            track[0] if track else None,
+            field[0] if field else None,
+            _text(lead),
+            _text(format_registration_number(registration)),
+            _text(size_class),
+            regions.get(region_id),
+            _text(state),
+            _seoul(submitted_at),
+            requested,
+            row[10],
+            row[11],
+            row[12],
+            reviews,
+            row[14],
+            row[15],
+            row[16],
+            row[17],
+            _text(row[18]),
+            _text(row[19]),
+        ]
+
+
+def _score_rows(info, totals):
+    score, review, application, assignment, reviewer, criterion = (
+        _table(Score),
+        _table(Review),
+        _table(Application),
+        _table(Assignment),
+        _table(Reviewer),
+        _table(Criterion),
+    )
+    sql = (
+        "SELECT p.reference, v.code, s.criterion_id, s.points, r.submitted_at, r.id"
+        f" FROM {score} s JOIN {review} r ON r.id = s.review_id"
+        f" JOIN {application} p ON p.id = r.application_id"
+        f" JOIN {assignment} a ON a.id = r.assignment_id"
+        f" JOIN {reviewer} v ON v.id = a.reviewer_id"
+        f" JOIN {criterion} c ON c.id = s.criterion_id"
+        f" WHERE p.call_id = %s AND r.state = %s AND {SUBMITTED_SQL}"
+        " ORDER BY p.reference, p.id, v.code, r.id, c.position, c.id"
+    )
+    params = [info.call.pk, Review.State.SUBMITTED, *SUBMITTED_PARAMS]
+    criteria = info.criteria
+    last_review = None
+    for reference, code, criterion_id, points, submitted_at, review_id in _rows(sql, params):
+        if review_id != last_review:
+            totals.scored_reviews += 1
+            last_review = review_id
+        name, max_points = criteria.get(criterion_id, (None, None))
+        yield [_text(reference), _text(code), name, max_points, points, _seoul(submitted_at)]
+
+
+def _award_rows(info, totals):
+    award, application, organisation, project, ledger, expenditure, settlement = (
+        _table(Award),
+        _table(Application),
+        _table(Organisation),
+        _table(Project),
+        _table(DisbursementEntry),
+        _table(Expenditure),
+        _table(Settlement),
+    )
+    sql = (
+        "SELECT pr.id, pr.code, p.reference, o.name, aw.national_subsidy, aw.local_government,"
+        " aw.private_cash, aw.private_in_kind, pr.agreement_signed_on, pr.state,"
+        f" (SELECT SUM(d.amount) FROM {ledger} d WHERE d.project_id = pr.id AND d.kind IN (%s, %s)),"
+        f" (SELECT SUM(d.amount) FROM {ledger} d WHERE d.project_id = pr.id AND d.kind = %s),"
+        f" (SELECT SUM(e.approved_amount) FROM {expenditure} e"
+        "   WHERE e.project_id = pr.id AND e.state = %s),"
+        f" (SELECT st.to_recover FROM {settlement} st WHERE st.project_id = pr.id"
+        "   ORDER BY st.id DESC LIMIT 1)"
+        f" FROM {award} aw JOIN {application} p ON p.id = aw.application_id"
+        f" JOIN {organisation} o ON o.id = p.lead_id"
+        f" LEFT JOIN {project} pr ON pr.award_id = aw.id"
+        " WHERE p.call_id = %s ORDER BY p.reference, aw.id"
+    )
+    params = [*PAID_KINDS, RECOVERY, APPROVED, info.call.pk]
+    slug = info.slug
+    for row in _rows(sql, params):
+        project_id, awarded = row[0], row[4]
+        disbursed, recovered, approved, to_recover = row[10] or 0, row[11] or 0, row[12] or 0, row[13]
+        due = None if to_recover is None else to_recover - recovered
+        totals.awarded += awarded
+        totals.recovery_due += due or 0
+        if project_id is not None:
+            totals.award_disbursed[project_id] = disbursed
+            if disbursed > awarded:
+                totals.over_award += 1
+        yield [
+            _text(row[1]),
+            _text(row[2]),
+            slug,
+            _text(row[3]),
+            awarded,
+            row[5],
+            row[6],
+            row[7],
+            _day(row[8]),
+            _text(row[9]),
+            disbursed,
+            approved,
+            due,
+        ]
+
+
+def _project_join():
+    return (
+        f" JOIN {_table(Project)} pr ON pr.id = x.project_id"
+        f" JOIN {_table(Award)} aw ON aw.id = pr.award_id"
+        f" JOIN {_table(Application)} p ON p.id = aw.application_id"
+    )
+
+
+def _disbursement_rows(info, totals):
+    sql = (
+        "SELECT x.project_id, pr.code, x.id, x.entry_date, x.kind, x.amount, x.reference, u.email"
+        f" FROM {_table(DisbursementEntry)} x{_project_join()}"
+        f" JOIN {_table(User)} u ON u.id = x.posted_by_id"
+        " WHERE p.call_id = %s ORDER BY pr.code, x.id"
+    )
+    paid_kinds = frozenset(PAID_KINDS)
+    by_project = totals.ledger_by_project
+    disbursed = 0
+    for project_id, code, pk, entry_date, kind, amount, reference, email in _rows(sql, [info.call.pk]):
+        if kind in paid_kinds:
+            disbursed += amount
+            by_project[project_id] += amount
+        yield [_text(code), pk, _day(entry_date), _text(kind), amount, _text(reference), _text(email)]
+    totals.ledger_disbursed += disbursed
+
+
+def _expenditure_rows(info, totals):
+    sql = (
+        "SELECT pr.code, x.id, x.spent_on, x.category, x.amount, x.approved_amount, x.state"
+        f" FROM {_table(Expenditure)} x{_project_join()}"
+        " WHERE p.call_id = %s ORDER BY pr.code, x.spent_on, x.id"
+    )
+    for code, pk, spent_on, category, amount, approved, state in _rows(sql, [info.call.pk]):
+        if state == APPROVED:
+            totals.approved += approved or 0
+        yield [_text(code), pk, _day(spent_on), _text(category), amount, approved, _text(state)]
+
+
+# --- Summary: GROUP BY queries ------------------------------------------------------------------
+
+SUMMARY_KEYS = (
+    "applications",
+    "eligible",
+    "selected",
+    "reserve",
+    "requested",
+    "awarded",
+    "disbursed",
+    "approved",
+    "recovery_due",
+)
+
+
+def _summary(call_ids):
+    """{(call id, field id or None): {key: value}} and {(call id, track id): selected}."""
+    figures = defaultdict(lambda: dict.fromkeys(SUMMARY_KEYS, 0))
+
+    def merge(rows):
+        for row in rows:
+            key = (row.pop("call_key"), row.pop("field_key"))
+            figures[key].update({name: value or 0 for name, value in row.items()})
+
+    group = {"call_key": F("call_id"), "field_key": F("service_field_id")}
+    applications = Application.objects.filter(SUBMITTED_Q, call_id__in=call_ids)
+    merge(
+        applications.values(**group)
+        .annotate(
+            applications=Count("id"),
+            eligible=Count("id", filter=~Q(state__in=NOT_ELIGIBLE_STATES)),
+            selected=Count("id", filter=Q(state__in=SELECTED_STATES)),
+            reserve=Count("id", filter=Q(state=State.RESERVE)),
+            requested=Sum("requested_subsidy"),
+        )
+        .order_by()
+    )
+    merge(
+        Award.objects.filter(application__call_id__in=call_ids)
+        .values(call_key=F("application__call_id"), field_key=F("application__service_field_id"))
+        .annotate(awarded=Sum("national_subsidy"))
+        .order_by()
+    )
+    via_project = {
+        "call_key": F("project__award__application__call_id"),
+        "field_key": F("project__award__application__service_field_id"),
+    }
+    merge(
+        DisbursementEntry.objects.filter(project__award__application__call_id__in=call_ids)
+        .values(**via_project)
+        .annotate(disbursed=Sum("amount", filter=Q(kind__in=PAID_KINDS)))
+        .order_by()
+    )
+    merge(
+        Expenditure.objects.filter(project__award__application__call_id__in=call_ids, state=APPROVED)
+        .values(**via_project)
+        .annotate(approved=Sum("approved_amount"))
+        .order_by()
+    )
+    latest = Settlement.objects.filter(project=OuterRef("project")).order_by("-pk").values("pk")[:1]
+    recovered = (
+        DisbursementEntry.objects.filter(project=OuterRef("project"), kind=RECOVERY)
+        .order_by()
+        .values("project")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    merge(
+        Settlement.objects.filter(project__award__application__call_id__in=call_ids, pk=Subquery(latest))
+        .values(**via_project)
+        .annotate(recovery_due=Sum(F("to_recover") - Coalesce(Subquery(recovered), 0)))
+        .order_by()
+    )
+    selected_by_track = {
+        (row["call_id"], row["track_id"]): row["selected"]
+        for row in applications.values("call_id", "track_id")
+        .annotate(selected=Count("id", filter=Q(state__in=SELECTED_STATES)))
+        .order_by()
+    }
+    return figures, selected_by_track
+
+
+def _summary_rows(infos, figures):
+    """Per call: one row per service field (and one for applications without a field, when
+    there are), then the call's TOTAL row. Returns the rows and the totals per call."""
+    rows, call_totals = [], {}
+    for info in infos:
+        total = dict.fromkeys(SUMMARY_KEYS, 0)
+        field_rows = [(field_id, name, maximum) for field_id, (name, maximum) in info.fields.items()]
+        if (info.call.pk, None) in figures:
+            field_rows.append((None, safe_text(_("(no field)")), None))
+        for field_id, name, maximum in field_rows:
+            values = figures.get((info.call.pk, field_id)) or dict.fromkeys(SUMMARY_KEYS, 0)
+            for key in SUMMARY_KEYS:
+                total[key] += values[key]
+            rows.append([info.slug, name, maximum, *(values[key] for key in SUMMARY_KEYS)])
+        rows.append([info.slug, safe_text(_("TOTAL")), info.call.max_awards, *total.values()])
+        call_totals[info.call.pk] = total
+    return rows, call_totals
+
+
+# --- Checks -------------------------------------------------------------------------------------
+
+
+def _checks(infos, call_totals, detail, selected_by_track, figures):
+    checks = []
+
+    def check(text, expected, actual, at_most=False):
+        passed = actual <= expected if at_most else actual == expected
+        checks.append(
+            {
+                "check": safe_text(text),
+                "expected": int(expected),
+                "actual": int(actual),
+                "result": "PASS" if passed else "FAIL",
+            }
+        )
+
+    for info in infos:
+        call, slug = info.call, info.slug
+        summary, seen = call_totals[call.pk], detail[call.pk]
+        names = {"call": slug}
+        check(
+            _("%(call)s: applications listed = Summary total") % names,
+            summary["applications"],
+            seen.applications,
+        )
+        check(
+            _("%(call)s: requested subsidy on Applications = Summary total (KRW)") % names,
+            summary["requested"],
+            seen.requested,
+        )
+        check(
+            _("%(call)s: selected or awarded on Applications = Summary total") % names,
+            summary["selected"],
+            seen.selected,
+        )
+        check(
+            _("%(call)s: reviews scored on Scores = Reviews on Applications") % names,
+            seen.reviews,
+            seen.scored_reviews,
+        )
+        check(
+            _("%(call)s: awarded subsidy on Awards = Summary total (KRW)") % names,
+            summary["awarded"],
+            seen.awarded,
+        )
+        check(
+            _("%(call)s: payments and reversals on Disbursements = Summary total (KRW)") % names,
+            summary["disbursed"],
+            seen.ledger_disbursed,
+        )
+        mismatched = sum(
+            1
+            for project_id in seen.award_disbursed.keys() | seen.ledger_by_project.keys()
+            if seen.award_disbursed.get(project_id, 0) != seen.ledger_by_project.get(project_id, 0)
+        )
+        check(
+            _("%(call)s: projects whose Disbursements differ from Disbursed on Awards") % names,
+            0,
+            mismatched,
+        )
+        check(
+            _("%(call)s: approved spending on Expenditures = Summary total (KRW)") % names,
+            summary["approved"],
+            seen.approved,
+        )
+        check(
+            _("%(call)s: recovery due on Awards = Summary total (KRW)") % names,
+            summary["recovery_due"],
+            seen.recovery_due,
+        )
+        check(
+            _("%(call)s: projects paid more than their awarded subsidy") % names,
+            0,
+            seen.over_award,
+        )
+        check(
+            _("%(call)s: awarded subsidy at most the call's budget (KRW)") % names,
+            call.budget_total,
+            summary["awarded"],
+            at_most=True,
+        )
+        check(
+            _("%(call)s: selected or awarded at most the call's maximum") % names,
+            call.max_awards,
+            summary["selected"],
+            at_most=True,
+        )
+        for field_id, (name, maximum) in info.fields.items():
+            selected = (figures.get((call.pk, field_id)) or {}).get("selected", 0)
+            check(
+                _("%(call)s: selected or awarded in field %(name)s at most its maximum")
+                % {**names, "name": name},
+                maximum,
+                selected,
+                at_most=True,
+            )
+        for track_id, (name, maximum) in info.tracks.items():
+            check(
+                _("%(call)s: selected or awarded in track %(name)s at most its maximum")
+                % {**names, "name": name},
+                maximum,
+                selected_by_track.get((call.pk, track_id), 0),
+                at_most=True,
+            )
+    return checks
+
+
+# --- The workbook -------------------------------------------------------------------------------
+
+
+def _snapshot(enabled):
+    return _transaction() if enabled else nullcontext()
+
+
+@contextmanager
+def _transaction():
+    """One consistent view of the data for the whole export."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        yield
+
+
+CHECKS_PER_CALL = 12  # besides one per track and one per field
+
+
+def _estimated_rows(call_ids, infos):
+    """Rows of every sheet (the Summary's "(no field)" rows aside), for the progress total."""
+    in_calls = {"call_id__in": call_ids}
+    return (
+        sum(2 + CHECKS_PER_CALL + 2 * len(info.tracks) + 3 * len(info.fields) for info in infos)
+        + Application.objects.filter(SUBMITTED_Q, **in_calls).count()
+        + Score.objects.filter(
+            review__state=Review.State.SUBMITTED, review__application__call_id__in=call_ids
+        ).count()
+        + Award.objects.filter(application__call_id__in=call_ids).count()
+        + DisbursementEntry.objects.filter(project__award__application__call_id__in=call_ids).count()
+        + Expenditure.objects.filter(project__award__application__call_id__in=call_ids).count()
+    )
+
+
+def write_funding_workbook(calls, fileobj_or_path, *, lang="en", progress=None, snapshot=False):
+    """Write the funding workbook of ``calls`` (Call objects, in the order given) to a path or
+    a binary file object; headers in ``lang``. ``progress(done, total)`` is called per sheet
+    and every 10,000 rows; ``snapshot``: read everything in one transaction (see above).
+    Returns the checks (JSON-serialisable)::
+
+        {"calls": [...], "lang": "en", "rows": {sheet: rows}, "passed": bool, "failed": n,
+         "checks": [{"check": text, "expected": n, "actual": n, "result": "PASS" | "FAIL"}]}
+    """
+    calls = list(calls)
+    call_ids = [call.pk for call in calls]
+    with translation.override(lang), _snapshot(snapshot):
+        calls = list(Call.objects.filter(pk__in=call_ids).select_related("programme"))
+        calls.sort(key=lambda call: call_ids.index(call.pk))
+        infos = _call_infos(calls)
+        regions = {region.pk: safe_text(region.display_name) for region in Region.objects.all()}
+        tracker = _Progress(progress, _estimated_rows(call_ids, infos))
+        tracker.report()
+
+        workbook = Workbook(write_only=True)
+        detail = {call.pk: _Totals() for call in calls}
+        sheets = {}
+
+        def write(title, rows):
+            sheet = sheets[title] = _Sheet(workbook, title, SHEETS[title])
+            _write(sheet, rows, tracker)
+
+        def per_call(rows_of):
+            for info in infos:
+                yield from rows_of(info, detail[info.call.pk])
+
+        write("Calls", _calls_rows(infos))
+        write("Quotas", _quota_rows(infos))
+        write("Applications", per_call(lambda info, totals: _application_rows(info, regions, totals)))
+        write("Scores", per_call(_score_rows))
+        write("Awards", per_call(_award_rows))
+        write("Disbursements", per_call(_disbursement_rows))
+        write("Expenditures", per_call(_expenditure_rows))
+        figures, selected_by_track = _summary(call_ids)
+        summary_rows, call_totals = _summary_rows(infos, figures)
+        write("Summary", iter(summary_rows))
+        checks = _checks(infos, call_totals, detail, selected_by_track, figures)
+        write(
+            "Checks",
+            ([c["check"], c["expected"], c["actual"], c["result"]] for c in checks),
+        )
+    workbook.save(fileobj_or_path)
+    tracker.report()
+    failed = sum(c["result"] == "FAIL" for c in checks)
+    return {
+        "calls": [call.slug for call in calls],
+        "lang": lang,
+        "rows": {title: sheet.count for title, sheet in sheets.items()},
+        "passed": not failed,
+        "failed": failed,
+        "checks": checks,
+    }

@@ -1,0 +1,70 @@
+"""The auditors' room: ask for the funding workbook of one or more calls, watch it being built,
+download it (only the person who asked, for 24 hours)."""
+
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from competitions.models import Call
+from config.krds import KRDSFormMixin
+
+from .exports import may_export, request_export
+from .models import ExportJob
+
+
+def exporters_only(view):
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(f"/accounts/login/?next={request.path}")
+        if not may_export(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+class ExportForm(KRDSFormMixin, forms.Form):
+    calls = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Calls"), queryset=Call.objects.public(), widget=forms.CheckboxSelectMultiple
+    )
+    lang = forms.ChoiceField(
+        label=gettext_lazy("Headers"), choices=[("en", "English"), ("ko", "한국어")], initial="en"
+    )
+
+
+@exporters_only
+def exports(request):
+    form = ExportForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        job = request_export(request.user, form.cleaned_data["calls"], form.cleaned_data["lang"])
+        messages.success(request, _("The workbook is being built."))
+        return redirect("audit:job", token=job.token)
+    jobs = ExportJob.objects.filter(requested_by=request.user).prefetch_related("calls")[:20]
+    return render(request, "audit/exports.html", {"form": form, "jobs": jobs})
+
+
+def _my_job(request, token):
+    job = get_object_or_404(ExportJob.objects.prefetch_related("calls"), token=token)
+    if job.requested_by_id != request.user.pk:
+        raise Http404
+    return job
+
+
+@exporters_only
+def job(request, token):
+    return render(request, "audit/job.html", {"job": _my_job(request, token)})
+
+
+@exporters_only
+def download(request, token):
+    job = _my_job(request, token)
+    if not job.downloadable_by(request.user):
+        raise Http404
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1])

@@ -1,0 +1,693 @@
+"""The DESIGN.md §5 budget for the funding workbook, measured in one run on a fresh SQLite
+database (the embedded default) under var/bench-workbook/.
+
+Workload: one call with 20,000 scored applications (200 reviewers, 5 reviews each: 500,000
+score rows), a confirmed selection of 2,000 (the call's quotas raised for the bench), 2,000
+projects with 10,000 expenditures and 200 settlements, and 100,000 disbursement ledger rows.
+
+(a) Time: ``write_funding_workbook`` against a raw openpyxl write-only baseline writing the
+    same cells, budget 1.3x. To be fair, the baseline gets everything raw openpyxl can do:
+    - its rows are produced while writing, from plain database cursors over the same tables
+      (its own straightforward SQL), converting only what openpyxl needs (times to naive Seoul
+      time, with the same small cache) and nothing else: no text sanitising, no checks, no
+      summary queries, no translation, no progress;
+    - it styles amount and date cells the cheapest way openpyxl allows (one reusable styled
+      cell per column), exactly as the export does;
+    - the three small sheets (Quotas, Summary, Checks: a few dozen cells) it copies from the
+      export's output, read before its clock starts; it writes Calls from the ORM.
+    Both run in a fresh child process (the export's figure excludes only Django's start-up).
+    "The same cells" is verified, not assumed: every worksheet XML of the two files must be
+    byte-identical (values, types, number formats, order).
+(b) Memory: the export's peak RSS in a child process, read by a launcher process with
+    ``resource.getrusage(RUSAGE_CHILDREN).ru_maxrss`` (one launcher per run, so each figure
+    is that run's own peak), at 10,000 and at 100,000 ledger rows; budget ≤ 120 MB and within
+    10 % of each other.
+
+Prints a table and writes bench-results/workbook.json. Run: .venv/bin/python tests/bench/workbook.py
+"""
+
+import hashlib
+import io
+import json
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCH_VAR = ROOT / "var" / "bench-workbook"
+SLUG = "pilot-city-2022"
+APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", 20_000))
+REVIEWERS = int(os.environ.get("BENCH_REVIEWERS", 200))
+PROJECTS = 2_000
+LEDGER_ROWS = 100_000
+LEDGER_ROWS_SMALL = 10_000
+EXPENDITURES_PER_PROJECT = 5
+TIMING_ROUNDS = int(os.environ.get("BENCH_ROUNDS", 2))  # export and baseline alternate
+TIME_BUDGET, RSS_BUDGET_MB, RSS_SPREAD = 1.3, 120, 0.10
+
+
+def cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def setup_django():
+    sys.path.insert(0, str(ROOT))
+    os.environ["GONGMO_VAR_DIR"] = str(BENCH_VAR)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ.pop("DATABASE_URL", None)
+    import django
+
+    django.setup()
+    from django.utils import translation
+
+    translation.activate("en")
+
+
+# --- Building the data (parent) -----------------------------------------------------------------
+
+
+def build():
+    from datetime import date, timedelta
+
+    from django.core.management import call_command
+    from django.db import transaction
+    from django.utils import timezone
+
+    from competitions.models import Call
+    from evaluation.generate import generate, system_user
+    from evaluation.selection_runs import confirm_run, run_selection
+    from projects.bulk import insert_rows
+    from projects.models import Application, Award, Expenditure, Project, Settlement
+
+    call_command("migrate", verbosity=0)
+    call_command("seed_demo", stdout=io.StringIO())
+    call = Call.objects.get(slug=SLUG)
+    staff = system_user()
+    # Quotas for 2,000 awards, so that the selection confirms that many and every check passes.
+    Call.objects.filter(pk=call.pk).update(max_awards=PROJECTS, budget_total=10**15)
+    call.tracks.update(max_awards=PROJECTS)
+    fields = list(call.service_fields.all())
+    call.service_fields.update(max_awards=PROJECTS // len(fields))
+    call = Call.objects.get(pk=call.pk)
+
+    started = time.perf_counter()
+    generate(call, count=APPLICATIONS, reviewers=REVIEWERS, seed=2022, by=staff)
+    run, _results = run_selection(call, by=staff)
+    confirm_run(run, by=staff)
+    selected = list(
+        Application.objects.filter(call=call, state="selected")
+        .order_by("reference")
+        .values_list("pk", "reference", "requested_subsidy", "private_cash", "private_in_kind")[:PROJECTS]
+    )
+    with transaction.atomic():
+        awards = Award.objects.bulk_create(
+            Award(
+                application_id=pk,
+                national_subsidy=requested,
+                private_cash=cash,
+                private_in_kind=in_kind,
+                created_by=staff,
+            )
+            for pk, _reference, requested, cash, in_kind in selected
+        )
+        projects = Project.objects.bulk_create(
+            Project(
+                award=award,
+                code=f"P-{reference}",
+                agreement_signed_on=date(2022, 4, 20),
+                agreement_parties="MOLIT; KAIA; lead",
+                starts_on=date(2022, 5, 1),
+                ends_on=date(2022, 11, 30),
+            )
+            for award, (_pk, reference, *_rest) in zip(awards, selected, strict=True)
+        )
+        Application.objects.filter(pk__in=[row[0] for row in selected]).update(state="awarded")
+        now = timezone.now()
+        categories = [choice for choice, _label in Expenditure.Category.choices]
+        insert_rows(
+            Expenditure,
+            [
+                "project_id",
+                "spent_on",
+                "category",
+                "amount",
+                "description",
+                "evidence",
+                "reported_by_id",
+                "reported_at",
+                "state",
+                "approved_amount",
+                "decision_reason",
+                "decided_by_id",
+                "decided_at",
+            ],
+            (
+                (
+                    project.pk,
+                    date(2022, 5, 1) + timedelta(days=n * 20),
+                    categories[n % len(categories)],
+                    (n + 1) * 1_000_000,
+                    "",
+                    "expenditures/receipt.pdf",
+                    staff.pk,
+                    now,
+                    "approved" if n < 4 else "reported",
+                    (n + 1) * 900_000 if n < 4 else None,
+                    "",
+                    staff.pk if n < 4 else None,
+                    now if n < 4 else None,
+                )
+                for project in projects
+                for n in range(EXPENDITURES_PER_PROJECT)
+            ),
+        )
+        Settlement.objects.bulk_create(
+            Settlement(
+                project=project,
+                disbursed=0,
+                approved_spending=0,
+                interest_earned=10_000,
+                to_recover=5_000_000,
+                settled_by=staff,
+            )
+            for project in projects[::10]
+        )
+    return call, projects, staff, time.perf_counter() - started
+
+
+def add_ledger_rows(projects, staff, first, count):
+    """Ledger rows ``first`` .. ``first + count - 1``, spread evenly over the projects:
+    payments of 1 % of the award, every 10th a reversal, every 25th a recovery."""
+    from datetime import date, timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from projects.bulk import insert_rows
+    from projects.models import DisbursementEntry
+
+    awards = {project.pk: project.award.national_subsidy for project in projects}
+    now = timezone.now()
+
+    def rows():
+        for n in range(first, first + count):
+            project = projects[n % len(projects)]
+            step = n // len(projects)
+            amount = awards[project.pk] // 100
+            kind = "payment"
+            if n % 25 == 24:
+                kind, amount = "recovery", 100_000
+            elif n % 10 == 9:
+                kind, amount = "reversal", -amount
+            yield (
+                project.pk,
+                kind,
+                amount,
+                date(2022, 5, 1) + timedelta(days=step * 3),
+                f"TX-{n:06d}",
+                step % 3 + 1,
+                "",
+                staff.pk,
+                now,
+            )
+
+    columns = [
+        "project_id",
+        "kind",
+        "amount",
+        "entry_date",
+        "reference",
+        "tranche",
+        "note",
+        "posted_by_id",
+        "posted_at",
+    ]
+    with transaction.atomic():
+        insert_rows(DisbursementEntry, columns, rows())
+
+
+# --- Children -----------------------------------------------------------------------------------
+
+
+def child_export(out):
+    setup_django()
+    from audit.funding_workbook import write_funding_workbook
+    from competitions.models import Call
+
+    calls = [Call.objects.get(slug=SLUG)]
+    started, cpu = time.perf_counter(), cpu_seconds()
+    summary = write_funding_workbook(calls, out)
+    seconds = time.perf_counter() - started
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu_seconds() - cpu,
+        "rows": summary["rows"],
+        "passed": summary["passed"],
+        "failed": [c["check"] for c in summary["checks"] if c["result"] == "FAIL"],
+    }
+
+
+def child_baseline(out, reference):
+    """Raw openpyxl write-only: the same cells as the export, rows produced while writing."""
+    setup_django()
+    from datetime import UTC
+    from functools import lru_cache
+
+    from django.db import connection
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    from audit.funding_workbook import NUMBER_FORMATS, SHEETS
+    from competitions.formatting import SEOUL
+    from competitions.models import Call, Region
+    from evaluation.models import Criterion
+    from projects.registration_number import format_registration_number
+
+    # The small sheets, copied from the export's output (see small_sheets) before the clock
+    # starts.
+    copied = json.loads(Path(reference).read_text())
+    call = Call.objects.get(slug=SLUG)
+
+    started, cpu = time.perf_counter(), cpu_seconds()
+
+    # Django's SQLite connection parses datetime and date columns (naive UTC datetimes).
+    @lru_cache(maxsize=4096)
+    def seoul(moment):
+        if moment is None:
+            return None
+        return moment.replace(tzinfo=UTC).astimezone(SEOUL).replace(tzinfo=None)
+
+    def day(value):
+        return value
+
+    regions = {r.pk: r.name for r in Region.objects.all()}
+    tracks = {t.pk: t.name for t in call.tracks.all()}
+    fields = {f.pk: f.name for f in call.service_fields.all()}
+    criteria = {c.pk: (c.name, c.max_points) for c in Criterion.objects.filter(plan__call=call)}
+    run_id = call.selection_runs.order_by("-number").values_list("pk", flat=True).first()
+
+    def query(sql, params):
+        cursor = connection.cursor()
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(2000):
+            yield from rows
+        cursor.close()
+
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+
+    def sheet(title, rows):
+        columns = SHEETS[title]
+        ws = workbook.create_sheet(title)
+        ws.freeze_panes = "A2"
+        for index, column in enumerate(columns, 1):
+            ws.column_dimensions[get_column_letter(index)].width = column.width
+        styled = []
+        for index, column in enumerate(columns):
+            if column.kind in NUMBER_FORMATS:
+                cell = WriteOnlyCell(ws)
+                cell.number_format = NUMBER_FORMATS[column.kind]
+                styled.append((index, cell))
+        header = []
+        for column in columns:
+            cell = WriteOnlyCell(ws, value=str(column.header))
+            cell.font = bold
+            header.append(cell)
+        ws.append(header)
+        for row in rows:
+            for index, cell in styled:
+                value = row[index]
+                if value is not None:
+                    cell.value = value
+                    row[index] = cell
+            ws.append(row)
+
+    plan, run = call.evaluation_plan, call.selection_runs.order_by("-number").first()
+    sheet(
+        "Calls",
+        [
+            [
+                SLUG,
+                call.title,
+                call.programme.name,
+                call.opens_at.astimezone(SEOUL).replace(tzinfo=None),
+                call.closes_at.astimezone(SEOUL).replace(tzinfo=None),
+                call.budget_total,
+                call.max_awards,
+                call.subsidy_min,
+                call.subsidy_max,
+                plan.cutoff,
+                plan.aggregation,
+                plan.trim_at,
+                plan.bonus_cap,
+                plan.reserve_per_field,
+                run.number,
+                run.confirmed_at.astimezone(SEOUL).replace(tzinfo=None),
+            ]
+        ],
+    )
+    sheet("Quotas", copied["Quotas"])
+    sheet(
+        "Applications",
+        (
+            [
+                reference,
+                SLUG,
+                tracks.get(track_id),
+                fields.get(field_id),
+                lead,
+                format_registration_number(registration),
+                size_class or None,
+                regions.get(region_id),
+                state,
+                seoul(submitted_at),
+                requested,
+                local,
+                cash,
+                in_kind,
+                reviews,
+                score,
+                bonus,
+                final,
+                rank,
+                outcome,
+                reason,
+            ]
+            for (
+                reference,
+                track_id,
+                field_id,
+                lead,
+                registration,
+                size_class,
+                region_id,
+                state,
+                submitted_at,
+                requested,
+                local,
+                cash,
+                in_kind,
+                reviews,
+                score,
+                bonus,
+                final,
+                rank,
+                outcome,
+                reason,
+            ) in query(
+                "SELECT p.reference, p.track_id, p.service_field_id, o.name, o.registration_number,"
+                " o.size_class, o.region_id, p.state, p.submitted_at, p.requested_subsidy,"
+                " p.local_government, p.private_cash, p.private_in_kind, COALESCE(rc.n, 0),"
+                " sr.evaluation_score, sr.bonus, sr.final_score, sr.rank, sr.outcome, sr.reason"
+                " FROM projects_application p JOIN projects_organisation o ON o.id = p.lead_id"
+                " LEFT JOIN (SELECT application_id, COUNT(*) AS n FROM evaluation_review"
+                "   WHERE state = 'submitted' GROUP BY application_id) rc ON rc.application_id = p.id"
+                " LEFT JOIN evaluation_selectionresult sr ON sr.application_id = p.id AND sr.run_id = %s"
+                " WHERE p.call_id = %s AND p.state <> 'draft' ORDER BY p.reference, p.id",
+                [run_id, call.pk],
+            )
+        ),
+    )
+    sheet(
+        "Scores",
+        (
+            [reference, code, *criteria[criterion_id], points, seoul(submitted_at)]
+            for reference, code, criterion_id, points, submitted_at in query(
+                "SELECT p.reference, v.code, s.criterion_id, s.points, r.submitted_at"
+                " FROM evaluation_score s JOIN evaluation_review r ON r.id = s.review_id"
+                " JOIN projects_application p ON p.id = r.application_id"
+                " JOIN evaluation_assignment a ON a.id = r.assignment_id"
+                " JOIN evaluation_reviewer v ON v.id = a.reviewer_id"
+                " JOIN evaluation_criterion c ON c.id = s.criterion_id"
+                " WHERE p.call_id = %s AND r.state = 'submitted' AND p.state <> 'draft'"
+                " ORDER BY p.reference, p.id, v.code, r.id, c.position, c.id",
+                [call.pk],
+            )
+        ),
+    )
+    sheet(
+        "Awards",
+        (
+            [
+                code,
+                reference,
+                SLUG,
+                lead,
+                awarded,
+                local,
+                cash,
+                in_kind,
+                day(signed),
+                state,
+                disbursed or 0,
+                approved or 0,
+                None if to_recover is None else to_recover - (recovered or 0),
+            ]
+            for (
+                code,
+                reference,
+                lead,
+                awarded,
+                local,
+                cash,
+                in_kind,
+                signed,
+                state,
+                disbursed,
+                recovered,
+                approved,
+                to_recover,
+            ) in query(
+                "SELECT pr.code, p.reference, o.name, aw.national_subsidy, aw.local_government,"
+                " aw.private_cash, aw.private_in_kind, pr.agreement_signed_on, pr.state,"
+                " l.paid, l.recovered, e.approved, st.to_recover"
+                " FROM projects_award aw JOIN projects_application p ON p.id = aw.application_id"
+                " JOIN projects_organisation o ON o.id = p.lead_id"
+                " LEFT JOIN projects_project pr ON pr.award_id = aw.id"
+                " LEFT JOIN (SELECT project_id,"
+                "   SUM(CASE WHEN kind IN ('payment', 'reversal') THEN amount END) AS paid,"
+                "   SUM(CASE WHEN kind = 'recovery' THEN amount END) AS recovered"
+                "   FROM projects_disbursemententry GROUP BY project_id) l ON l.project_id = pr.id"
+                " LEFT JOIN (SELECT project_id, SUM(approved_amount) AS approved"
+                "   FROM projects_expenditure WHERE state = 'approved' GROUP BY project_id) e"
+                "   ON e.project_id = pr.id"
+                " LEFT JOIN projects_settlement st ON st.id ="
+                "   (SELECT MAX(s2.id) FROM projects_settlement s2 WHERE s2.project_id = pr.id)"
+                " WHERE p.call_id = %s ORDER BY p.reference, aw.id",
+                [call.pk],
+            )
+        ),
+    )
+    project_join = (
+        " JOIN projects_project pr ON pr.id = x.project_id"
+        " JOIN projects_award aw ON aw.id = pr.award_id"
+        " JOIN projects_application p ON p.id = aw.application_id"
+    )
+    sheet(
+        "Disbursements",
+        (
+            [code, pk, day(entry_date), kind, amount, reference or None, email]
+            for code, pk, entry_date, kind, amount, reference, email in query(
+                "SELECT pr.code, x.id, x.entry_date, x.kind, x.amount, x.reference, u.email"
+                f" FROM projects_disbursemententry x{project_join}"
+                " JOIN accounts_user u ON u.id = x.posted_by_id"
+                " WHERE p.call_id = %s ORDER BY pr.code, x.id",
+                [call.pk],
+            )
+        ),
+    )
+    sheet(
+        "Expenditures",
+        (
+            [code, pk, day(spent_on), category, amount, approved, state]
+            for code, pk, spent_on, category, amount, approved, state in query(
+                "SELECT pr.code, x.id, x.spent_on, x.category, x.amount, x.approved_amount, x.state"
+                f" FROM projects_expenditure x{project_join}"
+                " WHERE p.call_id = %s ORDER BY pr.code, x.spent_on, x.id",
+                [call.pk],
+            )
+        ),
+    )
+    sheet("Summary", copied["Summary"])
+    sheet("Checks", copied["Checks"])
+    workbook.save(out)
+    return {"seconds": time.perf_counter() - started, "cpu_seconds": cpu_seconds() - cpu}
+
+
+def small_sheets(workbook, out):
+    """Quotas, Summary and Checks of the export's output as JSON for the baseline (read here:
+    opening a 17 MB workbook would cost the baseline's process 45 MB). Calls is not copied:
+    its times would not survive the round trip to the microsecond."""
+    from openpyxl import load_workbook
+
+    source = load_workbook(workbook, read_only=True)
+    copied = {
+        title: [list(row) for row in source[title].iter_rows(min_row=2, values_only=True)]
+        for title in ("Quotas", "Summary", "Checks")
+    }
+    source.close()
+    Path(out).write_text(json.dumps(copied))
+
+
+def launch(args):
+    """Run one child and report its result with its peak RSS (this launcher's only child)."""
+    completed = subprocess.run(
+        [sys.executable, __file__, "--child", *args], capture_output=True, text=True, check=False
+    )
+    if completed.returncode:
+        sys.stderr.write(completed.stderr)
+        raise SystemExit(completed.returncode)
+    result = json.loads(completed.stdout.strip().splitlines()[-1])
+    result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return result
+
+
+def measured(*args):
+    """A launcher per run, so that RUSAGE_CHILDREN's maximum is this run's own."""
+    completed = subprocess.run(
+        [sys.executable, __file__, "--launch", *args], capture_output=True, text=True, check=False
+    )
+    if completed.returncode:
+        sys.stderr.write(completed.stderr)
+        raise SystemExit(completed.returncode)
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def worksheet_digests(path):
+    """sha256 of every worksheet XML in the file, in order."""
+    digests = []
+    with zipfile.ZipFile(path) as archive:
+        names = sorted(
+            (n for n in archive.namelist() if n.startswith("xl/worksheets/sheet")),
+            key=lambda n: int(n.removeprefix("xl/worksheets/sheet").removesuffix(".xml")),
+        )
+        for name in names:
+            digest = hashlib.sha256()
+            with archive.open(name) as stream:
+                while chunk := stream.read(1 << 20):
+                    digest.update(chunk)
+            digests.append(digest.hexdigest())
+    return digests
+
+
+# --- Main ---------------------------------------------------------------------------------------
+
+
+def main():
+    shutil.rmtree(BENCH_VAR, ignore_errors=True)
+    BENCH_VAR.mkdir(parents=True)
+    setup_django()
+    bench_started = time.perf_counter()
+    call, projects, staff, setup_seconds = build()
+    from projects.models import Application, DisbursementEntry
+
+    add_ledger_rows(projects, staff, 0, LEDGER_ROWS_SMALL)
+    small = measured("export", str(BENCH_VAR / "funding-10k.xlsx"))
+    add_ledger_rows(projects, staff, LEDGER_ROWS_SMALL, LEDGER_ROWS - LEDGER_ROWS_SMALL)
+    assert DisbursementEntry.objects.count() == LEDGER_ROWS
+
+    exports, baselines = [], []
+    export_path, baseline_path = BENCH_VAR / "funding.xlsx", BENCH_VAR / "baseline.xlsx"
+    copied = BENCH_VAR / "small-sheets.json"
+    for round_ in range(TIMING_ROUNDS):
+        exports.append(measured("export", str(export_path)))
+        if round_ == 0:
+            small_sheets(export_path, copied)
+        baselines.append(measured("baseline", str(baseline_path), str(copied)))
+    large = exports[0]
+    identical = worksheet_digests(export_path) == worksheet_digests(baseline_path)
+
+    export_seconds = statistics.median(run["seconds"] for run in exports)
+    baseline_seconds = statistics.median(run["seconds"] for run in baselines)
+    ratio = export_seconds / baseline_seconds
+    cpu_ratio = statistics.median(run["cpu_seconds"] for run in exports) / statistics.median(
+        run["cpu_seconds"] for run in baselines
+    )
+    rss_small, rss_large = small["peak_rss_mb"], max(run["peak_rss_mb"] for run in exports)
+    spread = abs(rss_large - rss_small) / min(rss_large, rss_small)
+    figures = {
+        "applications": Application.objects.filter(call=call).count(),
+        "reviewers": REVIEWERS,
+        "projects": len(projects),
+        "ledger_rows": LEDGER_ROWS,
+        "sheet_rows": large["rows"],
+        "cells": sum(
+            rows * len(columns)
+            for (title, rows), columns in zip(large["rows"].items(), _sheet_columns(), strict=True)
+        ),
+        "checks_passed": all(run["passed"] for run in [small, *exports]),
+        "failed_checks": large["failed"],
+        "setup_seconds": round(setup_seconds, 1),
+        "timing_rounds": TIMING_ROUNDS,
+        "export_seconds": [round(run["seconds"], 2) for run in exports],
+        "baseline_seconds": [round(run["seconds"], 2) for run in baselines],
+        "export_median_seconds": round(export_seconds, 2),
+        "baseline_median_seconds": round(baseline_seconds, 2),
+        "time_ratio": round(ratio, 3),
+        "time_budget_ratio": TIME_BUDGET,
+        "export_cpu_seconds": [round(run["cpu_seconds"], 2) for run in exports],
+        "baseline_cpu_seconds": [round(run["cpu_seconds"], 2) for run in baselines],
+        "cpu_time_ratio": round(cpu_ratio, 3),
+        "same_cells_verified": identical,
+        "peak_rss_mb_10k_ledger_rows": round(rss_small, 1),
+        "peak_rss_mb_100k_ledger_rows": round(rss_large, 1),
+        "baseline_peak_rss_mb": round(max(run["peak_rss_mb"] for run in baselines), 1),
+        "rss_spread": round(spread, 3),
+        "rss_budget_mb": RSS_BUDGET_MB,
+        "rss_spread_budget": RSS_SPREAD,
+        "workbook_mb": round(export_path.stat().st_size / 2**20, 1),
+        "bench_seconds": round(time.perf_counter() - bench_started, 1),
+    }
+    figures["within_budget"] = (
+        ratio <= TIME_BUDGET
+        and max(rss_small, rss_large) <= RSS_BUDGET_MB
+        and spread <= RSS_SPREAD
+        and identical
+        and figures["checks_passed"]
+    )
+    out = ROOT / "bench-results"
+    out.mkdir(exist_ok=True)
+    (out / "workbook.json").write_text(json.dumps(figures, indent=2))
+
+    def line(what, measured, budget=""):
+        print(f"{what:<44}{measured!s:>14}{budget:>12}")
+
+    line("what", "measured", "budget")
+    line("export, 100k ledger rows (s, median)", figures["export_median_seconds"])
+    line("raw openpyxl, same cells (s, median)", figures["baseline_median_seconds"])
+    line("export / raw openpyxl", figures["time_ratio"], f"<= {TIME_BUDGET}")
+    line("export / raw openpyxl, CPU time", figures["cpu_time_ratio"])
+    line("same cells (worksheet XML identical)", identical, "True")
+    line("peak RSS, 10k ledger rows (MB)", figures["peak_rss_mb_10k_ledger_rows"], f"<= {RSS_BUDGET_MB}")
+    line("peak RSS, 100k ledger rows (MB)", figures["peak_rss_mb_100k_ledger_rows"], f"<= {RSS_BUDGET_MB}")
+    line("RSS spread 10k vs 100k", f"{spread:.1%}", f"<= {RSS_SPREAD:.0%}")
+    line("raw openpyxl peak RSS (MB)", figures["baseline_peak_rss_mb"])
+    line("checks all PASS", figures["checks_passed"], "True")
+    print(json.dumps(figures))
+    return 0 if figures["within_budget"] else 1
+
+
+def _sheet_columns():
+    from audit.funding_workbook import SHEETS
+
+    return list(SHEETS.values())
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--child"]:
+        kind, *paths = sys.argv[2:]
+        result = child_export(*paths) if kind == "export" else child_baseline(*paths)
+        print(json.dumps(result))
+    elif sys.argv[1:2] == ["--launch"]:
+        print(json.dumps(launch(sys.argv[2:])))
+    else:
+        sys.exit(main())
