@@ -22,7 +22,7 @@ class ExportJob(models.Model):
         PENDING = "pending", _("Waiting")
         RUNNING = "running", _("Building")
         DONE = "done", _("Ready")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", _("Build failed")
 
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     requested_by = models.ForeignKey(

@@ -48,7 +48,9 @@ PROJECTS = 2_000
 LEDGER_ROWS = 100_000
 LEDGER_ROWS_SMALL = 10_000
 EXPENDITURES_PER_PROJECT = 5
-TIMING_ROUNDS = int(os.environ.get("BENCH_ROUNDS", 2))  # export and baseline alternate
+# Export and baseline alternate; the medians are compared (the best runs are shown too: on a
+# shared 2-core machine one disturbed run can be 40 % slower).
+TIMING_ROUNDS = int(os.environ.get("BENCH_ROUNDS", 3))
 TIME_BUDGET, RSS_BUDGET_MB, RSS_SPREAD = 1.3, 120, 0.10
 
 
@@ -609,6 +611,7 @@ def main():
     export_seconds = statistics.median(run["seconds"] for run in exports)
     baseline_seconds = statistics.median(run["seconds"] for run in baselines)
     ratio = export_seconds / baseline_seconds
+    best_ratio = min(run["seconds"] for run in exports) / min(run["seconds"] for run in baselines)
     cpu_ratio = statistics.median(run["cpu_seconds"] for run in exports) / statistics.median(
         run["cpu_seconds"] for run in baselines
     )
@@ -634,6 +637,7 @@ def main():
         "baseline_median_seconds": round(baseline_seconds, 2),
         "time_ratio": round(ratio, 3),
         "time_budget_ratio": TIME_BUDGET,
+        "best_of_ratio": round(best_ratio, 3),
         "export_cpu_seconds": [round(run["cpu_seconds"], 2) for run in exports],
         "baseline_cpu_seconds": [round(run["cpu_seconds"], 2) for run in baselines],
         "cpu_time_ratio": round(cpu_ratio, 3),
@@ -665,6 +669,7 @@ def main():
     line("export, 100k ledger rows (s, median)", figures["export_median_seconds"])
     line("raw openpyxl, same cells (s, median)", figures["baseline_median_seconds"])
     line("export / raw openpyxl", figures["time_ratio"], f"<= {TIME_BUDGET}")
+    line("export / raw openpyxl, best runs", figures["best_of_ratio"])
     line("export / raw openpyxl, CPU time", figures["cpu_time_ratio"])
     line("same cells (worksheet XML identical)", identical, "True")
     line("peak RSS, 10k ledger rows (MB)", figures["peak_rss_mb_10k_ledger_rows"], f"<= {RSS_BUDGET_MB}")
