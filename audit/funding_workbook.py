@@ -232,6 +232,11 @@ def _text(value):
     return safe_text(value) if value else None
 
 
+# The same, remembered: for columns whose values repeat (codes, states, e-mails, references on
+# consecutive score rows), where a dictionary lookup is much cheaper than cleaning the text.
+_label = lru_cache(maxsize=4096)(_text)
+
+
 def _table(model):
     return connection.ops.quote_name(model._meta.db_table)
 
@@ -444,9 +449,9 @@ def _application_rows(info, regions, totals):
             field[0] if field else None,
             _text(lead),
             _text(format_registration_number(registration)),
-            _text(size_class),
+            _label(size_class),
             regions.get(region_id),
-            _text(state),
+            _label(state),
             _seoul(submitted_at),
             requested,
             row[10],
@@ -457,8 +462,8 @@ def _application_rows(info, regions, totals):
             row[15],
             row[16],
             row[17],
-            _text(row[18]),
-            _text(row[19]),
+            _label(row[18]),
+            _label(row[19]),
         ]
 
 
@@ -489,7 +494,7 @@ def _score_rows(info, totals):
             totals.scored_reviews += 1
             last_review = review_id
         name, max_points = criteria.get(criterion_id, (None, None))
-        yield [_text(reference), _text(code), name, max_points, points, _seoul(submitted_at)]
+        yield [_label(reference), _label(code), name, max_points, points, _seoul(submitted_at)]
 
 
 def _award_rows(info, totals):
@@ -538,7 +543,7 @@ def _award_rows(info, totals):
             row[6],
             row[7],
             _day(row[8]),
-            _text(row[9]),
+            _label(row[9]),
             disbursed,
             approved,
             due,
@@ -567,7 +572,7 @@ def _disbursement_rows(info, totals):
         if kind in paid_kinds:
             disbursed += amount
             by_project[project_id] += amount
-        yield [_text(code), pk, _day(entry_date), _text(kind), amount, _text(reference), _text(email)]
+        yield [_label(code), pk, _day(entry_date), _label(kind), amount, _text(reference), _label(email)]
     totals.ledger_disbursed += disbursed
 
 
@@ -580,7 +585,7 @@ def _expenditure_rows(info, totals):
     for code, pk, spent_on, category, amount, approved, state in _rows(sql, [info.call.pk]):
         if state == APPROVED:
             totals.approved += approved or 0
-        yield [_text(code), pk, _day(spent_on), _text(category), amount, approved, _text(state)]
+        yield [_label(code), pk, _day(spent_on), _label(category), amount, approved, _label(state)]
 
 
 # --- Summary: GROUP BY queries ------------------------------------------------------------------

@@ -23,7 +23,9 @@ projects with 10,000 expenditures and 200 settlements, and 100,000 disbursement 
     is that run's own peak), at 10,000 and at 100,000 ledger rows; budget ≤ 120 MB and within
     10 % of each other.
 
-Prints a table and writes bench-results/workbook.json. Run: .venv/bin/python tests/bench/workbook.py
+Export and baseline alternate, three rounds each (BENCH_ROUNDS); their medians are compared.
+Prints a table, writes bench-results/workbook.json and exits 1 when a budget is missed.
+Run: .venv/bin/python tests/bench/workbook.py (about 5 minutes on 2 cores).
 """
 
 import hashlib
@@ -101,8 +103,14 @@ def build():
 
     started = time.perf_counter()
     generate(call, count=APPLICATIONS, reviewers=REVIEWERS, seed=2022, by=staff)
+    generated = time.perf_counter()
     run, _results = run_selection(call, by=staff)
     confirm_run(run, by=staff)
+    print(
+        f"setup: generate {generated - started:.1f} s, select and confirm"
+        f" {time.perf_counter() - generated:.1f} s",
+        file=sys.stderr,
+    )
     selected = list(
         Application.objects.filter(call=call, state="selected")
         .order_by("reference")
