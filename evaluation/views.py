@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from competitions.lifecycle import TransitionRefused
 from competitions.models import Call
+from competitions.refusals import show_refusal
 from projects.models import Application, Document
 from projects.outbox import queue_email
 from projects.views.staff import staff_only
@@ -24,12 +25,6 @@ from .assigning import assign_reviewers
 from .assignment import AssignmentImpossible
 from .charts import places_chart
 from .models import Assignment, Criterion, Objection, Review, Reviewer
-
-
-def _refused(request, exc):
-    for reason in getattr(exc, "reasons", [str(exc)]):
-        messages.error(request, reason)
-
 
 # --- Reviewers --------------------------------------------------------------------------------
 
@@ -82,7 +77,7 @@ def review_form(request, pk):
                 assignment, entries, by=request.user, comment=request.POST.get("comment", ""), submit=submit
             )
         except TransitionRefused as exc:
-            _refused(request, exc)
+            show_refusal(request, exc)
         else:
             messages.success(
                 request, _("Review submitted; it is now locked.") if submit else _("Draft saved.")
@@ -123,7 +118,7 @@ def recuse(request, pk):
     try:
         replacement = reviewing.recuse(assignment, by=request.user, reason=request.POST.get("reason", ""))
     except TransitionRefused as exc:
-        _refused(request, exc)
+        show_refusal(request, exc)
         return redirect("evaluation:review_form", pk=pk)
     if replacement is None:
         messages.warning(request, _("You recused yourself. The ministry will assign another reviewer."))
@@ -248,12 +243,12 @@ def selection(request, slug):
                     request, _("Run #%(number)d recorded. Check it, then confirm.") % {"number": run.number}
                 )
         except TransitionRefused as exc:
-            _refused(request, exc)
+            show_refusal(request, exc)
         return redirect("evaluation:selection", slug=slug)
     try:
         _run, results = selection_runs.run_selection(call, by=request.user, dry_run=True)
     except TransitionRefused as exc:
-        _refused(request, exc)
+        show_refusal(request, exc)
         results = []
     except Call.evaluation_plan.RelatedObjectDoesNotExist:
         messages.error(request, _("Set up the call's evaluation plan first."))
@@ -303,7 +298,7 @@ def objection_decide(request, pk):
             decision=request.POST.get("decision", ""),
         )
     except TransitionRefused as exc:
-        _refused(request, exc)
+        show_refusal(request, exc)
     else:
         messages.success(request, _("Decision recorded."))
     return redirect("evaluation:objections")
@@ -326,7 +321,7 @@ def decline(request, pk):
     try:
         selection_runs.decline(application, by=request.user, reason=request.POST.get("reason", ""))
     except (TransitionRefused, PermissionDenied) as exc:
-        _refused(request, exc)
+        show_refusal(request, exc)
     else:
         messages.success(request, _("You declined the award."))
     return redirect("projects:application_detail", pk=pk)
@@ -339,7 +334,7 @@ def object_to_outcome(request, pk):
     try:
         objections.file_objection(application, by=request.user, grounds=request.POST.get("grounds", ""))
     except TransitionRefused as exc:
-        _refused(request, exc)
+        show_refusal(request, exc)
     else:
         messages.success(request, _("Your objection was filed. The ministry decides within 30 days."))
     return redirect("projects:application_detail", pk=pk)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 from competitions.eligibility import failures
 from competitions.lifecycle import TransitionRefused
 from competitions.models import Call
+from competitions.refusals import show_refusal
 
 from .. import workflow
 from ..documents import safe_filename, validate_document
@@ -30,11 +31,6 @@ def application_for(user, pk, perm="projects.view_application"):
     if not user.has_perm(perm, application):
         raise Http404
     return application
-
-
-def _refused(request, exc):
-    for reason in getattr(exc, "reasons", [str(exc)]):
-        messages.error(request, reason)
 
 
 @login_required
@@ -121,10 +117,9 @@ def application_edit(request, pk):
         except workflow.EditConflict as exc:
             messages.error(request, str(exc))
         except TransitionRefused as exc:
-            _refused(request, exc)
+            show_refusal(request, exc)
         except ValidationError as exc:
-            for error in exc.messages:
-                messages.error(request, error)
+            show_refusal(request, exc)
         else:
             messages.success(request, _("Draft saved."))
             return redirect("projects:application_detail", pk=pk)
@@ -138,7 +133,7 @@ def application_submit(request, pk):
     try:
         application = workflow.submit(application, by=request.user)
     except TransitionRefused as exc:
-        _refused(request, exc)
+        show_refusal(request, exc)
     else:
         messages.success(
             request,
@@ -154,7 +149,7 @@ def application_withdraw(request, pk):
     try:
         workflow.withdraw(application, by=request.user, reason=request.POST.get("reason", ""))
     except TransitionRefused as exc:
-        _refused(request, exc)
+        show_refusal(request, exc)
     else:
         messages.success(request, _("The application was withdrawn."))
     return redirect("projects:application_detail", pk=pk)
@@ -182,9 +177,7 @@ def member_add(request, pk):
         form.save()
         messages.success(request, _("Consortium member added."))
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        show_refusal(request, ValidationError(form.errors))
     return redirect("projects:application_detail", pk=pk)
 
 
@@ -209,16 +202,13 @@ def document_upload(request, pk):
     if refusal:
         messages.error(request, refusal)
     elif not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        show_refusal(request, ValidationError(form.errors))
     else:
         upload = form.cleaned_data["file"]
         try:
             file_format = validate_document(upload, upload.name, size=upload.size)
         except ValidationError as exc:
-            for error in exc.messages:
-                messages.error(request, error)
+            show_refusal(request, exc)
         else:
             with transaction.atomic():
                 kind = form.cleaned_data["kind"]
@@ -260,7 +250,7 @@ def application_accept(request, pk):
     try:
         ledger.accept_selection(application, by=request.user)
     except TransitionRefused as exc:
-        _refused(request, exc)
+        show_refusal(request, exc)
     else:
         messages.success(request, _("You accepted the award. The ministry will prepare the agreement."))
     return redirect("projects:application_detail", pk=pk)

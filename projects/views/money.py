@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from accounts.roles import Role, has_role
 from competitions.lifecycle import TransitionRefused
 from competitions.models import Call
+from competitions.refusals import show_refusal
 from config.krds import KRDSFormMixin
 
 from .. import ledger
@@ -259,8 +260,7 @@ def project_detail(request, pk):
         try:
             messages.success(request, handler(request, project))
         except (TransitionRefused, PermissionDenied) as exc:
-            for reason in getattr(exc, "reasons", [str(exc)]):
-                messages.error(request, reason)
+            show_refusal(request, exc)
         return redirect("projects:project_detail", pk=pk)
     return render(
         request,
@@ -319,8 +319,7 @@ def award(request, pk):
                     ends_on=data["ends_on"],
                 )
         except (TransitionRefused, PermissionDenied) as exc:
-            for reason in getattr(exc, "reasons", [str(exc)]):
-                messages.error(request, reason)
+            show_refusal(request, exc)
         else:
             messages.success(request, _("Project %(code)s created.") % {"code": project.code})
             return redirect("projects:project_detail", pk=project.pk)
@@ -357,11 +356,9 @@ def my_project(request, pk):
                 raise TransitionRefused([_("Choose the report's file.")])
             ledger.submit_report(report, by=request.user, upload=upload)
         except ValidationError as exc:
-            for error in exc.messages:
-                messages.error(request, error)
+            show_refusal(request, exc)
         except TransitionRefused as exc:
-            for reason in exc.reasons:
-                messages.error(request, reason)
+            show_refusal(request, exc)
         else:
             messages.success(request, _("Report submitted."))
         return redirect("projects:my_project", pk=pk)
@@ -383,11 +380,9 @@ def my_project(request, pk):
                     description=form.cleaned_data["description"],
                 )
             except ValidationError as exc:
-                for error in exc.messages:
-                    messages.error(request, error)
+                show_refusal(request, exc)
             except TransitionRefused as exc:
-                for reason in exc.reasons:
-                    messages.error(request, reason)
+                show_refusal(request, exc)
             else:
                 messages.success(request, _("Expenditure reported."))
                 return redirect("projects:my_project", pk=pk)

@@ -12,6 +12,7 @@ from accounts.roles import Role, has_role
 from competitions.eligibility import failures
 from competitions.lifecycle import TransitionRefused
 from competitions.models import Call, ServiceField, SizeClass, Track
+from competitions.refusals import show_refusal
 
 from .. import workflow
 from ..eligibility_check import check_many, with_eligibility_data
@@ -129,8 +130,7 @@ def staff_application(request, pk):
                 application, by=request.user, eligible=eligible, reason=form.cleaned_data["reason"]
             )
         except TransitionRefused as exc:
-            for reason in exc.reasons:
-                messages.error(request, reason)
+            show_refusal(request, exc)
         else:
             messages.success(request, _("Decision recorded."))
             return redirect("projects:staff_application", pk=pk)
