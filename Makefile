@@ -7,7 +7,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup prepare messages static lint bench clean
+.PHONY: run serve test setup prepare messages static lint bench clean
 
 run: prepare
 	$(MANAGE) migrate --noinput
@@ -15,6 +15,17 @@ run: prepare
 	@echo ""
 	@echo "Gongmo is at http://$(HOST):$(PORT)/  (staff administration: http://$(HOST):$(PORT)/admin/)"
 	$(MANAGE) runserver $(HOST):$(PORT)
+
+# Production-style: gunicorn + a Celery worker + beat, against DATABASE_URL and CELERY_BROKER_URL
+# from the environment (see README). Stops all three on Ctrl-C.
+serve: prepare
+	$(MANAGE) migrate --noinput
+	@test -n "$$CELERY_BROKER_URL" || (echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)"; exit 1)
+	trap 'kill 0' INT TERM EXIT; \
+	$(BIN)/celery -A config worker --loglevel=info --concurrency=2 & \
+	$(BIN)/celery -A config beat --loglevel=info --schedule var/celerybeat-schedule & \
+	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 3 --access-logfile - & \
+	wait
 
 test: prepare
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from config.health import healthz
+
 admin.site.site_header = _("Gongmo administration")
 admin.site.site_title = _("Gongmo")
 admin.site.index_title = _("Ministry staff")
 
 urlpatterns = [
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),

@@ -1,0 +1,48 @@
+"""The production path's first checks: /healthz, and `check --deploy` clean with production
+settings."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from django.test import override_settings
+from django.urls import reverse
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_healthz_reports_the_database_and_the_broker(client, db):
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "eager"}
+
+
+@override_settings(CELERY_TASK_ALWAYS_EAGER=False)
+def test_healthz_reports_a_broker_that_is_down_without_failing(client, db, monkeypatch):
+    from config.celery import app
+
+    monkeypatch.setattr(app.conf, "broker_url", "redis://127.0.0.1:1/0")
+    response = client.get(reverse("healthz"))
+    assert response.status_code == 200
+    assert response.json()["database"] == "ok"
+    assert response.json()["broker"].startswith("down")
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    env.update(
+        DEBUG="0",
+        SECRET_KEY="a" * 20 + "-production-secret-" + "b" * 30,
+        GONGMO_VAR_DIR=str(tmp_path),
+        ALLOWED_HOSTS="gongmo.example",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
