@@ -116,9 +116,7 @@ def application_edit(request, pk):
             )
         except workflow.EditConflict as exc:
             messages.error(request, str(exc))
-        except TransitionRefused as exc:
-            show_refusal(request, exc)
-        except ValidationError as exc:
+        except (TransitionRefused, ValidationError) as exc:
             show_refusal(request, exc)
         else:
             messages.success(request, _("Draft saved."))

@@ -355,9 +355,7 @@ def my_project(request, pk):
             if upload is None:
                 raise TransitionRefused([_("Choose the report's file.")])
             ledger.submit_report(report, by=request.user, upload=upload)
-        except ValidationError as exc:
-            show_refusal(request, exc)
-        except TransitionRefused as exc:
+        except (ValidationError, TransitionRefused) as exc:
             show_refusal(request, exc)
         else:
             messages.success(request, _("Report submitted."))
@@ -379,9 +377,7 @@ def my_project(request, pk):
                     evidence=evidence,
                     description=form.cleaned_data["description"],
                 )
-            except ValidationError as exc:
-                show_refusal(request, exc)
-            except TransitionRefused as exc:
+            except (ValidationError, TransitionRefused) as exc:
                 show_refusal(request, exc)
             else:
                 messages.success(request, _("Expenditure reported."))
