@@ -24,6 +24,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttling counters live in the (process-memory) cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _english_by_default():
     """Tests read English unless they switch language themselves."""
     with translation.override("en"):
