@@ -17,6 +17,7 @@ from competitions.models import Call
 from competitions.refusals import show_refusal
 
 from .. import workflow
+from ..dashboard import applicant_dashboard
 from ..documents import safe_filename, validate_document
 from ..eligibility_check import check_eligibility
 from ..forms import ApplicationForm, ApplicationStartForm, ConsortiumMemberForm, DocumentForm
@@ -35,23 +36,7 @@ def application_for(user, pk, perm="projects.view_application"):
 
 @login_required
 def dashboard(request):
-    organisations = Organisation.objects.filter(memberships__user=request.user).select_related("region")
-    applications = (
-        Application.objects.filter(lead__memberships__user=request.user)
-        .select_related("call", "lead", "track")
-        .order_by("-created_at")
-    )
-    open_calls = Call.objects.receiving().select_related("programme")
-    return render(
-        request,
-        "projects/dashboard.html",
-        {
-            "organisations": organisations,
-            "applications": applications,
-            "open_calls": open_calls,
-            "now": timezone.now(),
-        },
-    )
+    return render(request, "projects/dashboard.html", {"dashboard": applicant_dashboard(request.user)})
 
 
 @login_required

@@ -10,8 +10,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import BigIntegerField, F, OuterRef, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -26,7 +24,8 @@ from config.krds import KRDSFormMixin
 
 from .. import ledger
 from ..documents import safe_filename, validate_document
-from ..models import Application, DisbursementEntry, Expenditure, Project, ProjectState, Report, Settlement
+from ..ledger_figures import with_money
+from ..models import Application, DisbursementEntry, Expenditure, Project, ProjectState, Report
 
 PAGE_SIZE = 50
 
@@ -46,33 +45,6 @@ def staff_or_auditor(view):
         return view(request, *args, **kwargs)
 
     return wrapped
-
-
-def _sum(model, kinds=None, **filters):
-    rows = model.objects.filter(project=OuterRef("pk"), **filters)
-    if kinds:
-        rows = rows.filter(kind__in=kinds)
-    field = "amount" if model is DisbursementEntry else "approved_amount"
-    return Coalesce(
-        Subquery(rows.order_by().values("project").annotate(total=Sum(field)).values("total")[:1]),
-        Value(0),
-        output_field=BigIntegerField(),
-    )
-
-
-def with_money(queryset):
-    """Awarded, paid (net of reversals), recovered, approved spending and what is still to
-    recover, as annotations: one query whatever the number of projects."""
-    latest_settlement = (
-        Settlement.objects.filter(project=OuterRef("pk")).order_by("-pk").values("to_recover")[:1]
-    )
-    return queryset.annotate(
-        awarded=F("award__national_subsidy"),
-        paid=_sum(DisbursementEntry, [DisbursementEntry.Kind.PAYMENT, DisbursementEntry.Kind.REVERSAL]),
-        recovered=_sum(DisbursementEntry, [DisbursementEntry.Kind.RECOVERY]),
-        approved=_sum(Expenditure, state=Expenditure.State.APPROVED),
-        settled_due=Subquery(latest_settlement, output_field=BigIntegerField()),
-    ).annotate(to_recover=F("settled_due") - F("recovered"))
 
 
 class BulkTrancheForm(KRDSFormMixin, forms.Form):
