@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -99,6 +100,16 @@ def eligibility_queue(request):
     )
 
 
+def _back_to_queue(request):
+    """The queue page the form came from; a tampered ``next`` pointing off the site is ignored."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    return redirect("projects:eligibility_queue")
+
+
 @staff_only
 @require_POST
 def eligibility_bulk(request):
@@ -106,7 +117,7 @@ def eligibility_bulk(request):
     action = request.POST.get("action")
     if action not in {"confirm", "reject"} or not ids:
         messages.error(request, _("Choose applications and an action."))
-        return redirect(request.POST.get("next") or "projects:eligibility_queue")
+        return _back_to_queue(request)
     applications = Application.objects.filter(pk__in=ids).order_by("pk")
     decided, refused = workflow.decide_many(
         applications, by=request.user, eligible=action == "confirm", reason=request.POST.get("reason", "")
@@ -115,7 +126,7 @@ def eligibility_bulk(request):
         messages.success(request, _("%(count)d application(s) decided.") % {"count": len(decided)})
     for application, reasons in refused:
         messages.error(request, f"{application.reference or application.pk}: {' '.join(reasons)}")
-    return redirect(request.POST.get("next") or "projects:eligibility_queue")
+    return _back_to_queue(request)
 
 
 @staff_only

@@ -1,0 +1,387 @@
+"""Every URL of the project × every role → the expected status.
+
+The matrix below is the specification: each URL name the resolver knows has an entry (a URL
+without one fails `test_every_url_has_a_matrix_entry`, naming it), with the keyword arguments
+that point at an object of the fixture world (tests/security/world.py) and one expected status
+per role. POST-only URLs are also POSTed by every role they refuse, and the database must be
+exactly as before.
+
+Codes: LOGIN is a redirect to the log-in page; 302 another redirect (e.g. "register your
+organisation first"); 404 for other people's objects (their existence is not revealed); 403 for
+pages of a role the person does not have; 405 for a GET of a POST-only URL.
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+from django.apps import apps
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from .world import ROLES, build_world
+
+pytestmark = pytest.mark.django_db
+
+LOGIN = "login"
+ADMIN_LOGIN = "admin-login"
+SKIP = None  # an allowed POST is not replayed here: its own tests cover what it does
+
+
+def row(anonymous, other_applicant, applicant, reviewer, conflicted_reviewer, staff, auditor):
+    return dict(
+        zip(
+            ROLES,
+            (anonymous, other_applicant, applicant, reviewer, conflicted_reviewer, staff, auditor),
+            strict=True,
+        )
+    )
+
+
+def everyone(status):
+    return row(*[status] * len(ROLES))
+
+
+@dataclass
+class Entry:
+    kwargs: object = None  # world -> kwargs for reverse()
+    get: dict = field(default_factory=dict)
+    post: dict | None = None  # POST-only: role -> expected status of a refused POST (SKIP: allowed)
+    data: object = None  # world -> POST data
+
+
+def K(**names):
+    """kwargs from world attributes: K(pk="draft") -> {"pk": world.draft.pk}."""
+
+    def kwargs(world):
+        out = {}
+        for key, spec in names.items():
+            attr, _, sub = spec.partition(".")
+            value = getattr(world, attr)
+            out[key] = getattr(
+                value, sub or ("slug" if key == "slug" else "token" if key == "token" else "pk")
+            )
+        return out
+
+    return kwargs
+
+
+# GET of a POST-only URL behind @login_required: log in first, then 405.
+POST_ONLY_LOGGED_IN = row(LOGIN, 405, 405, 405, 405, 405, 405)
+# Refused POSTs on applicant objects: other people's get 404 (not 403: ids reveal nothing).
+APPLICANT_POST = row(LOGIN, 404, SKIP, 404, 404, 404, 404)
+STAFF_GET = row(LOGIN, 403, 403, 403, 403, 200, 403)
+STAFF_POST_ONLY_GET = row(LOGIN, 403, 403, 403, 403, 405, 403)
+STAFF_POST = row(LOGIN, 403, 403, 403, 403, SKIP, 403)
+STAFF_AND_AUDITOR_GET = row(LOGIN, 403, 403, 403, 403, 200, 200)
+
+MATRIX = {
+    "healthz": Entry(get=everyone(200)),
+    "set_language": Entry(get=everyone(302)),
+    "accounts:login": Entry(get=everyone(200)),
+    # LogoutView is POST-only since Django 5; logging out is allowed to all, so nothing to refuse.
+    "accounts:logout": Entry(get=everyone(405)),
+    "accounts:signup": Entry(get=row(200, 302, 302, 302, 302, 302, 302)),
+    "competitions:call_list": Entry(get=everyone(200)),
+    "competitions:call_detail": Entry(K(slug="open_call"), everyone(200)),
+    "projects:dashboard": Entry(get=row(LOGIN, 200, 200, 200, 200, 200, 200)),
+    "projects:organisation_create": Entry(get=row(LOGIN, 200, 200, 200, 200, 200, 200)),
+    "projects:organisation_detail": Entry(K(pk="org"), row(LOGIN, 404, 200, 404, 404, 200, 404)),
+    "projects:organisation_edit": Entry(K(pk="org"), row(LOGIN, 404, 200, 404, 404, 404, 404)),
+    # Without an organisation one is sent to register it first.
+    "projects:application_start": Entry(K(slug="open_call"), row(LOGIN, 200, 200, 302, 302, 302, 302)),
+    "projects:application_detail": Entry(K(pk="draft"), row(LOGIN, 404, 200, 404, 404, 200, 404)),
+    "projects:application_edit": Entry(K(pk="draft"), row(LOGIN, 404, 200, 404, 404, 404, 404)),
+    "projects:application_submit": Entry(K(pk="draft"), POST_ONLY_LOGGED_IN, APPLICANT_POST),
+    "projects:application_withdraw": Entry(K(pk="draft"), POST_ONLY_LOGGED_IN, APPLICANT_POST),
+    "projects:application_accept": Entry(K(pk="selected"), POST_ONLY_LOGGED_IN, APPLICANT_POST),
+    "projects:member_add": Entry(
+        K(pk="draft"),
+        POST_ONLY_LOGGED_IN,
+        APPLICANT_POST,
+        lambda w: {"registration_number": w.other_org.registration_number, "budget_share_percent": "10"},
+    ),
+    "projects:member_remove": Entry(
+        lambda w: {"pk": w.draft.pk, "member_pk": w.member.pk}, POST_ONLY_LOGGED_IN, APPLICANT_POST
+    ),
+    "projects:document_upload": Entry(K(pk="draft"), POST_ONLY_LOGGED_IN, APPLICANT_POST),
+    "projects:document_download": Entry(K(pk="document"), row(LOGIN, 404, 200, 404, 404, 200, 404)),
+    "projects:eligibility_queue": Entry(get=STAFF_GET),
+    "projects:eligibility_bulk": Entry(
+        get=STAFF_POST_ONLY_GET,
+        post=STAFF_POST,
+        data=lambda w: {"applications": [w.draft.pk], "action": "reject", "reason": "x"},
+    ),
+    "projects:staff_application": Entry(K(pk="under_review"), STAFF_GET),
+    # Auditors read the award page; its POST is staff-only.
+    "projects:award": Entry(K(pk="not_selected"), STAFF_AND_AUDITOR_GET),
+    "projects:project_list": Entry(get=STAFF_AND_AUDITOR_GET),
+    "projects:bulk_tranche": Entry(
+        get=row(LOGIN, 403, 403, 403, 403, 405, 405),
+        post=row(LOGIN, 403, 403, 403, 403, SKIP, 403),
+        data=lambda w: {"projects": [w.project.pk], "tranche": "2", "paid_on": "2026-06-01", "percent": "10"},
+    ),
+    "projects:project_detail": Entry(K(pk="project"), STAFF_AND_AUDITOR_GET),
+    "projects:my_project": Entry(K(pk="project"), row(LOGIN, 404, 200, 404, 404, 200, 404)),
+    "evaluation:my_reviews": Entry(get=row(LOGIN, 404, 404, 200, 200, 404, 404)),
+    "evaluation:review_form": Entry(K(pk="assignment"), row(LOGIN, 404, 404, 200, 404, 404, 404)),
+    "evaluation:review_document": Entry(
+        lambda w: {"pk": w.assignment.pk, "document_pk": w.review_document.pk},
+        row(LOGIN, 404, 404, 200, 404, 404, 404),
+    ),
+    "evaluation:recuse": Entry(
+        K(pk="assignment"),
+        POST_ONLY_LOGGED_IN,
+        row(LOGIN, 404, 404, SKIP, 404, 404, 404),
+        lambda w: {"reason": "I know them."},
+    ),
+    "evaluation:staff_home": Entry(get=STAFF_GET),
+    "evaluation:call_dashboard": Entry(K(slug="eval_call"), STAFF_GET),
+    "evaluation:overview": Entry(K(slug="eval_call"), STAFF_GET),
+    "evaluation:assign": Entry(K(slug="eval_call"), STAFF_POST_ONLY_GET, STAFF_POST),
+    "evaluation:close": Entry(K(slug="eval_call"), STAFF_POST_ONLY_GET, STAFF_POST),
+    "evaluation:remind": Entry(K(slug="eval_call"), STAFF_POST_ONLY_GET, STAFF_POST),
+    "evaluation:selection": Entry(K(slug="eval_call"), STAFF_GET),
+    "evaluation:objections": Entry(get=STAFF_GET),
+    "evaluation:objection_decide": Entry(
+        K(pk="objection"),
+        STAFF_POST_ONLY_GET,
+        STAFF_POST,
+        lambda w: {"action": "dismiss", "decision": "No."},
+    ),
+    "evaluation:decline": Entry(K(pk="selected"), POST_ONLY_LOGGED_IN, APPLICANT_POST),
+    "evaluation:object": Entry(
+        K(pk="not_selected"), POST_ONLY_LOGGED_IN, APPLICANT_POST, lambda w: {"grounds": "Unfair."}
+    ),
+    "audit:exports": Entry(get=STAFF_AND_AUDITOR_GET),
+    # Only the person who asked for the workbook sees its job and downloads it.
+    "audit:job": Entry(K(token="export_job"), row(LOGIN, 403, 403, 403, 403, 404, 200)),
+    "audit:download": Entry(K(token="export_job"), row(LOGIN, 403, 403, 403, 403, 404, 200)),
+}
+
+# Further cases for some names: objects in another state or of another organisation.
+EXTRA_CASES = {
+    "competitions:call_detail": [Entry(K(slug="draft_call"), everyone(404))],
+    # A closed call's slug: the applicant is sent back to the call page, nothing is created.
+    "projects:application_start": [Entry(K(slug="closed_call"), row(LOGIN, 302, 302, 302, 302, 302, 302))],
+    "projects:application_detail": [Entry(K(pk="other_draft"), row(LOGIN, 200, 404, 404, 404, 200, 404))],
+    "projects:application_edit": [Entry(K(pk="other_draft"), row(LOGIN, 200, 404, 404, 404, 404, 404))],
+    "projects:organisation_detail": [Entry(K(pk="other_org"), row(LOGIN, 200, 404, 404, 404, 200, 404))],
+    "projects:document_upload": [
+        Entry(K(pk="other_draft"), POST_ONLY_LOGGED_IN, row(LOGIN, SKIP, 404, 404, 404, 404, 404))
+    ],
+    "projects:application_submit": [
+        Entry(K(pk="other_draft"), POST_ONLY_LOGGED_IN, row(LOGIN, SKIP, 404, 404, 404, 404, 404))
+    ],
+    "projects:project_detail": [
+        Entry(
+            K(pk="project"),
+            STAFF_AND_AUDITOR_GET,
+            row(LOGIN, 403, 403, 403, 403, SKIP, 403),
+            lambda w: {"action": "pay", "amount": "1000", "paid_on": "2026-06-01"},
+        )
+    ],
+    "projects:my_project": [
+        Entry(
+            K(pk="project"),
+            row(LOGIN, 404, 200, 404, 404, 200, 404),
+            row(LOGIN, 404, SKIP, 404, 404, 404, 404),
+            lambda w: {"spent_on": "2026-06-01", "category": "equipment", "amount": "1000"},
+        )
+    ],
+    "projects:award": [
+        Entry(
+            K(pk="not_selected"),
+            STAFF_AND_AUDITOR_GET,
+            row(LOGIN, 403, 403, 403, 403, SKIP, 403),
+            lambda w: {
+                "national_subsidy": "1",
+                "signed_on": "2026-05-01",
+                "parties": "X",
+                "starts_on": "2026-05-01",
+                "ends_on": "2026-06-01",
+            },
+        )
+    ],
+    "evaluation:selection": [
+        Entry(K(slug="eval_call"), STAFF_GET, STAFF_POST, lambda w: {"action": "record"})
+    ],
+    "evaluation:review_form": [
+        Entry(
+            K(pk="assignment"),
+            row(LOGIN, 404, 404, 200, 404, 404, 404),
+            row(LOGIN, 404, 404, SKIP, 404, 404, 404),
+            lambda w: {"action": "submit", "comment": "tampered"},
+        )
+    ],
+    "projects:organisation_detail#post": [
+        Entry(
+            K(pk="org"),
+            row(LOGIN, 404, 200, 404, 404, 200, 404),
+            row(LOGIN, 404, SKIP, 404, 404, 404, 404),
+            lambda w: {"email": "other@security.example"},
+        )
+    ],
+    "projects:organisation_edit#post": [
+        Entry(
+            K(pk="org"),
+            row(LOGIN, 404, 200, 404, 404, 404, 404),
+            row(LOGIN, 404, SKIP, 404, 404, 404, 404),
+            lambda w: {"name": "Hijacked"},
+        )
+    ],
+    "audit:exports": [
+        Entry(
+            None,
+            STAFF_AND_AUDITOR_GET,
+            row(LOGIN, 403, 403, 403, 403, SKIP, SKIP),
+            lambda w: {"calls": [w.eval_call.pk], "lang": "en"},
+        )
+    ],
+}
+
+# The admin is one include with ~200 generated URLs (changelist/add/change/delete/history per
+# model) whose access Django's ModelAdmin decides from model permissions, tested model by model
+# in tests/test_auditor_read_only.py. Here: anyone who is not is_staff is sent to the admin's
+# log-in on every admin URL (a prefix rule, checked on these samples), and each role gets the
+# expected answer on a few representative pages.
+ADMIN_NAMESPACE = "admin"
+ADMIN_SAMPLES = {
+    "admin:index": (None, row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, 200)),
+    "admin:projects_application_changelist": (
+        None,
+        row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, 200),
+    ),
+    "admin:projects_application_change": (
+        lambda w: {"object_id": w.draft.pk},
+        row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, 200),
+    ),
+    "admin:projects_disbursemententry_add": (
+        None,
+        row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403),
+    ),
+    # Reviewer identities: staff manage them, auditors never see them.
+    "admin:evaluation_reviewer_changelist": (
+        None,
+        row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 200, 403),
+    ),
+    "admin:accounts_user_changelist": (
+        None,
+        row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403),
+    ),
+    # Login-failure records (IP addresses) are for superusers only.
+    "admin:axes_accessattempt_changelist": (
+        None,
+        row(ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, ADMIN_LOGIN, 403, 403),
+    ),
+}
+
+
+def project_url_names():
+    """Every URL pattern of the project: 'namespace:name', or the route of an unnamed one."""
+    found = []
+
+    def walk(resolver, prefix, namespace):
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                inner = namespace
+                if pattern.namespace:
+                    inner = f"{namespace}:{pattern.namespace}" if namespace else pattern.namespace
+                walk(pattern, prefix + str(pattern.pattern), inner)
+            elif isinstance(pattern, URLPattern):
+                route = prefix + str(pattern.pattern)
+                name = pattern.name or f"<unnamed {route}>"
+                found.append((f"{namespace}:{name}" if namespace else name, route, namespace))
+
+    walk(get_resolver(), "", None)
+    return found
+
+
+def test_every_url_has_a_matrix_entry():
+    missing = [
+        f"{name} ({route})"
+        for name, route, namespace in project_url_names()
+        if name not in MATRIX and (namespace or "").split(":")[0] != ADMIN_NAMESPACE
+    ]
+    assert not missing, "URLs without a permission-matrix entry: " + ", ".join(missing)
+
+
+def test_the_matrix_names_no_url_that_does_not_exist():
+    known = {name for name, _route, _ns in project_url_names()}
+    stale = [name for name in [*MATRIX, *ADMIN_SAMPLES] if name not in known]
+    stale += [name for name in EXTRA_CASES if name.split("#")[0] not in known]
+    assert not stale, "matrix entries for URLs that no longer exist: " + ", ".join(stale)
+
+
+@pytest.fixture
+def world(role_groups, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return build_world()
+
+
+def snapshot():
+    """Every row of the project's own models (and the transition log), to prove a refused POST
+    changed nothing."""
+    state = {}
+    for config in apps.get_app_configs():
+        if config.label not in {
+            "accounts",
+            "competitions",
+            "projects",
+            "evaluation",
+            "audit",
+            "django_fsm_log",
+        }:
+            continue
+        for model in config.get_models():
+            state[model._meta.label] = list(model.objects.order_by("pk").values())
+    return state
+
+
+def expected_matches(response, expected, url):
+    if expected == LOGIN:
+        return response.status_code == 302 and response["Location"].startswith(reverse("accounts:login"))
+    if expected == ADMIN_LOGIN:
+        return response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
+    if expected == 302:
+        return response.status_code == 302 and not response["Location"].startswith(reverse("accounts:login"))
+    return response.status_code == expected
+
+
+def check(client, world, url, expected_get, expected_post=None, data=None):
+    problems = []
+    for role in ROLES:
+        client.logout()
+        user = world.users[role]
+        if user is not None:
+            client.force_login(user)
+        response = client.get(url)
+        if not expected_matches(response, expected_get[role], url):
+            problems.append(f"GET {url} as {role}: expected {expected_get[role]}, got {response.status_code}")
+        if expected_post is None or expected_post[role] is SKIP:
+            continue
+        before = snapshot()
+        response = client.post(url, data(world) if data else {})
+        if not expected_matches(response, expected_post[role], url):
+            problems.append(
+                f"POST {url} as {role}: expected {expected_post[role]}, got {response.status_code}"
+            )
+        if snapshot() != before:
+            problems.append(f"POST {url} as {role} was refused but changed the database")
+    return problems
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_every_role_gets_the_expected_answer(client, world, name):
+    cases = [MATRIX[name], *EXTRA_CASES.get(name, []), *EXTRA_CASES.get(f"{name}#post", [])]
+    problems = []
+    for entry in cases:
+        url = reverse(name, kwargs=entry.kwargs(world) if entry.kwargs else None)
+        problems += check(client, world, url, entry.get, entry.post, entry.data)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("name", sorted(ADMIN_SAMPLES))
+def test_admin_samples(client, world, name):
+    kwargs, expected = ADMIN_SAMPLES[name]
+    url = reverse(name, kwargs=kwargs(world) if kwargs else None)
+    problems = check(client, world, url, expected)
+    assert not problems, "\n".join(problems)
