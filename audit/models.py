@@ -36,6 +36,10 @@ class ExportJob(models.Model):
     checks = models.JSONField(_("checks"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    # Written with every progress report: a running job whose worker died stops beating, and
+    # the sweeper (audit.exports.sweep_stale_jobs) marks it failed.
+    heartbeat_at = models.DateTimeField(_("last progress"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("build attempts"), default=0)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:

@@ -6,10 +6,11 @@ guard (permission, explained blockers) -> lock the row -> transition -> save -> 
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
-from .models import Call
+from .models import Call, CallState
 
 TRANSITIONS = ("publish", "start_evaluation", "publish_results", "close")
 
@@ -62,3 +63,40 @@ def change_call_state(call, transition_name, *, by, reason=""):
         getattr(locked, transition_name)(by=by, description=reason or None)
         locked.save(update_fields=["state", "updated_at"])
     return locked
+
+
+def close_ended_receptions(now=None):
+    """Move every published call whose reception window has ended into evaluation, as the
+    system account, with the reason logged. Returns the slugs moved.
+
+    Idempotent, and safe when two beats overlap: each call is claimed with a row lock that the
+    other run skips (SKIP LOCKED on PostgreSQL), and a call already moved is no longer a
+    candidate; change_call_state re-checks the state under the lock.
+    """
+    from accounts.system import system_user
+    from competitions.formatting import format_seoul
+
+    now = now or timezone.now()
+    due = Call.objects.filter(state=CallState.PUBLISHED, closes_at__lt=now).order_by("closes_at", "pk")
+    if not due.exists():
+        return []
+    system = system_user()
+    moved = []
+    for pk in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            call = (
+                Call.objects.select_for_update(skip_locked=True)
+                .filter(pk=pk, state=CallState.PUBLISHED, closes_at__lt=now)
+                .first()
+            )
+            if call is None:  # moved meanwhile, or another run holds it
+                continue
+            reason = _("Reception closed automatically: the window ended at %(closes)s.") % {
+                "closes": format_seoul(call.closes_at)
+            }
+            try:
+                change_call_state(call, "start_evaluation", by=system, reason=reason)
+            except TransitionRefused:
+                continue
+            moved.append(call.slug)
+    return moved

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role, group_for
+from accounts.system import system_user
 from competitions.models import Region
 from projects import workflow
 from projects.models import Application, ApplicationState, Organisation, ReferenceCounter
@@ -216,18 +217,6 @@ def score_all(call, applications, *, by, rng):
     Review.objects.bulk_update(reviews, ["total"], batch_size=5000)
     Score.objects.bulk_create(scores, batch_size=10000)
     workflow.bulk_transition(list(quality), "complete_review", by=by, description="Generated scores.")
-
-
-def system_user():
-    """The account scripts act as (a staff member, so every step is logged with a who)."""
-    user, created = User.objects.get_or_create(
-        email="system@gongmo.local", defaults={"first_name": "Gongmo scripts"}
-    )
-    if created:
-        user.set_unusable_password()
-        user.save()
-    user.groups.add(group_for(Role.STAFF))
-    return user
 
 
 __all__ = ["ensure_plan", "generate", "system_user"]

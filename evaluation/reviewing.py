@@ -1,21 +1,25 @@
 """Reviewing: save and submit scores (then locked), recuse when a conflict is found late (the
 application is reassigned), and close the review of a call."""
 
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
-from django.db.models import Count
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from competitions.formatting import format_seoul
 from competitions.lifecycle import TransitionRefused
+from competitions.models import Call, CallState
 from projects import workflow
 from projects.models import Application, ApplicationState
+from projects.outbox import queue_email
 
 from .assignment import AssignmentImpossible, assign
 from .conflicts import conflicts_for
-from .models import Assignment, Criterion, DeclaredConflict, Review, Score
+from .models import Assignment, Criterion, DeclaredConflict, EvaluationPlan, Review, ReviewReminder, Score
 
 
 def reviewer_of(user):
@@ -103,6 +107,12 @@ def save_review(assignment, entries, *, by, comment="", submit=False, now=None):
         review.save()
         if submit:
             _complete_if_done(application, by)
+            queue_email(
+                by.email,
+                _("Review submitted: %(reference)s") % {"reference": application.reference},
+                _("Your review of %(reference)s was submitted on %(time)s; it is now locked.")
+                % {"reference": application.reference, "time": format_seoul(now)},
+            )
     return review
 
 
@@ -189,3 +199,101 @@ def close_review(call, *, by, minimum=3):
     return workflow.bulk_transition(
         list(ready), "complete_review", by=by, description=_("Review closed by staff.")
     )
+
+
+# --- Reminders ----------------------------------------------------------------------------------
+
+# With a due date: remind from this long before it (and after it, while reviews are late), once
+# a day. Without one there is no deadline to approach, so reviewers whose oldest pending review
+# was assigned at least a week ago are reminded once a week.
+REMIND_BEFORE_DUE = timedelta(days=3)
+UNDATED_REMINDER_INTERVAL = timedelta(days=7)
+
+
+def pending_reviews(call):
+    """{reviewer id: (e-mail, reviews not yet submitted, oldest assignment time)} for a call."""
+    pending = {}
+    rows = (
+        Assignment.objects.filter(
+            application__call=call,
+            state=Assignment.State.ACTIVE,
+            application__state=ApplicationState.UNDER_REVIEW,
+        )
+        .exclude(review__state=Review.State.SUBMITTED)
+        .values("reviewer_id", "reviewer__user__email")
+        .annotate(count=Count("pk"), oldest=Min("created_at"))
+    )
+    for row in rows:
+        pending[row["reviewer_id"]] = (row["reviewer__user__email"], row["count"], row["oldest"])
+    return pending
+
+
+def _send_reminder(call, reviewer_id, email, count, *, by, today, due_at):
+    """Record the reminder and queue its e-mail in one transaction; False when this reviewer
+    was already reminded of this call today (by another run, or by staff)."""
+    try:
+        with transaction.atomic():
+            ReviewReminder.objects.create(
+                reviewer_id=reviewer_id, call=call, sent_on=today, pending=count, sent_by=by
+            )
+            body = _("You have %(count)d review(s) to submit for %(call)s.") % {
+                "count": count,
+                "call": call.display_title,
+            }
+            if due_at is not None:
+                body += "\n" + _("Reviews are due by %(due)s.") % {"due": format_seoul(due_at)}
+            queue_email(
+                email, _("Reminder: reviews waiting in %(call)s") % {"call": call.display_title}, body
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def remind_call_reviewers(call, *, by, now=None):
+    """Staff's *Remind* button: every reviewer with pending reviews in ``call`` (unless already
+    reminded today). Returns the number reminded."""
+    now = now or timezone.now()
+    plan = EvaluationPlan.objects.filter(call=call).first()
+    due_at = plan.review_due_at if plan else None
+    today = timezone.localdate(now)
+    return sum(
+        _send_reminder(call, reviewer_id, email, count, by=by, today=today, due_at=due_at)
+        for reviewer_id, (email, count, _oldest) in pending_reviews(call).items()
+    )
+
+
+def remind_reviewers(now=None):
+    """Beat, hourly: remind reviewers whose reviews are due within REMIND_BEFORE_DUE or late
+    (once a day), or, in a call without a due date, waiting for a week (once a week).
+    Returns the number of reminders queued."""
+    from accounts.system import system_user
+
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    calls = Call.objects.filter(state=CallState.EVALUATION).select_related("evaluation_plan")
+    system = None
+    sent = 0
+    for call in calls:
+        plan = getattr(call, "evaluation_plan", None)
+        due_at = plan.review_due_at if plan else None
+        if due_at is not None and now < due_at - REMIND_BEFORE_DUE:
+            continue
+        pending = pending_reviews(call)
+        if not pending:
+            continue
+        if due_at is None:
+            recent = set(
+                ReviewReminder.objects.filter(
+                    call=call, sent_on__gt=today - UNDATED_REMINDER_INTERVAL
+                ).values_list("reviewer_id", flat=True)
+            )
+            pending = {
+                reviewer_id: row
+                for reviewer_id, row in pending.items()
+                if reviewer_id not in recent and row[2] <= now - UNDATED_REMINDER_INTERVAL
+            }
+        system = system or system_user()
+        for reviewer_id, (email, count, _oldest) in pending.items():
+            sent += _send_reminder(call, reviewer_id, email, count, by=system, today=today, due_at=due_at)
+    return sent

@@ -1,7 +1,7 @@
 """Pages of the evaluation: reviewers score their assignments; staff assign, follow progress,
 remind, preview and confirm selection, and decide objections; applicants decline or object."""
 
-from collections import Counter, defaultdict
+from collections import Counter
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -17,7 +17,6 @@ from competitions.lifecycle import TransitionRefused
 from competitions.models import Call
 from competitions.refusals import show_refusal
 from projects.models import Application, Document
-from projects.outbox import queue_email
 from projects.views.staff import staff_only
 
 from . import objections, reviewing, selection_runs
@@ -205,23 +204,10 @@ def close(request, slug):
 @staff_only
 @require_POST
 def remind(request, slug):
-    """E-mail every reviewer with unsubmitted reviews in this call (through the outbox)."""
+    """E-mail every reviewer with unsubmitted reviews in this call (through the outbox; not twice a day)."""
     call = get_object_or_404(Call, slug=slug)
-    pending = defaultdict(int)
-    for email in (
-        Assignment.objects.filter(application__call=call, state="active", application__state="under_review")
-        .exclude(review__state="submitted")
-        .values_list("reviewer__user__email", flat=True)
-    ):
-        pending[email] += 1
-    for email, count in pending.items():
-        queue_email(
-            email,
-            _("Reminder: reviews waiting in %(call)s") % {"call": call.display_title},
-            _("You have %(count)d review(s) to submit for %(call)s.")
-            % {"count": count, "call": call.display_title},
-        )
-    messages.success(request, _("Reminders sent to %(count)d reviewer(s).") % {"count": len(pending)})
+    count = reviewing.remind_call_reviewers(call, by=request.user)
+    messages.success(request, _("Reminders sent to %(count)d reviewer(s).") % {"count": count})
     return redirect("evaluation:overview", slug=slug)
 
 

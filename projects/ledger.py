@@ -272,7 +272,7 @@ def post_payment(project, *, by, amount, paid_on, reference="", tranche=None, no
                 )
                 % {"amount": format_krw(amount), "total": format_krw(paid + amount), "cap": format_krw(cap)}
             )
-        return DisbursementEntry.objects.create(
+        entry = DisbursementEntry.objects.create(
             project=project,
             kind=DisbursementEntry.Kind.PAYMENT,
             amount=amount,
@@ -282,6 +282,16 @@ def post_payment(project, *, by, amount, paid_on, reference="", tranche=None, no
             note=note,
             posted_by=by,
         )
+        # The lead's members hear of it through the outbox (sent after commit, or by the next
+        # sweep when the broker is down).
+        subject = _("Payment of %(amount)s to %(project)s") % {
+            "amount": format_krw(amount),
+            "project": project.code,
+        }
+        lead = project.award.application.lead
+        for email in lead.members.values_list("email", flat=True):
+            queue_email(email, subject, subject)
+        return entry
 
 
 def post_payments(items, *, by):
@@ -374,6 +384,13 @@ def report_expenditure(project, *, by, spent_on, category, amount, evidence, des
         _refuse(_("Spending must be a positive amount."))
     if project.state != ProjectState.ACTIVE:
         _refuse(_("Spending is reported only while the project is active."))
+    if spent_on > timezone.localdate():
+        _refuse(_("Spending cannot be dated in the future."))
+    if not project.starts_on <= spent_on <= project.ends_on:
+        _refuse(
+            _("Spending must fall within the demonstration period, %(start)s to %(end)s.")
+            % {"start": project.starts_on, "end": project.ends_on}
+        )
     return Expenditure.objects.create(
         project=project,
         spent_on=spent_on,

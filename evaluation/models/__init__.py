@@ -1,5 +1,6 @@
 from .objection import Objection
 from .plan import BonusAward, BonusRule, Criterion, EvaluationPlan
+from .reminder import ReviewReminder
 from .review import Assignment, DeclaredConflict, Panel, Review, Reviewer, Score
 from .selection_run import SelectionResult, SelectionRun
 
@@ -13,6 +14,7 @@ __all__ = [
     "Objection",
     "Panel",
     "Review",
+    "ReviewReminder",
     "Reviewer",
     "Score",
     "SelectionResult",
