@@ -105,6 +105,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'gongmo.sqlite3'}",
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "0")),
+        # A persistent connection the server dropped (restart, failover, terminated backend)
+        # is tested before a request reuses it and replaced, so only one request can fail.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -166,14 +169,40 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = os.environ.get("CELERY_RESULT_BACKEND") or None
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True
-# Beat sweeps the outbox too, so mail queued while the broker was down still goes out.
-CELERY_BEAT_SCHEDULE = {
-    "send-outbox": {"task": "projects.tasks.send_outbox", "schedule": 60.0},
-    "remind-due-reports": {"task": "projects.tasks.remind_due_reports", "schedule": 24 * 3600.0},
+# A request never waits long on a broker that is down (its e-mail waits in the outbox): one
+# quick retry, bounded socket timeouts. A task unacknowledged by a worker that died is handed
+# to another worker after the visibility timeout.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.2,
 }
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
+}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Beat sweeps the outbox too, so mail queued while the broker was down still goes out. The
+# reminder tasks run hourly; each remembers whom it reminded, so nobody gets more than one a day.
+OUTBOX_SWEEP_SECONDS = float(os.environ.get("OUTBOX_SWEEP_SECONDS", "60"))
+CELERY_BEAT_SCHEDULE = {
+    "send-outbox": {"task": "projects.tasks.send_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
+    "remind-due-reports": {"task": "projects.tasks.remind_due_reports", "schedule": 24 * 3600.0},
+    "close-ended-receptions": {"task": "competitions.tasks.close_ended_receptions", "schedule": 60.0},
+    "remind-reviewers": {"task": "evaluation.tasks.remind_reviewers", "schedule": 3600.0},
+    "sweep-stale-exports": {"task": "audit.tasks.sweep_stale_exports", "schedule": 300.0},
+}
+# An export job whose worker stopped reporting progress for this long, or that waited in the
+# queue for this long, is marked failed by the sweeper (its partial file is never served).
+EXPORT_STALE_AFTER_SECONDS = int(os.environ.get("EXPORT_STALE_AFTER_SECONDS", str(15 * 60)))
+EXPORT_QUEUE_TIMEOUT_SECONDS = int(os.environ.get("EXPORT_QUEUE_TIMEOUT_SECONDS", str(60 * 60)))
 
 # --- E-mail ---------------------------------------------------------------------------------
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# Where django.core.mail.backends.filebased.EmailBackend writes (one file per connection).
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "gongmo@localhost")
 
 # --- Imports and exports --------------------------------------------------------------------
