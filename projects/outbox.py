@@ -22,22 +22,36 @@ def queue_email(to, subject, body):
 
 
 def send_pending(limit=100):
-    """Send pending messages oldest first; a failure is recorded and retried later."""
-    sent = 0
-    pending = OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).order_by("pk")[:limit]
-    for message in pending:
-        try:
-            send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.to])
-        except Exception as exc:  # noqa: BLE001 - any transport error is recorded on the row
+    """Send pending messages oldest first; a failure is recorded and retried later.
+
+    Each message is claimed with a row lock that other senders skip (SKIP LOCKED on
+    PostgreSQL), so the task after a commit and beat's sweep running at once never send one
+    message twice."""
+    sent, tried = 0, []
+    for _ in range(limit):
+        with transaction.atomic():
+            message = (
+                OutboxMessage.objects.select_for_update(skip_locked=True)
+                .filter(status=OutboxMessage.Status.PENDING)
+                .exclude(pk__in=tried)
+                .order_by("pk")
+                .first()
+            )
+            if message is None:
+                break
+            tried.append(message.pk)
+            try:
+                send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.to])
+            except Exception as exc:  # noqa: BLE001 - any transport error is recorded on the row
+                message.attempts += 1
+                message.last_error = str(exc)[:2000]
+                if message.attempts >= MAX_ATTEMPTS:
+                    message.status = OutboxMessage.Status.FAILED
+                message.save(update_fields=["attempts", "last_error", "status"])
+                continue
+            message.status = OutboxMessage.Status.SENT
+            message.sent_at = timezone.now()
             message.attempts += 1
-            message.last_error = str(exc)[:2000]
-            if message.attempts >= MAX_ATTEMPTS:
-                message.status = OutboxMessage.Status.FAILED
-            message.save(update_fields=["attempts", "last_error", "status"])
-            continue
-        message.status = OutboxMessage.Status.SENT
-        message.sent_at = timezone.now()
-        message.attempts += 1
-        message.save(update_fields=["status", "sent_at", "attempts"])
-        sent += 1
+            message.save(update_fields=["status", "sent_at", "attempts"])
+            sent += 1
     return sent
