@@ -6,8 +6,10 @@ from functools import wraps
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -16,6 +18,8 @@ from config.krds import KRDSFormMixin
 
 from .exports import may_export, request_export
 from .models import ExportJob
+
+LATEST_JOBS = 20
 
 
 def exporters_only(view):
@@ -41,13 +45,26 @@ class ExportForm(KRDSFormMixin, forms.Form):
 
 @exporters_only
 def exports(request):
+    """The auditors' room: every call with its export buttons, a workbook of several calls, and
+    the latest workbooks (anyone's: status, who and when; the file only for its requester)."""
     form = ExportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         job = request_export(request.user, form.cleaned_data["calls"], form.cleaned_data["lang"])
         messages.success(request, _("The workbook is being built."))
         return redirect("audit:job", token=job.token)
-    jobs = ExportJob.objects.filter(requested_by=request.user).prefetch_related("calls")[:20]
-    return render(request, "audit/exports.html", {"form": form, "jobs": jobs})
+    now = timezone.now()
+    jobs = ExportJob.objects.select_related("requested_by").prefetch_related("calls")[:LATEST_JOBS]
+    return render(
+        request,
+        "audit/exports.html",
+        {
+            "form": form,
+            "calls": Call.objects.public()
+            .annotate(application_count=Count("applications"))
+            .order_by("-opens_at"),
+            "jobs": [(job, job.downloadable_by(request.user, now)) for job in jobs],
+        },
+    )
 
 
 def _my_job(request, token):

@@ -1,14 +1,16 @@
 from django.urls import path
 
-from . import views
+from . import views, views_dashboards
 
 app_name = "evaluation"
 
 urlpatterns = [
-    path("review/", views.my_reviews, name="my_reviews"),
+    path("review/", views_dashboards.my_reviews, name="my_reviews"),
     path("review/<int:pk>/", views.review_form, name="review_form"),
     path("review/<int:pk>/documents/<int:document_pk>/", views.review_document, name="review_document"),
     path("review/<int:pk>/recuse/", views.recuse, name="recuse"),
+    path("staff/", views_dashboards.staff_home, name="staff_home"),
+    path("staff/calls/<slug:slug>/", views_dashboards.call_dashboard_view, name="call_dashboard"),
     path("staff/calls/<slug:slug>/evaluation/", views.evaluation_overview, name="overview"),
     path("staff/calls/<slug:slug>/evaluation/assign/", views.assign, name="assign"),
     path("staff/calls/<slug:slug>/evaluation/close/", views.close, name="close"),

@@ -97,6 +97,7 @@ class Deadline:
     url: str
     left: str
     passed: bool
+    day: object = None  # for a due date: the day itself, which is what people read
 
 
 @dataclasses.dataclass
@@ -135,8 +136,8 @@ def applicant_dashboard(user, now=None):
     projects = list(my_projects(user).order_by("code"))
     deadlines = []
 
-    def add(when, what, url):
-        deadlines.append(Deadline(when, what, url, time_left(when, now), when <= now))
+    def add(when, what, url, day=None):
+        deadlines.append(Deadline(when, what, url, time_left(when, now), when <= now, day))
 
     for call in open_calls:
         add(
@@ -162,6 +163,7 @@ def applicant_dashboard(user, now=None):
             _("%(report)s due: %(project)s")
             % {"report": report.get_kind_display(), "project": report.project.code},
             reverse("projects:my_project", args=[report.project_id]),
+            day=report.due_on,
         )
     deadlines.sort(key=lambda d: d.when)
     return ApplicantDashboard(

@@ -4,6 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from competitions.models import Region
 from projects.models import Application, ApplicationState, Document, Organisation
 from tests.factories import ApplicationFactory, OrganisationFactory, StaffFactory, registration_number
 
@@ -34,10 +35,7 @@ def test_sign_up_by_email_then_register_an_organisation_and_see_its_size_class(c
         "name": "Busan Parking Tech",
         "registration_number": "617-81-01238",
         "kind": "company",
-        "region": response.context["organisations"]
-        .model._meta.get_field("region")
-        .related_model.objects.get(slug="busan")
-        .pk,
+        "region": Region.objects.get(slug="busan").pk,
         "industry": "ict",
         "years-TOTAL_FORMS": "3",
         "years-INITIAL_FORMS": "0",

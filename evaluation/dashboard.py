@@ -1,0 +1,320 @@
+"""Dashboards of the evaluation side, as plain functions over the database (views only render
+them): the staff's landing page (every call at a glance), one call's dashboard (applications by
+status and field, eligibility queue, review progress and laggards, places per field against
+their maxima, scores against the cutoff, money), and the reviewer's own dashboard.
+
+Each function runs a fixed number of grouped queries whatever the number of applications,
+reviews or ledger entries. Money comes from projects.ledger_figures, never added up here.
+"""
+
+import dataclasses
+from collections import Counter, defaultdict
+from statistics import median
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from competitions.models import Call
+from projects.ledger_figures import CallMoney, money_per_call
+from projects.models import Application, ApplicationState
+
+from .models import Assignment, DeclaredConflict, Review, SelectionResult, SelectionRun
+
+# States that hold a place (a selected applicant, before or after the agreement).
+PLACE_STATES = (ApplicationState.SELECTED, ApplicationState.AWARDED)
+STATE_ORDER = list(ApplicationState.values)
+STATE_LABELS = dict(ApplicationState.choices)
+
+
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    """Reviews of active assignments: submitted, saved as draft, and the total assigned."""
+
+    assigned: int = 0
+    submitted: int = 0
+    drafts: int = 0
+
+    @property
+    def not_started(self):
+        return self.assigned - self.submitted - self.drafts
+
+    @property
+    def outstanding(self):
+        return self.assigned - self.submitted
+
+    @property
+    def percent(self):
+        return round(100 * self.submitted / self.assigned) if self.assigned else 0
+
+
+def _progress_annotations(prefix=""):
+    active = Q(**{f"{prefix}state": Assignment.State.ACTIVE})
+    return {
+        "assigned": Count("pk", filter=active),
+        "submitted": Count("pk", filter=active & Q(**{f"{prefix}review__state": Review.State.SUBMITTED})),
+        "drafts": Count("pk", filter=active & Q(**{f"{prefix}review__state": Review.State.DRAFT})),
+    }
+
+
+# --- The staff's landing page -----------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class CallSummary:
+    call: Call
+    states: Counter
+    progress: Progress
+    money: CallMoney
+
+    @property
+    def applications(self):
+        return sum(count for state, count in self.states.items() if state != ApplicationState.DRAFT)
+
+    @property
+    def queue(self):
+        return self.states[ApplicationState.SUBMITTED]
+
+    @property
+    def places_filled(self):
+        return sum(self.states[state] for state in PLACE_STATES)
+
+
+def call_summaries(calls=None):
+    """Every call (or those given) with its applications per state, review progress and money."""
+    calls = list(
+        calls if calls is not None else Call.objects.select_related("programme").order_by("-opens_at")
+    )
+    ids = [call.pk for call in calls]
+    states = defaultdict(Counter)
+    for call_id, state, count in (
+        Application.objects.filter(call_id__in=ids)
+        .values_list("call_id", "state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        states[call_id][state] = count
+    progress = {
+        row.pop("application__call_id"): Progress(**row)
+        for row in Assignment.objects.filter(application__call_id__in=ids)
+        .values("application__call_id")
+        .annotate(**_progress_annotations())
+        .order_by()
+    }
+    money = money_per_call(ids)
+    return [
+        CallSummary(call, states[call.pk], progress.get(call.pk, Progress()), money[call.pk])
+        for call in calls
+    ]
+
+
+# --- One call ---------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class FieldRow:
+    field: object  # a ServiceField, or None for applications without one
+    states: Counter
+    scores: list
+    cells: list = dataclasses.field(default_factory=list)  # counts in the order of the columns
+
+    @property
+    def name(self):
+        return self.field.display_name if self.field else None
+
+    @property
+    def total(self):
+        return sum(count for state, count in self.states.items() if state != ApplicationState.DRAFT)
+
+    @property
+    def filled(self):
+        return sum(self.states[state] for state in PLACE_STATES)
+
+    @property
+    def maximum(self):
+        return self.field.max_awards if self.field else None
+
+    @property
+    def score_summary(self):
+        if not self.scores:
+            return None
+        return {
+            "count": len(self.scores),
+            "low": min(self.scores),
+            "median": median(self.scores),
+            "high": max(self.scores),
+        }
+
+
+@dataclasses.dataclass
+class ReviewerRow:
+    code: str
+    email: str
+    progress: Progress
+
+
+@dataclasses.dataclass
+class CallDashboard:
+    call: Call
+    states: list  # (state, label, count) in workflow order, only states present
+    fields: list  # FieldRow
+    columns: list  # (state, label) shown in the field table
+    progress: Progress
+    reviewers: list  # ReviewerRow, the most outstanding first
+    run: SelectionRun | None
+    cutoff: object
+    money: CallMoney
+
+    @property
+    def queue(self):
+        return dict((state, count) for state, _label, count in self.states).get(ApplicationState.SUBMITTED, 0)
+
+    @property
+    def applications(self):
+        return sum(count for state, _label, count in self.states if state != ApplicationState.DRAFT)
+
+    @property
+    def laggards(self):
+        return [row for row in self.reviewers if row.progress.outstanding]
+
+    @property
+    def places(self):
+        return [(row.name, row.filled, row.maximum) for row in self.fields if row.field is not None]
+
+    @property
+    def score_rows(self):
+        return [(row.name, row.scores) for row in self.fields if row.field is not None and row.scores]
+
+
+def call_dashboard(call):
+    plan = getattr(call, "evaluation_plan", None)
+    fields = list(call.service_fields.all())
+    per_field = defaultdict(Counter)
+    totals = Counter()
+    for field_id, state, count in (
+        Application.objects.filter(call=call)
+        .values_list("service_field_id", "state")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        per_field[field_id][state] += count
+        totals[state] += count
+    run = SelectionRun.objects.filter(call=call).order_by("-number").first()
+    scores = defaultdict(list)
+    if run is not None:
+        for field_id, score in SelectionResult.objects.filter(
+            run=run, evaluation_score__isnull=False
+        ).values_list("application__service_field_id", "evaluation_score"):
+            scores[field_id].append(score)
+    rows = [FieldRow(field, per_field[field.pk], sorted(scores[field.pk])) for field in fields]
+    if per_field.get(None) or scores.get(None):
+        rows.append(FieldRow(None, per_field[None], sorted(scores[None])))
+    reviewers = [
+        ReviewerRow(
+            row.pop("reviewer__code"),
+            row.pop("reviewer__user__email"),
+            Progress(**row),
+        )
+        for row in Assignment.objects.filter(application__call=call)
+        .values("reviewer__code", "reviewer__user__email")
+        .annotate(**_progress_annotations())
+        .order_by("reviewer__code")
+    ]
+    reviewers.sort(key=lambda row: (-row.progress.outstanding, row.code))
+    overall = Progress(
+        assigned=sum(r.progress.assigned for r in reviewers),
+        submitted=sum(r.progress.submitted for r in reviewers),
+        drafts=sum(r.progress.drafts for r in reviewers),
+    )
+    present = [state for state in STATE_ORDER if totals[state]]
+    columns = [(state, STATE_LABELS[state]) for state in present if state != ApplicationState.DRAFT]
+    for row in rows:
+        row.cells = [row.states[state] for state, _label in columns]
+    return CallDashboard(
+        call=call,
+        states=[(state, STATE_LABELS[state], totals[state]) for state in present],
+        fields=rows,
+        columns=columns,
+        progress=overall,
+        reviewers=reviewers,
+        run=run,
+        cutoff=plan.cutoff if plan else None,
+        money=money_per_call([call.pk])[call.pk],
+    )
+
+
+# --- The reviewer -----------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class ReviewerCall:
+    call: Call
+    due_at: object
+    progress: Progress
+    recused: int
+
+
+@dataclasses.dataclass
+class ReviewerDashboard:
+    assignments: list
+    calls: list  # ReviewerCall
+    conflicts: list  # (DeclaredConflict, name hidden because it leads an application of a blind call)
+    recusals: list  # Assignment (recused)
+    now: object
+
+    @property
+    def progress(self):
+        return Progress(
+            assigned=sum(c.progress.assigned for c in self.calls),
+            submitted=sum(c.progress.submitted for c in self.calls),
+            drafts=sum(c.progress.drafts for c in self.calls),
+        )
+
+
+def reviewer_dashboard(reviewer, now=None):
+    """Only this reviewer's assignments; per call their progress and due date; the conflicts
+    they declared and the assignments they recused themselves from."""
+    assignments = list(
+        Assignment.objects.filter(reviewer=reviewer)
+        .select_related("application__call__evaluation_plan", "application__lead", "review")
+        .order_by("application__call_id", "application__reference")
+    )
+    per_call = {}
+    counts = defaultdict(Counter)
+    for assignment in assignments:
+        call = assignment.application.call
+        per_call.setdefault(call.pk, call)
+        bucket = counts[call.pk]
+        if assignment.state == Assignment.State.RECUSED:
+            bucket["recused"] += 1
+        elif assignment.state == Assignment.State.ACTIVE:
+            bucket["assigned"] += 1
+            review = getattr(assignment, "review", None)
+            if review is not None:
+                bucket["submitted" if review.state == Review.State.SUBMITTED else "drafts"] += 1
+    calls = []
+    for call_id, call in per_call.items():
+        plan = getattr(call, "evaluation_plan", None)
+        bucket = counts[call_id]
+        calls.append(
+            ReviewerCall(
+                call=call,
+                due_at=plan.review_due_at if plan else None,
+                progress=Progress(bucket["assigned"], bucket["submitted"], bucket["drafts"]),
+                recused=bucket["recused"],
+            )
+        )
+    calls.sort(key=lambda c: (c.due_at is None, c.due_at or 0, c.call.pk))
+    # A blind call names no applicant to its reviewers, not even through a recorded conflict.
+    blind_leads = {a.application.lead_id for a in assignments if a.application.call.blind_review}
+    conflicts = (
+        DeclaredConflict.objects.filter(reviewer=reviewer)
+        .select_related("organisation")
+        .order_by("-declared_at")
+    )
+    return ReviewerDashboard(
+        assignments=assignments,
+        calls=calls,
+        conflicts=[(conflict, conflict.organisation_id in blind_leads) for conflict in conflicts],
+        recusals=[a for a in assignments if a.state == Assignment.State.RECUSED],
+        now=now or timezone.now(),
+    )

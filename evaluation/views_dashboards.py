@@ -1,0 +1,64 @@
+"""Dashboards: the staff's (every call at a glance, /staff/; one call, /staff/calls/<slug>/) and
+the reviewer's (/review/). Thin: evaluation.dashboard adds up, evaluation.charts draws."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+
+from competitions.models import Call
+from projects.views.staff import staff_only
+
+from . import reviewing
+from .charts import money_chart, places_chart, score_chart
+from .dashboard import call_dashboard, call_summaries, reviewer_dashboard
+
+
+@staff_only
+def staff_home(request):
+    summaries = call_summaries()
+    with_money = [s for s in summaries if s.money.awarded or s.money.paid]
+    return render(
+        request,
+        "evaluation/staff_home.html",
+        {
+            "summaries": summaries,
+            "money_chart": money_chart(
+                [(s.call.display_title, s.money.awarded, s.money.paid, s.money.spent) for s in with_money]
+            ),
+        },
+    )
+
+
+@staff_only
+def call_dashboard_view(request, slug):
+    call = get_object_or_404(Call.objects.select_related("programme", "evaluation_plan"), slug=slug)
+    dashboard = call_dashboard(call)
+    money = dashboard.money
+    return render(
+        request,
+        "evaluation/call_dashboard.html",
+        {
+            "call": call,
+            "dashboard": dashboard,
+            "places_chart": places_chart(dashboard.places),
+            "score_chart": score_chart(dashboard.score_rows, dashboard.cutoff)
+            if dashboard.cutoff is not None
+            else "",
+            "money_chart": money_chart([(call.display_title, money.awarded, money.paid, money.spent)])
+            if money.awarded
+            else "",
+        },
+    )
+
+
+@login_required
+def my_reviews(request):
+    """The reviewer's dashboard: only their own assignments (404 for anyone who is not a reviewer)."""
+    reviewer = reviewing.reviewer_of(request.user)
+    if reviewer is None:
+        raise Http404
+    return render(
+        request,
+        "evaluation/my_reviews.html",
+        {"reviewer": reviewer, "dashboard": reviewer_dashboard(reviewer)},
+    )
