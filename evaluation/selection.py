@@ -9,16 +9,26 @@ top and gives every candidate exactly one ``Result`` with an outcome and a reaso
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
 from enum import StrEnum
 from json.encoder import encode_basestring_ascii as _json_string
-from operator import attrgetter
+from operator import attrgetter, itemgetter
+from typing import NamedTuple
 
-from evaluation.scoring import Candidate, ScoringPlan, _key_builder, _scorer
+from evaluation.scoring import (
+    Candidate,
+    ScoringPlan,
+    Summary,
+    _key_builder,
+    _scorer,
+    from_hundredths,
+    summary_scorer,
+)
 
 _application_id = attrgetter("application_id")
+_first = itemgetter(0)
 HASH_SCHEMA = "gongmo-selection/1"  # bump when the canonical form or the rules change
 
 
@@ -65,8 +75,7 @@ class Quotas:
                 raise ValueError(f"{name} must not be negative (got {value}).")
 
 
-@dataclass(frozen=True)
-class Result:
+class Result(NamedTuple):
     application_id: int
     reference: str
     track_id: int
@@ -89,6 +98,10 @@ def _check_unique(candidates: Sequence[Candidate]) -> None:
         raise ValueError(f"Duplicate application ids: {sorted(duplicates)}.")
 
 
+def _below_key(final, candidate) -> tuple:
+    return (final is None, 0 if final is None else -final, candidate.reference, candidate.application_id)
+
+
 def select(candidates: Iterable[Candidate], plan: ScoringPlan, quotas: Quotas) -> list[Result]:
     """One Result per candidate: the ranked ones best first, then those below the cutoff.
 
@@ -100,36 +113,57 @@ def select(candidates: Iterable[Candidate], plan: ScoringPlan, quotas: Quotas) -
     keep their skip reason. Below-cutoff applications follow, by final score (highest first,
     none last) and reference, with rank None.
     """
-    # The hot path works on plain tuples (the same scorer and keys as score() and rank()); only
-    # the Results are objects.
     candidates = list(candidates)
     _check_unique(candidates)
     score_values = _scorer(plan, top_when_below=False)
     key = _key_builder(plan.tie_breaks)
-    # Parallel lists, and the ranking as a sorted list of indices: fewer objects per candidate.
-    above: list[Candidate] = []
-    above_values: list[tuple] = []
-    above_keys: list[tuple] = []
-    below: list[Candidate] = []
-    below_values: list[tuple] = []
-    below_keys: list[tuple] = []
+    above: list[tuple] = []
+    below: list[tuple] = []
     for candidate in candidates:
-        values = score_values(candidate)  # (evaluation, bonus, final, top, below cutoff)
-        final = values[2]
-        if values[4]:
-            below.append(candidate)
-            below_values.append(values)
-            below_keys.append(
-                (final is None, 0 if final is None else -final, candidate.reference, candidate.application_id)
-            )
+        evaluation, bonus, final, top, is_below = score_values(candidate)
+        if is_below:
+            below.append((_below_key(final, candidate), candidate, evaluation, bonus, final))
         else:
-            above.append(candidate)
-            above_values.append(values)
-            above_keys.append(key(final, values[3], candidate))
-    # Keys are unique (they end with the application id), so the order is total.
-    ranking = sorted(range(len(above_keys)), key=above_keys.__getitem__)
-    below_order = sorted(range(len(below_keys)), key=below_keys.__getitem__)
+            above.append((key(final, top, candidate), candidate, evaluation, bonus, final))
+    return _allocate(above, below, quotas)
 
+
+def select_summaries(summaries: Iterable[Summary], plan: ScoringPlan, quotas: Quotas) -> list[Result]:
+    """``select`` for candidates summarised by the database (the mean or the trimmed mean):
+    scored in integer hundredths by ``summary_scorer``, then ranked and walked the same way."""
+    summaries = list(summaries)
+    _check_unique(summaries)
+    score_summary = summary_scorer(plan)
+    key = _key_builder(plan.tie_breaks)
+    decimals: dict[int, Decimal] = {}  # scores repeat: one Decimal per distinct value
+
+    def decimal(hundredths):
+        if hundredths is None:
+            return None
+        value = decimals.get(hundredths)
+        if value is None:
+            value = decimals[hundredths] = from_hundredths(hundredths)
+        return value
+
+    above: list[tuple] = []
+    below: list[tuple] = []
+    for summary in summaries:
+        evaluation, bonus, final, top, is_below = score_summary(summary)
+        # Hundredths order as the Decimals they stand for, so the keys rank the same.
+        entry = (decimal(evaluation), decimal(bonus), decimal(final))
+        if is_below:
+            below.append((_below_key(final, summary), summary, *entry))
+        else:
+            above.append((key(final, top, summary), summary, *entry))
+    return _allocate(above, below, quotas)
+
+
+def _allocate(above: list[tuple], below: list[tuple], quotas: Quotas) -> list[Result]:
+    """The walk of ``select``. ``above`` and ``below`` hold (sort key, candidate, evaluation
+    score, bonus, final score); a candidate needs application_id, reference, track_id, field_id
+    and requested_subsidy. Keys are unique (they end with the application id): the order is total."""
+    above.sort(key=_first)
+    below.sort(key=_first)
     selected_, reserve, not_selected = Outcome.SELECTED, Outcome.RESERVE, Outcome.NOT_SELECTED
     field_full, track_full = Reason.FIELD_QUOTA_FULL, Reason.TRACK_QUOTA_FULL
     call_full, budget_exhausted, selected_reason = (
@@ -145,9 +179,8 @@ def select(candidates: Iterable[Candidate], plan: ScoringPlan, quotas: Quotas) -
     call_count = 0
     results: list[Result] = []
     append = results.append
-    for position, index in enumerate(ranking, 1):
-        candidate = above[index]
-        evaluation, bonus, final, _, _ = above_values[index]
+    make = tuple.__new__  # Result(...) without the keyword machinery: 20,000 of them a run
+    for position, (_key, candidate, evaluation, bonus, final) in enumerate(above, 1):
         field_id, track_id, subsidy = candidate.field_id, candidate.track_id, candidate.requested_subsidy
         in_field = field_count.get(field_id, 0)
         in_track = track_count.get(track_id, 0)
@@ -176,38 +209,42 @@ def select(candidates: Iterable[Candidate], plan: ScoringPlan, quotas: Quotas) -
             else:
                 outcome = not_selected
         append(
-            Result(
-                candidate.application_id,
-                candidate.reference,
-                track_id,
-                field_id,
-                subsidy,
-                evaluation,
-                bonus,
-                final,
-                position,
-                outcome,
-                reason,
+            make(
+                Result,
+                (
+                    candidate.application_id,
+                    candidate.reference,
+                    track_id,
+                    field_id,
+                    subsidy,
+                    evaluation,
+                    bonus,
+                    final,
+                    position,
+                    outcome,
+                    reason,
+                ),
             )
         )
 
     below_cutoff, below_reason = Outcome.BELOW_CUTOFF, Reason.BELOW_CUTOFF
-    for index in below_order:
-        candidate = below[index]
-        evaluation, bonus, final, _, _ = below_values[index]
+    for _key, candidate, evaluation, bonus, final in below:
         append(
-            Result(
-                candidate.application_id,
-                candidate.reference,
-                candidate.track_id,
-                candidate.field_id,
-                candidate.requested_subsidy,
-                evaluation,
-                bonus,
-                final,
-                None,
-                below_cutoff,
-                below_reason,
+            make(
+                Result,
+                (
+                    candidate.application_id,
+                    candidate.reference,
+                    candidate.track_id,
+                    candidate.field_id,
+                    candidate.requested_subsidy,
+                    evaluation,
+                    bonus,
+                    final,
+                    None,
+                    below_cutoff,
+                    below_reason,
+                ),
             )
         )
     return results
@@ -315,7 +352,7 @@ def promote_after_decline(
             f"Application {declined_application_id} was not selected (outcome {results[index].outcome!s}); "
             "only a selected application can decline."
         )
-    results[index] = replace(results[index], outcome=Outcome.DECLINED, reason=Reason.DECLINED)
+    results[index] = results[index]._replace(outcome=Outcome.DECLINED, reason=Reason.DECLINED)
 
     field_count: dict[int | None, int] = {}
     track_count: dict[int, int] = {}
@@ -344,7 +381,7 @@ def promote_after_decline(
             continue
         if r.requested_subsidy > remaining:
             continue
-        promoted = replace(r, outcome=Outcome.SELECTED, reason=Reason.SELECTED)
+        promoted = r._replace(outcome=Outcome.SELECTED, reason=Reason.SELECTED)
         results[i] = promoted
         return results, promoted
     return results, None

@@ -2,14 +2,31 @@
 a better score never costs a place, every application gets one result, ranks have no gaps."""
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evaluation.scoring import TIE_BREAKS, Candidate, ScoringPlan, rank, score
-from evaluation.selection import Outcome, Quotas, inputs_hash, promote_after_decline, select
+from evaluation.scoring import (
+    TIE_BREAKS,
+    Candidate,
+    ScoringPlan,
+    from_hundredths,
+    rank,
+    score,
+    summarise_candidate,
+    to_hundredths,
+)
+from evaluation.selection import (
+    Outcome,
+    Quotas,
+    inputs_hash,
+    promote_after_decline,
+    select,
+    select_summaries,
+)
 from tests.evaluation.test_selection import assert_within_quotas, replay
 
 TRACKS = (1, 2, 3)
@@ -215,3 +232,27 @@ def test_declines_never_break_the_quotas(candidates, plan, quotas, seed):
         assert sum(1 for r in results if r.outcome == Outcome.DECLINED) >= 1
         if promoted is not None:
             assert promoted.rank is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(candidate_lists, plans(), quota_sets())
+def test_selecting_from_database_summaries_gives_the_same_results(candidates, plan, quotas):
+    """The preview's path (count, sum, highest and lowest per application, scored in integer
+    hundredths) agrees with the Decimal definition for the mean and the trimmed mean."""
+    if plan.method == "median":
+        plan = replace(plan, method="trimmed_mean")
+    summaries = [summarise_candidate(c) for c in candidates]
+    assert select_summaries(summaries, plan, quotas) == select(candidates, plan, quotas)
+
+
+@given(st.integers(min_value=0, max_value=10**9))
+def test_hundredths_round_trip(hundredths):
+    value = from_hundredths(hundredths)
+    assert value.as_tuple().exponent == -2 and to_hundredths(value) == hundredths
+
+
+def test_summaries_refuse_values_with_more_than_two_places():
+    import pytest
+
+    with pytest.raises(ValueError, match="more than 2 decimal places"):
+        to_hundredths(Decimal("1.005"))

@@ -3,6 +3,7 @@ decline promotes the right reserve; objections re-review without the original re
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -213,17 +214,27 @@ def test_applicant_sees_selected(client, call, staff, scored):
 
 
 @pytest.mark.parametrize("method", ["trimmed_mean", "mean"])
-def test_sql_aggregation_gives_the_same_results_as_reading_every_review(call, staff, scored, method):
-    from evaluation.models import EvaluationPlan
-    from evaluation.selection import select
-    from evaluation.selection_runs import candidates_for, quotas_for, scoring_plan
+@pytest.mark.parametrize("with_threshold", [False, True])
+def test_sql_aggregation_gives_the_same_results_as_reading_every_review(
+    call, staff, scored, method, with_threshold
+):
+    from evaluation.models import Criterion, EvaluationPlan
+    from evaluation.selection import select, select_summaries
+    from evaluation.selection_runs import candidates_for, quotas_for, scoring_plan, summaries_for
 
     EvaluationPlan.objects.filter(call=call).update(aggregation=method, trim_at=5)
+    if with_threshold:  # a thresholded criterion other than the top one: its points are read too
+        criterion = Criterion.objects.filter(plan__call=call).order_by("max_points", "pk").first()
+        criterion.threshold = criterion.max_points * Decimal("0.75")
+        criterion.save()
     plan = EvaluationPlan.objects.get(call=call)
     scoring = scoring_plan(plan, list(plan.criteria.all()))
     quotas = quotas_for(call, plan)
-    fast = select(candidates_for(call, scoring, per_review=False), scoring, quotas)
-    slow = select(candidates_for(call, scoring, per_review=True), scoring, quotas)
+    fast = select_summaries(summaries_for(call, scoring), scoring, quotas)
+    slow = select(candidates_for(call, scoring), scoring, quotas)
+    assert fast == slow
+    assert len(scoring.thresholds) == with_threshold
+    assert any(r.outcome == "selected" for r in fast) and any(r.outcome != "selected" for r in fast)
     assert [(r.reference, r.evaluation_score, r.final_score, r.rank, r.outcome, r.reason) for r in fast] == [
         (r.reference, r.evaluation_score, r.final_score, r.rank, r.outcome, r.reason) for r in slow
     ]
