@@ -2,6 +2,7 @@
 their financials (for the size class) and sanctions against them."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
@@ -130,6 +131,11 @@ class FiscalYear(models.Model):
 
     def __str__(self):
         return f"{self.organisation} {self.year}"
+
+    def clean(self):
+        # Sales of a year that has not happened yet would make up a size class.
+        if self.year is not None and self.year > timezone.localdate().year:
+            raise ValidationError({"year": _("A fiscal year cannot be in the future.")})
 
 
 class Sanction(models.Model):
