@@ -5,6 +5,7 @@ from collections import Counter
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q
 from django.http import FileResponse, Http404
@@ -24,6 +25,9 @@ from .assigning import assign_reviewers
 from .assignment import AssignmentImpossible
 from .charts import places_chart
 from .models import Assignment, Criterion, Objection, Review, Reviewer
+from .selection import Outcome
+
+RANKING_PAGE_SIZE = 50
 
 # --- Reviewers --------------------------------------------------------------------------------
 
@@ -239,10 +243,16 @@ def selection(request, slug):
     except Call.evaluation_plan.RelatedObjectDoesNotExist:
         messages.error(request, _("Set up the call's evaluation plan first."))
         results = []
-    applications = {
-        a.pk: a for a in Application.objects.filter(call=call).select_related("track", "service_field")
-    }
-    rows = [(r, applications[r.application_id]) for r in results]
+    # A national call ranks 20,000 applications: the page shows 50 of them, of one outcome if
+    # asked, and reads only those 50 applications.
+    outcomes = Counter(r.outcome for r in results)
+    outcome = request.GET.get("outcome", "")
+    shown = [r for r in results if r.outcome == outcome] if outcome in outcomes else results
+    page = Paginator(shown, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+    applications = Application.objects.select_related("track", "service_field").in_bulk(
+        [r.application_id for r in page]
+    )
+    rows = [(r, applications[r.application_id]) for r in page]
     fields = list(call.service_fields.all())
     filled = Counter(r.field_id for r in results if r.outcome == "selected")
     latest = call.selection_runs.order_by("-number").first()
@@ -252,6 +262,11 @@ def selection(request, slug):
         {
             "call": call,
             "rows": rows,
+            "page": page,
+            "outcome": outcome if outcome in outcomes else "",
+            "query_prefix": f"outcome={outcome}&" if outcome in outcomes else "",
+            "outcome_counts": [(o, outcomes[o]) for o in Outcome if outcomes[o]],
+            "total_count": len(results),
             "latest": latest,
             "selected_count": filled.total(),
             "chart": places_chart([(f.display_name, filled[f.pk], f.max_awards) for f in fields])

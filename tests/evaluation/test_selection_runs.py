@@ -292,3 +292,27 @@ def test_the_admin_refuses_criteria_that_do_not_add_up_to_100(client, call, role
     response = client.post(reverse("admin:evaluation_evaluationplan_change", args=[plan.pk]), data)
     assert "add up to 80; they must add up to 100." in response.content.decode()
     assert Criterion.objects.get(pk=criteria[0].pk).max_points == 30
+
+
+def test_the_ranking_page_shows_fifty_rows_a_page_with_constant_queries(
+    client, call, staff, django_assert_max_num_queries
+):
+    def body(response):
+        return response.content.decode().split("<tbody>")[1].split("</tbody>")[0]
+
+    generate(call, count=12, reviewers=8, seed=5, by=staff)
+    client.force_login(staff)
+    url = reverse("evaluation:selection", args=[call.slug])
+    with django_assert_max_num_queries(15) as small:
+        client.get(url)
+    generate(call, count=60, reviewers=8, seed=6, by=staff)
+    considered = Application.objects.filter(call=call, state=ApplicationState.SCORED).count()
+    assert considered > 50
+    with django_assert_max_num_queries(15) as large:
+        first = client.get(url)
+    assert len(large.captured_queries) == len(small.captured_queries)
+    assert body(first).count('<th scope="row">') == 50
+    assert body(client.get(url, {"page": 2})).count('<th scope="row">') == considered - 50
+    selected = body(client.get(url, {"outcome": "selected"}))
+    assert 0 < selected.count('<th scope="row">') == selected.count("bg-light-success")
+    assert "bg-light-danger" not in selected and "bg-light-gray" not in selected
