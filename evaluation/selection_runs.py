@@ -6,7 +6,9 @@ Runs are serialized per Call (the Call row is locked for the run), reproducible 
 hash is recorded) and immutable once written.
 """
 
+import gc
 from collections import defaultdict
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -44,6 +46,20 @@ CONSIDERED_STATES = (
     ApplicationState.RESERVE,
     ApplicationState.NOT_SELECTED,
 )
+
+
+@contextmanager
+def _collector_paused():
+    """Pause Python's cyclic garbage collector while a preview builds its 20,000 summaries and
+    results: they hold no cycles, yet the allocations would trigger full collections of the
+    whole process (a third of the preview's time). Reference counting still frees everything."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # Aggregations that a count, sum, highest and lowest determine (see evaluation.scoring).
@@ -301,7 +317,8 @@ def compute(call, *, with_hash=True):
         "reserve_per_field": quotas.reserve_per_field,
     }
     if not with_hash and scoring.method in SUMMARISED_METHODS:
-        return select_summaries(summaries_for(call, scoring), scoring, quotas), None, parameters
+        with _collector_paused():
+            return select_summaries(summaries_for(call, scoring), scoring, quotas), None, parameters
     candidates = candidates_for(call, scoring)
     digest = inputs_hash(candidates, scoring, quotas) if with_hash else None
     return select(candidates, scoring, quotas), digest, parameters
