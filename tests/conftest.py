@@ -12,10 +12,19 @@ from .factories import CallFactory, StaffFactory, TrackFactory, UserFactory
 # Row locks and concurrent transactions need a real server: tests/postgres runs when the suite
 # runs on PostgreSQL (as .ci/run does), and is not collected on SQLite.
 collect_ignore = [] if "postgresql" in django_settings.DATABASES["default"]["ENGINE"] else ["postgres"]
+# tests/faults starts real workers, brokers and gunicorn against the test database: the same.
+if collect_ignore:
+    collect_ignore.append("faults")
+    # tests/load: the deadline burst through gunicorn, in a PostgreSQL database of its own.
+    collect_ignore.append("load")
 # tests/office opens the workbook in LibreOffice: .ci/run installs it and asks for these tests
 # with GONGMO_OFFICE_TESTS=1 (then a missing soffice fails them loudly).
 if os.environ.get("GONGMO_OFFICE_TESTS") != "1":
     collect_ignore.append("office")
+# tests/browser drives Chromium through the journeys (Playwright): .ci/run and `make tour` ask
+# for them with GONGMO_BROWSER_TESTS=1.
+if os.environ.get("GONGMO_BROWSER_TESTS") != "1":
+    collect_ignore.append("browser")
 
 
 @pytest.fixture(autouse=True)

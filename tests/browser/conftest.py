@@ -1,0 +1,76 @@
+"""Browser journeys: Playwright driving the system's Chromium against pytest-django's live server.
+
+Collected only with GONGMO_BROWSER_TESTS=1 (tests/conftest.py); .ci/run installs Debian's
+``chromium`` and runs them. CHROMIUM_PATH chooses another binary.
+"""
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+# On a closed network Chromium's own background connections are refused and slow it down.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM_PATH).exists():
+        pytest.fail(f"Chromium is not at {CHROMIUM_PATH}: install Debian's chromium or set CHROMIUM_PATH")
+    # Playwright's sync API keeps an asyncio loop in this thread; the tests' own database calls
+    # (seeding, checks) are ordinary synchronous code, not coroutines.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(params=["ko", "en"])
+def lang(request):
+    return request.param
+
+
+@pytest.fixture
+def new_page(browser, live_server, lang):
+    """Opens a fresh browser (own cookies) in the journey's language: one per person."""
+    contexts = []
+
+    def open_page():
+        context = browser.new_context(
+            base_url=live_server.url,
+            locale="ko-KR" if lang == "ko" else "en-GB",
+            extra_http_headers={"Accept-Language": lang},
+            viewport={"width": 1280, "height": 900},
+            timezone_id="Asia/Seoul",
+            accept_downloads=True,
+        )
+        context.set_default_timeout(15_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def demo(settings, tmp_path):
+    """The project's demo data (seed_demo), with uploads kept out of var/media."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("seed_demo", stdout=io.StringIO())

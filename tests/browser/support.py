@@ -1,0 +1,127 @@
+"""What every journey does on every page: check basic accessibility, save a screenshot; and the
+few moves people make (log in, reach a control with the keyboard)."""
+
+from .conftest import SCREENSHOTS
+
+# Runs in the page: the problems a person using a screen reader or the keyboard would meet first.
+A11Y_SCRIPT = """
+() => {
+  const problems = [];
+  const rendered = (el) => el.getClientRects().length > 0;
+  const describe = (el) => {
+    const id = el.id ? '#' + el.id : '';
+    const name = el.getAttribute('name') ? `[name=${el.getAttribute('name')}]` : '';
+    return `<${el.tagName.toLowerCase()}${id}${name}>`;
+  };
+  const labelledBy = (el) => (el.getAttribute('aria-labelledby') || '').split(/\\s+/).filter(Boolean)
+    .map((id) => document.getElementById(id)).filter((ref) => ref && ref.textContent.trim()).length > 0;
+  const named = (el) => (el.getAttribute('aria-label') || '').trim() || labelledBy(el);
+
+  // Every form control has a label: <label for>, a wrapping <label>, aria-label or aria-labelledby.
+  const skip = new Set(['hidden', 'submit', 'button', 'reset', 'image']);
+  for (const el of document.querySelectorAll('input, select, textarea')) {
+    if (el.tagName === 'INPUT' && skip.has(el.type)) continue;
+    if (!rendered(el) && el.type !== 'checkbox' && el.type !== 'radio' && el.type !== 'file') continue;
+    const labelled = Array.from(el.labels || []).some((label) => label.textContent.trim());
+    if (!labelled && !named(el)) problems.push(`unlabelled control ${describe(el)}`);
+  }
+  // Buttons and links say what they do.
+  for (const el of document.querySelectorAll('button, a[href], input[type=submit], input[type=button]')) {
+    if (!rendered(el)) continue;
+    const text = (el.textContent || el.value || '').trim();
+    if (!text && !named(el) && !el.querySelector('img[alt]:not([alt=""])')) {
+      problems.push(`nameless ${describe(el)}`);
+    }
+  }
+  // Images have a text alternative (empty for decoration); SVG pictures have a name.
+  for (const img of document.querySelectorAll('img')) {
+    if (!img.hasAttribute('alt')) problems.push(`image without alt: ${img.getAttribute('src')}`);
+  }
+  for (const svg of document.querySelectorAll('svg[role=img]')) {
+    if (!named(svg) && !svg.querySelector(':scope > title')) problems.push('svg picture without a name');
+  }
+  // One h1, first; no level skipped on the way down.
+  const headings = Array.from(document.querySelectorAll('h1, h2, h3, h4, h5, h6'))
+    .filter((h) => rendered(h) || h.closest('.sr-only'));
+  const levels = headings.map((h) => Number(h.tagName[1]));
+  const h1s = levels.filter((level) => level === 1).length;
+  if (h1s !== 1) problems.push(`${h1s} h1 headings`);
+  if (levels.length && levels[0] !== 1) problems.push(`the first heading is h${levels[0]}`);
+  for (let i = 1; i < levels.length; i++) {
+    if (levels[i] > levels[i - 1] + 1) {
+      problems.push(`heading skips from h${levels[i - 1]} to h${levels[i]}: "${headings[i].textContent.trim()}"`);
+    }
+  }
+  // The page says its language, and ids are unique (labels point at the right control).
+  if (!document.documentElement.lang) problems.push('no lang on <html>');
+  const ids = Array.from(document.querySelectorAll('[id]')).map((el) => el.id);
+  const duplicates = ids.filter((id, i) => ids.indexOf(id) !== i);
+  if (duplicates.length) problems.push(`duplicate ids: ${[...new Set(duplicates)].join(', ')}`);
+  return problems;
+}
+"""
+
+
+def check_accessibility(page):
+    """Fails with every problem found on the current page."""
+    problems = page.evaluate(A11Y_SCRIPT)
+    assert problems == [], f"accessibility problems on {page.url}: {problems}"
+
+
+class Journey:
+    """One person's way through the site, in one language; ``step`` checks and photographs a page."""
+
+    def __init__(self, page, lang, name):
+        self.page = page
+        self.lang = lang
+        self.name = name
+        self.steps = []
+        self.folder = SCREENSHOTS / lang
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def step(self, label):
+        page = self.page
+        page.wait_for_load_state("load")
+        assert page.locator("html").get_attribute("lang") == self.lang, f"{page.url} is not in {self.lang}"
+        check_accessibility(page)
+        self.steps.append(label)
+        path = self.folder / f"{self.name}-{len(self.steps):02d}-{label}.png"
+        page.screenshot(path=str(path), full_page=True, animations="disabled", caret="initial")
+        return path
+
+    def goto(self, path, label):
+        self.page.goto(path)
+        return self.step(label)
+
+    def log_in(self, email, password):
+        page = self.page
+        page.goto("/accounts/login/")
+        page.locator("#id_username").fill(email)
+        page.locator("input[name=password]").fill(password)
+        press_with_keyboard(
+            page, page.locator("main button[type=submit]"), start=page.locator("#id_password")
+        )
+        page.wait_for_load_state("load")
+        assert page.locator("form[action$='/accounts/logout/']").count() == 1, "log-in failed"
+
+
+def press_with_keyboard(page, target, *, start=None, key="Enter", max_tabs=60, navigates=True):
+    """Reach ``target`` by pressing Tab (from ``start``, or the top of the page) and press ``key``,
+    then wait for the page it leads to.
+
+    Fails if Tab never lands on it: the control is not in the keyboard order."""
+    if start is not None:
+        start.focus()
+    else:
+        page.locator("body").focus()
+    handle = target.element_handle()
+    for _ in range(max_tabs):
+        page.keyboard.press("Tab")
+        if page.evaluate("(el) => document.activeElement === el", handle):
+            if navigates:
+                with page.expect_navigation():
+                    page.keyboard.press(key)
+            else:
+                page.keyboard.press(key)
+            return
+    raise AssertionError(f"Tab never reached {target} within {max_tabs} presses")

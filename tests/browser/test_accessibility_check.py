@@ -1,0 +1,44 @@
+"""The accessibility check itself finds what it is meant to find (and passes a good page)."""
+
+from .support import A11Y_SCRIPT
+
+GOOD = """<html lang="en"><body><h1>Apply</h1><h2>Documents</h2>
+<label for="kind">Kind</label><select id="kind"><option>Proposal</option></select>
+<label>File <input type="file" name="file"></label>
+<input type="text" aria-label="Search"><input type="hidden" name="csrf">
+<img src="logo.png" alt=""><button type="submit">Upload</button></body></html>"""
+
+BAD = """<html><body><h2>Before the title</h2><h1>Apply</h1><h1>Again</h1><h4>Deep</h4>
+<input type="text" name="title"><select name="kind"><option>x</option></select>
+<textarea id="notes"></textarea><label for="other">Other</label>
+<img src="chart.png"><svg role="img"></svg><button></button><a href="/x"></a>
+<p id="same"></p><p id="same"></p></body></html>"""
+
+
+def test_a_good_page_passes(browser):
+    page = browser.new_page()
+    page.set_content(GOOD)
+    assert page.evaluate(A11Y_SCRIPT) == []
+    page.close()
+
+
+def test_each_problem_is_reported(browser):
+    page = browser.new_page()
+    page.set_content(BAD)
+    problems = " | ".join(page.evaluate(A11Y_SCRIPT))
+    page.close()
+    for expected in [
+        "unlabelled control <input[name=title]>",
+        "unlabelled control <select[name=kind]>",
+        "unlabelled control <textarea#notes>",
+        "image without alt: chart.png",
+        "svg picture without a name",
+        "nameless <button>",
+        "nameless <a>",
+        "2 h1 headings",
+        "the first heading is h2",
+        "heading skips from h1 to h4",
+        "no lang on <html>",
+        "duplicate ids: same",
+    ]:
+        assert expected in problems, f"{expected!r} not in {problems}"

@@ -1,0 +1,157 @@
+"""Journey 1: a company signs up, registers its organisation, sees its size class, applies to the
+open demo call, fails the self-check on an over-cap subsidy, fixes it, uploads its documents,
+submits and reads its reference number."""
+
+import re
+
+import pytest
+
+from projects.models import Application
+from projects.registration_number import check_digit, format_registration_number
+from tests.projects.samples import pdf_bytes
+
+from .support import Journey, press_with_keyboard
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+FIRST_NINE = {"ko": "220861234", "en": "220861235"}
+
+
+def registration_number(lang):
+    return format_registration_number(FIRST_NINE[lang] + str(check_digit(FIRST_NINE[lang])))
+
+
+def test_company_applies_and_reads_its_reference(demo, new_page, lang, tmp_path, live_server):
+    page = new_page()
+    journey = Journey(page, lang, "apply")
+
+    # The public list of calls, in the browser's language; the switcher changes it both ways.
+    journey.goto("/", "calls")
+    other = "en" if lang == "ko" else "ko"
+    page.locator(f"form.gongmo-language button[value={other}]").click()
+    page.wait_for_load_state("load")
+    assert page.locator("html").get_attribute("lang") == other
+    page.locator(f"form.gongmo-language button[value={lang}]").click()
+    page.wait_for_load_state("load")
+    assert page.locator("html").get_attribute("lang") == lang
+
+    # The skip link is the first stop of the keyboard and jumps to the content.
+    page.locator("body").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.getAttribute('href')") == "#main-content"
+
+    page.locator("a[href='/calls/pilot-city-demo/']").first.click()
+    journey.step("call")
+
+    # Sign up.
+    page.goto("/accounts/signup/")
+    page.locator("[name=email]").fill(f"ceo-{lang}@dalbit-mobility.example")
+    page.locator("[name=first_name]").fill("Jiwoo")
+    page.locator("[name=last_name]").fill("Park")
+    page.locator("[name=password1]").fill("Moonlight-Mobility-2026")
+    page.locator("[name=password2]").fill("Moonlight-Mobility-2026")
+    journey.step("signup")
+    press_with_keyboard(
+        page, page.locator("main button[type=submit]"), start=page.locator("[name=password2]")
+    )
+    page.wait_for_url("**/me/")
+    journey.step("dashboard-new")
+
+    # Register the organisation: a company with three fiscal years.
+    page.locator("a[href='/organisations/new/']").first.click()
+    page.locator("[name=name]").fill("Dalbit Mobility Co., Ltd.")
+    page.locator("[name=registration_number]").fill(registration_number(lang))
+    page.locator("[name=kind]").select_option("company")
+    page.locator("[name=region]").select_option(label={"ko": "부산광역시", "en": "Busan"}[lang])
+    page.locator("[name=industry]").select_option("ict")
+    for n, (year, sales, assets) in enumerate(
+        [
+            (2023, 31_000_000_000, 22_000_000_000),
+            (2024, 34_500_000_000, 24_000_000_000),
+            (2025, 38_200_000_000, 26_000_000_000),
+        ]
+    ):
+        page.locator(f"[name=years-{n}-year]").fill(str(year))
+        page.locator(f"[name=years-{n}-sales]").fill(str(sales))
+        page.locator(f"[name=years-{n}-total_assets]").fill(str(assets))
+    journey.step("organisation-form")
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/organisations/\d+/$"))
+    journey.step("organisation")
+    # The size class and the reason for it.
+    facts = page.locator("main table").first.inner_text()
+    # The average sales of the three years (34.57 bn won) against the band of the industry.
+    assert {"ko": "346억", "en": "34.6"}[lang] in facts, facts
+    assert page.locator("main .krds-badge").first.inner_text().strip() in {"SME", "중소기업"}
+
+    # Apply to the open demo call.
+    page.goto("/calls/pilot-city-demo/")
+    page.locator("a[href='/calls/pilot-city-demo/apply/']").first.click()
+    page.locator("[name=service_field]").select_option(index=2)
+    page.locator("[name=title]").fill("Night-time demand-responsive shuttle for Eco Delta City")
+    journey.step("apply-start")
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/applications/\d+/edit/$"))
+
+    # The proposal and a funding plan whose subsidy is above the call's cap.
+    page.locator("[name=summary]").fill(
+        "An on-demand electric shuttle between the Eco Delta City homes and the last metro stations "
+        "from 22:00 to 02:00, routed in real time from residents' requests."
+    )
+    page.locator("[name=test_bed_region]").select_option(label={"ko": "부산광역시", "en": "Busan"}[lang])
+    page.locator("label[for=id_smart_services_0]").click()
+    page.locator("label[for=id_technology_fields_0]").click()
+    page.locator("label[for=id_service_types_0]").click()
+    page.locator("[name=requested_subsidy]").fill("350000000")
+    page.locator("[name=private_cash]").fill("60000000")
+    page.locator("[name=private_in_kind]").fill("20000000")
+    journey.step("proposal")
+    page.locator("main button[type=submit]").first.click()
+    page.wait_for_url(re.compile(r"/applications/\d+/$"))
+    application_url = page.url
+
+    # The self-check fails on the subsidy; submitting is refused with the reason.
+    failing = page.locator(".gongmo-rules li.fail")
+    assert failing.count() >= 1
+    assert "300,000,000" in failing.all_inner_texts().__str__()
+    page.locator("form[action$='/submit/'] button").click()
+    page.wait_for_load_state("load")
+    assert page.locator(".gongmo-messages").count() == 1
+    journey.step("self-check-fails")
+    assert Application.objects.get().state == "draft"
+
+    # Fix the subsidy.
+    page.locator(f"main a[href='{application_url.removeprefix(live_server.url)}edit/']").click()
+    page.locator("[name=requested_subsidy]").fill("240000000")
+    page.locator("main button[type=submit]").first.click()
+    page.wait_for_url(application_url)
+
+    # Upload the proposal and the business registration certificate.
+    proposal = tmp_path / "proposal.pdf"
+    proposal.write_bytes(pdf_bytes())
+    certificate = tmp_path / "business-registration.pdf"
+    certificate.write_bytes(pdf_bytes())
+    for kind, path in [("proposal", proposal), ("business_registration", certificate)]:
+        page.locator("form[action$='/documents/'] [name=kind]").select_option(kind)
+        page.locator("form[action$='/documents/'] [name=file]").set_input_files(str(path))
+        page.locator("form[action$='/documents/'] button[type=submit]").click()
+        page.wait_for_url(application_url)
+    assert page.locator(".gongmo-rules li.fail").count() == 0
+    assert page.locator(".gongmo-rules li.pass").count() >= 5
+    journey.step("self-check-passes")
+
+    # Submit with the keyboard, and read the reference number.
+    submit = page.locator("form[action$='/submit/'] button")
+    press_with_keyboard(page, submit, start=page.locator("form[action$='/documents/'] button[type=submit]"))
+    page.wait_for_load_state("load")
+    reference = Application.objects.get().reference
+    assert reference == "PCDEMO-0001"
+    assert reference in page.locator("main .gongmo-page-head").inner_text()
+    assert reference in page.locator(".gongmo-messages").inner_text()
+    journey.step("submitted")
+
+    page.goto("/me/")
+    row = page.locator("main tr", has_text=reference)
+    assert row.count() == 1
+    assert "Night-time demand-responsive shuttle" in row.inner_text()
+    journey.step("dashboard-submitted")

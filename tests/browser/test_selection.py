@@ -1,0 +1,75 @@
+"""Journey 4: staff preview the selection with every reason, record and confirm it; the applicant
+then reads "selected" on their page."""
+
+import re
+
+import pytest
+
+from accounts.roles import Role
+from evaluation.models import SelectionRun
+from projects.models import Application
+
+from . import scenarios
+from .support import Journey, press_with_keyboard
+
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+SELECTED = {"ko": "선정", "en": "Selected"}
+
+
+def test_staff_confirm_selection_and_the_applicant_reads_it(demo, new_page, lang):
+    applications = scenarios.scored_call()
+    mine = applications[0]  # the demo applicant's, scored highest
+    page = new_page()
+    journey = Journey(page, lang, "selection")
+    journey.log_in("staff@gongmo.example", scenarios.demo_password(Role.STAFF))
+
+    # The dry run: every application with its rank, outcome and reason; nothing recorded yet.
+    page.goto(f"/staff/calls/{scenarios.DEMO_CALL}/selection/")
+    journey.step("preview")
+    assert SelectionRun.objects.count() == 0
+    rows, badges = {}, {}
+    for application in applications:
+        row = page.locator("main tr", has_text=application.reference)
+        rows[application.reference] = row.inner_text()
+        badges[application.reference] = [
+            text.strip() for text in row.locator(".krds-badge").all_inner_texts()
+        ]
+    # Four places in the first field: four selected, the fifth waits in reserve because the field
+    # is full; the care robots score below the cutoff.
+    reasons = {
+        "ko": ("서비스 분야", "기준 점수"),
+        "en": ("service field is full", "below the cutoff"),
+    }[lang]
+    refs = [application.reference for application in applications]
+    assert all(SELECTED[lang] in badges[ref] for ref in refs[:4]), badges
+    assert not any(SELECTED[lang] in badges[ref] for ref in refs[4:]), badges
+    assert reasons[0] in rows[refs[4]], rows[refs[4]]
+    assert reasons[1] in rows[refs[5]], rows[refs[5]]
+    assert page.locator("main figure svg").count() == 1  # places per field against the maximum
+
+    # Record the run, then confirm it with the keyboard.
+    page.locator("button[name=action][value=run]").click()
+    page.wait_for_load_state("load")
+    assert SelectionRun.objects.count() == 1
+    journey.step("recorded")
+    confirm = page.locator("button[name=action][value=confirm]")
+    press_with_keyboard(page, confirm, start=page.locator("button[name=action][value=run]"))
+    assert SelectionRun.objects.get().confirmed_at is not None
+    journey.step("confirmed")
+    assert Application.objects.get(pk=mine.pk).state == "selected"
+
+    # The demo applicant reads the outcome, in a browser of their own.
+    applicant = new_page()
+    journey = Journey(applicant, lang, "selection-applicant")
+    journey.log_in("applicant@gongmo.example", scenarios.demo_password(Role.APPLICANT))
+    applicant.goto("/me/")
+    row = applicant.locator("main tr", has_text=mine.reference)
+    assert SELECTED[lang] in [text.strip() for text in row.locator(".krds-badge").all_inner_texts()]
+    journey.step("dashboard")
+    row.locator("a").first.click()
+    applicant.wait_for_url(re.compile(rf"/applications/{mine.pk}/$"))
+    head = applicant.locator("main .gongmo-page-head")
+    assert SELECTED[lang] in [text.strip() for text in head.locator(".krds-badge").all_inner_texts()]
+    assert applicant.locator(f"form[action='/applications/{mine.pk}/accept/']").count() == 1
+    journey.step("application")
