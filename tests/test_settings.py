@@ -70,3 +70,16 @@ def test_locale_middleware_is_installed():
 def test_celery_app_reads_django_settings():
     assert celery_app.conf.task_always_eager is settings.CELERY_TASK_ALWAYS_EAGER
     assert celery_app.conf.timezone == "Asia/Seoul"
+
+
+def test_the_embedded_sqlite_database_runs_in_write_ahead_log_mode(tmp_path):
+    """Readers (a long export) and writers (submissions) do not block each other."""
+    code = (
+        "import django; django.setup(); from django.db import connection; "
+        "print(connection.cursor().execute('PRAGMA journal_mode').fetchone()[0])"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(GONGMO_VAR_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="config.settings")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "wal"
