@@ -259,3 +259,13 @@ def test_reviewer_dashboard_queries_are_constant(client, call, staff, count, dja
         response = client.get(reverse("evaluation:my_reviews"))
     assert len(response.context["dashboard"].assignments) == count
     assert Review.objects.count() == 0
+
+
+def test_the_language_switcher_turns_the_dashboards_korean(client, call, role_groups):
+    client.force_login(StaffFactory())
+    for url in (reverse("evaluation:staff_home"), reverse("evaluation:call_dashboard", args=[call.slug])):
+        assert 'lang="en"' in client.get(url).content.decode()[:200]
+        response = client.post(reverse("set_language"), {"language": "ko", "next": url}, follow=True)
+        assert response.redirect_chain[-1][0] == url
+        assert '<html lang="ko">' in response.content.decode()
+        client.post(reverse("set_language"), {"language": "en", "next": url})
