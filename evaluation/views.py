@@ -52,17 +52,6 @@ def _my_assignment(request, pk):
 
 
 @login_required
-def my_reviews(request):
-    reviewer = _reviewer_or_404(request.user)
-    assignments = (
-        Assignment.objects.filter(reviewer=reviewer)
-        .select_related("application__call__evaluation_plan", "application__lead", "review")
-        .order_by("application__call_id", "application__reference")
-    )
-    return render(request, "evaluation/my_reviews.html", {"reviewer": reviewer, "assignments": assignments})
-
-
-@login_required
 def review_form(request, pk):
     assignment = _my_assignment(request, pk)
     application = assignment.application
