@@ -78,6 +78,62 @@ def places_chart(rows, width=640, bar_height=28, gap=14, label_width=210, chart_
     return "".join(parts)
 
 
+# --- Applications per field, stacked by status ---------------------------------------------
+
+PALETTE = [
+    "#0b3b8c",
+    "#256ef4",
+    "#6ea0f8",
+    "#16856b",
+    "#8fd3c1",
+    "#c47a00",
+    "#f2b84b",
+    "#d50136",
+    "#8a949e",
+    "#464c53",
+]
+
+
+def status_chart(rows, statuses, width=640, bar_height=26, gap=12, label_width=150, chart_id="statuses"):
+    """One stacked bar per field: its applications by status, on one scale, with a legend.
+    ``rows``: (field name, [count per status]); ``statuses``: the status labels, in order."""
+    if not rows or not statuses:
+        return ""
+    legend_rows = (len(statuses) + 3) // 4
+    legend = legend_rows * 22 + 8
+    height = legend + len(rows) * (bar_height + gap) + gap
+    plot = width - label_width - 50
+    scale = max(sum(counts) for _name, counts in rows) or 1
+    desc = "; ".join(
+        f"{name}: "
+        + ", ".join(f"{label} {count}" for label, count in zip(statuses, counts, strict=True) if count)
+        for name, counts in rows
+    )
+    parts = _open(chart_id, width, height, _("Applications per service field and status"), desc)
+    for index, label in enumerate(statuses):
+        x, y = (index % 4) * (width / 4), (index // 4) * 22 + 6
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y}" width="12" height="12" fill="{PALETTE[index % len(PALETTE)]}"/>'
+        )
+        parts.append(_text(x + 18, y + 11, label, size=12))
+    for row, (name, counts) in enumerate(rows):
+        y = legend + gap + row * (bar_height + gap)
+        parts.append(_text(0, y + bar_height * 0.68, name))
+        x = label_width
+        for index, (label, count) in enumerate(zip(statuses, counts, strict=True)):
+            if not count:
+                continue
+            length = plot * count / scale
+            parts.append(
+                f'<rect x="{x:.1f}" y="{y}" width="{length:.1f}" height="{bar_height}" '
+                f'fill="{PALETTE[index % len(PALETTE)]}" class="segment"><title>{escape(f"{name} · {label}: {count}")}</title></rect>'
+            )
+            x += length
+        parts.append(_text(x + 6, y + bar_height * 0.68, str(sum(counts)), size=13))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
 # --- Score distribution per field, with the cutoff --------------------------------------------
 
 

@@ -9,7 +9,7 @@ from competitions.models import Call
 from projects.views.staff import staff_only
 
 from . import reviewing
-from .charts import money_chart, places_chart, score_chart
+from .charts import money_chart, places_chart, score_chart, status_chart
 from .dashboard import call_dashboard, call_summaries, reviewer_dashboard
 
 
@@ -41,6 +41,10 @@ def call_dashboard_view(request, slug):
             "call": call,
             "dashboard": dashboard,
             "places_chart": places_chart(dashboard.places),
+            "status_chart": status_chart(
+                [(row.name or "—", row.cells) for row in dashboard.fields if row.total],
+                [label for _state, label in dashboard.columns],
+            ),
             "score_chart": score_chart(dashboard.score_rows, dashboard.cutoff)
             if dashboard.cutoff is not None
             else "",

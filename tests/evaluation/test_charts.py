@@ -5,6 +5,7 @@ import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 
+import pytest
 from django.utils import translation
 
 from evaluation.charts import money_chart, places_chart, score_bins, score_chart
@@ -102,3 +103,20 @@ def test_money_labels_read_in_won_and_in_korean_with_eok_and_man():
 
 def test_no_rows_no_chart():
     assert places_chart([]) == score_chart([], Decimal("70")) == money_chart([]) == ""
+
+
+def test_status_bars_stack_each_fields_applications_on_one_scale():
+    from evaluation.charts import status_chart
+
+    root = parse(
+        status_chart([("Mobility", [2, 1, 0]), ("Safety", [1, 0, 5])], ["Eligible", "Scored", "Selected"])
+    )
+    segments = widths(root, "segment")
+    assert len(segments) == 4  # empty statuses draw nothing
+    mobility_eligible, mobility_scored, safety_eligible, safety_selected = segments
+    assert mobility_eligible == pytest.approx(2 * mobility_scored, abs=0.2)
+    assert mobility_scored == safety_eligible
+    assert safety_selected == pytest.approx(5 * safety_eligible, abs=0.5)
+    texts = [t.text for t in root.iter(f"{SVG}text")]
+    assert {"Eligible", "Scored", "Selected", "3", "6"} <= set(texts)
+    assert "Mobility: Eligible 2, Scored 1" in root.find(f"{SVG}desc").text

@@ -120,6 +120,7 @@ def test_call_dashboard_page_shows_tables_and_charts(staff_client, call, staff):
     page = staff_client.get(reverse("evaluation:call_dashboard", args=[call.slug])).content.decode()
     assert 'aria-labelledby="places-title places-desc"' in page
     assert 'aria-labelledby="scores-title scores-desc"' in page
+    assert 'aria-labelledby="statuses-title statuses-desc"' in page
     assert "Every assigned review is submitted." in page
     assert f"{reverse('projects:eligibility_queue')}?call={call.slug}" in page
     assert "1,000,000,000 KRW" in page  # the total budget
