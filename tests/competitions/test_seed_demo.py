@@ -5,6 +5,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
+from django.test import RequestFactory
 from django.utils import timezone
 from django_fsm_log.models import StateLog
 
@@ -140,7 +141,9 @@ def test_one_login_per_role_is_printed_and_works():
     output = seed()
     for account in DEMO_ACCOUNTS:
         assert account.email in output and account.password in output
-        user = authenticate(email=account.email, password=account.password)
+        # As the log-in page does: the throttling backend (django-axes) needs the request.
+        request = RequestFactory().post("/accounts/login/")
+        user = authenticate(request, username=account.email, password=account.password)
         assert user is not None, account.email
         assert has_role(user, account.role)
     staff = User.objects.get(email="staff@gongmo.example")
