@@ -6,7 +6,7 @@ who, when, from, to and why by django-fsm-log) and queues the e-mail in the outb
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -87,12 +87,25 @@ def save_draft(application, changes, *, by, expected_version, now=None):
 
 
 def _next_reference(call):
-    counter, _created = ReferenceCounter.objects.get_or_create(call=call)
-    counter = ReferenceCounter.objects.select_for_update().get(pk=counter.pk)
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
+    """The call's next reference number, sequential and without gaps.
+
+    One statement adds one to the call's counter and returns it; the row stays locked until
+    the transaction ends, so a submission that rolls back gives its number back. Every other
+    submission to the call waits on that lock: call this last, just before the writes that
+    need the number, and do nothing slow after it.
+    """
+    table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET last_number = last_number + 1 WHERE call_id = %s RETURNING last_number",
+            [call.pk],
+        )
+        row = cursor.fetchone()
+    if row is None:  # the call's first submission: create the counter, then take the number
+        ReferenceCounter.objects.get_or_create(call=call)
+        return _next_reference(call)
     prefix = call.reference_prefix or call.slug.upper()[:8]
-    return f"{prefix}-{counter.last_number:04d}"
+    return f"{prefix}-{row[0]:04d}"
 
 
 def submit(application, *, by, now=None):
@@ -122,6 +135,7 @@ def submit(application, *, by, now=None):
         failing = failures(check_eligibility(locked))
         if failing:
             raise TransitionRefused([f"{result.label}: {result.reason}" for result in failing])
+        recipients = _lead_emails(locked)  # read before the call's counter is locked
         locked.reference = _next_reference(locked.call)
         locked.submitted_at = now
         locked.submit(by=by, description=_("Submitted as %(reference)s.") % {"reference": locked.reference})
@@ -138,6 +152,7 @@ def submit(application, *, by, now=None):
                 "when": format_seoul(now),
                 "reference": locked.reference,
             },
+            recipients=recipients,
         )
     return locked
 
@@ -211,9 +226,13 @@ def decide_many(applications, *, by, eligible, reason=""):
     return decided, refused
 
 
-def _notify_lead(application, subject, body):
-    """E-mail every member of the lead organisation through the outbox."""
-    for email in application.lead.members.values_list("email", flat=True):
+def _lead_emails(application):
+    return list(application.lead.members.values_list("email", flat=True))
+
+
+def _notify_lead(application, subject, body, recipients=None):
+    """E-mail every member of the lead organisation (or ``recipients``) through the outbox."""
+    for email in _lead_emails(application) if recipients is None else recipients:
         queue_email(email, str(subject), str(body))
 
 
