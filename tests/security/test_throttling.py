@@ -23,9 +23,7 @@ def person(db):
 
 
 def log_in(client, email, password, ip="203.0.113.7"):
-    return client.post(
-        reverse("accounts:login"), {"username": email, "password": password}, REMOTE_ADDR=ip
-    )
+    return client.post(reverse("accounts:login"), {"username": email, "password": password}, REMOTE_ADDR=ip)
 
 
 def logged_in_as(client):
