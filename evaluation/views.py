@@ -25,6 +25,7 @@ from .assigning import assign_reviewers
 from .assignment import AssignmentImpossible
 from .charts import places_chart
 from .models import Assignment, Criterion, Objection, Review, Reviewer
+from .models.objection import DECISION_WINDOW
 from .selection import Outcome
 
 RANKING_PAGE_SIZE = 50
@@ -272,7 +273,7 @@ def objection_list(request):
     return render(
         request,
         "evaluation/objections.html",
-        {"objections": rows, "now": timezone.now(), "due": objections.DECISION_WINDOW},
+        {"objections": rows, "now": timezone.now(), "due": DECISION_WINDOW},
     )
 
 
