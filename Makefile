@@ -7,7 +7,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test setup prepare messages static lint bench clean
+.PHONY: run serve test setup prepare messages static lint bench tour clean
 
 run: prepare
 	$(MANAGE) migrate --noinput
@@ -33,6 +33,13 @@ test: prepare
 bench: prepare
 	$(BIN)/python tests/bench/run.py
 	$(BIN)/python tests/bench/workbook.py
+	$(BIN)/python tests/bench/burst.py
+
+# The browser journeys (Chromium at /usr/bin/chromium, or CHROMIUM_PATH) write screenshots to
+# var/screenshots/<lang>/; the README's tour is copied from them to docs/tour/.
+tour: prepare
+	GONGMO_BROWSER_TESTS=1 $(BIN)/pytest tests/browser
+	$(BIN)/python tests/browser/tour.py
 
 lint: setup
 	$(BIN)/ruff check .
