@@ -40,17 +40,28 @@ A11Y_SCRIPT = """
   for (const svg of document.querySelectorAll('svg[role=img]')) {
     if (!named(svg) && !svg.querySelector(':scope > title')) problems.push('svg picture without a name');
   }
-  // One h1, first; no level skipped on the way down.
-  const headings = Array.from(document.querySelectorAll('h1, h2, h3, h4, h5, h6'))
-    .filter((h) => rendered(h) || h.closest('.sr-only'));
-  const levels = headings.map((h) => Number(h.tagName[1]));
-  const h1s = levels.filter((level) => level === 1).length;
-  if (h1s !== 1) problems.push(`${h1s} h1 headings`);
-  if (levels.length && levels[0] !== 1) problems.push(`the first heading is h${levels[0]}`);
-  for (let i = 1; i < levels.length; i++) {
-    if (levels[i] > levels[i - 1] + 1) {
-      problems.push(`heading skips from h${levels[i - 1]} to h${levels[i]}: "${headings[i].textContent.trim()}"`);
+  // One h1, first; no level skipped on the way down. A help panel (complementary region) may
+  // come before the h1 in the page: its headings are checked as an outline of their own.
+  const headingsIn = (root, inside) => Array.from(root.querySelectorAll('h1, h2, h3, h4, h5, h6'))
+    .filter((h) => rendered(h) || h.closest('.sr-only'))
+    .filter((h) => inside || !h.closest('aside, [role=complementary]'));
+  const skips = (headings) => {
+    for (let i = 1; i < headings.length; i++) {
+      const [before, after] = [Number(headings[i - 1].tagName[1]), Number(headings[i].tagName[1])];
+      if (after > before + 1) {
+        problems.push(`heading skips from h${before} to h${after}: "${headings[i].textContent.trim()}"`);
+      }
     }
+  };
+  const outline = headingsIn(document, false);
+  const h1s = document.querySelectorAll('h1').length;
+  if (h1s !== 1) problems.push(`${h1s} h1 headings`);
+  if (outline.length && outline[0].tagName !== 'H1') problems.push(`the first heading is ${outline[0].tagName.toLowerCase()}`);
+  skips(outline);
+  for (const region of document.querySelectorAll('aside, [role=complementary]')) {
+    const inner = headingsIn(region, true);
+    if (inner.some((h) => h.tagName === 'H1')) problems.push('an h1 in a complementary region');
+    skips(inner);
   }
   // The page says its language, and ids are unique (labels point at the right control).
   if (!document.documentElement.lang) problems.push('no lang on <html>');
@@ -103,6 +114,12 @@ class Journey:
         )
         page.wait_for_load_state("load")
         assert page.locator("form[action$='/accounts/logout/']").count() == 1, "log-in failed"
+
+
+def follow(page, target):
+    """Click a link or a submit button and wait for the page it leads to (even the same URL)."""
+    with page.expect_navigation():
+        target.click()
 
 
 def press_with_keyboard(page, target, *, start=None, key="Enter", max_tabs=60, navigates=True):

@@ -2,7 +2,7 @@
 
 from .support import A11Y_SCRIPT
 
-GOOD = """<html lang="en"><body><h1>Apply</h1><h2>Documents</h2>
+GOOD = """<html lang="en"><body><aside><h2>Help</h2><h3>Fields</h3></aside><h1>Apply</h1><h2>Documents</h2>
 <label for="kind">Kind</label><select id="kind"><option>Proposal</option></select>
 <label>File <input type="file" name="file"></label>
 <input type="text" aria-label="Search"><input type="hidden" name="csrf">
@@ -12,7 +12,8 @@ BAD = """<html><body><h2>Before the title</h2><h1>Apply</h1><h1>Again</h1><h4>De
 <input type="text" name="title"><select name="kind"><option>x</option></select>
 <textarea id="notes"></textarea><label for="other">Other</label>
 <img src="chart.png"><svg role="img"></svg><button></button><a href="/x"></a>
-<p id="same"></p><p id="same"></p></body></html>"""
+<p id="same"></p><p id="same"></p><div role="complementary"><h2>Help</h2><h4>Deeper</h4></div>
+</body></html>"""
 
 
 def test_a_good_page_passes(browser):
@@ -38,6 +39,7 @@ def test_each_problem_is_reported(browser):
         "2 h1 headings",
         "the first heading is h2",
         "heading skips from h1 to h4",
+        "heading skips from h2 to h4",
         "no lang on <html>",
         "duplicate ids: same",
     ]:

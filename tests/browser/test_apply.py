@@ -10,7 +10,7 @@ from projects.models import Application
 from projects.registration_number import check_digit, format_registration_number
 from tests.projects.samples import pdf_bytes
 
-from .support import Journey, press_with_keyboard
+from .support import Journey, follow, press_with_keyboard
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -28,10 +28,10 @@ def test_company_applies_and_reads_its_reference(demo, new_page, lang, tmp_path,
     # The public list of calls, in the browser's language; the switcher changes it both ways.
     journey.goto("/", "calls")
     other = "en" if lang == "ko" else "ko"
-    page.locator(f"form.gongmo-language button[value={other}]").click()
+    follow(page, page.locator(f"form.gongmo-language button[value={other}]"))
     page.wait_for_load_state("load")
     assert page.locator("html").get_attribute("lang") == other
-    page.locator(f"form.gongmo-language button[value={lang}]").click()
+    follow(page, page.locator(f"form.gongmo-language button[value={lang}]"))
     page.wait_for_load_state("load")
     assert page.locator("html").get_attribute("lang") == lang
 
@@ -40,7 +40,7 @@ def test_company_applies_and_reads_its_reference(demo, new_page, lang, tmp_path,
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.getAttribute('href')") == "#main-content"
 
-    page.locator("a[href='/calls/pilot-city-demo/']").first.click()
+    follow(page, page.locator("a[href='/calls/pilot-city-demo/']").first)
     journey.step("call")
 
     # Sign up.
@@ -58,7 +58,7 @@ def test_company_applies_and_reads_its_reference(demo, new_page, lang, tmp_path,
     journey.step("dashboard-new")
 
     # Register the organisation: a company with three fiscal years.
-    page.locator("a[href='/organisations/new/']").first.click()
+    follow(page, page.locator("a[href='/organisations/new/']").first)
     page.locator("[name=name]").fill("Dalbit Mobility Co., Ltd.")
     page.locator("[name=registration_number]").fill(registration_number(lang))
     page.locator("[name=kind]").select_option("company")
@@ -75,7 +75,7 @@ def test_company_applies_and_reads_its_reference(demo, new_page, lang, tmp_path,
         page.locator(f"[name=years-{n}-sales]").fill(str(sales))
         page.locator(f"[name=years-{n}-total_assets]").fill(str(assets))
     journey.step("organisation-form")
-    page.locator("main button[type=submit]").click()
+    follow(page, page.locator("main button[type=submit]"))
     page.wait_for_url(re.compile(r"/organisations/\d+/$"))
     journey.step("organisation")
     # The size class and the reason for it.
@@ -86,11 +86,11 @@ def test_company_applies_and_reads_its_reference(demo, new_page, lang, tmp_path,
 
     # Apply to the open demo call.
     page.goto("/calls/pilot-city-demo/")
-    page.locator("a[href='/calls/pilot-city-demo/apply/']").first.click()
+    follow(page, page.locator("a[href='/calls/pilot-city-demo/apply/']").first)
     page.locator("[name=service_field]").select_option(index=2)
     page.locator("[name=title]").fill("Night-time demand-responsive shuttle for Eco Delta City")
     journey.step("apply-start")
-    page.locator("main button[type=submit]").click()
+    follow(page, page.locator("main button[type=submit]"))
     page.wait_for_url(re.compile(r"/applications/\d+/edit/$"))
 
     # The proposal and a funding plan whose subsidy is above the call's cap.
@@ -106,7 +106,7 @@ def test_company_applies_and_reads_its_reference(demo, new_page, lang, tmp_path,
     page.locator("[name=private_cash]").fill("60000000")
     page.locator("[name=private_in_kind]").fill("20000000")
     journey.step("proposal")
-    page.locator("main button[type=submit]").first.click()
+    follow(page, page.locator("main button[type=submit]").first)
     page.wait_for_url(re.compile(r"/applications/\d+/$"))
     application_url = page.url
 
@@ -114,16 +114,16 @@ def test_company_applies_and_reads_its_reference(demo, new_page, lang, tmp_path,
     failing = page.locator(".gongmo-rules li.fail")
     assert failing.count() >= 1
     assert "300,000,000" in failing.all_inner_texts().__str__()
-    page.locator("form[action$='/submit/'] button").click()
+    follow(page, page.locator("form[action$='/submit/'] button"))
     page.wait_for_load_state("load")
     assert page.locator(".gongmo-messages").count() == 1
     journey.step("self-check-fails")
     assert Application.objects.get().state == "draft"
 
     # Fix the subsidy.
-    page.locator(f"main a[href='{application_url.removeprefix(live_server.url)}edit/']").click()
+    follow(page, page.locator(f"main a[href='{application_url.removeprefix(live_server.url)}edit/']"))
     page.locator("[name=requested_subsidy]").fill("240000000")
-    page.locator("main button[type=submit]").first.click()
+    follow(page, page.locator("main button[type=submit]").first)
     page.wait_for_url(application_url)
 
     # Upload the proposal and the business registration certificate.
@@ -134,9 +134,9 @@ def test_company_applies_and_reads_its_reference(demo, new_page, lang, tmp_path,
     for kind, path in [("proposal", proposal), ("business_registration", certificate)]:
         page.locator("form[action$='/documents/'] [name=kind]").select_option(kind)
         page.locator("form[action$='/documents/'] [name=file]").set_input_files(str(path))
-        page.locator("form[action$='/documents/'] button[type=submit]").click()
+        follow(page, page.locator("form[action$='/documents/'] button[type=submit]"))
         page.wait_for_url(application_url)
-    assert page.locator(".gongmo-rules li.fail").count() == 0
+    assert page.locator(".gongmo-rules li.fail").count() == 0, page.locator(".gongmo-rules").inner_text()
     assert page.locator(".gongmo-rules li.pass").count() >= 5
     journey.step("self-check-passes")
 

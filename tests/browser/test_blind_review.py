@@ -11,7 +11,7 @@ from evaluation.models import Review
 from projects.registration_number import format_registration_number
 
 from . import scenarios
-from .support import Journey, press_with_keyboard
+from .support import Journey, follow, press_with_keyboard
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -47,7 +47,7 @@ def test_reviewer_scores_a_blind_application(demo, new_page, lang):
     assert_no_secret(page, secrets)
 
     # Open the first assignment, score every criterion, save a draft.
-    row.locator("a[href^='/review/']").first.click()
+    follow(page, row.locator("a[href^='/review/']").first)
     page.wait_for_url(re.compile(r"/review/\d+/$"))
     review_url = page.url
     assert_no_secret(page, secrets)
@@ -60,7 +60,7 @@ def test_reviewer_scores_a_blind_application(demo, new_page, lang):
     page.locator("main textarea[name^=comment-]").first.fill("A clear plan for the first year of the pilot.")
     page.locator("main textarea[name=comment]").fill("Well argued; the budget for sensors looks generous.")
     journey.step("scoring")
-    page.locator("button[name=action][value=save]").click()
+    follow(page, page.locator("button[name=action][value=save]"))
     page.wait_for_url(review_url)
     assert page.locator("main strong", has_text="80.00").count() == 1  # the total of the draft
     assert Review.objects.get().state == Review.State.DRAFT

@@ -10,7 +10,7 @@ from evaluation.models import SelectionRun
 from projects.models import Application
 
 from . import scenarios
-from .support import Journey, press_with_keyboard
+from .support import Journey, follow, press_with_keyboard
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -49,7 +49,7 @@ def test_staff_confirm_selection_and_the_applicant_reads_it(demo, new_page, lang
     assert page.locator("main figure svg").count() == 1  # places per field against the maximum
 
     # Record the run, then confirm it with the keyboard.
-    page.locator("button[name=action][value=run]").click()
+    follow(page, page.locator("button[name=action][value=run]"))
     page.wait_for_load_state("load")
     assert SelectionRun.objects.count() == 1
     journey.step("recorded")
@@ -67,7 +67,7 @@ def test_staff_confirm_selection_and_the_applicant_reads_it(demo, new_page, lang
     row = applicant.locator("main tr", has_text=mine.reference)
     assert SELECTED[lang] in [text.strip() for text in row.locator(".krds-badge").all_inner_texts()]
     journey.step("dashboard")
-    row.locator("a").first.click()
+    follow(applicant, row.locator("a").first)
     applicant.wait_for_url(re.compile(rf"/applications/{mine.pk}/$"))
     head = applicant.locator("main .gongmo-page-head")
     assert SELECTED[lang] in [text.strip() for text in head.locator(".krds-badge").all_inner_texts()]

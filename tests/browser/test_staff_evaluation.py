@@ -9,7 +9,7 @@ from accounts.roles import Role
 from projects.models import Application
 
 from . import scenarios
-from .support import Journey, press_with_keyboard
+from .support import Journey, follow, press_with_keyboard
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -39,17 +39,17 @@ def test_staff_confirm_eligibility_assign_and_follow(demo, new_page, lang):
     for application in applications:
         page.locator(f"label[for=sel-{application.pk}]").click()
         assert page.locator(f"#sel-{application.pk}").is_checked()
-    page.locator("button[name=action][value=confirm]").click()
+    follow(page, page.locator("button[name=action][value=confirm]"))
     page.wait_for_load_state("load")
     journey.step("queue-confirmed")
     assert set(Application.objects.values_list("state", flat=True)) == {"eligible"}
 
     # Assign reviewers from the call's evaluation page.
     page.goto(f"/staff/eligibility/?call={scenarios.DEMO_CALL}&state=all")
-    page.locator(f"a[href='/staff/calls/{scenarios.DEMO_CALL}/evaluation/']").click()
+    follow(page, page.locator(f"a[href='/staff/calls/{scenarios.DEMO_CALL}/evaluation/']"))
     page.wait_for_url(re.compile(r"/evaluation/$"))
     journey.step("evaluation-before")
-    page.locator(f"form[action$='/{scenarios.DEMO_CALL}/evaluation/assign/'] button").click()
+    follow(page, page.locator(f"form[action$='/{scenarios.DEMO_CALL}/evaluation/assign/'] button"))
     page.wait_for_load_state("load")
     per_application = len(reviewers)  # a panel of five, five reviews each
     assert f"{len(applications) * per_application}" in page.locator(".gongmo-messages").inner_text()
