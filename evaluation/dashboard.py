@@ -19,6 +19,7 @@ from projects.ledger_figures import CallMoney, money_per_call
 from projects.models import Application, ApplicationState
 
 from .models import Assignment, DeclaredConflict, Review, SelectionResult, SelectionRun
+from .scoring import round_half_up
 
 # States that hold a place (a selected applicant, before or after the agreement).
 PLACE_STATES = (ApplicationState.SELECTED, ApplicationState.AWARDED)
@@ -140,7 +141,7 @@ class FieldRow:
         return {
             "count": len(self.scores),
             "low": min(self.scores),
-            "median": median(self.scores),
+            "median": round_half_up(median(self.scores)),
             "high": max(self.scores),
         }
 

@@ -270,3 +270,17 @@ def test_the_language_switcher_turns_the_dashboards_korean(client, call, role_gr
         assert response.redirect_chain[-1][0] == url
         assert '<html lang="ko">' in response.content.decode()
         client.post(reverse("set_language"), {"language": "en", "next": url})
+
+
+def test_score_summary_rounds_the_median_half_up_to_two_decimals():
+    from decimal import Decimal
+
+    from evaluation.dashboard import FieldRow
+
+    row = FieldRow(None, Counter(), [Decimal("62.83"), Decimal("62.84"), Decimal("70.00"), Decimal("50.00")])
+    assert row.score_summary == {
+        "count": 4,
+        "low": Decimal("50.00"),
+        "median": Decimal("62.84"),  # (62.83 + 62.84) / 2 = 62.835 -> 62.84
+        "high": Decimal("70.00"),
+    }
