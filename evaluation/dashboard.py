@@ -27,6 +27,13 @@ STATE_ORDER = list(ApplicationState.values)
 STATE_LABELS = dict(ApplicationState.choices)
 
 
+def state_counts(applications):
+    """(label, count) for each state the ``applications`` are in, in workflow order, with the
+    state's translated label (never the stored code)."""
+    counts = Counter(applications.values_list("state", flat=True))
+    return [(STATE_LABELS[state], counts[state]) for state in STATE_ORDER if counts[state]]
+
+
 @dataclasses.dataclass(frozen=True)
 class Progress:
     """Reviews of active assignments: submitted, saved as draft, and the total assigned."""

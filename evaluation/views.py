@@ -24,6 +24,7 @@ from . import objections, reviewing, selection_runs
 from .assigning import assign_reviewers
 from .assignment import AssignmentImpossible
 from .charts import places_chart
+from .dashboard import state_counts
 from .models import Assignment, Criterion, Objection, Review, Reviewer
 from .models.objection import DECISION_WINDOW
 from .selection import Outcome
@@ -157,7 +158,6 @@ def evaluation_overview(request, slug):
         )
         .order_by("reference")
     )
-    states = Counter(Application.objects.filter(call=call).values_list("state", flat=True))
     return render(
         request,
         "evaluation/overview.html",
@@ -166,7 +166,7 @@ def evaluation_overview(request, slug):
             "plan": plan,
             "per_reviewer": per_reviewer,
             "per_application": per_application,
-            "states": sorted(states.items()),
+            "states": state_counts(Application.objects.filter(call=call)),
         },
     )
 

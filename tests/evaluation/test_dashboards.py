@@ -284,3 +284,28 @@ def test_score_summary_rounds_the_median_half_up_to_two_decimals():
         "median": Decimal("62.84"),  # (62.83 + 62.84) / 2 = 62.835 -> 62.84
         "high": Decimal("70.00"),
     }
+
+
+def test_evaluation_overview_counts_states_by_their_labels_in_workflow_order(staff_client, call):
+    eligible_applications(call, 2)
+    under_review = eligible_applications(call, 3)
+    Application.objects.filter(pk__in=[a.pk for a in under_review]).update(
+        state=ApplicationState.UNDER_REVIEW
+    )
+    page = staff_client.get(reverse("evaluation:overview", args=[call.slug])).content.decode()
+    assert "Eligible: 2" in page
+    assert "Under review: 3" in page
+    assert page.index("Eligible: 2") < page.index("Under review: 3")
+    assert "under_review" not in page
+
+
+def test_evaluation_overview_state_labels_are_translated(staff_client, call):
+    from django.utils import translation
+
+    [application] = eligible_applications(call, 1)
+    staff_client.post(reverse("set_language"), {"language": "ko", "next": "/"})
+    page = staff_client.get(reverse("evaluation:overview", args=[call.slug])).content.decode()
+    with translation.override("ko"):
+        label = str(ApplicationState.ELIGIBLE.label)
+    assert f"{label}: 1" in page
+    assert "eligible: 1" not in page
