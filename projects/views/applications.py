@@ -82,9 +82,16 @@ def application_detail(request, pk):
 
 
 def application_history(application):
+    """The application's transitions, oldest first, each with its states' translated labels
+    (``source_label``, ``label``); a state no longer defined shows its stored code."""
     from django_fsm_log.models import StateLog
 
-    return StateLog.objects.for_(application).select_related("by").order_by("timestamp")
+    labels = dict(ApplicationState.choices)
+    entries = list(StateLog.objects.for_(application).select_related("by").order_by("timestamp"))
+    for entry in entries:
+        entry.source_label = labels.get(entry.source_state, entry.source_state)
+        entry.label = labels.get(entry.state, entry.state)
+    return entries
 
 
 @login_required

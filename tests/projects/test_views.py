@@ -297,3 +297,24 @@ def test_the_upload_hint_follows_the_readers_language(client, applicant, draft):
     korean = client.get(url, HTTP_ACCEPT_LANGUAGE="ko").content.decode()
     assert "PDF, HWP, HWPX, DOCX or XLSX, at most 20 MB." not in korean
     assert "20MB" in korean or "20 MB" in korean
+
+
+def test_history_names_the_states_by_their_translated_labels(client, applicant, draft):
+    from django.utils import translation
+
+    from projects import workflow
+
+    workflow.withdraw(draft, by=applicant, reason="Nous changeons de projet")
+    client.force_login(applicant)
+    url = reverse("projects:application_detail", args=[draft.pk])
+    page = client.get(url).content.decode()
+    assert "Draft → Withdrawn" in page
+    assert "draft → withdrawn" not in page
+    assert "Nous changeons de projet" in page  # the note stays as it was written
+
+    client.post(reverse("set_language"), {"language": "ko", "next": "/"})
+    page = client.get(url).content.decode()
+    with translation.override("ko"):
+        labels = f"{ApplicationState.DRAFT.label} → {ApplicationState.WITHDRAWN.label}"
+    assert labels in page
+    assert "Nous changeons de projet" in page
