@@ -112,5 +112,20 @@ def roles_of(user):
     return cached
 
 
+# Roles that come with an office of their own (and a menu of their own).
+OFFICE_ROLES = frozenset({Role.STAFF.value, Role.REVIEWER.value, Role.AUDITOR.value})
+
+
+def applies_for_grants(user):
+    """Whether *My applications* belongs in the user's menu: applicants, members of an
+    organisation, and anyone signed in with no office role (a fresh sign-up)."""
+    if not user.is_authenticated:
+        return False
+    roles = roles_of(user)
+    if Role.APPLICANT.value in roles or not roles & OFFICE_ROLES:
+        return True
+    return user.memberships.exists()
+
+
 def has_role(user, role):
     return Role(role).value in roles_of(user)
