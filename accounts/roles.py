@@ -6,6 +6,7 @@ group carries are declared here, in one place, and applied by ``sync_role_groups
 
 from django.contrib.auth.models import Group, Permission
 from django.db import models
+from django.db.models import CharField, Value
 from django.utils.translation import gettext_lazy as _
 
 
@@ -99,13 +100,24 @@ def sync_role_groups():
         group.permissions.set(perms)
 
 
+# Not a group name (those are role values): marks organisation membership in ``roles_of``'s query.
+_MEMBER_MARKER = " member of an organisation"
+
+
 def roles_of(user):
     """The role values of ``user``, read once per request (cached on the user object)."""
     if not user.is_authenticated:
         return frozenset()
     cached = getattr(user, "_gongmo_roles", None)
     if cached is None:
-        names = set(user.groups.values_list("name", flat=True)) & set(Role.values)
+        # One query for both: the group names, and a marker row if the user belongs to an
+        # organisation (read by ``applies_for_grants`` for the menu on every page).
+        marker = Value(_MEMBER_MARKER, output_field=CharField())
+        found = set(
+            user.groups.values_list("name", flat=True).union(user.memberships.values_list(marker, flat=True))
+        )
+        user._gongmo_member = _MEMBER_MARKER in found
+        names = found & set(Role.values)
         if user.is_superuser:
             names.add(Role.STAFF.value)
         cached = user._gongmo_roles = frozenset(names)
@@ -122,9 +134,7 @@ def applies_for_grants(user):
     if not user.is_authenticated:
         return False
     roles = roles_of(user)
-    if Role.APPLICANT.value in roles or not roles & OFFICE_ROLES:
-        return True
-    return user.memberships.exists()
+    return Role.APPLICANT.value in roles or not roles & OFFICE_ROLES or getattr(user, "_gongmo_member", False)
 
 
 def has_role(user, role):
