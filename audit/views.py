@@ -4,13 +4,11 @@ download it (only the person who asked, for 24 hours)."""
 from functools import wraps
 
 from django import forms
-from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from competitions.models import Call
@@ -50,7 +48,6 @@ def exports(request):
     form = ExportForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         job = request_export(request.user, form.cleaned_data["calls"], form.cleaned_data["lang"])
-        messages.success(request, _("The workbook is being built."))
         return redirect("audit:job", token=job.token)
     now = timezone.now()
     jobs = ExportJob.objects.select_related("requested_by").prefetch_related("calls")[:LATEST_JOBS]

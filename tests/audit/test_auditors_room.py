@@ -106,3 +106,22 @@ def test_the_room_runs_in_constant_queries(client, auditor, count, django_assert
     with django_assert_max_num_queries(7):
         response = client.get(reverse("audit:exports"))
     assert len(response.context["jobs"]) == 2 * count
+
+
+@pytest.mark.parametrize(
+    ("status", "says", "never"),
+    [
+        (ExportJob.Status.PENDING, "waits for its turn", "is ready"),
+        (ExportJob.Status.RUNNING, "is being built", "is ready"),
+        (ExportJob.Status.DONE, "The workbook is ready.", "being built"),
+        (ExportJob.Status.FAILED, "could not be built", "being built"),
+    ],
+)
+def test_the_job_page_says_what_its_state_is(client, auditor, status, says, never):
+    mine = job(auditor, [CallFactory(state=CallState.PUBLISHED)], status=status)
+    client.force_login(auditor)
+    page = client.get(reverse("audit:job", args=[mine.token])).content.decode()
+    assert says in page
+    assert never not in page
+    refreshes = '<meta http-equiv="refresh"' in page
+    assert refreshes == (status in (ExportJob.Status.PENDING, ExportJob.Status.RUNNING))

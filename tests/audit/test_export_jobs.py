@@ -42,6 +42,8 @@ def test_an_auditor_asks_for_a_workbook_and_downloads_it(
     assert (job.status, job.progress) == ("done", 100)
     page = client.get(response.url).content.decode()
     assert "Download" in page
+    assert "The workbook is ready." in page
+    assert "being built" not in page  # no leftover message once the build is done
     download = client.get(reverse("audit:download", args=[job.token]))
     assert download.status_code == 200
     assert b"".join(download.streaming_content)[:2] == b"PK"
