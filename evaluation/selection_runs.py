@@ -7,11 +7,14 @@ hash is recorded) and immutable once written.
 """
 
 import gc
+import uuid
 from collections import defaultdict
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
@@ -322,6 +325,38 @@ def compute(call, *, with_hash=True):
     candidates = candidates_for(call, scoring)
     digest = inputs_hash(candidates, scoring, quotas) if with_hash else None
     return select(candidates, scoring, quotas), digest, parameters
+
+
+# A preview is kept this long, so that staff page through one consistent ranking (20,000
+# applications, 50 a page) instead of a new dry run at every page, which reviews arriving in
+# between could reorder. The page says when it was computed and offers a fresh one.
+PREVIEW_SECONDS = 15 * 60
+
+
+@dataclass(frozen=True)
+class Preview:
+    token: str
+    computed_at: datetime
+    results: list
+
+
+def preview(call, *, by, token=""):
+    """The dry run kept under ``token`` for this call, or a new one (with a new token) when
+    there is none: staff only, like every run. Kept in the cache (Redis in production, so every
+    worker sees it); a miss only costs a new dry run."""
+    _require_staff(by)
+    if token:
+        kept = cache.get(_preview_key(call, token))
+        if kept is not None:
+            return kept
+    _run, results = run_selection(call, by=by, dry_run=True)
+    fresh = Preview(token=uuid.uuid4().hex, computed_at=timezone.now(), results=results)
+    cache.set(_preview_key(call, fresh.token), fresh, PREVIEW_SECONDS)
+    return fresh
+
+
+def _preview_key(call, token):
+    return f"selection-preview:{call.pk}:{token}"
 
 
 def run_selection(call, *, by, dry_run=False):

@@ -2,6 +2,7 @@
 remind, preview and confirm selection, and decide objections; applicants decline or object."""
 
 from collections import Counter
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -225,14 +226,14 @@ def selection(request, slug):
         except TransitionRefused as exc:
             show_refusal(request, exc)
         return redirect("evaluation:selection", slug=slug)
+    kept = None
     try:
-        _run, results = selection_runs.run_selection(call, by=request.user, dry_run=True)
+        kept = selection_runs.preview(call, by=request.user, token=request.GET.get("preview", ""))
     except TransitionRefused as exc:
         show_refusal(request, exc)
-        results = []
     except Call.evaluation_plan.RelatedObjectDoesNotExist:
         messages.error(request, _("Set up the call's evaluation plan first."))
-        results = []
+    results = kept.results if kept else []
     # A national call ranks 20,000 applications: the page shows 50 of them, of one outcome if
     # asked, and reads only those 50 applications.
     outcomes = Counter(r.outcome for r in results)
@@ -254,7 +255,14 @@ def selection(request, slug):
             "rows": rows,
             "page": page,
             "outcome": outcome if outcome in outcomes else "",
-            "query_prefix": f"outcome={outcome}&" if outcome in outcomes else "",
+            "preview": kept,
+            "query_prefix": urlencode(
+                {
+                    "preview": kept.token if kept else "",
+                    **({"outcome": outcome} if outcome in outcomes else {}),
+                }
+            )
+            + "&",
             "outcome_counts": [(o, outcomes[o]) for o in Outcome if outcomes[o]],
             "total_count": len(results),
             "latest": latest,

@@ -14,6 +14,7 @@ import io
 import json
 import os
 import random
+import re
 import shutil
 import statistics
 import sys
@@ -140,9 +141,13 @@ def staff_pages(call, staff):
 
     client = Client(headers={"accept-language": "en"})
     client.force_login(staff)
+    ranking = reverse("evaluation:selection", args=[call.slug])
+    token = re.search(r"preview=([0-9a-f]{32})", client.get(ranking).content.decode()).group(1)
     urls = {
         "eligibility queue": reverse("projects:eligibility_queue") + f"?call={call.slug}&state=scored",
-        "ranking (preview)": reverse("evaluation:selection", args=[call.slug]),
+        # The first view computes the dry run (the selection figure above); paging keeps it.
+        "ranking, new preview": ranking,
+        "ranking, next page": f"{ranking}?preview={token}&page=2",
         "projects": reverse("projects:project_list"),
     }
     figures = {}

@@ -316,3 +316,21 @@ def test_the_ranking_page_shows_fifty_rows_a_page_with_constant_queries(
     selected = body(client.get(url, {"outcome": "selected"}))
     assert 0 < selected.count('<th scope="row">') == selected.count("bg-light-success")
     assert "bg-light-danger" not in selected and "bg-light-gray" not in selected
+
+
+def test_paging_keeps_one_preview_until_staff_ask_for_a_fresh_one(client, call, staff):
+    import re
+
+    generate(call, count=12, reviewers=8, seed=5, by=staff)
+    client.force_login(staff)
+    url = reverse("evaluation:selection", args=[call.slug])
+    first = client.get(url).content.decode()
+    token = re.search(r"preview=([0-9a-f]{32})", first).group(1)
+    assert "This preview was computed at" in first and "All (12)" in first
+    generate(call, count=6, reviewers=8, seed=6, by=staff)  # new scored applications arrive
+    kept = client.get(url, {"preview": token, "outcome": "selected"}).content.decode()
+    assert "All (12)" in kept and f"preview={token}" in kept
+    fresh = client.get(url).content.decode()
+    assert "All (18)" in fresh and f"preview={token}" not in fresh
+    # A token from another call, or a made-up one, gives a fresh preview of this call.
+    assert "All (18)" in client.get(url, {"preview": "0" * 32}).content.decode()

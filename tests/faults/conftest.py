@@ -7,7 +7,6 @@ processes, which connect to the test database by name, see it. Every process a t
 stopped at the end, also when the test fails.
 """
 
-import contextlib
 import os
 import signal
 import socket
@@ -21,11 +20,11 @@ from django.conf import settings
 from django.db import connection
 
 from tests.evaluation.conftest import call, staff  # noqa: F401
+from tests.loopback import HOST, stop_group
 from tests.projects.conftest import _media_in_tmp, applicant, draft, open_call, organisation  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
-HOST = "127.0.0.1"
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-django orders transactional tests last
@@ -39,12 +38,6 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture(autouse=True)
 def _on_postgresql(db):
     assert connection.vendor == "postgresql", "tests/faults must run on PostgreSQL"
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def wait_for_port(port, timeout=20.0, process=None):
@@ -108,17 +101,7 @@ class Processes:
         return process.log_path.read_text(errors="replace")
 
     def stop(self, process, sig=signal.SIGTERM, timeout=10):
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, sig)
-            try:
-                process.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-        else:  # its children may outlive it (a killed Celery main process leaves its pool)
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
+        stop_group(process, sig, timeout)
         process.log.close()
 
     def stop_all(self):

@@ -18,11 +18,12 @@ from evaluation.assigning import assign_reviewers
 from evaluation.models import Assignment, Criterion, Review
 from projects.models import Application, ApplicationState, DisbursementEntry, OutboxMessage
 from tests.evaluation.conftest import eligible_applications, make_reviewers
+from tests.loopback import free_port
 from tests.postgres.test_concurrency import complete_draft
 from tests.projects.test_ledger import project, selected, staff  # noqa: F401
 
 from .browser import Browser
-from .conftest import BIN, celery_worker, free_port, gunicorn, wait_for_port
+from .conftest import BIN, celery_worker, gunicorn, wait_for_port
 
 REQUEST_BUDGET = 5.0  # seconds: a request must not wait on a dead broker longer than this
 

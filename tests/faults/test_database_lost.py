@@ -16,10 +16,11 @@ import psycopg
 from django.db import connection
 
 from projects.models import DisbursementEntry, OutboxMessage
+from tests.loopback import free_port
 from tests.projects.test_ledger import project, selected, staff  # noqa: F401
 
 from .browser import Browser
-from .conftest import database_url_for_workers, free_port, gunicorn
+from .conftest import database_url_for_workers, gunicorn
 
 LEAKS = ("Traceback", "OperationalError", "psycopg", "terminating connection", "/work/", 'File "')
 

@@ -35,8 +35,6 @@ import os
 import random
 import re
 import secrets
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,11 +49,12 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
+from tests.loopback import HOST, free_port, stop_group
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 CALL_SLUG = "deadline-burst"
 REFERENCE_PREFIX = "BURST"
-HOST = "127.0.0.1"
 CLOSED_MESSAGE = "Reception closed at"
 TOKEN_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
@@ -137,12 +136,6 @@ def _broker(settings):
     return client
 
 
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
 def _environment(settings, var_dir):
     """Production settings (config/settings.py reads them), pointed at the burst's own stores."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PYTEST"))}
@@ -174,7 +167,7 @@ class Server:
     """gunicorn serving config.wsgi on loopback; stopped (its whole group) on exit."""
 
     def __init__(self, env, settings, log_path):
-        self.port = _free_port()
+        self.port = free_port()
         command = [
             str(BIN / "gunicorn"),
             "config.wsgi",
@@ -214,13 +207,7 @@ class Server:
             return ""
 
     def stop(self):
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_group(self.process, timeout=20)
 
 
 class Answer:
