@@ -25,7 +25,7 @@ from celery import Celery
 from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django_fsm_log.models import StateLog
 from openpyxl import load_workbook
 
@@ -137,7 +137,10 @@ def whole_worker_killed(processes, call, auditor, settings):
     assert stuck.status == "running" and stuck.progress < 100
     # the sweeper, once the job has been silent for longer than the limit
     later = timezone.now() + timedelta(seconds=settings.EXPORT_STALE_AFTER_SECONDS + 1)
-    assert exports.sweep_stale_jobs(now=later) == [job.pk]
+    # The reason is stored in the sweeper's language; the watcher's requests switched this
+    # thread to Korean, so ask for English explicitly.
+    with translation.override("en"):
+        assert exports.sweep_stale_jobs(now=later) == [job.pk]
     failed = watch.poll()
     assert failed.status == "failed" and "stopped reporting progress" in failed.error
     assert StateLog.objects.for_(failed).get().transition == "sweep_stale"
