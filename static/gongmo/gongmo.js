@@ -17,3 +17,20 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+/* KRDS opens the help panel on wide screens once the page is ready (its handler on window's
+   DOMContentLoaded, registered before this one). A page whose content needs the full width
+   (a wide table) marks its panel data-gongmo-folded: it starts folded, the Help button opens it.
+   Folded by hand rather than through KRDS's close, which would move the keyboard focus. */
+window.addEventListener("DOMContentLoaded", function () {
+  var panel = document.querySelector(".krds-help-panel[data-gongmo-folded]");
+  if (!panel) return;
+  panel.classList.remove("expand");
+  var wrap = panel.querySelector(".help-panel-wrap");
+  if (wrap) wrap.removeAttribute("tabindex");
+  document.querySelectorAll(".btn-help-exec").forEach(function (button) {
+    button.setAttribute("aria-expanded", "false");
+  });
+  var inner = document.querySelector("#container > .inner");
+  if (inner) inner.classList.remove("help-panel-expanded");
+});

@@ -40,11 +40,10 @@ A11Y_SCRIPT = """
   for (const svg of document.querySelectorAll('svg[role=img]')) {
     if (!named(svg) && !svg.querySelector(':scope > title')) problems.push('svg picture without a name');
   }
-  // One h1, first; no level skipped on the way down. A help panel (complementary region) may
-  // come before the h1 in the page: its headings are checked as an outline of their own.
-  const headingsIn = (root, inside) => Array.from(root.querySelectorAll('h1, h2, h3, h4, h5, h6'))
-    .filter((h) => rendered(h) || h.closest('.sr-only'))
-    .filter((h) => inside || !h.closest('aside, [role=complementary]'));
+  // One h1, first (a help panel comes after it in reading order); no level skipped on the way
+  // down, in the page as a whole and within each complementary region (a help panel).
+  const headingsIn = (root) => Array.from(root.querySelectorAll('h1, h2, h3, h4, h5, h6'))
+    .filter((h) => rendered(h) || h.closest('.sr-only'));
   const skips = (headings) => {
     for (let i = 1; i < headings.length; i++) {
       const [before, after] = [Number(headings[i - 1].tagName[1]), Number(headings[i].tagName[1])];
@@ -53,13 +52,13 @@ A11Y_SCRIPT = """
       }
     }
   };
-  const outline = headingsIn(document, false);
+  const outline = headingsIn(document);
   const h1s = document.querySelectorAll('h1').length;
   if (h1s !== 1) problems.push(`${h1s} h1 headings`);
   if (outline.length && outline[0].tagName !== 'H1') problems.push(`the first heading is ${outline[0].tagName.toLowerCase()}`);
   skips(outline);
   for (const region of document.querySelectorAll('aside, [role=complementary]')) {
-    const inner = headingsIn(region, true);
+    const inner = headingsIn(region);
     if (inner.some((h) => h.tagName === 'H1')) problems.push('an h1 in a complementary region');
     skips(inner);
   }

@@ -2,7 +2,7 @@
 
 from .support import A11Y_SCRIPT
 
-GOOD = """<html lang="en"><body><aside><h2>Help</h2><h3>Fields</h3></aside><h1>Apply</h1><h2>Documents</h2>
+GOOD = """<html lang="en"><body><h1>Apply</h1><aside><h2>Help</h2><h3>Fields</h3></aside><h2>Documents</h2>
 <label for="kind">Kind</label><select id="kind"><option>Proposal</option></select>
 <label>File <input type="file" name="file"></label>
 <input type="text" aria-label="Search"><input type="hidden" name="csrf">
@@ -20,6 +20,17 @@ def test_a_good_page_passes(browser):
     page = browser.new_page()
     page.set_content(GOOD)
     assert page.evaluate(A11Y_SCRIPT) == []
+    page.close()
+
+
+def test_a_help_panel_before_the_h1_is_reported(browser):
+    page = browser.new_page()
+    page.set_content(
+        GOOD.replace("<h1>Apply</h1>", "")
+        .replace("<body>", "<body><p>x</p>")
+        .replace("</aside>", "</aside><h1>Apply</h1>")
+    )
+    assert page.evaluate(A11Y_SCRIPT) == ["the first heading is h2"]
     page.close()
 
 

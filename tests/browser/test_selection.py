@@ -15,6 +15,7 @@ from .support import Journey, follow, press_with_keyboard
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 SELECTED = {"ko": "선정", "en": "Selected"}
+MIN_REASON_WIDTH = 160  # px: "Selected within every maximum and the budget" on two or three lines
 
 
 def test_staff_confirm_selection_and_the_applicant_reads_it(demo, new_page, lang):
@@ -28,6 +29,18 @@ def test_staff_confirm_selection_and_the_applicant_reads_it(demo, new_page, lang
     page.goto(f"/staff/calls/{scenarios.DEMO_CALL}/selection/")
     journey.step("preview")
     assert SelectionRun.objects.count() == 0
+    # The ranking needs the full width: its help starts folded and the Reason column is not
+    # squeezed; opened, the help sits beside a table that scrolls sideways instead.
+    help_button = page.locator(".btn-help-exec")
+    assert help_button.get_attribute("aria-expanded") == "false"
+    assert page.locator(".krds-help-panel.expand").count() == 0
+    reason = page.locator("main table tbody tr").first.locator("td").last
+    assert reason.bounding_box()["width"] >= MIN_REASON_WIDTH
+    help_button.click()
+    page.locator(".krds-help-panel.expand").wait_for()
+    assert reason.bounding_box()["width"] >= MIN_REASON_WIDTH
+    page.locator(".btn-help-panel.fold").click()
+    page.locator(".krds-help-panel.expand").wait_for(state="detached")
     rows, badges = {}, {}
     for application in applications:
         row = page.locator("main tr", has_text=application.reference)

@@ -33,6 +33,17 @@ def test_staff_confirm_eligibility_assign_and_follow(demo, new_page, lang):
     assert rows.count() == len(applications)
     # Every automatic rule passes for each of them.
     assert page.locator("table.gongmo-queue .bg-light-danger").count() == 0
+    # A chosen filter reads as chosen, not in the grey of the empty "All tracks".
+    color = "(el) => getComputedStyle(el).color"
+    assert page.locator("#f-call").evaluate(color) != page.locator("#f-track").evaluate(color)
+    assert page.locator("#f-state").evaluate(color) == page.locator("#f-call").evaluate(color)
+    # The staff menu: every staff link on one line, and no "My applications" (staff apply for nothing).
+    links = page.locator(".gongmo-menu .gnb-main-trigger")
+    boxes = [link.bounding_box() for link in links.all()]
+    assert len(boxes) == 7
+    assert len({round(box["y"]) for box in boxes}) == 1, boxes
+    assert len({round(box["height"]) for box in boxes}) == 1, boxes
+    assert page.locator(".gongmo-menu a[href='/me/']").count() == 0
     journey.step("queue")
 
     # Confirm them all at once.
