@@ -40,7 +40,7 @@ from .models import (
     SelectionRun,
 )
 from .scoring import TWO_PLACES, Aggregation, Candidate, ScoringPlan, Stats, Summary
-from .selection import Outcome, Quotas, inputs_hash, promote_after_decline, select, select_summaries
+from .selection import Outcome, Quotas, Result, inputs_hash, promote_after_decline, select, select_summaries
 
 # Applications a run considers: scored ones, and those whose outcome is already published.
 CONSIDERED_STATES = (
@@ -337,7 +337,11 @@ PREVIEW_SECONDS = 15 * 60
 class Preview:
     token: str
     computed_at: datetime
-    results: list
+    rows: list  # the Results as plain tuples: unpickling 20,000 NamedTuples costs a page's budget
+
+    @property
+    def results(self):
+        return list(map(Result._make, self.rows))
 
 
 def preview(call, *, by, token=""):
@@ -350,7 +354,7 @@ def preview(call, *, by, token=""):
         if kept is not None:
             return kept
     _run, results = run_selection(call, by=by, dry_run=True)
-    fresh = Preview(token=uuid.uuid4().hex, computed_at=timezone.now(), results=results)
+    fresh = Preview(token=uuid.uuid4().hex, computed_at=timezone.now(), rows=list(map(tuple, results)))
     cache.set(_preview_key(call, fresh.token), fresh, PREVIEW_SECONDS)
     return fresh
 
@@ -514,7 +518,7 @@ def decline(application, *, by, reason=""):
 def _current_results(run, declining):
     """The run's results with today's outcomes: earlier declines free their place, earlier
     promotions hold one, and ``declining`` still counts as selected until it is freed."""
-    from .selection import Reason, Result
+    from .selection import Reason
 
     state_of = dict(Application.objects.filter(selection_results__run=run).values_list("pk", "state"))
     current = []

@@ -72,6 +72,18 @@ def test_staff_confirm_selection_and_the_applicant_reads_it(demo, new_page, lang
     journey.step("confirmed")
     assert Application.objects.get(pk=mine.pk).state == "selected"
 
+    # The staff dashboards: every call, then this call's figures with their charts (applications
+    # by status, places per field, scores per field, money), each beside a table.
+    page.goto("/staff/")
+    assert page.locator(f"main a[href='/staff/calls/{scenarios.DEMO_CALL}/']").count() >= 1
+    journey.step("staff-home")
+    page.goto(f"/staff/calls/{scenarios.DEMO_CALL}/")
+    charts = page.locator("main figure svg[role=img]")
+    assert charts.count() >= 3, charts.count()
+    places = page.locator("#places").inner_text()
+    assert "4" in places and "/ 4" in page.locator("#places figure").inner_text()
+    journey.step("call-dashboard")
+
     # The demo applicant reads the outcome, in a browser of their own.
     applicant = new_page()
     journey = Journey(applicant, lang, "selection-applicant")

@@ -28,6 +28,10 @@ TOUR = [
     ("ko", "audit", "ready", "10-funding-workbook"),
     ("en", "apply", "self-check-fails", "11-self-check-fails-en"),
     ("en", "selection", "preview", "12-selection-preview-en"),
+    ("ko", "selection", "call-dashboard", "13-call-dashboard"),
+    ("en", "selection", "staff-home", "14-staff-dashboard-en"),
+    ("ko", "review", "my-reviews-after", "15-reviewer-dashboard"),
+    ("ko", "selection-applicant", "dashboard", "16-applicant-dashboard"),
 ]
 
 
