@@ -74,3 +74,14 @@ def eligible_applications(call, count, **extra):
         )
         for n in range(count)
     ]
+
+
+@pytest.fixture
+def assigned(call, staff):
+    """Three eligible applications, seven reviewers, assigned (seed 2)."""
+    from evaluation.assigning import assign_reviewers
+
+    applications = eligible_applications(call, 3)
+    make_reviewers(call, 7)
+    assign_reviewers(call, by=staff, seed=2)
+    return applications

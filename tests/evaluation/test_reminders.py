@@ -10,21 +10,10 @@ from django.utils import timezone
 
 from accounts.system import SYSTEM_EMAIL
 from evaluation import reviewing
-from evaluation.assigning import assign_reviewers
 from evaluation.models import Assignment, Criterion, EvaluationPlan, ReviewReminder
 from projects.models import OutboxMessage
 
-from .conftest import eligible_applications, make_reviewers
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def assigned(call, staff):
-    applications = eligible_applications(call, 3)
-    make_reviewers(call, 7)
-    assign_reviewers(call, by=staff, seed=2)
-    return applications
 
 
 def reviewers_with_pending(call):

@@ -7,21 +7,10 @@ from django.urls import reverse
 from competitions.lifecycle import TransitionRefused
 from competitions.models import Call
 from evaluation import reviewing
-from evaluation.assigning import assign_reviewers
 from evaluation.models import Assignment, Criterion, DeclaredConflict, Review
 from projects.models import Application, ApplicationState
 
-from .conftest import eligible_applications, make_reviewers
-
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def assigned(call, staff):
-    applications = eligible_applications(call, 3)
-    make_reviewers(call, 7)
-    assign_reviewers(call, by=staff, seed=2)
-    return applications
 
 
 def full_marks(call, fraction=1):
