@@ -19,6 +19,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from tests.committed import assert_on_postgresql, commit_tests_in
 from tests.evaluation.conftest import call, staff  # noqa: F401
 from tests.loopback import HOST, stop_group
 from tests.projects.conftest import _media_in_tmp, applicant, draft, open_call, organisation  # noqa: F401
@@ -29,15 +30,12 @@ BIN = Path(sys.executable).parent
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-django orders transactional tests last
 def pytest_collection_modifyitems(items):
-    here = Path(__file__).parent
-    for item in items:
-        if here in item.path.parents:
-            item.add_marker(pytest.mark.django_db(transaction=True, serialized_rollback=True))
+    commit_tests_in(Path(__file__).parent, items)
 
 
 @pytest.fixture(autouse=True)
 def _on_postgresql(db):
-    assert connection.vendor == "postgresql", "tests/faults must run on PostgreSQL"
+    assert_on_postgresql("tests/faults")
 
 
 def wait_for_port(port, timeout=20.0, process=None):
