@@ -221,15 +221,23 @@ def remind_due_reports(today=None, *, within=timedelta(days=7)):
     )
     count = 0
     for report in due:
-        application = report.project.award.application
-        subject = _("%(report)s for %(project)s is due on %(due)s") % {
-            "report": report.get_kind_display(),
-            "project": report.project.code,
-            "due": report.due_on,
-        }
-        for member in application.lead.members.all():
-            queue_email(member.email, subject, subject)
-        Report.objects.filter(pk=report.pk).update(last_reminded_on=today)
+        with transaction.atomic():
+            # Claim the report for today before writing the e-mails: of two overlapping beats,
+            # the second one's update finds the row already claimed and sends nothing.
+            if (
+                not Report.objects.filter(pk=report.pk)
+                .exclude(last_reminded_on=today)
+                .update(last_reminded_on=today)
+            ):
+                continue
+            application = report.project.award.application
+            subject = _("%(report)s for %(project)s is due on %(due)s") % {
+                "report": report.get_kind_display(),
+                "project": report.project.code,
+                "due": report.due_on,
+            }
+            for member in application.lead.members.all():
+                queue_email(member.email, subject, subject)
         count += 1
     return count
 

@@ -360,3 +360,26 @@ def test_strangers_cannot_accept(draft, stranger):
     Application.objects.filter(pk=draft.pk).update(state=ApplicationState.SELECTED)
     with pytest.raises(PermissionDenied):
         ledger.accept_selection(Application.objects.get(pk=draft.pk), by=stranger)
+
+
+def test_overlapping_reminder_runs_send_each_report_once(project, applicant, monkeypatch):
+    """A second beat starts while the first is still writing e-mails: each report is reminded
+    by exactly one of them."""
+    from projects.models import OutboxMessage
+
+    today = max(project.reports.values_list("due_on", flat=True))  # every report is due
+    due = project.reports.filter(submitted_at__isnull=True).count()
+    assert due >= 2
+    real_queue_email, overlapped = ledger.queue_email, []
+
+    def queue_email_and_overlap(*args, **kwargs):
+        real_queue_email(*args, **kwargs)
+        if not overlapped:  # the other beat runs once, between the first's reports
+            overlapped.append(None)
+            overlapped[0] = ledger.remind_due_reports(today=today)
+
+    monkeypatch.setattr(ledger, "queue_email", queue_email_and_overlap)
+    first = ledger.remind_due_reports(today=today)
+    assert first + overlapped[0] == due and overlapped[0] >= 1
+    subjects = list(OutboxMessage.objects.values_list("subject", flat=True))
+    assert len(subjects) == len(set(subjects)) == due
