@@ -36,18 +36,7 @@ class OrganisationForm(KRDSFormMixin, forms.ModelForm):
 
     class Meta:
         model = Organisation
-        fields = [
-            "name",
-            "registration_number",
-            "kind",
-            "region",
-            "industry",
-            "largest_shareholder_share_percent",
-            "largest_shareholder_assets",
-            "in_disclosed_large_group",
-            "in_mutual_investment_restricted_group",
-            "women_owned",
-        ]
+        fields = Organisation.DECLARED_FIELDS
 
     def clean(self):
         cleaned = super().clean()

@@ -82,20 +82,7 @@ class OrganisationResource(StrictResource):
     class Meta(StrictResource.Meta):
         model = Organisation
         import_id_fields = ["registration_number"]
-        fields = [
-            "name",
-            "registration_number",
-            "kind",
-            "region",
-            "industry",
-            "largest_shareholder_share_percent",
-            "largest_shareholder_assets",
-            "in_disclosed_large_group",
-            "in_mutual_investment_restricted_group",
-            "women_owned",
-            "size_class",
-            "size_class_reason",
-        ]
+        fields = [*Organisation.DECLARED_FIELDS, "size_class", "size_class_reason"]
 
     def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
         super().validate_instance(instance, import_validation_errors, validate_unique)

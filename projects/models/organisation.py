@@ -58,6 +58,21 @@ class Organisation(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
+    # What an organisation declares about itself, on the form and in an import; the size class
+    # is computed from these and its fiscal years, never entered.
+    DECLARED_FIELDS = (
+        "name",
+        "registration_number",
+        "kind",
+        "region",
+        "industry",
+        "largest_shareholder_share_percent",
+        "largest_shareholder_assets",
+        "in_disclosed_large_group",
+        "in_mutual_investment_restricted_group",
+        "women_owned",
+    )
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("organisation")
