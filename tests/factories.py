@@ -136,3 +136,22 @@ def pilot_rules(call):
         EligibilityRule.objects.create(
             call=call, kind=kind, params=validate_params(kind, params), position=position
         )
+
+
+def signed_project(application, *, by, parties="MOLIT", **agreement):
+    """The award of an accepted application, with its agreement signed for May to November
+    2026: the project most money tests start from."""
+    from datetime import date
+
+    from projects import ledger
+
+    award = ledger.create_award(Application.objects.get(pk=application.pk), by=by)
+    return ledger.sign_agreement(
+        award,
+        by=by,
+        signed_on=date(2026, 5, 1),
+        parties=parties,
+        starts_on=date(2026, 5, 1),
+        ends_on=date(2026, 11, 30),
+        **agreement,
+    )

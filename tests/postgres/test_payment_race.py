@@ -8,7 +8,7 @@ from django.utils import timezone
 from competitions.lifecycle import TransitionRefused
 from projects import ledger
 from projects.models import Application, ApplicationState, DisbursementEntry
-from tests.factories import StaffFactory
+from tests.factories import StaffFactory, signed_project
 
 from .test_concurrency import race
 
@@ -18,15 +18,7 @@ def test_racing_payments_exceeding_the_award_one_is_refused(draft, role_groups):
     Application.objects.filter(pk=draft.pk).update(
         state=ApplicationState.SELECTED, reference="PC26-0001", accepted_at=timezone.now()
     )
-    award = ledger.create_award(Application.objects.get(pk=draft.pk), by=staff)
-    project = ledger.sign_agreement(
-        award,
-        by=staff,
-        signed_on=date(2026, 5, 1),
-        parties="MOLIT; applicant",
-        starts_on=date(2026, 5, 1),
-        ends_on=date(2026, 11, 30),
-    )
+    project = signed_project(draft, by=staff, parties="MOLIT; applicant")
     pay = lambda: ledger.post_payment(project, by=staff, amount=200_000_000, paid_on=date(2026, 5, 10))  # noqa: E731
     outcomes = race([pay, pay])
     kinds = sorted(kind for kind, _value in outcomes)

@@ -23,7 +23,7 @@ from projects.models import (
     Project,
     ProjectState,
 )
-from tests.factories import ApplicationFactory, OrganisationFactory, StaffFactory
+from tests.factories import ApplicationFactory, OrganisationFactory, StaffFactory, signed_project
 
 from .conftest import attach
 
@@ -46,14 +46,10 @@ def selected(draft):
 
 @pytest.fixture
 def project(draft, staff):
-    award = ledger.create_award(selected(draft), by=staff)
-    return ledger.sign_agreement(
-        award,
+    return signed_project(
+        selected(draft),
         by=staff,
-        signed_on=date(2026, 5, 1),
         parties="MOLIT; KAIA; Haeundae Smart Mobility",
-        starts_on=date(2026, 5, 1),
-        ends_on=date(2026, 11, 30),
         phases=[
             ("Catalyser", date(2026, 5, 1), date(2026, 6, 30)),
             ("Testing and feedback", date(2026, 7, 1), date(2026, 11, 30)),

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from projects import ledger
 from projects.models import Application, ApplicationState, DisbursementEntry, Expenditure, Project
-from tests.factories import ApplicationFactory, OrganisationFactory, StaffFactory, UserFactory
+from tests.factories import ApplicationFactory, OrganisationFactory, StaffFactory, UserFactory, signed_project
 
 from .samples import pdf_bytes
 
@@ -28,15 +28,7 @@ def make_project(application, staff):
     Application.objects.filter(pk=application.pk).update(
         state=ApplicationState.SELECTED, reference=f"PC26-{application.pk:04d}", accepted_at=timezone.now()
     )
-    award = ledger.create_award(Application.objects.get(pk=application.pk), by=staff)
-    return ledger.sign_agreement(
-        award,
-        by=staff,
-        signed_on=date(2026, 5, 1),
-        parties="MOLIT",
-        starts_on=date(2026, 5, 1),
-        ends_on=date(2026, 11, 30),
-    )
+    return signed_project(application, by=staff)
 
 
 def many_projects(open_call, staff, count):

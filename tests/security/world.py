@@ -25,6 +25,7 @@ from tests.factories import (
     TrackFactory,
     UserFactory,
     pilot_rules,
+    signed_project,
 )
 from tests.projects.samples import pdf_bytes
 
@@ -160,15 +161,7 @@ def build_world():
     )
 
     selected = in_eval(org, ApplicationState.SELECTED, 4, accepted_at=now)
-    award = ledger.create_award(Application.objects.get(pk=selected.pk), by=staff)
-    project = ledger.sign_agreement(
-        award,
-        by=staff,
-        signed_on=date(2026, 5, 1),
-        parties="MOLIT",
-        starts_on=date(2026, 5, 1),
-        ends_on=date(2026, 11, 30),
-    )
+    project = signed_project(selected, by=staff)
     ledger.post_payment(project, by=staff, amount=100_000_000, paid_on=date(2026, 5, 10))
 
     export_job = ExportJob.objects.create(
