@@ -8,10 +8,12 @@ from django.utils.translation import gettext as _
 from import_export.admin import ImportExportModelAdmin
 
 from competitions.admin import ReadOnlyAdmin
+from projects.models import ApplicationState
 
 from .conflicts import is_conflicted
 from .models import (
     Assignment,
+    BonusAward,
     BonusRule,
     Criterion,
     DeclaredConflict,
@@ -114,6 +116,9 @@ class ObjectionAdmin(ReadOnlyAdmin):
     list_select_related = ["application"]
 
 
+REVIEWER_CHANGES_ALLOWED = (ApplicationState.ELIGIBLE, ApplicationState.UNDER_REVIEW)
+
+
 class AssignmentForm(forms.ModelForm):
     """Staff adjust assignments by hand; a conflicted reviewer is refused with the reason."""
 
@@ -124,6 +129,14 @@ class AssignmentForm(forms.ModelForm):
     def clean(self):
         cleaned = super().clean()
         application, reviewer = cleaned.get("application"), cleaned.get("reviewer")
+        # Scores lock when the review completes: its reviewers no longer change (an upheld
+        # objection reopens the review), and the score sheet stays true to the reviews.
+        for concerned in {application, self.instance.application if self.instance.pk else None} - {None}:
+            if concerned.state not in REVIEWER_CHANGES_ALLOWED:
+                raise ValidationError(
+                    _("The review of %(reference)s is closed; its reviewers can no longer change.")
+                    % {"reference": concerned.reference}
+                )
         if (
             application
             and reviewer
@@ -148,3 +161,26 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # an assignment ends by recusal, never by deletion
+
+
+@admin.register(BonusAward)
+class BonusAwardAdmin(admin.ModelAdmin):
+    """Staff grant a bonus rule to an application with its evidence; the grant is recorded with
+    who and when, and neither changed nor deleted here (a grant is a decision on the record)."""
+
+    list_display = ["application", "rule", "granted_by", "granted_at"]
+    list_filter = ["rule__plan__call"]
+    list_select_related = ["application", "rule", "granted_by"]
+    search_fields = ["application__reference", "rule__code"]
+    raw_id_fields = ["application"]
+    fields = ["application", "rule", "evidence"]
+
+    def save_model(self, request, obj, form, change):
+        obj.granted_by = request.user
+        super().save_model(request, obj, form, change)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

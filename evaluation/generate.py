@@ -17,7 +17,6 @@ from accounts.models import User
 from accounts.roles import Role, group_for
 from accounts.system import system_user
 from competitions.models import Region
-from projects import workflow
 from projects.models import Application, ApplicationState, Organisation, ReferenceCounter
 from projects.registration_number import check_digit
 
@@ -33,6 +32,7 @@ from .models import (
     Reviewer,
     Score,
 )
+from .reviewing import complete_reviews
 
 DEFAULT_CRITERIA = [
     ("Innovation", "혁신성", 30),
@@ -216,7 +216,7 @@ def score_all(call, applications, *, by, rng):
         review.total = total
     Review.objects.bulk_update(reviews, ["total"], batch_size=5000)
     Score.objects.bulk_create(scores, batch_size=10000)
-    workflow.bulk_transition(list(quality), "complete_review", by=by, description="Generated scores.")
+    complete_reviews(quality, by=by, description="Generated scores.")
 
 
 __all__ = ["ensure_plan", "generate", "system_user"]

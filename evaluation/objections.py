@@ -16,6 +16,7 @@ from projects.models.application import OBJECTION_WINDOW, OBJECTIONABLE_STATES
 
 from .models import Assignment, Objection
 from .reviewing import _top_up
+from .score_sheets import mark_stale
 
 
 def objection_deadline(application):
@@ -75,5 +76,6 @@ def decide_objection(objection, *, by, uphold, decision, seed=0):
                 state=Assignment.State.PAST
             )
             workflow.bulk_transition([application.pk], "reopen_review", by=by, description=decision)
+            mark_stale([application.pk])  # written again when the re-review completes
             _top_up(Application.objects.select_related("call").get(pk=application.pk), by=by, seed=seed)
     return objection

@@ -20,6 +20,7 @@ from projects.outbox import queue_email
 from .assignment import AssignmentImpossible, assign
 from .conflicts import conflicts_for
 from .models import Assignment, Criterion, DeclaredConflict, EvaluationPlan, Review, ReviewReminder, Score
+from .score_sheets import write_sheets_for
 
 
 def reviewer_of(user):
@@ -116,14 +117,23 @@ def save_review(assignment, entries, *, by, comment="", submit=False, now=None):
     return review
 
 
+def complete_reviews(application_ids, *, by, description):
+    """The applications' reviews are complete: they become scored (their scores lock) and their
+    score sheets are written. Returns the ids that moved."""
+    with transaction.atomic():
+        moved = workflow.bulk_transition(
+            list(application_ids), "complete_review", by=by, description=description
+        )
+        write_sheets_for(moved)
+    return moved
+
+
 def _complete_if_done(application, by):
     """Scored once every active assignment's review is submitted."""
     active = Assignment.objects.filter(application=application, state=Assignment.State.ACTIVE)
     submitted = Review.objects.filter(assignment__in=active, state=Review.State.SUBMITTED).count()
     if submitted and submitted == active.count():
-        workflow.bulk_transition(
-            [application.pk], "complete_review", by=by, description=_("All reviews submitted.")
-        )
+        complete_reviews([application.pk], by=by, description=_("All reviews submitted."))
 
 
 def recuse(assignment, *, by, reason, seed=0):
@@ -196,9 +206,7 @@ def close_review(call, *, by, minimum=3):
         .filter(n__gte=minimum)
         .values_list("pk", flat=True)
     )
-    return workflow.bulk_transition(
-        list(ready), "complete_review", by=by, description=_("Review closed by staff.")
-    )
+    return complete_reviews(ready, by=by, description=_("Review closed by staff."))
 
 
 # --- Reminders ----------------------------------------------------------------------------------

@@ -11,9 +11,8 @@ rounding the exact quotient), and nothing is rounded before the end.
 
 Speed: a national call ranks 20,000 applications, so the per-candidate path is kept short (the
 plan's settings are bound once per run in ``_scorer``, and keys are built in one expression).
-For the mean and the trimmed mean a ``Summary`` (count, sum, highest and lowest of the values,
-which a database aggregates in one GROUP BY) is enough, and ``summary_scorer`` scores it in
-integer hundredths: every input has 2 decimal places, so the half-up rounding is exact there too.
+Selection itself reads each application's scores from its score sheet (``evaluation.score_sheets``),
+computed by ``score`` when its review completes.
 """
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -23,7 +22,6 @@ from decimal import ROUND_05UP, ROUND_HALF_UP, Context, Decimal
 from enum import StrEnum
 from functools import lru_cache
 from operator import itemgetter
-from typing import NamedTuple
 
 TWO_PLACES = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -222,123 +220,10 @@ def score(candidate: Candidate, plan: ScoringPlan) -> Scored:
     return Scored(candidate, *_scorer(plan)(candidate))
 
 
-# -- Summaries, in integer hundredths ----------------------------------------------------------
-# The mean and the trimmed mean of values need only their count, sum, highest and lowest. With
-# every value a whole number of hundredths (reviewer totals, points, bonus points, the cutoff and
-# the thresholds all have 2 decimal places), the mean rounded half-up to hundredths is the integer
-# (2 * sum + count) // (2 * count): exact, as the Decimal path is, for the non-negative values
-# scores are. The Decimal path above stays the definition; tests hold the two equal.
-
-
-def to_hundredths(value: Decimal) -> int:
-    """A value with at most 2 decimal places as a whole number of hundredths."""
-    scaled = value * 100
-    if scaled != scaled.to_integral_value():
-        raise ValueError(f"{value} has more than 2 decimal places.")
-    return int(scaled)
-
-
 def from_hundredths(hundredths: int) -> Decimal:
-    """Hundredths back to a Decimal with 2 places (79.25, 80.00)."""
+    """Hundredths back to a Decimal with 2 places (79.25, 80.00): how a database returns a
+    score exactly, whether it stores decimals as floats (SQLite) or not."""
     return Decimal(hundredths).scaleb(-2)
-
-
-class Stats(NamedTuple):
-    """Count, sum, highest and lowest of some values, each in hundredths."""
-
-    count: int
-    total: int
-    highest: int
-    lowest: int
-
-
-class Summary(NamedTuple):
-    """A candidate as a database aggregates it: what ``Candidate`` holds, with each list of
-    values summarised. ``criteria`` has the top and the thresholded criteria's points."""
-
-    application_id: int
-    reference: str
-    track_id: int
-    field_id: int | None
-    requested_subsidy: int
-    lead_is_sme: bool
-    submitted_at: datetime | str | None  # SQLite's ISO text sorts as the moments do
-    reviews: Stats | None  # the reviewer totals; None without submitted reviews
-    criteria: Mapping[int, Stats]
-    bonus: int  # the bonus points granted, summed, uncapped
-
-
-def summarise(values: Sequence[Decimal]) -> Stats | None:
-    """``Stats`` of the values (None for none): what the database computes with COUNT, SUM,
-    MAX and MIN."""
-    if not values:
-        return None
-    scaled = [to_hundredths(v) for v in values]
-    return Stats(len(scaled), sum(scaled), max(scaled), min(scaled))
-
-
-def summarise_candidate(candidate: Candidate) -> Summary:
-    """The ``Summary`` of a candidate: what the database returns for the same application."""
-    return Summary(
-        application_id=candidate.application_id,
-        reference=candidate.reference,
-        track_id=candidate.track_id,
-        field_id=candidate.field_id,
-        requested_subsidy=candidate.requested_subsidy,
-        lead_is_sme=candidate.lead_is_sme,
-        submitted_at=candidate.submitted_at,
-        reviews=summarise(candidate.reviewer_totals),
-        criteria={k: stats for k, v in candidate.criterion_points.items() if (stats := summarise(v))},
-        bonus=sum(map(to_hundredths, candidate.bonus_points)),
-    )
-
-
-def _stats_aggregator(method: str, trim_at: int) -> Callable[[Stats], int]:
-    """Stats -> the plan's aggregate in hundredths (the mean or the trimmed mean only)."""
-    _check_method(method, trim_at)
-    if method == Aggregation.MEDIAN:
-        raise ValueError("The median needs every value, not a summary.")
-    trims = method == Aggregation.TRIMMED_MEAN
-
-    def aggregate_stats(stats: Stats) -> int:
-        count, total, highest, lowest = stats
-        if trims and count >= trim_at:
-            # Drop exactly one highest and one lowest value, even when tied.
-            count, total = count - 2, total - highest - lowest
-        return (2 * total + count) // (2 * count)
-
-    return aggregate_stats
-
-
-def summary_scorer(plan: ScoringPlan) -> Callable[[Summary], tuple]:
-    """summary -> (evaluation score, bonus, final score, top-criterion score, below cutoff), the
-    scores in hundredths: the same rules as ``_scorer`` (the top-criterion score is skipped under
-    the cutoff, as ``select`` does)."""
-    aggregate_stats = _stats_aggregator(plan.method, plan.trim_at)
-    cutoff, cap, top = to_hundredths(plan.cutoff), to_hundredths(plan.bonus_cap), plan.top_criterion_id
-    thresholds = tuple((k, to_hundredths(v)) for k, v in plan.thresholds.items())
-
-    def score_summary(summary: Summary) -> tuple:
-        reviews = summary.reviews
-        evaluation = aggregate_stats(reviews) if reviews else None
-        bonus = summary.bonus
-        if bonus > cap:
-            bonus = cap
-        final = None if evaluation is None else evaluation + bonus
-        below = evaluation is None or evaluation < cutoff
-        top_score = None
-        if not below:
-            criteria = summary.criteria
-            if top is not None and (stats := criteria.get(top)):
-                top_score = aggregate_stats(stats)
-            for criterion_id, minimum in thresholds:
-                stats = criteria.get(criterion_id)
-                if not stats or aggregate_stats(stats) < minimum:
-                    below = True
-                    break
-        return evaluation, bonus, final, top_score, below
-
-    return score_summary
 
 
 # -- Ranking -----------------------------------------------------------------------------------

@@ -20,11 +20,8 @@ from typing import NamedTuple
 from evaluation.scoring import (
     Candidate,
     ScoringPlan,
-    Summary,
     _key_builder,
     _scorer,
-    from_hundredths,
-    summary_scorer,
 )
 
 _application_id = attrgetter("application_id")
@@ -128,42 +125,33 @@ def select(candidates: Iterable[Candidate], plan: ScoringPlan, quotas: Quotas) -
     return _allocate(above, below, quotas)
 
 
-def select_summaries(summaries: Iterable[Summary], plan: ScoringPlan, quotas: Quotas) -> list[Result]:
-    """``select`` for candidates summarised by the database (the mean or the trimmed mean):
-    scored in integer hundredths by ``summary_scorer``, then ranked and walked the same way."""
-    summaries = list(summaries)
-    _check_unique(summaries)
-    score_summary = summary_scorer(plan)
-    key = _key_builder(plan.tie_breaks)
-    decimals: dict[int, Decimal] = {}  # scores repeat: one Decimal per distinct value
-
-    def decimal(hundredths):
-        if hundredths is None:
-            return None
-        value = decimals.get(hundredths)
-        if value is None:
-            value = decimals[hundredths] = from_hundredths(hundredths)
-        return value
-
-    above: list[tuple] = []
-    below: list[tuple] = []
-    for summary in summaries:
-        evaluation, bonus, final, top, is_below = score_summary(summary)
-        # Hundredths order as the Decimals they stand for, so the keys rank the same.
-        entry = (decimal(evaluation), decimal(bonus), decimal(final))
-        if is_below:
-            below.append((_below_key(final, summary), summary, *entry))
-        else:
-            above.append((key(final, top, summary), summary, *entry))
-    return _allocate(above, below, quotas)
+def select_ranked(above: Sequence[tuple], below: Sequence[tuple], quotas: Quotas) -> list[Result]:
+    """``select`` for applications the database has already scored and ranked
+    (``evaluation.score_sheets.ranked``): the ranked ones best first and those below the cutoff,
+    as (application id, reference, track id, field id, requested subsidy, evaluation score,
+    bonus, final score) rows. Walked the same way."""
+    return _walk(above, below, quotas)
 
 
 def _allocate(above: list[tuple], below: list[tuple], quotas: Quotas) -> list[Result]:
-    """The walk of ``select``. ``above`` and ``below`` hold (sort key, candidate, evaluation
-    score, bonus, final score); a candidate needs application_id, reference, track_id, field_id
-    and requested_subsidy. Keys are unique (they end with the application id): the order is total."""
+    """Sort and walk. ``above`` and ``below`` hold (sort key, candidate, evaluation score, bonus,
+    final score). Keys are unique (they end with the application id): the order is total."""
     above.sort(key=_first)
     below.sort(key=_first)
+
+    def rows(entries):
+        return [
+            (c.application_id, c.reference, c.track_id, c.field_id, c.requested_subsidy, ev, bonus, final)
+            for _key, c, ev, bonus, final in entries
+        ]
+
+    return _walk(rows(above), rows(below), quotas)
+
+
+def _walk(above: Sequence[tuple], below: Sequence[tuple], quotas: Quotas) -> list[Result]:
+    """The walk of the ranking. ``above`` (best first) and ``below`` (the cutoff's) hold
+    (application id, reference, track id, field id, requested subsidy, evaluation score, bonus,
+    final score)."""
     selected_, reserve, not_selected = Outcome.SELECTED, Outcome.RESERVE, Outcome.NOT_SELECTED
     field_full, track_full = Reason.FIELD_QUOTA_FULL, Reason.TRACK_QUOTA_FULL
     call_full, budget_exhausted, selected_reason = (
@@ -180,8 +168,16 @@ def _allocate(above: list[tuple], below: list[tuple], quotas: Quotas) -> list[Re
     results: list[Result] = []
     append = results.append
     make = tuple.__new__  # Result(...) without the keyword machinery: 20,000 of them a run
-    for position, (_key, candidate, evaluation, bonus, final) in enumerate(above, 1):
-        field_id, track_id, subsidy = candidate.field_id, candidate.track_id, candidate.requested_subsidy
+    for position, (
+        application_id,
+        reference,
+        track_id,
+        field_id,
+        subsidy,
+        evaluation,
+        bonus,
+        final,
+    ) in enumerate(above, 1):
         in_field = field_count.get(field_id, 0)
         in_track = track_count.get(track_id, 0)
         limit = field_max.get(field_id)
@@ -212,8 +208,8 @@ def _allocate(above: list[tuple], below: list[tuple], quotas: Quotas) -> list[Re
             make(
                 Result,
                 (
-                    candidate.application_id,
-                    candidate.reference,
+                    application_id,
+                    reference,
                     track_id,
                     field_id,
                     subsidy,
@@ -228,25 +224,8 @@ def _allocate(above: list[tuple], below: list[tuple], quotas: Quotas) -> list[Re
         )
 
     below_cutoff, below_reason = Outcome.BELOW_CUTOFF, Reason.BELOW_CUTOFF
-    for _key, candidate, evaluation, bonus, final in below:
-        append(
-            make(
-                Result,
-                (
-                    candidate.application_id,
-                    candidate.reference,
-                    candidate.track_id,
-                    candidate.field_id,
-                    candidate.requested_subsidy,
-                    evaluation,
-                    bonus,
-                    final,
-                    None,
-                    below_cutoff,
-                    below_reason,
-                ),
-            )
-        )
+    for row in below:
+        append(make(Result, (*row, None, below_cutoff, below_reason)))
     return results
 
 

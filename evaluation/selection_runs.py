@@ -11,12 +11,11 @@ import uuid
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,37 +24,19 @@ from competitions.lifecycle import TransitionRefused
 from competitions.models import Call, CallState
 from projects import workflow
 from projects.bulk import insert_rows
-from projects.models import Application, ApplicationState, Organisation
+from projects.models import Application, ApplicationState
 from projects.outbox import queue_email
 
-from .models import (
-    Assignment,
-    BonusAward,
-    BonusRule,
-    Criterion,
-    EvaluationPlan,
-    Review,
-    Score,
-    SelectionResult,
-    SelectionRun,
-)
-from .scoring import TWO_PLACES, Aggregation, Candidate, ScoringPlan, Stats, Summary
-from .selection import Outcome, Quotas, Result, inputs_hash, promote_after_decline, select, select_summaries
-
-# Applications a run considers: scored ones, and those whose outcome is already published.
-CONSIDERED_STATES = (
-    ApplicationState.SCORED,
-    ApplicationState.SELECTED,
-    ApplicationState.RESERVE,
-    ApplicationState.NOT_SELECTED,
-)
+from .models import Criterion, EvaluationPlan, SelectionResult, SelectionRun
+from .score_sheets import candidates_for, check_sheets, ranked, scoring_plan
+from .selection import Outcome, Quotas, Result, inputs_hash, promote_after_decline, select, select_ranked
 
 
 @contextmanager
 def _collector_paused():
-    """Pause Python's cyclic garbage collector while a preview builds its 20,000 summaries and
-    results: they hold no cycles, yet the allocations would trigger full collections of the
-    whole process (a third of the preview's time). Reference counting still frees everything."""
+    """Pause Python's cyclic garbage collector while a run builds its 20,000 results: they hold
+    no cycles, yet the allocations would trigger full collections of the whole process.
+    Reference counting still frees everything."""
     was_enabled = gc.isenabled()
     gc.disable()
     try:
@@ -63,23 +44,6 @@ def _collector_paused():
     finally:
         if was_enabled:
             gc.enable()
-
-
-# Aggregations that a count, sum, highest and lowest determine (see evaluation.scoring).
-SUMMARISED_METHODS = (Aggregation.MEAN, Aggregation.TRIMMED_MEAN)
-
-
-def scoring_plan(plan, criteria):
-    top = plan.top_criterion(criteria)
-    return ScoringPlan(
-        method=plan.aggregation,
-        trim_at=plan.trim_at,
-        cutoff=plan.cutoff,
-        bonus_cap=plan.bonus_cap,
-        top_criterion_id=top.pk if top else None,
-        thresholds={c.pk: c.threshold for c in criteria if c.threshold is not None},
-        tie_breaks=tuple(plan.tie_breaks),
-    )
 
 
 def quotas_for(call, plan):
@@ -92,200 +56,6 @@ def quotas_for(call, plan):
     )
 
 
-def _decimal_converter():
-    """Database numbers -> Decimal with 2 places, each distinct value converted once (review
-    totals and points repeat a great deal: this is most of the cost of reading candidates)."""
-    cache = {}
-
-    def convert(value):
-        if value is None:
-            return None
-        decimal = cache.get(value)
-        if decimal is None:
-            # SQLite sums decimals as floats: rounding to 2 places restores the exact value.
-            decimal = cache[value] = Decimal(
-                str(round(value, 2) if isinstance(value, float) else value)
-            ).quantize(TWO_PLACES)
-        return decimal
-
-    return convert
-
-
-def _sql_parts(call, needed):
-    """FROM/WHERE of the submitted reviews of active assignments of considered applications,
-    with one LEFT JOIN per needed criterion (columns s0, s1, ...)."""
-    review, assignment, application, score = (
-        Review._meta.db_table,
-        Assignment._meta.db_table,
-        Application._meta.db_table,
-        Score._meta.db_table,
-    )
-    joins = "".join(
-        f" LEFT JOIN {score} s{n} ON s{n}.review_id = r.id AND s{n}.criterion_id = %s"
-        for n in range(len(needed))
-    )
-    sql = (
-        f" FROM {review} r JOIN {assignment} a ON a.id = r.assignment_id"
-        f" JOIN {application} p ON p.id = r.application_id{joins}"
-        " WHERE p.call_id = %s AND p.state IN (" + ", ".join(["%s"] * len(CONSIDERED_STATES)) + ")"
-        " AND r.state = %s AND a.state = %s"
-    )
-    params = [*needed, call.pk, *CONSIDERED_STATES, Review.State.SUBMITTED, Assignment.State.ACTIVE]
-    return sql, params
-
-
-def _per_review(call, needed, convert):
-    """Every submitted review's total and needed criterion points (any aggregation method)."""
-    from_where, params = _sql_parts(call, needed)
-    columns = "".join(f", s{n}.points" for n in range(len(needed)))
-    totals = defaultdict(list)
-    criterion_points = defaultdict(lambda: defaultdict(list))
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT r.application_id, r.total{columns}{from_where} ORDER BY r.id", params)
-        for row in cursor.fetchall():
-            totals[row[0]].append(convert(row[1]))
-            for criterion_id, points in zip(needed, row[2:], strict=True):
-                if points is not None:
-                    criterion_points[row[0]][criterion_id].append(convert(points))
-    return totals, {pk: {k: tuple(v) for k, v in points.items()} for pk, points in criterion_points.items()}
-
-
-def _applications(call):
-    """(id, reference, track, field, request, lead size class, submitted at) of the considered
-    applications, read with a plain cursor: the ORM's per-value converters cost more than the
-    query at 20,000 rows."""
-    application, organisation = Application._meta.db_table, Organisation._meta.db_table
-    placeholders = ", ".join(["%s"] * len(CONSIDERED_STATES))
-    sql = (
-        f"SELECT p.id, p.reference, p.track_id, p.service_field_id, p.requested_subsidy, o.size_class,"
-        f" p.submitted_at FROM {application} p JOIN {organisation} o ON o.id = p.lead_id"
-        f" WHERE p.call_id = %s AND p.state IN ({placeholders})"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [call.pk, *CONSIDERED_STATES])
-        rows = cursor.fetchall()
-    if rows and isinstance(rows[0][6], str):  # SQLite stores UTC as text
-        return [(*row[:6], _utc(row[6])) for row in rows]
-    return rows
-
-
-def _utc(text):
-    if text is None:
-        return None
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def candidates_for(call, scoring):
-    """Every considered application of ``call`` as a Candidate, with every submitted review's
-    values, in three queries. Review totals are stored weighted when a review is saved, so the
-    score rows are read only for the criteria the plan needs (the top and thresholded ones)."""
-    convert = _decimal_converter()
-    applications = _applications(call)
-    needed = sorted({scoring.top_criterion_id, *scoring.thresholds} - {None})
-    totals, criterion_points = _per_review(call, needed, convert)
-    bonuses = defaultdict(list)
-    for application_id, points in BonusAward.objects.filter(
-        application__call=call, application__state__in=CONSIDERED_STATES
-    ).values_list("application_id", "rule__points"):
-        bonuses[application_id].append(points)
-    return [
-        Candidate(
-            application_id=pk,
-            reference=reference,
-            track_id=track_id,
-            field_id=field_id,
-            requested_subsidy=requested,
-            reviewer_totals=tuple(totals.get(pk, ())),
-            criterion_points=criterion_points.get(pk, {}),
-            bonus_points=tuple(bonuses[pk]),
-            lead_is_sme=size_class == "sme",
-            submitted_at=submitted_at,
-        )
-        for pk, reference, track_id, field_id, requested, size_class, submitted_at in applications
-    ]
-
-
-def _hundredths_sql(expression):
-    # Exact on both databases: SQLite sums these 2-place values as integers or as floats that
-    # ROUND restores; PostgreSQL sums numerics exactly.
-    return f"CAST(ROUND({expression} * 100) AS BIGINT)"
-
-
-def _stats_sql(column):
-    return ", ".join(_hundredths_sql(f"{f}({column})") for f in ("SUM", "MAX", "MIN"))
-
-
-def summaries_for(call, scoring):
-    """Every considered application of ``call`` as a ``Summary``, in one query: the database
-    counts, sums and takes the highest and lowest of the reviewer totals (and of the needed
-    criteria's points) per application, and sums the bonus points; no review row reaches Python.
-    Enough for the mean and the trimmed mean, not for the median."""
-    needed = sorted({scoring.top_criterion_id, *scoring.thresholds} - {None})
-    review, assignment, application, score = (
-        Review._meta.db_table,
-        Assignment._meta.db_table,
-        Application._meta.db_table,
-        Score._meta.db_table,
-    )
-    organisation, bonus_award, bonus_rule = (
-        Organisation._meta.db_table,
-        BonusAward._meta.db_table,
-        BonusRule._meta.db_table,
-    )
-    states = ", ".join(["%s"] * len(CONSIDERED_STATES))
-    criterion_joins = "".join(
-        f" LEFT JOIN {score} s{n} ON s{n}.review_id = r.id AND s{n}.criterion_id = %s"
-        for n in range(len(needed))
-    )
-    criterion_columns = "".join(
-        f", COUNT(s{n}.points), {_stats_sql(f's{n}.points')}" for n in range(len(needed))
-    )
-    sql = (
-        # COALESCE makes the moment an expression: SQLite then returns its ISO text as stored
-        # (sorting as the moments do) instead of parsing 20,000 datetimes.
-        f"SELECT p.id, p.reference, p.track_id, p.service_field_id, p.requested_subsidy, o.size_class,"
-        f" COALESCE(p.submitted_at, NULL), b.points, g.*"
-        f" FROM {application} p JOIN {organisation} o ON o.id = p.lead_id"
-        f" LEFT JOIN (SELECT r.application_id AS application_id, COUNT(*), {_stats_sql('r.total')}"
-        f"{criterion_columns}"
-        f" FROM {review} r JOIN {assignment} a ON a.id = r.assignment_id{criterion_joins}"
-        f" WHERE r.state = %s AND a.state = %s"
-        f" AND r.application_id IN (SELECT id FROM {application} WHERE call_id = %s)"
-        f" GROUP BY r.application_id) g ON g.application_id = p.id"
-        f" LEFT JOIN (SELECT ba.application_id AS application_id, {_hundredths_sql('SUM(br.points)')} AS points"
-        f" FROM {bonus_award} ba JOIN {bonus_rule} br ON br.id = ba.rule_id"
-        f" WHERE ba.application_id IN (SELECT id FROM {application} WHERE call_id = %s)"
-        f" GROUP BY ba.application_id) b ON b.application_id = p.id"
-        f" WHERE p.call_id = %s AND p.state IN ({states})"
-    )
-    params = [
-        *needed,
-        Review.State.SUBMITTED,
-        Assignment.State.ACTIVE,
-        call.pk,
-        call.pk,
-        call.pk,
-        *CONSIDERED_STATES,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    make = tuple.__new__  # NamedTuples without the keyword machinery: 20,000 of them
-    columns = [(criterion_id, 13 + 4 * n) for n, criterion_id in enumerate(needed)]
-    no_criteria = {}
-    summaries = []
-    append = summaries.append
-    for row in rows:
-        if row[8] is None:  # no submitted review
-            reviews, criteria = None, no_criteria
-        else:
-            reviews = make(Stats, row[9:13])
-            criteria = {k: make(Stats, row[i : i + 4]) for k, i in columns if row[i]}
-        append(make(Summary, (*row[:5], row[5] == "sme", row[6], reviews, criteria, row[7] or 0)))
-    return summaries
-
-
 def _require_staff(user):
     if not has_role(user, Role.STAFF):
         raise PermissionDenied(_("Only ministry staff run selection."))
@@ -294,9 +64,10 @@ def _require_staff(user):
 def compute(call, *, with_hash=True):
     """(results, hash, parameters) for the call's current inputs, without recording anything.
 
-    A recorded run reads every review (its hash fingerprints every input). A preview needs no
-    hash: with the mean or the trimmed mean the database summarises the reviews
-    (``summaries_for``) and no review row reaches Python; the results are the same (tested).
+    A preview (no hash) reads the score sheets, ranked by the database (``score_sheets.ranked``):
+    no review row is read. A recorded run reads every review, scores and ranks them here (the
+    definition; its hash fingerprints every input) and rewrites any score sheet that disagrees,
+    so previews and recorded runs give the same results (tested).
     """
     plan = EvaluationPlan.objects.get(call=call)
     criteria = list(Criterion.objects.filter(plan=plan))
@@ -319,12 +90,12 @@ def compute(call, *, with_hash=True):
         "field_max": {str(k): v for k, v in quotas.field_max.items()},
         "reserve_per_field": quotas.reserve_per_field,
     }
-    if not with_hash and scoring.method in SUMMARISED_METHODS:
+    if not with_hash:
         with _collector_paused():
-            return select_summaries(summaries_for(call, scoring), scoring, quotas), None, parameters
+            return select_ranked(*ranked(call, plan, scoring), quotas), None, parameters
     candidates = candidates_for(call, scoring)
-    digest = inputs_hash(candidates, scoring, quotas) if with_hash else None
-    return select(candidates, scoring, quotas), digest, parameters
+    check_sheets(call, plan, scoring, candidates)
+    return select(candidates, scoring, quotas), inputs_hash(candidates, scoring, quotas), parameters
 
 
 # A preview is kept this long, so that staff page through one consistent ranking (20,000
@@ -367,11 +138,12 @@ def run_selection(call, *, by, dry_run=False):
     """Rank and select; record a SelectionRun unless ``dry_run``. Serialized per call: a second
     run waits for the first to commit (PostgreSQL row lock on the call)."""
     _require_staff(by)
+    if dry_run:  # records nothing, so it neither waits for nor holds the call's lock
+        results, _digest, _parameters = compute(call, with_hash=False)
+        return None, results
     with transaction.atomic():
         call = Call.objects.select_for_update().get(pk=call.pk)
-        results, digest, parameters = compute(call, with_hash=not dry_run)
-        if dry_run:
-            return None, results
+        results, digest, parameters = compute(call)
         last = SelectionRun.objects.filter(call=call).order_by("-number").first()
         run = SelectionRun.objects.create(
             call=call,

@@ -2,6 +2,7 @@ from .objection import Objection
 from .plan import BonusAward, BonusRule, Criterion, EvaluationPlan
 from .reminder import ReviewReminder
 from .review import Assignment, DeclaredConflict, Panel, Review, Reviewer, Score
+from .score_sheet import ScoreSheet
 from .selection_run import SelectionResult, SelectionRun
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "ReviewReminder",
     "Reviewer",
     "Score",
+    "ScoreSheet",
     "SelectionResult",
     "SelectionRun",
 ]

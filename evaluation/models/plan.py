@@ -151,6 +151,21 @@ class BonusAward(models.Model):
     def __str__(self):
         return f"{self.application} {self.rule}"
 
+    def save(self, *args, **kwargs):
+        from evaluation.score_sheets import mark_stale
+
+        super().save(*args, **kwargs)
+        mark_stale([self.application_id])  # the application's bonus changed
+
+    def delete(self, *args, **kwargs):
+        from evaluation.score_sheets import mark_stale
+
+        result = super().delete(*args, **kwargs)
+        mark_stale([self.application_id])
+        return result
+
     def clean(self):
         if self.rule_id and self.rule.evidence_required and not self.evidence.strip():
             raise ValidationError({"evidence": _("This bonus needs its evidence.")})
+        if self.rule_id and self.application_id and self.rule.plan.call_id != self.application.call_id:
+            raise ValidationError({"rule": _("This bonus rule belongs to another call's evaluation plan.")})

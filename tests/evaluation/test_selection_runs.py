@@ -3,7 +3,6 @@ decline promotes the right reserve; objections re-review without the original re
 
 import json
 from datetime import timedelta
-from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -211,33 +210,6 @@ def test_applicant_sees_selected(client, call, staff, scored):
     client.force_login(owner)
     page = client.get(reverse("projects:application_detail", args=[winner.pk])).content.decode()
     assert "Selected" in page and "Decline the award" in page
-
-
-@pytest.mark.parametrize("method", ["trimmed_mean", "mean"])
-@pytest.mark.parametrize("with_threshold", [False, True])
-def test_sql_aggregation_gives_the_same_results_as_reading_every_review(
-    call, staff, scored, method, with_threshold
-):
-    from evaluation.models import Criterion, EvaluationPlan
-    from evaluation.selection import select, select_summaries
-    from evaluation.selection_runs import candidates_for, quotas_for, scoring_plan, summaries_for
-
-    EvaluationPlan.objects.filter(call=call).update(aggregation=method, trim_at=5)
-    if with_threshold:  # a thresholded criterion other than the top one: its points are read too
-        criterion = Criterion.objects.filter(plan__call=call).order_by("max_points", "pk").first()
-        criterion.threshold = criterion.max_points * Decimal("0.75")
-        criterion.save()
-    plan = EvaluationPlan.objects.get(call=call)
-    scoring = scoring_plan(plan, list(plan.criteria.all()))
-    quotas = quotas_for(call, plan)
-    fast = select_summaries(summaries_for(call, scoring), scoring, quotas)
-    slow = select(candidates_for(call, scoring), scoring, quotas)
-    assert fast == slow
-    assert len(scoring.thresholds) == with_threshold
-    assert any(r.outcome == "selected" for r in fast) and any(r.outcome != "selected" for r in fast)
-    assert [(r.reference, r.evaluation_score, r.final_score, r.rank, r.outcome, r.reason) for r in fast] == [
-        (r.reference, r.evaluation_score, r.final_score, r.rank, r.outcome, r.reason) for r in slow
-    ]
 
 
 def test_a_plan_whose_criteria_do_not_add_up_to_100_is_refused(call, staff, scored):

@@ -1,0 +1,401 @@
+"""Reading an application's scores: every submitted review (``candidates_for``, the definition
+scored by ``evaluation.scoring``) or its score sheet (``ranked``, what selection reads).
+
+A ScoreSheet holds an application's evaluation score, bonus, final score, top-criterion score
+and whether it is below the cutoff, computed by ``evaluation.scoring.score`` from its reviews.
+Sheets are written when an application's review completes (its scores lock then: reviews of a
+scored application cannot change), marked stale when a bonus is granted or withdrawn or the
+review is reopened, and carry the fingerprint of the plan settings they were computed under, so
+that a changed plan is noticed. ``ranked`` computes any missing or stale sheet before it reads.
+``check_sheets`` compares every sheet with its reviews and rewrites any that differs.
+"""
+
+import hashlib
+import json
+from collections import defaultdict
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from django.db import connection
+from django.utils import timezone
+
+from projects.models import Application, ApplicationState, Organisation
+
+from .models import Assignment, BonusAward, BonusRule, Review, Score, ScoreSheet
+from .scoring import (
+    EARLIER_SUBMISSION,
+    LOWER_REFERENCE,
+    LOWER_SUBSIDY,
+    SME_LEAD,
+    TOP_CRITERION,
+    TWO_PLACES,
+    Candidate,
+    ScoringPlan,
+    from_hundredths,
+    score,
+)
+
+# Applications a run considers: scored ones, and those whose outcome is already published.
+CONSIDERED_STATES = (
+    ApplicationState.SCORED,
+    ApplicationState.SELECTED,
+    ApplicationState.RESERVE,
+    ApplicationState.NOT_SELECTED,
+)
+
+SHEET_SCHEMA = "gongmo-score-sheet/1"  # bump when what a sheet holds or how it is scored changes
+
+
+def scoring_plan(plan, criteria):
+    top = plan.top_criterion(criteria)
+    return ScoringPlan(
+        method=plan.aggregation,
+        trim_at=plan.trim_at,
+        cutoff=plan.cutoff,
+        bonus_cap=plan.bonus_cap,
+        top_criterion_id=top.pk if top else None,
+        thresholds={c.pk: c.threshold for c in criteria if c.threshold is not None},
+        tie_breaks=tuple(plan.tie_breaks),
+    )
+
+
+def plan_fingerprint(plan, scoring):
+    """SHA-256 of every setting a sheet's scores depend on: the aggregation, the cutoff, the
+    bonus cap and the bonus rules' points, the top criterion and the thresholds. (Tie-breaks and
+    quotas are applied when ranking, not stored.)"""
+    settings = {
+        "schema": SHEET_SCHEMA,
+        "method": str(scoring.method),
+        "trim_at": scoring.trim_at,
+        "cutoff": str(scoring.cutoff),
+        "bonus_cap": str(scoring.bonus_cap),
+        "bonus_rules": sorted(
+            [pk, str(points)]
+            for pk, points in BonusRule.objects.filter(plan=plan).values_list("pk", "points")
+        ),
+        "top_criterion": scoring.top_criterion_id,
+        "thresholds": sorted([k, str(v)] for k, v in scoring.thresholds.items()),
+    }
+    text = json.dumps(settings, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+# --- Every review ------------------------------------------------------------------------------
+
+
+def _decimal_converter():
+    """Database numbers -> Decimal with 2 places, each distinct value converted once (review
+    totals and points repeat a great deal: this is most of the cost of reading candidates)."""
+    cache = {}
+
+    def convert(value):
+        if value is None:
+            return None
+        decimal = cache.get(value)
+        if decimal is None:
+            # SQLite sums decimals as floats: rounding to 2 places restores the exact value.
+            decimal = cache[value] = Decimal(
+                str(round(value, 2) if isinstance(value, float) else value)
+            ).quantize(TWO_PLACES)
+        return decimal
+
+    return convert
+
+
+def _only(column, application_ids):
+    """An SQL condition (and its parameters) keeping ``column`` to ``application_ids`` (None: all)."""
+    if application_ids is None:
+        return "", []
+    return f" AND {column} IN ({', '.join(['%s'] * len(application_ids))})", list(application_ids)
+
+
+def _per_review(call, needed, convert, application_ids):
+    """Every submitted review's total and needed criterion points."""
+    review, assignment, application, score_table = (
+        Review._meta.db_table,
+        Assignment._meta.db_table,
+        Application._meta.db_table,
+        Score._meta.db_table,
+    )
+    joins = "".join(
+        f" LEFT JOIN {score_table} s{n} ON s{n}.review_id = r.id AND s{n}.criterion_id = %s"
+        for n in range(len(needed))
+    )
+    columns = "".join(f", s{n}.points" for n in range(len(needed)))
+    only, only_params = _only("p.id", application_ids)
+    sql = (
+        f"SELECT r.application_id, r.total{columns}"
+        f" FROM {review} r JOIN {assignment} a ON a.id = r.assignment_id"
+        f" JOIN {application} p ON p.id = r.application_id{joins}"
+        " WHERE p.call_id = %s AND p.state IN (" + ", ".join(["%s"] * len(CONSIDERED_STATES)) + ")"
+        f" AND r.state = %s AND a.state = %s{only} ORDER BY r.id"
+    )
+    params = [
+        *needed,
+        call.pk,
+        *CONSIDERED_STATES,
+        Review.State.SUBMITTED,
+        Assignment.State.ACTIVE,
+        *only_params,
+    ]
+    totals = defaultdict(list)
+    criterion_points = defaultdict(lambda: defaultdict(list))
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            totals[row[0]].append(convert(row[1]))
+            for criterion_id, points in zip(needed, row[2:], strict=True):
+                if points is not None:
+                    criterion_points[row[0]][criterion_id].append(convert(points))
+    return totals, {pk: {k: tuple(v) for k, v in points.items()} for pk, points in criterion_points.items()}
+
+
+def _applications(call, application_ids):
+    """(id, reference, track, field, request, lead size class, submitted at) of the considered
+    applications, read with a plain cursor: the ORM's per-value converters cost more than the
+    query at 20,000 rows."""
+    application, organisation = Application._meta.db_table, Organisation._meta.db_table
+    placeholders = ", ".join(["%s"] * len(CONSIDERED_STATES))
+    only, only_params = _only("p.id", application_ids)
+    sql = (
+        f"SELECT p.id, p.reference, p.track_id, p.service_field_id, p.requested_subsidy, o.size_class,"
+        f" p.submitted_at FROM {application} p JOIN {organisation} o ON o.id = p.lead_id"
+        f" WHERE p.call_id = %s AND p.state IN ({placeholders}){only}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [call.pk, *CONSIDERED_STATES, *only_params])
+        rows = cursor.fetchall()
+    if rows and isinstance(rows[0][6], str):  # SQLite stores UTC as text
+        return [(*row[:6], _utc(row[6])) for row in rows]
+    return rows
+
+
+def _utc(text):
+    if text is None:
+        return None
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def candidates_for(call, scoring, application_ids=None):
+    """The considered applications of ``call`` (or those of them in ``application_ids``) as
+    Candidates, with every submitted review's values, in three queries. Review totals are stored
+    weighted when a review is saved, so the score rows are read only for the criteria the plan
+    needs (the top and thresholded ones)."""
+    if application_ids is not None:
+        application_ids = sorted(set(application_ids))
+        if not application_ids:
+            return []
+    convert = _decimal_converter()
+    applications = _applications(call, application_ids)
+    needed = sorted({scoring.top_criterion_id, *scoring.thresholds} - {None})
+    totals, criterion_points = _per_review(call, needed, convert, application_ids)
+    bonuses = defaultdict(list)
+    awards = BonusAward.objects.filter(application__call=call, application__state__in=CONSIDERED_STATES)
+    if application_ids is not None:
+        awards = awards.filter(application_id__in=application_ids)
+    for application_id, points in awards.values_list("application_id", "rule__points"):
+        bonuses[application_id].append(points)
+    return [
+        Candidate(
+            application_id=pk,
+            reference=reference,
+            track_id=track_id,
+            field_id=field_id,
+            requested_subsidy=requested,
+            reviewer_totals=tuple(totals.get(pk, ())),
+            criterion_points=criterion_points.get(pk, {}),
+            bonus_points=tuple(bonuses[pk]),
+            lead_is_sme=size_class == "sme",
+            submitted_at=submitted_at,
+        )
+        for pk, reference, track_id, field_id, requested, size_class, submitted_at in applications
+    ]
+
+
+# --- Sheets ------------------------------------------------------------------------------------
+
+_SHEET_FIELDS = [
+    "reviews",
+    "evaluation_score",
+    "bonus",
+    "final_score",
+    "top_criterion_score",
+    "below_cutoff",
+    "plan_fingerprint",
+    "computed_at",
+]
+_BATCH = 500  # applications a statement: SQLite allows 32,766 parameters
+
+
+def _sheet(scored, fingerprint, now):
+    return ScoreSheet(
+        application_id=scored.candidate.application_id,
+        reviews=len(scored.candidate.reviewer_totals),
+        evaluation_score=scored.evaluation_score,
+        bonus=scored.bonus,
+        final_score=scored.final_score,
+        top_criterion_score=scored.top_criterion_score,
+        below_cutoff=scored.below_cutoff,
+        plan_fingerprint=fingerprint,
+        computed_at=now,
+    )
+
+
+def write_sheets(call, plan, scoring, application_ids=None):
+    """Compute the sheets of the considered applications among ``application_ids`` (None: all
+    of the call) from their reviews, and store them. Returns how many were written."""
+    fingerprint = plan_fingerprint(plan, scoring)
+    ids = None if application_ids is None else sorted(set(application_ids))
+    batches = [None] if ids is None else [ids[i : i + _BATCH] for i in range(0, len(ids), _BATCH)]
+    now, written = timezone.now(), 0
+    for batch in batches:
+        sheets = [_sheet(score(c, scoring), fingerprint, now) for c in candidates_for(call, scoring, batch)]
+        ScoreSheet.objects.bulk_create(
+            sheets,
+            batch_size=2000,
+            update_conflicts=True,
+            unique_fields=["application"],
+            update_fields=_SHEET_FIELDS,
+        )
+        written += len(sheets)
+    return written
+
+
+def write_sheets_for(application_ids):
+    """``write_sheets`` for applications whose review just completed, grouped by call."""
+    from .models import Criterion, EvaluationPlan
+
+    by_call = defaultdict(list)
+    for pk, call_id in Application.objects.filter(pk__in=application_ids).values_list("pk", "call_id"):
+        by_call[call_id].append(pk)
+    for plan in EvaluationPlan.objects.filter(call_id__in=by_call).select_related("call"):
+        criteria = list(Criterion.objects.filter(plan=plan))
+        if plan.criteria_problem(criteria):
+            continue  # no valid plan, no scores: selection refuses with the reason
+        write_sheets(plan.call, plan, scoring_plan(plan, criteria), by_call[plan.call_id])
+
+
+def mark_stale(application_ids):
+    """Something the sheets of these applications depend on changed: compute them again before
+    they are next read."""
+    ScoreSheet.objects.filter(application_id__in=application_ids).update(plan_fingerprint="")
+
+
+def check_sheets(call, plan, scoring, candidates=None):
+    """Compare every considered application's sheet with its reviews (the definition; the
+    ``candidates_for`` of the call when already read) and rewrite the sheets that differ or are
+    missing. Returns the ids rewritten."""
+    fingerprint = plan_fingerprint(plan, scoring)
+    stored = {
+        row[0]: row[1:]
+        for row in ScoreSheet.objects.filter(
+            application__call=call, application__state__in=CONSIDERED_STATES
+        ).values_list(
+            "application_id",
+            "reviews",
+            "evaluation_score",
+            "bonus",
+            "final_score",
+            "top_criterion_score",
+            "below_cutoff",
+            "plan_fingerprint",
+        )
+    }
+    wrong = []
+    for candidate in candidates_for(call, scoring) if candidates is None else candidates:
+        s = score(candidate, scoring)
+        expected = (
+            len(candidate.reviewer_totals),
+            s.evaluation_score,
+            s.bonus,
+            s.final_score,
+            s.top_criterion_score,
+            s.below_cutoff,
+            fingerprint,
+        )
+        if stored.get(candidate.application_id) != expected:
+            wrong.append(candidate.application_id)
+    if wrong:
+        write_sheets(call, plan, scoring, wrong)
+    return wrong
+
+
+# --- Ranking -----------------------------------------------------------------------------------
+
+
+def _order_by(tie_breaks):
+    """ORDER BY for the ranking of ``evaluation.scoring.rank`` (tested equal): ranked sheets by
+    final score and the tie-breaks in the plan's order, then those below the cutoff by final
+    score and reference; the application id last, so the order is total."""
+    # Byte order, as Python compares strings (PostgreSQL's default collation is linguistic).
+    reference = 'p.reference COLLATE "C"' if connection.vendor == "postgresql" else "p.reference"
+    columns = {  # expression, direction
+        TOP_CRITERION: ("g.top_criterion_score", "DESC NULLS LAST"),
+        SME_LEAD: ("CASE WHEN o.size_class = 'sme' THEN 0 ELSE 1 END", "ASC"),
+        LOWER_SUBSIDY: ("p.requested_subsidy", "ASC"),
+        EARLIER_SUBMISSION: ("p.submitted_at", "ASC NULLS LAST"),
+        LOWER_REFERENCE: (reference, "ASC"),
+    }
+    terms = ["g.below_cutoff", "g.final_score DESC NULLS LAST"]
+    for name in tie_breaks:
+        expression, direction = columns[name]
+        # Below the cutoff there are no tie-breaks: NULL ties them all.
+        terms.append(f"CASE WHEN g.below_cutoff THEN NULL ELSE {expression} END {direction}")
+    terms += [f"CASE WHEN g.below_cutoff THEN {reference} END", "p.id"]
+    return ", ".join(terms)
+
+
+def _hundredths(column):
+    # Exact on both databases: SQLite may hold a 2-place decimal as a float, which ROUND restores.
+    return f"CAST(ROUND({column} * 100) AS BIGINT)"
+
+
+def _ranked_rows(call, scoring, fingerprint):
+    application, organisation, sheet = (
+        Application._meta.db_table,
+        Organisation._meta.db_table,
+        ScoreSheet._meta.db_table,
+    )
+    states = ", ".join(["%s"] * len(CONSIDERED_STATES))
+    sql = (
+        f"SELECT p.id, p.reference, p.track_id, p.service_field_id, p.requested_subsidy,"
+        f" {_hundredths('g.evaluation_score')}, {_hundredths('g.bonus')}, {_hundredths('g.final_score')},"
+        f" g.below_cutoff, g.plan_fingerprint = %s"
+        f" FROM {application} p JOIN {organisation} o ON o.id = p.lead_id"
+        f" LEFT JOIN {sheet} g ON g.application_id = p.id"
+        f" WHERE p.call_id = %s AND p.state IN ({states})"
+        f" ORDER BY {_order_by(scoring.tie_breaks)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [fingerprint, call.pk, *CONSIDERED_STATES])
+        return cursor.fetchall()
+
+
+class _Decimals(dict):
+    """Hundredths -> Decimal, each distinct score converted once (scores repeat a great deal)."""
+
+    def __missing__(self, hundredths):
+        value = self[hundredths] = None if hundredths is None else from_hundredths(hundredths)
+        return value
+
+
+def ranked(call, plan, scoring):
+    """The considered applications of ``call`` ranked by the database from their score sheets
+    (after computing any missing or stale sheet from its reviews), in one query: (ranked, below
+    the cutoff), each a list of (application id, reference, track id, field id, requested
+    subsidy, evaluation score, bonus, final score) rows in order, scores as Decimals."""
+    fingerprint = plan_fingerprint(plan, scoring)
+    rows = _ranked_rows(call, scoring, fingerprint)
+    stale = [row[0] for row in rows if not row[9]]  # no sheet, or one of other settings
+    if stale:
+        write_sheets(call, plan, scoring, stale)
+        rows = _ranked_rows(call, scoring, fingerprint)
+    decimal = _Decimals()
+    above, below = [], []
+    add_above, add_below = above.append, below.append
+    for pk, reference, track, field, subsidy, evaluation, bonus, final, is_below, _current in rows:
+        (add_below if is_below else add_above)(
+            (pk, reference, track, field, subsidy, decimal[evaluation], decimal[bonus], decimal[final])
+        )
+    return above, below

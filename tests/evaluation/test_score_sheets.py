@@ -1,0 +1,175 @@
+"""Score sheets: what a preview ranks. They agree with every review read and scored by the
+definition (whatever the method, thresholds and tie-break order, ties included), are written when
+a review completes, and are computed again when something they depend on changes."""
+
+import itertools
+from decimal import Decimal
+
+import pytest
+from django.db.models import F
+
+from evaluation import objections, selection_runs
+from evaluation.generate import generate
+from evaluation.models import (
+    BonusAward,
+    BonusRule,
+    Criterion,
+    EvaluationPlan,
+    Objection,
+    Review,
+    Score,
+    ScoreSheet,
+)
+from evaluation.score_sheets import candidates_for, check_sheets, plan_fingerprint, scoring_plan
+from evaluation.scoring import TIE_BREAKS
+from evaluation.selection import select
+from projects.models import Application, ApplicationState, Organisation
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def scored(call, staff):
+    return generate(call, count=60, reviewers=10, seed=7, by=staff)
+
+
+def preview_and_definition(call):
+    """(the preview's results, the definition's results: every review scored in Python)."""
+    plan = EvaluationPlan.objects.get(call=call)
+    scoring = scoring_plan(plan, list(plan.criteria.all()))
+    results, _digest, _parameters = selection_runs.compute(call, with_hash=False)
+    definition = select(candidates_for(call, scoring), scoring, selection_runs.quotas_for(call, plan))
+    return results, definition
+
+
+def force_ties(applications):
+    """Make groups of applications equal on the final score, then on each tie-break in turn: the
+    order must then come from the later tie-breaks and finally the application id."""
+    first, *others = sorted(applications, key=lambda a: a.pk)[:12]
+    source = {
+        r.assignment.reviewer_id: r
+        for r in Review.objects.filter(application=first).select_related("assignment")
+    }
+    totals = sorted(r.total for r in source.values())
+    top = Criterion.objects.filter(plan__call=first.call).order_by("-max_points", "position", "pk").first()
+    top_points = sorted(
+        Score.objects.filter(review__application=first, criterion=top).values_list("points", flat=True)
+    )
+    for n, application in enumerate(others):
+        # Same reviewer totals (so the same evaluation score) for all; the top criterion equal
+        # for the first eight only; equal requests and moments in smaller groups.
+        for review, total in zip(
+            Review.objects.filter(application=application).order_by("pk"), totals, strict=False
+        ):
+            review.total = total
+            review.save(update_fields=["total"])
+        if n < 8:
+            for points, value in zip(
+                Score.objects.filter(review__application=application, criterion=top).order_by("review_id"),
+                top_points,
+                strict=False,
+            ):
+                points.points = value
+                points.save(update_fields=["points"])
+        Application.objects.filter(pk=application.pk).update(
+            requested_subsidy=first.requested_subsidy if n < 6 else F("requested_subsidy"),
+            submitted_at=first.submitted_at if n < 4 else F("submitted_at"),
+            reference=first.reference + f"-{n % 2}" if n < 2 else F("reference"),
+        )
+        Organisation.objects.filter(pk=application.lead_id).update(size_class="sme" if n % 3 else "mid_sized")
+    ScoreSheet.objects.update(plan_fingerprint="")  # the reviews were changed behind its back
+
+
+@pytest.mark.parametrize("method", ["trimmed_mean", "mean", "median"])
+@pytest.mark.parametrize("with_threshold", [False, True])
+def test_a_preview_gives_the_results_of_reading_every_review(call, staff, scored, method, with_threshold):
+    EvaluationPlan.objects.filter(call=call).update(aggregation=method, trim_at=5)
+    if with_threshold:
+        criterion = Criterion.objects.filter(plan__call=call).order_by("max_points", "pk").first()
+        criterion.threshold = criterion.max_points * Decimal("0.75")
+        criterion.save()
+    force_ties(scored)
+    results, definition = preview_and_definition(call)
+    assert results == definition
+    assert any(r.outcome == "selected" for r in results) and any(r.outcome == "below_cutoff" for r in results)
+    finals = [r.final_score for r in results if r.rank]
+    assert len(finals) > len(set(finals)), "the data must hold ties for the tie-breaks to decide"
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(TIE_BREAKS, 2)) + [(), TIE_BREAKS[::-1]])
+def test_the_database_ranks_ties_as_the_definition_does(call, staff, scored, order):
+    EvaluationPlan.objects.filter(call=call).update(tie_breaks=list(order))
+    force_ties(scored)
+    results, definition = preview_and_definition(call)
+    assert [(r.application_id, r.rank, r.outcome, r.reason) for r in results] == [
+        (r.application_id, r.rank, r.outcome, r.reason) for r in definition
+    ]
+
+
+def test_sheets_are_written_when_the_review_completes(call, staff, scored):
+    plan = EvaluationPlan.objects.get(call=call)
+    scoring = scoring_plan(plan, list(plan.criteria.all()))
+    sheets = ScoreSheet.objects.filter(application__call=call)
+    assert (
+        sheets.count() == Application.objects.filter(call=call, state=ApplicationState.SCORED).count() == 60
+    )
+    assert set(sheets.values_list("plan_fingerprint", flat=True)) == {plan_fingerprint(plan, scoring)}
+    assert check_sheets(call, plan, scoring) == []  # every sheet agrees with its reviews
+
+
+def test_a_changed_plan_is_noticed_and_the_sheets_computed_again(call, staff, scored):
+    before, _ = preview_and_definition(call)
+    EvaluationPlan.objects.filter(call=call).update(cutoff=Decimal("80.00"), aggregation="mean")
+    after, definition = preview_and_definition(call)
+    assert after == definition and after != before
+    plan = EvaluationPlan.objects.get(call=call)
+    fingerprint = plan_fingerprint(plan, scoring_plan(plan, list(plan.criteria.all())))
+    assert set(ScoreSheet.objects.values_list("plan_fingerprint", flat=True)) == {fingerprint}
+
+
+def test_a_bonus_granted_or_its_points_changed_reaches_the_preview(call, staff, scored):
+    rule = BonusRule.objects.filter(plan__call=call).first()
+    application = next(a for a in scored if not BonusAward.objects.filter(application=a, rule=rule).exists())
+    BonusAward.objects.create(application=application, rule=rule, evidence="certificate", granted_by=staff)
+    assert ScoreSheet.objects.get(application=application).plan_fingerprint == ""
+    results, definition = preview_and_definition(call)
+    assert results == definition
+    BonusRule.objects.filter(pk=rule.pk).update(points=rule.points + 1)
+    results, definition = preview_and_definition(call)
+    assert results == definition
+    bonus = next(r.bonus for r in results if r.application_id == application.pk)
+    assert bonus == min(
+        rule.points
+        + 1
+        + sum(a.rule.points for a in BonusAward.objects.filter(application=application).exclude(rule=rule)),
+        EvaluationPlan.objects.get(call=call).bonus_cap,
+    )
+
+
+def test_a_recorded_run_rewrites_a_sheet_that_disagrees_with_its_reviews(call, staff, scored):
+    victim = scored[0]
+    ScoreSheet.objects.filter(application=victim).update(
+        final_score=Decimal("1.00"), evaluation_score=Decimal("1.00")
+    )
+    _run, results = selection_runs.run_selection(call, by=staff)
+    sheet = ScoreSheet.objects.get(application=victim)
+    assert (
+        sheet.final_score
+        == next(r.final_score for r in results if r.application_id == victim.pk)
+        != Decimal("1.00")
+    )
+    preview, _definition = preview_and_definition(call)
+    assert preview == results
+
+
+def test_an_upheld_objection_marks_the_sheet_stale_until_the_re_review_completes(call, staff, scored):
+    run, _results = selection_runs.run_selection(call, by=staff)
+    selection_runs.confirm_run(run, by=staff)
+    application = Application.objects.filter(call=call, state=ApplicationState.NOT_SELECTED).first()
+    objection = Objection.objects.create(
+        application=application, grounds="The reviewers misread the budget.", filed_by=staff
+    )
+    objections.decide_objection(objection, by=staff, uphold=True, decision="Re-review.")
+    assert ScoreSheet.objects.get(application=application).plan_fingerprint == ""
+    results, _definition = preview_and_definition(call)
+    assert application.pk not in {r.application_id for r in results}  # under review again
