@@ -177,6 +177,24 @@ def _utc(text):
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def _bonus_points(call, convert, application_ids):
+    """application id -> the points of the bonus rules granted to it."""
+    award, rule, application = BonusAward._meta.db_table, BonusRule._meta.db_table, Application._meta.db_table
+    only, only_params = _only("p.id", application_ids)
+    sql = (
+        f"SELECT ba.application_id, br.points FROM {award} ba JOIN {rule} br ON br.id = ba.rule_id"
+        f" JOIN {application} p ON p.id = ba.application_id"
+        f" WHERE p.call_id = %s AND p.state IN ({', '.join(['%s'] * len(CONSIDERED_STATES))}){only}"
+        " ORDER BY ba.id"
+    )
+    bonuses = defaultdict(list)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [call.pk, *CONSIDERED_STATES, *only_params])
+        for application_id, points in cursor.fetchall():
+            bonuses[application_id].append(convert(points))
+    return bonuses
+
+
 def candidates_for(call, scoring, application_ids=None):
     """The considered applications of ``call`` (or those of them in ``application_ids``) as
     Candidates, with every submitted review's values, in three queries. Review totals are stored
@@ -190,12 +208,7 @@ def candidates_for(call, scoring, application_ids=None):
     applications = _applications(call, application_ids)
     needed = sorted({scoring.top_criterion_id, *scoring.thresholds} - {None})
     totals, criterion_points = _per_review(call, needed, convert, application_ids)
-    bonuses = defaultdict(list)
-    awards = BonusAward.objects.filter(application__call=call, application__state__in=CONSIDERED_STATES)
-    if application_ids is not None:
-        awards = awards.filter(application_id__in=application_ids)
-    for application_id, points in awards.values_list("application_id", "rule__points"):
-        bonuses[application_id].append(points)
+    bonuses = _bonus_points(call, convert, application_ids)
     return [
         Candidate(
             application_id=pk,
@@ -287,21 +300,30 @@ def check_sheets(call, plan, scoring, candidates=None):
     ``candidates_for`` of the call when already read) and rewrite the sheets that differ or are
     missing. Returns the ids rewritten."""
     fingerprint = plan_fingerprint(plan, scoring)
-    stored = {
-        row[0]: row[1:]
-        for row in ScoreSheet.objects.filter(
-            application__call=call, application__state__in=CONSIDERED_STATES
-        ).values_list(
-            "application_id",
-            "reviews",
-            "evaluation_score",
-            "bonus",
-            "final_score",
-            "top_criterion_score",
-            "below_cutoff",
-            "plan_fingerprint",
-        )
-    }
+    application, sheet = Application._meta.db_table, ScoreSheet._meta.db_table
+    columns = ", ".join(
+        _hundredths(f"g.{name}")
+        for name in ("evaluation_score", "bonus", "final_score", "top_criterion_score")
+    )
+    sql = (
+        f"SELECT g.application_id, g.reviews, {columns}, g.below_cutoff, g.plan_fingerprint = %s"
+        f" FROM {sheet} g JOIN {application} p ON p.id = g.application_id WHERE p.call_id = %s"
+    )
+    decimal = _Decimals()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [fingerprint, call.pk])
+        stored = {
+            pk: (
+                reviews,
+                decimal[ev],
+                decimal[bonus],
+                decimal[final],
+                decimal[top],
+                bool(below),
+                bool(current),
+            )
+            for pk, reviews, ev, bonus, final, top, below, current in cursor.fetchall()
+        }
     wrong = []
     for candidate in candidates_for(call, scoring) if candidates is None else candidates:
         s = score(candidate, scoring)
@@ -312,7 +334,7 @@ def check_sheets(call, plan, scoring, candidates=None):
             s.final_score,
             s.top_criterion_score,
             s.below_cutoff,
-            fingerprint,
+            True,
         )
         if stored.get(candidate.application_id) != expected:
             wrong.append(candidate.application_id)
