@@ -108,25 +108,31 @@ PREVIEW_SECONDS = 15 * 60
 class Preview:
     token: str
     computed_at: datetime
-    rows: list  # the Results as plain tuples: unpickling 20,000 NamedTuples costs a page's budget
+    results: list  # of Result
 
-    @property
-    def results(self):
-        return list(map(Result._make, self.rows))
+    def __reduce__(self):
+        # Kept as plain tuples: pickling 20,000 NamedTuples names the class in each of them.
+        return (_kept_preview, (self.token, self.computed_at, list(map(tuple, self.results))))
+
+
+def _kept_preview(token, computed_at, rows):
+    return Preview(token, computed_at, list(map(Result._make, rows)))
 
 
 def preview(call, *, by, token=""):
     """The dry run kept under ``token`` for this call, or a new one (with a new token) when
     there is none: staff only, like every run. Kept in the cache (Redis in production, so every
-    worker sees it); a miss only costs a new dry run."""
+    worker sees it); a miss only costs a new dry run. The collector is paused throughout: 20,000
+    results are built, pickled or unpickled, and none holds a cycle."""
     _require_staff(by)
-    if token:
-        kept = cache.get(_preview_key(call, token))
-        if kept is not None:
-            return kept
-    _run, results = run_selection(call, by=by, dry_run=True)
-    fresh = Preview(token=uuid.uuid4().hex, computed_at=timezone.now(), rows=list(map(tuple, results)))
-    cache.set(_preview_key(call, fresh.token), fresh, PREVIEW_SECONDS)
+    with _collector_paused():
+        if token:
+            kept = cache.get(_preview_key(call, token))
+            if kept is not None:
+                return kept
+        _run, results = run_selection(call, by=by, dry_run=True)
+        fresh = Preview(token=uuid.uuid4().hex, computed_at=timezone.now(), results=results)
+        cache.set(_preview_key(call, fresh.token), fresh, PREVIEW_SECONDS)
     return fresh
 
 
