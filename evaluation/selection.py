@@ -168,16 +168,8 @@ def _walk(above: Sequence[tuple], below: Sequence[tuple], quotas: Quotas) -> lis
     results: list[Result] = []
     append = results.append
     make = tuple.__new__  # Result(...) without the keyword machinery: 20,000 of them a run
-    for position, (
-        application_id,
-        reference,
-        track_id,
-        field_id,
-        subsidy,
-        evaluation,
-        bonus,
-        final,
-    ) in enumerate(above, 1):
+    for position, row in enumerate(above, 1):
+        track_id, field_id, subsidy = row[2], row[3], row[4]
         in_field = field_count.get(field_id, 0)
         in_track = track_count.get(track_id, 0)
         limit = field_max.get(field_id)
@@ -204,24 +196,7 @@ def _walk(above: Sequence[tuple], below: Sequence[tuple], quotas: Quotas) -> lis
                 outcome = reserve
             else:
                 outcome = not_selected
-        append(
-            make(
-                Result,
-                (
-                    application_id,
-                    reference,
-                    track_id,
-                    field_id,
-                    subsidy,
-                    evaluation,
-                    bonus,
-                    final,
-                    position,
-                    outcome,
-                    reason,
-                ),
-            )
-        )
+        append(make(Result, (*row, position, outcome, reason)))
 
     below_cutoff, below_reason = Outcome.BELOW_CUTOFF, Reason.BELOW_CUTOFF
     for row in below:
