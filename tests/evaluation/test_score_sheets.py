@@ -173,3 +173,83 @@ def test_an_upheld_objection_marks_the_sheet_stale_until_the_re_review_completes
     assert ScoreSheet.objects.get(application=application).plan_fingerprint == ""
     results, _definition = preview_and_definition(call)
     assert application.pk not in {r.application_id for r in results}  # under review again
+
+
+def test_staff_grant_a_bonus_in_the_admin_and_the_preview_counts_it(client, call, staff, scored, role_groups):
+    from django.urls import reverse
+
+    from tests.factories import StaffFactory
+
+    officer = StaffFactory()
+    client.force_login(officer)
+    rule = BonusRule.objects.filter(plan__call=call).first()
+    BonusRule.objects.filter(pk=rule.pk).update(evidence_required=True)
+    application = next(a for a in scored if not BonusAward.objects.filter(application=a, rule=rule).exists())
+    url = reverse("admin:evaluation_bonusaward_add")
+    missing = client.post(url, {"application": application.pk, "rule": rule.pk, "evidence": " "})
+    assert missing.status_code == 200 and "This bonus needs its evidence." in missing.content.decode()
+    assert not BonusAward.objects.filter(application=application, rule=rule).exists()
+
+    response = client.post(
+        url, {"application": application.pk, "rule": rule.pk, "evidence": "Certificate no. 12"}
+    )
+    assert response.status_code == 302
+    award = BonusAward.objects.get(application=application, rule=rule)
+    assert award.granted_by == officer and award.evidence == "Certificate no. 12"
+    results, definition = preview_and_definition(call)
+    assert results == definition
+    assert next(r.bonus for r in results if r.application_id == application.pk) > 0
+    # A grant is on the record: not deleted from the admin.
+    assert (
+        client.post(
+            reverse("admin:evaluation_bonusaward_delete", args=[award.pk]), {"post": "yes"}
+        ).status_code
+        == 403
+    )
+    assert BonusAward.objects.filter(pk=award.pk).exists()
+
+
+def test_the_admin_refuses_a_bonus_rule_of_another_call(client, call, staff, scored, role_groups):
+    from django.urls import reverse
+
+    from tests.factories import CallFactory, StaffFactory
+
+    other = BonusRule.objects.create(
+        plan=EvaluationPlan.objects.create(call=CallFactory(slug="another-call", reference_prefix="AC26")),
+        code="other",
+        label="Other call",
+        points=Decimal("1"),
+        evidence_required=False,
+    )
+    client.force_login(StaffFactory())
+    response = client.post(
+        reverse("admin:evaluation_bonusaward_add"),
+        {"application": scored[0].pk, "rule": other.pk, "evidence": "x"},
+    )
+    assert "This bonus rule belongs to another call&#x27;s evaluation plan." in response.content.decode()
+    assert not BonusAward.objects.filter(rule=other).exists()
+
+
+def test_the_admin_no_longer_changes_the_reviewers_of_a_completed_review(
+    client, call, staff, scored, role_groups
+):
+    from django.urls import reverse
+
+    from evaluation.models import Assignment
+    from tests.factories import StaffFactory
+
+    client.force_login(StaffFactory())
+    assignment = Assignment.objects.filter(application=scored[0], state=Assignment.State.ACTIVE).first()
+    response = client.post(
+        reverse("admin:evaluation_assignment_change", args=[assignment.pk]),
+        {
+            "application": assignment.application_id,
+            "reviewer": assignment.reviewer_id,
+            "state": Assignment.State.PAST,
+            "recusal_reason": "",
+        },
+    )
+    assert f"The review of {scored[0].reference} is closed; its reviewers can no longer change." in (
+        response.content.decode()
+    )
+    assert Assignment.objects.get(pk=assignment.pk).state == Assignment.State.ACTIVE
