@@ -19,7 +19,7 @@ from audit.safe_cells import safe_text
 from competitions.formatting import SEOUL
 from competitions.models import CallState
 from evaluation import selection_runs
-from evaluation.generate import ensure_plan, generate, system_user
+from evaluation.generate import generate, system_user
 from evaluation.models import Reviewer, Score
 from projects import ledger
 from projects.models import (
@@ -30,7 +30,8 @@ from projects.models import (
     Organisation,
     Project,
 )
-from tests.factories import ApplicationFactory, CallFactory, ServiceFieldFactory, TrackFactory
+from tests.evaluation.conftest import evaluation_call
+from tests.factories import ApplicationFactory, CallFactory, TrackFactory, signed_project
 
 pytestmark = pytest.mark.django_db
 
@@ -127,36 +128,7 @@ def staff(role_groups):
 
 @pytest.fixture
 def call(db):
-    now = timezone.now()
-    call = CallFactory(
-        slug="audit-2026",
-        reference_prefix="AU26",
-        state=CallState.EVALUATION,
-        opens_at=now - timedelta(days=30),
-        closes_at=now - timedelta(days=10),
-        max_awards=4,
-        budget_total=1_000 * M,
-        subsidy_min=50 * M,
-        subsidy_max=300 * M,
-    )
-    TrackFactory(call=call, name="SME-led", max_awards=4)
-    ServiceFieldFactory(call=call, name="Mobility", max_awards=2)
-    ServiceFieldFactory(call=call, name="Safety", max_awards=2)
-    ensure_plan(call)
-    return call
-
-
-def sign(application, staff, **award):
-    Application.objects.filter(pk=application.pk).update(accepted_at=timezone.now())
-    made = ledger.create_award(Application.objects.get(pk=application.pk), by=staff, **award)
-    return ledger.sign_agreement(
-        made,
-        by=staff,
-        signed_on=date(2026, 5, 1),
-        parties="MOLIT; KAIA",
-        starts_on=date(2026, 5, 1),
-        ends_on=date(2026, 11, 30),
-    )
+    return evaluation_call("audit-2026", "AU26")
 
 
 def spend(project, staff, amount, approved=None, reason=""):
@@ -183,7 +155,8 @@ def funded(call, staff):
     selected = list(
         Application.objects.filter(call=call, state=ApplicationState.SELECTED).order_by("reference")
     )
-    first, second, third = (sign(application, staff) for application in selected[:3])
+    Application.objects.filter(pk__in=[a.pk for a in selected[:3]]).update(accepted_at=timezone.now())
+    first, second, third = (signed_project(a, by=staff, parties="MOLIT; KAIA") for a in selected[:3])
 
     ledger.post_payment(
         first, by=staff, amount=100 * M, paid_on=date(2026, 5, 10), tranche=1, reference="TX-1"

@@ -23,12 +23,13 @@ def staff(role_groups):
     return system_user()
 
 
-@pytest.fixture
-def call(db):
+def evaluation_call(slug, reference_prefix):
+    """A call in evaluation that closed 10 days ago: 4 awards in one SME-led track, two fields
+    of 2, a 1 bn KRW budget, 50-300 M KRW a task, and the generator's evaluation plan."""
     now = timezone.now()
     call = CallFactory(
-        slug="pilot-eval",
-        reference_prefix="PE26",
+        slug=slug,
+        reference_prefix=reference_prefix,
         state=CallState.EVALUATION,
         opens_at=now - timedelta(days=30),
         closes_at=now - timedelta(days=10),
@@ -42,6 +43,11 @@ def call(db):
     ServiceFieldFactory(call=call, name="Safety", max_awards=2)
     ensure_plan(call)
     return call
+
+
+@pytest.fixture
+def call(db):
+    return evaluation_call("pilot-eval", "PE26")
 
 
 def make_reviewers(call, count, prefix="rev"):
