@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -9,22 +10,62 @@ from accounts.roles import sync_role_groups
 
 from .factories import CallFactory, StaffFactory, TrackFactory, UserFactory
 
-# Row locks and concurrent transactions need a real server: tests/postgres runs when the suite
-# runs on PostgreSQL (as .ci/run does), and is not collected on SQLite.
-collect_ignore = [] if "postgresql" in django_settings.DATABASES["default"]["ENGINE"] else ["postgres"]
-# tests/faults starts real workers, brokers and gunicorn against the test database: the same.
-if collect_ignore:
-    collect_ignore.append("faults")
-    # tests/load: the deadline burst through gunicorn, in a PostgreSQL database of its own.
-    collect_ignore.append("load")
-# tests/office opens the workbook in LibreOffice: .ci/run installs it and asks for these tests
-# with GONGMO_OFFICE_TESTS=1 (then a missing soffice fails them loudly).
-if os.environ.get("GONGMO_OFFICE_TESTS") != "1":
-    collect_ignore.append("office")
-# tests/browser drives Chromium through the journeys (Playwright): .ci/run and `make tour` ask
-# for them with GONGMO_BROWSER_TESTS=1.
-if os.environ.get("GONGMO_BROWSER_TESTS") != "1":
-    collect_ignore.append("browser")
+ON_POSTGRES = "postgresql" in django_settings.DATABASES["default"]["ENGINE"]
+PG = "DATABASE_URL=postgres://postgres@127.0.0.1:5432/gongmo_ci .venv/bin/pytest"
+
+# Folders that need what a plain `make test` does not have. They are not collected here, but
+# each is reported as one skipped test with the reason and the command that runs it (so that
+# `make test` never drops tests without saying so); .ci/run runs every one of them.
+NOT_RUN_HERE = {
+    # Row locks and concurrent transactions need a real server.
+    "postgres": None
+    if ON_POSTGRES
+    else ("needs PostgreSQL (row locks, concurrent transactions)", f"{PG} tests/postgres"),
+    # Real workers, brokers and gunicorn against the test database.
+    "faults": None
+    if ON_POSTGRES
+    else ("needs PostgreSQL and Redis (real workers, brokers, gunicorn)", f"{PG} tests/faults"),
+    # The deadline burst through gunicorn, in a PostgreSQL database of its own.
+    "load": None
+    if ON_POSTGRES
+    else ("needs PostgreSQL and Redis (the deadline burst through gunicorn)", f"{PG} tests/load"),
+    # LibreOffice opens the workbook; a missing soffice then fails these loudly.
+    "office": None
+    if os.environ.get("GONGMO_OFFICE_TESTS") == "1"
+    else ("needs LibreOffice (soffice)", "GONGMO_OFFICE_TESTS=1 .venv/bin/pytest tests/office"),
+    # Chromium through the journeys (Playwright).
+    "browser": None
+    if os.environ.get("GONGMO_BROWSER_TESTS") == "1"
+    else (
+        "needs Chromium (/usr/bin/chromium) for the browser journeys",
+        "GONGMO_BROWSER_TESTS=1 .venv/bin/pytest tests/browser",
+    ),
+}
+HERE = Path(__file__).resolve().parent
+
+
+class FolderNotRunHere(pytest.Item):
+    def __init__(self, *, reason, command, **kwargs):
+        super().__init__(**kwargs)
+        self.reason, self.command = reason, command
+
+    def runtest(self):
+        pytest.skip(f"{self.parent.path.name}/ not run here: {self.reason}; run it with: {self.command}")
+
+    def reportinfo(self):
+        return self.path, None, f"{self.parent.path.name}/"
+
+
+class SkippedFolder(pytest.Directory):
+    def collect(self):
+        reason, command = NOT_RUN_HERE[self.path.name]
+        yield FolderNotRunHere.from_parent(self, name="not-run-here", reason=reason, command=command)
+
+
+def pytest_collect_directory(path, parent):
+    if path.parent == HERE and NOT_RUN_HERE.get(path.name):
+        return SkippedFolder.from_parent(parent, path=path)
+    return None
 
 
 @pytest.fixture(autouse=True)

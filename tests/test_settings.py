@@ -7,7 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from django.conf import settings
+import pytest
+from celery.result import EagerResult
+from django.test import Client
 
 from config.celery import app as celery_app
 
@@ -63,13 +65,28 @@ def test_secret_key_is_required_when_debug_is_off(tmp_path):
     assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
 
 
-def test_locale_middleware_is_installed():
-    assert "django.middleware.locale.LocaleMiddleware" in settings.MIDDLEWARE
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("accept", "lang"), [("ko", "ko"), ("en", "en"), ("ko-KR,ko;q=0.9", "ko"), ("fr", "ko")]
+)
+def test_the_browsers_language_chooses_the_page_language(accept, lang):
+    """Korean or English as the browser asks; Korean for anything else (the default language)."""
+    response = Client().get("/", HTTP_ACCEPT_LANGUAGE=accept)
+    assert response["Content-Language"] == lang
+    assert f'<html lang="{lang}">' in response.content.decode()
 
 
-def test_celery_app_reads_django_settings():
-    assert celery_app.conf.task_always_eager is settings.CELERY_TASK_ALWAYS_EAGER
-    assert celery_app.conf.timezone == "Asia/Seoul"
+def test_a_task_runs_at_once_in_the_embedded_default():
+    """Without a broker a task runs inside the request (eager), so a newcomer needs no worker."""
+
+    @celery_app.task
+    def double(value):
+        return value * 2
+
+    result = double.delay(21)
+    assert isinstance(result, EagerResult)
+    assert result.get(timeout=1) == 42
+    assert celery_app.conf.timezone == "Asia/Seoul"  # beat's schedules are Seoul times
 
 
 def test_the_embedded_sqlite_database_runs_in_write_ahead_log_mode(tmp_path):

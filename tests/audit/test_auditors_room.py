@@ -2,7 +2,7 @@
 workbooks (status, who, when) with a download link only for the requester while it is valid;
 for staff and auditors only; constant queries at two sizes."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -89,11 +89,18 @@ def test_only_staff_and_auditors_enter(client, role_groups, role):
 
 
 def test_korean_headers_and_seoul_times(client, auditor):
-    call = CallFactory(state=CallState.PUBLISHED)
-    job(auditor, [call])
+    """In Korean the column headers are Korean and every time is Seoul's (UTC+9), marked so."""
+    closes = datetime(2026, 3, 25, 8, 0, tzinfo=UTC)  # 17:00 in Seoul
+    call = CallFactory(state=CallState.PUBLISHED, closes_at=closes)
+    asked = job(auditor, [call])
+    ExportJob.objects.filter(pk=asked.pk).update(created_at=datetime(2026, 4, 1, 23, 30, tzinfo=UTC))
     client.force_login(auditor)
     page = client.get(reverse("audit:exports"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
-    assert "(한국시간)" in page
+    for header in ("접수 마감 일시", "요청 일시", "요청자"):
+        assert f'<th scope="col">{header}</th>' in page, header
+    assert "Reception closes" not in page and "Requested by" not in page
+    assert "2026-03-25 17:00 (한국시간)" in page  # the reception's close
+    assert "2026-04-02 08:30 (한국시간)" in page  # asked for at 23:30 UTC, the next morning in Seoul
 
 
 @pytest.mark.parametrize("count", [1, 8])

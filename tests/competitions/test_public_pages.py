@@ -1,6 +1,7 @@
 """Public pages: the call list (open and upcoming; past) and the call page, in English and Korean."""
 
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from competitions.models import CallState
-from tests.factories import CallFactory, ProgrammeFactory
+from tests.factories import CallFactory, ProgrammeFactory, ServiceFieldFactory, TrackFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -121,9 +122,18 @@ def test_language_switcher_sets_the_language(client, demo):
 
 
 def test_krds_assets_are_served_locally(client, demo):
+    """Every stylesheet and script the page links is a local /static/ path that answers with the
+    file itself (served by the application, as in production), and nothing comes from elsewhere."""
     page = client.get("/").content.decode()
-    assert "/static/krds/css/component/output.css" in page
-    assert "/static/krds/js/component/ui-script.js" in page
+    assets = re.findall(r'(?:href|src)="([^"]+\.(?:css|js))"', page)
+    assert "/static/krds/css/component/output.css" in assets
+    assert "/static/krds/js/component/ui-script.js" in assets
+    for asset in assets:
+        assert asset.startswith("/static/"), asset
+        response = client.get(asset)
+        assert response.status_code == 200, asset
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert len(body) > 100, asset
     assert "//cdn" not in page and "https://" not in page.split("<body")[0]
 
 
@@ -150,6 +160,15 @@ def test_call_list_query_count_is_constant(client, django_assert_num_queries, ta
     assert shown == min(count, 20)
 
 
-def test_call_page_query_count_is_constant(client, django_assert_num_queries, demo):
+@pytest.mark.parametrize("count", [1, 12])
+def test_call_page_query_count_is_constant(client, django_assert_num_queries, count):
+    """The same three queries whatever the number of tracks and service fields the call has."""
+    call = CallFactory(state=CallState.PUBLISHED, max_awards=50)
+    for n in range(count):
+        TrackFactory(call=call, name=f"Track {n}", max_awards=1)
+        ServiceFieldFactory(call=call, name=f"Field {n}", max_awards=1)
     with django_assert_num_queries(3):  # call (+programme, previous stage), tracks, fields
-        client.get(reverse("competitions:call_detail", args=["pilot-city-2022"]))
+        response = client.get(reverse("competitions:call_detail", args=[call.slug]))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert all(f"Field {n}" in page and f"Track {n}" in page for n in range(count))

@@ -2,6 +2,7 @@
 blind pages that leak no name, and reviewers confined to their own assignments."""
 
 import pytest
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
 from competitions.lifecycle import TransitionRefused
@@ -71,8 +72,9 @@ def test_reviewers_cannot_touch_others_assignments(client, call, assigned):
     theirs = Assignment.objects.filter(application=assigned[0]).exclude(reviewer=mine.reviewer).first()
     client.force_login(mine.reviewer.user)
     assert client.get(reverse("evaluation:review_form", args=[theirs.pk])).status_code == 404
-    with pytest.raises(Exception):  # noqa: B017 - PermissionDenied from the domain function
-        reviewing.save_review(theirs, {}, by=mine.reviewer.user)
+    with pytest.raises(PermissionDenied):
+        reviewing.save_review(theirs, full_marks(call), by=mine.reviewer.user, submit=True)
+    assert not Review.objects.filter(assignment=theirs).exists()
 
 
 def test_blind_review_pages_leak_no_name(client, call, assigned):

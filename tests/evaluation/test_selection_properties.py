@@ -13,8 +13,6 @@ from evaluation.scoring import (
     Candidate,
     ScoringPlan,
     from_hundredths,
-    rank,
-    score,
 )
 from evaluation.selection import (
     Outcome,
@@ -23,6 +21,7 @@ from evaluation.selection import (
     promote_after_decline,
     select,
 )
+from tests.evaluation import reference
 from tests.evaluation.test_selection import assert_within_quotas, replay
 
 TRACKS = (1, 2, 3)
@@ -39,7 +38,13 @@ candidate_rows = st.tuples(
     st.sampled_from(TRACKS),
     st.sampled_from(FIELDS),
     st.integers(min_value=1, max_value=30),  # requested subsidy, in 10 M KRW
-    st.lists(st.integers(min_value=5500, max_value=10_000), min_size=1, max_size=6),  # totals, in 0.01
+    # totals, in 0.01: from a wide range, or from three values so that final scores tie often and
+    # every tie-break is reached
+    st.lists(
+        st.integers(min_value=5500, max_value=10_000) | st.sampled_from([7000, 8000, 9000]),
+        min_size=1,
+        max_size=6,
+    ),
     st.integers(min_value=0, max_value=19),  # 0: no reviews yet
     st.integers(min_value=-300, max_value=300),  # the top criterion's offset, in 0.01
     st.lists(st.sampled_from([Decimal("0.5"), Decimal(1), Decimal(3)]), max_size=3),  # bonus points
@@ -98,45 +103,6 @@ def quota_sets(draw):
         field_max=draw(st.dictionaries(st.sampled_from(FIELDS), maxima)),
         reserve_per_field=draw(st.integers(min_value=0, max_value=3)),
     )
-
-
-def naive_select(candidates, plan, quotas):
-    """The rules read literally, with the public score() and rank(): (id, outcome, reason, rank)."""
-    scored = [score(c, plan) for c in candidates]
-    ranked = rank([s for s in scored if not s.below_cutoff], plan.tie_breaks)
-    selected, reserves, rows = [], {}, []
-    for position, s in enumerate(ranked, 1):
-        c = s.candidate
-        in_field = sum(1 for x in selected if x.field_id == c.field_id)
-        in_track = sum(1 for x in selected if x.track_id == c.track_id)
-        if c.field_id in quotas.field_max and in_field >= quotas.field_max[c.field_id]:
-            reason = "field_quota_full"
-        elif c.track_id in quotas.track_max and in_track >= quotas.track_max[c.track_id]:
-            reason = "track_quota_full"
-        elif len(selected) >= quotas.call_max:
-            reason = "call_quota_full"
-        elif c.requested_subsidy > quotas.budget - sum(x.requested_subsidy for x in selected):
-            reason = "budget_exhausted"
-        else:
-            reason = "selected"
-        if reason == "selected":
-            selected.append(c)
-            result = "selected"
-        else:
-            reserves[c.field_id] = reserves.get(c.field_id, 0) + 1
-            result = "reserve" if reserves[c.field_id] <= quotas.reserve_per_field else "not_selected"
-        rows.append((c.application_id, result, reason, position))
-    below = sorted(
-        (s for s in scored if s.below_cutoff),
-        key=lambda s: (
-            s.final_score is None,
-            -(s.final_score or 0),
-            s.candidate.reference,
-            s.candidate.application_id,
-        ),
-    )
-    rows += [(s.candidate.application_id, "below_cutoff", "below_cutoff", None) for s in below]
-    return rows
 
 
 @settings(max_examples=200, deadline=None)
@@ -205,15 +171,17 @@ def test_ranks_run_from_one_without_gaps(candidates, plan, quotas):
 
 @settings(max_examples=200, deadline=None)
 @given(candidate_lists, plans(), quota_sets())
-def test_select_agrees_with_the_rules_read_literally(candidates, plan, quotas):
+def test_select_agrees_with_an_independent_reading_of_the_rules(candidates, plan, quotas):
+    """Outcome, reason, rank and every score agree with tests/evaluation/reference.py, which
+    shares no code with the product's scoring and ranking."""
     results = select(candidates, plan, quotas)
-    assert [(r.application_id, r.outcome, r.reason, r.rank) for r in results] == naive_select(
-        candidates, plan, quotas
-    )
-    scored = {c.application_id: score(c, plan) for c in candidates}
-    for r in results:
-        s = scored[r.application_id]
-        assert (r.evaluation_score, r.bonus, r.final_score) == (s.evaluation_score, s.bonus, s.final_score)
+    expected = reference.select(candidates, plan, quotas)
+    assert [(r.application_id, r.outcome, r.reason, r.rank) for r in results] == [row[:4] for row in expected]
+    for r, row in zip(results, expected, strict=True):
+        assert (r.evaluation_score, r.bonus, r.final_score) == tuple(
+            None if value is None else Decimal(value.numerator) / Decimal(value.denominator)
+            for value in row[4:]
+        )
 
 
 @settings(max_examples=200, deadline=None)

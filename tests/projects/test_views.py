@@ -244,9 +244,18 @@ def test_other_organisations_get_404_on_every_application_view(client, draft, st
     assert (stored.state, stored.title) == (draft.state, draft.title)
 
 
-def test_guessing_ids_reveals_nothing(client, stranger):
+def test_guessing_ids_reveals_nothing(client, draft, stranger):
+    """Another organisation's application answers exactly as an id that does not exist: the
+    stranger cannot even tell that it exists."""
     client.force_login(stranger)
-    assert client.get(reverse("projects:application_detail", args=[999999])).status_code == 404
+    missing = Application.objects.order_by("-pk").first().pk + 1000
+    theirs = client.get(reverse("projects:application_detail", args=[draft.pk]))
+    nothing = client.get(reverse("projects:application_detail", args=[missing]))
+    assert theirs.status_code == nothing.status_code == 404
+    assert draft.title not in theirs.content.decode()
+    assert theirs.content.replace(str(draft.pk).encode(), b"") == nothing.content.replace(
+        str(missing).encode(), b""
+    )
 
 
 def test_dashboard_lists_only_my_organisations_applications(client, applicant, draft, stranger):

@@ -24,6 +24,7 @@ from projects.models import (
     Expenditure,
     FiscalYear,
     Organisation,
+    Project,
 )
 from tests.factories import ApplicationFactory, registration_number
 from tests.projects.samples import docx_bytes, pdf_bytes
@@ -583,10 +584,36 @@ def test_reversing_another_projects_entry_is_refused(client, world):
     assert DisbursementEntry.objects.count() == before
 
 
-def test_an_unknown_action_is_refused(client, world):
+def test_an_unknown_action_is_refused_and_changes_nothing(client, world):
+    """An action the page does not offer ("delete" an entry) is refused, and the entry it names,
+    the ledger and the project stay as they were."""
     as_user(client, world.users["staff"])
-    response = client.post(reverse("projects:project_detail", args=[world.project.pk]), {"action": "delete"})
+    entry = world.project.disbursements.first()
+    before = list(DisbursementEntry.objects.order_by("pk").values())
+    state = world.project.state
+    response = client.post(
+        reverse("projects:project_detail", args=[world.project.pk]), {"action": "delete", "entry": entry.pk}
+    )
     assert response.status_code == 404
+    assert list(DisbursementEntry.objects.order_by("pk").values()) == before
+    assert Project.objects.values_list("state", flat=True).get(pk=world.project.pk) == state
+
+
+@pytest.mark.parametrize("role", ["applicant", "auditor", "reviewer"])
+def test_a_staff_action_posted_by_another_role_is_refused_and_posts_nothing(client, world, role):
+    """The same page's real actions (pay, recover) are staff's: the project's own applicant, the
+    auditor (who may read the page) and a reviewer are refused; the ledger does not move."""
+    as_user(client, world.users[role])
+    before = DisbursementEntry.objects.count()
+    for data in (
+        {"action": "pay", "amount": "1000", "paid_on": "2026-05-11", "tranche": "9"},
+        {"action": "recover", "amount": "1000", "received_on": "2026-05-11"},
+    ):
+        response = client.post(
+            reverse("projects:project_detail", args=[world.project.pk]), data, follow=False
+        )
+        assert response.status_code == 403
+    assert DisbursementEntry.objects.count() == before
 
 
 def test_someone_elses_export_job_token_is_not_found(client, world):
