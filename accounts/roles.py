@@ -36,6 +36,7 @@ _STAFF_PROJECT_PERMISSIONS = [
     "projects.organisation:view",
     "projects.organisation:change",
     "projects.fiscalyear:view",
+    "projects.registrationnumberrecord:view",
     "projects.sanction:view",
     "projects.sanction:add",
     "projects.sanction:change",

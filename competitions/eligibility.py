@@ -56,6 +56,7 @@ class Party:
     budget_share_percent: Decimal  # share of the total project budget, 0..100
     is_lead: bool
     active_sanction: str = ""  # the reason, when under an active participation restriction
+    unverified: bool = False  # a local government or public institution staff have not verified
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,8 @@ class ApplicationFacts:
     previous_stage_title: str | None = None  # None when the call is not a stage 2
     selected_in_previous_stage: bool = False
     document_kinds: frozenset[str] = frozenset()
+    # Consortium members proposed but not (yet) accepted, as (name, state label): not parties.
+    unaccepted_members: tuple[tuple[str, str], ...] = ()
 
     def __post_init__(self):
         if not self.parties or not self.parties[0].is_lead:
@@ -504,6 +507,46 @@ def required_documents(facts, params):
         return True, _("No documents are required.")
     documents = _labels(required, DOCUMENT_KIND_LABELS)
     return True, _("All required documents are attached: %(documents)s.") % {"documents": documents}
+
+
+# -- Standing rules: every call, not configurable ----------------------------------------------
+# Who takes part must be settled before anything else is judged: a consortium member counts only
+# once it accepted, and a public body only once staff verified it (projects.identity). Each gives
+# a result only when it concerns the application (a consortium; a public body among the parties).
+
+
+def consortium_accepted(facts):
+    label = str(gettext_lazy("Consortium members' acceptance"))
+    if not facts.unaccepted_members:
+        if not facts.members:
+            return None
+        return RuleResult("consortium_accepted", label, True, _("Every consortium member has accepted."))
+    message = _("%(name)s has not accepted joining the consortium (%(state)s).")
+    reason = " ".join(message % {"name": name, "state": state} for name, state in facts.unaccepted_members)
+    return RuleResult("consortium_accepted", label, False, reason)
+
+
+def parties_verified(facts):
+    label = str(gettext_lazy("Verified public bodies"))
+    unverified = [party for party in facts.parties if party.unverified]
+    if not unverified:
+        if not any(party.kind in PUBLIC_BODY_KINDS for party in facts.parties):
+            return None
+        return RuleResult(
+            "parties_verified", label, True, _("No organisation of the application awaits verification.")
+        )
+    message = _("%(name)s (%(kind)s) is not yet verified by the ministry.")
+    reason = " ".join(message % {"name": p.name, "kind": KIND_LABELS.get(p.kind, p.kind)} for p in unverified)
+    return RuleResult("parties_verified", label, False, reason)
+
+
+PUBLIC_BODY_KINDS = ("local_government", "public_institution")
+STANDING_RULES = (consortium_accepted, parties_verified)
+
+
+def evaluate_standing(facts: ApplicationFacts) -> list[RuleResult]:
+    """The standing rules' results that concern these facts (run before a call's own rules)."""
+    return [result for check in STANDING_RULES if (result := check(facts)) is not None]
 
 
 # -- Running a rule set ------------------------------------------------------------------------

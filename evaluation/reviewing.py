@@ -18,7 +18,7 @@ from projects.models import Application, ApplicationState
 from projects.outbox import queue_email
 
 from .assignment import AssignmentImpossible, assign
-from .conflicts import conflicts_for
+from .conflicts import conflicts_for, is_conflicted
 from .models import Assignment, Criterion, DeclaredConflict, EvaluationPlan, Review, ReviewReminder, Score
 from .score_sheets import write_sheets_for
 
@@ -64,11 +64,22 @@ def save_review(assignment, entries, *, by, comment="", submit=False, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         assignment = (
-            Assignment.objects.select_for_update().select_related("application").get(pk=assignment.pk)
+            Assignment.objects.select_for_update()
+            .select_related("application__call", "reviewer")
+            .get(pk=assignment.pk)
         )
         application = assignment.application
         if assignment.state != Assignment.State.ACTIVE:
             raise TransitionRefused([_("You recused yourself from this application.")])
+        # Checked again here: a membership or consortium may have changed since assignment.
+        if is_conflicted(assignment.reviewer, application):
+            raise TransitionRefused(
+                [
+                    _(
+                        "You have a conflict of interest with this application and cannot score it; recuse yourself."
+                    )
+                ]
+            )
         if application.state != ApplicationState.UNDER_REVIEW:
             raise TransitionRefused([_("The review of this application is closed; scores are locked.")])
         review, _created = Review.objects.get_or_create(

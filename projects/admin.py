@@ -1,11 +1,17 @@
 """Staff screens for organisations, sanctions, applications (read-only here: state changes go
 through the eligibility queue) and the e-mail outbox."""
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from competitions.admin import ReadOnlyAdmin, ReadOnlyStateLogInline
+from competitions.lifecycle import TransitionRefused
 
+from . import identity
 from .models import (
     Application,
     Award,
@@ -18,9 +24,11 @@ from .models import (
     OutboxMessage,
     Phase,
     Project,
+    RegistrationNumberRecord,
     Sanction,
     Settlement,
 )
+from .registration_number import normalise_registration_number, validate_registration_number
 from .resources import OrganisationResource
 
 
@@ -32,22 +40,114 @@ class FiscalYearInline(admin.TabularInline):
 class SanctionInline(admin.TabularInline):
     model = Sanction
     extra = 0
-    fields = ["starts_on", "ends_on", "reason", "created_by", "created_at"]
-    readonly_fields = ["created_by", "created_at"]
+    fields = ["starts_on", "ends_on", "reason", "registration_number", "created_by", "created_at"]
+    readonly_fields = ["registration_number", "created_by", "created_at"]
 
     def has_delete_permission(self, request, obj=None):
         return False  # a sanction is corrected by a new record, never deleted
 
 
+class RegistrationNumberRecordInline(admin.TabularInline):
+    """Every number the organisation has held, with who changed it and why: never edited."""
+
+    model = RegistrationNumberRecord
+    fk_name = "organisation"
+    extra = 0
+    can_delete = False
+    fields = ["number", "previous_number", "reason", "recorded_by", "recorded_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class OrganisationAdminForm(forms.ModelForm):
+    """The number is read-only once registered; staff correct it with a new number and a reason
+    (projects.identity.change_registration_number keeps the history)."""
+
+    new_registration_number = forms.CharField(
+        label=_("Corrected business registration number"), required=False, max_length=12
+    )
+    number_change_reason = forms.CharField(
+        label=_("Reason for the correction"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    class Meta:
+        model = Organisation
+        fields = [*Organisation.DECLARED_FIELDS, "new_registration_number", "number_change_reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        new = (cleaned.get("new_registration_number") or "").strip()
+        if new:
+            try:
+                validate_registration_number(new)
+            except forms.ValidationError as error:
+                self.add_error("new_registration_number", error)
+                return cleaned
+            holder = identity.number_holder(new)
+            if holder is not None and holder.pk != self.instance.pk:
+                self.add_error(
+                    "new_registration_number",
+                    gettext("This business registration number is already registered in Gongmo."),
+                )
+            if not (cleaned.get("number_change_reason") or "").strip():
+                self.add_error(
+                    "number_change_reason", gettext("Write why the business registration number changes.")
+                )
+            cleaned["new_registration_number"] = normalise_registration_number(new)
+        return cleaned
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(ImportExportModelAdmin):
+    form = OrganisationAdminForm
     resource_classes = [OrganisationResource]
-    list_display = ["name", "registration_number", "kind", "size_class", "region"]
+    list_display = ["name", "registration_number", "kind", "size_class", "region", "verified_at"]
     list_filter = ["kind", "size_class", "region"]
-    search_fields = ["name", "registration_number"]
+    search_fields = ["name", "registration_number", "number_records__number"]
     list_select_related = ["region"]
-    readonly_fields = ["size_class", "size_class_reason"]
-    inlines = [FiscalYearInline, SanctionInline]
+    readonly_fields = ["size_class", "size_class_reason", "verified_at", "verified_by"]
+    inlines = [FiscalYearInline, SanctionInline, RegistrationNumberRecordInline]
+    actions = ["verify"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return self.readonly_fields
+        return [*self.readonly_fields, "registration_number"]
+
+    def get_fields(self, request, obj=None):
+        fields = list(super().get_fields(request, obj))
+        if obj is None:
+            return [f for f in fields if f not in ("new_registration_number", "number_change_reason")]
+        return fields
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        new = form.cleaned_data.get("new_registration_number")
+        if change and new and new != obj.registration_number:
+            try:
+                changed = identity.change_registration_number(
+                    obj, new, by=request.user, reason=form.cleaned_data["number_change_reason"]
+                )
+            except (TransitionRefused, PermissionDenied) as exc:
+                for reason in getattr(exc, "reasons", [str(exc)]):
+                    messages.error(request, reason)
+            else:
+                obj.registration_number = changed.registration_number
+                self.log_change(
+                    request,
+                    obj,
+                    gettext("Business registration number corrected: %(reason)s")
+                    % {"reason": form.cleaned_data["number_change_reason"]},
+                )
+
+    @admin.action(description=_("Verify the selected organisations (local governments, public institutions)"))
+    def verify(self, request, queryset):
+        for organisation in queryset:
+            identity.verify_organisation(organisation, by=request.user)
+            self.log_change(request, organisation, gettext("Verified by the ministry."))
+        messages.success(request, gettext("%(count)d organisation(s) verified.") % {"count": len(queryset)})
 
     def save_formset(self, request, form, formset, change):
         for instance in formset.save(commit=False):
@@ -64,10 +164,10 @@ class OrganisationAdmin(ImportExportModelAdmin):
 
 @admin.register(Sanction)
 class SanctionAdmin(admin.ModelAdmin):
-    list_display = ["organisation", "starts_on", "ends_on", "reason", "created_by"]
+    list_display = ["organisation", "registration_number", "starts_on", "ends_on", "reason", "created_by"]
     list_select_related = ["organisation", "created_by"]
-    search_fields = ["organisation__name", "organisation__registration_number"]
-    readonly_fields = ["created_by", "created_at"]
+    search_fields = ["organisation__name", "organisation__number_records__number", "registration_number"]
+    readonly_fields = ["registration_number", "created_by", "created_at"]
 
     def save_model(self, request, obj, form, change):
         if obj.created_by_id is None:
@@ -82,7 +182,7 @@ class ConsortiumMemberInline(admin.TabularInline):
     model = ConsortiumMember
     extra = 0
     can_delete = False
-    readonly_fields = ["organisation", "budget_share_percent"]
+    readonly_fields = ["organisation", "budget_share_percent", "state", "responded_by", "responded_at"]
 
     def has_add_permission(self, request, obj=None):
         return False

@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from competitions.eligibility import ApplicationFacts, Party, evaluate
+from competitions.eligibility import ApplicationFacts, Party, evaluate, evaluate_standing
 from competitions.models import EligibilityRule
 
 # States in which a stage-1 application counts as selected (they arrive with evaluation).
@@ -43,6 +43,7 @@ def _party(organisation, share, is_lead, today):
         budget_share_percent=share,
         is_lead=is_lead,
         active_sanction=sanction.reason if sanction else "",
+        unverified=organisation.needs_verification,
     )
 
 
@@ -63,7 +64,11 @@ def _selected_pairs(applications):
 def application_facts(application, today=None, selected_pairs=None):
     today = today or timezone.localdate()
     call = application.call
-    members = list(application.consortium_members.all())
+    proposed = list(application.consortium_members.all())
+    # Only accepted members are parties (ConsortiumMember.counts); the others are listed so
+    # that the standing rule can refuse submission while they have not accepted.
+    members = [m for m in proposed if m.counts]
+    unaccepted = tuple((m.organisation.name, m.get_state_display()) for m in proposed if not m.counts)
     lead_share = Decimal(100) - sum((m.budget_share_percent for m in members), Decimal(0))
     parties = [_party(application.lead, lead_share, True, today)] + [
         _party(m.organisation, m.budget_share_percent, False, today) for m in members
@@ -82,6 +87,7 @@ def application_facts(application, today=None, selected_pairs=None):
         previous_stage_title=previous.display_title if previous else None,
         selected_in_previous_stage=(call.previous_stage_id, application.lead_id) in selected_pairs,
         document_kinds=frozenset(d.kind for d in application.documents.all() if not d.superseded),
+        unaccepted_members=unaccepted,
     )
 
 
@@ -99,17 +105,19 @@ def _configured_rules(applications):
 
 
 def check_many(applications, today=None):
-    """{application pk: [RuleResult, ...]} for a list of applications (use with_eligibility_data)."""
+    """{application pk: [RuleResult, ...]} for a list of applications (use with_eligibility_data):
+    the standing rules that concern each (competitions.eligibility), then its call's rules."""
     applications = list(applications)
     if not applications:
         return {}
     today = today or timezone.localdate()
     rules = _configured_rules(applications)
     selected = _selected_pairs(applications)
-    return {
-        a.pk: evaluate(rules[(a.call_id, a.track_id)], application_facts(a, today, selected))
-        for a in applications
-    }
+    results = {}
+    for a in applications:
+        facts = application_facts(a, today, selected)
+        results[a.pk] = evaluate_standing(facts) + evaluate(rules[(a.call_id, a.track_id)], facts)
+    return results
 
 
 def check_eligibility(application, today=None):

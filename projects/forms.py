@@ -3,12 +3,13 @@ from django.forms import inlineformset_factory
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
 from config.krds import KRDSFormMixin
 
 from .documents import MAX_DOCUMENT_BYTES
-from .models import Application, ConsortiumMember, FiscalYear, Organisation
+from .identity import number_holder, verification_refusal
+from .models import Application, ConsortiumMember, ConsortiumMemberState, FiscalYear, Organisation
 from .models.application import DocumentKind
+from .models.organisation import number_taken_message
 from .registration_number import normalise_registration_number, validate_registration_number
 
 
@@ -30,6 +31,10 @@ class RegistrationNumberField(forms.CharField):
 
 
 class OrganisationForm(KRDSFormMixin, forms.ModelForm):
+    """Registers an organisation, or edits what it declares. The registration number is given
+    once, at registration: the edit form does not offer it and refuses it if posted (staff
+    change it with a reason, projects.identity.change_registration_number)."""
+
     registration_number = RegistrationNumberField(
         label=_("Business registration number"), help_text=_("10 digits, e.g. 123-45-67890.")
     )
@@ -38,8 +43,31 @@ class OrganisationForm(KRDSFormMixin, forms.ModelForm):
         model = Organisation
         fields = Organisation.DECLARED_FIELDS
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            del self.fields["registration_number"]
+
+    def clean_registration_number(self):
+        number = self.cleaned_data["registration_number"]
+        if number and number_holder(number) is not None:
+            raise forms.ValidationError(number_taken_message())
+        return number
+
     def clean(self):
         cleaned = super().clean()
+        posted = self.data.get("registration_number") if self.is_bound else None
+        if (
+            self.instance.pk
+            and posted not in (None, "")
+            and normalise_registration_number(posted) != self.instance.registration_number
+        ):
+            self.add_error(
+                None,
+                _(
+                    "The business registration number cannot be changed here. If it is wrong, ask the ministry to correct it."
+                ),
+            )
         if cleaned.get("kind") == "company" and not cleaned.get("industry"):
             self.add_error(
                 "industry", _("A company must name its industry: the SME sales band depends on it.")
@@ -58,18 +86,11 @@ FiscalYearFormSet = inlineformset_factory(
 )
 
 
-class AddMemberForm(KRDSFormMixin, forms.Form):
-    email = forms.EmailField(label=_("E-mail of a registered user"))
-
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip().lower()
-        user = User.objects.filter(email__iexact=email).first()
-        if user is None:
-            raise forms.ValidationError(
-                _("No account uses this e-mail address; ask the person to sign up first.")
-            )
-        self.user = user
-        return email
+class InviteMemberForm(KRDSFormMixin, forms.Form):
+    email = forms.EmailField(
+        label=_("E-mail address to invite"),
+        help_text=_("The person becomes a member after accepting the invitation."),
+    )
 
 
 class ApplicationStartForm(KRDSFormMixin, forms.ModelForm):
@@ -94,6 +115,13 @@ class ApplicationStartForm(KRDSFormMixin, forms.ModelForm):
         self.fields["service_field"].required = call.service_fields.exists()
         if not self.fields["service_field"].required:
             del self.fields["service_field"]
+
+    def clean_lead(self):
+        lead = self.cleaned_data["lead"]
+        refusal = verification_refusal(lead)
+        if refusal:
+            raise forms.ValidationError(refusal)
+        return lead
 
 
 class ApplicationForm(KRDSFormMixin, forms.ModelForm):
@@ -169,17 +197,24 @@ class ConsortiumMemberForm(KRDSFormMixin, forms.ModelForm):
             self.add_error("registration_number", _("The lead organisation is not also a consortium member."))
         elif self.application.consortium_members.filter(organisation=organisation).exists():
             self.add_error("registration_number", _("This organisation is already a member."))
+        elif refusal := verification_refusal(organisation):
+            self.add_error("registration_number", refusal)
         share = cleaned.get("budget_share_percent")
         if share is not None:
-            taken = sum(m.budget_share_percent for m in self.application.consortium_members.all())
+            taken = sum(
+                m.budget_share_percent
+                for m in self.application.consortium_members.exclude(state=ConsortiumMemberState.DECLINED)
+            )
             if taken + share >= 100:
                 self.add_error(
                     "budget_share_percent",
                     _("The members' shares would reach %(total)s%%; the lead must keep a share.")
                     % {"total": taken + share},
                 )
+        # Proposed only: the organisation's own members accept or decline (projects.identity).
         self.instance.organisation = organisation
         self.instance.application = self.application
+        self.instance.state = ConsortiumMemberState.PENDING
         return cleaned
 
 

@@ -103,6 +103,9 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     industry = "ict"
     size_class = "sme"
     size_class_reason = "average sales 62.1 bn KRW ≤ 80 bn band for Information and communication"
+    # Verified by staff (it matters for local governments and public institutions); pass
+    # verified_at=None for one that is not.
+    verified_at = factory.LazyFunction(timezone.now)
 
     @factory.post_generation
     def owners(self, create, extracted, **kwargs):

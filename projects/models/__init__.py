@@ -2,6 +2,7 @@ from .application import (
     Application,
     ApplicationState,
     ConsortiumMember,
+    ConsortiumMemberState,
     Document,
     ReferenceCounter,
 )
@@ -16,7 +17,16 @@ from .award import (
     Report,
     Settlement,
 )
-from .organisation import FiscalYear, Membership, Organisation, OrganisationKind, Sanction
+from .invitation import MembershipInvitation
+from .organisation import (
+    FiscalYear,
+    Membership,
+    Organisation,
+    OrganisationKind,
+    RegistrationNumberLocked,
+    RegistrationNumberRecord,
+    Sanction,
+)
 from .outbox import OutboxMessage
 
 __all__ = [
@@ -32,12 +42,16 @@ __all__ = [
     "Application",
     "ApplicationState",
     "ConsortiumMember",
+    "ConsortiumMemberState",
     "Document",
     "FiscalYear",
     "Membership",
+    "MembershipInvitation",
     "Organisation",
     "OrganisationKind",
     "OutboxMessage",
     "ReferenceCounter",
+    "RegistrationNumberLocked",
+    "RegistrationNumberRecord",
     "Sanction",
 ]

@@ -254,8 +254,27 @@ class Application(models.Model):
         """An upheld objection to an ineligibility decision."""
 
 
+class ConsortiumMemberState(models.TextChoices):
+    PENDING = "pending", _("Waiting for the organisation's acceptance")
+    ACCEPTED = "accepted", _("Accepted")
+    DECLINED = "declined", _("Declined")
+
+
+class ConsortiumMemberQuerySet(models.QuerySet):
+    def taking_part(self):
+        """The members that count: the database form of ConsortiumMember.counts."""
+        return self.filter(state=ConsortiumMemberState.ACCEPTED)
+
+
 class ConsortiumMember(models.Model):
-    """A non-lead organisation of the application with its share of the budget."""
+    """A non-lead organisation of the application with its share of the budget.
+
+    The applicant proposes it; one of the organisation's own members accepts or declines
+    (projects.identity.respond_to_consortium, logged). Until accepted it counts for nothing:
+    not in the eligibility facts, not for conflicts of interest, and the application cannot be
+    submitted while one is not accepted."""
+
+    State = ConsortiumMemberState
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="consortium_members")
     organisation = models.ForeignKey(
@@ -270,6 +289,18 @@ class ConsortiumMember(models.Model):
         decimal_places=2,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
     )
+    state = FSMField(
+        _("acceptance"), default=ConsortiumMemberState.PENDING, choices=ConsortiumMemberState.choices
+    )
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    responded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    responded_at = models.DateTimeField(_("answered"), null=True, blank=True)
+
+    objects = ConsortiumMemberQuerySet.as_manager()
 
     class Meta:
         ordering = ["pk"]
@@ -281,6 +312,23 @@ class ConsortiumMember(models.Model):
 
     def __str__(self):
         return f"{self.organisation} ({self.budget_share_percent}%)"
+
+    @property
+    def counts(self):
+        """Whether the member takes part (eligibility, conflicts): only once it accepted."""
+        return self.state == ConsortiumMemberState.ACCEPTED
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ConsortiumMemberState.PENDING, target=ConsortiumMemberState.ACCEPTED)
+    def accept(self, by=None, description=None):
+        """A member of the organisation agrees to join the consortium."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ConsortiumMemberState.PENDING, target=ConsortiumMemberState.DECLINED)
+    def decline(self, by=None, description=None):
+        """A member of the organisation refuses to join the consortium."""
 
 
 class DocumentKind(models.TextChoices):

@@ -1,5 +1,12 @@
 """Organisations that apply (companies, universities, local governments, ...), their members,
-their financials (for the size class) and sanctions against them."""
+their financials (for the size class) and sanctions against them.
+
+A registration number identifies one organisation for ever (DESIGN.md §3): it is stored as its
+ten digits, unique, every number an organisation has held is kept in RegistrationNumberRecord
+(unique too, so no other organisation can take a number back), and only staff change it, with a
+reason, through projects.identity. Sanctions belong to the organisation, so they follow it
+through every number it has had.
+"""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,7 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from competitions.models import Region
-from projects.registration_number import format_registration_number, validate_registration_number
+from projects.registration_number import (
+    format_registration_number,
+    normalise_registration_number,
+    validate_registration_number,
+)
 from projects.size_class import CompanyFacts, Industry, classify
 
 
@@ -19,6 +30,15 @@ class OrganisationKind(models.TextChoices):
     LOCAL_GOVERNMENT = "local_government", _("Local government")
     PUBLIC_INSTITUTION = "public_institution", _("Public institution")
     NONPROFIT = "nonprofit", _("Non-profit organisation")
+
+
+# Kinds that anyone could claim to be ("Seoul Metropolitan Government"): staff verify them before
+# they may lead an application or join a consortium.
+KINDS_NEEDING_VERIFICATION = (OrganisationKind.LOCAL_GOVERNMENT, OrganisationKind.PUBLIC_INSTITUTION)
+
+
+class RegistrationNumberLocked(Exception):
+    """A registration number was changed outside projects.identity.change_registration_number."""
 
 
 class Organisation(models.Model):
@@ -56,6 +76,17 @@ class Organisation(models.Model):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="organisations"
     )
+    verified_at = models.DateTimeField(
+        _("verified by the ministry"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Local governments and public institutions lead or join applications only once verified."
+        ),
+    )
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     # What an organisation declares about itself, on the form and in an import; the size class
@@ -77,9 +108,51 @@ class Organisation(models.Model):
         ordering = ["name"]
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(registration_number__regex=r"^[0-9]{10}$"),
+                name="registration_number_is_ten_digits",
+            )
+        ]
 
     def __str__(self):
         return self.name
+
+    def save(self, *args, **kwargs):
+        """Stores the number as its ten digits; a new organisation's number is recorded as its
+        own for ever. Changing it goes through projects.identity (staff, with a reason)."""
+        self.registration_number = normalise_registration_number(self.registration_number)
+        adding = self._state.adding
+        stored = getattr(self, "_stored_registration_number", None)
+        changed = not adding and stored is not None and stored != self.registration_number
+        if changed and not getattr(self, "_number_change_allowed", False):
+            raise RegistrationNumberLocked(
+                "A registration number changes only through projects.identity.change_registration_number."
+            )
+        super().save(*args, **kwargs)
+        if adding:
+            RegistrationNumberRecord.objects.create(organisation=self, number=self.registration_number)
+        self._stored_registration_number = self.registration_number
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._stored_registration_number = instance.__dict__.get("registration_number")
+        return instance
+
+    def clean(self):
+        super().clean()
+        if self.registration_number:
+            self.registration_number = normalise_registration_number(self.registration_number)
+            held = RegistrationNumberRecord.objects.filter(number=self.registration_number)
+            if self.pk:
+                held = held.exclude(organisation_id=self.pk)
+            if held.exists():
+                raise ValidationError({"registration_number": number_taken_message()})
+
+    @property
+    def needs_verification(self):
+        return self.kind in KINDS_NEEDING_VERIFICATION and self.verified_at is None
 
     @property
     def registration_number_display(self):
@@ -153,11 +226,46 @@ class FiscalYear(models.Model):
             raise ValidationError({"year": _("A fiscal year cannot be in the future.")})
 
 
+def number_taken_message():
+    # The same words whether the number is held now or was held before: either way it is taken.
+    return _("This business registration number is already registered in Gongmo.")
+
+
+class RegistrationNumberRecord(models.Model):
+    """Every number an organisation has held: the first at registration, each later one with the
+    staff member who changed it and why. Never edited or deleted; a number appears once, so it
+    identifies one organisation for ever."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="number_records", verbose_name=_("organisation")
+    )
+    number = models.CharField(_("business registration number"), max_length=10, unique=True)
+    previous_number = models.CharField(_("previous number"), max_length=10, blank=True)
+    reason = models.TextField(_("reason for the change"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["organisation", "recorded_at", "pk"]
+        verbose_name = _("registration number record")
+        verbose_name_plural = _("registration number records")
+
+    def __str__(self):
+        return format_registration_number(self.number)
+
+
 class Sanction(models.Model):
-    """A participation restriction (e.g. after misuse of subsidy): read by eligibility."""
+    """A participation restriction (e.g. after misuse of subsidy): read by eligibility. It is
+    recorded against the organisation (and notes the number it had then), so it applies whatever
+    number the organisation has later."""
 
     organisation = models.ForeignKey(
         Organisation, on_delete=models.PROTECT, related_name="sanctions", verbose_name=_("organisation")
+    )
+    registration_number = models.CharField(
+        _("registration number when recorded"), max_length=10, blank=True, editable=False
     )
     starts_on = models.DateField(_("from"))
     ends_on = models.DateField(_("until"))
@@ -174,3 +282,8 @@ class Sanction(models.Model):
 
     def __str__(self):
         return f"{self.organisation} {self.starts_on}–{self.ends_on}"
+
+    def save(self, *args, **kwargs):
+        if not self.registration_number and self.organisation_id:
+            self.registration_number = self.organisation.registration_number
+        super().save(*args, **kwargs)

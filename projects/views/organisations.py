@@ -1,14 +1,21 @@
-"""Applicant pages for organisations: register one, see its size class and why, add members."""
+"""Applicant pages for organisations: register one, see its size class and why, invite members,
+answer invitations and consortium requests (projects.identity does the work)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from ..forms import AddMemberForm, FiscalYearFormSet, OrganisationForm
-from ..models import Membership, Organisation
+from competitions.lifecycle import TransitionRefused
+from competitions.refusals import show_refusal
+
+from .. import identity
+from ..forms import FiscalYearFormSet, InviteMemberForm, OrganisationForm
+from ..models import ConsortiumMember, Membership, MembershipInvitation, Organisation
 
 
 def organisation_for(user, pk, perm="projects.view_organisation"):
@@ -79,13 +86,15 @@ def organisation_edit(request, pk):
 def organisation_detail(request, pk):
     organisation = organisation_for(request.user, pk)
     is_owner = request.user.has_perm("projects.change_organisation", organisation)
-    form = AddMemberForm(request.POST or None)
+    form = InviteMemberForm(request.POST or None)
     if request.method == "POST":
         if not is_owner:
             raise Http404
         if form.is_valid():
-            Membership.objects.get_or_create(user=form.user, organisation=organisation)
-            messages.success(request, _("%(email)s is now a member.") % {"email": form.user.email})
+            # The same message whether or not the address belongs to an account.
+            messages.success(
+                request, identity.invite_member(organisation, form.cleaned_data["email"], by=request.user)
+            )
             return redirect("projects:organisation_detail", pk=organisation.pk)
     return render(
         request,
@@ -94,7 +103,68 @@ def organisation_detail(request, pk):
             "organisation": organisation,
             "years": organisation.fiscal_years.all(),
             "memberships": organisation.memberships.select_related("user"),
+            "invitations": organisation.invitations.filter(state=MembershipInvitation.State.PENDING)
+            if is_owner
+            else [],
+            "consortium_requests": identity.consortium_requests(request.user).filter(
+                organisation=organisation
+            ),
+            "number_history": identity.number_history(organisation),
             "is_owner": is_owner,
             "form": form,
         },
     )
+
+
+@login_required
+def requests_page(request):
+    """What waits for the user's answer: invitations to organisations (to the user's address)
+    and consortium places offered to the organisations the user belongs to."""
+    return render(
+        request,
+        "projects/requests.html",
+        {
+            "invitations": identity.invitations_for(request.user),
+            "consortium_requests": identity.consortium_requests(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def invitation_respond(request, pk):
+    """The invited person accepts or declines; someone else's invitation is a 404."""
+    invitation = get_object_or_404(MembershipInvitation, pk=pk, email__iexact=request.user.email)
+    accept = request.POST.get("answer") == "accept"
+    try:
+        identity.respond_to_invitation(invitation, by=request.user, accept=accept)
+    except (TransitionRefused, PermissionDenied) as exc:
+        show_refusal(request, exc)
+        return redirect("projects:requests")
+    if accept:
+        messages.success(request, _("You are now a member of %(name)s.") % {"name": invitation.organisation})
+        return redirect("projects:organisation_detail", pk=invitation.organisation_id)
+    messages.success(request, _("You declined the invitation."))
+    return redirect("projects:requests")
+
+
+@login_required
+@require_POST
+def consortium_respond(request, pk):
+    """A member of the proposed organisation accepts or declines its place in a consortium."""
+    member = get_object_or_404(
+        ConsortiumMember.objects.filter(organisation__memberships__user=request.user), pk=pk
+    )
+    accept = request.POST.get("answer") == "accept"
+    try:
+        identity.respond_to_consortium(
+            member, by=request.user, accept=accept, reason=request.POST.get("reason", "")
+        )
+    except (TransitionRefused, PermissionDenied) as exc:
+        show_refusal(request, exc)
+    else:
+        if accept:
+            messages.success(request, _("%(name)s joined the consortium.") % {"name": member.organisation})
+        else:
+            messages.success(request, _("%(name)s declined the consortium.") % {"name": member.organisation})
+    return redirect("projects:organisation_detail", pk=member.organisation_id)

@@ -79,7 +79,9 @@ def main():
         Reviewer.objects.filter(affiliation__isnull=False).order_by("pk")[: max(1, REVIEWERS // 50)]
     )
     ConsortiumMember.objects.bulk_create(
-        ConsortiumMember(application=applications[n], organisation=r.affiliation, budget_share_percent=5)
+        ConsortiumMember(
+            application=applications[n], organisation=r.affiliation, budget_share_percent=5, state="accepted"
+        )
         for n, r in enumerate(conflicted)
     )
     setup_seconds = time.perf_counter() - started

@@ -36,7 +36,10 @@ def test_conflicted_reviewers_are_never_assigned(call, staff):
     reviewers = make_reviewers(call, 10)
     # Reviewer 0 works for an organisation applying to this call (as a consortium member).
     ConsortiumMember.objects.create(
-        application=applications[0], organisation=reviewers[0].affiliation, budget_share_percent=10
+        application=applications[0],
+        organisation=reviewers[0].affiliation,
+        budget_share_percent=10,
+        state="accepted",
     )
     # Reviewer 1 declared a conflict with the lead of application 2.
     DeclaredConflict.objects.create(

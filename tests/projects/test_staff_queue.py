@@ -32,7 +32,10 @@ def submitted_applications(call, count, lead=None, **extra):
             **extra,
         )
         ConsortiumMember.objects.create(
-            application=application, organisation=OrganisationFactory(), budget_share_percent=10
+            application=application,
+            organisation=OrganisationFactory(),
+            budget_share_percent=10,
+            state="accepted",
         )
         attach(application, "proposal", application.created_by)
         attach(application, "business_registration", application.created_by)

@@ -77,7 +77,7 @@ def test_registration_numbers_are_unique(client, applicant, organisation):
         reverse("projects:organisation_create"),
         {"name": "Copy", "registration_number": organisation.registration_number},
     )
-    assert "already exists" in response.content.decode()
+    assert "This business registration number is already registered in Gongmo." in response.content.decode()
 
 
 def test_organisation_pages_are_private(client, organisation, stranger):

@@ -226,7 +226,9 @@ def test_state_cannot_be_set_directly(draft):
 
 def test_large_member_over_30_percent_fails_the_pilot_rule(draft, applicant):
     large = OrganisationFactory(name="Hanbit Construction", size_class="large")
-    ConsortiumMember.objects.create(application=draft, organisation=large, budget_share_percent=31)
+    ConsortiumMember.objects.create(
+        application=draft, organisation=large, budget_share_percent=31, state="accepted"
+    )
     with pytest.raises(TransitionRefused) as refused:
         workflow.submit(draft, by=applicant)
     assert any("Hanbit Construction" in reason and "31%" in reason for reason in refused.value.reasons)

@@ -531,9 +531,7 @@ def test_applying_through_a_closed_calls_slug_creates_nothing(client, world):
 
 
 def test_removing_another_applications_member_is_refused(client, world):
-    other_member = ConsortiumMember.objects.create(
-        application=world.other_draft, organisation=world.org, budget_share_percent=10
-    )
+    other_member = world.consortium_request  # the applicant's org, proposed in another draft
     as_user(client, world.users["applicant"])
     response = client.post(reverse("projects:member_remove", args=[world.draft.pk, other_member.pk]))
     assert response.status_code == 404

@@ -86,6 +86,11 @@ MATRIX = {
     "projects:organisation_create": Entry(get=row(LOGIN, 200, 200, 200, 200, 200, 200)),
     "projects:organisation_detail": Entry(K(pk="org"), row(LOGIN, 404, 200, 404, 404, 200, 404)),
     "projects:organisation_edit": Entry(K(pk="org"), row(LOGIN, 404, 200, 404, 404, 404, 404)),
+    # Only the invited address answers an invitation; only the proposed organisation's members
+    # answer a consortium request: anyone else gets 404.
+    "projects:requests": Entry(get=row(LOGIN, 200, 200, 200, 200, 200, 200)),
+    "projects:invitation_respond": Entry(K(pk="invitation"), POST_ONLY_LOGGED_IN, APPLICANT_POST),
+    "projects:consortium_respond": Entry(K(pk="consortium_request"), POST_ONLY_LOGGED_IN, APPLICANT_POST),
     # Without an organisation one is sent to register it first.
     "projects:application_start": Entry(K(slug="open_call"), row(LOGIN, 200, 200, 302, 302, 302, 302)),
     "projects:application_detail": Entry(K(pk="draft"), row(LOGIN, 404, 200, 404, 404, 200, 404)),

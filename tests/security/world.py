@@ -15,7 +15,13 @@ from competitions.models import CallState
 from evaluation.generate import ensure_plan
 from evaluation.models import Assignment, Objection, Panel, Reviewer
 from projects import ledger
-from projects.models import Application, ApplicationState, ConsortiumMember, Document
+from projects.models import (
+    Application,
+    ApplicationState,
+    ConsortiumMember,
+    Document,
+    MembershipInvitation,
+)
 from tests.factories import (
     ApplicationFactory,
     CallFactory,
@@ -53,6 +59,8 @@ class World:
     draft: object
     other_draft: object
     member: object
+    consortium_request: object  # another draft proposes the applicant's org: waiting for its answer
+    invitation: object  # another org invites the applicant
     document: object
     under_review: object
     assignment: object
@@ -109,7 +117,16 @@ def build_world():
     draft = ApplicationFactory(call=open_call, lead=org, created_by=applicant, title="Applicant draft")
     other_draft = ApplicationFactory(call=open_call, lead=other_org, created_by=other, title="Other draft")
     member = ConsortiumMember.objects.create(
-        application=draft, organisation=OrganisationFactory(name="Member Org"), budget_share_percent=20
+        application=draft,
+        organisation=OrganisationFactory(name="Member Org"),
+        budget_share_percent=20,
+        state="accepted",
+    )
+    consortium_request = ConsortiumMember.objects.create(
+        application=other_draft, organisation=org, budget_share_percent=10, proposed_by=other
+    )
+    invitation = MembershipInvitation.objects.create(
+        organisation=other_org, email=applicant.email, invited_by=other
     )
     document = attach(draft, applicant)
     attach(draft, applicant, kind="business_registration", name="certificate.pdf")
@@ -190,6 +207,8 @@ def build_world():
         draft=draft,
         other_draft=other_draft,
         member=member,
+        consortium_request=consortium_request,
+        invitation=invitation,
         document=document,
         under_review=under_review,
         assignment=assignment,
