@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm_log.admin import StateLogInline
 from import_export.admin import ImportExportModelAdmin
 
+from accounts import identities
+
 from . import resources
 from .formatting import format_krw
 from .lifecycle import TRANSITIONS, TransitionRefused, change_call_state, transition_label
@@ -31,7 +33,25 @@ from .models import (
 
 
 class ReadOnlyStateLogInline(StateLogInline):
-    """The transition history: append-only, so nobody edits or deletes it here."""
+    """The transition history: append-only, so nobody edits or deletes it here. Who acted is
+    shown as the reader may know them: an auditor reads a reviewer only by the pseudonymous
+    code (accounts.identities)."""
+
+    fields = ("transition", "source_state", "state", "who", "description", "timestamp")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(f"by__{identities.REVIEWER}")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        self._viewer = request.user
+        return super().get_formset(request, obj, **kwargs)
+
+    @admin.display(description=_("by"))
+    def who(self, entry):
+        return identities.shown_as(entry.by, self._viewer) or "-"
 
     def has_change_permission(self, request, obj=None):
         return False
