@@ -16,6 +16,7 @@ from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from competitions.models import (
     Call,
+    DocumentKind,
     Region,
     ServiceField,
     ServiceType,
@@ -281,14 +282,6 @@ class ConsortiumMember(models.Model):
 
     def __str__(self):
         return f"{self.organisation} ({self.budget_share_percent}%)"
-
-
-class DocumentKind(models.TextChoices):
-    PROPOSAL = "proposal", _("Proposal")
-    BUSINESS_REGISTRATION = "business_registration", _("Business registration certificate")
-    FINANCIAL_STATEMENTS = "financial_statements", _("Financial statements")
-    CONSORTIUM_AGREEMENT = "consortium_agreement", _("Consortium agreement")
-    OTHER = "other", _("Other attachment")
 
 
 def document_path(document, filename):
