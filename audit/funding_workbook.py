@@ -43,6 +43,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
+from accounts.identities import pseudonyms
 from accounts.models import User
 from competitions.formatting import SEOUL
 from competitions.models import Call, Region, ServiceField, Track
@@ -477,7 +478,7 @@ def _score_rows(info, totals):
         _table(Criterion),
     )
     sql = (
-        "SELECT p.reference, v.code, s.criterion_id, s.points, r.submitted_at, r.id"
+        "SELECT p.reference, v.user_id, s.criterion_id, s.points, r.submitted_at, r.id"
         f" FROM {score} s JOIN {review} r ON r.id = s.review_id"
         f" JOIN {application} p ON p.id = r.application_id"
         f" JOIN {assignment} a ON a.id = r.assignment_id"
@@ -488,8 +489,11 @@ def _score_rows(info, totals):
     )
     params = [info.call.pk, Review.State.SUBMITTED, *SUBMITTED_PARAMS]
     criteria = info.criteria
+    # Reviewers by their pseudonymous code only, as everywhere an auditor reads them.
+    codes = pseudonyms(Reviewer.objects.filter(assignments__application__call=info.call).values("user_id"))
     last_review = None
-    for reference, code, criterion_id, points, submitted_at, review_id in _rows(sql, params):
+    for reference, user_id, criterion_id, points, submitted_at, review_id in _rows(sql, params):
+        code = codes[user_id]
         if review_id != last_review:
             totals.scored_reviews += 1
             last_review = review_id

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from accounts.identities import REVIEWER, shown_as
 from competitions.models import Call
 from config.krds import KRDSFormMixin
 
@@ -50,7 +51,11 @@ def exports(request):
         job = request_export(request.user, form.cleaned_data["calls"], form.cleaned_data["lang"])
         return redirect("audit:job", token=job.token)
     now = timezone.now()
-    jobs = ExportJob.objects.select_related("requested_by").prefetch_related("calls")[:LATEST_JOBS]
+    jobs = list(
+        ExportJob.objects.select_related(f"requested_by__{REVIEWER}").prefetch_related("calls")[:LATEST_JOBS]
+    )
+    for each in jobs:  # who asked, as the reader may know them: a reviewer only by the code
+        each.requester = shown_as(each.requested_by, request.user)
     return render(
         request,
         "audit/exports.html",

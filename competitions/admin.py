@@ -5,6 +5,7 @@ actions that go through competitions.lifecycle (permission, explained refusal, l
 Taxonomies and calls import and export as spreadsheets.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext
@@ -12,11 +13,14 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm_log.admin import StateLogInline
 from import_export.admin import ImportExportModelAdmin
 
+from accounts import identities
+
 from . import resources
 from .formatting import format_krw
 from .lifecycle import TRANSITIONS, TransitionRefused, change_call_state, transition_label
 from .models import (
     Call,
+    DocumentKind,
     EligibilityRule,
     Programme,
     Region,
@@ -31,7 +35,25 @@ from .models import (
 
 
 class ReadOnlyStateLogInline(StateLogInline):
-    """The transition history: append-only, so nobody edits or deletes it here."""
+    """The transition history: append-only, so nobody edits or deletes it here. Who acted is
+    shown as the reader may know them: an auditor reads a reviewer only by the pseudonymous
+    code (accounts.identities)."""
+
+    fields = ("transition", "source_state", "state", "who", "description", "timestamp")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related(f"by__{identities.REVIEWER}")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        self._viewer = request.user
+        return super().get_formset(request, obj, **kwargs)
+
+    @admin.display(description=_("by"))
+    def who(self, entry):
+        return identities.shown_as(entry.by, self._viewer) or "-"
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -101,8 +123,26 @@ def _lifecycle_action(transition_name):
     return action
 
 
+class CallAdminForm(forms.ModelForm):
+    """The call, with the document kinds reviewers may open as check boxes (the call's clean
+    refuses an identifying kind in a blind call, with the reason)."""
+
+    reviewer_document_kinds = forms.MultipleChoiceField(
+        label=_("documents reviewers may open"),
+        choices=DocumentKind.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        help_text=Call._meta.get_field("reviewer_document_kinds").help_text,
+    )
+
+    class Meta:
+        model = Call
+        fields = ["reviewer_document_kinds"]  # the admin's fieldsets add the others
+
+
 @admin.register(Call)
 class CallAdmin(ImportExportModelAdmin):
+    form = CallAdminForm
     resource_classes = [resources.CallResource]
     inlines = [TrackInline, ServiceFieldInline, EligibilityRuleInline, ReadOnlyStateLogInline]
     list_display = [
@@ -131,7 +171,7 @@ class CallAdmin(ImportExportModelAdmin):
             _("Money and quotas"),
             {"fields": ["budget_total", "max_awards", "subsidy_min", "subsidy_max", "quota_overview"]},
         ),
-        (_("Review"), {"fields": ["blind_review"]}),
+        (_("Review"), {"fields": ["blind_review", "reviewer_document_kinds"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]
 

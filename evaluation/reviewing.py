@@ -10,6 +10,7 @@ from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.system import system_user
 from competitions.formatting import format_seoul
 from competitions.lifecycle import TransitionRefused
 from competitions.models import Call, CallState
@@ -118,7 +119,7 @@ def save_review(assignment, entries, *, by, comment="", submit=False, now=None):
             review.submitted_at = now
         review.save()
         if submit:
-            _complete_if_done(application, by)
+            _complete_if_done(application)
             queue_email(
                 by.email,
                 _("Review submitted: %(reference)s") % {"reference": application.reference},
@@ -139,12 +140,14 @@ def complete_reviews(application_ids, *, by, description):
     return moved
 
 
-def _complete_if_done(application, by):
-    """Scored once every active assignment's review is submitted."""
+def _complete_if_done(application):
+    """Scored once every active assignment's review is submitted: an automatic transition,
+    logged as the system account, never as the reviewer whose submission triggered it (whom
+    the applicant reading its history must not learn)."""
     active = Assignment.objects.filter(application=application, state=Assignment.State.ACTIVE)
     submitted = Review.objects.filter(assignment__in=active, state=Review.State.SUBMITTED).count()
     if submitted and submitted == active.count():
-        complete_reviews([application.pk], by=by, description=_("All reviews submitted."))
+        complete_reviews([application.pk], by=system_user(), description=_("All reviews submitted."))
 
 
 def recuse(assignment, *, by, reason, seed=0):
@@ -286,8 +289,6 @@ def remind_reviewers(now=None):
     """Beat, hourly: remind reviewers whose reviews are due within REMIND_BEFORE_DUE or late
     (once a day), or, in a call without a due date, waiting for a week (once a week).
     Returns the number of reminders queued."""
-    from accounts.system import system_user
-
     now = now or timezone.now()
     today = timezone.localdate(now)
     calls = Call.objects.filter(state=CallState.EVALUATION).select_related("evaluation_plan")

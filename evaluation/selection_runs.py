@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role, has_role
+from accounts.system import system_user
 from competitions.lifecycle import TransitionRefused
 from competitions.models import Call, CallState
 from projects import workflow
@@ -281,10 +282,12 @@ def decline(application, *, by, reason=""):
         _updated, promoted = promote_after_decline(current, locked.pk, quotas_for(call, plan))
         if promoted is None:
             return None
+        # Automatic, so logged as the system account: the promoted applicant's history must
+        # not name the person who declined.
         moved = workflow.bulk_transition(
             [promoted.application_id],
             "promote",
-            by=by,
+            by=system_user(),
             description=_("Promoted from the reserve list after %(reference)s declined.")
             % {"reference": locked.reference},
         )

@@ -18,7 +18,8 @@ from django.views.decorators.http import require_POST
 from competitions.lifecycle import TransitionRefused
 from competitions.models import Call
 from competitions.refusals import show_refusal
-from projects.models import Application, Document
+from projects import documents
+from projects.models import Application
 from projects.views.staff import staff_only
 
 from . import objections, reviewing, selection_runs
@@ -90,7 +91,7 @@ def review_form(request, pk):
             "review": review,
             "locked": bool(review and review.state == Review.State.SUBMITTED)
             or application.state != "under_review",
-            "documents": application.documents.filter(superseded=False),
+            "documents": documents.for_reviewers(application),
         },
     )
 
@@ -98,9 +99,8 @@ def review_form(request, pk):
 @login_required
 def review_document(request, pk, document_pk):
     assignment = _my_assignment(request, pk)
-    document = get_object_or_404(
-        Document, pk=document_pk, application=assignment.application, superseded=False
-    )
+    # Only what the reviewer's page lists: a withheld kind is not found, even by its address.
+    document = get_object_or_404(documents.for_reviewers(assignment.application), pk=document_pk)
     # In a blind call the stored name may carry the applicant's name: serve a neutral one.
     name = f"{assignment.application.reference}-{document.kind}.{document.file_format}"
     return FileResponse(document.file.open("rb"), as_attachment=True, filename=name)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
+from accounts import identities
 from competitions.admin import ReadOnlyAdmin, ReadOnlyStateLogInline
 from competitions.lifecycle import TransitionRefused
 
@@ -225,11 +226,46 @@ class ApplicationAdmin(ReadOnlyAdmin):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
+    """The outbox, read-only. Staff read the addresses; anyone else (auditors) reads a
+    reviewer's mail addressed to the reviewer's pseudonymous code, and cannot search by
+    address (accounts.identities)."""
+
     list_display = ["created_at", "to", "subject", "status", "attempts", "sent_at"]
     list_filter = ["status"]
     search_fields = ["to", "subject"]
+    _PSEUDONYMOUS_FIELDS = ["created_at", "recipient", "subject", "body_shown", "status", "attempts"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(recipient_code=identities.code_for_address("to"))
+
+    def get_list_display(self, request):
+        if identities.sees_reviewers(request.user):
+            return self.list_display
+        return ["created_at", "recipient", "subject", "status", "attempts", "sent_at"]
+
+    def get_search_fields(self, request):
+        return self.search_fields if identities.sees_reviewers(request.user) else ["subject"]
+
+    def get_fields(self, request, obj=None):
+        if identities.sees_reviewers(request.user):
+            return super().get_fields(request, obj)
+        return [*self._PSEUDONYMOUS_FIELDS, "error_shown", "sent_at"]
+
+    @admin.display(description=_("to"))
+    def recipient(self, message):
+        return message.recipient_code or message.to
+
+    @admin.display(description=_("body"))
+    def body_shown(self, message):
+        return identities.without_addresses(message.body, message.to, message.recipient_code)
+
+    @admin.display(description=_("last error"))
+    def error_shown(self, message):
+        return identities.without_addresses(message.last_error, message.to, message.recipient_code)
 
     def get_readonly_fields(self, request, obj=None):
+        if not identities.sees_reviewers(request.user):
+            return self.get_fields(request, obj)
         return [field.name for field in self.model._meta.fields]
 
     def has_add_permission(self, request):

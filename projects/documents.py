@@ -6,6 +6,7 @@ members (``mimetype`` = ``application/hwp+zip``; ``word/document.xml``; ``xl/wor
 A name's extension must agree with its content, and no document may exceed 20 MB.
 
 The functions here only read: they never change the file, and they leave it at position 0.
+Which documents a reviewer may open is decided here too (``for_reviewers``).
 """
 
 import os
@@ -214,3 +215,12 @@ def safe_filename(name):
         stem = stem[:-1]
     stem = stem.rstrip(". ")
     return (stem or "document") + extension
+
+
+def for_reviewers(application):
+    """The application's current documents that its reviewers may open: only the kinds its call
+    lets them open, never one that names the applicant in a blind call (Call.reviewer_may_open).
+    The reviewer's page lists these and the download serves nothing else."""
+    return application.documents.filter(
+        superseded=False, kind__in=sorted(application.call.reviewer_may_open())
+    )

@@ -1,4 +1,5 @@
 from .call import Call, CallState, Programme, ServiceField, Track
+from .document_kind import IDENTIFYING_DOCUMENT_KINDS, DocumentKind
 from .eligibility_rule import EligibilityRule
 from .taxonomy import (
     Region,
@@ -13,6 +14,8 @@ __all__ = [
     "Call",
     "EligibilityRule",
     "CallState",
+    "DocumentKind",
+    "IDENTIFYING_DOCUMENT_KINDS",
     "Programme",
     "Region",
     "ServiceField",

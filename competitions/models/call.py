@@ -15,6 +15,7 @@ from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from competitions.formatting import format_krw, format_seoul
 
+from .document_kind import IDENTIFYING_DOCUMENT_KINDS, DocumentKind, default_reviewer_document_kinds
 from .localized import LocalizedName, pick_language
 
 MONEY_MIN = [MinValueValidator(0, message=_("Amounts cannot be negative."))]
@@ -127,6 +128,15 @@ class Call(models.Model):
         default=False,
         help_text=_("Reviewers do not see organisation or person names or registration numbers."),
     )
+    reviewer_document_kinds = models.JSONField(
+        _("documents reviewers may open"),
+        default=default_reviewer_document_kinds,
+        blank=True,
+        help_text=_(
+            "The kinds of document reviewers may open. In a blind call the business registration "
+            "certificate, financial statements and consortium agreement are never shown to reviewers."
+        ),
+    )
 
     state = FSMField(_("state"), default=CallState.DRAFT, choices=CallState.choices, protected=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -200,6 +210,7 @@ class Call(models.Model):
             errors["subsidy_max"] = _(
                 "The maximum subsidy per award (%(max)s) cannot exceed the total budget (%(budget)s)."
             ) % {"max": format_krw(self.subsidy_max), "budget": format_krw(self.budget_total)}
+        errors.update(self._reviewer_document_errors())
         if self.previous_stage_id:
             previous = self.previous_stage
             if self.pk and previous.pk == self.pk:
@@ -210,6 +221,37 @@ class Call(models.Model):
                 ) % {"closes": format_seoul(previous.closes_at)}
         if errors:
             raise ValidationError(errors)
+
+    # --- What reviewers may open -----------------------------------------------------------
+    def reviewer_may_open(self):
+        """The document kinds this call's reviewers may open: those staff chose, never an
+        identifying kind in a blind call (whatever was stored)."""
+        kinds = set(self.reviewer_document_kinds or ()) & set(DocumentKind.values)
+        if self.blind_review:
+            kinds -= IDENTIFYING_DOCUMENT_KINDS
+        return kinds
+
+    def _reviewer_document_errors(self):
+        kinds = self.reviewer_document_kinds
+        if not isinstance(kinds, list) or not all(isinstance(kind, str) for kind in kinds):
+            return {"reviewer_document_kinds": _("Choose the kinds of document from the list.")}
+        unknown = sorted(set(kinds) - set(DocumentKind.values))
+        if unknown:
+            return {
+                "reviewer_document_kinds": _("Unknown kinds of document: %(kinds)s.")
+                % {"kinds": ", ".join(unknown)}
+            }
+        identifying = [
+            label for value, label in DocumentKind.choices if value in IDENTIFYING_DOCUMENT_KINDS & set(kinds)
+        ]
+        if self.blind_review and identifying:
+            return {
+                "reviewer_document_kinds": _(
+                    "A blind call cannot let reviewers open documents that name the applicant: %(kinds)s."
+                )
+                % {"kinds": ", ".join(str(label) for label in identifying)}
+            }
+        return {}
 
     # --- Lifecycle (guards explain themselves; see competitions.lifecycle) ----------------
     def publish_blockers(self):

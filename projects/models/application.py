@@ -16,6 +16,7 @@ from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from competitions.models import (
     Call,
+    DocumentKind,
     Region,
     ServiceField,
     ServiceType,
@@ -329,14 +330,6 @@ class ConsortiumMember(models.Model):
     @transition(field=state, source=ConsortiumMemberState.PENDING, target=ConsortiumMemberState.DECLINED)
     def decline(self, by=None, description=None):
         """A member of the organisation refuses to join the consortium."""
-
-
-class DocumentKind(models.TextChoices):
-    PROPOSAL = "proposal", _("Proposal")
-    BUSINESS_REGISTRATION = "business_registration", _("Business registration certificate")
-    FINANCIAL_STATEMENTS = "financial_statements", _("Financial statements")
-    CONSORTIUM_AGREEMENT = "consortium_agreement", _("Consortium agreement")
-    OTHER = "other", _("Other attachment")
 
 
 def document_path(document, filename):

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.identities import sees_reviewers, shown_to_applicant
 from competitions.eligibility import failures
 from competitions.lifecycle import TransitionRefused
 from competitions.models import Call
@@ -76,21 +77,30 @@ def application_detail(request, pk):
             "documents": application.documents.filter(superseded=False),
             "member_form": ConsortiumMemberForm(application=application),
             "document_form": DocumentForm(),
-            "history": application_history(application),
+            "history": application_history(application, request.user),
         },
     )
 
 
-def application_history(application):
+def application_history(application, viewer):
     """The application's transitions, oldest first, each with its states' translated labels
-    (``source_label``, ``label``); a state no longer defined shows its stored code."""
+    (``source_label``, ``label``; a state no longer defined shows its stored code) and who acted
+    as ``viewer`` may read it (``actor``): staff read every address; anyone else reads the lead
+    organisation's own people by address and everyone else as the ministry or the system, so
+    that no reviewer is ever named to an applicant (DESIGN.md §3)."""
     from django_fsm_log.models import StateLog
 
     labels = dict(ApplicationState.choices)
     entries = list(StateLog.objects.for_(application).select_related("by").order_by("timestamp"))
+    staff = sees_reviewers(viewer)
+    own_people = set() if staff else set(application.lead.memberships.values_list("user_id", flat=True))
     for entry in entries:
         entry.source_label = labels.get(entry.source_state, entry.source_state)
         entry.label = labels.get(entry.state, entry.state)
+        if staff:
+            entry.actor = entry.by.email if entry.by else ""
+        else:
+            entry.actor = shown_to_applicant(entry.by, own_people)
     return entries
 
 

@@ -153,7 +153,7 @@ def staff_application(request, pk):
             "results": results,
             "failing": failures(results),
             "form": form,
-            "history": application_history(application),
+            "history": application_history(application, request.user),
             "documents": [d for d in application.documents.all() if not d.superseded],
         },
     )
