@@ -110,6 +110,15 @@ def test_the_sql_definition_of_counted_reviews_is_the_querysets(call, staff, re_
     assert Review.objects.count() - len(by_sql) == 5 + 1  # the superseded round and the draft
 
 
+def test_dashboards_count_only_the_reviews_that_count(call, staff, re_reviewed):
+    from evaluation.dashboard import call_dashboard
+
+    submit(new_round(re_reviewed)[0], call, "0.9")
+    progress = call_dashboard(call).progress
+    assert (progress.assigned, progress.submitted) == (24 * 5, 23 * 5 + 1)
+    assert progress.submitted == Review.objects.counted().filter(application__call=call).count()
+
+
 # --- Finding 2: closing the review counts only the current round ------------------------------
 
 
