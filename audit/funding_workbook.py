@@ -14,6 +14,11 @@ which would build a model instance or run converters for each of 500,000 score r
 - Enumerated values (states, kinds, outcomes) are the system's codes, the same in every
   language; headers follow ``lang``.
 - Reviewers appear only by their pseudonymous code, never by name.
+- Every outcome can be recomputed from the workbook alone: the Calls sheet holds each plan's
+  scoring settings and the Criteria sheet its criteria (order, maximum points, weight,
+  threshold); the Scores sheet lists every submitted review with its round, those superseded by
+  a re-review marked (on record, never counted), and "Reviews" on Applications counts the
+  reviews that count (``Review.objects.counted``, as scoring does).
 - The Summary is computed with GROUP BY queries; the detail-side totals are added up while the
   detail sheets stream; the Checks sheet compares the two, and the quota maxima.
 
@@ -49,6 +54,7 @@ from competitions.formatting import SEOUL
 from competitions.models import Call, Region, ServiceField, Track
 from evaluation.models import Assignment, Criterion, EvaluationPlan, Review, Reviewer, Score, SelectionRun
 from evaluation.models import SelectionResult as Result
+from evaluation.models.review import counted_reviews_sql
 from projects.models import (
     Application,
     ApplicationState,
@@ -110,12 +116,23 @@ SHEETS = {
         (gettext_lazy("Reserve per field"), NUMBER, 9),
         (gettext_lazy("Selection run"), NUMBER, 9),
         (gettext_lazy("Selection confirmed at"), DATETIME, 17),
+        (gettext_lazy("Reviews per application"), NUMBER, 9),
+        (gettext_lazy("Minimum reviews"), NUMBER, 9),
+        (gettext_lazy("Tie-break order"), TEXT, 40),
     ),
     "Quotas": _columns(
         (gettext_lazy("Call"), TEXT, 22),
         (gettext_lazy("Kind"), TEXT, 8),
         (gettext_lazy("Name"), TEXT, 36),
         (gettext_lazy("Max awards"), NUMBER, 11),
+    ),
+    "Criteria": _columns(
+        (gettext_lazy("Call"), TEXT, 22),
+        (gettext_lazy("Order"), NUMBER, 7),
+        (gettext_lazy("Criterion"), TEXT, 28),
+        (gettext_lazy("Max points"), NUMBER, 10),
+        (gettext_lazy("Weight"), NUMBER, 8),
+        (gettext_lazy("Threshold"), NUMBER, 10),
     ),
     "Applications": _columns(
         (gettext_lazy("Reference"), TEXT, 13),
@@ -147,6 +164,8 @@ SHEETS = {
         (gettext_lazy("Max points"), NUMBER, 10),
         (gettext_lazy("Points"), NUMBER, 8),
         (gettext_lazy("Submitted at"), DATETIME, 17),
+        (gettext_lazy("Round"), NUMBER, 7),
+        (gettext_lazy("Superseded"), TEXT, 11),
     ),
     "Awards": _columns(
         (gettext_lazy("Project"), TEXT, 15),
@@ -331,7 +350,7 @@ class _CallInfo:
     run: object
     tracks: dict  # id -> (name, max awards)
     fields: dict  # id -> (name, max awards)
-    criteria: dict  # id -> (name, max points)
+    criteria: dict  # id -> (name, max points, weight, threshold, order), in the plan's order
 
 
 def _call_infos(calls):
@@ -346,9 +365,13 @@ def _call_infos(calls):
     for field in ServiceField.objects.filter(call_id__in=ids).order_by("position", "id"):
         fields[field.call_id][field.pk] = (safe_text(field.display_name), field.max_awards)
     for criterion in Criterion.objects.filter(plan__call_id__in=ids).select_related("plan"):
-        criteria[criterion.plan.call_id][criterion.pk] = (
+        of_call = criteria[criterion.plan.call_id]
+        of_call[criterion.pk] = (
             safe_text(criterion.display_name),
             criterion.max_points,
+            criterion.weight,
+            criterion.threshold,
+            len(of_call) + 1,
         )
     return [
         _CallInfo(
@@ -384,7 +407,18 @@ def _calls_rows(infos):
             plan.reserve_per_field if plan else None,
             run.number if run else None,
             _seoul(run.confirmed_at) if run else None,
+            plan.reviews_per_application if plan else None,
+            plan.minimum_reviews if plan else None,
+            _text(", ".join(plan.tie_breaks)) if plan else None,
         ]
+
+
+def _criteria_rows(infos):
+    """Each plan's criteria in its order: with the Calls sheet's scoring settings, what every
+    evaluation score is recomputed from (a reviewer's total is the sum of points × weight)."""
+    for info in infos:
+        for name, max_points, weight, threshold, order in info.criteria.values():
+            yield [info.slug, order, name, max_points, weight, threshold]
 
 
 def _quota_rows(infos):
@@ -411,24 +445,27 @@ class _Totals:
 
 
 def _application_rows(info, regions, totals):
-    application, organisation, review, result = (
+    application, organisation, review, assignment, result = (
         _table(Application),
         _table(Organisation),
         _table(Review),
+        _table(Assignment),
         _table(Result),
     )
+    counted, counted_params = counted_reviews_sql("r", "a")  # Reviews: those that count
     sql = (
         "SELECT p.reference, p.track_id, p.service_field_id, o.name, o.registration_number,"
         " o.size_class, o.region_id, p.state, p.submitted_at, p.requested_subsidy,"
         " p.local_government, p.private_cash, p.private_in_kind,"
-        f" (SELECT COUNT(*) FROM {review} r WHERE r.application_id = p.id AND r.state = %s),"
+        f" (SELECT COUNT(*) FROM {review} r JOIN {assignment} a ON a.id = r.assignment_id"
+        f"  WHERE r.application_id = p.id AND {counted}),"
         " sr.evaluation_score, sr.bonus, sr.final_score, sr.rank, sr.outcome, sr.reason"
         f" FROM {application} p JOIN {organisation} o ON o.id = p.lead_id"
         f" LEFT JOIN {result} sr ON sr.application_id = p.id AND sr.run_id = %s"
         f" WHERE p.call_id = %s AND {SUBMITTED_SQL} ORDER BY p.reference, p.id"
     )
     # No run yet: 0 matches no result (ids start at 1) and keeps the parameter an integer.
-    params = [Review.State.SUBMITTED, info.run.pk if info.run else 0, info.call.pk, *SUBMITTED_PARAMS]
+    params = [*counted_params, info.run.pk if info.run else 0, info.call.pk, *SUBMITTED_PARAMS]
     slug, tracks, fields = info.slug, info.tracks, info.fields
     selected_states = frozenset(SELECTED_STATES)
     for row in _rows(sql, params):
@@ -477,28 +514,49 @@ def _score_rows(info, totals):
         _table(Reviewer),
         _table(Criterion),
     )
+    # Every submitted review, superseded ones included (on record, marked, in their round);
+    # only those that count (``Review.objects.counted``) are added up for the checks.
+    counted, counted_params = counted_reviews_sql("r", "a")
     sql = (
-        "SELECT p.reference, v.user_id, s.criterion_id, s.points, r.submitted_at, r.id"
+        "SELECT p.reference, v.user_id, s.criterion_id, s.points, r.submitted_at, r.id, a.round,"
+        f" a.state = %s, CASE WHEN {counted} THEN 1 ELSE 0 END"
         f" FROM {score} s JOIN {review} r ON r.id = s.review_id"
         f" JOIN {application} p ON p.id = r.application_id"
         f" JOIN {assignment} a ON a.id = r.assignment_id"
         f" JOIN {reviewer} v ON v.id = a.reviewer_id"
         f" JOIN {criterion} c ON c.id = s.criterion_id"
         f" WHERE p.call_id = %s AND r.state = %s AND {SUBMITTED_SQL}"
-        " ORDER BY p.reference, p.id, v.code, r.id, c.position, c.id"
+        " ORDER BY p.reference, p.id, a.round, v.code, r.id, c.position, c.id"
     )
-    params = [info.call.pk, Review.State.SUBMITTED, *SUBMITTED_PARAMS]
+    params = [
+        Assignment.State.PAST,
+        *counted_params,
+        info.call.pk,
+        Review.State.SUBMITTED,
+        *SUBMITTED_PARAMS,
+    ]
     criteria = info.criteria
     # Reviewers by their pseudonymous code only, as everywhere an auditor reads them.
     codes = pseudonyms(Reviewer.objects.filter(assignments__application__call=info.call).values("user_id"))
     last_review = None
-    for reference, user_id, criterion_id, points, submitted_at, review_id in _rows(sql, params):
+    for reference, user_id, criterion_id, points, submitted_at, review_id, round_, superseded, counts in _rows(
+        sql, params
+    ):
         code = codes[user_id]
         if review_id != last_review:
-            totals.scored_reviews += 1
+            totals.scored_reviews += counts
             last_review = review_id
-        name, max_points = criteria.get(criterion_id, (None, None))
-        yield [_label(reference), _label(code), name, max_points, points, _seoul(submitted_at)]
+        name, max_points = criteria.get(criterion_id, (None, None))[:2]
+        yield [
+            _label(reference),
+            _label(code),
+            name,
+            max_points,
+            points,
+            _seoul(submitted_at),
+            round_,
+            bool(superseded),
+        ]
 
 
 def _award_rows(info, totals):
@@ -826,7 +884,10 @@ def _estimated_rows(call_ids, infos):
     """Rows of every sheet (the Summary's "(no field)" rows aside), for the progress total."""
     in_calls = {"call_id__in": call_ids}
     return (
-        sum(2 + CHECKS_PER_CALL + 2 * len(info.tracks) + 3 * len(info.fields) for info in infos)
+        sum(
+            2 + CHECKS_PER_CALL + 2 * len(info.tracks) + 3 * len(info.fields) + len(info.criteria)
+            for info in infos
+        )
         + Application.objects.filter(SUBMITTED_Q, **in_calls).count()
         + Score.objects.filter(
             review__state=Review.State.SUBMITTED, review__application__call_id__in=call_ids
@@ -870,6 +931,7 @@ def write_funding_workbook(calls, fileobj_or_path, *, lang="en", progress=None, 
 
         write("Calls", _calls_rows(infos))
         write("Quotas", _quota_rows(infos))
+        write("Criteria", _criteria_rows(infos))
         write("Applications", per_call(lambda info, totals: _application_rows(info, regions, totals)))
         write("Scores", per_call(_score_rows))
         write("Awards", per_call(_award_rows))

@@ -25,6 +25,7 @@ from .models import (
     SelectionRun,
 )
 from .resources import ReviewerResource
+from .review_rounds import current_round
 
 
 class CriterionFormSet(BaseInlineFormSet):
@@ -126,6 +127,13 @@ class AssignmentForm(forms.ModelForm):
         model = Assignment
         fields = ["application", "reviewer", "state", "recusal_reason"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A round is superseded only by an upheld objection (evaluation.objections), never here.
+        self.fields["state"].choices = [
+            choice for choice in self.fields["state"].choices if choice[0] != Assignment.State.PAST
+        ]
+
     def clean(self):
         cleaned = super().clean()
         application, reviewer = cleaned.get("application"), cleaned.get("reviewer")
@@ -137,6 +145,13 @@ class AssignmentForm(forms.ModelForm):
                     _("The review of %(reference)s is closed; its reviewers can no longer change.")
                     % {"reference": concerned.reference}
                 )
+        review = getattr(self.instance, "review", None) if self.instance.pk else None
+        if (
+            review is not None
+            and review.state == review.State.SUBMITTED
+            and (cleaned.get("state") != Assignment.State.ACTIVE or reviewer != self.instance.reviewer)
+        ):
+            raise ValidationError(_("This reviewer has submitted the review; it counts and stays assigned."))
         if (
             application
             and reviewer
@@ -161,6 +176,11 @@ class AssignmentAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False  # an assignment ends by recusal, never by deletion
+
+    def save_model(self, request, obj, form, change):
+        if not change:  # a reviewer added by hand joins the application's current round
+            obj.round = current_round(obj.application_id)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(BonusAward)

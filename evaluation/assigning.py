@@ -61,6 +61,7 @@ def assign_reviewers(call, *, by, seed=0):
             else:
                 excluded[application_id].add(reviewer_id)
 
+        rounds = Assignment.objects.filter(application__call=call).current_rounds()
         new_rows = []
         now = timezone.now()
         for panel, members in by_panel.items():
@@ -82,7 +83,7 @@ def assign_reviewers(call, *, by, seed=0):
                 labels={a.pk: a.reference for a in members},
             )
             new_rows.extend(
-                (application_id, reviewer_id, Assignment.State.ACTIVE, "", 1, now)
+                (application_id, reviewer_id, Assignment.State.ACTIVE, "", rounds.get(application_id, 1), now)
                 for application_id, reviewer_ids in chosen.items()
                 for reviewer_id in reviewer_ids
             )

@@ -14,7 +14,8 @@ from projects import workflow
 from projects.models import Application, ApplicationState
 from projects.models.application import OBJECTION_WINDOW, OBJECTIONABLE_STATES
 
-from .models import Assignment, Objection
+from .models import Objection
+from .review_rounds import supersede_round
 from .reviewing import _top_up
 from .score_sheets import mark_stale
 
@@ -71,11 +72,10 @@ def decide_objection(objection, *, by, uphold, decision, seed=0):
         if uphold and application.state == ApplicationState.INELIGIBLE:
             workflow.bulk_transition([application.pk], "reconsider_eligibility", by=by, description=decision)
         elif uphold:
-            # The original reviewers step aside for good; new ones are assigned.
-            Assignment.objects.filter(application=application, state=Assignment.State.ACTIVE).update(
-                state=Assignment.State.PAST
-            )
+            # The current round is superseded (its reviews stay on record but no longer count,
+            # and its reviewers step aside for good); the next round's reviewers are assigned.
             workflow.bulk_transition([application.pk], "reopen_review", by=by, description=decision)
+            supersede_round(application.pk)
             mark_stale([application.pk])  # written again when the re-review completes
             _top_up(Application.objects.select_related("call").get(pk=application.pk), by=by, seed=seed)
     return objection

@@ -1,6 +1,7 @@
 """Reviewing: save and submit scores (then locked), recuse when a conflict is found late (the
 application is reassigned), and close the review of a call."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
@@ -21,6 +22,14 @@ from projects.outbox import queue_email
 from .assignment import AssignmentImpossible, assign
 from .conflicts import conflicts_for, is_conflicted
 from .models import Assignment, Criterion, DeclaredConflict, EvaluationPlan, Review, ReviewReminder, Score
+from .review_rounds import (
+    counted_reviews,
+    current_round,
+    lacking_reason,
+    lacking_reviews,
+    minimum_reviews_by_call,
+    refuse_unless_enough_reviews,
+)
 from .score_sheets import write_sheets_for
 
 
@@ -69,7 +78,12 @@ def save_review(assignment, entries, *, by, comment="", submit=False, now=None):
             .select_related("application__call", "reviewer")
             .get(pk=assignment.pk)
         )
-        application = assignment.application
+        # Locked too: staff closing the review cannot score it between this check and the save.
+        application = Application.objects.select_for_update().get(pk=assignment.application_id)
+        if assignment.state == Assignment.State.PAST:
+            raise TransitionRefused(
+                [_("This review belongs to an earlier round, replaced after an objection; it is locked.")]
+            )
         if assignment.state != Assignment.State.ACTIVE:
             raise TransitionRefused([_("You recused yourself from this application.")])
         # Checked again here: a membership or consortium may have changed since assignment.
@@ -131,22 +145,34 @@ def save_review(assignment, entries, *, by, comment="", submit=False, now=None):
 
 def complete_reviews(application_ids, *, by, description):
     """The applications' reviews are complete: they become scored (their scores lock) and their
-    score sheets are written. Returns the ids that moved."""
+    score sheets are written. The only way into "scored": refused (TransitionRefused, one reason
+    per application, nothing changed) unless each has at least its plan's minimum of reviews
+    that count, checked with the applications' rows locked. Returns the ids that moved."""
     with transaction.atomic():
+        applications = list(
+            Application.objects.select_for_update()
+            .filter(pk__in=list(application_ids), state=ApplicationState.UNDER_REVIEW)
+            .order_by("pk")
+            .only("pk", "reference", "call_id")
+        )
+        refuse_unless_enough_reviews(applications)
         moved = workflow.bulk_transition(
-            list(application_ids), "complete_review", by=by, description=description
+            [a.pk for a in applications], "complete_review", by=by, description=description
         )
         write_sheets_for(moved)
     return moved
 
 
 def _complete_if_done(application):
-    """Scored once every active assignment's review is submitted: an automatic transition,
-    logged as the system account, never as the reviewer whose submission triggered it (whom
-    the applicant reading its history must not learn)."""
-    active = Assignment.objects.filter(application=application, state=Assignment.State.ACTIVE)
-    submitted = Review.objects.filter(assignment__in=active, state=Review.State.SUBMITTED).count()
-    if submitted and submitted == active.count():
+    """Scored once every active assignment's review is submitted, when they are at least the
+    plan's minimum (after a recusal without a replacement they may not be: the application then
+    waits under review for staff to add a reviewer). An automatic transition, logged as the
+    system account, never as the reviewer whose submission triggered it (whom the applicant
+    reading its history must not learn)."""
+    active = Assignment.objects.filter(application=application, state=Assignment.State.ACTIVE).count()
+    counted = counted_reviews([application.pk])[application.pk]
+    minimum = minimum_reviews_by_call([application.call_id]).get(application.call_id)
+    if counted and counted == active and minimum is not None and counted >= minimum:
         complete_reviews([application.pk], by=system_user(), description=_("All reviews submitted."))
 
 
@@ -205,22 +231,37 @@ def _top_up(application, *, by, seed=0):
         )
     except AssignmentImpossible:
         return None
-    new = [Assignment.objects.create(application=application, reviewer_id=r) for r in chosen[application.pk]]
+    round_ = current_round(application.pk)
+    new = [
+        Assignment.objects.create(application=application, reviewer_id=r, round=round_)
+        for r in chosen[application.pk]
+    ]
     return new[0] if new else None
 
 
-def close_review(call, *, by, minimum=3):
-    """Close the panel: applications with at least ``minimum`` submitted reviews become scored
-    (their drafts stay unsubmitted and locked); the others stay under review. Returns the ids."""
-    ready = (
-        Application.objects.filter(call=call, state=ApplicationState.UNDER_REVIEW)
-        .filter(reviews__state=Review.State.SUBMITTED)
-        .values("pk")
-        .annotate(n=Count("reviews"))
-        .filter(n__gte=minimum)
-        .values_list("pk", flat=True)
-    )
-    return complete_reviews(ready, by=by, description=_("Review closed by staff."))
+@dataclass(frozen=True)
+class ClosedReview:
+    scored: list  # ids of the applications scored
+    lacking: list  # the reasons of those left under review, short of reviews that count
+
+
+def close_review(call, *, by):
+    """Staff close the panel: the applications under review with at least the plan's minimum of
+    reviews that count become scored (their drafts stay unsubmitted and locked). Those short of
+    it are not scored on fewer: they stay under review, listed with their reason, until staff
+    add reviewers."""
+    with transaction.atomic():
+        under_review = list(
+            Application.objects.select_for_update()
+            .filter(call=call, state=ApplicationState.UNDER_REVIEW)
+            .order_by("reference", "pk")
+            .only("pk", "reference", "call_id")
+        )
+        lacking = lacking_reviews(under_review)
+        short = {application.pk for application, _counted, _minimum in lacking}
+        ready = [a.pk for a in under_review if a.pk not in short]
+        moved = complete_reviews(ready, by=by, description=_("Review closed by staff.")) if ready else []
+    return ClosedReview(scored=moved, lacking=[lacking_reason(*row) for row in lacking])
 
 
 # --- Reminders ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Reading an application's scores: every submitted review (``candidates_for``, the definition
+"""Reading an application's scores: every review that counts (``candidates_for``, the definition
 scored by ``evaluation.scoring``) or its score sheet (``ranked``, what selection reads).
 
 A ScoreSheet holds an application's evaluation score, bonus, final score, top-criterion score
@@ -22,6 +22,7 @@ from django.utils import timezone
 from projects.models import Application, ApplicationState, Organisation
 
 from .models import Assignment, BonusAward, BonusRule, Review, Score, ScoreSheet
+from .models.review import counted_reviews_sql
 from .scoring import (
     EARLIER_SUBMISSION,
     LOWER_REFERENCE,
@@ -110,7 +111,8 @@ def _only(column, application_ids):
 
 
 def _per_review(call, needed, convert, application_ids):
-    """Every submitted review's total and needed criterion points."""
+    """The total and needed criterion points of every review that counts (submitted, of its
+    application's current round: ``Review.objects.counted``)."""
     review, assignment, application, score_table = (
         Review._meta.db_table,
         Assignment._meta.db_table,
@@ -123,21 +125,15 @@ def _per_review(call, needed, convert, application_ids):
     )
     columns = "".join(f", s{n}.points" for n in range(len(needed)))
     only, only_params = _only("p.id", application_ids)
+    counted, counted_params = counted_reviews_sql("r", "a")
     sql = (
         f"SELECT r.application_id, r.total{columns}"
         f" FROM {review} r JOIN {assignment} a ON a.id = r.assignment_id"
         f" JOIN {application} p ON p.id = r.application_id{joins}"
         " WHERE p.call_id = %s AND p.state IN (" + ", ".join(["%s"] * len(CONSIDERED_STATES)) + ")"
-        f" AND r.state = %s AND a.state = %s{only} ORDER BY r.id"
+        f" AND {counted}{only} ORDER BY r.id"
     )
-    params = [
-        *needed,
-        call.pk,
-        *CONSIDERED_STATES,
-        Review.State.SUBMITTED,
-        Assignment.State.ACTIVE,
-        *only_params,
-    ]
+    params = [*needed, call.pk, *CONSIDERED_STATES, *counted_params, *only_params]
     totals = defaultdict(list)
     criterion_points = defaultdict(lambda: defaultdict(list))
     with connection.cursor() as cursor:
@@ -197,9 +193,9 @@ def _bonus_points(call, convert, application_ids):
 
 def candidates_for(call, scoring, application_ids=None):
     """The considered applications of ``call`` (or those of them in ``application_ids``) as
-    Candidates, with every submitted review's values, in three queries. Review totals are stored
-    weighted when a review is saved, so the score rows are read only for the criteria the plan
-    needs (the top and thresholded ones)."""
+    Candidates, with the values of every review that counts, in three queries. Review totals
+    are stored weighted when a review is saved, so the score rows are read only for the
+    criteria the plan needs (the top and thresholded ones)."""
     if application_ids is not None:
         application_ids = sorted(set(application_ids))
         if not application_ids:

@@ -191,8 +191,16 @@ def assign(request, slug):
 @require_POST
 def close(request, slug):
     call = get_object_or_404(Call, slug=slug)
-    moved = reviewing.close_review(call, by=request.user)
-    messages.success(request, _("Review closed: %(count)d applications scored.") % {"count": len(moved)})
+    closed = reviewing.close_review(call, by=request.user)
+    messages.success(
+        request, _("Review closed: %(count)d applications scored.") % {"count": len(closed.scored)}
+    )
+    if closed.lacking:
+        messages.warning(
+            request,
+            _("Not scored, still under review until reviewers are added: %(reasons)s")
+            % {"reasons": " ".join(closed.lacking)},
+        )
     return redirect("evaluation:overview", slug=slug)
 
 

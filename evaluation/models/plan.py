@@ -38,6 +38,14 @@ class EvaluationPlan(models.Model):
         default=5,
         validators=[MinValueValidator(3, message=_("Each application needs at least 3 reviews."))],
     )
+    minimum_reviews = models.PositiveSmallIntegerField(
+        _("minimum reviews"),
+        default=3,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "An application is scored only with at least this many submitted reviews of its current round."
+        ),
+    )
     cutoff = models.DecimalField(_("cutoff"), max_digits=5, decimal_places=2, default=Decimal("70.00"))
     bonus_cap = models.DecimalField(_("bonus cap"), max_digits=5, decimal_places=2, default=Decimal("5"))
     reserve_per_field = models.PositiveSmallIntegerField(_("reserve places per field"), default=1)
@@ -54,14 +62,23 @@ class EvaluationPlan(models.Model):
     def clean(self):
         from evaluation.scoring import TIE_BREAKS
 
+        errors = {}
         unknown = [name for name in self.tie_breaks or [] if name not in TIE_BREAKS]
         if unknown:
-            raise ValidationError(
-                {
-                    "tie_breaks": _("Unknown tie-breaks: %(names)s. Use: %(known)s.")
-                    % {"names": ", ".join(unknown), "known": ", ".join(TIE_BREAKS)}
-                }
-            )
+            errors["tie_breaks"] = _("Unknown tie-breaks: %(names)s. Use: %(known)s.") % {
+                "names": ", ".join(unknown),
+                "known": ", ".join(TIE_BREAKS),
+            }
+        if (
+            self.minimum_reviews is not None
+            and self.reviews_per_application is not None
+            and self.minimum_reviews > self.reviews_per_application
+        ):
+            errors["minimum_reviews"] = _(
+                "The minimum number of reviews cannot be above the reviews per application (%(count)d)."
+            ) % {"count": self.reviews_per_application}
+        if errors:
+            raise ValidationError(errors)
 
     def criteria_total(self, criteria=None):
         criteria = list(self.criteria.all()) if criteria is None else criteria

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.db.models import Max, Q
 from django.utils.translation import gettext_lazy as _
 
 from competitions.models import Call, ServiceField, TechnologyField, Track
@@ -90,7 +91,28 @@ class DeclaredConflict(models.Model):
         return f"{self.reviewer} × {self.organisation}"
 
 
+class AssignmentQuerySet(models.QuerySet):
+    def current_rounds(self):
+        """{application id: its current review round} for the applications of these assignments,
+        in one query. A round is superseded when an upheld objection marks its assignments
+        PAST; the current round is the latest round with an assignment that is not superseded,
+        or the round after the last superseded one (opened, perhaps still without reviewers)."""
+        rows = (
+            self.order_by()
+            .values("application_id")
+            .annotate(
+                open=Max("round", filter=~Q(state=Assignment.State.PAST)),
+                superseded=Max("round", filter=Q(state=Assignment.State.PAST)),
+            )
+        )
+        return {row["application_id"]: max(row["open"] or 1, (row["superseded"] or 0) + 1) for row in rows}
+
+
 class Assignment(models.Model):
+    """A reviewer on an application in one review ROUND (DESIGN.md §2 "Round"): round 1 is the
+    first review; an upheld objection supersedes the current round (its assignments become PAST,
+    their reviews stay on record but no longer count) and opens the next."""
+
     class State(models.TextChoices):
         ACTIVE = "active", _("Assigned")
         RECUSED = "recused", _("Recused")
@@ -105,6 +127,8 @@ class Assignment(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = AssignmentQuerySet.as_manager()
+
     class Meta:
         ordering = ["application", "reviewer"]
         verbose_name = _("assignment")
@@ -116,6 +140,29 @@ class Assignment(models.Model):
 
     def __str__(self):
         return f"{self.application} → {self.reviewer}"
+
+    @property
+    def superseded(self):
+        """Of a round an upheld objection replaced: on record, never counted."""
+        return self.state == self.State.PAST
+
+
+def counted_reviews_sql(review="r", assignment="a"):
+    """``ReviewQuerySet.counted`` as an SQL condition on a review row ``review`` joined to its
+    assignment ``assignment``, with its parameters: for the plain-SQL readers (score sheets,
+    the funding workbook), tested equal to the queryset."""
+    return (
+        f"{review}.state = %s AND {assignment}.state = %s",
+        [Review.State.SUBMITTED, Assignment.State.ACTIVE],
+    )
+
+
+class ReviewQuerySet(models.QuerySet):
+    def counted(self):
+        """The reviews that count (DESIGN.md §3 invariants): submitted, and of the current round
+        of their application (their assignment neither superseded by a re-review nor recused).
+        Completion, score sheets, selection runs and dashboards read reviews through this."""
+        return self.filter(state=Review.State.SUBMITTED, assignment__state=Assignment.State.ACTIVE)
 
 
 class Review(models.Model):
@@ -134,6 +181,8 @@ class Review(models.Model):
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = ReviewQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("review")
         verbose_name_plural = _("reviews")
@@ -141,6 +190,15 @@ class Review(models.Model):
 
     def __str__(self):
         return f"{self.assignment}"
+
+    @property
+    def round(self):
+        """The review round it belongs to: its assignment's."""
+        return self.assignment.round
+
+    @property
+    def superseded(self):
+        return self.assignment.superseded
 
 
 class Score(models.Model):

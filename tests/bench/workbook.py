@@ -362,10 +362,20 @@ def child_baseline(out, reference):
                 plan.reserve_per_field,
                 run.number,
                 run.confirmed_at.astimezone(SEOUL).replace(tzinfo=None),
+                plan.reviews_per_application,
+                plan.minimum_reviews,
+                ", ".join(plan.tie_breaks),
             ]
         ],
     )
     sheet("Quotas", copied["Quotas"])
+    sheet(
+        "Criteria",
+        [
+            [SLUG, order, c.name, c.max_points, c.weight, c.threshold]
+            for order, c in enumerate(Criterion.objects.filter(plan__call=call), 1)
+        ],
+    )
     sheet(
         "Applications",
         (
@@ -430,16 +440,17 @@ def child_baseline(out, reference):
     sheet(
         "Scores",
         (
-            [reference, code, *criteria[criterion_id], points, seoul(submitted_at)]
-            for reference, code, criterion_id, points, submitted_at in query(
-                "SELECT p.reference, v.code, s.criterion_id, s.points, r.submitted_at"
+            [reference, code, *criteria[criterion_id], points, seoul(submitted_at), round_, bool(past)]
+            for reference, code, criterion_id, points, submitted_at, round_, past in query(
+                "SELECT p.reference, v.code, s.criterion_id, s.points, r.submitted_at, a.round,"
+                " a.state = 'past'"
                 " FROM evaluation_score s JOIN evaluation_review r ON r.id = s.review_id"
                 " JOIN projects_application p ON p.id = r.application_id"
                 " JOIN evaluation_assignment a ON a.id = r.assignment_id"
                 " JOIN evaluation_reviewer v ON v.id = a.reviewer_id"
                 " JOIN evaluation_criterion c ON c.id = s.criterion_id"
                 " WHERE p.call_id = %s AND r.state = 'submitted' AND p.state <> 'draft'"
-                " ORDER BY p.reference, p.id, v.code, r.id, c.position, c.id",
+                " ORDER BY p.reference, p.id, a.round, v.code, r.id, c.position, c.id",
                 [call.pk],
             )
         ),
