@@ -75,10 +75,19 @@ REFUSALS = (TransitionRefused, PermissionDenied, ValidationError, AssignmentImpo
 SKIP = {code for code in os.environ.get("GONGMO_STATEFUL_SKIP", "").split(",") if code}
 WORKBOOK_EVERY = int(os.environ.get("GONGMO_STATEFUL_WORKBOOK_EVERY", "5"))
 
-STAGES = ("drafts", "submitted", "in_evaluation", "under_review", "scored", "published", "awarded")
+STAGES = (
+    "drafts",
+    "submitted",
+    "in_evaluation",
+    "under_review",
+    "scored",
+    "published",
+    "awarded",
+    "re_reviewed",  # published, then an upheld objection, its re-review and a new run
+)
 # Most sequences start after the results are out, where most paths branch (a stage listed
 # twice is drawn twice as often).
-STAGE_DRAWS = STAGES + ("scored", "published", "published", "awarded", "awarded", "awarded")
+STAGE_DRAWS = STAGES + ("scored", "published", "published", "awarded", "awarded", "re_reviewed")
 pick = st.integers(min_value=0, max_value=63)
 percent = st.integers(min_value=40, max_value=100)
 
@@ -237,7 +246,9 @@ class LifecycleMachine(RuleBasedStateMachine):
         if target >= 5:
             self.record_run()
             self.confirm_latest_run()
-        if target >= 6:
+        if stage == "re_reviewed":
+            self.walk_objection(rng)
+        elif target >= 6:
             for application in self.applications("selected"):
                 self._accept(application)
                 award = self.attempt(
@@ -247,6 +258,36 @@ class LifecycleMachine(RuleBasedStateMachine):
                     project = self._sign(award)
                     if project is not None:
                         self._pay(project, 50)
+
+    def walk_objection(self, rng):
+        """An applicant not selected objects, staff uphold it, the new reviewers all submit,
+        and staff record and confirm a new run."""
+        application = _choose(self.applications("not_selected"), rng.randrange(64))
+        if application is None:
+            return
+        user = self.owner(application)
+        objection = self.attempt(
+            f"object to {application.reference}",
+            lambda: objections.file_objection(
+                application, by=user, grounds="The scores contradict each other."
+            ),
+        )
+        if objection is None:
+            return
+        self.attempt(
+            f"uphold the objection of {application.reference}",
+            lambda: objections.decide_objection(objection, by=self.staff, uphold=True, decision="Re-review."),
+        )
+        self.panel_submits([rng.randint(70, 100) for _ in range(5)])
+        self.close_review()
+        self.record_run()
+        self.confirm_latest_run()
+
+    @rule(percents=st.lists(percent, min_size=5, max_size=5))
+    def panel_submits(self, percents):
+        """Every reviewer with an open assignment submits (the same marks, for brevity)."""
+        for assignment in self.open_assignments():
+            self._review(assignment, percents, submit=True)
 
     # --- applicants: organisations and submissions ------------------------------------------------
 
