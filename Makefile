@@ -7,7 +7,7 @@ MANAGE := $(BIN)/python manage.py
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run serve test setup prepare messages static lint bench tour clean
+.PHONY: run serve test stateful setup prepare messages static lint bench tour clean
 
 run: prepare
 	$(MANAGE) migrate --noinput
@@ -29,6 +29,14 @@ serve: prepare
 
 test: prepare
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+# The model-based lifecycle test (tests/stateful), longer than in `make test` and shrinking a
+# failing sequence to a minimal one. STATEFUL_EXAMPLES and STATEFUL_STEPS set the size.
+STATEFUL_EXAMPLES ?= 500
+STATEFUL_STEPS ?= 50
+stateful: prepare
+	GONGMO_STATEFUL_EXAMPLES=$(STATEFUL_EXAMPLES) GONGMO_STATEFUL_STEPS=$(STATEFUL_STEPS) GONGMO_STATEFUL_SHRINK=1 \
+		$(BIN)/pytest tests/stateful -p no:cacheprovider --runxfail $(PYTEST_ARGS)
 
 bench: prepare
 	$(BIN)/python tests/bench/run.py

@@ -1,0 +1,489 @@
+"""DESIGN.md §3's invariants, checked independently of the product.
+
+Everything here reads the database with plain querysets and recomputes in Python: no product
+function for selection, scoring, conflicts or ledger sums is called, so a wrong definition in
+the product cannot hide behind itself. Each finding is a ``Violation`` with a code (the
+invariant) and a message naming the application or project and the numbers.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.contrib.contenttypes.models import ContentType
+from django_fsm_log.models import StateLog
+
+from evaluation.models import (
+    Assignment,
+    DeclaredConflict,
+    EvaluationPlan,
+    Review,
+    Reviewer,
+    Score,
+    ScoreSheet,
+)
+from projects.models import (
+    Application,
+    Award,
+    ConsortiumMember,
+    DisbursementEntry,
+    Expenditure,
+    Membership,
+    Project,
+    Report,
+    Settlement,
+)
+
+from .world import PLAN_MINIMUM_REVIEWS
+
+HOLDS_A_PLACE = ("selected", "awarded")
+SCORED = ("scored", "selected", "reserve", "not_selected", "declined", "awarded")
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Violation:
+    code: str
+    message: str
+
+    def __str__(self):
+        return f"[{self.code}] {self.message}"
+
+
+@dataclass(frozen=True)
+class SanctionEvent:
+    step: int
+    organisation_id: int
+    number: str
+
+
+@dataclass(frozen=True)
+class SubmissionEvent:
+    step: int
+    application_id: int
+    reference: str
+    organisation_ids: frozenset
+    numbers: frozenset
+
+
+def check_all(call, *, sanctions=(), submissions=()):
+    """Every violation of the invariants in ``call`` (an empty list when all hold)."""
+    applications = {a.pk: a for a in Application.objects.filter(call=call).select_related("track")}
+    found = []
+    found += places(call, applications)
+    found += reviews(call, applications)
+    found += conflicts(call, applications)
+    found += money(call)
+    found += sanctioned_numbers(sanctions, submissions)
+    found += process_gates(call)
+    return found
+
+
+# --- Places -------------------------------------------------------------------------------------
+
+
+def places(call, applications):
+    """Published outcomes never exceed any field, track or call maximum or the budget, and never
+    hold a place the call's own subsidy rules refuse."""
+    found = []
+    holders = [a for a in applications.values() if a.state in HOLDS_A_PLACE]
+    awarded = dict(
+        Award.objects.filter(application__call=call).values_list("application_id", "national_subsidy")
+    )
+    by_field, by_track = defaultdict(list), defaultdict(list)
+    for application in holders:
+        by_field[application.service_field_id].append(application.reference)
+        by_track[application.track_id].append(application.reference)
+    for service_field in call.service_fields.all():
+        held = by_field.get(service_field.pk, [])
+        if len(held) > service_field.max_awards:
+            found.append(
+                Violation(
+                    "places.field",
+                    f"field {service_field.name}: {len(held)} applications hold a place ({', '.join(sorted(held))}), maximum {service_field.max_awards}",
+                )
+            )
+    for track in call.tracks.all():
+        held = by_track.get(track.pk, [])
+        if len(held) > track.max_awards:
+            found.append(
+                Violation(
+                    "places.track",
+                    f"track {track.name}: {len(held)} applications hold a place ({', '.join(sorted(held))}), maximum {track.max_awards}",
+                )
+            )
+    if len(holders) > call.max_awards:
+        found.append(
+            Violation(
+                "places.call",
+                f"call {call.slug}: {len(holders)} applications hold a place, maximum {call.max_awards}",
+            )
+        )
+    committed = sum(awarded.get(a.pk, a.requested_subsidy) for a in holders)
+    if committed > call.budget_total:
+        found.append(
+            Violation(
+                "places.budget",
+                f"call {call.slug}: places hold {committed:,} KRW (awarded, or requested until awarded), budget {call.budget_total:,}",
+            )
+        )
+    for application in holders:
+        cap = application.track.subsidy_cap or call.subsidy_max
+        if not call.subsidy_min <= application.requested_subsidy <= cap:
+            found.append(
+                Violation(
+                    "places.rules",
+                    f"{application.reference} holds a place with a request of {application.requested_subsidy:,} KRW outside {call.subsidy_min:,}–{cap:,}",
+                )
+            )
+    return found
+
+
+# --- Reviews ------------------------------------------------------------------------------------
+
+
+def _trimmed_mean(totals, trim_at):
+    """DESIGN.md §3: with ``trim_at`` or more reviews drop one highest and one lowest, then the
+    mean, rounded half-up to 2 decimals."""
+    values = sorted(totals)
+    if len(values) >= trim_at:
+        values = values[1:-1]
+    return (sum(values, Decimal(0)) / len(values)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _submitted_reviews(call):
+    """[(review, assignment state, total recomputed from its scores)] of the call."""
+    weighted = defaultdict(Decimal)
+    for review_id, points, weight in Score.objects.filter(review__application__call=call).values_list(
+        "review_id", "points", "criterion__weight"
+    ):
+        weighted[review_id] += points * weight
+    return [
+        (review, review.assignment.state, weighted[review.pk])
+        for review in Review.objects.filter(application__call=call, state=Review.State.SUBMITTED)
+        .select_related("assignment")
+        .order_by("pk")
+    ]
+
+
+def reviews(call, applications):
+    """Only current-round reviews count, and a scored application has at least the plan's
+    minimum of them; its score sheet is the trimmed mean of exactly those."""
+    found = []
+    plan = EvaluationPlan.objects.get(call=call)
+    minimum = getattr(plan, "minimum_reviews", None) or PLAN_MINIMUM_REVIEWS
+    current = defaultdict(list)
+    for review, assignment_state, total in _submitted_reviews(call):
+        if assignment_state == Assignment.State.ACTIVE:
+            current[review.application_id].append(total)
+    sheets = {sheet.application_id: sheet for sheet in ScoreSheet.objects.filter(application__call=call)}
+    for application in applications.values():
+        if application.state not in SCORED:
+            continue
+        totals = current.get(application.pk, [])
+        if len(totals) < minimum:
+            found.append(
+                Violation(
+                    "reviews.minimum",
+                    f"{application.reference} is {application.state} with {len(totals)} current-round reviews submitted, minimum {minimum}",
+                )
+            )
+            continue
+        sheet = sheets.get(application.pk)
+        if sheet is None or not sheet.plan_fingerprint:
+            continue  # computed again before it is next read
+        expected = _trimmed_mean(totals, plan.trim_at) if plan.aggregation == "trimmed_mean" else None
+        if sheet.reviews != len(totals) or (expected is not None and sheet.evaluation_score != expected):
+            found.append(
+                Violation(
+                    "reviews.current_round",
+                    f"{application.reference}: score sheet counts {sheet.reviews} reviews for {sheet.evaluation_score}; the current round has {len(totals)} for {expected}",
+                )
+            )
+    return found
+
+
+def _organisations_of(call):
+    """{application id: its organisations (lead and consortium)} for applications ever submitted."""
+    result = defaultdict(set)
+    for application in Application.objects.filter(call=call).exclude(reference=""):
+        result[application.pk].add(application.lead_id)
+    for application_id, organisation_id in ConsortiumMember.objects.filter(
+        application__call=call, application_id__in=list(result)
+    ).values_list("application_id", "organisation_id"):
+        result[application_id].add(organisation_id)
+    return result
+
+
+def conflicts(call, applications):
+    """No reviewer scored an application they are conflicted with: own organisations (by
+    membership or affiliation) leading or in it or applying to the same call, or a conflict
+    declared before the review was submitted."""
+    found = []
+    organisations_of = _organisations_of(call)
+    in_call = set().union(*organisations_of.values()) if organisations_of else set()
+    reviewers = {r.pk: r for r in Reviewer.objects.filter(assignments__application__call=call).distinct()}
+    own = defaultdict(set)
+    for reviewer in reviewers.values():
+        if reviewer.affiliation_id:
+            own[reviewer.pk].add(reviewer.affiliation_id)
+    user_to_reviewer = {r.user_id: r.pk for r in reviewers.values()}
+    for user_id, organisation_id in Membership.objects.filter(user_id__in=list(user_to_reviewer)).values_list(
+        "user_id", "organisation_id"
+    ):
+        own[user_to_reviewer[user_id]].add(organisation_id)
+    declared = defaultdict(list)
+    for conflict in DeclaredConflict.objects.filter(reviewer_id__in=list(reviewers)):
+        declared[conflict.reviewer_id].append(conflict)
+    for review, _assignment_state, _total in _submitted_reviews(call):
+        reviewer_id = review.assignment.reviewer_id
+        application = applications[review.application_id]
+        theirs = organisations_of.get(application.pk, {application.lead_id})
+        reasons = []
+        if own[reviewer_id] & theirs:
+            reasons.append("the reviewer's own organisation is in the application")
+        elif own[reviewer_id] & in_call:
+            reasons.append("the reviewer's own organisation applies to the same call")
+        if any(
+            c.organisation_id in theirs and c.declared_at <= (review.submitted_at or c.declared_at)
+            for c in declared[reviewer_id]
+        ):
+            reasons.append("the reviewer declared a conflict with it")
+        if reasons:
+            found.append(
+                Violation(
+                    "conflicts",
+                    f"reviewer {reviewers[reviewer_id].code} scored {application.reference} ({review.total} points): {'; '.join(reasons)}",
+                )
+            )
+    return found
+
+
+# --- Money --------------------------------------------------------------------------------------
+
+
+def money(call):
+    """Payments net of their reversals never exceed the award; recoveries net of their
+    reversals never exceed what was paid beyond approved spending (plus interest); a closed
+    project takes no entry; settlement needs the final report (accepted, where the model says)."""
+    found = []
+    projects = list(Project.objects.filter(award__application__call=call).select_related("award"))
+    if not projects:
+        return found
+    ids = [p.pk for p in projects]
+    entries = defaultdict(list)
+    for entry in DisbursementEntry.objects.filter(project_id__in=ids).order_by("pk"):
+        entries[entry.project_id].append(entry)
+    approved = defaultdict(int)
+    reported_at = defaultdict(list)
+    for expenditure in Expenditure.objects.filter(project_id__in=ids):
+        reported_at[expenditure.project_id].append(expenditure.reported_at)
+        if expenditure.state == Expenditure.State.APPROVED:
+            approved[expenditure.project_id] += expenditure.approved_amount or 0
+    settlements = defaultdict(list)
+    for settlement in Settlement.objects.filter(project_id__in=ids).order_by("pk"):
+        settlements[settlement.project_id].append(settlement)
+    closed_at = dict(
+        StateLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(Project), object_id__in=ids, transition="close"
+        ).values_list("object_id", "timestamp")
+    )
+    finals = defaultdict(list)
+    for report in Report.objects.filter(project_id__in=ids, kind=Report.Kind.FINAL):
+        finals[report.project_id].append(report)
+
+    for project in projects:
+        kind_of = {e.pk: e.kind for e in entries[project.pk]}
+        paid = recovered = 0
+        for entry in entries[project.pk]:
+            original = (
+                kind_of.get(entry.reverses_id)
+                if entry.kind == DisbursementEntry.Kind.REVERSAL
+                else entry.kind
+            )
+            if original == DisbursementEntry.Kind.PAYMENT:
+                paid += entry.amount
+            elif original == DisbursementEntry.Kind.RECOVERY:
+                recovered += entry.amount
+        award = project.award.national_subsidy
+        if paid > award:
+            found.append(
+                Violation(
+                    "money.paid",
+                    f"project {project.code}: paid net of reversals {paid:,} KRW above the award of {award:,}",
+                )
+            )
+        interest = settlements[project.pk][-1].interest_earned if settlements[project.pk] else 0
+        limit = max(0, paid - approved[project.pk]) + interest
+        if not 0 <= recovered <= limit:
+            found.append(
+                Violation(
+                    "money.recovered",
+                    f"project {project.code}: recovered net of reversals {recovered:,} KRW; paid {paid:,}, approved spending {approved[project.pk]:,}, interest {interest:,}: at most {limit:,}",
+                )
+            )
+        closed = closed_at.get(str(project.pk)) or closed_at.get(project.pk)
+        if closed is not None:
+            late = [e for e in entries[project.pk] if e.posted_at > closed]
+            late_spending = [t for t in reported_at[project.pk] if t > closed]
+            if late or late_spending:
+                found.append(
+                    Violation(
+                        "money.closed",
+                        f"project {project.code} took {len(late)} ledger entries ({', '.join(f'{e.kind} {e.amount:,}' for e in late)}) and {len(late_spending)} expenditures after it closed",
+                    )
+                )
+        for settlement in settlements[project.pk]:
+            ready = [
+                r
+                for r in finals[project.pk]
+                if r.submitted_at
+                and r.submitted_at <= settlement.settled_at
+                and getattr(r, "accepted_at", True) is not None
+            ]
+            if not ready:
+                found.append(
+                    Violation(
+                        "money.settlement",
+                        f"project {project.code} was settled ({settlement.to_recover:,} KRW to recover) without its final report submitted and accepted",
+                    )
+                )
+    return found
+
+
+# --- Identity -----------------------------------------------------------------------------------
+
+
+def sanctioned_numbers(sanctions, submissions):
+    """A sanctioned organisation, or its registration number under any organisation, never
+    reaches "submitted" after the sanction."""
+    found = []
+    for submission in submissions:
+        for sanction in sanctions:
+            if sanction.step >= submission.step:
+                continue
+            if (
+                sanction.organisation_id in submission.organisation_ids
+                or sanction.number in submission.numbers
+            ):
+                found.append(
+                    Violation(
+                        "identity.sanction",
+                        f"{submission.reference} was submitted at step {submission.step} by registration numbers {sorted(submission.numbers)}; number {sanction.number} (organisation #{sanction.organisation_id}) was sanctioned at step {sanction.step}",
+                    )
+                )
+    return found
+
+
+# --- Process gates ------------------------------------------------------------------------------
+
+GATED = (
+    "confirm_eligible",
+    "reject_ineligible",
+    "open_review",
+    "complete_review",
+    "publish_selected",
+    "publish_reserve",
+    "publish_not_selected",
+    "sign_agreement",
+)
+
+
+def process_gates(call):
+    """DESIGN.md §4: reception must have closed (the call in evaluation) before eligibility is
+    decided, reviewers are assigned or outcomes published."""
+    started = (
+        StateLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(type(call)),
+            object_id=call.pk,
+            transition="start_evaluation",
+        )
+        .order_by("timestamp")
+        .values_list("timestamp", flat=True)
+        .first()
+    )
+    early = StateLog.objects.filter(
+        content_type=ContentType.objects.get_for_model(Application),
+        object_id__in=list(Application.objects.filter(call=call).values_list("pk", flat=True)),
+        transition__in=GATED,
+    )
+    if started is not None:
+        early = early.filter(timestamp__lt=started)
+    early = list(early.values_list("object_id", "transition"))
+    if not early:
+        return []
+    references = dict(
+        Application.objects.filter(pk__in={pk for pk, _t in early}).values_list("pk", "reference")
+    )
+    return [
+        Violation(
+            "process.gate",
+            f"call {call.slug} was still open for applications ({call.state}) when: "
+            + ", ".join(f"{references[pk]} {transition}" for pk, transition in early),
+        )
+    ]
+
+
+# --- The funding workbook -----------------------------------------------------------------------
+
+# An application's state and the outcomes the workbook may show for it.
+OUTCOMES_OF_STATE = {
+    "selected": {"selected"},
+    "awarded": {"selected", "awarded"},
+    "reserve": {"reserve"},
+    "not_selected": {"not_selected", "below_cutoff"},
+    "declined": {"declined"},
+}
+
+
+def read_workbook(call):
+    """(Checks rows, Applications rows as dicts) of the call's funding workbook, built by
+    audit.funding_workbook into memory and read back with openpyxl."""
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from audit.funding_workbook import write_funding_workbook
+
+    buffer = BytesIO()
+    write_funding_workbook([call], buffer)
+    workbook = load_workbook(BytesIO(buffer.getvalue()), read_only=True)
+    checks = list(workbook["Checks"].iter_rows(min_row=2, values_only=True))
+    rows = workbook["Applications"].iter_rows(values_only=True)
+    header = next(rows)
+    applications = [dict(zip(header, row, strict=False)) for row in rows]
+    workbook.close()
+    return checks, applications
+
+
+def workbook(call, found):
+    """The Checks sheet passes every row when the invariants hold, and the Applications sheet
+    shows each published application's one current outcome."""
+    checks, rows = read_workbook(call)
+    result = []
+    if not found:
+        failing = [row for row in checks if row[3] != "PASS"]
+        if failing:
+            result.append(
+                Violation(
+                    "workbook.checks",
+                    "the invariants hold but the Checks sheet says: "
+                    + "; ".join(
+                        f"{row[0]} (expected {row[1]}, actual {row[2]}): {row[3]}" for row in failing
+                    ),
+                )
+            )
+    states = dict(
+        Application.objects.filter(call=call).exclude(reference="").values_list("reference", "state")
+    )
+    for row in rows:
+        state = states.get(row.get("Reference"))
+        allowed = OUTCOMES_OF_STATE.get(state)
+        if allowed is not None and row.get("Outcome") not in allowed:
+            result.append(
+                Violation(
+                    "workbook.outcome",
+                    f"{row.get('Reference')} is {state} but the Applications sheet shows outcome {row.get('Outcome')!r} (rank {row.get('Rank')}, score {row.get('Evaluation score')})",
+                )
+            )
+    return result

@@ -1,0 +1,732 @@
+"""A model-based test of the whole lifecycle (issue 13): random sequences of the real domain
+functions, called as a user's request would call them, with users of the right roles.
+
+Each example starts from a fresh world (tests.stateful.world) inside a savepoint that its
+teardown rolls back. An ``initialize`` rule may first walk the call forward along the main path
+(submitted, in evaluation, reviewed, published, awarded and paid) so that the random steps
+reach every stage within a modest number of steps. A refused step (TransitionRefused,
+PermissionDenied, ValidationError, AssignmentImpossible, EditConflict, a form's errors) is a
+legitimate outcome and must change nothing: the rows of the world are compared before and
+after. After every step the independent checker (tests.stateful.invariants) asserts DESIGN.md
+§3's invariants, and every few steps the funding workbook's Checks sheet is read back.
+"""
+
+import os
+import random
+from datetime import timedelta
+from decimal import Decimal
+
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from django_fsm_log.models import StateLog
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+
+from competitions.lifecycle import TransitionRefused, change_call_state
+from competitions.models import Call
+from evaluation import objections, reviewing, selection_runs
+from evaluation.assigning import assign_reviewers
+from evaluation.assignment import AssignmentImpossible
+from evaluation.models import (
+    Assignment,
+    Criterion,
+    DeclaredConflict,
+    Objection,
+    Review,
+    Score,
+    ScoreSheet,
+    SelectionResult,
+    SelectionRun,
+)
+from projects import ledger, workflow
+from projects.models import (
+    Application,
+    Award,
+    ConsortiumMember,
+    DisbursementEntry,
+    Expenditure,
+    FiscalYear,
+    Membership,
+    Organisation,
+    OutboxMessage,
+    Project,
+    ProjectState,
+    Report,
+    Sanction,
+    Settlement,
+)
+from projects.registration_number import format_registration_number
+from projects.workflow import EditConflict
+from tests.factories import ApplicationFactory, UserFactory, registration_number
+from tests.projects.samples import pdf_bytes
+
+from . import invariants
+from .stats import STATS
+from .world import M, build_world, funding_plan, owner_of, region
+
+REFUSALS = (TransitionRefused, PermissionDenied, ValidationError, AssignmentImpossible, EditConflict)
+# Invariant codes to leave unasserted (for finding one violation after another while the
+# product still has the earlier ones): GONGMO_STATEFUL_SKIP=conflicts,places.field
+SKIP = {code for code in os.environ.get("GONGMO_STATEFUL_SKIP", "").split(",") if code}
+WORKBOOK_EVERY = int(os.environ.get("GONGMO_STATEFUL_WORKBOOK_EVERY", "5"))
+
+STAGES = (
+    "drafts",
+    "submitted",
+    "in_evaluation",
+    "under_review",
+    "scored",
+    "published",
+    "awarded",
+    "re_reviewed",  # published, then an upheld objection, its re-review and a new run
+)
+# Most sequences start after the results are out, where most paths branch (a stage listed
+# twice is drawn twice as often).
+STAGE_DRAWS = STAGES + ("scored", "published", "published", "awarded", "awarded", "re_reviewed")
+pick = st.integers(min_value=0, max_value=63)
+percent = st.integers(min_value=40, max_value=100)
+
+
+def snapshot():
+    """Every row a step could change, as plain values (the world is small)."""
+
+    def rows(queryset, *fields):
+        return list(queryset.order_by("pk").values_list("pk", *fields))
+
+    return {
+        "calls": rows(Call.objects, "state"),
+        "applications": rows(
+            Application.objects,
+            "state",
+            "reference",
+            "submitted_at",
+            "accepted_at",
+            "notified_at",
+            "decision_reason",
+            "version",
+            "track_id",
+            "service_field_id",
+            "lead_id",
+            "requested_subsidy",
+        ),
+        "organisations": rows(Organisation.objects, "name", "registration_number", "kind", "size_class"),
+        "fiscal_years": rows(FiscalYear.objects, "organisation_id", "year", "sales", "total_assets"),
+        "memberships": rows(Membership.objects, "user_id", "organisation_id", "role"),
+        "consortium": rows(ConsortiumMember.objects, "application_id", "organisation_id"),
+        "assignments": rows(Assignment.objects, "application_id", "reviewer_id", "state", "round"),
+        "reviews": rows(Review.objects, "state", "total", "submitted_at"),
+        "scores": rows(Score.objects, "review_id", "criterion_id", "points"),
+        "declared": rows(DeclaredConflict.objects, "reviewer_id", "organisation_id"),
+        "sheets": list(
+            ScoreSheet.objects.order_by("pk").values_list(
+                "pk", "reviews", "evaluation_score", "final_score", "plan_fingerprint"
+            )
+        ),
+        "runs": rows(SelectionRun.objects, "number", "confirmed_at"),
+        "results": SelectionResult.objects.count(),
+        "objections": rows(Objection.objects, "state"),
+        "awards": rows(Award.objects, "national_subsidy"),
+        "projects": rows(Project.objects, "state", "payments_halted"),
+        "entries": rows(DisbursementEntry.objects, "kind", "amount"),
+        "expenditures": rows(Expenditure.objects, "state", "approved_amount"),
+        "settlements": rows(Settlement.objects, "to_recover"),
+        "reports": rows(Report.objects, "submitted_at"),
+        "sanctions": rows(Sanction.objects, "organisation_id"),
+        "logs": StateLog.objects.count(),
+        "outbox": OutboxMessage.objects.count(),
+    }
+
+
+def changes(before, after):
+    return {key: (before[key], after[key]) for key in before if before[key] != after[key]}
+
+
+def _choose(items, index):
+    items = list(items)
+    return items[index % len(items)] if items else None
+
+
+def pdf(name):
+    return SimpleUploadedFile(name, pdf_bytes(), content_type="application/pdf")
+
+
+class LifecycleMachine(RuleBasedStateMachine):
+    def __init__(self):
+        super().__init__()
+        STATS.sequences += 1
+        self._savepoint = transaction.atomic()
+        self._savepoint.__enter__()
+        cache.clear()
+        self.world = build_world(STATS.sequences)
+        self.call = self.world.call
+        self.staff = self.world.staff
+        self.step = 0  # domain calls made, numbered in messages
+        self.rules_run = 0
+        self.sanctions = []  # invariants.SanctionEvent
+        self.submissions = []  # invariants.SubmissionEvent
+        self.new_numbers = 0
+        self.tranche = 0
+
+    def teardown(self):
+        transaction.set_rollback(True)
+        self._savepoint.__exit__(None, None, None)
+
+    # --- helpers ------------------------------------------------------------------------------
+
+    def attempt(self, label, action):
+        """Run one domain call; a refusal must leave every row as it was."""
+        self.step += 1
+        STATS.calls += 1
+        before = snapshot()
+        try:
+            return action()
+        except REFUSALS as exc:
+            STATS.refused += 1
+            changed = changes(before, snapshot())
+            assert not changed, f"step {self.step} {label} was refused ({exc}) but changed {changed}"
+            return None
+
+    def applications(self, *states):
+        queryset = Application.objects.filter(call=self.call).order_by("pk")
+        return list(queryset.filter(state__in=states) if states else queryset)
+
+    def owner(self, application):
+        return owner_of(self.world, application)
+
+    def criteria(self):
+        return list(Criterion.objects.filter(plan__call=self.call).order_by("position", "pk"))
+
+    def entries(self, percents):
+        return {
+            criterion: (str((criterion.max_points * p / 100).quantize(Decimal(1))), "")
+            for criterion, p in zip(self.criteria(), percents, strict=False)
+        }
+
+    def record_submission(self, application):
+        application = Application.objects.get(pk=application.pk)
+        organisations = {application.lead_id} | set(
+            ConsortiumMember.objects.filter(application=application).values_list("organisation_id", flat=True)
+        )
+        numbers = set(
+            Organisation.objects.filter(pk__in=organisations).values_list("registration_number", flat=True)
+        )
+        self.submissions.append(
+            invariants.SubmissionEvent(
+                self.step, application.pk, application.reference, frozenset(organisations), frozenset(numbers)
+            )
+        )
+
+    # --- the main path, as a prefix -------------------------------------------------------------
+
+    @initialize(stage=st.sampled_from(STAGE_DRAWS), seed=st.integers(min_value=0, max_value=2**16))
+    def walk_forward(self, stage, seed):
+        """Walk the call along the main path up to ``stage``, through the same functions."""
+        rng = random.Random(seed)
+        target = STAGES.index(stage)
+        if target >= 1:
+            for application in self.applications("draft"):
+                self._submit(application, late=False)
+        if target >= 2:
+            self.start_evaluation()
+            for application in self.applications("submitted"):
+                self._decide(application, eligible=rng.random() > 0.1)
+        if target >= 3:
+            self.assign(seed=rng.randrange(100))
+        if target >= 4:
+            for assignment in Assignment.objects.filter(application__call=self.call, state="active").order_by(
+                "pk"
+            ):
+                self._review(assignment, [rng.randint(40, 100) for _ in range(5)], submit=True)
+            self.close_review()
+        if target >= 5:
+            self.record_run()
+            self.confirm_latest_run()
+        if stage == "re_reviewed":
+            self.walk_objection(rng)
+        elif target >= 6:
+            for application in self.applications("selected"):
+                self._accept(application)
+                award = self.attempt(
+                    "create_award", lambda a=application: ledger.create_award(a, by=self.staff)
+                )
+                if award is not None:
+                    project = self._sign(award)
+                    if project is not None:
+                        self._pay(project, 50)
+
+    def walk_objection(self, rng):
+        """An applicant not selected objects, staff uphold it, the new reviewers all submit,
+        and staff record and confirm a new run."""
+        application = _choose(self.applications("not_selected"), rng.randrange(64))
+        if application is None:
+            return
+        user = self.owner(application)
+        objection = self.attempt(
+            f"object to {application.reference}",
+            lambda: objections.file_objection(
+                application, by=user, grounds="The scores contradict each other."
+            ),
+        )
+        if objection is None:
+            return
+        self.attempt(
+            f"uphold the objection of {application.reference}",
+            lambda: objections.decide_objection(objection, by=self.staff, uphold=True, decision="Re-review."),
+        )
+        self.panel_submits([rng.randint(70, 100) for _ in range(5)])
+        self.close_review()
+        self.record_run()
+        self.confirm_latest_run()
+
+    @rule(percents=st.lists(percent, min_size=5, max_size=5))
+    def panel_submits(self, percents):
+        """Every reviewer with an open assignment submits (the same marks, for brevity)."""
+        for assignment in self.open_assignments():
+            self._review(assignment, percents, submit=True)
+
+    # --- applicants: organisations and submissions ------------------------------------------------
+
+    def _submit(self, application, *, late):
+        call = Call.objects.get(pk=self.call.pk)
+        now = call.closes_at + timedelta(seconds=1) if late else call.closes_at - timedelta(hours=1)
+        user = self.owner(application)
+        done = self.attempt(
+            f"submit {application.title}", lambda: workflow.submit(application, by=user, now=now)
+        )
+        if done is not None:
+            self.record_submission(done)
+        return done
+
+    @rule(index=pick, late=st.booleans())
+    def submit(self, index, late):
+        application = _choose(self.applications("draft"), index) or _choose(self.applications(), index)
+        self._submit(application, late=late)
+
+    @rule(index=pick)
+    def withdraw(self, index):
+        application = _choose(self.applications(), index)
+        user = self.owner(application)
+        self.attempt("withdraw", lambda: workflow.withdraw(application, by=user, reason="No longer needed"))
+
+    def _organisation_data(self, organisation, number):
+        data = {
+            "name": organisation.name,
+            "registration_number": number,
+            "kind": organisation.kind,
+            "region": organisation.region_id,
+            "industry": organisation.industry or "ict",
+        }
+        years = list(FiscalYear.objects.filter(organisation=organisation).order_by("-year"))
+        data.update(
+            {
+                "years-TOTAL_FORMS": "3",
+                "years-INITIAL_FORMS": str(len(years)),
+                "years-MIN_NUM_FORMS": "0",
+                "years-MAX_NUM_FORMS": "3",
+            }
+        )
+        for n, year in enumerate(years):
+            data.update(
+                {
+                    f"years-{n}-id": year.pk,
+                    f"years-{n}-year": year.year,
+                    f"years-{n}-sales": year.sales,
+                    f"years-{n}-total_assets": year.total_assets,
+                }
+            )
+        return data
+
+    def _post(self, label, user, url, data):
+        """A form posted by ``user``: a redirect is success; a page with errors must change nothing."""
+        client = Client(headers={"accept-language": "en"})
+        client.force_login(user)
+        self.step += 1
+        STATS.calls += 1
+        before = snapshot()
+        response = client.post(url, data)
+        assert response.status_code in (200, 302, 403, 404), (
+            f"step {self.step} {label}: {response.status_code}"
+        )
+        if response.status_code != 302:
+            STATS.refused += 1
+            changed = changes(before, snapshot())
+            assert not changed, f"step {self.step} {label} was refused but changed {changed}"
+            return False
+        return True
+
+    def fresh_number(self):
+        self.new_numbers += 1
+        return registration_number(self.world.number_seed + self.new_numbers)
+
+    @rule(index=pick, dashed=st.booleans())
+    def edit_registration_number(self, index, dashed):
+        """The owner changes the organisation's number through the organisation form."""
+        sanctioned = [Organisation.objects.get(pk=s.organisation_id) for s in self.sanctions]
+        organisation = _choose(sanctioned + self.world.organisations, index)
+        organisation.refresh_from_db()
+        owner = Membership.objects.filter(organisation=organisation, role="owner").first().user
+        number = self.fresh_number()
+        self._post(
+            f"edit the registration number of {organisation.name} to {number}",
+            owner,
+            reverse("projects:organisation_edit", args=[organisation.pk]),
+            self._organisation_data(organisation, format_registration_number(number) if dashed else number),
+        )
+
+    @rule(index=pick, dashed=st.booleans(), track=st.sampled_from(["sme", "open"]))
+    def register_and_draft(self, index, dashed, track):
+        """A new organisation registers (with a sanctioned number that is free again, when there
+        is one) and starts a draft."""
+        taken = set(Organisation.objects.values_list("registration_number", flat=True))
+        free = [s.number for s in self.sanctions if s.number not in taken]
+        number = _choose(free, index) or self.fresh_number()
+        user = UserFactory(email=f"founder{self.step}-{STATS.sequences}@company.example")
+        template = self.world.organisations[0]
+        data = self._organisation_data(template, format_registration_number(number) if dashed else number)
+        data["name"] = f"New Company {self.step}"
+        data.update({"years-INITIAL_FORMS": "0"})
+        for n in range(3):
+            data.pop(f"years-{n}-id", None)
+        if not self._post(f"register {number}", user, reverse("projects:organisation_create"), data):
+            return
+        organisation = Organisation.objects.get(memberships__user=user)
+        requested = 150 * M
+        ApplicationFactory(
+            call=self.call,
+            track=self.world.tracks[track],
+            service_field=self.world.fields[index % len(self.world.fields)],
+            lead=organisation,
+            created_by=user,
+            title=f"Pilot by {organisation.name}",
+            requested_subsidy=requested,
+            **funding_plan(requested, large=False),
+        )
+
+    # --- staff: the call, eligibility, reviewers ---------------------------------------------------
+
+    @rule()
+    def start_evaluation(self):
+        self.attempt(
+            "start evaluation", lambda: change_call_state(self.call, "start_evaluation", by=self.staff)
+        )
+
+    def _decide(self, application, *, eligible):
+        reason = "" if eligible else "The consortium agreement is not signed."
+        return self.attempt(
+            f"{'confirm' if eligible else 'reject'} {application.reference or application.title}",
+            lambda: workflow.decide_eligibility(application, by=self.staff, eligible=eligible, reason=reason),
+        )
+
+    @rule(index=pick, eligible=st.booleans())
+    def decide_eligibility(self, index, eligible):
+        application = _choose(self.applications("submitted"), index) or _choose(self.applications(), index)
+        self._decide(application, eligible=eligible)
+
+    @rule(seed=st.integers(min_value=0, max_value=99))
+    def assign(self, seed):
+        self.attempt("assign reviewers", lambda: assign_reviewers(self.call, by=self.staff, seed=seed))
+
+    # --- reviewers -------------------------------------------------------------------------------
+
+    def _review(self, assignment, percents, *, submit):
+        user = assignment.reviewer.user
+        return self.attempt(
+            f"review {assignment.application.reference} by {assignment.reviewer.code}",
+            lambda: reviewing.save_review(assignment, self.entries(percents), by=user, submit=submit),
+        )
+
+    def open_assignments(self):
+        return list(
+            Assignment.objects.filter(application__call=self.call, state="active")
+            .exclude(review__state=Review.State.SUBMITTED)
+            .select_related("application", "reviewer__user")
+            .order_by("pk")
+        )
+
+    @rule(index=pick, percents=st.lists(percent, min_size=5, max_size=5), submit=st.booleans())
+    def review(self, index, percents, submit):
+        assignment = _choose(self.open_assignments(), index)
+        if assignment is not None:
+            self._review(assignment, percents, submit=submit)
+
+    @rule(index=pick)
+    def recuse(self, index):
+        assignment = _choose(self.open_assignments(), index)
+        if assignment is not None:
+            user = assignment.reviewer.user
+            self.attempt(
+                f"recusal of {assignment.reviewer.code} from {assignment.application.reference}",
+                lambda: reviewing.recuse(assignment, by=user, reason="I advised this company last year."),
+            )
+
+    @rule()
+    def close_review(self):
+        self.attempt("close review", lambda: reviewing.close_review(self.call, by=self.staff))
+
+    # --- selection -------------------------------------------------------------------------------
+
+    @rule()
+    def record_run(self):
+        self.attempt("record a run", lambda: selection_runs.run_selection(self.call, by=self.staff))
+
+    @rule()
+    def confirm_latest_run(self):
+        run = SelectionRun.objects.filter(call=self.call).order_by("-number").first()
+        if run is not None:
+            self.attempt(f"confirm run #{run.number}", lambda: selection_runs.confirm_run(run, by=self.staff))
+
+    @rule(index=pick)
+    def decline(self, index):
+        application = _choose(self.applications("selected"), index) or _choose(self.applications(), index)
+        user = self.owner(application)
+        self.attempt(
+            f"decline {application.reference}",
+            lambda: selection_runs.decline(application, by=user, reason="We cannot start this year."),
+        )
+
+    def _accept(self, application):
+        user = self.owner(application)
+        return self.attempt(
+            f"accept {application.reference}", lambda: ledger.accept_selection(application, by=user)
+        )
+
+    @rule(index=pick)
+    def accept(self, index):
+        self._accept(_choose(self.applications("selected"), index) or _choose(self.applications(), index))
+
+    @rule(index=pick)
+    def object(self, index):
+        application = _choose(self.applications("not_selected", "ineligible", "reserve"), index) or _choose(
+            self.applications(), index
+        )
+        user = self.owner(application)
+        self.attempt(
+            f"object to {application.reference}",
+            lambda: objections.file_objection(
+                application, by=user, grounds="Our reviews contradict each other."
+            ),
+        )
+
+    @rule(index=pick, uphold=st.booleans(), seed=st.integers(min_value=0, max_value=99))
+    def decide_objection(self, index, uphold, seed):
+        objection = _choose(
+            Objection.objects.filter(application__call=self.call, state="filed").order_by("pk"), index
+        )
+        if objection is not None:
+            self.attempt(
+                f"{'uphold' if uphold else 'dismiss'} the objection of {objection.application.reference}",
+                lambda: objections.decide_objection(
+                    objection, by=self.staff, uphold=uphold, decision="Decided on the file.", seed=seed
+                ),
+            )
+
+    # --- award and agreement ---------------------------------------------------------------------
+
+    @rule(index=pick, lower=st.booleans())
+    def award(self, index, lower):
+        application = _choose(self.applications("selected"), index) or _choose(self.applications(), index)
+        subsidy = application.requested_subsidy * 9 // 10 if lower else None
+        self.attempt(
+            f"award {application.reference}",
+            lambda: ledger.create_award(
+                application,
+                by=self.staff,
+                national_subsidy=subsidy,
+                reason="Equipment budget trimmed." if lower else "",
+            ),
+        )
+
+    def _sign(self, award):
+        today = timezone.localdate()
+        return self.attempt(
+            f"sign the agreement of {award.application.reference}",
+            lambda: ledger.sign_agreement(
+                award,
+                by=self.staff,
+                signed_on=today - timedelta(days=30),
+                parties="MOLIT",
+                starts_on=today - timedelta(days=30),
+                ends_on=today + timedelta(days=300),
+            ),
+        )
+
+    @rule(index=pick)
+    def sign(self, index):
+        award = _choose(
+            Award.objects.filter(application__call=self.call, project__isnull=True).order_by("pk"), index
+        )
+        if award is not None:
+            self._sign(award)
+
+    # --- money -------------------------------------------------------------------------------------
+
+    def projects(self):
+        return list(
+            Project.objects.filter(award__application__call=self.call).select_related("award").order_by("pk")
+        )
+
+    def _pay(self, project, share):
+        amount = project.award.national_subsidy * share // 100
+        return self.attempt(
+            f"pay {amount:,} to {project.code}",
+            lambda: ledger.post_payment(
+                project,
+                by=self.staff,
+                amount=amount,
+                paid_on=timezone.localdate(),
+                reference=f"PAY-{self.step}",
+            ),
+        )
+
+    @rule(index=pick, share=st.sampled_from([10, 30, 50, 100]))
+    def pay(self, index, share):
+        project = _choose(self.projects(), index)
+        if project is not None:
+            self._pay(project, share)
+
+    @rule(share=st.sampled_from([20, 50]))
+    def post_tranche(self, share):
+        self.tranche += 1
+        items = [
+            (
+                p,
+                p.award.national_subsidy * share // 100,
+                timezone.localdate(),
+                f"T{self.tranche}",
+                self.tranche,
+            )
+            for p in self.projects()
+        ]
+        if items:
+            self.attempt(f"tranche {self.tranche}", lambda: ledger.post_payments(items, by=self.staff))
+
+    @rule(index=pick, amount=st.sampled_from([1 * M, 20 * M, 50 * M, 150 * M, 999_999_999]))
+    def recover(self, index, amount):
+        project = _choose(self.projects(), index)
+        if project is not None:
+            self.attempt(
+                f"recover {amount:,} from {project.code}",
+                lambda: ledger.post_recovery(
+                    project, by=self.staff, amount=amount, received_on=timezone.localdate()
+                ),
+            )
+
+    @rule(index=pick)
+    def reverse(self, index):
+        entry = _choose(
+            DisbursementEntry.objects.filter(project__award__application__call=self.call).order_by("pk"),
+            index,
+        )
+        if entry is not None:
+            self.attempt(
+                f"reverse {entry.kind} {entry.amount:,} of {entry.project.code}",
+                lambda: ledger.reverse_entry(entry, by=self.staff, reason="Posted twice."),
+            )
+
+    @rule(index=pick, amount=st.sampled_from([5 * M, 40 * M, 120 * M]), days_ago=st.integers(0, 29))
+    def report_expenditure(self, index, amount, days_ago):
+        project = _choose(self.projects(), index)
+        if project is None:
+            return
+        user = self.owner(project.award.application)
+        self.attempt(
+            f"report spending of {amount:,} on {project.code}",
+            lambda: ledger.report_expenditure(
+                project,
+                by=user,
+                spent_on=timezone.localdate() - timedelta(days=days_ago),
+                category="equipment",
+                amount=amount,
+                evidence=pdf("invoice.pdf"),
+            ),
+        )
+
+    @rule(index=pick, decision=st.sampled_from(["full", "half", "reject", "above", "negative"]))
+    def decide_expenditure(self, index, decision):
+        expenditure = _choose(
+            Expenditure.objects.filter(project__award__application__call=self.call).order_by("pk"), index
+        )
+        if expenditure is None:
+            return
+        approved = {
+            "full": expenditure.amount,
+            "half": expenditure.amount // 2,
+            "reject": None,
+            "above": expenditure.amount + 1,
+            "negative": -1,
+        }[decision]
+        self.attempt(
+            f"{decision} expenditure {expenditure.amount:,} of {expenditure.project.code}",
+            lambda: ledger.decide_expenditure(
+                expenditure, by=self.staff, approved_amount=approved, reason="Checked against the invoice."
+            ),
+        )
+
+    @rule(index=pick)
+    def submit_final_report(self, index):
+        report = _choose(
+            Report.objects.filter(
+                project__award__application__call=self.call, kind=Report.Kind.FINAL
+            ).order_by("pk"),
+            index,
+        )
+        if report is not None:
+            user = self.owner(report.project.award.application)
+            self.attempt(
+                f"final report of {report.project.code}",
+                lambda: ledger.submit_report(report, by=user, upload=pdf("final-report.pdf")),
+            )
+
+    @rule(index=pick, interest=st.sampled_from([0, 1_000_000]))
+    def settle(self, index, interest):
+        project = _choose(self.projects(), index)
+        if project is not None:
+            self.attempt(
+                f"settle {project.code}",
+                lambda: ledger.settle(project, by=self.staff, interest_earned=interest),
+            )
+
+    @rule(index=pick)
+    def close_project(self, index):
+        project = _choose(
+            [p for p in self.projects() if p.state == ProjectState.SETTLED] or self.projects(), index
+        )
+        if project is not None:
+            self.attempt(f"close {project.code}", lambda: ledger.close_project(project, by=self.staff))
+
+    # --- sanctions -------------------------------------------------------------------------------
+
+    @rule(index=pick)
+    def sanction(self, index):
+        organisation = _choose(self.world.organisations, index)
+        organisation.refresh_from_db()
+        done = self.attempt(
+            f"sanction {organisation.name}",
+            lambda: ledger.record_sanction(organisation, by=self.staff, years=3, reason="Misuse of subsidy."),
+        )
+        if done is not None:
+            self.sanctions.append(
+                invariants.SanctionEvent(self.step, organisation.pk, organisation.registration_number)
+            )
+
+    # --- the invariants, after every step ----------------------------------------------------------
+
+    @invariant()
+    def invariants_hold(self):
+        STATS.steps += 1
+        self.rules_run += 1
+        call = Call.objects.get(pk=self.call.pk)
+        found = invariants.check_all(call, sanctions=self.sanctions, submissions=self.submissions)
+        if self.rules_run % WORKBOOK_EVERY == 1:  # the first step, then every few
+            STATS.workbooks += 1
+            found += invariants.workbook(call, [v for v in found if v.code not in SKIP])
+        found = [violation for violation in found if violation.code not in SKIP]
+        assert not found, f"after step {self.step}:\n" + "\n".join(str(v) for v in found)
+
+
+__all__ = ["LifecycleMachine", "region"]
