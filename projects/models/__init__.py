@@ -8,12 +8,15 @@ from .application import (
 from .award import (
     AppendOnlyError,
     Award,
+    CountsToward,
     DisbursementEntry,
     Expenditure,
     Phase,
     Project,
     ProjectState,
     Report,
+    ReportStatus,
+    ReportSubmission,
     Settlement,
 )
 from .organisation import FiscalYear, Membership, Organisation, OrganisationKind, Sanction
@@ -28,6 +31,9 @@ __all__ = [
     "Project",
     "ProjectState",
     "Report",
+    "ReportStatus",
+    "ReportSubmission",
+    "CountsToward",
     "Settlement",
     "Application",
     "ApplicationState",
