@@ -148,7 +148,9 @@ class SettlementForm(forms.Form):
 
 
 class DecisionForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("approve", "approve"), ("reject", "reject")])
+    decision = forms.ChoiceField(
+        label=gettext_lazy("Decision"), choices=[("approve", "approve"), ("reject", "reject")]
+    )
     approved_amount = _won_field(gettext_lazy("Approved amount"), min_value=0, required=False)
 
     def clean(self):
@@ -159,8 +161,10 @@ class DecisionForm(forms.Form):
 
 
 class ReportReviewForm(forms.Form):
-    decision = forms.ChoiceField(choices=[("accept", "accept"), ("return", "return")])
-    comments = forms.CharField(required=False)
+    decision = forms.ChoiceField(
+        label=gettext_lazy("Decision"), choices=[("accept", "accept"), ("return", "return")]
+    )
+    comments = forms.CharField(label=gettext_lazy("Comments"), required=False)
 
 
 def _cleaned(form):

@@ -355,6 +355,7 @@ def test_impossible_amounts_in_the_funding_plan_are_refused(client, world, value
             {"action": "decide", "expenditure": "EXPENDITURE", "decision": "approve", "approved_amount": "²"},
             "Approved amount: Enter a whole number.",
         ),
+        ({"action": "decide", "expenditure": "EXPENDITURE"}, "Decision: This field is required."),
     ],
 )
 def test_impossible_ledger_amounts_are_refused_and_post_nothing(client, world, data, message):
