@@ -357,6 +357,11 @@ def test_a_returned_report_is_submitted_again_and_both_documents_are_kept(projec
         "Add the survey results.",
         None,
     )
+    from projects.models import OutboxMessage
+
+    told = OutboxMessage.objects.get(to=applicant.email)
+    assert told.subject == f"Final report for {project.code} was returned for changes"
+    assert "Add the survey results." in told.body
     with pytest.raises(TransitionRefused):
         reports.review_report(returned, by=staff, accept=True)  # nothing submitted to accept
     again = submit_final(project, applicant, name="second.pdf")
