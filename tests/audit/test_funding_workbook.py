@@ -22,7 +22,6 @@ from evaluation import selection_runs
 from evaluation.generate import generate, system_user
 from evaluation.models import Reviewer, Score
 from projects import ledger
-from projects.money_invariants import INVARIANTS
 from projects.models import (
     Application,
     ApplicationState,
@@ -31,6 +30,7 @@ from projects.models import (
     Organisation,
     Project,
 )
+from projects.money_invariants import INVARIANTS
 from tests.evaluation.conftest import evaluation_call
 from tests.factories import ApplicationFactory, CallFactory, TrackFactory, UserFactory, signed_project
 
