@@ -55,6 +55,7 @@ from competitions.models import Call, Region, ServiceField, Track
 from evaluation.models import Assignment, Criterion, EvaluationPlan, Review, Reviewer, Score, SelectionRun
 from evaluation.models import SelectionResult as Result
 from evaluation.models.review import counted_reviews_sql
+from projects.ledger_figures import PAID, RECOVERED, LedgerSums, with_money
 from projects.models import (
     Application,
     ApplicationState,
@@ -65,6 +66,7 @@ from projects.models import (
     Project,
     Settlement,
 )
+from projects.money_invariants import INVARIANTS, ProjectMoney, broken
 from projects.registration_number import format_registration_number
 
 from .safe_cells import safe_text
@@ -77,8 +79,6 @@ PROGRESS_EVERY = 10_000  # rows between progress reports
 State = ApplicationState
 NOT_ELIGIBLE_STATES = (State.DRAFT, State.SUBMITTED, State.WITHDRAWN, State.INELIGIBLE)
 SELECTED_STATES = (State.SELECTED, State.AWARDED)
-PAID_KINDS = (DisbursementEntry.Kind.PAYMENT, DisbursementEntry.Kind.REVERSAL)
-RECOVERY = DisbursementEntry.Kind.RECOVERY
 APPROVED = Expenditure.State.APPROVED
 
 # Submitted applications: everything but drafts, and drafts withdrawn before submission.
@@ -190,6 +190,8 @@ SHEETS = {
         (gettext_lazy("Amount (KRW)"), KRW, 16),
         (gettext_lazy("Reference"), TEXT, 16),
         (gettext_lazy("Posted by"), TEXT, 26),
+        (gettext_lazy("Reverses entry"), NUMBER, 9),
+        (gettext_lazy("Counts toward"), TEXT, 10),
     ),
     "Expenditures": _columns(
         (gettext_lazy("Project"), TEXT, 15),
@@ -438,10 +440,11 @@ class _Totals:
     def __init__(self):
         self.applications = self.requested = self.selected = self.reviews = 0
         self.scored_reviews = 0
-        self.awarded = self.recovery_due = self.over_award = 0
+        self.awarded = self.recovery_due = 0
         self.ledger_disbursed = self.approved = 0
         self.award_disbursed = {}  # project id -> Disbursed on the Awards sheet
-        self.ledger_by_project = defaultdict(int)  # project id -> payments and reversals
+        self.ledger_by_project = defaultdict(LedgerSums)  # project id -> paid, recovered
+        self.broken = dict.fromkeys((invariant.code for invariant in INVARIANTS), 0)  # projects
 
 
 def _application_rows(info, regions, totals):
@@ -560,41 +563,41 @@ def _score_rows(info, totals):
 
 
 def _award_rows(info, totals):
-    award, application, organisation, project, ledger, expenditure, settlement = (
+    """One row per award; a project's money read through projects.ledger_figures (the one
+    definition of paid and recovered) and checked against projects.money_invariants."""
+    award, application, organisation, project = (
         _table(Award),
         _table(Application),
         _table(Organisation),
         _table(Project),
-        _table(DisbursementEntry),
-        _table(Expenditure),
-        _table(Settlement),
     )
     sql = (
         "SELECT pr.id, pr.code, p.reference, o.name, aw.national_subsidy, aw.local_government,"
-        " aw.private_cash, aw.private_in_kind, pr.agreement_signed_on, pr.state,"
-        f" (SELECT SUM(d.amount) FROM {ledger} d WHERE d.project_id = pr.id AND d.kind IN (%s, %s)),"
-        f" (SELECT SUM(d.amount) FROM {ledger} d WHERE d.project_id = pr.id AND d.kind = %s),"
-        f" (SELECT SUM(e.approved_amount) FROM {expenditure} e"
-        "   WHERE e.project_id = pr.id AND e.state = %s),"
-        f" (SELECT st.to_recover FROM {settlement} st WHERE st.project_id = pr.id"
-        "   ORDER BY st.id DESC LIMIT 1)"
+        " aw.private_cash, aw.private_in_kind, pr.agreement_signed_on, pr.state"
         f" FROM {award} aw JOIN {application} p ON p.id = aw.application_id"
         f" JOIN {organisation} o ON o.id = p.lead_id"
         f" LEFT JOIN {project} pr ON pr.award_id = aw.id"
         " WHERE p.call_id = %s ORDER BY p.reference, aw.id"
     )
-    params = [*PAID_KINDS, RECOVERY, APPROVED, info.call.pk]
+    money = {
+        project.pk: project
+        for project in with_money(Project.objects.filter(award__application__call_id=info.call.pk)).only(
+            "pk", "state"
+        )
+    }
     slug = info.slug
-    for row in _rows(sql, params):
+    for row in _rows(sql, [info.call.pk]):
         project_id, awarded = row[0], row[4]
-        disbursed, recovered, approved, to_recover = row[10] or 0, row[11] or 0, row[12] or 0, row[13]
-        due = None if to_recover is None else to_recover - recovered
+        figures = money.get(project_id)
+        disbursed = figures.paid if figures else 0
+        approved = figures.approved if figures else 0
+        due = figures.to_recover if figures else None
         totals.awarded += awarded
         totals.recovery_due += due or 0
-        if project_id is not None:
+        if figures is not None:
             totals.award_disbursed[project_id] = disbursed
-            if disbursed > awarded:
-                totals.over_award += 1
+            for invariant in broken(ProjectMoney.of(figures)):
+                totals.broken[invariant.code] += 1
         yield [
             _text(row[1]),
             _text(row[2]),
@@ -622,20 +625,28 @@ def _project_join():
 
 def _disbursement_rows(info, totals):
     sql = (
-        "SELECT x.project_id, pr.code, x.id, x.entry_date, x.kind, x.amount, x.reference, u.email"
+        "SELECT x.project_id, pr.code, x.id, x.entry_date, x.kind, x.amount, x.reference, u.email,"
+        " x.reverses_id, x.counts_toward"
         f" FROM {_table(DisbursementEntry)} x{_project_join()}"
         f" JOIN {_table(User)} u ON u.id = x.posted_by_id"
         " WHERE p.call_id = %s ORDER BY pr.code, x.id"
     )
-    paid_kinds = frozenset(PAID_KINDS)
     by_project = totals.ledger_by_project
-    disbursed = 0
-    for project_id, code, pk, entry_date, kind, amount, reference, email in _rows(sql, [info.call.pk]):
-        if kind in paid_kinds:
-            disbursed += amount
-            by_project[project_id] += amount
-        yield [_label(code), pk, _day(entry_date), _label(kind), amount, _text(reference), _label(email)]
-    totals.ledger_disbursed += disbursed
+    rows = _rows(sql, [info.call.pk])
+    for project_id, code, pk, entry_date, kind, amount, reference, email, reverses, counts_toward in rows:
+        by_project[project_id].add(counts_toward, amount)
+        yield [
+            _label(code),
+            pk,
+            _day(entry_date),
+            _label(kind),
+            amount,
+            _text(reference),
+            _label(email),
+            reverses,
+            _label(counts_toward),
+        ]
+    totals.ledger_disbursed += sum(sums.paid for sums in by_project.values())
 
 
 def _expenditure_rows(info, totals):
@@ -700,7 +711,7 @@ def _summary(call_ids):
     merge(
         DisbursementEntry.objects.filter(project__award__application__call_id__in=call_ids)
         .values(**via_project)
-        .annotate(disbursed=Sum("amount", filter=Q(kind__in=PAID_KINDS)))
+        .annotate(disbursed=Sum("amount", filter=PAID))
         .order_by()
     )
     merge(
@@ -711,7 +722,7 @@ def _summary(call_ids):
     )
     latest = Settlement.objects.filter(project=OuterRef("project")).order_by("-pk").values("pk")[:1]
     recovered = (
-        DisbursementEntry.objects.filter(project=OuterRef("project"), kind=RECOVERY)
+        DisbursementEntry.objects.filter(RECOVERED, project=OuterRef("project"))
         .order_by()
         .values("project")
         .annotate(total=Sum("amount"))
@@ -798,14 +809,15 @@ def _checks(infos, call_totals, detail, selected_by_track, figures):
             seen.awarded,
         )
         check(
-            _("%(call)s: payments and reversals on Disbursements = Summary total (KRW)") % names,
+            _("%(call)s: paid (payments net of their reversals) on Disbursements = Summary total (KRW)")
+            % names,
             summary["disbursed"],
             seen.ledger_disbursed,
         )
         mismatched = sum(
             1
             for project_id in seen.award_disbursed.keys() | seen.ledger_by_project.keys()
-            if seen.award_disbursed.get(project_id, 0) != seen.ledger_by_project.get(project_id, 0)
+            if seen.award_disbursed.get(project_id, 0) != seen.ledger_by_project[project_id].paid
         )
         check(
             _("%(call)s: projects whose Disbursements differ from Disbursed on Awards") % names,
@@ -822,11 +834,12 @@ def _checks(infos, call_totals, detail, selected_by_track, figures):
             summary["recovery_due"],
             seen.recovery_due,
         )
-        check(
-            _("%(call)s: projects paid more than their awarded subsidy") % names,
-            0,
-            seen.over_award,
-        )
+        for invariant in INVARIANTS:  # projects.money_invariants: the rules every write keeps
+            check(
+                _("%(call)s: projects breaking the rule: %(rule)s") % {**names, "rule": invariant.statement},
+                0,
+                seen.broken[invariant.code],
+            )
         check(
             _("%(call)s: awarded subsidy at most the call's budget (KRW)") % names,
             call.budget_total,
@@ -877,7 +890,7 @@ def _transaction():
         yield
 
 
-CHECKS_PER_CALL = 12  # besides one per track and one per field
+CHECKS_PER_CALL = 11 + len(INVARIANTS)  # besides one per track and one per field
 
 
 def _estimated_rows(call_ids, infos):

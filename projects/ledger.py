@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q, Sum
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm_log.models import StateLog
@@ -23,8 +23,9 @@ from competitions.formatting import format_krw
 from competitions.lifecycle import TransitionRefused
 from competitions.models import EligibilityRule
 
-from .documents import safe_filename, validate_document
+from . import money_invariants
 from .eligibility_check import application_facts
+from .ledger_figures import PAID, RECOVERED
 from .models import (
     Application,
     ApplicationState,
@@ -34,6 +35,7 @@ from .models import (
     Project,
     ProjectState,
     Report,
+    ReportStatus,
     Sanction,
     Settlement,
 )
@@ -42,6 +44,7 @@ from .outbox import queue_email
 # The call's eligibility rules that also bind the awarded funding plan.
 FUNDING_RULE_KINDS = ("matching_funds", "national_share")
 FINAL_REPORT_DUE = timedelta(days=60)  # after the demonstration ends
+MAX_TRANCHE = 100  # tranches of one project are numbered 1 .. 100
 
 
 def _staff(user):
@@ -183,75 +186,17 @@ def sign_agreement(award, *, by, signed_on, parties, starts_on, ends_on, phases=
     return project
 
 
-# --- Reports ----------------------------------------------------------------------------------
-
-
-def submit_report(report, *, by, upload):
-    """The applicant submits a report (a document checked by content); the final report moves
-    the project to its final-report stage."""
-    project = report.project
-    if not by.has_perm("projects.change_application", project.award.application):
-        raise PermissionDenied(_("You may not submit reports for this project."))
-    with transaction.atomic():
-        report = Report.objects.select_for_update().get(pk=report.pk)
-        if report.submitted_at:
-            _refuse(_("This report has already been submitted."))
-        validate_document(upload, upload.name, size=upload.size)
-        report.original_name = safe_filename(upload.name)
-        report.document.save(report.original_name, upload, save=False)
-        report.submitted_by, report.submitted_at = by, timezone.now()
-        report.save()
-        if report.kind == Report.Kind.FINAL:
-            project = _locked_project(project)
-            if project.state == ProjectState.ACTIVE:
-                project.submit_final_report(by=by, description=_("Final report submitted."))
-                project.save(update_fields=["state"])
-    return report
-
-
-def remind_due_reports(today=None, *, within=timedelta(days=7)):
-    """E-mail (through the outbox) the lead's members about reports due within a week or
-    overdue and not submitted; at most once a day per report. Returns the number reminded."""
-    today = today or timezone.localdate()
-    due = (
-        Report.objects.filter(submitted_at__isnull=True, due_on__lte=today + within)
-        .exclude(last_reminded_on=today)
-        .select_related("project__award__application")
-        .prefetch_related("project__award__application__lead__members")
-    )
-    count = 0
-    for report in due:
-        with transaction.atomic():
-            # Claim the report for today before writing the e-mails: of two overlapping beats,
-            # the second one's update finds the row already claimed and sends nothing.
-            if (
-                not Report.objects.filter(pk=report.pk)
-                .exclude(last_reminded_on=today)
-                .update(last_reminded_on=today)
-            ):
-                continue
-            application = report.project.award.application
-            subject = _("%(report)s for %(project)s is due on %(due)s") % {
-                "report": report.get_kind_display(),
-                "project": report.project.code,
-                "due": report.due_on,
-            }
-            for member in application.lead.members.all():
-                queue_email(member.email, subject, subject)
-        count += 1
-    return count
-
-
 # --- Disbursement ledger ------------------------------------------------------------------------
+#
+# Every write below runs in one transaction with the project's row locked, checks the project's
+# state, writes, and then calls money_invariants.require: a write that would leave a money
+# invariant broken is refused and rolled back.
 
 
 def totals(project_id):
-    """(paid net of reversals, recovered) for one project."""
+    """(paid, recovered) for one project, each net of its reversals (ledger_figures' definition)."""
     sums = DisbursementEntry.objects.filter(project_id=project_id).aggregate(
-        paid=Sum(
-            "amount", filter=Q(kind__in=[DisbursementEntry.Kind.PAYMENT, DisbursementEntry.Kind.REVERSAL])
-        ),
-        recovered=Sum("amount", filter=Q(kind=DisbursementEntry.Kind.RECOVERY)),
+        paid=Sum("amount", filter=PAID), recovered=Sum("amount", filter=RECOVERED)
     )
     return sums["paid"] or 0, sums["recovered"] or 0
 
@@ -260,26 +205,67 @@ def _locked_project(project):
     return Project.objects.select_for_update().select_related("award").get(pk=project.pk)
 
 
+def _check_entry_date(project, on, kind):
+    """A payment or recovery is dated between the agreement's signature and today (Asia/Seoul)."""
+    payment = kind == DisbursementEntry.Kind.PAYMENT
+    if on > timezone.localdate():
+        _refuse(
+            (
+                _("A payment cannot be dated in the future (%(date)s).")
+                if payment
+                else _("A recovery cannot be dated in the future (%(date)s).")
+            )
+            % {"date": on}
+        )
+    if on < project.agreement_signed_on:
+        _refuse(
+            (
+                _("A payment cannot be dated before the agreement was signed on %(signed)s.")
+                if payment
+                else _("A recovery cannot be dated before the agreement was signed on %(signed)s.")
+            )
+            % {"signed": project.agreement_signed_on}
+        )
+
+
+def _earlier_payment_of(project, tranche):
+    """The payment a new payment of ``tranche`` would replace: None when the tranche was never
+    paid; refused when its latest payment stands (not reversed)."""
+    if tranche is None:
+        return None
+    latest = (
+        DisbursementEntry.objects.filter(
+            project=project, kind=DisbursementEntry.Kind.PAYMENT, tranche=tranche
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if latest is not None and not DisbursementEntry.objects.filter(reverses=latest).exists():
+        _refuse(
+            _(
+                "Tranche %(tranche)s was already paid on %(date)s (entry #%(entry)s); reverse it first to pay it again."
+            )
+            % {"tranche": tranche, "date": latest.entry_date, "entry": latest.pk}
+        )
+    return latest
+
+
 def post_payment(project, *, by, amount, paid_on, reference="", tranche=None, note=""):
-    """Pay a tranche. Never more than the awarded subsidy in total; not while halted."""
+    """Pay a tranche. Never more than the awarded subsidy in total; not while halted; a tranche
+    once per project (again only in place of a reversed payment)."""
     _staff(by)
     if amount <= 0:
         _refuse(_("A payment must be a positive amount."))
+    if tranche is not None and not 1 <= tranche <= MAX_TRANCHE:
+        _refuse(_("A tranche is numbered from 1 to %(max)s.") % {"max": MAX_TRANCHE})
     with transaction.atomic():
         project = _locked_project(project)
         if project.state != ProjectState.ACTIVE:
             _refuse(_("Payments go only to active projects."))
         if project.payments_halted:
             _refuse(_("Payments are halted: %(reason)s") % {"reason": project.halt_reason})
-        paid, _recovered = totals(project.pk)
-        cap = project.award.national_subsidy
-        if paid + amount > cap:
-            _refuse(
-                _(
-                    "This payment of %(amount)s would bring the total paid to %(total)s, above the awarded subsidy of %(cap)s."
-                )
-                % {"amount": format_krw(amount), "total": format_krw(paid + amount), "cap": format_krw(cap)}
-            )
+        _check_entry_date(project, paid_on, DisbursementEntry.Kind.PAYMENT)
+        replaces = _earlier_payment_of(project, tranche)
         entry = DisbursementEntry.objects.create(
             project=project,
             kind=DisbursementEntry.Kind.PAYMENT,
@@ -287,9 +273,11 @@ def post_payment(project, *, by, amount, paid_on, reference="", tranche=None, no
             entry_date=paid_on,
             reference=reference,
             tranche=tranche,
+            replaces=replaces,
             note=note,
             posted_by=by,
         )
+        money_invariants.require(project)
         # The lead's members hear of it through the outbox (sent after commit, or by the next
         # sweep when the broker is down).
         subject = _("Payment of %(amount)s to %(project)s") % {
@@ -319,18 +307,21 @@ def post_payments(items, *, by):
 
 
 def reverse_entry(entry, *, by, reason, on=None):
-    """Correct a posted entry by a reversal pointing to it (the original stays as it was)."""
+    """Correct a posted entry by a reversal pointing to it (the original stays as it was). The
+    reversal counts against what the entry counted toward (paid or recovered)."""
     _staff(by)
     if not reason.strip():
         _refuse(_("Say why the entry is reversed."))
     with transaction.atomic():
         project = _locked_project(entry.project)
         entry = DisbursementEntry.objects.get(pk=entry.pk)
+        if project.state == ProjectState.CLOSED:
+            _refuse(_("The project is closed: it takes no entry."))
         if entry.kind == DisbursementEntry.Kind.REVERSAL:
             _refuse(_("A reversal cannot itself be reversed; post a new entry instead."))
         if DisbursementEntry.objects.filter(reverses=entry).exists():
             _refuse(_("This entry has already been reversed."))
-        return DisbursementEntry.objects.create(
+        reversal = DisbursementEntry.objects.create(
             project=project,
             kind=DisbursementEntry.Kind.REVERSAL,
             amount=-entry.amount,
@@ -341,6 +332,8 @@ def reverse_entry(entry, *, by, reason, on=None):
             note=reason.strip(),
             posted_by=by,
         )
+        money_invariants.require(project)
+        return reversal
 
 
 def set_payments_halted(project, *, by, halted, reason=""):
@@ -365,13 +358,17 @@ def set_payments_halted(project, *, by, halted, reason=""):
 
 
 def post_recovery(project, *, by, amount, received_on, reference=""):
-    """Money returned by the project (after settlement, or on a finding of misuse)."""
+    """Money returned by the project (after settlement, or on a finding of misuse): never more
+    than was paid beyond approved spending (plus interest settled); a closed project takes none."""
     _staff(by)
     if amount <= 0:
         _refuse(_("A recovery must be a positive amount."))
     with transaction.atomic():
         project = _locked_project(project)
-        return DisbursementEntry.objects.create(
+        if project.state == ProjectState.CLOSED:
+            _refuse(_("The project is closed: it takes no entry."))
+        _check_entry_date(project, received_on, DisbursementEntry.Kind.RECOVERY)
+        entry = DisbursementEntry.objects.create(
             project=project,
             kind=DisbursementEntry.Kind.RECOVERY,
             amount=amount,
@@ -379,35 +376,42 @@ def post_recovery(project, *, by, amount, received_on, reference=""):
             reference=reference,
             posted_by=by,
         )
+        money_invariants.require(project)
+        return entry
 
 
 # --- Expenditures -------------------------------------------------------------------------------
 
 
 def report_expenditure(project, *, by, spent_on, category, amount, evidence, description=""):
-    """The applicant reports spending with its evidence document."""
+    """The applicant reports spending with its evidence document (the project locked, so its
+    state cannot change under the check)."""
     if not by.has_perm("projects.change_application", project.award.application):
         raise PermissionDenied(_("You may not report spending for this project."))
     if amount <= 0:
         _refuse(_("Spending must be a positive amount."))
-    if project.state != ProjectState.ACTIVE:
-        _refuse(_("Spending is reported only while the project is active."))
-    if spent_on > timezone.localdate():
-        _refuse(_("Spending cannot be dated in the future."))
-    if not project.starts_on <= spent_on <= project.ends_on:
-        _refuse(
-            _("Spending must fall within the demonstration period, %(start)s to %(end)s.")
-            % {"start": project.starts_on, "end": project.ends_on}
+    with transaction.atomic():
+        project = _locked_project(project)
+        if project.state != ProjectState.ACTIVE:
+            _refuse(_("Spending is reported only while the project is active."))
+        if spent_on > timezone.localdate():
+            _refuse(_("Spending cannot be dated in the future."))
+        if not project.starts_on <= spent_on <= project.ends_on:
+            _refuse(
+                _("Spending must fall within the demonstration period, %(start)s to %(end)s.")
+                % {"start": project.starts_on, "end": project.ends_on}
+            )
+        expenditure = Expenditure.objects.create(
+            project=project,
+            spent_on=spent_on,
+            category=category,
+            amount=amount,
+            evidence=evidence,
+            description=description,
+            reported_by=by,
         )
-    return Expenditure.objects.create(
-        project=project,
-        spent_on=spent_on,
-        category=category,
-        amount=amount,
-        evidence=evidence,
-        description=description,
-        reported_by=by,
-    )
+        money_invariants.require(project)
+    return expenditure
 
 
 def decide_expenditure(expenditure, *, by, approved_amount=None, reason=""):
@@ -415,7 +419,8 @@ def decide_expenditure(expenditure, *, by, approved_amount=None, reason=""):
     with a reason)."""
     _staff(by)
     with transaction.atomic():
-        expenditure = Expenditure.objects.select_for_update().get(pk=expenditure.pk)
+        _locked_project(expenditure.project)
+        expenditure = Expenditure.objects.select_for_update().select_related("project").get(pk=expenditure.pk)
         if expenditure.state != Expenditure.State.REPORTED:
             _refuse(_("This expenditure has already been decided."))
         if approved_amount is None:
@@ -435,6 +440,7 @@ def decide_expenditure(expenditure, *, by, approved_amount=None, reason=""):
         expenditure.decision_reason = reason.strip()
         expenditure.decided_by, expenditure.decided_at = by, timezone.now()
         expenditure.save()
+        money_invariants.require(expenditure.project)
     return expenditure
 
 
@@ -457,6 +463,7 @@ def settlement_amounts(paid, approved, interest):
 
 
 def settle(project, *, by, interest_earned=0):
+    """Settle once the final report is accepted and every expenditure decided."""
     _staff(by)
     if interest_earned < 0:
         _refuse(_("Interest earned cannot be negative."))
@@ -464,6 +471,8 @@ def settle(project, *, by, interest_earned=0):
         project = _locked_project(project)
         if project.state not in (ProjectState.ACTIVE, ProjectState.FINAL_REPORT):
             _refuse(_("This project is already settled."))
+        if not project.reports.filter(kind=Report.Kind.FINAL, status=ReportStatus.ACCEPTED).exists():
+            _refuse(_("Settlement needs the final report accepted."))
         if project.expenditures.filter(state=Expenditure.State.REPORTED).exists():
             _refuse(_("Decide every reported expenditure before settling."))
         paid, _recovered = totals(project.pk)
@@ -481,6 +490,7 @@ def settle(project, *, by, interest_earned=0):
             description=_("Settled: %(amount)s to recover.") % {"amount": format_krw(settlement.to_recover)},
         )
         project.save(update_fields=["state"])
+        money_invariants.require(project)
     return settlement
 
 
@@ -500,6 +510,7 @@ def close_project(project, *, by):
             )
         project.close(by=by, description=_("All due recovered."))
         project.save(update_fields=["state"])
+        money_invariants.require(project)
     return project
 
 

@@ -1,21 +1,60 @@
-"""Money figures read from the ledgers of projects.ledger, for pages and dashboards: what was
-awarded, paid, recovered and spent, per project and per call. Read-only; each function runs a
-fixed number of queries whatever the number of rows. projects.ledger changes money; this module
-is the one place that adds it up, so no view or template recomputes it."""
+"""Money figures read from the ledgers of projects.ledger, for pages, dashboards, the funding
+workbook and the money invariants: what was awarded, paid, recovered and spent, per project and
+per call. Read-only; each function runs a fixed number of queries whatever the number of rows.
+projects.ledger changes money; this module is the one place that adds it up, so no view,
+template, export or check recomputes it.
+
+"Paid" is payments net of their reversals; "recovered" is recoveries net of their reversals. A
+reversal counts against the kind of entry it reverses: every entry carries what it counts toward
+(``DisbursementEntry.counts_toward``, set from the entry it reverses), and both sums read only
+that. ``PAID`` and ``RECOVERED`` are the definition for the database, ``LedgerSums`` the same
+for Python."""
 
 import dataclasses
 
-from django.db.models import BigIntegerField, F, OuterRef, Q, Subquery, Sum, Value
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, Greatest
+from django_fsm_log.models import StateLog
 
-from .models import Award, DisbursementEntry, Expenditure, Settlement
+from .models import (
+    Award,
+    CountsToward,
+    DisbursementEntry,
+    Expenditure,
+    Project,
+    ProjectState,
+    Report,
+    ReportStatus,
+    Settlement,
+)
+
+PAID = Q(counts_toward=CountsToward.PAID)
+RECOVERED = Q(counts_toward=CountsToward.RECOVERED)
 
 
-def _project_sum(model, kinds=None, **filters):
-    rows = model.objects.filter(project=OuterRef("pk"), **filters)
-    if kinds:
-        rows = rows.filter(kind__in=kinds)
-    field = "amount" if model is DisbursementEntry else "approved_amount"
+@dataclasses.dataclass
+class LedgerSums:
+    """Paid and recovered, added up entry by entry (the Python twin of ``PAID``/``RECOVERED``)."""
+
+    paid: int = 0
+    recovered: int = 0
+
+    def add(self, counts_toward, amount):
+        if counts_toward == CountsToward.PAID:
+            self.paid += amount
+        elif counts_toward == CountsToward.RECOVERED:
+            self.recovered += amount
+
+    @classmethod
+    def of(cls, entries):
+        sums = cls()
+        for entry in entries:
+            sums.add(entry.counts_toward, entry.amount)
+        return sums
+
+
+def _sum(rows, field):
     return Coalesce(
         Subquery(rows.order_by().values("project").annotate(total=Sum(field)).values("total")[:1]),
         Value(0),
@@ -23,24 +62,68 @@ def _project_sum(model, kinds=None, **filters):
     )
 
 
-def with_money(queryset):
-    """Projects annotated with awarded, paid (net of reversals), recovered, approved spending,
-    ``unaccounted`` (paid but not yet covered by approved spending: what the applicant still has
-    to report or, at settlement, return) and what is still to recover after a settlement."""
-    latest_settlement = (
-        Settlement.objects.filter(project=OuterRef("pk")).order_by("-pk").values("to_recover")[:1]
+def _entries(condition):
+    return _sum(DisbursementEntry.objects.filter(condition, project=OuterRef("pk")), "amount")
+
+
+def closed_at():
+    """When each project (OuterRef "pk") was closed, from its state log."""
+    return Subquery(
+        StateLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(Project),
+            object_id=OuterRef("pk"),
+            state=ProjectState.CLOSED,
+        )
+        .order_by("timestamp")
+        .values("timestamp")[:1]
     )
+
+
+def with_money(queryset):
+    """Projects annotated with awarded, paid (net of reversals), recovered (net of reversals),
+    approved spending, ``unaccounted`` (paid but not yet covered by approved spending: what the
+    applicant still has to report or, at settlement, return), what is still to recover after a
+    settlement, the interest the latest settlement counted, and what the money invariants read
+    (projects.money_invariants): entries posted after closing, final report accepted."""
+    latest_settlement = Settlement.objects.filter(project=OuterRef("pk")).order_by("-pk")
     return (
         queryset.annotate(
             awarded=F("award__national_subsidy"),
-            paid=_project_sum(
-                DisbursementEntry, [DisbursementEntry.Kind.PAYMENT, DisbursementEntry.Kind.REVERSAL]
+            paid=_entries(PAID),
+            recovered=_entries(RECOVERED),
+            approved=_sum(
+                Expenditure.objects.filter(project=OuterRef("pk"), state=Expenditure.State.APPROVED),
+                "approved_amount",
             ),
-            recovered=_project_sum(DisbursementEntry, [DisbursementEntry.Kind.RECOVERY]),
-            approved=_project_sum(Expenditure, state=Expenditure.State.APPROVED),
-            settled_due=Subquery(latest_settlement, output_field=BigIntegerField()),
+            settled_due=Subquery(latest_settlement.values("to_recover")[:1], output_field=BigIntegerField()),
+            interest_settled=Coalesce(
+                Subquery(latest_settlement.values("interest_earned")[:1]),
+                Value(0),
+                output_field=BigIntegerField(),
+            ),
+            closed_at=closed_at(),
+            final_report_accepted=Exists(
+                Report.objects.filter(
+                    project=OuterRef("pk"), kind=Report.Kind.FINAL, status=ReportStatus.ACCEPTED
+                )
+            ),
         )
-        .annotate(to_recover=F("settled_due") - F("recovered"))
+        .annotate(
+            to_recover=F("settled_due") - F("recovered"),
+            entries_after_close=Coalesce(
+                Subquery(
+                    DisbursementEntry.objects.filter(
+                        project=OuterRef("pk"), posted_at__gt=OuterRef("closed_at")
+                    )
+                    .order_by()
+                    .values("project")
+                    .annotate(n=Count("pk"))
+                    .values("n")[:1]
+                ),
+                Value(0),
+                output_field=BigIntegerField(),
+            ),
+        )
         .annotate(unaccounted=Greatest(F("paid") - F("approved"), Value(0), output_field=BigIntegerField()))
     )
 
@@ -48,7 +131,7 @@ def with_money(queryset):
 @dataclasses.dataclass(frozen=True)
 class CallMoney:
     """A call's money in integer won: committed by awards, paid out (net of reversals),
-    recovered, and spent (approved spending)."""
+    recovered (net of reversals), and spent (approved spending)."""
 
     awarded: int = 0
     paid: int = 0
@@ -69,13 +152,7 @@ def money_per_call(call_ids):
     ledger_rows = (
         DisbursementEntry.objects.filter(**{f"{call_of_entry}__in": call_ids})
         .values_list(call_of_entry)
-        .annotate(
-            paid=Sum(
-                "amount",
-                filter=Q(kind__in=[DisbursementEntry.Kind.PAYMENT, DisbursementEntry.Kind.REVERSAL]),
-            ),
-            recovered=Sum("amount", filter=Q(kind=DisbursementEntry.Kind.RECOVERY)),
-        )
+        .annotate(paid=Sum("amount", filter=PAID), recovered=Sum("amount", filter=RECOVERED))
         .order_by()
     )
     paid = {call_id: (paid or 0, recovered or 0) for call_id, paid, recovered in ledger_rows}

@@ -10,6 +10,6 @@ def send_outbox():
 
 @shared_task
 def remind_due_reports():
-    from .ledger import remind_due_reports as remind
+    from .reports import remind_due_reports as remind
 
     return remind()

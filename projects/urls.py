@@ -34,4 +34,5 @@ urlpatterns = [
     path("staff/projects/tranche/", money.bulk_tranche, name="bulk_tranche"),
     path("staff/projects/<int:pk>/", money.project_detail, name="project_detail"),
     path("projects/<int:pk>/", money.my_project, name="my_project"),
+    path("reports/<int:pk>/", money.report_download, name="report_download"),
 ]

@@ -9,12 +9,15 @@ from .application import (
 from .award import (
     AppendOnlyError,
     Award,
+    CountsToward,
     DisbursementEntry,
     Expenditure,
     Phase,
     Project,
     ProjectState,
     Report,
+    ReportStatus,
+    ReportSubmission,
     Settlement,
 )
 from .invitation import MembershipInvitation
@@ -38,6 +41,9 @@ __all__ = [
     "Project",
     "ProjectState",
     "Report",
+    "ReportStatus",
+    "ReportSubmission",
+    "CountsToward",
     "Settlement",
     "Application",
     "ApplicationState",

@@ -136,6 +136,13 @@ class Phase(models.Model):
         return self.name
 
 
+class CountsToward(models.TextChoices):
+    """The two sums of the disbursement ledger."""
+
+    PAID = "payment", _("Paid")
+    RECOVERED = "recovery", _("Recovered")
+
+
 class DisbursementEntry(AppendOnly):
     """One posting of the disbursement ledger. ``amount`` is signed: a payment is positive, its
     reversal negative; a recovery (money returned) is recorded positive with kind RECOVERY."""
@@ -159,6 +166,22 @@ class DisbursementEntry(AppendOnly):
         related_name="reversed_by",
         verbose_name=_("reverses"),
     )
+    # What the entry adds up to: "paid" (payments and their reversals) or "recovered"
+    # (recoveries and their reversals). A reversal counts against the kind of entry it reverses;
+    # set once, from the entry itself or the one it reverses (see projects.ledger_figures).
+    counts_toward = models.CharField(
+        _("counts toward"), max_length=10, choices=CountsToward.choices, editable=False
+    )
+    # A payment of a tranche whose earlier payment was reversed names that payment: a tranche is
+    # paid once per project, and paid again only in place of a reversed payment.
+    replaces = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="replaced_by",
+        verbose_name=_("in place of"),
+    )
     note = models.TextField(_("why"), blank=True)
     posted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     posted_at = models.DateTimeField(_("posted"), auto_now_add=True)
@@ -167,9 +190,30 @@ class DisbursementEntry(AppendOnly):
         ordering = ["project", "pk"]
         verbose_name = _("disbursement entry")
         verbose_name_plural = _("disbursement ledger")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "tranche"],
+                condition=models.Q(kind="payment", tranche__isnull=False, replaces__isnull=True),
+                name="one_payment_per_tranche",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="reversal") | models.Q(counts_toward=models.F("kind")),
+                name="entry_counts_toward_its_kind",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind="reversal", amount__lt=0)
+                | (~models.Q(kind="reversal") & models.Q(amount__gt=0)),
+                name="entry_amount_sign_follows_kind",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.project} #{self.pk} {self.kind} {self.amount}"
+
+    def save(self, *args, **kwargs):
+        if not self.counts_toward:
+            self.counts_toward = self.reverses.counts_toward if self.reverses_id else self.kind
+        super().save(*args, **kwargs)
 
 
 class Expenditure(models.Model):
@@ -233,8 +277,17 @@ class Settlement(AppendOnly):
         return f"{self.project}: {self.to_recover}"
 
 
+class ReportStatus(models.TextChoices):
+    DUE = "due", _("Not submitted")
+    SUBMITTED = "submitted", _("Submitted, being reviewed")
+    ACCEPTED = "accepted", _("Accepted")
+    RETURNED = "returned", _("Returned for changes")
+
+
 class Report(models.Model):
-    """A progress report per phase, and the final report due 60 days after the project ends."""
+    """A progress report per phase, and the final report due 60 days after the project ends.
+    Staff accept a submitted report or return it with comments; a returned report is submitted
+    again. Every submission's document is kept (ReportSubmission); ``document`` is the latest."""
 
     class Kind(models.TextChoices):
         PROGRESS = "progress", _("Progress report")
@@ -250,6 +303,8 @@ class Report(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    status = FSMField(_("status"), default=ReportStatus.DUE, choices=ReportStatus.choices, protected=True)
+    review_comments = models.TextField(_("staff comments"), blank=True)
     last_reminded_on = models.DateField(null=True, blank=True)
 
     class Meta:
@@ -259,3 +314,49 @@ class Report(models.Model):
 
     def __str__(self):
         return f"{self.project} {self.kind} {self.due_on}"
+
+    def clean_fields(self, exclude=None):
+        super().clean_fields(exclude={*(exclude or ()), "status"})
+
+    def refresh_from_db(self, using=None, fields=None, **kwargs):
+        # The protected status refuses any assignment, a reload's included: let the reload set it.
+        if fields is None or "status" in fields:
+            self.__dict__.pop("status", None)
+        super().refresh_from_db(using=using, fields=fields, **kwargs)
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=[ReportStatus.DUE, ReportStatus.RETURNED], target=ReportStatus.SUBMITTED)
+    def submit(self, by=None, description=None):
+        """The applicant submits the report (again, after it was returned)."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=ReportStatus.SUBMITTED, target=ReportStatus.ACCEPTED)
+    def accept(self, by=None, description=None):
+        """Staff accept the report."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=ReportStatus.SUBMITTED, target=ReportStatus.RETURNED)
+    def return_for_changes(self, by=None, description=None):
+        """Staff return the report with comments; the applicant submits it again."""
+
+
+class ReportSubmission(AppendOnly):
+    """One submitted document of a report, kept for ever (a returned report's earlier documents
+    stay on record beside the new one)."""
+
+    report = models.ForeignKey(Report, on_delete=models.PROTECT, related_name="submissions")
+    document = models.FileField(_("report"), upload_to="reports/")
+    original_name = models.CharField(max_length=200)
+    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField(_("submitted"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["report", "pk"]
+        verbose_name = _("report submission")
+        verbose_name_plural = _("report submissions")
+
+    def __str__(self):
+        return f"{self.report} {self.original_name}"

@@ -1,7 +1,6 @@
 """Projects and their money, for staff (and auditors, read-only) and for applicants.
 Every change goes through projects.ledger."""
 
-from datetime import date
 from functools import wraps
 
 from django import forms
@@ -10,8 +9,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -22,7 +22,7 @@ from competitions.models import Call
 from competitions.refusals import show_refusal
 from config.krds import KRDSFormMixin
 
-from .. import ledger
+from .. import ledger, reports
 from ..documents import safe_filename, validate_document
 from ..ledger_figures import with_money
 from ..models import Application, DisbursementEntry, Expenditure, Project, ProjectState, Report
@@ -48,7 +48,7 @@ def staff_or_auditor(view):
 
 
 class BulkTrancheForm(KRDSFormMixin, forms.Form):
-    tranche = forms.IntegerField(label=gettext_lazy("Tranche"), min_value=1)
+    tranche = forms.IntegerField(label=gettext_lazy("Tranche"), min_value=1, max_value=ledger.MAX_TRANCHE)
     paid_on = forms.DateField(
         label=gettext_lazy("Payment date"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -91,7 +91,9 @@ def project_list(request):
 @require_POST
 def bulk_tranche(request):
     form = BulkTrancheForm(request.POST)
-    ids = [int(pk) for pk in request.POST.getlist("projects") if pk.isdigit()]
+    ids = [
+        int(pk) for pk in request.POST.getlist("projects") if pk.isascii() and pk.isdigit() and len(pk) < 19
+    ]
     if not form.is_valid() or not ids:
         messages.error(request, _("Choose projects and fill in the tranche, date and share."))
         return redirect("projects:project_list")
@@ -114,13 +116,67 @@ def bulk_tranche(request):
     return redirect("projects:project_list")
 
 
+# The largest amount a form takes: far above any budget, well inside the database's integers.
+MAX_WON = 10**15
+
+
+def _won_field(label, **options):
+    return forms.IntegerField(
+        label=label, min_value=options.pop("min_value", 1), max_value=MAX_WON, **options
+    )
+
+
 class PaymentForm(KRDSFormMixin, forms.Form):
-    amount = forms.IntegerField(label=gettext_lazy("Amount (KRW)"), min_value=1)
+    amount = _won_field(gettext_lazy("Amount (KRW)"))
     paid_on = forms.DateField(
         label=gettext_lazy("Payment date"), widget=forms.DateInput(attrs={"type": "date"})
     )
-    tranche = forms.IntegerField(label=gettext_lazy("Tranche"), min_value=1, required=False)
-    reference = forms.CharField(label=gettext_lazy("Reference"), required=False)
+    tranche = forms.IntegerField(
+        label=gettext_lazy("Tranche"), min_value=1, max_value=ledger.MAX_TRANCHE, required=False
+    )
+    reference = forms.CharField(label=gettext_lazy("Reference"), required=False, max_length=100)
+
+
+class RecoveryForm(forms.Form):
+    amount = _won_field(gettext_lazy("Recovery received (KRW)"))
+    received_on = forms.DateField(label=gettext_lazy("Received on"), required=False)
+    reference = forms.CharField(label=gettext_lazy("Reference"), required=False, max_length=100)
+
+
+class SettlementForm(forms.Form):
+    interest = _won_field(gettext_lazy("Interest earned (KRW)"), min_value=0, required=False)
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=gettext_lazy("Decision"), choices=[("approve", "approve"), ("reject", "reject")]
+    )
+    approved_amount = _won_field(gettext_lazy("Approved amount"), min_value=0, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == "approve" and data.get("approved_amount") is None and not self.errors:
+            self.add_error("approved_amount", _("Enter the amount approved in whole won."))
+        return data
+
+
+class ReportReviewForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=gettext_lazy("Decision"), choices=[("accept", "accept"), ("return", "return")]
+    )
+    comments = forms.CharField(label=gettext_lazy("Comments"), required=False)
+
+
+def _cleaned(form):
+    """The form's data, or a refusal naming each field's problem (nothing changes)."""
+    if not form.is_valid():
+        raise TransitionRefused(
+            [
+                f"{form.fields[name].label}: {' '.join(errors)}" if name in form.fields else " ".join(errors)
+                for name, errors in form.errors.items()
+            ]
+        )
+    return form.cleaned_data
 
 
 ACTIONS = {}
@@ -138,14 +194,18 @@ def _reason(request):
     return request.POST.get("reason", "")
 
 
+def _posted(model, request, name, project):
+    """The ``model`` row of this project named by the posted id ``name``; 404 for anything else
+    (another project's row, a missing one, or an id that is not a number)."""
+    raw = request.POST.get(name, "")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise Http404
+    return get_object_or_404(model, pk=int(raw), project=project)
+
+
 @action("pay")
 def _pay(request, project):
-    form = PaymentForm(request.POST)
-    if not form.is_valid():
-        raise TransitionRefused(
-            [f"{form.fields[name].label}: {' '.join(errors)}" for name, errors in form.errors.items()]
-        )
-    data = form.cleaned_data
+    data = _cleaned(PaymentForm(request.POST))
     ledger.post_payment(
         project,
         by=request.user,
@@ -159,7 +219,7 @@ def _pay(request, project):
 
 @action("reverse")
 def _reverse(request, project):
-    entry = get_object_or_404(DisbursementEntry, pk=request.POST.get("entry"), project=project)
+    entry = _posted(DisbursementEntry, request, "entry", project)
     ledger.reverse_entry(entry, by=request.user, reason=_reason(request))
     return _("Reversal posted.")
 
@@ -178,38 +238,36 @@ def _resume(request, project):
 
 @action("recover")
 def _recover(request, project):
-    amount = request.POST.get("amount", "")
-    if not amount.isdigit():
+    form = RecoveryForm(request.POST)
+    if not form.is_valid() and "amount" in form.errors:
         raise TransitionRefused([_("Enter the amount recovered in whole won.")])
+    data = _cleaned(form)
     ledger.post_recovery(
         project,
         by=request.user,
-        amount=int(amount),
-        received_on=date.today(),
-        reference=request.POST.get("reference", ""),
+        amount=data["amount"],
+        received_on=data["received_on"] or timezone.localdate(),
+        reference=data["reference"],
     )
     return _("Recovery posted.")
 
 
 @action("decide")
 def _decide(request, project):
-    expenditure = get_object_or_404(Expenditure, pk=request.POST.get("expenditure"), project=project)
-    raw = request.POST.get("approved_amount", "")
-    approved = (
-        None
-        if request.POST.get("decision") == "reject"
-        else (int(raw) if raw.isdigit() else expenditure.amount)
-    )
+    expenditure = _posted(Expenditure, request, "expenditure", project)
+    data = _cleaned(DecisionForm(request.POST))
+    approved = None if data["decision"] == "reject" else data["approved_amount"]
     ledger.decide_expenditure(expenditure, by=request.user, approved_amount=approved, reason=_reason(request))
     return _("Expenditure decided.")
 
 
 @action("settle")
 def _settle(request, project):
-    interest = request.POST.get("interest", "0") or "0"
-    if not interest.isdigit():
+    form = SettlementForm(request.POST)
+    if not form.is_valid():
         raise TransitionRefused([_("Enter the interest earned in whole won.")])
-    settlement = ledger.settle(project, by=request.user, interest_earned=int(interest))
+    interest = form.cleaned_data["interest"] or 0
+    settlement = ledger.settle(project, by=request.user, interest_earned=interest)
     return _("Settled: %(amount)s KRW to recover.") % {"amount": f"{settlement.to_recover:,}"}
 
 
@@ -217,6 +275,16 @@ def _settle(request, project):
 def _close(request, project):
     ledger.close_project(project, by=request.user)
     return _("Project closed.")
+
+
+@action("review_report")
+def _review_report(request, project):
+    report = _posted(Report, request, "report", project)
+    data = _cleaned(ReportReviewForm(request.POST))
+    reports.review_report(
+        report, by=request.user, accept=data["decision"] == "accept", comments=data["comments"]
+    )
+    return _("Report accepted.") if data["decision"] == "accept" else _("Report returned for changes.")
 
 
 @staff_or_auditor
@@ -298,6 +366,30 @@ def award(request, pk):
     return render(request, "projects/money/award.html", {"application": application, "form": form})
 
 
+@login_required
+def report_download(request, pk):
+    """A report's latest document (``?submission=<id>``: an earlier one), for the lead's members,
+    staff and auditors; files live outside the web root."""
+    report = get_object_or_404(Report.objects.select_related("project__award__application__lead"), pk=pk)
+    allowed = has_role(request.user, Role.STAFF) or has_role(request.user, Role.AUDITOR)
+    if not (allowed or request.user.has_perm("projects.view_application", report.project.award.application)):
+        raise Http404
+    raw = request.GET.get("submission", "")
+    if raw:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+            raise Http404
+        document = get_object_or_404(report.submissions, pk=int(raw))
+    else:
+        document = report
+    if not document.document:
+        raise Http404
+    try:
+        handle = document.document.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    return FileResponse(handle, as_attachment=True, filename=document.original_name)
+
+
 # --- Applicants -------------------------------------------------------------------------------
 
 
@@ -321,12 +413,12 @@ def my_project(request, pk):
     if request.method == "POST" and request.POST.get("report"):
         if not can_report:
             raise Http404
-        report = get_object_or_404(Report, pk=request.POST["report"], project=project)
+        report = _posted(Report, request, "report", project)
         upload = request.FILES.get("document")
         try:
             if upload is None:
                 raise TransitionRefused([_("Choose the report's file.")])
-            ledger.submit_report(report, by=request.user, upload=upload)
+            reports.submit_report(report, by=request.user, upload=upload)
         except (ValidationError, TransitionRefused) as exc:
             show_refusal(request, exc)
         else:
@@ -364,5 +456,7 @@ def my_project(request, pk):
             "reports": project.reports.select_related("phase"),
             "form": form,
             "can_report": can_report and project.state == ProjectState.ACTIVE,
+            "can_submit_reports": can_report
+            and project.state in (ProjectState.ACTIVE, ProjectState.FINAL_REPORT),
         },
     )

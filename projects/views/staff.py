@@ -1,6 +1,8 @@
 """Ministry staff: the eligibility queue (filters, automatic rule results, one-by-one and bulk
 decisions) in a constant number of queries, and the staff view of one application."""
 
+import re
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -22,6 +24,7 @@ from ..models import Application, ApplicationState
 from .applications import application_history
 
 QUEUE_PAGE_SIZE = 50
+SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")  # what the URLs take as a call's address
 
 
 def staff_only(view):
@@ -52,6 +55,8 @@ def queue_filters(params):
         value = params.get(name, "")
         if value:
             filters[name] = value
+    if not SLUG.fullmatch(filters.get("call", "x")):
+        filters.pop("call")  # no call has this address; the page says so
     return filters
 
 
@@ -73,6 +78,8 @@ def filtered_applications(filters):
 @staff_only
 def eligibility_queue(request):
     filters = queue_filters(request.GET)
+    if request.GET.get("call") and "call" not in filters:
+        messages.error(request, _("No call has this address; every call is shown."))
     queryset = with_eligibility_data(filtered_applications(filters).select_related("service_field"))
     page = Paginator(queryset, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     results = check_many(page.object_list)

@@ -222,10 +222,11 @@ def add_ledger_rows(projects, staff, first, count):
                 amount,
                 date(2022, 5, 1) + timedelta(days=step * 3),
                 f"TX-{n:06d}",
-                step % 3 + 1,
+                None,  # a tranche is paid once per project: these payments name none
                 "",
                 staff.pk,
                 now,
+                "recovery" if kind == "recovery" else "payment",  # the reversals reverse payments
             )
 
     columns = [
@@ -238,6 +239,7 @@ def add_ledger_rows(projects, staff, first, count):
         "note",
         "posted_by_id",
         "posted_at",
+        "counts_toward",
     ]
     with transaction.atomic():
         insert_rows(DisbursementEntry, columns, rows())
@@ -516,9 +518,10 @@ def child_baseline(out, reference):
     sheet(
         "Disbursements",
         (
-            [code, pk, day(entry_date), kind, amount, reference or None, email]
-            for code, pk, entry_date, kind, amount, reference, email in query(
-                "SELECT pr.code, x.id, x.entry_date, x.kind, x.amount, x.reference, u.email"
+            [code, pk, day(entry_date), kind, amount, reference or None, email, reverses, counts]
+            for code, pk, entry_date, kind, amount, reference, email, reverses, counts in query(
+                "SELECT pr.code, x.id, x.entry_date, x.kind, x.amount, x.reference, u.email,"
+                " x.reverses_id, x.counts_toward"
                 f" FROM projects_disbursemententry x{project_join}"
                 " JOIN accounts_user u ON u.id = x.posted_by_id"
                 " WHERE p.call_id = %s ORDER BY pr.code, x.id",

@@ -12,7 +12,7 @@ from django.utils import timezone
 from competitions.eligibility import validate_params
 from competitions.lifecycle import TransitionRefused
 from competitions.models import EligibilityRule
-from projects import ledger, workflow
+from projects import ledger, reports, workflow
 from projects.eligibility_check import check_eligibility
 from projects.models import (
     AppendOnlyError,
@@ -136,8 +136,9 @@ def test_payments_never_exceed_the_awarded_subsidy(project, staff):
     with pytest.raises(TransitionRefused) as refused:
         ledger.post_payment(project, by=staff, amount=100 * M + 1, paid_on=date(2026, 8, 1), tranche=2)
     assert refused.value.reasons == [
-        "This payment of 100,000,001 KRW would bring the total paid to 300,000,001 KRW, above the awarded subsidy of 300,000,000 KRW."
+        "Payments net of their reversals would come to 300,000,001 KRW, above the awarded subsidy of 300,000,000 KRW."
     ]
+    assert DisbursementEntry.objects.count() == 1
     ledger.post_payment(project, by=staff, amount=100 * M, paid_on=date(2026, 8, 1), tranche=2)
     assert ledger.totals(project.pk) == (300 * M, 0)
 
@@ -233,6 +234,16 @@ def test_strangers_cannot_report_spending(project, stranger):
         report(project, stranger, M)
 
 
+def accept_final_report(project, applicant, staff):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from .samples import pdf_bytes
+
+    final = project.reports.get(kind="final")
+    reports.submit_report(final, by=applicant, upload=SimpleUploadedFile("final.pdf", pdf_bytes()))
+    return reports.review_report(final, by=staff, accept=True)
+
+
 @pytest.mark.parametrize(
     ("paid", "approved", "interest", "to_recover"),
     [
@@ -245,6 +256,7 @@ def test_settlement_arithmetic(project, staff, applicant, paid, approved, intere
     ledger.post_payment(project, by=staff, amount=paid, paid_on=date(2026, 5, 10))
     spent = report(project, applicant, approved)
     ledger.decide_expenditure(spent, by=staff, approved_amount=approved)
+    accept_final_report(project, applicant, staff)
     settlement = ledger.settle(project, by=staff, interest_earned=interest)
     assert (settlement.disbursed, settlement.approved_spending, settlement.to_recover) == (
         paid,
@@ -256,13 +268,14 @@ def test_settlement_arithmetic(project, staff, applicant, paid, approved, intere
         with pytest.raises(TransitionRefused):
             ledger.close_project(project, by=staff)
         ledger.post_recovery(
-            project, by=staff, amount=to_recover, received_on=date(2026, 12, 20), reference="RC-1"
+            project, by=staff, amount=to_recover, received_on=date(2026, 12, 1), reference="RC-1"
         )
     assert ledger.close_project(project, by=staff).state == ProjectState.CLOSED
 
 
 def test_settlement_waits_for_every_expenditure_decision(project, staff, applicant):
     report(project, applicant, M)
+    accept_final_report(project, applicant, staff)
     with pytest.raises(TransitionRefused) as refused:
         ledger.settle(project, by=staff)
     assert refused.value.reasons == ["Decide every reported expenditure before settling."]
@@ -312,10 +325,10 @@ def test_the_final_report_moves_the_project_to_its_final_stage(project, applican
     from .samples import pdf_bytes
 
     final = project.reports.get(kind="final")
-    ledger.submit_report(final, by=applicant, upload=SimpleUploadedFile("final.pdf", pdf_bytes()))
+    reports.submit_report(final, by=applicant, upload=SimpleUploadedFile("final.pdf", pdf_bytes()))
     assert Project.objects.get(pk=project.pk).state == ProjectState.FINAL_REPORT
     with pytest.raises(TransitionRefused):
-        ledger.submit_report(final, by=applicant, upload=SimpleUploadedFile("again.pdf", pdf_bytes()))
+        reports.submit_report(final, by=applicant, upload=SimpleUploadedFile("again.pdf", pdf_bytes()))
 
 
 def test_reports_refuse_files_that_are_not_documents(project, applicant):
@@ -324,7 +337,7 @@ def test_reports_refuse_files_that_are_not_documents(project, applicant):
 
     report = project.reports.filter(kind="progress").first()
     with pytest.raises(ValidationError):
-        ledger.submit_report(report, by=applicant, upload=SimpleUploadedFile("x.pdf", b"MZ not a pdf"))
+        reports.submit_report(report, by=applicant, upload=SimpleUploadedFile("x.pdf", b"MZ not a pdf"))
     assert project.reports.get(pk=report.pk).submitted_at is None
 
 
@@ -332,9 +345,9 @@ def test_reminders_go_through_the_outbox_once_a_day(project, applicant):
     from projects.models import OutboxMessage
 
     first_due = date(2026, 6, 30)
-    assert ledger.remind_due_reports(today=first_due - timedelta(days=8)) == 0
-    assert ledger.remind_due_reports(today=first_due - timedelta(days=3)) == 1
-    assert ledger.remind_due_reports(today=first_due - timedelta(days=3)) == 0  # once a day
+    assert reports.remind_due_reports(today=first_due - timedelta(days=8)) == 0
+    assert reports.remind_due_reports(today=first_due - timedelta(days=3)) == 1
+    assert reports.remind_due_reports(today=first_due - timedelta(days=3)) == 0  # once a day
     message = OutboxMessage.objects.get()
     assert message.to == applicant.email and project.code in message.subject
 
@@ -366,16 +379,16 @@ def test_overlapping_reminder_runs_send_each_report_once(project, applicant, mon
     today = max(project.reports.values_list("due_on", flat=True))  # every report is due
     due = project.reports.filter(submitted_at__isnull=True).count()
     assert due >= 2
-    real_queue_email, overlapped = ledger.queue_email, []
+    real_queue_email, overlapped = reports.queue_email, []
 
     def queue_email_and_overlap(*args, **kwargs):
         real_queue_email(*args, **kwargs)
         if not overlapped:  # the other beat runs once, between the first's reports
             overlapped.append(None)
-            overlapped[0] = ledger.remind_due_reports(today=today)
+            overlapped[0] = reports.remind_due_reports(today=today)
 
-    monkeypatch.setattr(ledger, "queue_email", queue_email_and_overlap)
-    first = ledger.remind_due_reports(today=today)
+    monkeypatch.setattr(reports, "queue_email", queue_email_and_overlap)
+    first = reports.remind_due_reports(today=today)
     assert first + overlapped[0] == due and overlapped[0] >= 1
     subjects = list(OutboxMessage.objects.values_list("subject", flat=True))
     assert len(subjects) == len(set(subjects)) == due

@@ -342,15 +342,108 @@ def test_impossible_amounts_in_the_funding_plan_are_refused(client, world, value
         ({"action": "recover", "amount": "-100"}, "Enter the amount recovered in whole won."),
         ({"action": "recover", "amount": "1e9"}, "Enter the amount recovered in whole won."),
         ({"action": "settle", "interest": "-1"}, "Enter the interest earned in whole won."),
+        # Once answered 500 (issue 13, finding 22): a superscript digit passes str.isdigit() but
+        # not int(); 10^30 overflows the database's integers; so does a huge tranche.
+        ({"action": "recover", "amount": "²"}, "Enter the amount recovered in whole won."),
+        ({"action": "recover", "amount": str(10**30)}, "Enter the amount recovered in whole won."),
+        ({"action": "settle", "interest": "²"}, "Enter the interest earned in whole won."),
+        ({"action": "settle", "interest": str(10**30)}, "Enter the interest earned in whole won."),
+        (
+            {"action": "pay", "amount": "1000", "paid_on": "2026-06-01", "tranche": str(10**30)},
+            "Tranche: Ensure this value is less than or equal to 100.",
+        ),
+        (
+            {"action": "decide", "expenditure": "EXPENDITURE", "decision": "approve", "approved_amount": "²"},
+            "Approved amount: Enter a whole number.",
+        ),
+        ({"action": "decide", "expenditure": "EXPENDITURE"}, "Decision: This field is required."),
     ],
 )
 def test_impossible_ledger_amounts_are_refused_and_post_nothing(client, world, data, message):
     as_user(client, world.users["staff"])
+    if data.get("expenditure") == "EXPENDITURE":
+        data = {**data, "expenditure": str(reported_spending(world).pk)}
     before = list(DisbursementEntry.objects.values())
+    spending = list(Expenditure.objects.values())
     response = client.post(reverse("projects:project_detail", args=[world.project.pk]), data, follow=True)
     assert any(message in m for m in page_messages(response)), page_messages(response)
     assert list(DisbursementEntry.objects.values()) == before
+    assert list(Expenditure.objects.values()) == spending
     assert not world.project.settlements.exists()
+
+
+def reported_spending(world, amount=5_000_000):
+    from django.core.files.base import ContentFile
+
+    from projects import ledger
+
+    return ledger.report_expenditure(
+        world.project,
+        by=world.users["applicant"],
+        spent_on=world.project.starts_on,
+        category="equipment",
+        amount=amount,
+        evidence=ContentFile(pdf_bytes(), name="receipt.pdf"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("approved_amount", "message"),
+    [
+        ("1,000", "Approved amount: Enter a whole number."),
+        ("-1", "Approved amount: Ensure this value is greater than or equal to 0."),
+        ("", "Approved amount: Enter the amount approved in whole won."),
+        ("2.5", "Approved amount: Enter a whole number."),
+    ],
+)
+def test_an_approved_amount_that_is_not_a_whole_number_of_won_approves_nothing(
+    client, world, approved_amount, message
+):
+    """Issue 13, finding 11: "1,000" and "-1" once approved the full amount reported."""
+    as_user(client, world.users["staff"])
+    spent = reported_spending(world)
+    response = client.post(
+        reverse("projects:project_detail", args=[world.project.pk]),
+        {
+            "action": "decide",
+            "expenditure": spent.pk,
+            "decision": "approve",
+            "approved_amount": approved_amount,
+        },
+        follow=True,
+    )
+    assert message in page_messages(response)
+    spent.refresh_from_db()
+    assert (spent.state, spent.approved_amount) == ("reported", None)
+
+
+@pytest.mark.parametrize("entry", ["abc", "²", "1e3", str(10**30), ""])
+def test_reversing_an_entry_named_by_no_number_is_not_found(client, world, entry):
+    as_user(client, world.users["staff"])
+    before = DisbursementEntry.objects.count()
+    response = client.post(
+        reverse("projects:project_detail", args=[world.project.pk]),
+        {"action": "reverse", "entry": entry, "reason": "tampered"},
+    )
+    assert response.status_code == 404
+    assert DisbursementEntry.objects.count() == before
+
+
+def test_a_huge_tranche_in_the_bulk_form_posts_nothing(client, world):
+    as_user(client, world.users["staff"])
+    before = DisbursementEntry.objects.count()
+    response = client.post(
+        reverse("projects:bulk_tranche"),
+        {
+            "projects": [str(world.project.pk), "²"],
+            "tranche": str(10**30),
+            "paid_on": "2026-06-01",
+            "percent": "10",
+        },
+        follow=True,
+    )
+    assert "Choose projects and fill in the tranche, date and share." in page_messages(response)
+    assert DisbursementEntry.objects.count() == before
 
 
 @pytest.mark.parametrize(
@@ -627,3 +720,59 @@ def test_an_off_site_next_after_a_bulk_decision_stays_on_the_site(client, world)
     )
     assert response.status_code == 302
     assert response["Location"] == reverse("projects:eligibility_queue")
+
+
+# --- parameters that once answered 500 (issue 13, finding 22) ----------------------------------
+
+
+BAD_CALLS = ["x y", "\x00", "%00", "a\x00b", "ü" * 300]
+
+
+@pytest.mark.parametrize("call", BAD_CALLS)
+def test_a_strange_call_in_a_filter_answers_a_page_not_an_error(client, world, call):
+    as_user(client, world.users["staff"])
+    client.raise_request_exception = False  # collect every 500, not only the first
+    pages = [
+        reverse("projects:eligibility_queue"),
+        reverse("projects:project_list"),
+        reverse("admin:projects_application_changelist"),
+        reverse("admin:evaluation_selectionrun_changelist"),
+        reverse("admin:competitions_track_changelist"),
+        reverse("evaluation:selection", args=[world.eval_call.slug]),
+        reverse("evaluation:overview", args=[world.eval_call.slug]),
+    ]
+    problems = []
+    for url in pages:
+        for name in ("call", "call__id__exact", "application__call__id__exact", "outcome", "state", "page"):
+            response = client.get(url, {name: call})
+            if response.status_code >= 500:
+                problems.append(f"{url}?{name}={call!r}: {response.status_code}")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_call_filter_that_is_no_address_says_so_and_shows_every_call(client, world):
+    as_user(client, world.users["staff"])
+    response = client.get(reverse("projects:eligibility_queue"), {"call": "x y", "state": "all"})
+    assert response.status_code == 200
+    assert "No call has this address; every call is shown." in page_messages(response)
+    assert "call" not in response.context["filters"]
+
+
+@pytest.mark.parametrize("where", ["query", "key", "form"])
+def test_a_nul_character_in_any_parameter_is_a_bad_request(client, world, where):
+    """PostgreSQL cannot compare text holding NUL: refused with 400 before any view runs."""
+    as_user(client, world.users["staff"])
+    before = list(DisbursementEntry.objects.values())
+    url = reverse("admin:projects_application_changelist")
+    if where == "query":
+        response = client.get(url, {"state": "sub\x00mitted"})
+    elif where == "key":
+        response = client.get(url + "?st%00ate=1")
+    else:
+        response = client.post(
+            reverse("projects:project_detail", args=[world.project.pk]),
+            {"action": "recover", "amount": "1000", "reference": "R\x00"},
+        )
+    assert response.status_code == 400
+    assert b"NUL character" in response.content
+    assert list(DisbursementEntry.objects.values()) == before

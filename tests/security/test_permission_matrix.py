@@ -48,6 +48,21 @@ class Entry:
     data: object = None  # world -> POST data
 
 
+def submitted_final_report(world):
+    """The world's project with its final report submitted (once)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from projects import reports
+    from tests.projects.samples import pdf_bytes
+
+    final = world.project.reports.get(kind="final")
+    if final.status == "due":
+        final = reports.submit_report(
+            final, by=world.users["applicant"], upload=SimpleUploadedFile("final.pdf", pdf_bytes())
+        )
+    return final
+
+
 def K(**names):
     """kwargs from world attributes: K(pk="draft") -> {"pk": world.draft.pk}."""
 
@@ -109,6 +124,9 @@ MATRIX = {
     ),
     "projects:document_upload": Entry(K(pk="draft"), POST_ONLY_LOGGED_IN, APPLICANT_POST),
     "projects:document_download": Entry(K(pk="document"), row(LOGIN, 404, 200, 404, 404, 200, 404)),
+    "projects:report_download": Entry(
+        lambda w: {"pk": submitted_final_report(w).pk}, row(LOGIN, 404, 200, 404, 404, 200, 200)
+    ),
     "projects:eligibility_queue": Entry(get=STAFF_GET),
     "projects:eligibility_bulk": Entry(
         get=STAFF_POST_ONLY_GET,

@@ -1,0 +1,146 @@
+"""A project's money invariants (DESIGN.md §3, "Invariants"), stated once, in the rule book's
+words:
+
+- payments net of their reversals never exceed the award (and never fall below zero);
+- recoveries net of their reversals never exceed what was paid beyond approved spending (plus
+  the interest the settlement counted), and never fall below zero;
+- a closed project takes no entry;
+- settlement needs the final report accepted.
+
+``require(project)`` is called by every function of projects.ledger that writes money, inside
+its transaction with the project's row locked, after the write: when the write leaves an
+invariant broken it raises TransitionRefused with the reasons, and the transaction (the write
+with it) is rolled back. The funding workbook's Checks sheet evaluates the same ``INVARIANTS``
+on what is stored. The figures come from projects.ledger_figures (one definition of "paid" and
+"recovered")."""
+
+import dataclasses
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from competitions.formatting import format_krw
+from competitions.lifecycle import TransitionRefused
+
+from .ledger_figures import with_money
+from .models import Project, ProjectState
+
+
+@dataclasses.dataclass(frozen=True)
+class ProjectMoney:
+    """What the invariants read of one project, in integer won."""
+
+    state: str
+    awarded: int
+    paid: int
+    recovered: int
+    approved: int
+    interest_settled: int = 0
+    entries_after_close: int = 0
+    final_report_accepted: bool = False
+
+    @property
+    def recoverable(self):
+        """What was paid beyond approved spending (never below zero), plus interest settled:
+        the most that may come back (the settlement's formula, DESIGN.md §3)."""
+        return max(0, self.paid - self.approved) + self.interest_settled
+
+    @classmethod
+    def of(cls, project):
+        """From a project annotated by ledger_figures.with_money."""
+        return cls(
+            state=project.state,
+            awarded=project.awarded,
+            paid=project.paid,
+            recovered=project.recovered,
+            approved=project.approved,
+            interest_settled=project.interest_settled,
+            entries_after_close=project.entries_after_close,
+            final_report_accepted=project.final_report_accepted,
+        )
+
+
+def money_of(project):
+    """The stored figures of one project (read inside the caller's locked transaction)."""
+    return ProjectMoney.of(with_money(Project.objects.filter(pk=project.pk)).get())
+
+
+def _paid_reason(m):
+    if m.paid < 0:
+        return _("Payments net of their reversals would fall below zero (%(paid)s).") % {
+            "paid": format_krw(m.paid)
+        }
+    return _(
+        "Payments net of their reversals would come to %(paid)s, above the awarded subsidy of %(cap)s."
+    ) % {"paid": format_krw(m.paid), "cap": format_krw(m.awarded)}
+
+
+def _recovered_reason(m):
+    if m.recovered < 0:
+        return _("Recoveries net of their reversals would fall below zero (%(recovered)s).") % {
+            "recovered": format_krw(m.recovered)
+        }
+    return _(
+        "Recoveries net of their reversals would come to %(recovered)s, more than was paid beyond "
+        "approved spending plus interest (%(recoverable)s: paid %(paid)s, approved spending "
+        "%(approved)s, interest %(interest)s)."
+    ) % {
+        "recovered": format_krw(m.recovered),
+        "recoverable": format_krw(m.recoverable),
+        "paid": format_krw(m.paid),
+        "approved": format_krw(m.approved),
+        "interest": format_krw(m.interest_settled),
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class Invariant:
+    code: str
+    statement: str  # the rule book's words (lazy: shown in the reader's language)
+    holds: object  # ProjectMoney -> bool
+    reason: object  # ProjectMoney -> why it does not hold, in the user's language
+
+
+INVARIANTS = (
+    Invariant(
+        "paid_within_award",
+        gettext_lazy("Payments net of their reversals never exceed the award."),
+        lambda m: 0 <= m.paid <= m.awarded,
+        _paid_reason,
+    ),
+    Invariant(
+        "recovered_within_paid_beyond_spending",
+        gettext_lazy(
+            "Recoveries net of their reversals never exceed what was paid beyond approved spending."
+        ),
+        lambda m: 0 <= m.recovered <= m.recoverable,
+        _recovered_reason,
+    ),
+    Invariant(
+        "closed_takes_no_entry",
+        gettext_lazy("A closed project takes no entry."),
+        lambda m: m.entries_after_close == 0,
+        lambda m: _("The project is closed: it takes no entry."),
+    ),
+    Invariant(
+        "settled_with_final_report_accepted",
+        gettext_lazy("Settlement needs the final report accepted."),
+        lambda m: m.state not in (ProjectState.SETTLED, ProjectState.CLOSED) or m.final_report_accepted,
+        lambda m: _("Settlement needs the final report accepted."),
+    ),
+)
+
+
+def broken(money):
+    """The invariants ``money`` (a ProjectMoney) breaks, in the order above."""
+    return [invariant for invariant in INVARIANTS if not invariant.holds(money)]
+
+
+def require(project):
+    """Refuse (TransitionRefused, rolling back the caller's transaction) when the project's
+    stored money breaks an invariant. Call inside the locked transaction, after the write."""
+    money = money_of(project)
+    reasons = [invariant.reason(money) for invariant in broken(money)]
+    if reasons:
+        raise TransitionRefused(reasons)
+    return money
