@@ -14,6 +14,7 @@ invariant refuses the write with the reasons and the transaction changes nothing
 workbook's Checks sheet evaluates the same ``outcome_checks``.
 """
 
+from collections import Counter
 from dataclasses import dataclass
 
 from django.db.models import Count, Sum
@@ -51,12 +52,22 @@ class Check:
 
 
 def outcome_checks(call):
-    """Every outcome invariant of ``call`` evaluated, in three grouped queries."""
+    """Every outcome invariant of ``call`` evaluated, in two queries (and the call's tracks and
+    fields, unless prefetched)."""
     names = {"call": call.slug}
-    holding = Application.objects.filter(call=call).holding_place()
-    by_field = dict(holding.values_list("service_field_id").annotate(n=Count("pk")).order_by())
-    by_track = dict(holding.values_list("track_id").annotate(n=Count("pk")).order_by())
-    totals = holding.aggregate(places=Count("pk"), requested=Sum("requested_subsidy"))
+    by_field, by_track = Counter(), Counter()
+    places = requested = 0
+    for field_id, track_id, count, subsidy in (
+        Application.objects.filter(call=call)
+        .holding_place()
+        .values_list("service_field_id", "track_id")
+        .annotate(n=Count("pk"), requested=Sum("requested_subsidy"))
+        .order_by()
+    ):
+        by_field[field_id] += count
+        by_track[track_id] += count
+        places += count
+        requested += subsidy or 0
     checks = []
     for field in call.service_fields.all():
         checks.append(
@@ -64,7 +75,7 @@ def outcome_checks(call):
                 _("%(call)s: places held in field %(name)s at most its maximum")
                 % {**names, "name": field.display_name},
                 field.max_awards,
-                by_field.get(field.pk, 0),
+                by_field[field.pk],
             )
         )
     for track in call.tracks.all():
@@ -73,20 +84,18 @@ def outcome_checks(call):
                 _("%(call)s: places held in track %(name)s at most its maximum")
                 % {**names, "name": track.display_name},
                 track.max_awards,
-                by_track.get(track.pk, 0),
+                by_track[track.pk],
             )
         )
     checks.append(
-        Check(
-            _("%(call)s: places held at most the call's maximum") % names, call.max_awards, totals["places"]
-        )
+        Check(_("%(call)s: places held at most the call's maximum") % names, call.max_awards, places)
     )
     checks.append(
         Check(
             _("%(call)s: subsidy requested by the applications holding a place at most the budget (KRW)")
             % names,
             call.budget_total,
-            totals["requested"] or 0,
+            requested,
         )
     )
     without_result = (

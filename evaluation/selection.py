@@ -48,6 +48,7 @@ class Reason(StrEnum):
     BELOW_CUTOFF = "below_cutoff"
     DECLINED = "declined"
     INELIGIBLE_REQUEST = "ineligible_request"
+    PROMOTED = "promoted"  # a reserve given the place a selected applicant declined
 
 
 REASON_LABELS = {
@@ -59,6 +60,7 @@ REASON_LABELS = {
     Reason.BELOW_CUTOFF: gettext_lazy("Evaluation score below the cutoff"),
     Reason.DECLINED: gettext_lazy("Declined"),
     Reason.INELIGIBLE_REQUEST: gettext_lazy("The request is outside the subsidy range of its track"),
+    Reason.PROMOTED: gettext_lazy("Promoted from the reserve list"),
 }
 
 

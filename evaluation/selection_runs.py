@@ -413,16 +413,17 @@ def _promote_after(call, declined, *, by):
     return Application.objects.get(pk=promoted.application_id)
 
 
-# Each application's current outcome, from its state: who holds a place (the one definition),
-# who is a reserve, who declined; anything else is not promotable.
-def _current_outcome(state):
+def current_outcome(state):
+    """An application's current outcome, from its state: selected while it holds a place (the
+    one definition, awarded included), reserve, not selected, declined; None while none is
+    published (scored, or back under review after an upheld objection)."""
     if holds_place(state):
         return Outcome.SELECTED
-    if state == ApplicationState.RESERVE:
-        return Outcome.RESERVE
-    if state == ApplicationState.DECLINED:
-        return Outcome.DECLINED
-    return Outcome.NOT_SELECTED
+    return {
+        ApplicationState.RESERVE: Outcome.RESERVE,
+        ApplicationState.NOT_SELECTED: Outcome.NOT_SELECTED,
+        ApplicationState.DECLINED: Outcome.DECLINED,
+    }.get(state)
 
 
 def _current_results(run, declining):
@@ -432,7 +433,10 @@ def _current_results(run, declining):
     current = []
     for row in run.results.select_related("application").order_by("rank", "pk"):
         application = row.application
-        outcome = Outcome.SELECTED if application.pk == declining else _current_outcome(application.state)
+        if application.pk == declining:
+            outcome = Outcome.SELECTED
+        else:  # anything without a place or a reserve's standing is not promotable
+            outcome = current_outcome(application.state) or Outcome.NOT_SELECTED
         current.append(
             Result(
                 application_id=row.application_id,
