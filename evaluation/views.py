@@ -180,6 +180,8 @@ def assign(request, slug):
         created = assign_reviewers(call, by=request.user, seed=int(request.POST.get("seed") or 0))
     except AssignmentImpossible as exc:
         messages.error(request, str(exc))
+    except TransitionRefused as exc:
+        show_refusal(request, exc)
     except Call.evaluation_plan.RelatedObjectDoesNotExist:
         messages.error(request, _("Set up the call's evaluation plan first."))
     else:

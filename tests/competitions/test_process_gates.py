@@ -141,3 +141,14 @@ def test_publishing_a_confirmed_run_moves_the_call_to_results_published_logged(s
     selection_runs.confirm_run(run, by=staff)
     assert call_state(call) == CallState.RESULTS_PUBLISHED
     assert call_transitions(call) == ["publish_results"]
+
+
+def test_the_assign_page_says_why_instead_of_failing(client, open_call, staff):
+    application_in(open_call, ApplicationState.ELIGIBLE)
+    client.force_login(staff)
+    from django.urls import reverse
+
+    response = client.post(reverse("evaluation:assign", args=[open_call.slug]), follow=True)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "assign reviewers only after it closes" in page
