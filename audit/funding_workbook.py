@@ -52,9 +52,12 @@ from accounts.identities import pseudonyms
 from accounts.models import User
 from competitions.formatting import SEOUL
 from competitions.models import Call, Region, ServiceField, Track
+from evaluation.invariants import outcome_checks
 from evaluation.models import Assignment, Criterion, EvaluationPlan, Review, Reviewer, Score, SelectionRun
 from evaluation.models import SelectionResult as Result
 from evaluation.models.review import counted_reviews_sql
+from evaluation.selection import Outcome, Reason
+from evaluation.selection_runs import current_outcome
 from projects.ledger_figures import PAID, RECOVERED, LedgerSums, with_money
 from projects.models import (
     Application,
@@ -66,6 +69,7 @@ from projects.models import (
     Project,
     Settlement,
 )
+from projects.models.application import PLACE_STATES, SUBMITTED
 from projects.money_invariants import INVARIANTS, ProjectMoney, broken
 from projects.registration_number import format_registration_number
 
@@ -78,11 +82,12 @@ PROGRESS_EVERY = 10_000  # rows between progress reports
 
 State = ApplicationState
 NOT_ELIGIBLE_STATES = (State.DRAFT, State.SUBMITTED, State.WITHDRAWN, State.INELIGIBLE)
-SELECTED_STATES = (State.SELECTED, State.AWARDED)
+SELECTED_STATES = PLACE_STATES  # holding a place: the one definition
 APPROVED = Expenditure.State.APPROVED
 
-# Submitted applications: everything but drafts, and drafts withdrawn before submission.
-SUBMITTED_Q = ~Q(state=State.DRAFT) & ~Q(state=State.WITHDRAWN, submitted_at__isnull=True)
+# Submitted applications (the one definition, projects.models.application.SUBMITTED): everything
+# but drafts, and drafts withdrawn before submission; the same condition in SQL.
+SUBMITTED_Q = SUBMITTED
 SUBMITTED_SQL = "p.state <> %s AND NOT (p.state = %s AND p.submitted_at IS NULL)"
 SUBMITTED_PARAMS = [State.DRAFT, State.WITHDRAWN]
 
@@ -154,6 +159,20 @@ SHEETS = {
         (gettext_lazy("Bonus"), NUMBER, 7),
         (gettext_lazy("Final score"), NUMBER, 10),
         (gettext_lazy("Rank"), NUMBER, 7),
+        (gettext_lazy("Outcome"), TEXT, 13),
+        (gettext_lazy("Reason"), TEXT, 17),
+        (gettext_lazy("Run"), NUMBER, 7),
+    ),
+    "Runs": _columns(
+        (gettext_lazy("Call"), TEXT, 18),
+        (gettext_lazy("Run"), NUMBER, 7),
+        (gettext_lazy("Confirmed at"), DATETIME, 17),
+        (gettext_lazy("Reference"), TEXT, 13),
+        (gettext_lazy("Rank"), NUMBER, 7),
+        (gettext_lazy("Evaluation score"), NUMBER, 10),
+        (gettext_lazy("Bonus"), NUMBER, 7),
+        (gettext_lazy("Final score"), NUMBER, 10),
+        (gettext_lazy("Requested subsidy (KRW)"), KRW, 16),
         (gettext_lazy("Outcome"), TEXT, 13),
         (gettext_lazy("Reason"), TEXT, 17),
     ),
@@ -447,28 +466,48 @@ class _Totals:
         self.broken = dict.fromkeys((invariant.code for invariant in INVARIANTS), 0)  # projects
 
 
+def outcome_and_reason(state, run_outcome, run_reason):
+    """What the Applications sheet says of an application: its CURRENT outcome (from its state,
+    ``selection_runs.current_outcome``) and why. The reason is that of the latest run that ranked
+    it while that run's outcome still stands; a decline or a promotion since says so."""
+    outcome = current_outcome(state)
+    if outcome is None:
+        return None, None
+    if run_outcome == outcome or (outcome == Outcome.NOT_SELECTED and run_outcome == Outcome.BELOW_CUTOFF):
+        return run_outcome, run_reason
+    if outcome == Outcome.DECLINED:
+        return outcome, Reason.DECLINED
+    if outcome == Outcome.SELECTED and run_outcome == Outcome.RESERVE:
+        return outcome, Reason.PROMOTED
+    return outcome, None
+
+
 def _application_rows(info, regions, totals):
-    application, organisation, review, assignment, result = (
+    application, organisation, review, assignment, result, run = (
         _table(Application),
         _table(Organisation),
         _table(Review),
         _table(Assignment),
         _table(Result),
+        _table(SelectionRun),
     )
     counted, counted_params = counted_reviews_sql("r", "a")  # Reviews: those that count
+    # Scores and rank from the latest run that ranked the application: a later run that no
+    # longer ranks it (it declined, or signed) does not make them vanish.
     sql = (
         "SELECT p.reference, p.track_id, p.service_field_id, o.name, o.registration_number,"
         " o.size_class, o.region_id, p.state, p.submitted_at, p.requested_subsidy,"
         " p.local_government, p.private_cash, p.private_in_kind,"
         f" (SELECT COUNT(*) FROM {review} r JOIN {assignment} a ON a.id = r.assignment_id"
         f"  WHERE r.application_id = p.id AND {counted}),"
-        " sr.evaluation_score, sr.bonus, sr.final_score, sr.rank, sr.outcome, sr.reason"
+        " sr.evaluation_score, sr.bonus, sr.final_score, sr.rank, sr.outcome, sr.reason, sn.number"
         f" FROM {application} p JOIN {organisation} o ON o.id = p.lead_id"
-        f" LEFT JOIN {result} sr ON sr.application_id = p.id AND sr.run_id = %s"
+        f" LEFT JOIN {result} sr ON sr.id = (SELECT x.id FROM {result} x WHERE x.application_id = p.id"
+        " ORDER BY x.run_id DESC LIMIT 1)"
+        f" LEFT JOIN {run} sn ON sn.id = sr.run_id"
         f" WHERE p.call_id = %s AND {SUBMITTED_SQL} ORDER BY p.reference, p.id"
     )
-    # No run yet: 0 matches no result (ids start at 1) and keeps the parameter an integer.
-    params = [*counted_params, info.run.pk if info.run else 0, info.call.pk, *SUBMITTED_PARAMS]
+    params = [*counted_params, info.call.pk, *SUBMITTED_PARAMS]
     slug, tracks, fields = info.slug, info.tracks, info.fields
     selected_states = frozenset(SELECTED_STATES)
     for row in _rows(sql, params):
@@ -483,6 +522,7 @@ def _application_rows(info, regions, totals):
             totals.selected += 1
         track = tracks.get(track_id)
         field = fields.get(field_id)
+        outcome, reason = outcome_and_reason(state, row[18], row[19])
         yield [
             _text(reference),
             slug,
@@ -503,8 +543,37 @@ def _application_rows(info, regions, totals):
             row[15],
             row[16],
             row[17],
-            _label(row[18]),
-            _label(row[19]),
+            _label(outcome),
+            _label(reason),
+            row[20],
+        ]
+
+
+def _run_rows(info, totals):
+    """Every run of the call with every result it recorded, as it recorded them."""
+    result, run, application = _table(Result), _table(SelectionRun), _table(Application)
+    sql = (
+        "SELECT sn.number, sn.confirmed_at, p.reference, sr.rank, sr.evaluation_score, sr.bonus,"
+        " sr.final_score, sr.requested_subsidy, sr.outcome, sr.reason"
+        f" FROM {result} sr JOIN {run} sn ON sn.id = sr.run_id JOIN {application} p ON p.id = sr.application_id"
+        " WHERE sn.call_id = %s ORDER BY sn.number, sr.rank IS NULL, sr.rank, p.reference, p.id"
+    )
+    slug = info.slug
+    for number, confirmed_at, reference, rank, evaluation, bonus, final, requested, outcome, reason in _rows(
+        sql, [info.call.pk]
+    ):
+        yield [
+            slug,
+            number,
+            _seoul(confirmed_at),
+            _text(reference),
+            rank,
+            evaluation,
+            bonus,
+            final,
+            requested,
+            _label(outcome),
+            _label(reason),
         ]
 
 
@@ -677,7 +746,7 @@ SUMMARY_KEYS = (
 
 
 def _summary(call_ids):
-    """{(call id, field id or None): {key: value}} and {(call id, track id): selected}."""
+    """{(call id, field id or None): {key: value}}."""
     figures = defaultdict(lambda: dict.fromkeys(SUMMARY_KEYS, 0))
 
     def merge(rows):
@@ -734,13 +803,7 @@ def _summary(call_ids):
         .annotate(recovery_due=Sum(F("to_recover") - Coalesce(Subquery(recovered), 0)))
         .order_by()
     )
-    selected_by_track = {
-        (row["call_id"], row["track_id"]): row["selected"]
-        for row in applications.values("call_id", "track_id")
-        .annotate(selected=Count("id", filter=Q(state__in=SELECTED_STATES)))
-        .order_by()
-    }
-    return figures, selected_by_track
+    return figures
 
 
 def _summary_rows(infos, figures):
@@ -765,7 +828,7 @@ def _summary_rows(infos, figures):
 # --- Checks -------------------------------------------------------------------------------------
 
 
-def _checks(infos, call_totals, detail, selected_by_track, figures):
+def _checks(infos, call_totals, detail):
     checks = []
 
     def check(text, expected, actual, at_most=False):
@@ -846,29 +909,9 @@ def _checks(infos, call_totals, detail, selected_by_track, figures):
             summary["awarded"],
             at_most=True,
         )
-        check(
-            _("%(call)s: selected or awarded at most the call's maximum") % names,
-            call.max_awards,
-            summary["selected"],
-            at_most=True,
-        )
-        for field_id, (name, maximum) in info.fields.items():
-            selected = (figures.get((call.pk, field_id)) or {}).get("selected", 0)
-            check(
-                _("%(call)s: selected or awarded in field %(name)s at most its maximum")
-                % {**names, "name": name},
-                maximum,
-                selected,
-                at_most=True,
-            )
-        for track_id, (name, maximum) in info.tracks.items():
-            check(
-                _("%(call)s: selected or awarded in track %(name)s at most its maximum")
-                % {**names, "name": name},
-                maximum,
-                selected_by_track.get((call.pk, track_id), 0),
-                at_most=True,
-            )
+        # The call's outcome invariants (evaluation.invariants), the same ones every write checks.
+        for invariant in outcome_checks(call):
+            check(invariant.text, invariant.limit, invariant.actual, at_most=invariant.at_most)
     return checks
 
 
@@ -890,7 +933,9 @@ def _transaction():
         yield
 
 
-CHECKS_PER_CALL = 11 + len(INVARIANTS)  # besides one per track and one per field
+# Besides one per track and one per field: 10 reconciliations, the call's 3 outcome invariants
+# besides its fields and tracks (evaluation.invariants) and the money invariants.
+CHECKS_PER_CALL = 13 + len(INVARIANTS)
 
 
 def _estimated_rows(call_ids, infos):
@@ -906,6 +951,7 @@ def _estimated_rows(call_ids, infos):
             review__state=Review.State.SUBMITTED, review__application__call_id__in=call_ids
         ).count()
         + Award.objects.filter(application__call_id__in=call_ids).count()
+        + Result.objects.filter(run__call_id__in=call_ids).count()
         + DisbursementEntry.objects.filter(project__award__application__call_id__in=call_ids).count()
         + Expenditure.objects.filter(project__award__application__call_id__in=call_ids).count()
     )
@@ -923,7 +969,11 @@ def write_funding_workbook(calls, fileobj_or_path, *, lang="en", progress=None, 
     calls = list(calls)
     call_ids = [call.pk for call in calls]
     with translation.override(lang), _snapshot(snapshot):
-        calls = list(Call.objects.filter(pk__in=call_ids).select_related("programme"))
+        calls = list(
+            Call.objects.filter(pk__in=call_ids)
+            .select_related("programme")
+            .prefetch_related("tracks", "service_fields")  # read by the outcome checks
+        )
         calls.sort(key=lambda call: call_ids.index(call.pk))
         infos = _call_infos(calls)
         regions = {region.pk: safe_text(region.display_name) for region in Region.objects.all()}
@@ -946,14 +996,15 @@ def write_funding_workbook(calls, fileobj_or_path, *, lang="en", progress=None, 
         write("Quotas", _quota_rows(infos))
         write("Criteria", _criteria_rows(infos))
         write("Applications", per_call(lambda info, totals: _application_rows(info, regions, totals)))
+        write("Runs", per_call(_run_rows))
         write("Scores", per_call(_score_rows))
         write("Awards", per_call(_award_rows))
         write("Disbursements", per_call(_disbursement_rows))
         write("Expenditures", per_call(_expenditure_rows))
-        figures, selected_by_track = _summary(call_ids)
+        figures = _summary(call_ids)
         summary_rows, call_totals = _summary_rows(infos, figures)
         write("Summary", iter(summary_rows))
-        checks = _checks(infos, call_totals, detail, selected_by_track, figures)
+        checks = _checks(infos, call_totals, detail)
         write(
             "Checks",
             ([c["check"], c["expected"], c["actual"], c["result"]] for c in checks),

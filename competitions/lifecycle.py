@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
+from .formatting import format_seoul
 from .models import Call, CallState
 
 TRANSITIONS = ("publish", "start_evaluation", "publish_results", "close")
@@ -65,6 +66,65 @@ def change_call_state(call, transition_name, *, by, reason=""):
     return locked
 
 
+# Process gates (DESIGN.md §4): the call's states in which each step of the evaluation may run.
+# Eligibility is decided and reviewers are assigned once reception has closed; a selection is
+# recorded and published in evaluation, and again after results are published (a re-run after
+# an upheld objection); agreements are signed once results are published.
+STEP_STATES = {
+    "eligibility": (CallState.EVALUATION,),
+    "assignment": (CallState.EVALUATION, CallState.RESULTS_PUBLISHED),
+    "selection": (CallState.EVALUATION, CallState.RESULTS_PUBLISHED),
+    "publication": (CallState.EVALUATION, CallState.RESULTS_PUBLISHED),
+    "decline": (CallState.RESULTS_PUBLISHED,),
+    "agreement": (CallState.RESULTS_PUBLISHED,),
+}
+
+
+def step_label(step):
+    return {
+        "eligibility": _("decide eligibility"),
+        "assignment": _("assign reviewers"),
+        "selection": _("record a selection run"),
+        "publication": _("publish results"),
+        "decline": _("decline an award"),
+        "agreement": _("sign an agreement"),
+    }[step]
+
+
+def require_call_state(call, step, *, by, now=None):
+    """The call (locked) when its state allows ``step``; raises TransitionRefused otherwise.
+
+    A published call whose reception has closed first moves into evaluation, logged as ``by``
+    (the first step after reception closed moves it on). Call it inside the step's transaction:
+    the call row stays locked until the step commits, and a refusal changes nothing.
+    """
+    locked = Call.objects.select_for_update().get(pk=call.pk)
+    allowed = STEP_STATES[step]
+    if locked.state == CallState.PUBLISHED and CallState.EVALUATION in allowed:
+        blockers = locked.start_evaluation_blockers(now)
+        if blockers:
+            raise TransitionRefused(
+                [
+                    _("Reception is open until %(closes)s: staff can %(step)s only after it closes.")
+                    % {"closes": format_seoul(locked.closes_at), "step": step_label(step)}
+                ]
+            )
+        locked.start_evaluation(
+            by=by,
+            description=_("Reception closed; evaluation began when staff went on to %(step)s.")
+            % {"step": step_label(step)},
+        )
+        locked.save(update_fields=["state", "updated_at"])
+    if locked.state not in allowed:
+        raise TransitionRefused(
+            [
+                _("This call is “%(state)s”: staff cannot %(step)s now.")
+                % {"state": locked.get_state_display(), "step": step_label(step)}
+            ]
+        )
+    return locked
+
+
 def close_ended_receptions(now=None):
     """Move every published call whose reception window has ended into evaluation, as the
     system account, with the reason logged. Returns the slugs moved.
@@ -74,7 +134,6 @@ def close_ended_receptions(now=None):
     candidate; change_call_state re-checks the state under the lock.
     """
     from accounts.system import system_user
-    from competitions.formatting import format_seoul
 
     now = now or timezone.now()
     due = Call.objects.filter(state=CallState.PUBLISHED, closes_at__lt=now).order_by("closes_at", "pk")

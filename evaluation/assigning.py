@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from competitions.lifecycle import require_call_state
 from projects import workflow
 from projects.bulk import insert_rows
 from projects.models import Application, ApplicationState
@@ -31,9 +32,10 @@ def assign_reviewers(call, *, by, seed=0):
     All or nothing: raises AssignmentImpossible (with the reason) and writes nothing when an
     application cannot get enough unconflicted reviewers. Returns the number of new assignments.
     """
-    plan = call.evaluation_plan
     with transaction.atomic():
-        type(call).objects.select_for_update().get(pk=call.pk)  # one assignment run per call at a time
+        # One assignment run per call at a time (the call row is locked), once reception closed.
+        require_call_state(call, "assignment", by=by)
+        plan = call.evaluation_plan
         applications = list(
             Application.objects.filter(
                 call=call, state__in=[ApplicationState.ELIGIBLE, ApplicationState.UNDER_REVIEW]

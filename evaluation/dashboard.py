@@ -17,12 +17,11 @@ from django.utils import timezone
 from competitions.models import Call
 from projects.ledger_figures import CallMoney, money_per_call
 from projects.models import Application, ApplicationState
+from projects.models.application import PLACE_STATES, SUBMITTED
 
 from .models import Assignment, DeclaredConflict, Review, SelectionResult, SelectionRun
 from .scoring import round_half_up
 
-# States that hold a place (a selected applicant, before or after the agreement).
-PLACE_STATES = (ApplicationState.SELECTED, ApplicationState.AWARDED)
 STATE_ORDER = list(ApplicationState.values)
 STATE_LABELS = dict(ApplicationState.choices)
 
@@ -73,10 +72,7 @@ class CallSummary:
     states: Counter
     progress: Progress
     money: CallMoney
-
-    @property
-    def applications(self):
-        return sum(count for state, count in self.states.items() if state != ApplicationState.DRAFT)
+    applications: int = 0  # submitted (projects.models.application.SUBMITTED)
 
     @property
     def queue(self):
@@ -94,13 +90,15 @@ def call_summaries(calls=None):
     )
     ids = [call.pk for call in calls]
     states = defaultdict(Counter)
-    for call_id, state, count in (
+    submitted = Counter()
+    for call_id, state, count, sent in (
         Application.objects.filter(call_id__in=ids)
         .values_list("call_id", "state")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), sent=Count("pk", filter=SUBMITTED))
         .order_by()
     ):
         states[call_id][state] = count
+        submitted[call_id] += sent
     progress = {
         row.pop("application__call_id"): Progress(**row)
         for row in Assignment.objects.filter(application__call_id__in=ids)
@@ -110,7 +108,9 @@ def call_summaries(calls=None):
     }
     money = money_per_call(ids)
     return [
-        CallSummary(call, states[call.pk], progress.get(call.pk, Progress()), money[call.pk])
+        CallSummary(
+            call, states[call.pk], progress.get(call.pk, Progress()), money[call.pk], submitted[call.pk]
+        )
         for call in calls
     ]
 
@@ -124,14 +124,11 @@ class FieldRow:
     states: Counter
     scores: list
     cells: list = dataclasses.field(default_factory=list)  # counts in the order of the columns
+    total: int = 0  # submitted (projects.models.application.SUBMITTED)
 
     @property
     def name(self):
         return self.field.display_name if self.field else None
-
-    @property
-    def total(self):
-        return sum(count for state, count in self.states.items() if state != ApplicationState.DRAFT)
 
     @property
     def filled(self):
@@ -171,14 +168,11 @@ class CallDashboard:
     run: SelectionRun | None
     cutoff: object
     money: CallMoney
+    applications: int = 0  # submitted (projects.models.application.SUBMITTED)
 
     @property
     def queue(self):
         return dict((state, count) for state, _label, count in self.states).get(ApplicationState.SUBMITTED, 0)
-
-    @property
-    def applications(self):
-        return sum(count for state, _label, count in self.states if state != ApplicationState.DRAFT)
 
     @property
     def laggards(self):
@@ -198,14 +192,16 @@ def call_dashboard(call):
     fields = list(call.service_fields.all())
     per_field = defaultdict(Counter)
     totals = Counter()
-    for field_id, state, count in (
+    submitted = Counter()
+    for field_id, state, count, sent in (
         Application.objects.filter(call=call)
         .values_list("service_field_id", "state")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("pk"), sent=Count("pk", filter=SUBMITTED))
         .order_by()
     ):
         per_field[field_id][state] += count
         totals[state] += count
+        submitted[field_id] += sent
     run = SelectionRun.objects.filter(call=call).order_by("-number").first()
     scores = defaultdict(list)
     if run is not None:
@@ -213,9 +209,12 @@ def call_dashboard(call):
             run=run, evaluation_score__isnull=False
         ).values_list("application__service_field_id", "evaluation_score"):
             scores[field_id].append(score)
-    rows = [FieldRow(field, per_field[field.pk], sorted(scores[field.pk])) for field in fields]
+    rows = [
+        FieldRow(field, per_field[field.pk], sorted(scores[field.pk]), total=submitted[field.pk])
+        for field in fields
+    ]
     if per_field.get(None) or scores.get(None):
-        rows.append(FieldRow(None, per_field[None], sorted(scores[None])))
+        rows.append(FieldRow(None, per_field[None], sorted(scores[None]), total=submitted[None]))
     reviewers = [
         ReviewerRow(
             row.pop("reviewer__code"),
@@ -247,6 +246,7 @@ def call_dashboard(call):
         run=run,
         cutoff=plan.cutoff if plan else None,
         money=money_per_call([call.pk])[call.pk],
+        applications=submitted.total(),
     )
 
 

@@ -78,7 +78,8 @@ def _registration_numbers(rng, count):
 
 @transaction.atomic
 def generate(call, *, count, reviewers, seed=0, by):
-    """Everything at once: applicants, reviewers, assignments, scores; returns the applications."""
+    """Everything at once: applicants, reviewers, assignments, scores; returns the eligible
+    applications (those that pass the call's own rules; the others are generated ineligible)."""
     rng = random.Random(seed)
     applications = create_applications(call, count=count, reviewers=reviewers, seed=seed, by=by, rng=rng)
     assign_reviewers(call, by=by, seed=seed)
@@ -143,31 +144,30 @@ def create_applications(call, *, count, reviewers, seed, by, rng):
     counter, _created = ReferenceCounter.objects.get_or_create(call=call)
     prefix = call.reference_prefix or call.slug.upper()[:8]
     start = counter.last_number
-    low = max(call.subsidy_min, 10_000_000) // 1_000_000
-    high = max(low, call.subsidy_max // 1_000_000)
     submitted = call.closes_at - timedelta(days=3)
+
+    def application(n, lead):
+        track, field = rng.choice(tracks), rng.choice(fields)  # drawn in this order: a seed's data
+        plan = _funding_plan(call, track, rng)
+        return Application(
+            call=call,
+            track=track,
+            service_field=field,
+            lead=lead,
+            created_by=by,
+            title=f"Generated proposal {n + 1}",
+            state=ApplicationState.ELIGIBLE,
+            reference=f"{prefix}-{start + n + 1:05d}",
+            submitted_at=submitted + timedelta(seconds=rng.randint(0, 3 * 86400)),
+            **plan,
+        )
+
     applications = Application.objects.bulk_create(
-        (
-            Application(
-                call=call,
-                track=rng.choice(tracks),
-                service_field=rng.choice(fields),
-                lead=lead,
-                created_by=by,
-                title=f"Generated proposal {n + 1}",
-                requested_subsidy=rng.randint(low, high) * 1_000_000,
-                private_cash=rng.randint(20, 120) * 1_000_000,
-                private_in_kind=rng.randint(0, 60) * 1_000_000,
-                state=ApplicationState.ELIGIBLE,
-                reference=f"{prefix}-{start + n + 1:05d}",
-                submitted_at=submitted + timedelta(seconds=rng.randint(0, 3 * 86400)),
-            )
-            for n, lead in enumerate(leads)
-        ),
-        batch_size=5000,
+        (application(n, lead) for n, lead in enumerate(leads)), batch_size=5000
     )
     counter.last_number = start + count
     counter.save(update_fields=["last_number"])
+    applications = _refuse_ineligible(call, applications)
     bonus_rules = list(plan.bonus_rules.all())
     BonusAward.objects.bulk_create(
         (
@@ -179,6 +179,52 @@ def create_applications(call, *, count, reviewers, seed, by, rng):
         batch_size=5000,
     )
     return applications
+
+
+def _funding_plan(call, track, rng):
+    """A funding plan within the call's rules: the request between the call's minimum and the
+    track's cap (in whole millions), and a private contribution at least as large as the request
+    (a government share of at most 50 %, the strictest matching rule) with at least a quarter of
+    it in cash."""
+    million = 1_000_000
+    low = max(-(-call.subsidy_min // million), 10)
+    high = track.effective_subsidy_max // million
+    if high < low:
+        raise ValueError(f"Track {track} of {call.slug} allows no request in whole millions.")
+    requested = rng.randint(low, high) * million
+    cash = rng.randint(20, 120) * million
+    in_kind = rng.randint(0, 60) * million
+    return {
+        "requested_subsidy": requested,
+        "private_cash": max(cash, requested - in_kind),
+        "private_in_kind": in_kind,
+    }
+
+
+# Generated applications carry no files: the one rule not checked when they are generated.
+UNCHECKED_RULES = {"required_documents"}
+
+
+def _refuse_ineligible(call, applications):
+    """Only applications that pass the call's own eligibility rules stay eligible: the others
+    (a non-SME lead where the call wants one, say) are ineligible, with the failing reasons.
+    Returns the eligible ones."""
+    from competitions.models import EligibilityRule
+    from projects.eligibility_check import check_many, with_eligibility_data
+
+    if not EligibilityRule.objects.filter(call=call).exclude(kind__in=UNCHECKED_RULES).exists():
+        return applications
+    refused = {}
+    ids = [a.pk for a in applications]
+    for first in range(0, len(ids), 2000):
+        batch = with_eligibility_data(Application.objects.filter(pk__in=ids[first : first + 2000]))
+        for pk, results in check_many(batch).items():
+            failing = [r for r in results if not r.passed and r.kind not in UNCHECKED_RULES]
+            if failing:
+                refused[pk] = " ".join(f"{r.label}: {r.reason}" for r in failing)
+    for pk, reason in refused.items():
+        Application.objects.filter(pk=pk).update(state=ApplicationState.INELIGIBLE, decision_reason=reason)
+    return [a for a in applications if a.pk not in refused]
 
 
 def score_all(call, applications, *, by, rng):

@@ -36,12 +36,15 @@ from .scoring import (
     score,
 )
 
-# Applications a run considers: scored ones, and those whose outcome is already published.
+# Applications a run considers: scored ones, and those whose outcome is already published,
+# awarded ones included (they hold a place a re-run may not take away). A declined one gave its
+# place up for good: it is not ranked again.
 CONSIDERED_STATES = (
     ApplicationState.SCORED,
     ApplicationState.SELECTED,
     ApplicationState.RESERVE,
     ApplicationState.NOT_SELECTED,
+    ApplicationState.AWARDED,
 )
 
 SHEET_SCHEMA = "gongmo-score-sheet/1"  # bump when what a sheet holds or how it is scored changes

@@ -9,13 +9,15 @@ top and gives every candidate exactly one ``Result`` with an outcome and a reaso
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC
 from decimal import Decimal
 from enum import StrEnum
 from json.encoder import encode_basestring_ascii as _json_string
 from operator import attrgetter, itemgetter
 from typing import NamedTuple
+
+from django.utils.translation import gettext_lazy
 
 from evaluation.scoring import (
     Candidate,
@@ -26,7 +28,7 @@ from evaluation.scoring import (
 
 _application_id = attrgetter("application_id")
 _first = itemgetter(0)
-HASH_SCHEMA = "gongmo-selection/1"  # bump when the canonical form or the rules change
+HASH_SCHEMA = "gongmo-selection/2"  # bump when the canonical form or the rules change
 
 
 class Outcome(StrEnum):
@@ -45,19 +47,37 @@ class Reason(StrEnum):
     BUDGET_EXHAUSTED = "budget_exhausted"
     BELOW_CUTOFF = "below_cutoff"
     DECLINED = "declined"
+    INELIGIBLE_REQUEST = "ineligible_request"
+    PROMOTED = "promoted"  # a reserve given the place a selected applicant declined
+
+
+REASON_LABELS = {
+    Reason.SELECTED: gettext_lazy("Selected within every maximum and the budget"),
+    Reason.FIELD_QUOTA_FULL: gettext_lazy("Its service field is full"),
+    Reason.TRACK_QUOTA_FULL: gettext_lazy("Its track is full"),
+    Reason.CALL_QUOTA_FULL: gettext_lazy("The call's maximum number of awards is reached"),
+    Reason.BUDGET_EXHAUSTED: gettext_lazy("The remaining budget does not cover the request"),
+    Reason.BELOW_CUTOFF: gettext_lazy("Evaluation score below the cutoff"),
+    Reason.DECLINED: gettext_lazy("Declined"),
+    Reason.INELIGIBLE_REQUEST: gettext_lazy("The request is outside the subsidy range of its track"),
+    Reason.PROMOTED: gettext_lazy("Promoted from the reserve list"),
+}
 
 
 @dataclass(frozen=True)
 class Quotas:
     """The call's maximum awards and budget; a track or field missing from its mapping has no
     maximum of its own (the call's maximum still applies). ``field_max`` may key None: the
-    group of applications without a service field."""
+    group of applications without a service field. ``subsidy_range`` maps a track to the
+    (minimum, maximum) subsidy the call's rules allow a task of it: a request outside it is never
+    selected (reason ``ineligible_request``); a track missing from it has no range checked."""
 
     call_max: int
     budget: int  # KRW
     track_max: Mapping[int, int]
     field_max: Mapping[int | None, int]
     reserve_per_field: int = 1
+    subsidy_range: Mapping[int, tuple[int, int]] = field(default_factory=dict)
 
     def __post_init__(self):
         numbers = {
@@ -67,6 +87,8 @@ class Quotas:
         }
         numbers.update({f"track_max[{k}]": v for k, v in self.track_max.items()})
         numbers.update({f"field_max[{k}]": v for k, v in self.field_max.items()})
+        for k, (low, high) in self.subsidy_range.items():
+            numbers.update({f"subsidy_range[{k}] minimum": low, f"subsidy_range[{k}] maximum": high})
         for name, value in numbers.items():
             if value < 0:
                 raise ValueError(f"{name} must not be negative (got {value}).")
@@ -84,6 +106,48 @@ class Result(NamedTuple):
     rank: int | None  # 1.. for ranked (above-cutoff) applications, None below the cutoff
     outcome: str
     reason: str
+
+
+class Room:
+    """What is left under the call's maxima and its budget as places are taken: the one room
+    check, used by the walk and by the promotion after a decline."""
+
+    __slots__ = ("call_count", "field_count", "field_max", "quotas", "remaining", "track_count", "track_max")
+
+    def __init__(self, quotas: Quotas):
+        self.quotas = quotas
+        self.field_max, self.track_max = quotas.field_max, quotas.track_max
+        self.field_count: dict[int | None, int] = {}
+        self.track_count: dict[int, int] = {}
+        self.call_count = 0
+        self.remaining = quotas.budget
+
+    def refusal(self, track_id, field_id, subsidy) -> Reason | None:
+        """The first constraint without room for this application (field, track, call,
+        budget), or None when it fits."""
+        limit = self.field_max.get(field_id)
+        if limit is not None and self.field_count.get(field_id, 0) >= limit:
+            return Reason.FIELD_QUOTA_FULL
+        limit = self.track_max.get(track_id)
+        if limit is not None and self.track_count.get(track_id, 0) >= limit:
+            return Reason.TRACK_QUOTA_FULL
+        if self.call_count >= self.quotas.call_max:
+            return Reason.CALL_QUOTA_FULL
+        if subsidy > self.remaining:
+            return Reason.BUDGET_EXHAUSTED
+        return None
+
+    def take(self, track_id, field_id, subsidy) -> None:
+        self.field_count[field_id] = self.field_count.get(field_id, 0) + 1
+        self.track_count[track_id] = self.track_count.get(track_id, 0) + 1
+        self.call_count += 1
+        self.remaining -= subsidy
+
+
+def request_refused(quotas: Quotas, track_id, subsidy) -> bool:
+    """The call's rules refuse this request: outside its track's minimum and maximum."""
+    bounds = quotas.subsidy_range.get(track_id)
+    return bounds is not None and not bounds[0] <= subsidy <= bounds[1]
 
 
 def _check_unique(candidates: Sequence[Candidate]) -> None:
@@ -151,44 +215,26 @@ def _allocate(above: list[tuple], below: list[tuple], quotas: Quotas) -> list[Re
 def _walk(above: Sequence[tuple], below: Sequence[tuple], quotas: Quotas) -> list[Result]:
     """The walk of the ranking. ``above`` (best first) and ``below`` (the cutoff's) hold
     (application id, reference, track id, field id, requested subsidy, evaluation score, bonus,
-    final score)."""
+    final score). A request the call's rules refuse is skipped (``ineligible_request``, never a
+    reserve)."""
     selected_, reserve, not_selected = Outcome.SELECTED, Outcome.RESERVE, Outcome.NOT_SELECTED
-    field_full, track_full = Reason.FIELD_QUOTA_FULL, Reason.TRACK_QUOTA_FULL
-    call_full, budget_exhausted, selected_reason = (
-        Reason.CALL_QUOTA_FULL,
-        Reason.BUDGET_EXHAUSTED,
-        Reason.SELECTED,
-    )
-    field_max, track_max = quotas.field_max, quotas.track_max
-    call_max, remaining, reserve_per_field = quotas.call_max, quotas.budget, quotas.reserve_per_field
-    field_count: dict[int | None, int] = {}
-    track_count: dict[int, int] = {}
+    reserve_per_field = quotas.reserve_per_field
+    room = Room(quotas)
+    refusal, take = room.refusal, room.take
+    ranges = quotas.subsidy_range
     reserves: dict[int | None, int] = {}
-    call_count = 0
     results: list[Result] = []
     append = results.append
     make = tuple.__new__  # Result(...) without the keyword machinery: 20,000 of them a run
     for position, row in enumerate(above, 1):
         track_id, field_id, subsidy = row[2], row[3], row[4]
-        in_field = field_count.get(field_id, 0)
-        in_track = track_count.get(track_id, 0)
-        limit = field_max.get(field_id)
-        if limit is not None and in_field >= limit:
-            reason = field_full
-        elif (limit := track_max.get(track_id)) is not None and in_track >= limit:
-            reason = track_full
-        elif call_count >= call_max:
-            reason = call_full
-        elif subsidy > remaining:
-            reason = budget_exhausted
-        else:
-            reason = selected_reason
-            field_count[field_id] = in_field + 1
-            track_count[track_id] = in_track + 1
-            call_count += 1
-            remaining -= subsidy
-        if reason is selected_reason:
-            outcome = selected_
+        if ranges and request_refused(quotas, track_id, subsidy):
+            append(make(Result, (*row, position, not_selected, Reason.INELIGIBLE_REQUEST)))
+            continue
+        reason = refusal(track_id, field_id, subsidy)
+        if reason is None:
+            take(track_id, field_id, subsidy)
+            outcome, reason = selected_, Reason.SELECTED
         else:
             held = reserves.get(field_id, 0)
             if held < reserve_per_field:
@@ -267,6 +313,7 @@ def canonical_inputs(candidates: Iterable[Candidate], plan: ScoringPlan, quotas:
             "track_max": _pairs(quotas.track_max, int),
             "field_max": _pairs(quotas.field_max, int),
             "reserve_per_field": quotas.reserve_per_field,
+            "subsidy_range": _pairs(quotas.subsidy_range, list),
         },
         "schema": HASH_SCHEMA,
     }
@@ -308,32 +355,19 @@ def promote_after_decline(
         )
     results[index] = results[index]._replace(outcome=Outcome.DECLINED, reason=Reason.DECLINED)
 
-    field_count: dict[int | None, int] = {}
-    track_count: dict[int, int] = {}
-    call_count = 0
-    remaining = quotas.budget
+    room = Room(quotas)
     for r in results:
-        if r.outcome == Outcome.SELECTED:
-            field_count[r.field_id] = field_count.get(r.field_id, 0) + 1
-            track_count[r.track_id] = track_count.get(r.track_id, 0) + 1
-            call_count += 1
-            remaining -= r.requested_subsidy
-
-    if call_count >= quotas.call_max:
-        return results, None
+        if r.outcome == Outcome.SELECTED:  # the results' current outcomes: who holds a place
+            room.take(r.track_id, r.field_id, r.requested_subsidy)
     reserves = sorted(
         (i for i, r in enumerate(results) if r.outcome == Outcome.RESERVE),
         key=lambda i: (results[i].rank is None, results[i].rank or 0, i),
     )
     for i in reserves:
         r = results[i]
-        field_limit = quotas.field_max.get(r.field_id)
-        if field_limit is not None and field_count.get(r.field_id, 0) >= field_limit:
+        if request_refused(quotas, r.track_id, r.requested_subsidy):
             continue
-        track_limit = quotas.track_max.get(r.track_id)
-        if track_limit is not None and track_count.get(r.track_id, 0) >= track_limit:
-            continue
-        if r.requested_subsidy > remaining:
+        if room.refusal(r.track_id, r.field_id, r.requested_subsidy) is not None:
             continue
         promoted = r._replace(outcome=Outcome.SELECTED, reason=Reason.SELECTED)
         results[i] = promoted

@@ -7,8 +7,8 @@ hash is recorded) and immutable once written.
 """
 
 import gc
+import hashlib
 import uuid
-from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,16 +21,27 @@ from django.utils.translation import gettext as _
 
 from accounts.roles import Role, has_role
 from accounts.system import system_user
-from competitions.lifecycle import TransitionRefused
+from competitions.lifecycle import TransitionRefused, require_call_state
 from competitions.models import Call, CallState
 from projects import workflow
 from projects.bulk import insert_rows
 from projects.models import Application, ApplicationState
+from projects.models.application import holds_place
 from projects.outbox import queue_email
 
+from .invariants import check_outcomes
 from .models import Criterion, EvaluationPlan, SelectionResult, SelectionRun
 from .score_sheets import candidates_for, check_sheets, ranked, scoring_plan
-from .selection import Outcome, Quotas, Result, inputs_hash, promote_after_decline, select, select_ranked
+from .selection import (
+    REASON_LABELS,
+    Outcome,
+    Quotas,
+    Result,
+    inputs_hash,
+    promote_after_decline,
+    select,
+    select_ranked,
+)
 
 
 @contextmanager
@@ -48,12 +59,15 @@ def _collector_paused():
 
 
 def quotas_for(call, plan):
+    tracks = list(call.tracks.all())
     return Quotas(
         call_max=call.max_awards,
         budget=call.budget_total,
-        track_max={t.pk: t.max_awards for t in call.tracks.all()},
+        track_max={t.pk: t.max_awards for t in tracks},
         field_max={f.pk: f.max_awards for f in call.service_fields.all()},
         reserve_per_field=plan.reserve_per_field,
+        # The call's subsidy rule, read again at selection: a request outside it is never selected.
+        subsidy_range={t.pk: (call.subsidy_min, t.effective_subsidy_max) for t in tracks},
     )
 
 
@@ -70,7 +84,9 @@ def compute(call, *, with_hash=True):
     definition; its hash fingerprints every input) and rewrites any score sheet that disagrees,
     so previews and recorded runs give the same results (tested).
     """
-    plan = EvaluationPlan.objects.get(call=call)
+    plan = EvaluationPlan.objects.filter(call=call).first()
+    if plan is None:
+        raise TransitionRefused([_("Set up the call's evaluation plan first.")])
     criteria = list(Criterion.objects.filter(plan=plan))
     problem = plan.criteria_problem(criteria)
     if problem:
@@ -90,6 +106,7 @@ def compute(call, *, with_hash=True):
         "track_max": {str(k): v for k, v in quotas.track_max.items()},
         "field_max": {str(k): v for k, v in quotas.field_max.items()},
         "reserve_per_field": quotas.reserve_per_field,
+        "subsidy_range": {str(k): list(v) for k, v in quotas.subsidy_range.items()},
     }
     if not with_hash:
         with _collector_paused():
@@ -149,7 +166,7 @@ def run_selection(call, *, by, dry_run=False):
         results, _digest, _parameters = compute(call, with_hash=False)
         return None, results
     with transaction.atomic():
-        call = Call.objects.select_for_update().get(pk=call.pk)
+        call = require_call_state(call, "selection", by=by)
         results, digest, parameters = compute(call)
         last = SelectionRun.objects.filter(call=call).order_by("-number").first()
         run = SelectionRun.objects.create(
@@ -190,24 +207,106 @@ def run_selection(call, *, by, dry_run=False):
     return run, results
 
 
+# The state each outcome of a run is published as.
+PUBLISHED_AS = {
+    Outcome.SELECTED: ApplicationState.SELECTED,
+    Outcome.RESERVE: ApplicationState.RESERVE,
+    Outcome.NOT_SELECTED: ApplicationState.NOT_SELECTED,
+    Outcome.BELOW_CUTOFF: ApplicationState.NOT_SELECTED,
+}
+# First publication of a scored application, and a change of a published outcome.
 PUBLISH = {
-    Outcome.SELECTED: "publish_selected",
-    Outcome.RESERVE: "publish_reserve",
-    Outcome.NOT_SELECTED: "publish_not_selected",
-    Outcome.BELOW_CUTOFF: "publish_not_selected",
+    ApplicationState.SELECTED: "publish_selected",
+    ApplicationState.RESERVE: "publish_reserve",
+    ApplicationState.NOT_SELECTED: "publish_not_selected",
+}
+REVISE = {
+    ApplicationState.SELECTED: "revise_to_selected",
+    ApplicationState.RESERVE: "revise_to_reserve",
+    ApplicationState.NOT_SELECTED: "revise_to_not_selected",
 }
 
 
-def confirm_run(run, *, by):
+@dataclass(frozen=True)
+class Change:
+    """A published outcome a run changes: who gains or loses a place, and why (the run's
+    reason code and rank)."""
+
+    application_id: int
+    reference: str
+    current: str  # the application's state now
+    target: str  # the state the run publishes
+    reason: str
+    rank: int | None
+
+    @property
+    def gains_place(self):
+        return holds_place(self.target) and not holds_place(self.current)
+
+    @property
+    def loses_place(self):
+        return holds_place(self.current) and not holds_place(self.target)
+
+
+def reconcile(run):
+    """What confirming ``run`` does to the call: (first publications as {state: [application
+    ids]}, changes of published outcomes as Changes, refusals). An awarded application (its
+    agreement signed) cannot lose its place: a run that takes it away is refused."""
+    first = {state: [] for state in PUBLISH}
+    changes, refusals = [], []
+    rows = run.results.values_list(
+        "application_id", "application__reference", "application__state", "outcome", "reason", "rank"
+    ).order_by("rank", "pk")
+    for application_id, reference, state, outcome, reason, rank in rows:
+        target = PUBLISHED_AS.get(outcome)
+        if target is None or state == target or (state == ApplicationState.AWARDED and holds_place(target)):
+            continue
+        if state == ApplicationState.SCORED:
+            first[target].append(application_id)
+        elif state in REVISE:
+            changes.append(Change(application_id, reference, state, target, reason, rank))
+        elif holds_place(state):  # awarded: the agreement is signed
+            refusals.append(
+                _(
+                    "%(reference)s signed its agreement and cannot lose its place; this run would make it “%(outcome)s” (%(reason)s)."
+                )
+                % {"reference": reference, "outcome": _label(target), "reason": _label(reason)}
+            )
+        else:
+            refusals.append(
+                _("%(reference)s is “%(state)s” and cannot be given this run's outcome.")
+                % {"reference": reference, "state": _label(state)}
+            )
+    return first, changes, refusals
+
+
+def _label(code):
+    """A reason code's or a state's label, in the user's language."""
+    if code in REASON_LABELS:
+        return str(REASON_LABELS[code])
+    return str(ApplicationState(code).label) if code in ApplicationState.values else code
+
+
+def changes_digest(changes):
+    """A fingerprint of a list of changes: staff confirm a run with the list they were shown."""
+    text = ";".join(f"{c.application_id}:{c.current}>{c.target}" for c in changes)
+    return hashlib.sha256(text.encode("ascii")).hexdigest()[:16]
+
+
+def confirm_run(run, *, by, accepted_changes=""):
     """Publish a recorded run's outcomes as workflow transitions, with notifications.
 
-    Refused when a newer run exists, when it is already confirmed, or when the inputs changed
-    since it ran (its hash no longer matches). Outcomes already published stay as they are,
-    except that a reserve the run selects is promoted.
+    Publishing reconciles the whole call: every application of the run gets the run's outcome.
+    A scored application is published; a published outcome the run changes (a place gained or
+    lost) is changed only when staff confirm with the list of changes they were shown
+    (``accepted_changes``: its ``changes_digest``), each as a logged transition with a notice.
+    Refused when a newer run exists, when it is already confirmed, when the inputs changed since
+    it ran (its hash no longer matches), when it would take the place of an awarded application,
+    or when the outcomes would break an invariant of the call.
     """
     _require_staff(by)
     with transaction.atomic():
-        call = Call.objects.select_for_update().get(pk=run.call_id)
+        call = require_call_state(Call(pk=run.call_id), "publication", by=by)
         run = SelectionRun.objects.select_for_update().get(pk=run.pk)
         if run.confirmed_at:
             raise TransitionRefused([_("Run #%(number)d is already confirmed.") % {"number": run.number}])
@@ -218,18 +317,30 @@ def confirm_run(run, *, by):
             raise TransitionRefused(
                 [_("Scores or settings changed since this run; run the selection again.")]
             )
-        by_outcome = defaultdict(list)
-        for application_id, outcome in run.results.values_list("application_id", "outcome"):
-            by_outcome[outcome].append(application_id)
+        first, changes, refusals = reconcile(run)
+        if refusals:
+            raise TransitionRefused(refusals)
+        if changes and accepted_changes != changes_digest(changes):
+            raise TransitionRefused(
+                [
+                    _(
+                        "This run changes outcomes already published (%(count)d); check the list of changes, then confirm it."
+                    )
+                    % {"count": len(changes)}
+                ]
+            )
         description = _("Selection run #%(number)d confirmed.") % {"number": run.number}
         moved = []
-        for outcome, transition_name in PUBLISH.items():
+        for state, transition_name in PUBLISH.items():
+            moved += workflow.bulk_transition(first[state], transition_name, by=by, description=description)
+        for change in changes:
             moved += workflow.bulk_transition(
-                by_outcome[outcome], transition_name, by=by, description=description
+                [change.application_id],
+                REVISE[change.target],
+                by=by,
+                description=_("Selection run #%(number)d confirmed with its list of changes: %(reason)s.")
+                % {"number": run.number, "reason": _label(change.reason)},
             )
-        moved += workflow.bulk_transition(
-            by_outcome[Outcome.SELECTED], "promote", by=by, description=description
-        )
         now = timezone.now()
         Application.objects.filter(pk__in=moved).update(notified_at=now)
         run.confirmed_at, run.confirmed_by = now, by
@@ -237,6 +348,7 @@ def confirm_run(run, *, by):
         if call.state == CallState.EVALUATION:
             call.publish_results(by=by, description=description)
             call.save(update_fields=["state", "updated_at"])
+        check_outcomes(call)
         _notify(moved)
     return run
 
@@ -268,63 +380,79 @@ def decline(application, *, by, reason=""):
     if not by.has_perm("projects.change_application", application):
         raise PermissionDenied(_("You may not decline for this application."))
     with transaction.atomic():
-        call = Call.objects.select_for_update().get(pk=application.call_id)
+        call = require_call_state(Call(pk=application.call_id), "decline", by=by)
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.state != ApplicationState.SELECTED:
             raise TransitionRefused([_("Only a selected application can be declined.")])
         locked.decline(by=by, description=reason or _("Declined by the applicant."))
         locked.save()
-        run = latest_confirmed_run(call)
-        if run is None:
-            return None
-        plan = EvaluationPlan.objects.get(call=call)
-        current = _current_results(run, declining=locked.pk)
-        _updated, promoted = promote_after_decline(current, locked.pk, quotas_for(call, plan))
-        if promoted is None:
-            return None
-        # Automatic, so logged as the system account: the promoted applicant's history must
-        # not name the person who declined.
-        moved = workflow.bulk_transition(
-            [promoted.application_id],
-            "promote",
-            by=system_user(),
-            description=_("Promoted from the reserve list after %(reference)s declined.")
-            % {"reference": locked.reference},
-        )
-        Application.objects.filter(pk__in=moved).update(notified_at=timezone.now())
-        _notify(moved)
-        return Application.objects.get(pk=promoted.application_id)
+        promoted = _promote_after(call, locked, by=by)
+        check_outcomes(call)
+        return promoted
+
+
+def _promote_after(call, declined, *, by):
+    run = latest_confirmed_run(call)
+    if run is None:
+        return None
+    plan = EvaluationPlan.objects.get(call=call)
+    current = _current_results(run, declining=declined.pk)
+    if declined.pk not in {r.application_id for r in current}:
+        return None
+    _updated, promoted = promote_after_decline(current, declined.pk, quotas_for(call, plan))
+    if promoted is None:
+        return None
+    # Automatic, so logged as the system account: the promoted applicant's history must not
+    # name the person who declined.
+    moved = workflow.bulk_transition(
+        [promoted.application_id],
+        "promote",
+        by=system_user(),
+        description=_("Promoted from the reserve list after %(reference)s declined.")
+        % {"reference": declined.reference},
+    )
+    Application.objects.filter(pk__in=moved).update(notified_at=timezone.now())
+    _notify(moved)
+    return Application.objects.get(pk=promoted.application_id)
+
+
+def current_outcome(state):
+    """An application's current outcome, from its state: selected while it holds a place (the
+    one definition, awarded included), reserve, not selected, declined; None while none is
+    published (scored, or back under review after an upheld objection)."""
+    if holds_place(state):
+        return Outcome.SELECTED
+    return {
+        ApplicationState.RESERVE: Outcome.RESERVE,
+        ApplicationState.NOT_SELECTED: Outcome.NOT_SELECTED,
+        ApplicationState.DECLINED: Outcome.DECLINED,
+    }.get(state)
 
 
 def _current_results(run, declining):
-    """The run's results with today's outcomes: earlier declines free their place, earlier
-    promotions hold one, and ``declining`` still counts as selected until it is freed."""
-    from .selection import Reason
-
-    state_of = dict(Application.objects.filter(selection_results__run=run).values_list("pk", "state"))
+    """The run's results with today's outcomes (``_current_outcome``): earlier declines free
+    their place, earlier promotions and signed agreements hold one, and ``declining`` still
+    counts as selected until it is freed."""
     current = []
     for row in run.results.select_related("application").order_by("rank", "pk"):
-        outcome, reason = row.outcome, row.reason
-        state = state_of.get(row.application_id)
-        if row.application_id == declining:
-            outcome, reason = Outcome.SELECTED, Reason.SELECTED
-        elif state == ApplicationState.DECLINED:
-            outcome = reason = Outcome.DECLINED
-        elif state == ApplicationState.SELECTED:
-            outcome, reason = Outcome.SELECTED, Reason.SELECTED
+        application = row.application
+        if application.pk == declining:
+            outcome = Outcome.SELECTED
+        else:  # anything without a place or a reserve's standing is not promotable
+            outcome = current_outcome(application.state) or Outcome.NOT_SELECTED
         current.append(
             Result(
                 application_id=row.application_id,
-                reference=row.application.reference,
-                track_id=row.application.track_id,
-                field_id=row.application.service_field_id,
+                reference=application.reference,
+                track_id=application.track_id,
+                field_id=application.service_field_id,
                 requested_subsidy=row.requested_subsidy,
                 evaluation_score=row.evaluation_score,
                 bonus=row.bonus,
                 final_score=row.final_score,
                 rank=row.rank,
                 outcome=outcome,
-                reason=reason,
+                reason=row.reason if outcome == row.outcome else outcome,
             )
         )
     return current

@@ -180,6 +180,8 @@ def assign(request, slug):
         created = assign_reviewers(call, by=request.user, seed=int(request.POST.get("seed") or 0))
     except AssignmentImpossible as exc:
         messages.error(request, str(exc))
+    except TransitionRefused as exc:
+        show_refusal(request, exc)
     except Call.evaluation_plan.RelatedObjectDoesNotExist:
         messages.error(request, _("Set up the call's evaluation plan first."))
     else:
@@ -221,7 +223,9 @@ def selection(request, slug):
         try:
             if request.POST.get("action") == "confirm":
                 run = selection_runs.confirm_run(
-                    get_object_or_404(call.selection_runs, number=request.POST.get("run")), by=request.user
+                    get_object_or_404(call.selection_runs, number=_number(request.POST.get("run"))),
+                    by=request.user,
+                    accepted_changes=request.POST.get("changes", ""),
                 )
                 messages.success(
                     request, _("Run #%(number)d confirmed; outcomes published.") % {"number": run.number}
@@ -253,8 +257,17 @@ def selection(request, slug):
     )
     rows = [(r, applications[r.application_id]) for r in page]
     fields = list(call.service_fields.all())
-    filled = Counter(r.field_id for r in results if r.outcome == "selected")
     latest = call.selection_runs.order_by("-number").first()
+    changes, refusals = [], []
+    if latest and not latest.confirmed_at:
+        _first, changes, refusals = selection_runs.reconcile(latest)
+    if call.selection_runs.filter(confirmed_at__isnull=False).exists():
+        # Results are published: the places held now (the one definition), not the preview's.
+        filled = Counter(
+            Application.objects.filter(call=call).holding_place().values_list("service_field_id", flat=True)
+        )
+    else:
+        filled = Counter(r.field_id for r in results if r.outcome == "selected")
     return render(
         request,
         "evaluation/selection.html",
@@ -274,6 +287,9 @@ def selection(request, slug):
             "outcome_counts": [(o, outcomes[o]) for o in Outcome if outcomes[o]],
             "total_count": len(results),
             "latest": latest,
+            "changes": changes,
+            "changes_digest": selection_runs.changes_digest(changes),
+            "refusals": refusals,
             "selected_count": filled.total(),
             "chart": places_chart([(f.display_name, filled[f.pk], f.max_awards) for f in fields])
             if fields
@@ -281,6 +297,11 @@ def selection(request, slug):
             "requested_total": sum(r.requested_subsidy for r in results if r.outcome == "selected"),
         },
     )
+
+
+def _number(raw):
+    """A run number from a form, or 0 (no run has it) when it is not a number."""
+    return int(raw) if (raw or "").isdigit() and len(raw) < 10 else 0
 
 
 @staff_only

@@ -20,7 +20,7 @@ from django_fsm_log.models import StateLog
 from accounts.roles import Role, has_role
 from competitions.eligibility import evaluate, failures
 from competitions.formatting import format_krw
-from competitions.lifecycle import TransitionRefused
+from competitions.lifecycle import TransitionRefused, require_call_state
 from competitions.models import EligibilityRule
 
 from . import money_invariants
@@ -162,6 +162,7 @@ def sign_agreement(award, *, by, signed_on, parties, starts_on, ends_on, phases=
     if ends_on <= starts_on:
         _refuse(_("The demonstration must end after it starts."))
     with transaction.atomic():
+        require_call_state(award.application.call, "agreement", by=by)  # once results are published
         application = Application.objects.select_for_update().get(pk=award.application_id)
         if Project.objects.filter(award=award).exists():
             _refuse(_("The agreement is already signed."))

@@ -12,7 +12,8 @@ from django.utils.translation import gettext as _
 
 from competitions.eligibility import failures
 from competitions.formatting import format_seoul
-from competitions.lifecycle import TransitionRefused
+from competitions.lifecycle import TransitionRefused, require_call_state
+from competitions.models import Call
 
 from .eligibility_check import check_eligibility
 from .models import Application, ApplicationState, ReferenceCounter
@@ -182,6 +183,8 @@ def decide_eligibility(application, *, by, eligible, reason=""):
             [_("Write the reason the application is ineligible; the applicant will read it.")]
         )
     with transaction.atomic():
+        # Reception must have closed (the first decision moves the call into evaluation).
+        require_call_state(Call(pk=application.call_id), "eligibility", by=by)
         locked = _locked(application)
         if locked.state != ApplicationState.SUBMITTED:
             raise TransitionRefused(

@@ -141,12 +141,37 @@ def pilot_rules(call):
         )
 
 
+def reception_closed(call):
+    """End the call's reception window a second ago (its state unchanged): the first step after
+    reception (an eligibility decision, an assignment) then moves it into evaluation."""
+    closes = timezone.now() - timedelta(seconds=1)
+    Call.objects.filter(pk=call.pk).update(
+        closes_at=closes, opens_at=min(call.opens_at, closes - timedelta(days=1))
+    )
+    return Call.objects.get(pk=call.pk)
+
+
+def call_in_state(call, state):
+    """Move the call to ``state`` in the database, as the steps before it would have (reception
+    closed for evaluation onwards): for tests that start from a later step of the process, which
+    requires the call's state that allows it (competitions.lifecycle.require_call_state)."""
+    changes = {"state": state}
+    if state not in (CallState.DRAFT, CallState.PUBLISHED) and call.closes_at >= timezone.now():
+        changes["closes_at"] = timezone.now() - timedelta(seconds=1)
+        changes["opens_at"] = min(call.opens_at, changes["closes_at"] - timedelta(days=1))
+    Call.objects.filter(pk=call.pk).update(**changes)
+    return Call.objects.get(pk=call.pk)  # the protected state is not refreshed in place
+
+
 def signed_project(application, *, by, parties="MOLIT", **agreement):
     """The award of an accepted application, with its agreement signed for May to November
-    2026: the project most money tests start from."""
+    2026: the project most money tests start from (its call's results published)."""
     from datetime import date
 
     from projects import ledger
+
+    if application.call.state != CallState.RESULTS_PUBLISHED:
+        call_in_state(application.call, CallState.RESULTS_PUBLISHED)
 
     award = ledger.create_award(Application.objects.get(pk=application.pk), by=by)
     return ledger.sign_agreement(

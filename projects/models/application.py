@@ -60,6 +60,40 @@ APPLICANT_LABELS = {
     ApplicationState.AWARDED: _("Awarded: agreement signed"),
 }
 
+# Holding a place (DESIGN.md §3 "Selection"): an application holds one of its call's places
+# when it is selected or awarded, accepted or not; a declined, withdrawn, reserve or unselected
+# one holds none. The one definition: ``holds_place`` for Python, ``PLACE_STATES`` /
+# ``Application.objects.holding_place()`` for the database. Every run, promotion, invariant,
+# dashboard, chart and export counts places with it.
+PLACE_STATES = (ApplicationState.SELECTED, ApplicationState.AWARDED)
+
+
+def holds_place(state) -> bool:
+    return state in PLACE_STATES
+
+
+# Submitted: every application sent to the ministry, whatever became of it; a draft, or a draft
+# withdrawn before it was submitted, is not one. The one definition: ``is_submitted`` for
+# Python, ``SUBMITTED`` / ``Application.objects.submitted()`` for the database.
+SUBMITTED = ~models.Q(state=ApplicationState.DRAFT) & ~models.Q(
+    state=ApplicationState.WITHDRAWN, submitted_at__isnull=True
+)
+
+
+def is_submitted(state, submitted_at) -> bool:
+    return state != ApplicationState.DRAFT and not (
+        state == ApplicationState.WITHDRAWN and submitted_at is None
+    )
+
+
+class ApplicationQuerySet(models.QuerySet):
+    def holding_place(self):
+        return self.filter(state__in=PLACE_STATES)
+
+    def submitted(self):
+        return self.filter(SUBMITTED)
+
+
 # Outcomes an applicant may object to, and for how long after being told (DESIGN.md §3-4).
 OBJECTIONABLE_STATES = (ApplicationState.NOT_SELECTED, ApplicationState.INELIGIBLE)
 OBJECTION_WINDOW = timedelta(days=10)
@@ -121,6 +155,8 @@ class Application(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    objects = ApplicationQuerySet.as_manager()
 
     class Meta:
         ordering = ["call", "reference", "pk"]
@@ -237,6 +273,38 @@ class Application(models.Model):
     @transition(field=state, source=ApplicationState.RESERVE, target=ApplicationState.SELECTED)
     def promote(self, by=None, description=None):
         """A reserve takes the place a selected applicant declined."""
+
+    # A confirmed re-run changes a published outcome (evaluation.selection_runs.confirm_run):
+    # staff confirmed the list of changes; each is logged and the applicant told.
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=[ApplicationState.RESERVE, ApplicationState.NOT_SELECTED],
+        target=ApplicationState.SELECTED,
+    )
+    def revise_to_selected(self, by=None, description=None):
+        """A confirmed re-run gives it a place."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=[ApplicationState.SELECTED, ApplicationState.NOT_SELECTED],
+        target=ApplicationState.RESERVE,
+    )
+    def revise_to_reserve(self, by=None, description=None):
+        """A confirmed re-run puts it on the reserve list (a selected one loses its place)."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=[ApplicationState.SELECTED, ApplicationState.RESERVE],
+        target=ApplicationState.NOT_SELECTED,
+    )
+    def revise_to_not_selected(self, by=None, description=None):
+        """A confirmed re-run does not select it (a selected one loses its place)."""
 
     @fsm_log_by
     @fsm_log_description

@@ -83,6 +83,20 @@ ENGLISH_HEADERS = {
         "Rank",
         "Outcome",
         "Reason",
+        "Run",
+    ],
+    "Runs": [
+        "Call",
+        "Run",
+        "Confirmed at",
+        "Reference",
+        "Rank",
+        "Evaluation score",
+        "Bonus",
+        "Final score",
+        "Requested subsidy (KRW)",
+        "Outcome",
+        "Reason",
     ],
     "Scores": [
         "Reference",
@@ -402,8 +416,8 @@ def test_checks_catch_overpayment_and_quota_breaches(funded, staff, tmp_path):
     summary, book = export([call], tmp_path)
     failed = {c["check"]: c for c in summary["checks"] if c["result"] == "FAIL"}
     assert failed[f"audit-2026: projects breaking the rule: {PAID_WITHIN_AWARD}"]["actual"] == 1
-    assert failed["audit-2026: selected or awarded in field Mobility at most its maximum"]["expected"] == 2
-    assert "audit-2026: selected or awarded at most the call's maximum" in failed
+    assert failed["audit-2026: places held in field Mobility at most its maximum"]["expected"] == 2
+    assert "audit-2026: places held at most the call's maximum" in failed
     assert not summary["passed"]
     assert {row["Result"] for row in by_header(book["Checks"])} == {"PASS", "FAIL"}
     # Detail and summary still agree with each other: only the limits fail.

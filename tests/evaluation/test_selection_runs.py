@@ -172,6 +172,7 @@ def test_generate_is_deterministic_for_a_seed(call, staff, db):
         max_awards=4,
         closes_at=call.closes_at,
         opens_at=call.opens_at,
+        state=CallState.EVALUATION,  # reviewers are assigned in evaluation
     )
     TrackFactory(call=twin, name="SME-led", max_awards=4)
     ServiceFieldFactory(call=twin, name="Mobility", max_awards=2)

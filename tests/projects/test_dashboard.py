@@ -7,11 +7,12 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from competitions.models import CallState
 from projects import ledger
 from projects.dashboard import duration_words, end_of_day, next_step, time_left
 from projects.ledger_figures import money_per_call, with_money
 from projects.models import Application, ApplicationState, Project
-from tests.factories import ApplicationFactory, OrganisationFactory, StaffFactory
+from tests.factories import ApplicationFactory, CallFactory, OrganisationFactory, StaffFactory, TrackFactory
 
 from .test_money_pages import make_project
 
@@ -123,7 +124,9 @@ def test_projects_show_money_paid_and_still_to_report_from_the_ledger(client, dr
 
 
 def test_korean_dashboard_reads_eok_and_man_and_seoul_time(client, draft, applicant, staff):
-    project = make_project(draft, staff)
+    project = make_project(draft, staff)  # its call's results are published: it no longer receives
+    open_now = CallFactory(state=CallState.PUBLISHED)  # a call open now, with its closing time
+    TrackFactory(call=open_now)
     ledger.post_payment(project, by=staff, amount=150 * M, paid_on=date(2026, 5, 10))
     client.force_login(applicant)
     page = client.get(reverse("projects:dashboard"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()

@@ -9,9 +9,17 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.roles import Role
+from competitions.models import CallState
 from projects import ledger
 from projects.models import Application, ApplicationState, DisbursementEntry, Expenditure, Project
-from tests.factories import ApplicationFactory, OrganisationFactory, StaffFactory, UserFactory, signed_project
+from tests.factories import (
+    ApplicationFactory,
+    OrganisationFactory,
+    StaffFactory,
+    UserFactory,
+    call_in_state,
+    signed_project,
+)
 
 from .samples import pdf_bytes
 
@@ -98,6 +106,7 @@ def test_award_page_creates_the_project(client, draft, staff):
     Application.objects.filter(pk=draft.pk).update(
         state=ApplicationState.SELECTED, reference="PC26-0001", accepted_at=timezone.now()
     )
+    call_in_state(draft.call, CallState.RESULTS_PUBLISHED)  # agreements follow published results
     client.force_login(staff)
     response = client.post(
         reverse("projects:award", args=[draft.pk]),

@@ -6,7 +6,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from projects.models import Application, ApplicationState, ConsortiumMember, Sanction
-from tests.factories import ApplicationFactory, OrganisationFactory, ServiceFieldFactory, StaffFactory
+from tests.factories import (
+    ApplicationFactory,
+    OrganisationFactory,
+    ServiceFieldFactory,
+    StaffFactory,
+    reception_closed,
+)
 
 from .conftest import attach
 
@@ -108,6 +114,7 @@ def test_queue_filters(staff_client, open_call):
 
 def test_bulk_confirm_and_reject(staff_client, open_call):
     first, second, third = submitted_applications(open_call, 3)
+    reception_closed(open_call)
     staff_client.post(
         reverse("projects:eligibility_bulk"), {"applications": [first.pk, second.pk], "action": "confirm"}
     )
@@ -131,6 +138,7 @@ def test_bulk_confirm_and_reject(staff_client, open_call):
 
 def test_decide_one_on_its_page(staff_client, open_call):
     (application,) = submitted_applications(open_call, 1)
+    reception_closed(open_call)
     url = reverse("projects:staff_application", args=[application.pk])
     page = staff_client.get(url).content.decode()
     assert application.reference in page and "Pass" in page

@@ -10,7 +10,7 @@ from django_fsm_log.models import StateLog
 from competitions.lifecycle import TransitionRefused
 from projects import workflow
 from projects.models import Application, ApplicationState, ConsortiumMember, OutboxMessage
-from tests.factories import ApplicationFactory, OrganisationFactory, StaffFactory
+from tests.factories import ApplicationFactory, OrganisationFactory, StaffFactory, reception_closed
 
 pytestmark = pytest.mark.django_db
 
@@ -171,7 +171,9 @@ def staff(role_groups):
 
 
 def test_staff_confirm_eligible(draft, applicant, staff):
-    application = workflow.decide_eligibility(submitted(draft, applicant), by=staff, eligible=True)
+    application = submitted(draft, applicant)
+    reception_closed(draft.call)
+    application = workflow.decide_eligibility(application, by=staff, eligible=True)
     assert application.state == ApplicationState.ELIGIBLE
     log = StateLog.objects.for_(draft).order_by("pk").last()
     assert (log.transition, log.by) == ("confirm_eligible", staff)
@@ -180,6 +182,7 @@ def test_staff_confirm_eligible(draft, applicant, staff):
 
 def test_staff_reject_needs_a_reason(draft, applicant, staff):
     application = submitted(draft, applicant)
+    reception_closed(draft.call)
     with pytest.raises(TransitionRefused) as refused:
         workflow.decide_eligibility(application, by=staff, eligible=False, reason="  ")
     assert "Write the reason" in refused.value.reasons[0]
@@ -211,6 +214,7 @@ def test_applicants_cannot_decide_eligibility(draft, applicant):
 def test_bulk_decisions_report_each_refusal(draft, applicant, staff, open_call, organisation):
     application = submitted(draft, applicant)
     still_draft = ApplicationFactory(call=open_call, lead=organisation, created_by=applicant)
+    reception_closed(open_call)
     decided, refused = workflow.decide_many([application, still_draft], by=staff, eligible=True)
     assert [a.pk for a in decided] == [application.pk]
     assert [a.pk for a, _reasons in refused] == [still_draft.pk]

@@ -26,7 +26,7 @@ from projects.models import (
     Organisation,
     Project,
 )
-from tests.factories import ApplicationFactory, registration_number
+from tests.factories import ApplicationFactory, reception_closed, registration_number
 from tests.projects.samples import docx_bytes, pdf_bytes
 
 from .world import build_world
@@ -159,6 +159,7 @@ def test_script_in_every_text_field_is_shown_escaped_on_every_page(client, world
     assert Expenditure.objects.filter(description=f"Spent {IMG}").exists(), page_messages(response)
 
     as_user(client, staff)
+    reception_closed(world.open_call)  # eligibility is decided once reception has closed
     client.post(
         reverse("projects:staff_application", args=[world.draft.pk]),
         {"action": "reject", "reason": f"Reason {SCRIPT}"},
