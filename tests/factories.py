@@ -80,7 +80,7 @@ class ServiceFieldFactory(factory.django.DjangoModelFactory):
 
 # --- projects -------------------------------------------------------------------------------
 from competitions.models import EligibilityRule, Region  # noqa: E402
-from projects.models import Application, Membership, Organisation  # noqa: E402
+from projects.models import Application, ApplicationState, Membership, Organisation  # noqa: E402
 from projects.registration_number import check_digit  # noqa: E402
 
 
@@ -161,6 +161,38 @@ def call_in_state(call, state):
         changes["opens_at"] = min(call.opens_at, changes["closes_at"] - timedelta(days=1))
     Call.objects.filter(pk=call.pk).update(**changes)
     return Call.objects.get(pk=call.pk)  # the protected state is not refreshed in place
+
+
+def selected_in_a_confirmed_run(application, *, by, reference="PC26-0001"):
+    """The application selected, as a confirmed selection run publishes it (the run recorded with
+    its one result, the application selected and accepted): for money tests that start after
+    selection without walking the evaluation."""
+    from evaluation.models import SelectionResult, SelectionRun
+
+    Application.objects.filter(pk=application.pk).update(
+        state=ApplicationState.SELECTED, reference=reference, accepted_at=timezone.now()
+    )
+    run = SelectionRun.objects.create(
+        call=application.call,
+        number=SelectionRun.objects.filter(call=application.call).count() + 1,
+        parameters={},
+        inputs_hash="0" * 64,
+        created_by=by,
+        confirmed_by=by,
+        confirmed_at=timezone.now(),
+    )
+    SelectionResult.objects.create(
+        run=run,
+        application_id=application.pk,
+        evaluation_score=80,
+        bonus=0,
+        final_score=80,
+        rank=1,
+        outcome="selected",
+        reason="selected",
+        requested_subsidy=application.requested_subsidy,
+    )
+    return Application.objects.get(pk=application.pk)
 
 
 def signed_project(application, *, by, parties="MOLIT", **agreement):

@@ -10,7 +10,6 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
 from django_fsm_log.models import StateLog
 
 from audit.funding_workbook import write_funding_workbook
@@ -18,15 +17,13 @@ from competitions.lifecycle import TransitionRefused
 from projects import ledger, reports
 from projects.ledger_figures import LedgerSums, with_money
 from projects.models import (
-    Application,
-    ApplicationState,
     DisbursementEntry,
     Project,
     ProjectState,
     ReportStatus,
 )
 from projects.money_invariants import INVARIANTS, ProjectMoney, broken
-from tests.factories import StaffFactory, signed_project
+from tests.factories import StaffFactory, selected_in_a_confirmed_run, signed_project
 
 from .samples import pdf_bytes
 
@@ -44,10 +41,7 @@ def staff(role_groups):
 @pytest.fixture
 def project(draft, staff):
     """A 300 M award, agreement signed on 2026-05-01."""
-    Application.objects.filter(pk=draft.pk).update(
-        state=ApplicationState.SELECTED, reference="PC26-0001", accepted_at=timezone.now()
-    )
-    return signed_project(draft, by=staff)
+    return signed_project(selected_in_a_confirmed_run(draft, by=staff), by=staff)
 
 
 def pay(project, staff, amount, tranche=None, on=date(2026, 5, 10)):
