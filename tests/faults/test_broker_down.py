@@ -9,15 +9,17 @@ test reads.
 
 import email
 import time
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
 
+from competitions.models import CallState
 from evaluation.assigning import assign_reviewers
 from evaluation.models import Assignment, Criterion, Review
 from projects.models import Application, ApplicationState, DisbursementEntry, OutboxMessage
 from tests.evaluation.conftest import eligible_applications, make_reviewers
+from tests.factories import CallFactory, TrackFactory, pilot_rules
 from tests.loopback import free_port
 from tests.postgres.test_concurrency import complete_draft
 from tests.projects.test_ledger import project, selected, staff  # noqa: F401
@@ -72,7 +74,18 @@ def wait_until(condition, timeout, what):
 def scene(project, open_call, organisation, applicant, call, staff):  # noqa: F811
     """A draft ready to submit, a reviewer with an assignment under review, an active project."""
     Application.objects.filter(pk=project.award.application_id).update(reference="PC26-0900")
-    draft = complete_draft(open_call, organisation, applicant)
+    # The project's call (open_call) has published its results; the draft goes to another call
+    # still open for applications.
+    still_open = CallFactory(
+        slug="pilot-still-open",
+        reference_prefix="PC27",
+        state=CallState.PUBLISHED,
+        opens_at=open_call.opens_at,
+        closes_at=timezone.now() + timedelta(days=7),
+    )
+    TrackFactory(call=still_open, name="SME-led", max_awards=14)
+    pilot_rules(still_open)
+    draft = complete_draft(still_open, organisation, applicant)
     eligible_applications(call, 1)
     make_reviewers(call, 5)
     assign_reviewers(call, by=staff, seed=1)
