@@ -106,6 +106,11 @@ def save_review(assignment, entries, *, by, comment="", submit=False, now=None):
             )
         if application.state != ApplicationState.UNDER_REVIEW:
             raise TransitionRefused([_("The review of this application is closed; scores are locked.")])
+        # The pledge for the call and the declaration of no conflict come first (evaluation.pledges).
+        from .pledges import refusals_before_scoring
+
+        if not_yet := refusals_before_scoring(assignment, application.call_id):
+            raise TransitionRefused(not_yet)
         review, _created = Review.objects.get_or_create(
             assignment=assignment, defaults={"application": application}
         )

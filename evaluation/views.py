@@ -23,7 +23,7 @@ from projects import documents
 from projects.models import Application
 from projects.views.staff import staff_only
 
-from . import objections, reviewing, selection_runs
+from . import objections, pledges, reviewing, selection_runs
 from .assigning import assign_reviewers
 from .assignment import AssignmentImpossible
 from .charts import places_chart
@@ -91,7 +91,15 @@ def review_form(request, pk):
     criteria = list(Criterion.objects.filter(plan__call=application.call_id))
     review = Review.objects.filter(assignment=assignment).prefetch_related("scores").first()
     rows, comment = _saved_rows(criteria, review), review.comment if review else ""
-    if request.method == "POST":
+    if request.method == "POST" and request.POST.get("action") in BEFORE_SCORING:
+        try:
+            message = BEFORE_SCORING[request.POST["action"]](request, assignment)
+        except TransitionRefused as exc:
+            show_refusal(request, exc)
+        else:
+            messages.success(request, message)
+            return redirect("evaluation:review_form", pk=pk)
+    elif request.method == "POST":
         entries = {
             c: (request.POST.get(f"points-{c.pk}", ""), request.POST.get(f"comment-{c.pk}", ""))
             for c in criteria
@@ -122,8 +130,34 @@ def review_form(request, pk):
             "locked": bool(review and review.state == Review.State.SUBMITTED)
             or application.state != "under_review",
             "documents": documents.for_reviewers(application),
+            "pledge_signed": pledges.has_signed(assignment.reviewer_id, application.call_id),
+            "declared": pledges.has_declared(assignment),
+            "pledge_text": pledges.current_text(),
+            "typed_name": request.POST.get("name", "") if request.method == "POST" else "",
         },
     )
+
+
+def _sign_pledge(request, assignment):
+    pledges.sign_pledge(
+        assignment,
+        by=request.user,
+        agreed=request.POST.get("agree") == "yes",
+        name=request.POST.get("name", ""),
+        ip_address=request.META.get("REMOTE_ADDR") or None,
+    )
+    return _("Pledge signed. Thank you.")
+
+
+def _declare_no_conflict(request, assignment):
+    pledges.declare_no_conflict(
+        assignment, by=request.user, ip_address=request.META.get("REMOTE_ADDR") or None
+    )
+    return _("Declared: no conflict of interest with this application.")
+
+
+# What a reviewer does on the review form before the first score (evaluation.pledges).
+BEFORE_SCORING = {"pledge": _sign_pledge, "no_conflict": _declare_no_conflict}
 
 
 @login_required

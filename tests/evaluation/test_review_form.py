@@ -5,12 +5,13 @@ import pytest
 from django.urls import reverse
 
 from evaluation.models import Assignment, Criterion, Review
+from tests.factories import cleared_to_score
 
 pytestmark = pytest.mark.django_db
 
 
 def test_one_out_of_range_score_keeps_every_other_score_and_comment(client, call, assigned):
-    assignment = Assignment.objects.filter(application=assigned[0]).first()
+    assignment = cleared_to_score(Assignment.objects.filter(application=assigned[0]).first())
     client.force_login(assignment.reviewer.user)
     criteria = list(Criterion.objects.filter(plan__call=call))
     bad = criteria[1]
@@ -33,7 +34,7 @@ def test_one_out_of_range_score_keeps_every_other_score_and_comment(client, call
 
 
 def test_a_saved_draft_shows_its_scores_again(client, call, assigned):
-    assignment = Assignment.objects.filter(application=assigned[0]).first()
+    assignment = cleared_to_score(Assignment.objects.filter(application=assigned[0]).first())
     client.force_login(assignment.reviewer.user)
     first = Criterion.objects.filter(plan__call=call).first()
     url = reverse("evaluation:review_form", args=[assignment.pk])

@@ -30,6 +30,7 @@ from tests.factories import (
     StaffFactory,
     TrackFactory,
     UserFactory,
+    cleared_to_score,
     pilot_rules,
     signed_project,
 )
@@ -168,6 +169,7 @@ def build_world():
     panel = Panel.objects.create(call=eval_call, name="Panel")
     panel.reviewers.add(reviewer, conflicted)
     assignment = Assignment.objects.create(application=under_review, reviewer=reviewer)
+    cleared_to_score(assignment)  # the pledge signed and no conflict declared: ready to score
 
     not_selected = in_eval(org, ApplicationState.NOT_SELECTED, 3, notified_at=now - timedelta(days=1))
     objection = Objection.objects.create(
