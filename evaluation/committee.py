@@ -206,12 +206,9 @@ def accept_invitation(token, *, password, viewer=None, now=None):
     too weak (the configured validators). Returns the user, who may now log in."""
     now = now or timezone.now()
     with transaction.atomic():
+        invitation = ReviewerInvitation.objects.select_for_update().get(pk=invitation_for(token, now=now).pk)
+        # Checked again under the lock: used in another tab, or sent again, a moment ago.
         invitation = invitation_for(token, now=now)
-        invitation = ReviewerInvitation.objects.select_for_update().get(pk=invitation.pk)
-        if invitation.accepted_at is not None:  # used in another tab a moment ago
-            raise TransitionRefused(
-                [_("This invitation link has already been used. Log in with the password you chose.")]
-            )
         user = User.objects.select_for_update().get(pk=invitation.reviewer.user_id)
         if viewer is not None and viewer.is_authenticated and viewer.pk != user.pk:
             raise TransitionRefused(
