@@ -140,3 +140,23 @@ def applies_for_grants(user):
 
 def has_role(user, role):
     return Role(role).value in roles_of(user)
+
+
+# Where each role lands after logging in, the most specific office first (DESIGN.md: every role
+# has its own page). URL names, not imports: accounts sits below the apps that serve them.
+LANDING_PAGES = (
+    (Role.STAFF, "evaluation:staff_home"),
+    (Role.REVIEWER, "evaluation:my_reviews"),
+    (Role.AUDITOR, "audit:exports"),
+)
+APPLICANT_LANDING = "projects:dashboard"
+
+
+def landing_page(user):
+    """The URL name of ``user``'s own page: staff's dashboard, a reviewer's reviews, the
+    auditors' room, or (applicants and fresh sign-ups) *My applications*."""
+    roles = roles_of(user)
+    for role, url_name in LANDING_PAGES:
+        if role.value in roles:
+            return url_name
+    return APPLICANT_LANDING

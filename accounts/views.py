@@ -1,11 +1,23 @@
 from django.contrib import messages
 from django.contrib.auth import login
-from django.shortcuts import redirect, render
+from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.translation import gettext as _
 from django_ratelimit.decorators import ratelimit
 
 from .forms import SignupForm
+from .roles import landing_page
 from .throttling import signup_rate, signup_refused
+
+
+class LoginView(auth_views.LoginView):
+    """Log-in that lands each role on its own page (accounts.roles.landing_page), unless a safe
+    ``next`` asks for another (Django's LoginView refuses an off-site one)."""
+
+    template_name = "accounts/login.html"
+
+    def get_default_redirect_url(self):
+        return resolve_url(landing_page(self.request.user))
 
 
 # Every POST counts, valid or not: it bounds mass account creation and probing which e-mail
@@ -13,7 +25,7 @@ from .throttling import signup_rate, signup_refused
 @ratelimit(key="ip", rate=signup_rate, method="POST", block=False)
 def signup(request):
     if request.user.is_authenticated:
-        return redirect("projects:dashboard")
+        return redirect(landing_page(request.user))
     if request.limited:
         return signup_refused(request)
     form = SignupForm(request.POST or None)

@@ -64,6 +64,15 @@ def parse_points(raw, criterion):
     return points, None
 
 
+class ScoresRefused(TransitionRefused):
+    """Scores refused: each reason also keyed by its criterion's id (``by_criterion``), so the
+    form can show it beside the score it concerns."""
+
+    def __init__(self, by_criterion):
+        self.by_criterion = dict(by_criterion)
+        super().__init__(list(self.by_criterion.values()))
+
+
 def save_review(assignment, entries, *, by, comment="", submit=False, now=None):
     """Save a reviewer's scores (``entries``: criterion -> (raw points, comment)).
 
@@ -97,30 +106,34 @@ def save_review(assignment, entries, *, by, comment="", submit=False, now=None):
             )
         if application.state != ApplicationState.UNDER_REVIEW:
             raise TransitionRefused([_("The review of this application is closed; scores are locked.")])
+        # The pledge for the call and the declaration of no conflict come first (evaluation.pledges).
+        from .pledges import refusals_before_scoring
+
+        if not_yet := refusals_before_scoring(assignment, application.call_id):
+            raise TransitionRefused(not_yet)
         review, _created = Review.objects.get_or_create(
             assignment=assignment, defaults={"application": application}
         )
         if review.state == Review.State.SUBMITTED:
             raise TransitionRefused([_("You submitted this review; it is locked.")])
-        errors, values = [], {}
+        errors, values = {}, {}
         for criterion, (raw, note) in entries.items():
             if raw in (None, ""):
                 continue
             points, error = parse_points(raw, criterion)
             if error:
-                errors.append(error)
+                errors[criterion.pk] = error
             else:
                 values[criterion] = (points, note or "")
         if submit:
             already = set(review.scores.values_list("criterion_id", flat=True))
             for criterion in Criterion.objects.filter(plan__call_id=application.call_id):
-                if criterion not in values and criterion.pk not in already:
-                    errors.append(
-                        _("%(criterion)s: a score is required to submit.")
-                        % {"criterion": criterion.display_name}
-                    )
+                if criterion not in values and criterion.pk not in already and criterion.pk not in errors:
+                    errors[criterion.pk] = _("%(criterion)s: a score is required to submit.") % {
+                        "criterion": criterion.display_name
+                    }
         if errors:
-            raise TransitionRefused(errors)
+            raise ScoresRefused(errors)
         for criterion, (points, note) in values.items():
             Score.objects.update_or_create(
                 review=review, criterion=criterion, defaults={"points": points, "comment": note}

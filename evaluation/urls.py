@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_dashboards
+from . import views, views_committee, views_dashboards
 
 app_name = "evaluation"
 
@@ -9,7 +9,16 @@ urlpatterns = [
     path("review/<int:pk>/", views.review_form, name="review_form"),
     path("review/<int:pk>/documents/<int:document_pk>/", views.review_document, name="review_document"),
     path("review/<int:pk>/recuse/", views.recuse, name="recuse"),
+    path("review/welcome/<str:token>/", views_committee.invitation_accept, name="invitation_accept"),
     path("staff/", views_dashboards.staff_home, name="staff_home"),
+    path("staff/reviewers/", views_committee.reviewer_pool, name="reviewer_pool"),
+    path("staff/reviewers/import/", views_committee.reviewer_import, name="reviewer_import"),
+    path(
+        "staff/reviewers/invitations/<int:pk>/resend/",
+        views_committee.invitation_resend,
+        name="invitation_resend",
+    ),
+    path("staff/calls/<slug:slug>/panels/", views_committee.call_panels, name="panels"),
     path("staff/calls/<slug:slug>/", views_dashboards.call_dashboard_view, name="call_dashboard"),
     path("staff/calls/<slug:slug>/evaluation/", views.evaluation_overview, name="overview"),
     path("staff/calls/<slug:slug>/evaluation/assign/", views.assign, name="assign"),

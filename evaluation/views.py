@@ -2,6 +2,7 @@
 remind, preview and confirm selection, and decide objections; applicants decline or object."""
 
 from collections import Counter
+from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -22,7 +23,7 @@ from projects import documents
 from projects.models import Application
 from projects.views.staff import staff_only
 
-from . import objections, reviewing, selection_runs
+from . import objections, pledges, reviewing, selection_runs
 from .assigning import assign_reviewers
 from .assignment import AssignmentImpossible
 from .charts import places_chart
@@ -55,31 +56,67 @@ def _my_assignment(request, pk):
     )
 
 
+@dataclass(frozen=True)
+class ScoreRow:
+    """One criterion on the review form: what it shows (as saved, or as typed when the save was
+    refused) and its error."""
+
+    criterion: object
+    points: str
+    comment: str
+    error: str = ""
+
+
+def _saved_rows(criteria, review):
+    saved = {s.criterion_id: s for s in review.scores.all()} if review else {}
+    return [
+        ScoreRow(
+            c,
+            f"{saved[c.pk].points.normalize():f}" if c.pk in saved else "",
+            saved[c.pk].comment if c.pk in saved else "",
+        )
+        for c in criteria
+    ]
+
+
+def _typed_rows(criteria, entries, errors):
+    """The form as the reviewer filled it in, each refused score with its reason beside it."""
+    return [ScoreRow(c, entries[c][0], entries[c][1], errors.get(c.pk, "")) for c in criteria]
+
+
 @login_required
 def review_form(request, pk):
     assignment = _my_assignment(request, pk)
     application = assignment.application
     criteria = list(Criterion.objects.filter(plan__call=application.call_id))
     review = Review.objects.filter(assignment=assignment).prefetch_related("scores").first()
-    existing = {s.criterion_id: s for s in review.scores.all()} if review else {}
-    if request.method == "POST":
+    rows, comment = _saved_rows(criteria, review), review.comment if review else ""
+    if request.method == "POST" and request.POST.get("action") in BEFORE_SCORING:
+        try:
+            message = BEFORE_SCORING[request.POST["action"]](request, assignment)
+        except TransitionRefused as exc:
+            show_refusal(request, exc)
+        else:
+            messages.success(request, message)
+            return redirect("evaluation:review_form", pk=pk)
+    elif request.method == "POST":
         entries = {
             c: (request.POST.get(f"points-{c.pk}", ""), request.POST.get(f"comment-{c.pk}", ""))
             for c in criteria
         }
         submit = request.POST.get("action") == "submit"
+        comment = request.POST.get("comment", "")
         try:
-            reviewing.save_review(
-                assignment, entries, by=request.user, comment=request.POST.get("comment", ""), submit=submit
-            )
+            reviewing.save_review(assignment, entries, by=request.user, comment=comment, submit=submit)
         except TransitionRefused as exc:
+            # Forms that forgive: everything typed stays on the page, the refusal beside its score.
             show_refusal(request, exc)
+            rows = _typed_rows(criteria, entries, getattr(exc, "by_criterion", {}))
         else:
             messages.success(
                 request, _("Review submitted; it is now locked.") if submit else _("Draft saved.")
             )
             return redirect("evaluation:review_form", pk=pk)
-    rows = [(c, existing.get(c.pk)) for c in criteria]
     return render(
         request,
         "evaluation/review_form.html",
@@ -88,12 +125,39 @@ def review_form(request, pk):
             "application": application,
             "blind": application.call.blind_review,
             "rows": rows,
+            "comment": comment,
             "review": review,
             "locked": bool(review and review.state == Review.State.SUBMITTED)
             or application.state != "under_review",
             "documents": documents.for_reviewers(application),
+            "pledge_signed": pledges.has_signed(assignment.reviewer_id, application.call_id),
+            "declared": pledges.has_declared(assignment),
+            "pledge_text": pledges.current_text(),
+            "typed_name": request.POST.get("name", "") if request.method == "POST" else "",
         },
     )
+
+
+def _sign_pledge(request, assignment):
+    pledges.sign_pledge(
+        assignment,
+        by=request.user,
+        agreed=request.POST.get("agree") == "yes",
+        name=request.POST.get("name", ""),
+        ip_address=request.META.get("REMOTE_ADDR") or None,
+    )
+    return _("Pledge signed. Thank you.")
+
+
+def _declare_no_conflict(request, assignment):
+    pledges.declare_no_conflict(
+        assignment, by=request.user, ip_address=request.META.get("REMOTE_ADDR") or None
+    )
+    return _("Declared: no conflict of interest with this application.")
+
+
+# What a reviewer does on the review form before the first score (evaluation.pledges).
+BEFORE_SCORING = {"pledge": _sign_pledge, "no_conflict": _declare_no_conflict}
 
 
 @login_required

@@ -215,3 +215,23 @@ def signed_project(application, *, by, parties="MOLIT", **agreement):
         ends_on=date(2026, 11, 30),
         **agreement,
     )
+
+
+def cleared_to_score(assignment):
+    """The reviewer of ``assignment`` has signed the call's integrity and confidentiality pledge
+    and declared no conflict with the application, as save_review requires (evaluation.pledges).
+    Returns the assignment, so a call reads ``save_review(cleared_to_score(assignment), ...)``."""
+    from evaluation.models import Assignment, NoConflictDeclaration, Pledge
+    from evaluation.pledges import current_text
+
+    assignment = Assignment.objects.select_related("application", "reviewer__user").get(pk=assignment.pk)
+    now = timezone.now()
+    Pledge.objects.get_or_create(
+        reviewer=assignment.reviewer,
+        call_id=assignment.application.call_id,
+        defaults={"text": current_text(), "signed_name": str(assignment.reviewer.user), "signed_at": now},
+    )
+    NoConflictDeclaration.objects.get_or_create(
+        assignment=assignment, defaults={"declared_by": assignment.reviewer.user, "declared_at": now}
+    )
+    return assignment

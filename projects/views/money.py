@@ -293,6 +293,7 @@ def project_detail(request, pk):
         with_money(Project.objects.select_related("award__application__call", "award__application__lead")),
         pk=pk,
     )
+    payment_form, kept = PaymentForm(), {}
     if request.method == "POST":
         handler = ACTIONS.get(request.POST.get("action"))
         if handler is None:
@@ -300,18 +301,24 @@ def project_detail(request, pk):
         try:
             messages.success(request, handler(request, project))
         except (TransitionRefused, PermissionDenied) as exc:
+            # Forms that forgive: the page comes back with what was typed in the refused form.
             show_refusal(request, exc)
-        return redirect("projects:project_detail", pk=pk)
+            kept = request.POST
+            if kept.get("action") == "pay":
+                payment_form = PaymentForm(request.POST)
+        else:
+            return redirect("projects:project_detail", pk=pk)
     return render(
         request,
         "projects/money/project_detail.html",
         {
             "project": project,
+            "kept": kept,
             "entries": project.disbursements.select_related("posted_by", "reverses").order_by("pk"),
             "expenditures": project.expenditures.select_related("reported_by").order_by("spent_on", "pk"),
             "settlements": project.settlements.order_by("-pk"),
             "reports": project.reports.select_related("phase"),
-            "payment_form": PaymentForm(),
+            "payment_form": payment_form,
             "can_write": has_role(request.user, Role.STAFF),
             "reversed_ids": set(
                 project.disbursements.exclude(reverses=None).values_list("reverses_id", flat=True)

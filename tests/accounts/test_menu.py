@@ -48,3 +48,26 @@ def test_a_superuser_is_staff_and_sees_no_my_applications(client, role_groups):
 def test_visitors_see_no_my_applications(client, db):
     page = client.get(reverse("competitions:call_list")).content.decode()
     assert MY_APPLICATIONS not in page
+
+
+ROLE_LINKS = {
+    Role.STAFF: [
+        "evaluation:staff_home",
+        "projects:eligibility_queue",
+        "evaluation:reviewer_pool",
+        "projects:project_list",
+        "audit:exports",
+    ],
+    Role.REVIEWER: ["evaluation:my_reviews"],
+    Role.AUDITOR: ["projects:project_list", "audit:exports"],
+}
+
+
+@pytest.mark.parametrize("role", list(ROLE_LINKS), ids=str)
+def test_each_role_sees_the_links_of_its_own_pages_and_no_other_roles(client, role_groups, role):
+    menu = menu_of(client, UserFactory(roles=[role]))
+    for name in ROLE_LINKS[role]:
+        assert f'href="{reverse(name)}"' in menu, name
+    others = {name for other, names in ROLE_LINKS.items() if other != role for name in names}
+    for name in others - set(ROLE_LINKS[role]):
+        assert f'href="{reverse(name)}"' not in menu, name

@@ -18,6 +18,7 @@ from evaluation.generate import generate, system_user
 from evaluation.models import Assignment, Criterion, Objection
 from projects.models import Application, ApplicationState
 from tests.evaluation.conftest import evaluation_call
+from tests.factories import cleared_to_score
 
 pytestmark = pytest.mark.django_db
 
@@ -79,7 +80,7 @@ def weighted(staff, tmp_path, settings):
     new = Assignment.objects.filter(application=application, state=Assignment.State.ACTIVE).order_by("pk")
     for assignment, points in zip(new, RE_REVIEW_POINTS, strict=True):
         entries = {c: (str(p), "") for c, p in zip(criteria, points, strict=True)}
-        reviewing.save_review(assignment, entries, by=assignment.reviewer.user, submit=True)
+        reviewing.save_review(cleared_to_score(assignment), entries, by=assignment.reviewer.user, submit=True)
     assert Application.objects.get(pk=application.pk).state == ApplicationState.SCORED
     second, _results = selection_runs.run_selection(call, by=staff)
     return {"call": call, "re_reviewed": application, "run": second}

@@ -22,6 +22,7 @@ from evaluation.models import Assignment, Criterion, Panel, Reviewer
 from projects import workflow
 from projects.models import Application, Document, FiscalYear, Membership, Organisation
 from projects.registration_number import check_digit
+from tests.factories import cleared_to_score
 from tests.projects.samples import pdf_bytes
 
 DEMO_CALL = "pilot-city-demo"
@@ -218,7 +219,7 @@ def score(application, quality, *, skip_reviewer=None):
             continue
         wobble = (n - 2) * 0.01
         entries = {c: (str(round(float(c.max_points) * min(1, quality + wobble), 1)), "") for c in criteria}
-        reviewing.save_review(assignment, entries, by=assignment.reviewer.user, submit=True)
+        reviewing.save_review(cleared_to_score(assignment), entries, by=assignment.reviewer.user, submit=True)
 
 
 def scored_call():

@@ -51,6 +51,15 @@ def test_reviewer_scores_a_blind_application(demo, new_page, lang):
     page.wait_for_url(re.compile(r"/review/\d+/$"))
     review_url = page.url
     assert_no_secret(page, secrets)
+    # Before the first score: the integrity and confidentiality pledge, then no conflict declared.
+    page.locator("#pledge-agree").check()
+    page.locator("#pledge-name").fill("Reviewer")
+    journey.step("pledge")
+    follow(page, page.locator("form:has(#pledge-name) button[type=submit]"))
+    page.wait_for_url(review_url)
+    follow(page, page.locator("button[name=action][value=no_conflict]"))
+    page.wait_for_url(review_url)
+    assert_no_secret(page, secrets)
     points = page.locator("main input[name^=points-]")
     assert points.count() == 5
     for n in range(points.count()):

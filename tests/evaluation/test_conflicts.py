@@ -10,7 +10,7 @@ from evaluation.assigning import assign_reviewers
 from evaluation.conflicts import conflicts_for, is_conflicted
 from evaluation.models import Assignment, Review, Score
 from projects.models import ApplicationState, ConsortiumMember, Membership
-from tests.factories import OrganisationFactory
+from tests.factories import OrganisationFactory, cleared_to_score
 
 from .conftest import eligible_applications, make_reviewers
 from .test_reviewing import full_marks
@@ -52,7 +52,9 @@ def test_a_conflicted_reviewer_cannot_save_or_submit_a_score(call, assigned):
     assert is_conflicted(assignment.reviewer, application)
     for submit in (False, True):
         with pytest.raises(TransitionRefused) as refused:
-            reviewing.save_review(assignment, full_marks(call), by=assignment.reviewer.user, submit=submit)
+            reviewing.save_review(
+                cleared_to_score(assignment), full_marks(call), by=assignment.reviewer.user, submit=submit
+            )
         assert refused.value.reasons == [
             "You have a conflict of interest with this application and cannot score it; recuse yourself."
         ]

@@ -13,7 +13,7 @@ from evaluation.dashboard import call_dashboard, call_summaries, reviewer_dashbo
 from evaluation.generate import generate
 from evaluation.models import Assignment, Criterion, DeclaredConflict, Review
 from projects.models import Application, ApplicationState
-from tests.factories import StaffFactory, UserFactory
+from tests.factories import StaffFactory, UserFactory, cleared_to_score
 
 from .conftest import eligible_applications, make_reviewers
 
@@ -54,9 +54,11 @@ def test_call_dashboard_review_progress_and_laggards(call, staff):
     assign_reviewers(call, by=staff, seed=3)
     criteria = {c: (str(c.max_points), "") for c in Criterion.objects.filter(plan__call=call)}
     first = Assignment.objects.filter(application=applications[0]).order_by("pk").first()
-    reviewing.save_review(first, criteria, by=first.reviewer.user, submit=True)
+    reviewing.save_review(cleared_to_score(first), criteria, by=first.reviewer.user, submit=True)
     second = Assignment.objects.filter(application=applications[1]).order_by("pk").first()
-    reviewing.save_review(second, {next(iter(criteria)): ("10", "")}, by=second.reviewer.user)
+    reviewing.save_review(
+        cleared_to_score(second), {next(iter(criteria)): ("10", "")}, by=second.reviewer.user
+    )
     dashboard = call_dashboard(call)
     assert (dashboard.progress.assigned, dashboard.progress.submitted, dashboard.progress.drafts) == (
         10,
@@ -216,9 +218,9 @@ def test_reviewer_progress_per_call_with_due_date_and_recusals(client, call, sta
     me = Assignment.objects.filter(application=applications[0]).first().reviewer
     mine = list(Assignment.objects.filter(reviewer=me).order_by("pk"))
     criteria = {c: (str(c.max_points), "") for c in Criterion.objects.filter(plan__call=call)}
-    reviewing.save_review(mine[0], criteria, by=me.user, submit=True)
+    reviewing.save_review(cleared_to_score(mine[0]), criteria, by=me.user, submit=True)
     if len(mine) > 2:
-        reviewing.save_review(mine[1], {next(iter(criteria)): ("5", "")}, by=me.user)
+        reviewing.save_review(cleared_to_score(mine[1]), {next(iter(criteria)): ("5", "")}, by=me.user)
     reviewing.recuse(mine[-1], by=me.user, reason="Advised them last year")
     dashboard = reviewer_dashboard(me)
     (row,) = dashboard.calls

@@ -12,6 +12,7 @@ from accounts.system import SYSTEM_EMAIL
 from evaluation import reviewing
 from evaluation.models import Assignment, Criterion, EvaluationPlan, ReviewReminder
 from projects.models import OutboxMessage
+from tests.factories import cleared_to_score
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +67,7 @@ def test_submitted_reviews_are_not_reminded(call, assigned):
     reviewer = assignment.reviewer
     entries = {c: (str(c.max_points), "") for c in Criterion.objects.filter(plan__call=call)}
     for own in Assignment.objects.filter(reviewer=reviewer, state="active"):
-        reviewing.save_review(own, entries, by=reviewer.user, submit=True)
+        reviewing.save_review(cleared_to_score(own), entries, by=reviewer.user, submit=True)
     receipts = OutboxMessage.objects.filter(to=reviewer.user.email, subject__startswith="Review submitted")
     assert receipts.count() == Assignment.objects.filter(reviewer=reviewer, state="active").count()
     assert reviewing.remind_reviewers(now=now) == 6

@@ -19,6 +19,7 @@ from evaluation.models import Assignment, EvaluationPlan, Objection, Review, Sco
 from evaluation.models.review import counted_reviews_sql
 from evaluation.review_rounds import current_round
 from projects.models import Application, ApplicationState
+from tests.factories import cleared_to_score
 
 from .conftest import eligible_applications, make_reviewers
 
@@ -36,7 +37,9 @@ def marks(call, fraction):
 
 
 def submit(assignment, call, fraction):
-    return reviewing.save_review(assignment, marks(call, fraction), by=assignment.reviewer.user, submit=True)
+    return reviewing.save_review(
+        cleared_to_score(assignment), marks(call, fraction), by=assignment.reviewer.user, submit=True
+    )
 
 
 def state_of(application):
@@ -88,7 +91,7 @@ def test_a_re_review_opens_round_2_and_supersedes_round_1(call, staff, re_review
 def test_a_superseded_review_is_locked_with_its_reason(call, staff, re_reviewed):
     old = Assignment.objects.filter(application=re_reviewed, state=Assignment.State.PAST).first()
     with pytest.raises(TransitionRefused) as refused:
-        reviewing.save_review(old, marks(call, "1"), by=old.reviewer.user, submit=True)
+        reviewing.save_review(cleared_to_score(old), marks(call, "1"), by=old.reviewer.user, submit=True)
     assert refused.value.reasons == [
         "This review belongs to an earlier round, replaced after an objection; it is locked."
     ]
@@ -97,7 +100,7 @@ def test_a_superseded_review_is_locked_with_its_reason(call, staff, re_reviewed)
 def test_the_sql_definition_of_counted_reviews_is_the_querysets(call, staff, re_reviewed):
     second = new_round(re_reviewed)
     submit(second[0], call, "0.9")
-    reviewing.save_review(second[1], {}, by=second[1].reviewer.user)  # a draft
+    reviewing.save_review(cleared_to_score(second[1]), {}, by=second[1].reviewer.user)  # a draft
     condition, params = counted_reviews_sql("r", "a")
     with connection.cursor() as cursor:
         cursor.execute(

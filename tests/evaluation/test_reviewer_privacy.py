@@ -13,7 +13,7 @@ from accounts.system import SYSTEM_EMAIL
 from evaluation import reviewing
 from evaluation.models import Assignment, Criterion
 from projects.models import Application, ApplicationState, Membership, OutboxMessage
-from tests.factories import UserFactory
+from tests.factories import UserFactory, cleared_to_score
 
 pytestmark = pytest.mark.django_db
 
@@ -26,7 +26,9 @@ def review_to_the_end(call, application):
     """Every assigned reviewer submits; the last submission makes the application scored."""
     assignments = list(Assignment.objects.filter(application=application).select_related("reviewer__user"))
     for assignment in assignments:
-        reviewing.save_review(assignment, full_marks(call), by=assignment.reviewer.user, submit=True)
+        reviewing.save_review(
+            cleared_to_score(assignment), full_marks(call), by=assignment.reviewer.user, submit=True
+        )
     assert Application.objects.get(pk=application.pk).state == ApplicationState.SCORED
     return [assignment.reviewer for assignment in assignments]
 

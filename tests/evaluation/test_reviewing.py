@@ -10,6 +10,7 @@ from competitions.models import Call
 from evaluation import reviewing
 from evaluation.models import Assignment, Criterion, DeclaredConflict, Review
 from projects.models import Application, ApplicationState
+from tests.factories import cleared_to_score
 
 pytestmark = pytest.mark.django_db
 
@@ -23,12 +24,12 @@ def test_save_draft_then_submit_locks_the_review(call, assigned):
     user = assignment.reviewer.user
     entries = full_marks(call)
     first = next(iter(entries))
-    review = reviewing.save_review(assignment, {first: ("20", "good")}, by=user)
+    review = reviewing.save_review(cleared_to_score(assignment), {first: ("20", "good")}, by=user)
     assert review.state == Review.State.DRAFT and review.total == 20
-    review = reviewing.save_review(assignment, entries, by=user, submit=True)
+    review = reviewing.save_review(cleared_to_score(assignment), entries, by=user, submit=True)
     assert (review.state, review.total) == (Review.State.SUBMITTED, 100)
     with pytest.raises(TransitionRefused) as refused:
-        reviewing.save_review(assignment, {first: ("1", "")}, by=user)
+        reviewing.save_review(cleared_to_score(assignment), {first: ("1", "")}, by=user)
     assert refused.value.reasons == ["You submitted this review; it is locked."]
     assert Review.objects.get(pk=review.pk).total == 100
 
@@ -38,10 +39,10 @@ def test_points_must_be_within_the_criterion_and_all_are_needed_to_submit(call, 
     user = assignment.reviewer.user
     innovation = Criterion.objects.get(plan__call=call, name="Innovation")
     with pytest.raises(TransitionRefused) as refused:
-        reviewing.save_review(assignment, {innovation: ("31", "")}, by=user)
+        reviewing.save_review(cleared_to_score(assignment), {innovation: ("31", "")}, by=user)
     assert refused.value.reasons == ["Innovation: enter a number from 0 to 30."]
     with pytest.raises(TransitionRefused) as refused:
-        reviewing.save_review(assignment, {innovation: ("25", "")}, by=user, submit=True)
+        reviewing.save_review(cleared_to_score(assignment), {innovation: ("25", "")}, by=user, submit=True)
     assert len(refused.value.reasons) == 4  # the four criteria left empty
     assert not Review.objects.filter(state=Review.State.SUBMITTED).exists()
 
@@ -49,12 +50,14 @@ def test_points_must_be_within_the_criterion_and_all_are_needed_to_submit(call, 
 def test_the_last_submitted_review_makes_the_application_scored(call, assigned):
     application = assigned[0]
     for assignment in Assignment.objects.filter(application=application):
-        reviewing.save_review(assignment, full_marks(call), by=assignment.reviewer.user, submit=True)
+        reviewing.save_review(
+            cleared_to_score(assignment), full_marks(call), by=assignment.reviewer.user, submit=True
+        )
     assert Application.objects.get(pk=application.pk).state == ApplicationState.SCORED
     # Closed: another reviewer's draft elsewhere is unaffected, but this one's scores are locked.
     assignment = Assignment.objects.filter(application=application).first()
     with pytest.raises(TransitionRefused):
-        reviewing.save_review(assignment, full_marks(call), by=assignment.reviewer.user)
+        reviewing.save_review(cleared_to_score(assignment), full_marks(call), by=assignment.reviewer.user)
 
 
 def test_recusal_records_the_conflict_and_reassigns(call, assigned):
@@ -73,7 +76,7 @@ def test_reviewers_cannot_touch_others_assignments(client, call, assigned):
     client.force_login(mine.reviewer.user)
     assert client.get(reverse("evaluation:review_form", args=[theirs.pk])).status_code == 404
     with pytest.raises(PermissionDenied):
-        reviewing.save_review(theirs, full_marks(call), by=mine.reviewer.user, submit=True)
+        reviewing.save_review(cleared_to_score(theirs), full_marks(call), by=mine.reviewer.user, submit=True)
     assert not Review.objects.filter(assignment=theirs).exists()
 
 
@@ -92,7 +95,7 @@ def test_blind_review_pages_leak_no_name(client, call, assigned):
 
 
 def test_the_review_form_saves_and_submits(client, call, assigned):
-    assignment = Assignment.objects.filter(application=assigned[2]).first()
+    assignment = cleared_to_score(Assignment.objects.filter(application=assigned[2]).first())
     client.force_login(assignment.reviewer.user)
     data = {f"points-{c.pk}": str(c.max_points) for c in Criterion.objects.filter(plan__call=call)}
     client.post(reverse("evaluation:review_form", args=[assignment.pk]), {**data, "action": "submit"})

@@ -17,6 +17,8 @@ import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from evaluation import committee
+
 from .world import ROLES, build_world
 
 pytestmark = pytest.mark.django_db
@@ -173,6 +175,31 @@ MATRIX = {
     "evaluation:decline": Entry(K(pk="selected"), POST_ONLY_LOGGED_IN, APPLICANT_POST),
     "evaluation:object": Entry(
         K(pk="not_selected"), POST_ONLY_LOGGED_IN, APPLICANT_POST, lambda w: {"grounds": "Unfair."}
+    ),
+    # Committee: the reviewer pool and panels are staff's; the invitation link is for the person
+    # invited, who is not logged in yet (anyone logged in as someone else is refused).
+    "evaluation:reviewer_pool": Entry(
+        get=STAFF_GET,
+        post=STAFF_POST,
+        data=lambda w: {"name": "Intruder", "email": "intruder@security.example"},
+    ),
+    "evaluation:reviewer_import": Entry(get=STAFF_POST_ONLY_GET, post=STAFF_POST),
+    "evaluation:invitation_resend": Entry(K(pk="reviewer_invitation"), STAFF_POST_ONLY_GET, STAFF_POST),
+    "evaluation:panels": Entry(
+        K(slug="eval_call"),
+        STAFF_GET,
+        STAFF_POST,
+        lambda w: {
+            "action": "remove",
+            "panel": w.eval_call.panels.first().pk,
+            "reviewer": w.assignment.reviewer_id,
+        },
+    ),
+    "evaluation:invitation_accept": Entry(
+        lambda w: {"token": committee.token_for(w.reviewer_invitation)},
+        row(200, 403, 403, 403, 403, 403, 403),
+        row(SKIP, 403, 403, 403, 403, 403, 403),
+        lambda w: {"new_password1": "hijacked-pass-phrase-1", "new_password2": "hijacked-pass-phrase-1"},
     ),
     "audit:exports": Entry(get=STAFF_AND_AUDITOR_GET),
     # Only the person who asked for the workbook sees its job and downloads it.

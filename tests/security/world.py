@@ -12,6 +12,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from audit.models import ExportJob
 from competitions.models import CallState
+from evaluation import committee
 from evaluation.generate import ensure_plan
 from evaluation.models import Assignment, Objection, Panel, Reviewer
 from projects import ledger
@@ -30,6 +31,7 @@ from tests.factories import (
     StaffFactory,
     TrackFactory,
     UserFactory,
+    cleared_to_score,
     pilot_rules,
     signed_project,
 )
@@ -70,6 +72,7 @@ class World:
     selected: object
     project: object
     export_job: object
+    reviewer_invitation: object = None  # an external reviewer invited by e-mail, not yet accepted
 
 
 def attach(application, user, kind="proposal", name="proposal.pdf"):
@@ -168,6 +171,7 @@ def build_world():
     panel = Panel.objects.create(call=eval_call, name="Panel")
     panel.reviewers.add(reviewer, conflicted)
     assignment = Assignment.objects.create(application=under_review, reviewer=reviewer)
+    cleared_to_score(assignment)  # the pledge signed and no conflict declared: ready to score
 
     not_selected = in_eval(org, ApplicationState.NOT_SELECTED, 3, notified_at=now - timedelta(days=1))
     objection = Objection.objects.create(
@@ -186,6 +190,10 @@ def build_world():
     )
     export_job.calls.add(eval_call)
     export_job.file.save("funding.xlsx", ContentFile(b"PK\x03\x04 workbook"), save=True)
+
+    reviewer_invitation = committee.invite_reviewer(
+        committee.Invitee("Invited Expert", "invited@security.example"), by=staff, site="http://testserver/"
+    )
 
     users = {
         "anonymous": None,
@@ -218,4 +226,5 @@ def build_world():
         selected=Application.objects.get(pk=selected.pk),
         project=project,
         export_job=export_job,
+        reviewer_invitation=reviewer_invitation,
     )

@@ -62,7 +62,7 @@ from projects.models import (
 )
 from projects.registration_number import format_registration_number
 from projects.workflow import EditConflict
-from tests.factories import ApplicationFactory, UserFactory, registration_number
+from tests.factories import ApplicationFactory, UserFactory, cleared_to_score, registration_number
 from tests.projects.samples import pdf_bytes
 
 from . import invariants
@@ -437,7 +437,9 @@ class LifecycleMachine(RuleBasedStateMachine):
         user = assignment.reviewer.user
         return self.attempt(
             f"review {assignment.application.reference} by {assignment.reviewer.code}",
-            lambda: reviewing.save_review(assignment, self.entries(percents), by=user, submit=submit),
+            lambda: reviewing.save_review(
+                cleared_to_score(assignment), self.entries(percents), by=user, submit=submit
+            ),
         )
 
     def open_assignments(self):
