@@ -611,9 +611,17 @@ def _score_rows(info, totals):
     # Reviewers by their pseudonymous code only, as everywhere an auditor reads them.
     codes = pseudonyms(Reviewer.objects.filter(assignments__application__call=info.call).values("user_id"))
     last_review = None
-    for reference, user_id, criterion_id, points, submitted_at, review_id, round_, superseded, counts in _rows(
-        sql, params
-    ):
+    for (
+        reference,
+        user_id,
+        criterion_id,
+        points,
+        submitted_at,
+        review_id,
+        round_,
+        superseded,
+        counts,
+    ) in _rows(sql, params):
         code = codes[user_id]
         if review_id != last_review:
             totals.scored_reviews += counts

@@ -13,7 +13,7 @@ from evaluation.generate import generate
 from evaluation.models import Assignment, Criterion, EvaluationPlan
 from projects import ledger
 from projects.models import Application, ApplicationState, Membership, OutboxMessage
-from tests.factories import CallFactory, TrackFactory, UserFactory, signed_project
+from tests.factories import CallFactory, TrackFactory, UserFactory, cleared_to_score, signed_project
 
 pytestmark = pytest.mark.django_db
 
@@ -45,7 +45,7 @@ def re_reviewed_to_the_top(application, staff):
     criteria = list(Criterion.objects.filter(plan__call=application.call_id))
     for assignment in Assignment.objects.filter(application=application, state=Assignment.State.ACTIVE):
         reviewing.save_review(
-            assignment,
+            cleared_to_score(assignment),
             {c: (str(c.max_points), "") for c in criteria},
             by=assignment.reviewer.user,
             submit=True,
