@@ -1,17 +1,25 @@
 from .objection import Objection
-from .plan import BonusAward, BonusRule, Criterion, EvaluationPlan
+from .plan import BonusAward, BonusRule, Criterion, EvaluationPlan, FinalScore
 from .reminder import ReviewReminder
 from .review import Assignment, DeclaredConflict, Panel, Review, Reviewer, Score
 from .score_sheet import ScoreSheet
 from .selection_run import SelectionResult, SelectionRun
+from .stage import AdvancementOutcome, AdvancementResult, AdvancementRule, AdvancementRun, Stage, StageKind
 
 __all__ = [
+    "AdvancementOutcome",
+    "AdvancementResult",
+    "AdvancementRule",
+    "AdvancementRun",
+    "Stage",
+    "StageKind",
     "Assignment",
     "BonusAward",
     "BonusRule",
     "Criterion",
     "DeclaredConflict",
     "EvaluationPlan",
+    "FinalScore",
     "Objection",
     "Panel",
     "Review",
