@@ -97,6 +97,11 @@ def save_review(assignment, entries, *, by, comment="", submit=False, now=None):
             )
         if application.state != ApplicationState.UNDER_REVIEW:
             raise TransitionRefused([_("The review of this application is closed; scores are locked.")])
+        if assignment.stage_id is not None:
+            from .stage_runs import current_stages
+
+            if current_stages(application.call, [application.pk])[application.pk].pk != assignment.stage_id:
+                raise TransitionRefused([_("This stage of the evaluation is over; its scores are locked.")])
         review, _created = Review.objects.get_or_create(
             assignment=assignment, defaults={"application": application}
         )
@@ -113,7 +118,7 @@ def save_review(assignment, entries, *, by, comment="", submit=False, now=None):
                 values[criterion] = (points, note or "")
         if submit:
             already = set(review.scores.values_list("criterion_id", flat=True))
-            for criterion in Criterion.objects.filter(plan__call_id=application.call_id):
+            for criterion in Criterion.objects.for_assignment(assignment):
                 if criterion not in values and criterion.pk not in already:
                     errors.append(
                         _("%(criterion)s: a score is required to submit.")

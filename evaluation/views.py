@@ -59,7 +59,7 @@ def _my_assignment(request, pk):
 def review_form(request, pk):
     assignment = _my_assignment(request, pk)
     application = assignment.application
-    criteria = list(Criterion.objects.filter(plan__call=application.call_id))
+    criteria = list(Criterion.objects.for_assignment(assignment))
     review = Review.objects.filter(assignment=assignment).prefetch_related("scores").first()
     existing = {s.criterion_id: s for s in review.scores.all()} if review else {}
     if request.method == "POST":

@@ -141,6 +141,13 @@ class EvaluationPlan(models.Model):
         return best
 
 
+class CriterionQuerySet(models.QuerySet):
+    def for_assignment(self, assignment):
+        """The criteria a reviewer scores on this assignment: those of its stage (of the plan,
+        when the plan has no stages)."""
+        return self.filter(plan__call_id=assignment.application.call_id, stage_id=assignment.stage_id)
+
+
 class Criterion(LocalizedName):
     plan = models.ForeignKey(EvaluationPlan, on_delete=models.CASCADE, related_name="criteria")
     # Empty when the plan has no stages (the plan is its only stage).
@@ -165,6 +172,8 @@ class Criterion(LocalizedName):
         ),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    objects = CriterionQuerySet.as_manager()
 
     class Meta:
         ordering = ["plan", "position", "id"]
