@@ -32,6 +32,7 @@ from .models import (
 )
 from .resources import ReviewerResource
 from .review_rounds import current_round
+from .stage_runs import current_stages
 
 
 class CriterionFormSet(BaseInlineFormSet):
@@ -252,8 +253,10 @@ class AssignmentAdmin(admin.ModelAdmin):
         return False  # an assignment ends by recusal, never by deletion
 
     def save_model(self, request, obj, form, change):
-        if not change:  # a reviewer added by hand joins the application's current round
+        if not change:  # a reviewer added by hand joins the application's current round and stage
             obj.round = current_round(obj.application_id)
+            stage = current_stages(obj.application.call, [obj.application_id]).get(obj.application_id)
+            obj.stage_id = stage.pk if stage else None
         super().save_model(request, obj, form, change)
 
 

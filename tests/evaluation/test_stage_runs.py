@@ -218,3 +218,19 @@ def test_a_review_of_a_stage_that_is_over_is_locked(call, staff, staged):
         save_review(late, {criterion: ("10", "")}, by=late.reviewer.user)
     assert refused.value.reasons == ["This stage of the evaluation is over; its scores are locked."]
     assert not Review.objects.filter(assignment=late).exists()
+
+
+def test_a_reviewer_added_by_hand_joins_the_application_s_current_stage(client, call, staff, staged):
+    from django.urls import reverse
+
+    from tests.factories import StaffFactory
+
+    document, presentation, applications, _reviewers = staged
+    confirm_advancement(record_advancement(document, by=staff), by=staff)
+    reviewer = make_reviewers(call, 1, "hand")[0]
+    client.force_login(StaffFactory(is_superuser=True))
+    client.post(
+        reverse("admin:evaluation_assignment_add"),
+        {"application": applications[0].pk, "reviewer": reviewer.pk, "state": "active", "recusal_reason": ""},
+    )
+    assert Assignment.objects.get(reviewer=reviewer).stage == presentation
