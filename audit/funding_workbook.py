@@ -53,7 +53,17 @@ from accounts.models import User
 from competitions.formatting import SEOUL
 from competitions.models import Call, Region, ServiceField, Track
 from evaluation.invariants import outcome_checks
-from evaluation.models import Assignment, Criterion, EvaluationPlan, Review, Reviewer, Score, SelectionRun
+from evaluation.models import (
+    AdvancementResult,
+    Assignment,
+    Criterion,
+    EvaluationPlan,
+    Review,
+    Reviewer,
+    Score,
+    SelectionRun,
+    Stage,
+)
 from evaluation.models import SelectionResult as Result
 from evaluation.models.review import counted_reviews_sql
 from evaluation.selection import Outcome, Reason
@@ -124,6 +134,7 @@ SHEETS = {
         (gettext_lazy("Reviews per application"), NUMBER, 9),
         (gettext_lazy("Minimum reviews"), NUMBER, 9),
         (gettext_lazy("Tie-break order"), TEXT, 40),
+        (gettext_lazy("Final score rule"), TEXT, 14),
     ),
     "Quotas": _columns(
         (gettext_lazy("Call"), TEXT, 22),
@@ -138,6 +149,37 @@ SHEETS = {
         (gettext_lazy("Max points"), NUMBER, 10),
         (gettext_lazy("Weight"), NUMBER, 8),
         (gettext_lazy("Threshold"), NUMBER, 10),
+        (gettext_lazy("Stage"), NUMBER, 7),
+    ),
+    "Stages": _columns(
+        (gettext_lazy("Call"), TEXT, 22),
+        (gettext_lazy("Stage"), NUMBER, 7),
+        (gettext_lazy("Name"), TEXT, 24),
+        (gettext_lazy("Kind"), TEXT, 14),
+        (gettext_lazy("Weight (%)"), NUMBER, 9),
+        (gettext_lazy("Cutoff"), NUMBER, 9),
+        (gettext_lazy("Reviews per application"), NUMBER, 9),
+        (gettext_lazy("Minimum reviews"), NUMBER, 9),
+        (gettext_lazy("Blind"), TEXT, 7),
+        (gettext_lazy("Advancement rule"), TEXT, 12),
+        (gettext_lazy("N advancing per field"), NUMBER, 9),
+        (gettext_lazy("Multiple of the field's places"), NUMBER, 9),
+    ),
+    "Advancement": _columns(
+        (gettext_lazy("Call"), TEXT, 18),
+        (gettext_lazy("Stage"), NUMBER, 7),
+        (gettext_lazy("Run"), NUMBER, 7),
+        (gettext_lazy("Confirmed at"), DATETIME, 17),
+        (gettext_lazy("Reference"), TEXT, 13),
+        (gettext_lazy("Field"), TEXT, 24),
+        (gettext_lazy("Stage score"), NUMBER, 10),
+        (gettext_lazy("Top criterion score"), NUMBER, 10),
+        (gettext_lazy("Rank in field"), NUMBER, 8),
+        (gettext_lazy("Outcome"), TEXT, 12),
+        (gettext_lazy("Reason"), TEXT, 14),
+        (gettext_lazy("Margin"), NUMBER, 9),
+        (gettext_lazy("Advanced in field"), NUMBER, 9),
+        (gettext_lazy("Last advancing score"), NUMBER, 10),
     ),
     "Applications": _columns(
         (gettext_lazy("Reference"), TEXT, 13),
@@ -185,6 +227,7 @@ SHEETS = {
         (gettext_lazy("Submitted at"), DATETIME, 17),
         (gettext_lazy("Round"), NUMBER, 7),
         (gettext_lazy("Superseded"), TEXT, 11),
+        (gettext_lazy("Stage"), NUMBER, 7),
     ),
     "Awards": _columns(
         (gettext_lazy("Project"), TEXT, 15),
@@ -371,7 +414,8 @@ class _CallInfo:
     run: object
     tracks: dict  # id -> (name, max awards)
     fields: dict  # id -> (name, max awards)
-    criteria: dict  # id -> (name, max points, weight, threshold, order), in the plan's order
+    criteria: dict  # id -> (name, max points, weight, threshold, order, stage position), in the plan's order
+    stages: list  # the plan's Stages in order (empty: the plan is its only stage)
 
 
 def _call_infos(calls):
@@ -385,7 +429,14 @@ def _call_infos(calls):
         tracks[track.call_id][track.pk] = (safe_text(track.display_name), track.max_awards)
     for field in ServiceField.objects.filter(call_id__in=ids).order_by("position", "id"):
         fields[field.call_id][field.pk] = (safe_text(field.display_name), field.max_awards)
-    for criterion in Criterion.objects.filter(plan__call_id__in=ids).select_related("plan"):
+    staged = []  # the calls evaluated in stages (a stage's criteria name it)
+    for criterion in (
+        Criterion.objects.filter(plan__call_id__in=ids)
+        .select_related("plan", "stage")
+        .order_by("plan", "stage__position", "position", "id")
+    ):
+        if criterion.stage_id:
+            staged.append(criterion.plan.call_id)
         of_call = criteria[criterion.plan.call_id]
         of_call[criterion.pk] = (
             safe_text(criterion.display_name),
@@ -393,7 +444,14 @@ def _call_infos(calls):
             criterion.weight,
             criterion.threshold,
             len(of_call) + 1,
+            criterion.stage.position if criterion.stage_id else None,
         )
+    stages = defaultdict(list)
+    if staged:  # one more query, for those calls only
+        for stage in (
+            Stage.objects.filter(plan__call_id__in=staged).select_related("plan").order_by("position")
+        ):
+            stages[stage.plan.call_id].append(stage)
     return [
         _CallInfo(
             call=call,
@@ -403,6 +461,7 @@ def _call_infos(calls):
             tracks=dict(tracks[call.pk]),
             fields=dict(fields[call.pk]),
             criteria=dict(criteria[call.pk]),
+            stages=stages[call.pk],
         )
         for call in calls
     ]
@@ -431,6 +490,7 @@ def _calls_rows(infos):
             plan.reviews_per_application if plan else None,
             plan.minimum_reviews if plan else None,
             _text(", ".join(plan.tie_breaks)) if plan else None,
+            _text(plan.final_score) if plan else None,
         ]
 
 
@@ -438,8 +498,57 @@ def _criteria_rows(infos):
     """Each plan's criteria in its order: with the Calls sheet's scoring settings, what every
     evaluation score is recomputed from (a reviewer's total is the sum of points × weight)."""
     for info in infos:
-        for name, max_points, weight, threshold, order in info.criteria.values():
-            yield [info.slug, order, name, max_points, weight, threshold]
+        for name, max_points, weight, threshold, order, stage in info.criteria.values():
+            yield [info.slug, order, name, max_points, weight, threshold, stage]
+
+
+def _stage_rows(infos):
+    """Each plan's stages with their settings: with the Criteria sheet (each criterion's stage)
+    and the Advancement sheet, what every stage outcome and final score is recomputed from."""
+    for info in infos:
+        for stage in info.stages:
+            yield [
+                info.slug,
+                stage.position,
+                safe_text(stage.display_name),
+                _text(stage.kind),
+                stage.weight,
+                stage.cutoff,
+                stage.reviews_per_application,
+                stage.minimum_reviews,
+                stage.blind,
+                _text(stage.advancement),
+                stage.advance_count,
+                stage.advance_multiple,
+            ]
+
+
+def _advancement_rows(info, totals):
+    """Every advancement run's results, stage by stage and run by run."""
+    if not info.stages:
+        return
+    results = (
+        AdvancementResult.objects.filter(run__stage__plan__call=info.call)
+        .select_related("run__stage", "application")
+        .order_by("run__stage__position", "run__number", "field_rank", "application__reference")
+    )
+    for r in results.iterator(chunk_size=CHUNK):
+        yield [
+            info.slug,
+            r.run.stage.position,
+            r.run.number,
+            _seoul(r.run.confirmed_at),
+            _label(r.application.reference),
+            info.fields.get(r.application.service_field_id, (None,))[0],
+            r.stage_score,
+            r.top_criterion_score,
+            r.field_rank,
+            _text(r.outcome),
+            _text(r.reason),
+            r.margin,
+            r.field_advancing,
+            r.last_advancing_score,
+        ]
 
 
 def _quota_rows(infos):
@@ -591,7 +700,7 @@ def _score_rows(info, totals):
     counted, counted_params = counted_reviews_sql("r", "a")
     sql = (
         "SELECT p.reference, v.user_id, s.criterion_id, s.points, r.submitted_at, r.id, a.round,"
-        f" a.state = %s, CASE WHEN {counted} THEN 1 ELSE 0 END"
+        f" a.state = %s, CASE WHEN {counted} THEN 1 ELSE 0 END, c.stage_id"
         f" FROM {score} s JOIN {review} r ON r.id = s.review_id"
         f" JOIN {application} p ON p.id = r.application_id"
         f" JOIN {assignment} a ON a.id = r.assignment_id"
@@ -611,6 +720,7 @@ def _score_rows(info, totals):
     # Reviewers by their pseudonymous code only, as everywhere an auditor reads them.
     codes = pseudonyms(Reviewer.objects.filter(assignments__application__call=info.call).values("user_id"))
     last_review = None
+    stage_positions = {stage.pk: stage.position for stage in info.stages}
     for (
         reference,
         user_id,
@@ -621,6 +731,7 @@ def _score_rows(info, totals):
         round_,
         superseded,
         counts,
+        stage_id,
     ) in _rows(sql, params):
         code = codes[user_id]
         if review_id != last_review:
@@ -636,6 +747,7 @@ def _score_rows(info, totals):
             _seoul(submitted_at),
             round_,
             bool(superseded),
+            stage_positions.get(stage_id),
         ]
 
 
@@ -1003,8 +1115,10 @@ def write_funding_workbook(calls, fileobj_or_path, *, lang="en", progress=None, 
         write("Calls", _calls_rows(infos))
         write("Quotas", _quota_rows(infos))
         write("Criteria", _criteria_rows(infos))
+        write("Stages", _stage_rows(infos))
         write("Applications", per_call(lambda info, totals: _application_rows(info, regions, totals)))
         write("Runs", per_call(_run_rows))
+        write("Advancement", per_call(_advancement_rows))
         write("Scores", per_call(_score_rows))
         write("Awards", per_call(_award_rows))
         write("Disbursements", per_call(_disbursement_rows))

@@ -1,5 +1,7 @@
 """Staff configure each Call's evaluation plan, reviewers and panels here."""
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -12,47 +14,106 @@ from projects.models import ApplicationState
 
 from .conflicts import is_conflicted
 from .models import (
+    AdvancementResult,
+    AdvancementRun,
     Assignment,
     BonusAward,
     BonusRule,
     Criterion,
     DeclaredConflict,
     EvaluationPlan,
+    FinalScore,
     Objection,
     Panel,
     Reviewer,
     SelectionResult,
     SelectionRun,
+    Stage,
 )
 from .resources import ReviewerResource
 from .review_rounds import current_round
+from .stage_runs import current_stages
 
 
 class CriterionFormSet(BaseInlineFormSet):
-    """A plan whose criteria do not add up to 100 points is refused with the total."""
+    """A plan whose criteria do not add up to 100 points is refused with the total; with stages,
+    each stage's criteria add up to 100 and every criterion names its stage."""
 
     def clean(self):
         super().clean()
         rows = [f.cleaned_data for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
         if not rows:
             return
-        total = sum(
-            row["max_points"] * row.get("weight", 1) for row in rows if row.get("max_points") is not None
-        )
-        if total != 100:
-            raise ValidationError(
-                _(
-                    "The criteria's maximum points (times their weights) add up to %(total)s; they must add up to 100."
-                )
-                % {"total": f"{total.normalize():f}"}
+        stages = {row.get("stage") for row in rows}
+        if None in stages and (len(stages) > 1 or (self.instance.pk and self.instance.stages.exists())):
+            raise ValidationError(_("This plan has stages: say which stage each criterion belongs to."))
+        foreign = [stage for stage in stages if stage is not None and stage.plan_id != self.instance.pk]
+        if foreign:
+            raise ValidationError(_("A criterion names a stage of another call's evaluation plan."))
+        for stage in stages:
+            total = sum(
+                row["max_points"] * row.get("weight", 1)
+                for row in rows
+                if row.get("stage") == stage and row.get("max_points") is not None
             )
+            if total == 100:
+                continue
+            if stage is None:
+                raise ValidationError(
+                    _(
+                        "The criteria's maximum points (times their weights) add up to %(total)s; they must add up to 100."
+                    )
+                    % {"total": f"{total.normalize():f}"}
+                )
+            raise ValidationError(
+                _("The criteria of the stage %(stage)s add up to %(total)s points; they must add up to 100.")
+                % {"stage": stage, "total": f"{total.normalize():f}"}
+            )
+
+
+class StageFormSet(BaseInlineFormSet):
+    """With a weighted final score the stages' weights add up to 100; positions are distinct."""
+
+    def clean(self):
+        super().clean()
+        rows = [f.cleaned_data for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if not rows:
+            return
+        positions = [row.get("position") for row in rows]
+        if len(set(positions)) != len(positions):
+            raise ValidationError(_("Two stages have the same position; give each stage its own."))
+        if self.instance.final_score == FinalScore.WEIGHTED:
+            total = sum((row.get("weight") or 0 for row in rows), Decimal(0))
+            if total != 100:
+                raise ValidationError(
+                    _("The stages' weights add up to %(total)s; they must add up to 100.")
+                    % {"total": f"{Decimal(total).normalize():f}"}
+                )
+
+
+class StageInline(admin.StackedInline):
+    model = Stage
+    formset = StageFormSet
+    extra = 0
+    fields = [
+        ("position", "kind", "name", "name_ko"),
+        ("weight", "cutoff", "blind"),
+        ("reviews_per_application", "minimum_reviews"),
+        ("advancement", "advance_count", "advance_multiple"),
+    ]
 
 
 class CriterionInline(admin.TabularInline):
     model = Criterion
     formset = CriterionFormSet
     extra = 0
-    fields = ["name", "name_ko", "max_points", "weight", "threshold", "position"]
+    fields = ["stage", "name", "name_ko", "max_points", "weight", "threshold", "position"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "stage":  # only the plan's own stages
+            plan_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = Stage.objects.filter(plan_id=plan_id or 0)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class BonusRuleInline(admin.TabularInline):
@@ -69,9 +130,10 @@ class EvaluationPlanAdmin(admin.ModelAdmin):
         "cutoff",
         "bonus_cap",
         "reserve_per_field",
+        "final_score",
     ]
     list_select_related = ["call"]
-    inlines = [CriterionInline, BonusRuleInline]
+    inlines = [StageInline, CriterionInline, BonusRuleInline]
 
 
 @admin.register(Reviewer)
@@ -86,9 +148,9 @@ class ReviewerAdmin(ImportExportModelAdmin):
 
 @admin.register(Panel)
 class PanelAdmin(admin.ModelAdmin):
-    list_display = ["name", "call", "track", "service_field"]
+    list_display = ["name", "call", "stage", "track", "service_field"]
     list_filter = ["call"]
-    list_select_related = ["call", "track", "service_field"]
+    list_select_related = ["call", "stage", "track", "service_field"]
     filter_horizontal = ["reviewers"]
 
 
@@ -109,6 +171,19 @@ class SelectionResultAdmin(ReadOnlyAdmin):
     list_display = ["run", "application", "rank", "final_score", "outcome", "reason"]
     list_select_related = ["run__call", "application"]
     list_filter = ["outcome"]
+
+
+@admin.register(AdvancementRun)
+class AdvancementRunAdmin(ReadOnlyAdmin):
+    list_display = ["stage", "number", "created_by", "created_at", "confirmed_at", "inputs_hash"]
+    list_select_related = ["stage__plan__call", "created_by"]
+
+
+@admin.register(AdvancementResult)
+class AdvancementResultAdmin(ReadOnlyAdmin):
+    list_display = ["run", "application", "field_rank", "stage_score", "outcome", "reason", "margin"]
+    list_select_related = ["run__stage", "application"]
+    list_filter = ["outcome", "reason"]
 
 
 @admin.register(Objection)
@@ -178,8 +253,10 @@ class AssignmentAdmin(admin.ModelAdmin):
         return False  # an assignment ends by recusal, never by deletion
 
     def save_model(self, request, obj, form, change):
-        if not change:  # a reviewer added by hand joins the application's current round
+        if not change:  # a reviewer added by hand joins the application's current round and stage
             obj.round = current_round(obj.application_id)
+            stage = current_stages(obj.application.call, [obj.application_id]).get(obj.application_id)
+            obj.stage_id = stage.pk if stage else None
         super().save_model(request, obj, form, change)
 
 

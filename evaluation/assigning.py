@@ -18,6 +18,7 @@ from projects.models import Application, ApplicationState
 from .assignment import AssignmentImpossible, assign
 from .conflicts import conflicts_for
 from .models import Assignment, Panel
+from .stage_runs import current_stages
 
 
 def panel_for(application, panels):
@@ -41,10 +42,20 @@ def assign_reviewers(call, *, by, seed=0):
                 call=call, state__in=[ApplicationState.ELIGIBLE, ApplicationState.UNDER_REVIEW]
             ).only("pk", "reference", "track_id", "service_field_id", "lead_id", "call_id")
         )
-        panels = list(Panel.objects.filter(call=call).prefetch_related("reviewers"))
+        panels = list(Panel.objects.filter(call=call).select_related("stage").prefetch_related("reviewers"))
+        # A call evaluated in stages: each application is assigned in its current stage, by
+        # that stage's panels (evaluation.stage_runs); otherwise the plan is the only stage.
+        stage_of = current_stages(call, [a.pk for a in applications])
         by_panel = defaultdict(list)
         for application in applications:
-            panel = panel_for(application, panels)
+            stage = stage_of.get(application.pk)
+            panel = panel_for(application, [p for p in panels if p.stage_id == (stage.pk if stage else None)])
+            if panel is None and stage is not None:
+                raise AssignmentImpossible(
+                    _("No panel of the stage %(stage)s covers %(reference)s; add a panel for this stage.")
+                    % {"stage": stage, "reference": application.reference},
+                    application.pk,
+                )
             if panel is None:
                 raise AssignmentImpossible(
                     _("No panel of this call covers %(reference)s; add a panel for its track and field.")
@@ -55,9 +66,12 @@ def assign_reviewers(call, *, by, seed=0):
 
         existing = defaultdict(set)
         excluded = defaultdict(set)  # recused or earlier-round reviewers never come back
-        for application_id, reviewer_id, state in Assignment.objects.filter(
+        for application_id, reviewer_id, state, stage_id in Assignment.objects.filter(
             application__call=call
-        ).values_list("application_id", "reviewer_id", "state"):
+        ).values_list("application_id", "reviewer_id", "state", "stage_id"):
+            stage = stage_of.get(application_id)
+            if stage_id != (stage.pk if stage else None):
+                continue  # another stage's reviewers neither count here nor are excluded
             if state == Assignment.State.ACTIVE:
                 existing[application_id].add(reviewer_id)
             else:
@@ -78,20 +92,28 @@ def assign_reviewers(call, *, by, seed=0):
             chosen = assign(
                 [a.pk for a in members],
                 [r.pk for r in reviewers],
-                plan.reviews_per_application,
+                panel.stage.reviews_per_application if panel.stage_id else plan.reviews_per_application,
                 conflicts=conflicts,
                 seed=seed,
                 existing={a.pk: existing[a.pk] for a in members if existing[a.pk]},
                 labels={a.pk: a.reference for a in members},
             )
             new_rows.extend(
-                (application_id, reviewer_id, Assignment.State.ACTIVE, "", rounds.get(application_id, 1), now)
+                (
+                    application_id,
+                    reviewer_id,
+                    Assignment.State.ACTIVE,
+                    "",
+                    rounds.get(application_id, 1),
+                    now,
+                    panel.stage_id,
+                )
                 for application_id, reviewer_ids in chosen.items()
                 for reviewer_id in reviewer_ids
             )
         insert_rows(
             Assignment,
-            ["application_id", "reviewer_id", "state", "recusal_reason", "round", "created_at"],
+            ["application_id", "reviewer_id", "state", "recusal_reason", "round", "created_at", "stage_id"],
             new_rows,
         )
         workflow.bulk_transition(

@@ -106,6 +106,11 @@ def save_review(assignment, entries, *, by, comment="", submit=False, now=None):
             )
         if application.state != ApplicationState.UNDER_REVIEW:
             raise TransitionRefused([_("The review of this application is closed; scores are locked.")])
+        if assignment.stage_id is not None:
+            from .stage_runs import current_stages
+
+            if current_stages(application.call, [application.pk])[application.pk].pk != assignment.stage_id:
+                raise TransitionRefused([_("This stage of the evaluation is over; its scores are locked.")])
         # The pledge for the call and the declaration of no conflict come first (evaluation.pledges).
         from .pledges import refusals_before_scoring
 
@@ -127,7 +132,7 @@ def save_review(assignment, entries, *, by, comment="", submit=False, now=None):
                 values[criterion] = (points, note or "")
         if submit:
             already = set(review.scores.values_list("criterion_id", flat=True))
-            for criterion in Criterion.objects.filter(plan__call_id=application.call_id):
+            for criterion in Criterion.objects.for_assignment(assignment):
                 if criterion not in values and criterion.pk not in already and criterion.pk not in errors:
                     errors[criterion.pk] = _("%(criterion)s: a score is required to submit.") % {
                         "criterion": criterion.display_name

@@ -113,9 +113,9 @@ def _only(column, application_ids):
     return f" AND {column} IN ({', '.join(['%s'] * len(application_ids))})", list(application_ids)
 
 
-def _per_review(call, needed, convert, application_ids):
+def _per_review(call, needed, convert, application_ids, stage_id=None):
     """The total and needed criterion points of every review that counts (submitted, of its
-    application's current round: ``Review.objects.counted``)."""
+    application's current round: ``Review.objects.counted``); of one stage when ``stage_id``."""
     review, assignment, application, score_table = (
         Review._meta.db_table,
         Assignment._meta.db_table,
@@ -129,6 +129,8 @@ def _per_review(call, needed, convert, application_ids):
     columns = "".join(f", s{n}.points" for n in range(len(needed)))
     only, only_params = _only("p.id", application_ids)
     counted, counted_params = counted_reviews_sql("r", "a")
+    if stage_id is not None:
+        counted, counted_params = f"{counted} AND a.stage_id = %s", [*counted_params, stage_id]
     sql = (
         f"SELECT r.application_id, r.total{columns}"
         f" FROM {review} r JOIN {assignment} a ON a.id = r.assignment_id"
@@ -194,9 +196,10 @@ def _bonus_points(call, convert, application_ids):
     return bonuses
 
 
-def candidates_for(call, scoring, application_ids=None):
+def candidates_for(call, scoring, application_ids=None, stage_id=None):
     """The considered applications of ``call`` (or those of them in ``application_ids``) as
-    Candidates, with the values of every review that counts, in three queries. Review totals
+    Candidates, with the values of every review that counts (of the stage ``stage_id`` when
+    given), in three queries. Review totals
     are stored weighted when a review is saved, so the score rows are read only for the
     criteria the plan needs (the top and thresholded ones)."""
     if application_ids is not None:
@@ -206,7 +209,7 @@ def candidates_for(call, scoring, application_ids=None):
     convert = _decimal_converter()
     applications = _applications(call, application_ids)
     needed = sorted({scoring.top_criterion_id, *scoring.thresholds} - {None})
-    totals, criterion_points = _per_review(call, needed, convert, application_ids)
+    totals, criterion_points = _per_review(call, needed, convert, application_ids, stage_id)
     bonuses = _bonus_points(call, convert, application_ids)
     return [
         Candidate(
@@ -281,7 +284,8 @@ def write_sheets_for(application_ids):
     by_call = defaultdict(list)
     for pk, call_id in Application.objects.filter(pk__in=application_ids).values_list("pk", "call_id"):
         by_call[call_id].append(pk)
-    for plan in EvaluationPlan.objects.filter(call_id__in=by_call).select_related("call"):
+    for plan in EvaluationPlan.objects.filter(call_id__in=by_call, stages=None).select_related("call"):
+        # A call evaluated in stages is ranked from its stages (evaluation.stage_runs), not sheets.
         criteria = list(Criterion.objects.filter(plan=plan))
         if plan.criteria_problem(criteria):
             continue  # no valid plan, no scores: selection refuses with the reason

@@ -16,6 +16,7 @@ from datetime import datetime
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,6 +43,7 @@ from .selection import (
     select,
     select_ranked,
 )
+from .stage_runs import final_selection, stages_of
 
 
 @contextmanager
@@ -84,9 +86,18 @@ def compute(call, *, with_hash=True):
     definition; its hash fingerprints every input) and rewrites any score sheet that disagrees,
     so previews and recorded runs give the same results (tested).
     """
-    plan = EvaluationPlan.objects.filter(call=call).first()
+    plan = EvaluationPlan.objects.filter(call=call).annotate(staged=Count("stages")).first()
     if plan is None:
         raise TransitionRefused([_("Set up the call's evaluation plan first.")])
+    stages = stages_of(plan) if plan.staged else []
+    if stages:  # evaluated in stages: ranked by the final score of the last stage's applications
+        quotas = quotas_for(call, plan)
+        results, digest = final_selection(call, plan, stages, quotas)
+        return (
+            results,
+            digest if with_hash else None,
+            {"stages": [s.pk for s in stages], "final_score": plan.final_score},
+        )
     criteria = list(Criterion.objects.filter(plan=plan))
     problem = plan.criteria_problem(criteria)
     if problem:

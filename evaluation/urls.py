@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_committee, views_dashboards
+from . import views, views_committee, views_dashboards, views_stages
 
 app_name = "evaluation"
 
@@ -25,6 +25,7 @@ urlpatterns = [
     path("staff/calls/<slug:slug>/evaluation/close/", views.close, name="close"),
     path("staff/calls/<slug:slug>/evaluation/remind/", views.remind, name="remind"),
     path("staff/calls/<slug:slug>/selection/", views.selection, name="selection"),
+    path("staff/calls/<slug:slug>/stages/", views_stages.stages, name="stages"),
     path("staff/objections/", views.objection_list, name="objections"),
     path("staff/objections/<int:pk>/decide/", views.objection_decide, name="objection_decide"),
     path("applications/<int:pk>/decline/", views.decline, name="decline"),

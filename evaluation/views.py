@@ -88,7 +88,7 @@ def _typed_rows(criteria, entries, errors):
 def review_form(request, pk):
     assignment = _my_assignment(request, pk)
     application = assignment.application
-    criteria = list(Criterion.objects.filter(plan__call=application.call_id))
+    criteria = list(Criterion.objects.for_assignment(assignment))
     review = Review.objects.filter(assignment=assignment).prefetch_related("scores").first()
     rows, comment = _saved_rows(criteria, review), review.comment if review else ""
     if request.method == "POST" and request.POST.get("action") in BEFORE_SCORING:

@@ -1,19 +1,27 @@
 from .invitation import ReviewerInvitation
 from .objection import Objection
-from .plan import BonusAward, BonusRule, Criterion, EvaluationPlan
+from .plan import BonusAward, BonusRule, Criterion, EvaluationPlan, FinalScore
 from .pledge import NoConflictDeclaration, Pledge, PledgeText
 from .reminder import ReviewReminder
 from .review import Assignment, DeclaredConflict, Panel, Review, Reviewer, Score
 from .score_sheet import ScoreSheet
 from .selection_run import SelectionResult, SelectionRun
+from .stage import AdvancementOutcome, AdvancementResult, AdvancementRule, AdvancementRun, Stage, StageKind
 
 __all__ = [
+    "AdvancementOutcome",
+    "AdvancementResult",
+    "AdvancementRule",
+    "AdvancementRun",
+    "Stage",
+    "StageKind",
     "Assignment",
     "BonusAward",
     "BonusRule",
     "Criterion",
     "DeclaredConflict",
     "EvaluationPlan",
+    "FinalScore",
     "NoConflictDeclaration",
     "Objection",
     "Panel",

@@ -18,6 +18,11 @@ def default_tie_breaks():
     return list(DEFAULT_TIE_BREAKS)
 
 
+class FinalScore(models.TextChoices):
+    WEIGHTED = "weighted", _("Weighted sum of the stage scores")
+    LAST_STAGE = "last_stage", _("The last stage's score alone")
+
+
 class EvaluationPlan(models.Model):
     class Aggregation(models.TextChoices):
         TRIMMED_MEAN = "trimmed_mean", _("Trimmed mean (drop one highest and one lowest)")
@@ -51,6 +56,13 @@ class EvaluationPlan(models.Model):
     reserve_per_field = models.PositiveSmallIntegerField(_("reserve places per field"), default=1)
     tie_breaks = models.JSONField(_("tie-break order"), default=default_tie_breaks)
     review_due_at = models.DateTimeField(_("reviews due"), null=True, blank=True)
+    final_score = models.CharField(
+        _("final score"),
+        max_length=20,
+        choices=FinalScore.choices,
+        default=FinalScore.LAST_STAGE,
+        help_text=_("How the final score is formed when the call is evaluated in more than one stage."),
+    )
 
     class Meta:
         verbose_name = _("evaluation plan")
@@ -93,6 +105,32 @@ class EvaluationPlan(models.Model):
             ) % {"total": f"{total.normalize():f}"}
         return None
 
+    def stages_problems(self, stages, criteria_by_stage):
+        """Why these stages cannot be used together (an empty list when they can): positions
+        distinct, weights adding up to 100 when the final score is weighted, and each stage's
+        criteria adding up to 100 points. ``criteria_by_stage`` maps a stage to its criteria."""
+        problems = []
+        positions = [stage.position for stage in stages]
+        if len(set(positions)) != len(positions):
+            problems.append(_("Two stages have the same position; give each stage its own."))
+        if stages and self.final_score == FinalScore.WEIGHTED:
+            total = sum((stage.weight or 0 for stage in stages), Decimal(0))
+            if total != 100:
+                problems.append(
+                    _("The stages' weights add up to %(total)s; they must add up to 100.")
+                    % {"total": f"{Decimal(total).normalize():f}"}
+                )
+        for stage in stages:
+            total = self.criteria_total(criteria_by_stage.get(stage, []))
+            if total != 100:
+                problems.append(
+                    _(
+                        "The criteria of the stage %(stage)s add up to %(total)s points; they must add up to 100."
+                    )
+                    % {"stage": stage, "total": f"{total.normalize():f}"}
+                )
+        return problems
+
     def top_criterion(self, criteria=None):
         """The criterion with the most points; the first such in the plan's order."""
         criteria = list(self.criteria.all()) if criteria is None else criteria
@@ -103,8 +141,24 @@ class EvaluationPlan(models.Model):
         return best
 
 
+class CriterionQuerySet(models.QuerySet):
+    def for_assignment(self, assignment):
+        """The criteria a reviewer scores on this assignment: those of its stage (of the plan,
+        when the plan has no stages)."""
+        return self.filter(plan__call_id=assignment.application.call_id, stage_id=assignment.stage_id)
+
+
 class Criterion(LocalizedName):
     plan = models.ForeignKey(EvaluationPlan, on_delete=models.CASCADE, related_name="criteria")
+    # Empty when the plan has no stages (the plan is its only stage).
+    stage = models.ForeignKey(
+        "evaluation.Stage",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="criteria",
+        verbose_name=_("stage"),
+    )
     max_points = models.DecimalField(_("maximum points"), max_digits=6, decimal_places=2)
     weight = models.DecimalField(_("weight"), max_digits=6, decimal_places=3, default=Decimal("1"))
     threshold = models.DecimalField(
@@ -118,6 +172,8 @@ class Criterion(LocalizedName):
         ),
     )
     position = models.PositiveSmallIntegerField(_("position"), default=0)
+
+    objects = CriterionQuerySet.as_manager()
 
     class Meta:
         ordering = ["plan", "position", "id"]

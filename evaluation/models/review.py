@@ -47,6 +47,15 @@ class Panel(models.Model):
     service_field = models.ForeignKey(
         ServiceField, on_delete=models.CASCADE, null=True, blank=True, verbose_name=_("service field")
     )
+    # Empty when the call's plan has no stages (the plan is its only stage).
+    stage = models.ForeignKey(
+        "evaluation.Stage",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="panels",
+        verbose_name=_("stage"),
+    )
     name = models.CharField(_("name"), max_length=200)
     reviewers = models.ManyToManyField(
         Reviewer, related_name="panels", blank=True, verbose_name=_("reviewers")
@@ -120,6 +129,15 @@ class Assignment(models.Model):
 
     application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="assignments")
     reviewer = models.ForeignKey(Reviewer, on_delete=models.PROTECT, related_name="assignments")
+    # Empty when the call's plan has no stages (the plan is its only stage).
+    stage = models.ForeignKey(
+        "evaluation.Stage",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assignments",
+        verbose_name=_("stage"),
+    )
     state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.ACTIVE)
     recusal_reason = models.TextField(_("reason for recusal"), blank=True)
     round = models.PositiveSmallIntegerField(
@@ -134,7 +152,14 @@ class Assignment(models.Model):
         verbose_name = _("assignment")
         verbose_name_plural = _("assignments")
         constraints = [
-            models.UniqueConstraint(fields=["application", "reviewer"], name="unique_assignment"),
+            models.UniqueConstraint(
+                fields=["application", "reviewer"], condition=Q(stage=None), name="unique_assignment"
+            ),
+            models.UniqueConstraint(
+                fields=["application", "reviewer", "stage"],
+                condition=Q(stage__isnull=False),
+                name="unique_stage_assignment",
+            ),
         ]
         indexes = [models.Index(fields=["reviewer", "state"])]
 

@@ -1,4 +1,5 @@
-"""An immutable, reproducible record of one ranking and selection for a Call."""
+"""Immutable, reproducible records of one ranking and selection for a Call (and what every
+recorded run shares: the advancement runs of stages are recorded the same way)."""
 
 from django.conf import settings
 from django.db import models
@@ -8,10 +9,10 @@ from competitions.models import Call
 from projects.models import Application
 
 
-class SelectionRun(models.Model):
-    call = models.ForeignKey(
-        Call, on_delete=models.PROTECT, related_name="selection_runs", verbose_name=_("call")
-    )
+class RecordedRun(models.Model):
+    """What every recorded run shares (selection, advancement): numbered, its parameters
+    and inputs' hash, who ran it and who confirmed it."""
+
     number = models.PositiveIntegerField(_("run"))
     parameters = models.JSONField(_("parameters"))
     inputs_hash = models.CharField(_("inputs hash"), max_length=64)
@@ -21,6 +22,15 @@ class SelectionRun(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class SelectionRun(RecordedRun):
+    call = models.ForeignKey(
+        Call, on_delete=models.PROTECT, related_name="selection_runs", verbose_name=_("call")
+    )
 
     class Meta:
         ordering = ["call", "-number"]

@@ -37,6 +37,7 @@ class ApplicationState(models.TextChoices):
     INELIGIBLE = "ineligible", _("Ineligible")
     UNDER_REVIEW = "under_review", _("Under review")
     SCORED = "scored", _("Scored")
+    ELIMINATED = "eliminated", _("Eliminated at a stage")
     SELECTED = "selected", _("Selected")
     RESERVE = "reserve", _("Reserve")
     NOT_SELECTED = "not_selected", _("Not selected")
@@ -58,6 +59,7 @@ APPLICANT_LABELS = {
     ApplicationState.NOT_SELECTED: _("Not selected"),
     ApplicationState.DECLINED: _("Declined by the applicant"),
     ApplicationState.AWARDED: _("Awarded: agreement signed"),
+    ApplicationState.ELIMINATED: _("Not advanced to the next evaluation stage"),
 }
 
 # Holding a place (DESIGN.md §3 "Selection"): an application holds one of its call's places
@@ -237,6 +239,20 @@ class Application(models.Model):
     @transition(field=state, source=ApplicationState.UNDER_REVIEW, target=ApplicationState.SCORED)
     def complete_review(self, by=None, description=None):
         """Every assigned review is submitted (or the panel closed)."""
+
+    # Stages (DESIGN.md §4): a confirmed advancement run moves each application scored in a
+    # stage that is not the last on to the next stage's review, or eliminates it there.
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ApplicationState.SCORED, target=ApplicationState.UNDER_REVIEW)
+    def advance(self, by=None, description=None):
+        """A confirmed advancement run moves it on to the next stage."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ApplicationState.SCORED, target=ApplicationState.ELIMINATED)
+    def eliminate(self, by=None, description=None):
+        """A confirmed advancement run eliminates it at its stage (reason and margin recorded)."""
 
     @fsm_log_by
     @fsm_log_description

@@ -118,7 +118,7 @@ def test_the_criteria_and_the_scoring_settings_are_in_the_workbook(weighted, tmp
     plan = call.evaluation_plan
     _summary, book = export(call, tmp_path)
     assert [list(row.values()) for row in by_header(book["Criteria"])] == [
-        ["weighted-2026", order, name, 5, 4, None if threshold is None else float(threshold)]
+        ["weighted-2026", order, name, 5, 4, None if threshold is None else float(threshold), None]
         for order, (name, _ko, threshold) in enumerate(CRITERIA, 1)
     ]
     (settings,) = by_header(book["Calls"])
@@ -139,6 +139,7 @@ def test_the_criteria_and_the_scoring_settings_are_in_the_workbook(weighted, tmp
         "배점",
         "가중치",
         "최저 기준",
+        "평가 단계",
     ]
     assert korean["Criteria"]["C3"].value == "실현 가능성"
 
@@ -203,3 +204,107 @@ def test_every_evaluation_score_is_recomputed_from_the_workbook_alone(weighted, 
     # The re-reviewed application is scored on its second round alone: totals 80, 68, 88, 56,
     # 84; trimmed (drop 88 and 56): (80 + 68 + 84) / 3 = 77.33.
     assert recorded[weighted["re_reviewed"].reference].evaluation_score == Decimal("77.33")
+
+
+# --- A call evaluated in two stages, 30:70 ------------------------------------------------------
+
+
+@pytest.fixture
+def two_stage(staff, tmp_path, settings):
+    """Document review (1.5 × the field's 2 places advance, cutoff 60) then presentation (cutoff
+    70), weighted 30:70; five applications in one field, the three advancing scored again; the
+    advancement confirmed and the selection recorded."""
+    from evaluation.reviewing import complete_reviews
+    from evaluation.stage_runs import confirm_advancement, record_advancement
+    from tests.evaluation.conftest import eligible_applications, make_reviewers
+    from tests.evaluation.test_stage_runs import score_in_stage
+    from tests.evaluation.test_stages import two_stages
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call = evaluation_call("staged-2026", "ST26")
+    document, presentation = two_stages(call, weights=(30, 70))
+    document.advance_multiple = Decimal("1.5")
+    document.save()
+    mobility = call.service_fields.get(name="Mobility")
+    applications = [a for a in eligible_applications(call, 10) if a.service_field_id == mobility.pk]
+    reviewers = make_reviewers(call, 3)
+    for application, total in zip(applications, [90, 85, 80, 75, 55], strict=True):
+        score_in_stage(application, document, reviewers, total)
+    Application.objects.filter(pk__in=[a.pk for a in applications]).update(state=ApplicationState.SCORED)
+    confirm_advancement(record_advancement(document, by=staff), by=staff)
+    for application, total in zip(applications[:3], [65, 80, 95], strict=True):
+        score_in_stage(application, presentation, make_reviewers(call, 3, prefix=f"p{application.pk}"), total)
+    complete_reviews([a.pk for a in applications[:3]], by=staff, description="done")
+    run, _results = selection_runs.run_selection(call, by=staff)
+    return {"call": call, "run": run}
+
+
+def test_every_stage_outcome_and_the_weighted_final_score_are_recomputed_from_the_workbook_alone(
+    two_stage, tmp_path
+):
+    from math import ceil
+
+    _summary, book = export(two_stage["call"], tmp_path)
+    (settings,) = by_header(book["Calls"])
+    assert settings["Final score rule"] == "weighted"
+    stages = {row["Stage"]: row for row in by_header(book["Stages"])}
+    assert [(s["Kind"], s["Weight (%)"]) for s in stages.values()] == [("document", 30), ("presentation", 70)]
+    criteria = {(row["Stage"], row["Criterion"]): row for row in by_header(book["Criteria"])}
+    places = {row["Name"]: row["Max awards"] for row in by_header(book["Quotas"]) if row["Kind"] == "field"}
+
+    totals = defaultdict(lambda: defaultdict(Fraction))  # (stage, reference) -> reviewer -> total
+    for row in by_header(book["Scores"]):
+        if not row["Superseded"]:
+            weight = criteria[(row["Stage"], row["Criterion"])]["Weight"]
+            totals[row["Stage"], row["Reference"]][row["Reviewer"]] += Fraction(
+                str(row["Points"])
+            ) * Fraction(str(weight))
+    method, trim_at = settings["Aggregation"], settings["Trim at reviews"]
+    stage_score = {
+        key: _aggregate(list(reviewers.values()), method, trim_at) for key, reviewers in totals.items()
+    }
+
+    # Stage 1: the cutoff eliminates, then the first ceil(1.5 × places) of the field advance.
+    advancement = [row for row in by_header(book["Advancement"]) if row["Stage"] == 1]
+    assert len(advancement) == 5
+    cutoff = Decimal(str(stages[1]["Cutoff"]))
+    passing = sorted(
+        (row for row in advancement if stage_score[1, row["Reference"]] >= cutoff),
+        key=lambda row: -stage_score[1, row["Reference"]],
+    )
+    n = ceil(Decimal(str(stages[1]["Multiple of the field's places"])) * places[passing[0]["Field"]])
+    for row in advancement:
+        score = stage_score[1, row["Reference"]]
+        assert Decimal(str(row["Stage score"])) == score
+        if score < cutoff:
+            assert (row["Outcome"], row["Reason"]) == ("eliminated", "below_cutoff")
+            assert Decimal(str(row["Margin"])) == cutoff - score
+        elif passing.index(row) < n:
+            assert (row["Outcome"], row["Reason"]) == ("advanced", "advanced")
+        else:
+            last = stage_score[1, passing[n - 1]["Reference"]]
+            assert (row["Outcome"], row["Reason"], row["Rank in field"]) == ("eliminated", "not_advanced", 4)
+            assert Decimal(str(row["Margin"])) == last - score
+            assert Decimal(str(row["Last advancing score"])) == last
+
+    # The final score: 30 % of the document review + 70 % of the presentation, rounded half-up.
+    reasons = {row["Reference"]: row["Reason"] for row in by_header(book["Runs"])}
+    checked = 0
+    for row in by_header(book["Applications"]):
+        if (2, row["Reference"]) not in stage_score:
+            continue
+        expected = _half_up(
+            sum(
+                Fraction(str(stages[k]["Weight (%)"])) * Fraction(stage_score[k, row["Reference"]])
+                for k in (1, 2)
+            )
+            / 100
+        )
+        assert Decimal(str(row["Evaluation score"])) == expected, row["Reference"]
+        below = stage_score[2, row["Reference"]] < Decimal(str(stages[2]["Cutoff"]))
+        assert (reasons[row["Reference"]] == "below_cutoff") == below
+        checked += 1
+    assert checked == 3
+    assert sorted(reasons) == sorted(
+        ref for (stage, ref) in stage_score if stage == 2
+    )  # only the last stage's

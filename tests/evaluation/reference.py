@@ -138,3 +138,58 @@ def select(candidates, plan, quotas):
     )
     rows += [(c.application_id, "below_cutoff", "below_cutoff", None, *s[:3]) for c, s in below]
     return rows
+
+
+# -- Stages (DESIGN.md §3 "Stages") ------------------------------------------------------------
+
+
+def field_places(rule, count, multiple, field_max, call_max, field_id):
+    """N for a field: a fixed number, the multiple of the field's maximum awards rounded up, or
+    None (everyone at or above the cutoff)."""
+    if rule == "top_n":
+        return count
+    if rule == "multiple":
+        places = exact(multiple) * field_max.get(field_id, call_max)
+        return -floor(-places)  # rounded up
+    return None
+
+
+def advance(candidates, plan, rule, count, multiple, field_max, call_max):
+    """{application id: (outcome, reason, margin)}, as the rule book states it: below the
+    stage's cutoff eliminated with the distance to the cutoff (or to a failed threshold);
+    the rest, field by field, ranked by stage score and tie-breaks; the first N advance; the
+    others are eliminated with the distance to the last advancing score."""
+    outcomes = {}
+    by_field = {}
+    for c in candidates:
+        s = score(c, plan)
+        if s[4]:
+            shortfalls = [exact(plan.cutoff) - (s[0] if s[0] is not None else 0)]
+            if s[0] is not None:
+                for criterion_id, minimum in plan.thresholds.items():
+                    points = aggregate(c.criterion_points.get(criterion_id, ()), plan.method, plan.trim_at)
+                    shortfalls.append(exact(minimum) - (points if points is not None else 0))
+            outcomes[c.application_id] = ("eliminated", "below_cutoff", to_two_places(max(shortfalls)))
+        else:
+            by_field.setdefault(c.field_id, []).append((c, s))
+    for field_id, pairs in by_field.items():
+        ordered = sorted(pairs, key=cmp_to_key(lambda x, y: compare(x, y, plan.tie_breaks)))
+        n = field_places(rule, count, multiple, field_max, call_max, field_id)
+        if n is None:
+            n = len(ordered)
+        last = ordered[min(n, len(ordered)) - 1][1][0] if n else None
+        for position, (c, s) in enumerate(ordered, 1):
+            if position <= n:
+                outcomes[c.application_id] = ("advanced", "advanced", None)
+            else:
+                outcomes[c.application_id] = (
+                    "eliminated",
+                    "not_advanced",
+                    None if last is None else last - s[0],
+                )
+    return outcomes
+
+
+def weighted_final(stage_scores, weights):
+    """The weighted sum of the stage scores (already rounded), weights in percent, rounded half-up."""
+    return to_two_places(sum(exact(w) * exact(s) for w, s in zip(weights, stage_scores, strict=True)) / 100)

@@ -165,6 +165,7 @@ MATRIX = {
     "evaluation:close": Entry(K(slug="eval_call"), STAFF_POST_ONLY_GET, STAFF_POST),
     "evaluation:remind": Entry(K(slug="eval_call"), STAFF_POST_ONLY_GET, STAFF_POST),
     "evaluation:selection": Entry(K(slug="eval_call"), STAFF_GET),
+    "evaluation:stages": Entry(K(slug="eval_call"), STAFF_GET),
     "evaluation:objections": Entry(get=STAFF_GET),
     "evaluation:objection_decide": Entry(
         K(pk="objection"),
@@ -253,6 +254,9 @@ EXTRA_CASES = {
     ],
     "evaluation:selection": [
         Entry(K(slug="eval_call"), STAFF_GET, STAFF_POST, lambda w: {"action": "record"})
+    ],
+    "evaluation:stages": [
+        Entry(K(slug="eval_call"), STAFF_GET, STAFF_POST, lambda w: {"action": "record", "stage": "1"})
     ],
     "evaluation:review_form": [
         Entry(

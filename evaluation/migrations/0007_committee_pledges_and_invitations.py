@@ -28,7 +28,7 @@ def first_pledge_text(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("competitions", "0004_call_reviewer_document_kinds"),
-        ("evaluation", "0005_review_rounds_and_minimum_reviews"),
+        ("evaluation", "0006_stages_and_advancement_runs"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
