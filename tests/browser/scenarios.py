@@ -22,7 +22,7 @@ from evaluation.models import Assignment, Criterion, Panel, Reviewer
 from projects import workflow
 from projects.models import Application, Document, FiscalYear, Membership, Organisation
 from projects.registration_number import check_digit
-from tests.factories import cleared_to_score
+from tests.factories import cleared_to_score, reception_closed
 from tests.projects.samples import pdf_bytes
 
 DEMO_CALL = "pilot-city-demo"
@@ -155,7 +155,8 @@ def _attach(application, kind, user):
 
 
 def submitted_applications(proposals=PROPOSALS):
-    """Each company applies to the open demo call and submits; returns the applications."""
+    """Each company applies to the open demo call and submits, then its reception closes (staff
+    decide eligibility only after that); returns the applications."""
     call = Call.objects.get(slug=DEMO_CALL)
     fields = list(call.service_fields.all())
     applications = []
@@ -177,6 +178,7 @@ def submitted_applications(proposals=PROPOSALS):
         for kind in ["proposal", "business_registration"]:
             _attach(application, kind, user)
         applications.append(workflow.submit(application, by=user))
+    reception_closed(call)
     return applications
 
 

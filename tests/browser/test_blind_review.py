@@ -52,7 +52,8 @@ def test_reviewer_scores_a_blind_application(demo, new_page, lang):
     review_url = page.url
     assert_no_secret(page, secrets)
     # Before the first score: the integrity and confidentiality pledge, then no conflict declared.
-    page.locator("#pledge-agree").check()
+    page.locator("label[for=pledge-agree]").click()  # KRDS draws the box over the label
+    assert page.locator("#pledge-agree").is_checked()
     page.locator("#pledge-name").fill("Reviewer")
     journey.step("pledge")
     follow(page, page.locator("form:has(#pledge-name) button[type=submit]"))

@@ -40,7 +40,7 @@ def test_staff_confirm_eligibility_assign_and_follow(demo, new_page, lang):
     # The staff menu: every staff link on one line, and no "My applications" (staff apply for nothing).
     links = page.locator(".gongmo-menu .gnb-main-trigger")
     boxes = [link.bounding_box() for link in links.all()]
-    assert len(boxes) == 7
+    assert len(boxes) == 8
     assert len({round(box["y"]) for box in boxes}) == 1, boxes
     assert len({round(box["height"]) for box in boxes}) == 1, boxes
     assert page.locator(".gongmo-menu a[href='/me/']").count() == 0
