@@ -49,6 +49,7 @@ class Reason(StrEnum):
     DECLINED = "declined"
     INELIGIBLE_REQUEST = "ineligible_request"
     PROMOTED = "promoted"  # a reserve given the place a selected applicant declined
+    NO_SHOW = "no_show"  # eliminated at the last stage for not attending (evaluation.no_shows)
 
 
 REASON_LABELS = {
@@ -61,6 +62,7 @@ REASON_LABELS = {
     Reason.DECLINED: gettext_lazy("Declined"),
     Reason.INELIGIBLE_REQUEST: gettext_lazy("The request is outside the subsidy range of its track"),
     Reason.PROMOTED: gettext_lazy("Promoted from the reserve list"),
+    Reason.NO_SHOW: gettext_lazy("Did not attend its scheduled slot"),
 }
 
 

@@ -8,6 +8,7 @@ stage or eliminates it there, every move a logged transition with its reason and
 
 import hashlib
 import json
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Max
@@ -19,10 +20,12 @@ from projects import workflow
 from projects.models import Application, ApplicationState
 
 from .models import AdvancementResult, AdvancementRun, Criterion, FinalScore, Stage
+from .no_shows import apply_no_shows, salted
 from .score_sheets import CONSIDERED_STATES, candidates_for
 from .scoring import ScoringPlan, _key_builder, score
+from .selection import Reason as SelectionReason
 from .selection import _below_key, inputs_hash, select_ranked
-from .stages import Advancement, Outcome, advance, final_score, margin_text
+from .stages import Advancement, Outcome, Reason, StageResult, advance, final_score, margin_text
 from .stages import inputs_hash as advancement_hash
 
 
@@ -112,9 +115,15 @@ def compute_advancement(stage):
         "top_criterion": scoring.top_criterion_id,
         "tie_breaks": list(scoring.tie_breaks),
     }
+    ranked, absent, no_show_key = apply_no_shows(stage, candidates, scoring)
+    eliminated = [
+        StageResult(c.application_id, c.reference, c.field_id, None, None, None, Outcome.ELIMINATED,
+                    Reason.NO_SHOW, None, None, None)
+        for c in sorted(absent, key=lambda c: (c.reference, c.application_id))
+    ]  # fmt: skip
     return (
-        advance(candidates, scoring, advancement),
-        advancement_hash(candidates, scoring, advancement),
+        advance(ranked, scoring, advancement) + eliminated,
+        salted(advancement_hash(candidates, scoring, advancement), no_show_key),
         parameters,
     )
 
@@ -219,6 +228,7 @@ def final_selection(call, plan, stages, quotas):
     scoring = stage_scoring(plan, last, criteria[last], bonus=True)
     ids = _in_stage(call, last, CONSIDERED_STATES)
     candidates = candidates_for(call, scoring, ids, last.pk) if ids else []
+    candidates, absent, no_show_key = apply_no_shows(last, candidates, scoring)
     earlier = stages[:-1]
     kept = _confirmed_stage_scores(earlier, ids)
     weights = [stage.weight for stage in stages] if plan.final_score == FinalScore.WEIGHTED else None
@@ -248,9 +258,18 @@ def final_selection(call, plan, stages, quotas):
             below.append((_below_key(final, candidate), row))
         else:
             above.append((key(final, scored.top_criterion_score, candidate), row))
+    for candidate in absent:  # a no-show eliminated at the last stage: ranked nowhere
+        row = (candidate.application_id, candidate.reference, candidate.track_id, candidate.field_id,
+               candidate.requested_subsidy, None, Decimal(0), None)  # fmt: skip
+        below.append((_below_key(None, candidate), row))
     above.sort(key=lambda entry: entry[0])
     below.sort(key=lambda entry: entry[0])
     results = select_ranked([row for _k, row in above], [row for _k, row in below], quotas)
+    if absent:
+        gone = {c.application_id for c in absent}
+        results = [
+            r._replace(reason=SelectionReason.NO_SHOW) if r.application_id in gone else r for r in results
+        ]
     stage_settings = [[s.pk, str(s.weight), str(s.cutoff)] for s in stages]
     text = json.dumps(
         {
@@ -262,7 +281,7 @@ def final_selection(call, plan, stages, quotas):
         sort_keys=True,
         separators=(",", ":"),
     )
-    return results, hashlib.sha256(text.encode("ascii")).hexdigest()
+    return results, salted(hashlib.sha256(text.encode("ascii")).hexdigest(), no_show_key)
 
 
 # -- What the staff page shows ---------------------------------------------------------------------

@@ -36,12 +36,14 @@ class Reason(StrEnum):
     ADVANCED = "advanced"
     BELOW_CUTOFF = "below_cutoff"
     NOT_ADVANCED = "not_advanced"
+    NO_SHOW = "no_show"  # evaluation.no_shows: did not attend the scheduled slot
 
 
 REASON_LABELS = {
     Reason.ADVANCED: gettext_lazy("Advanced to the next stage"),
     Reason.BELOW_CUTOFF: gettext_lazy("Stage score below the stage's cutoff"),
     Reason.NOT_ADVANCED: gettext_lazy("Ranked below the places advancing in its field"),
+    Reason.NO_SHOW: gettext_lazy("Did not attend its scheduled slot"),
 }
 
 
@@ -202,6 +204,8 @@ def margin_text(result) -> str:
             "advancing": result.field_advancing,
             "last": result.last_advancing_score,
         }
+    if result.reason == Reason.NO_SHOW:
+        return gettext("did not attend its scheduled slot")
     return ""
 
 

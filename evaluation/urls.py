@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_committee, views_dashboards, views_stages
+from . import views, views_committee, views_dashboards, views_schedule, views_stages
 
 app_name = "evaluation"
 
@@ -26,6 +26,8 @@ urlpatterns = [
     path("staff/calls/<slug:slug>/evaluation/remind/", views.remind, name="remind"),
     path("staff/calls/<slug:slug>/selection/", views.selection, name="selection"),
     path("staff/calls/<slug:slug>/stages/", views_stages.stages, name="stages"),
+    path("staff/calls/<slug:slug>/stages/<int:pk>/schedule/", views_schedule.schedule, name="schedule"),
+    path("slots/<int:pk>/change/", views_schedule.request_change, name="slot_change"),
     path("staff/objections/", views.objection_list, name="objections"),
     path("staff/objections/<int:pk>/decide/", views.objection_decide, name="objection_decide"),
     path("applications/<int:pk>/decline/", views.decline, name="decline"),

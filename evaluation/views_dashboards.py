@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, render
 from competitions.models import Call
 from projects.views.staff import staff_only
 
-from . import reviewing
+from . import reviewing, scheduling
 from .charts import money_chart, places_chart, score_chart, status_chart
 from .dashboard import call_dashboard, call_summaries, reviewer_dashboard
 
@@ -64,5 +64,9 @@ def my_reviews(request):
     return render(
         request,
         "evaluation/my_reviews.html",
-        {"reviewer": reviewer, "dashboard": reviewer_dashboard(reviewer)},
+        {
+            "reviewer": reviewer,
+            "dashboard": reviewer_dashboard(reviewer),
+            "schedule": scheduling.reviewer_schedule(reviewer),
+        },
     )

@@ -6,9 +6,15 @@ from .reminder import ReviewReminder
 from .review import Assignment, DeclaredConflict, Panel, Review, Reviewer, Score
 from .score_sheet import ScoreSheet
 from .selection_run import SelectionResult, SelectionRun
+from .slot import ChangeRequest, NoShowConsequence, ScheduleEntry, Slot, StageSchedule
 from .stage import AdvancementOutcome, AdvancementResult, AdvancementRule, AdvancementRun, Stage, StageKind
 
 __all__ = [
+    "ChangeRequest",
+    "NoShowConsequence",
+    "ScheduleEntry",
+    "Slot",
+    "StageSchedule",
     "AdvancementOutcome",
     "AdvancementResult",
     "AdvancementRule",

@@ -65,6 +65,38 @@ def submitted_final_report(world):
     return final
 
 
+def presentation_stage(world):
+    """A presentation stage of the world's call in evaluation (once)."""
+    from evaluation.models import Stage, StageKind
+
+    stage, _created = Stage.objects.get_or_create(
+        plan=world.eval_call.evaluation_plan,
+        position=9,
+        defaults={"kind": StageKind.PRESENTATION, "name": "Presentation"},
+    )
+    return stage
+
+
+def applicant_slot(world):
+    """A slot of that stage holding the applicant's application under review (once)."""
+    from evaluation.models import Panel, Slot
+
+    stage = presentation_stage(world)
+    panel, _created = Panel.objects.get_or_create(call=world.eval_call, stage=stage, name="Presentation")
+    slot, _created = Slot.objects.get_or_create(
+        stage=stage,
+        panel=panel,
+        application=world.under_review,
+        defaults={
+            "starts_at": world.eval_call.closes_at,
+            "duration_minutes": 20,
+            "room": "301",
+            "created_by": world.users["staff"],
+        },
+    )
+    return slot
+
+
 def K(**names):
     """kwargs from world attributes: K(pk="draft") -> {"pk": world.draft.pk}."""
 
@@ -166,6 +198,16 @@ MATRIX = {
     "evaluation:remind": Entry(K(slug="eval_call"), STAFF_POST_ONLY_GET, STAFF_POST),
     "evaluation:selection": Entry(K(slug="eval_call"), STAFF_GET),
     "evaluation:stages": Entry(K(slug="eval_call"), STAFF_GET),
+    "evaluation:schedule": Entry(
+        lambda w: {"slug": w.eval_call.slug, "pk": presentation_stage(w).pk}, STAFF_GET
+    ),
+    # Only the lead organisation's members ask for another slot; anyone else gets 404.
+    "evaluation:slot_change": Entry(
+        lambda w: {"pk": applicant_slot(w).pk},
+        POST_ONLY_LOGGED_IN,
+        APPLICANT_POST,
+        lambda w: {"reason": "Abroad."},
+    ),
     "evaluation:objections": Entry(get=STAFF_GET),
     "evaluation:objection_decide": Entry(
         K(pk="objection"),
