@@ -1,5 +1,5 @@
 from .objection import Objection
-from .plan import BonusAward, BonusRule, Criterion, EvaluationPlan, FinalScore
+from .plan import BonusAward, BonusRule, Criterion, EvaluationPlan, FinalScore, LetterComments
 from .reminder import ReviewReminder
 from .review import Assignment, DeclaredConflict, Panel, Review, Reviewer, Score
 from .score_sheet import ScoreSheet
@@ -20,6 +20,7 @@ __all__ = [
     "DeclaredConflict",
     "EvaluationPlan",
     "FinalScore",
+    "LetterComments",
     "Objection",
     "Panel",
     "Review",
