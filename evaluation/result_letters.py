@@ -108,10 +108,9 @@ def letter_facts(application):
         return None
     stages = stages_of(plan)
     advancement = _advancement_results(application)
-    eliminated = next(
-        (r for r in reversed(advancement) if r.outcome == "eliminated"),
-        None,
-    )
+    eliminated = None
+    if application.state == ApplicationState.ELIMINATED:
+        eliminated = next((r for r in reversed(advancement) if r.outcome == "eliminated"), None)
     run = latest_confirmed_run(call)
     row = None
     if eliminated is None and run is not None:
