@@ -314,3 +314,18 @@ def test_staff_preview_says_when_no_run_tells_the_result(call, staff, client):
         reverse("evaluation:result_letter", args=[application.pk]), HTTP_ACCEPT_LANGUAGE="en"
     )
     assert response.status_code == 200
+
+
+def test_after_a_decline_the_letters_say_who_declined_and_who_was_promoted(mobility):
+    applications, _safety = mobility
+    first, _second, reserve = applications[:3]
+    Application.objects.filter(pk=first.pk).update(state=ApplicationState.DECLINED)
+    Application.objects.filter(pk=reserve.pk).update(state=ApplicationState.SELECTED)
+    declined = in_english(letter_for, Application.objects.get(pk=first.pk))
+    assert declined.margin == "Selected: 1st of 3 selected. The selection was then declined."
+    promoted = in_english(letter_for, Application.objects.get(pk=reserve.pk))
+    assert promoted.outcome == ApplicationState.SELECTED
+    assert promoted.margin == (
+        "The field's 2 places went to higher scores. Reserve no. 1. "
+        "Selected from the reserve list after a selected applicant declined. The last selected scored 85.00."
+    )
