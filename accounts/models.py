@@ -4,6 +4,7 @@ Login is by e-mail (there is no username). A person's roles are Django groups (s
 applicants are whoever belongs to an Organisation.
 """
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
@@ -36,6 +37,13 @@ class UserManager(DjangoUserManager):
 class User(AbstractUser):
     username = None
     email = models.EmailField(_("e-mail address"), unique=True)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        default=settings.LANGUAGE_CODE,
+        help_text=_("The language of the e-mails sent to this person."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []

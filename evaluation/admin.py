@@ -100,6 +100,7 @@ class StageInline(admin.StackedInline):
         ("weight", "cutoff", "blind"),
         ("reviews_per_application", "minimum_reviews"),
         ("advancement", "advance_count", "advance_multiple"),
+        "letter_comments",
     ]
 
 

@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.roles import Role, has_role
@@ -78,13 +78,14 @@ def _require_staff(user):
         raise PermissionDenied(_("Only ministry staff run selection."))
 
 
-def compute(call, *, with_hash=True):
+def compute(call, *, with_hash=True, last_stage_scores=None):
     """(results, hash, parameters) for the call's current inputs, without recording anything.
 
     A preview (no hash) reads the score sheets, ranked by the database (``score_sheets.ranked``):
     no review row is read. A recorded run reads every review, scores and ranks them here (the
     definition; its hash fingerprints every input) and rewrites any score sheet that disagrees,
-    so previews and recorded runs give the same results (tested).
+    so previews and recorded runs give the same results (tested). For a call evaluated in
+    stages, ``last_stage_scores`` (a dict) receives each application's last stage's own score.
     """
     plan = EvaluationPlan.objects.filter(call=call).annotate(staged=Count("stages")).first()
     if plan is None:
@@ -92,7 +93,7 @@ def compute(call, *, with_hash=True):
     stages = stages_of(plan) if plan.staged else []
     if stages:  # evaluated in stages: ranked by the final score of the last stage's applications
         quotas = quotas_for(call, plan)
-        results, digest = final_selection(call, plan, stages, quotas)
+        results, digest = final_selection(call, plan, stages, quotas, last_stage_scores=last_stage_scores)
         return (
             results,
             digest if with_hash else None,
@@ -178,7 +179,8 @@ def run_selection(call, *, by, dry_run=False):
         return None, results
     with transaction.atomic():
         call = require_call_state(call, "selection", by=by)
-        results, digest, parameters = compute(call)
+        stage_scores = {}
+        results, digest, parameters = compute(call, last_stage_scores=stage_scores)
         last = SelectionRun.objects.filter(call=call).order_by("-number").first()
         run = SelectionRun.objects.create(
             call=call,
@@ -195,6 +197,7 @@ def run_selection(call, *, by, dry_run=False):
                 "evaluation_score",
                 "bonus",
                 "final_score",
+                "stage_score",
                 "rank",
                 "outcome",
                 "reason",
@@ -207,6 +210,7 @@ def run_selection(call, *, by, dry_run=False):
                     r.evaluation_score,
                     r.bonus,
                     r.final_score,
+                    stage_scores.get(r.application_id),
                     r.rank,
                     str(r.outcome),
                     str(r.reason),
@@ -359,26 +363,35 @@ def confirm_run(run, *, by, accepted_changes=""):
         if call.state == CallState.EVALUATION:
             call.publish_results(by=by, description=description)
             call.save(update_fields=["state", "updated_at"])
+            # The first publication: those eliminated at a stage receive their letters too.
+            moved += Application.objects.filter(call=call, state=ApplicationState.ELIMINATED).values_list(
+                "pk", flat=True
+            )
         check_outcomes(call)
         _notify(moved)
     return run
 
 
 def _notify(application_ids):
-    """One e-mail per member of each lead organisation, saying the outcome."""
+    """One e-mail per member of each lead organisation, in the member's language, saying the
+    outcome, with the result letter once the call's results are published."""
+    from .result_letters import letter_text
+
     for application in (
         Application.objects.filter(pk__in=application_ids)
-        .select_related("call", "lead")
+        .select_related("call", "lead", "track", "service_field")
         .prefetch_related("lead__members")
     ):
-        subject = _("Result of application %(reference)s") % {"reference": application.reference}
-        body = _("The result of your application %(reference)s to %(call)s: %(outcome)s.") % {
-            "reference": application.reference,
-            "call": application.call.display_title,
-            "outcome": application.applicant_label,
-        }
         for member in application.lead.members.all():
-            queue_email(member.email, subject, body)
+            with translation.override(member.language):
+                subject = _("Result of application %(reference)s") % {"reference": application.reference}
+                body = _("The result of your application %(reference)s to %(call)s: %(outcome)s.") % {
+                    "reference": application.reference,
+                    "call": application.call.display_title,
+                    "outcome": application.applicant_label,
+                }
+                letter = letter_text(application, member.language)
+            queue_email(member.email, subject, f"{body}\n\n{letter}" if letter else body)
 
 
 def latest_confirmed_run(call):

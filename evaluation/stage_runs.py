@@ -218,11 +218,13 @@ def _confirmed_stage_scores(stages, application_ids):
     return scores
 
 
-def final_selection(call, plan, stages, quotas):
+def final_selection(call, plan, stages, quotas, *, last_stage_scores=None):
     """(results, hash) of the selection of a call evaluated in stages: the final score of each
     application in the last stage (the weighted sum of its rounded stage scores, or the last
     stage's alone) plus its bonus, capped; those that passed the last stage's cutoff are ranked
-    with the last stage's top criterion as the first tie-break and walked as selection walks."""
+    with the last stage's top criterion as the first tie-break and walked as selection walks.
+    ``last_stage_scores``, a dict, receives {application id: its last stage's own score}, which a
+    recorded run keeps (the result letters tell it)."""
     criteria = _checked(plan, stages)
     last = stages[-1]
     scoring = stage_scoring(plan, last, criteria[last], bonus=True)
@@ -236,6 +238,8 @@ def final_selection(call, plan, stages, quotas):
     above, below, inputs = [], [], []
     for candidate in candidates:
         scored = score(candidate, scoring)
+        if last_stage_scores is not None:
+            last_stage_scores[candidate.application_id] = scored.evaluation_score
         stage_scores = [kept.get((stage.pk, candidate.application_id)) for stage in earlier]
         inputs.append([candidate.application_id, [str(s) for s in stage_scores]])
         evaluation = scored.evaluation_score

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_committee, views_dashboards, views_schedule, views_stages
+from . import views, views_committee, views_dashboards, views_letters, views_schedule, views_stages
 
 app_name = "evaluation"
 
@@ -32,4 +32,5 @@ urlpatterns = [
     path("staff/objections/<int:pk>/decide/", views.objection_decide, name="objection_decide"),
     path("applications/<int:pk>/decline/", views.decline, name="decline"),
     path("applications/<int:pk>/object/", views.object_to_outcome, name="object"),
+    path("applications/<int:pk>/letter/", views_letters.result_letter, name="result_letter"),
 ]

@@ -1,6 +1,6 @@
 from .invitation import ReviewerInvitation
 from .objection import Objection
-from .plan import BonusAward, BonusRule, Criterion, EvaluationPlan, FinalScore
+from .plan import BonusAward, BonusRule, Criterion, EvaluationPlan, FinalScore, LetterComments
 from .pledge import NoConflictDeclaration, Pledge, PledgeText
 from .reminder import ReviewReminder
 from .review import Assignment, DeclaredConflict, Panel, Review, Reviewer, Score
@@ -28,6 +28,7 @@ __all__ = [
     "DeclaredConflict",
     "EvaluationPlan",
     "FinalScore",
+    "LetterComments",
     "NoConflictDeclaration",
     "Objection",
     "Panel",

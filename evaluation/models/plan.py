@@ -23,6 +23,13 @@ class FinalScore(models.TextChoices):
     LAST_STAGE = "last_stage", _("The last stage's score alone")
 
 
+class LetterComments(models.TextChoices):
+    """What the result letters show of the committee's comments (never who wrote them)."""
+
+    NONE = "none", _("No comments")
+    ANONYMISED = "anonymised", _("The comments, without names, in a shuffled order")
+
+
 class EvaluationPlan(models.Model):
     class Aggregation(models.TextChoices):
         TRIMMED_MEAN = "trimmed_mean", _("Trimmed mean (drop one highest and one lowest)")
@@ -62,6 +69,13 @@ class EvaluationPlan(models.Model):
         choices=FinalScore.choices,
         default=FinalScore.LAST_STAGE,
         help_text=_("How the final score is formed when the call is evaluated in more than one stage."),
+    )
+    letter_comments = models.CharField(
+        _("comments in the result letters"),
+        max_length=20,
+        choices=LetterComments.choices,
+        default=LetterComments.NONE,
+        help_text=_("What the applicants' result letters show of the reviewers' overall comments."),
     )
 
     class Meta:

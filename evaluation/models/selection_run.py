@@ -48,6 +48,9 @@ class SelectionResult(models.Model):
     evaluation_score = models.DecimalField(max_digits=7, decimal_places=2, null=True)
     bonus = models.DecimalField(max_digits=5, decimal_places=2)
     final_score = models.DecimalField(max_digits=7, decimal_places=2, null=True)
+    # A call evaluated in stages: the last stage's own score (its cutoff applies to it), which the
+    # weighted final score (``evaluation_score``) cannot be read back into. Empty otherwise.
+    stage_score = models.DecimalField(max_digits=7, decimal_places=2, null=True)
     rank = models.PositiveIntegerField(null=True)
     outcome = models.CharField(max_length=20)
     reason = models.CharField(max_length=30)

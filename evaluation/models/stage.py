@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from competitions.models.localized import LocalizedName
 from projects.models import Application
 
-from .plan import EvaluationPlan
+from .plan import EvaluationPlan, LetterComments
 from .selection_run import RecordedRun
 
 
@@ -78,6 +78,13 @@ class Stage(LocalizedName):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0.01"))],
+    )
+    letter_comments = models.CharField(
+        _("comments in the result letters"),
+        max_length=20,
+        choices=LetterComments.choices,
+        blank=True,
+        help_text=_("Empty: as the evaluation plan says."),
     )
 
     class Meta:

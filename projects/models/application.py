@@ -16,6 +16,7 @@ from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
 from competitions.models import (
     Call,
+    CallState,
     DocumentKind,
     Region,
     ServiceField,
@@ -72,6 +73,20 @@ PLACE_STATES = (ApplicationState.SELECTED, ApplicationState.AWARDED)
 
 def holds_place(state) -> bool:
     return state in PLACE_STATES
+
+
+# A result the applicant is told (its result letter): an outcome of the selection, or an
+# elimination at a stage, once the call's results are published. The one definition:
+# ``Application.result_published``.
+RESULT_STATES = (
+    ApplicationState.ELIMINATED,
+    ApplicationState.SELECTED,
+    ApplicationState.RESERVE,
+    ApplicationState.NOT_SELECTED,
+    ApplicationState.DECLINED,
+    ApplicationState.AWARDED,
+)
+RESULTS_PUBLISHED_CALL_STATES = (CallState.RESULTS_PUBLISHED, CallState.CLOSED)
 
 
 # Submitted: every application sent to the ministry, whatever became of it; a draft, or a draft
@@ -188,6 +203,11 @@ class Application(models.Model):
     @property
     def applicant_label(self):
         return APPLICANT_LABELS[self.state]
+
+    @property
+    def result_published(self):
+        """The call's results are published and this application has its outcome among them."""
+        return self.state in RESULT_STATES and self.call.state in RESULTS_PUBLISHED_CALL_STATES
 
     @property
     def objection_deadline(self):

@@ -88,6 +88,8 @@ def test_a_re_run_after_an_upheld_objection_never_leaves_two_winners_for_one_pla
     assert not [c for c in changes if c.gains_place]  # the loser is scored: a first publication
 
     owner = owner_of(Application.objects.get(pk=gone.application_id))
+    owner.language = "en"  # e-mails follow their reader's language (Korean by default)
+    owner.save(update_fields=["language"])
     selection_runs.confirm_run(run, by=staff, accepted_changes=selection_runs.changes_digest(changes))
     assert holders(field_id) == (winners_before - {gone.application_id}) | {loser.pk}
     assert state(loser) == ApplicationState.SELECTED

@@ -109,6 +109,7 @@ def _plan_form(plan, stages, criteria, **changes):
         "reserve_per_field": 1,
         "tie_breaks": json.dumps(plan.tie_breaks),
         "final_score": plan.final_score,
+        "letter_comments": plan.letter_comments,  # a field of the plan's admin form
         "bonus_rules-TOTAL_FORMS": 0,
         "bonus_rules-INITIAL_FORMS": 0,
         "bonus_rules-MIN_NUM_FORMS": 0,

@@ -216,6 +216,8 @@ MATRIX = {
         lambda w: {"action": "dismiss", "decision": "No."},
     ),
     "evaluation:decline": Entry(K(pk="selected"), POST_ONLY_LOGGED_IN, APPLICANT_POST),
+    # Not yet published (the call is in evaluation): 404 to its applicant; staff preview it.
+    "evaluation:result_letter": Entry(K(pk="not_selected"), row(LOGIN, 404, 404, 404, 404, 200, 404)),
     "evaluation:object": Entry(
         K(pk="not_selected"), POST_ONLY_LOGGED_IN, APPLICANT_POST, lambda w: {"grounds": "Unfair."}
     ),
