@@ -43,11 +43,12 @@ from evaluation.models import (
     SelectionResult,
     SelectionRun,
 )
-from projects import ledger, workflow
+from projects import identity, ledger, reports, workflow
 from projects.models import (
     Application,
     Award,
     ConsortiumMember,
+    ConsortiumMemberState,
     DisbursementEntry,
     Expenditure,
     FiscalYear,
@@ -56,7 +57,9 @@ from projects.models import (
     OutboxMessage,
     Project,
     ProjectState,
+    RegistrationNumberRecord,
     Report,
+    ReportStatus,
     Sanction,
     Settlement,
 )
@@ -83,11 +86,12 @@ STAGES = (
     "scored",
     "published",
     "awarded",
+    "reported",  # awarded and paid, the final reports submitted and some accepted
     "re_reviewed",  # published, then an upheld objection, its re-review and a new run
 )
 # Most sequences start after the results are out, where most paths branch (a stage listed
 # twice is drawn twice as often).
-STAGE_DRAWS = STAGES + ("scored", "published", "published", "awarded", "awarded", "re_reviewed")
+STAGE_DRAWS = STAGES + ("scored", "published", "published", "awarded", "reported", "re_reviewed")
 pick = st.integers(min_value=0, max_value=63)
 percent = st.integers(min_value=40, max_value=100)
 
@@ -114,10 +118,13 @@ def snapshot():
             "lead_id",
             "requested_subsidy",
         ),
-        "organisations": rows(Organisation.objects, "name", "registration_number", "kind", "size_class"),
+        "organisations": rows(
+            Organisation.objects, "name", "registration_number", "kind", "size_class", "verified_at"
+        ),
+        "number_records": rows(RegistrationNumberRecord.objects, "organisation_id", "number"),
         "fiscal_years": rows(FiscalYear.objects, "organisation_id", "year", "sales", "total_assets"),
         "memberships": rows(Membership.objects, "user_id", "organisation_id", "role"),
-        "consortium": rows(ConsortiumMember.objects, "application_id", "organisation_id"),
+        "consortium": rows(ConsortiumMember.objects, "application_id", "organisation_id", "state"),
         "assignments": rows(Assignment.objects, "application_id", "reviewer_id", "state", "round"),
         "reviews": rows(Review.objects, "state", "total", "submitted_at"),
         "scores": rows(Score.objects, "review_id", "criterion_id", "points"),
@@ -135,7 +142,7 @@ def snapshot():
         "entries": rows(DisbursementEntry.objects, "kind", "amount"),
         "expenditures": rows(Expenditure.objects, "state", "approved_amount"),
         "settlements": rows(Settlement.objects, "to_recover"),
-        "reports": rows(Report.objects, "submitted_at"),
+        "reports": rows(Report.objects, "submitted_at", "status"),
         "sanctions": rows(Sanction.objects, "organisation_id"),
         "logs": StateLog.objects.count(),
         "outbox": OutboxMessage.objects.count(),
@@ -171,6 +178,10 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.submissions = []  # invariants.SubmissionEvent
         self.new_numbers = 0
         self.tranche = 0
+        # Registration numbers: who held which (the checker's own record) and the changes staff
+        # made with a reason (the only allowed ones).
+        self.numbers = invariants.NumberWatch()
+        self.numbers.observe(Organisation.objects.values_list("pk", "registration_number"))
 
     def teardown(self):
         transaction.set_rollback(True)
@@ -210,7 +221,9 @@ class LifecycleMachine(RuleBasedStateMachine):
     def record_submission(self, application):
         application = Application.objects.get(pk=application.pk)
         organisations = {application.lead_id} | set(
-            ConsortiumMember.objects.filter(application=application).values_list("organisation_id", flat=True)
+            ConsortiumMember.objects.filter(
+                application=application, state=ConsortiumMemberState.ACCEPTED
+            ).values_list("organisation_id", flat=True)
         )
         numbers = set(
             Organisation.objects.filter(pk__in=organisations).values_list("registration_number", flat=True)
@@ -229,6 +242,12 @@ class LifecycleMachine(RuleBasedStateMachine):
         rng = random.Random(seed)
         target = STAGES.index(stage)
         if target >= 1:
+            # The proposed consortium members answer (the local government, once verified).
+            for partner in self.world.partners:
+                if partner.kind == "local_government" and rng.random() < 0.8:
+                    self._verify(partner)
+            for member in self.pending_members():
+                self._answer(member, accept=rng.random() < 0.9)
             for application in self.applications("draft"):
                 self._submit(application, late=False)
         if target >= 2:
@@ -248,7 +267,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             self.confirm_latest_run()
         if stage == "re_reviewed":
             self.walk_objection(rng)
-        elif target >= 6:
+        elif target >= STAGES.index("awarded"):
             for application in self.applications("selected"):
                 self._accept(application)
                 award = self.attempt(
@@ -258,6 +277,10 @@ class LifecycleMachine(RuleBasedStateMachine):
                     project = self._sign(award)
                     if project is not None:
                         self._pay(project, 50)
+        if stage == "reported":
+            for report in self.reports(kind=Report.Kind.FINAL):
+                if self._submit_report(report) is not None and rng.random() < 0.7:
+                    self._review_report(report, accept=rng.random() < 0.8)
 
     def walk_objection(self, rng):
         """An applicant not selected objects, staff uphold it, the new reviewers all submit,
@@ -281,7 +304,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.panel_submits([rng.randint(70, 100) for _ in range(5)])
         self.close_review()
         self.record_run()
-        self.confirm_latest_run()
+        self.confirm_with_changes()
 
     @rule(percents=st.lists(percent, min_size=5, max_size=5))
     def panel_submits(self, percents):
@@ -363,38 +386,79 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.new_numbers += 1
         return registration_number(self.world.number_seed + self.new_numbers)
 
-    @rule(index=pick, dashed=st.booleans())
-    def edit_registration_number(self, index, dashed):
-        """The owner changes the organisation's number through the organisation form."""
+    @rule(index=pick, dashed=st.booleans(), taken=st.booleans())
+    def edit_registration_number(self, index, dashed, taken):
+        """The owner tries to change the organisation's number through the organisation form
+        (to a new number, or to one another organisation holds or once held): the form no longer
+        takes a number, so it must be refused and change nothing (DESIGN.md §3, finding 15)."""
         sanctioned = [Organisation.objects.get(pk=s.organisation_id) for s in self.sanctions]
         organisation = _choose(sanctioned + self.world.organisations, index)
         organisation.refresh_from_db()
         owner = Membership.objects.filter(organisation=organisation, role="owner").first().user
-        number = self.fresh_number()
-        self._post(
+        others = self.numbers.held_by_others(organisation.pk)
+        number = _choose(others, index) if taken and others else self.fresh_number()
+        accepted = self._post(
             f"edit the registration number of {organisation.name} to {number}",
             owner,
             reverse("projects:organisation_edit", args=[organisation.pk]),
             self._organisation_data(organisation, format_registration_number(number) if dashed else number),
         )
+        assert not accepted, (
+            f"step {self.step}: the owner of {organisation.name} changed its number to {number}"
+        )
 
-    @rule(index=pick, dashed=st.booleans(), track=st.sampled_from(["sme", "open"]))
-    def register_and_draft(self, index, dashed, track):
-        """A new organisation registers (with a sanctioned number that is free again, when there
-        is one) and starts a draft."""
-        taken = set(Organisation.objects.values_list("registration_number", flat=True))
-        free = [s.number for s in self.sanctions if s.number not in taken]
-        number = _choose(free, index) or self.fresh_number()
+    @rule(
+        index=pick,
+        reason=st.sampled_from(["Typo at registration, corrected from the certificate.", ""]),
+        taken=st.booleans(),
+    )
+    def change_registration_number(self, index, reason, taken):
+        """Staff correct an organisation's number, with a reason (refused without one, and for a
+        number another organisation holds or once held)."""
+        sanctioned = [Organisation.objects.get(pk=s.organisation_id) for s in self.sanctions]
+        organisation = _choose(sanctioned + self.world.organisations, index)
+        organisation.refresh_from_db()
+        others = self.numbers.held_by_others(organisation.pk)
+        number = _choose(others, index) if taken and others else self.fresh_number()
+        done = self.attempt(
+            f"staff change the registration number of {organisation.name} to {number}",
+            lambda: identity.change_registration_number(
+                organisation, format_registration_number(number), by=self.staff, reason=reason
+            ),
+        )
+        if done is not None:
+            self.numbers.allow(organisation.pk, number)
+
+    @rule(
+        index=pick,
+        dashed=st.booleans(),
+        track=st.sampled_from(["sme", "open"]),
+        kind=st.sampled_from(["company", "company", "local_government"]),
+    )
+    def register_and_draft(self, index, dashed, track, kind):
+        """A new organisation registers and starts a draft: with a number a sanctioned (or any)
+        organisation held once, when there is one (the registration must be refused: a number
+        identifies one organisation for ever), or a new one; a local government registers
+        unverified and cannot submit until staff verify it."""
+        held = self.numbers.held_by_others(None)
+        sanctioned = [s.number for s in self.sanctions]
+        number = _choose(sanctioned or held, index) if index % 2 else self.fresh_number()
         user = UserFactory(email=f"founder{self.step}-{STATS.sequences}@company.example")
         template = self.world.organisations[0]
         data = self._organisation_data(template, format_registration_number(number) if dashed else number)
-        data["name"] = f"New Company {self.step}"
+        data["name"] = f"New Company {self.step}" if kind == "company" else f"Gimhae City {self.step}"
+        data["kind"] = kind
         data.update({"years-INITIAL_FORMS": "0"})
         for n in range(3):
             data.pop(f"years-{n}-id", None)
-        if not self._post(f"register {number}", user, reverse("projects:organisation_create"), data):
+        registered = self._post(f"register {number}", user, reverse("projects:organisation_create"), data)
+        assert not (registered and number in held), (
+            f"step {self.step}: a new organisation registered {number}, which another organisation held"
+        )
+        if not registered:
             return
         organisation = Organisation.objects.get(memberships__user=user)
+        self.numbers.observe([(organisation.pk, organisation.registration_number)])
         requested = 150 * M
         ApplicationFactory(
             call=self.call,
@@ -406,6 +470,55 @@ class LifecycleMachine(RuleBasedStateMachine):
             requested_subsidy=requested,
             **funding_plan(requested, large=False),
         )
+
+    def pending_members(self):
+        return list(
+            ConsortiumMember.objects.filter(application__call=self.call, state=ConsortiumMemberState.PENDING)
+            .select_related("organisation")
+            .order_by("pk")
+        )
+
+    def _answer(self, member, *, accept):
+        user = self.world.owners.get(member.organisation_id) or owner_of(self.world, member.application)
+        return self.attempt(
+            f"{'accept' if accept else 'decline'} the consortium place of {member.organisation.name}",
+            lambda: identity.respond_to_consortium(member, by=user, accept=accept),
+        )
+
+    @rule(index=pick, accept=st.booleans(), lead=st.booleans())
+    def answer_consortium(self, index, accept, lead):
+        """A proposed member's own person accepts or declines its place (an unverified public
+        body is refused); the lead's owner answering for it is refused."""
+        member = _choose(self.pending_members(), index) or _choose(
+            ConsortiumMember.objects.filter(application__call=self.call).order_by("pk"), index
+        )
+        if member is None:
+            return
+        if lead:
+            user = self.owner(member.application)
+            self.attempt(
+                f"the lead answers for {member.organisation.name}",
+                lambda: identity.respond_to_consortium(member, by=user, accept=accept),
+            )
+        else:
+            self._answer(member, accept=accept)
+
+    def _verify(self, organisation):
+        return self.attempt(
+            f"verify {organisation.name}", lambda: identity.verify_organisation(organisation, by=self.staff)
+        )
+
+    @rule(index=pick)
+    def verify_public_body(self, index):
+        """Staff verify a local government (one that waits, when there is one)."""
+        waiting = Organisation.objects.filter(kind="local_government", verified_at__isnull=True).order_by(
+            "pk"
+        )
+        organisation = _choose(waiting, index) or _choose(
+            Organisation.objects.filter(kind="local_government").order_by("pk"), index
+        )
+        if organisation is not None:
+            self._verify(organisation)
 
     # --- staff: the call, eligibility, reviewers ---------------------------------------------------
 
@@ -479,6 +592,21 @@ class LifecycleMachine(RuleBasedStateMachine):
         run = SelectionRun.objects.filter(call=self.call).order_by("-number").first()
         if run is not None:
             self.attempt(f"confirm run #{run.number}", lambda: selection_runs.confirm_run(run, by=self.staff))
+
+    @rule()
+    def confirm_with_changes(self):
+        """Staff read the list of changes the latest run makes to published outcomes and confirm
+        the run with it (DESIGN.md §3: a re-run changes published outcomes only so)."""
+        run = SelectionRun.objects.filter(call=self.call).order_by("-number").first()
+        if run is None:
+            return
+        _first, listed, _refusals = selection_runs.reconcile(run)
+        self.attempt(
+            f"confirm run #{run.number} with its {len(listed)} changes",
+            lambda: selection_runs.confirm_run(
+                run, by=self.staff, accepted_changes=selection_runs.changes_digest(listed)
+            ),
+        )
 
     @rule(index=pick)
     def decline(self, index):
@@ -667,20 +795,48 @@ class LifecycleMachine(RuleBasedStateMachine):
             ),
         )
 
-    @rule(index=pick)
-    def submit_final_report(self, index):
-        report = _choose(
-            Report.objects.filter(
-                project__award__application__call=self.call, kind=Report.Kind.FINAL
-            ).order_by("pk"),
-            index,
+    def reports(self, *statuses, kind=None):
+        queryset = Report.objects.filter(project__award__application__call=self.call).select_related(
+            "project__award__application"
         )
+        if statuses:
+            queryset = queryset.filter(status__in=statuses)
+        if kind:
+            queryset = queryset.filter(kind=kind)
+        return list(queryset.order_by("pk"))
+
+    def _submit_report(self, report):
+        user = self.owner(report.project.award.application)
+        return self.attempt(
+            f"{report.kind} report of {report.project.code}",
+            lambda: reports.submit_report(report, by=user, upload=pdf(f"{report.kind}-report.pdf")),
+        )
+
+    @rule(index=pick)
+    def submit_report(self, index):
+        """The applicant submits a report (again, once returned); mostly the final report."""
+        report = _choose(self.reports(kind=Report.Kind.FINAL) if index % 4 else self.reports(), index)
         if report is not None:
-            user = self.owner(report.project.award.application)
-            self.attempt(
-                f"final report of {report.project.code}",
-                lambda: ledger.submit_report(report, by=user, upload=pdf("final-report.pdf")),
-            )
+            self._submit_report(report)
+
+    def _review_report(self, report, *, accept):
+        return self.attempt(
+            f"{'accept' if accept else 'return'} the {report.kind} report of {report.project.code}",
+            lambda: reports.review_report(
+                report,
+                by=self.staff,
+                accept=accept,
+                comments="" if accept else "The spending table does not match the ledger.",
+            ),
+        )
+
+    @rule(index=pick, accept=st.booleans())
+    def review_report(self, index, accept):
+        """Staff accept a submitted report or return it with comments (any report, when none
+        waits: refused)."""
+        report = _choose(self.reports(ReportStatus.SUBMITTED), index) or _choose(self.reports(), index)
+        if report is not None:
+            self._review_report(report, accept=accept)
 
     @rule(index=pick, interest=st.sampled_from([0, 1_000_000]))
     def settle(self, index, interest):
@@ -722,6 +878,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.rules_run += 1
         call = Call.objects.get(pk=self.call.pk)
         found = invariants.check_all(call, sanctions=self.sanctions, submissions=self.submissions)
+        found += self.numbers.check(Organisation.objects.values_list("pk", "registration_number"))
         if self.rules_run % WORKBOOK_EVERY == 1:  # the first step, then every few
             STATS.workbooks += 1
             found += invariants.workbook(call, [v for v in found if v.code not in SKIP])
