@@ -30,6 +30,7 @@ from projects.models import (
     DisbursementEntry,
     Expenditure,
     Membership,
+    MembershipInvitation,
     Organisation,
     Project,
     Report,
@@ -231,15 +232,24 @@ def conflicts(call, applications):
     organisations_of = _organisations_of(call)
     in_call = set().union(*organisations_of.values()) if organisations_of else set()
     reviewers = {r.pk: r for r in Reviewer.objects.filter(assignments__application__call=call).distinct()}
-    own = defaultdict(set)
+    # {reviewer: {own organisation: since when (None: from the start)}}: affiliation, and
+    # membership, which begins when the person accepted an invitation (or before the world's
+    # first step, for the memberships it starts with).
+    own = defaultdict(dict)
     for reviewer in reviewers.values():
         if reviewer.affiliation_id:
-            own[reviewer.pk].add(reviewer.affiliation_id)
+            own[reviewer.pk][reviewer.affiliation_id] = None
     user_to_reviewer = {r.user_id: r.pk for r in reviewers.values()}
+    joined = {}
+    for user_id, organisation_id, responded_at in MembershipInvitation.objects.filter(
+        responded_by_id__in=list(user_to_reviewer), state="accepted"
+    ).values_list("responded_by_id", "organisation_id", "responded_at"):
+        earliest = joined.get((user_id, organisation_id))
+        joined[(user_id, organisation_id)] = min(responded_at, earliest) if earliest else responded_at
     for user_id, organisation_id in Membership.objects.filter(user_id__in=list(user_to_reviewer)).values_list(
         "user_id", "organisation_id"
     ):
-        own[user_to_reviewer[user_id]].add(organisation_id)
+        own[user_to_reviewer[user_id]][organisation_id] = joined.get((user_id, organisation_id))
     declared = defaultdict(list)
     for conflict in DeclaredConflict.objects.filter(reviewer_id__in=list(reviewers)):
         declared[conflict.reviewer_id].append(conflict)
@@ -248,9 +258,15 @@ def conflicts(call, applications):
         application = applications[review.application_id]
         theirs = organisations_of.get(application.pk, {application.lead_id})
         reasons = []
-        if own[reviewer_id] & theirs:
+        # The organisations the reviewer belonged to when the review was submitted.
+        mine = {
+            organisation_id
+            for organisation_id, since in own[reviewer_id].items()
+            if since is None or review.submitted_at is None or since <= review.submitted_at
+        }
+        if mine & theirs:
             reasons.append("the reviewer's own organisation is in the application")
-        elif own[reviewer_id] & in_call:
+        elif mine & in_call:
             reasons.append("the reviewer's own organisation applies to the same call")
         if any(
             c.organisation_id in theirs and c.declared_at <= (review.submitted_at or c.declared_at)

@@ -550,6 +550,28 @@ class LifecycleMachine(RuleBasedStateMachine):
         else:
             self._answer(member, accept=accept)
 
+    @rule(index=pick, reviewer=st.integers(min_value=0, max_value=5), accept=st.booleans())
+    def join_organisation(self, index, reviewer, accept):
+        """An owner invites a reviewer of the panel to join an applying organisation, and the
+        reviewer answers: once a member, the reviewer is conflicted with the organisation's
+        applications and with the whole call, and may no longer score them (DESIGN.md §3,
+        finding 16); a review already submitted before stays as it was."""
+        organisation = _choose(self.world.organisations, index)
+        owner = self.world.owners[organisation.pk]
+        user = self.world.reviewers[reviewer].user
+        self.attempt(
+            f"invite {self.world.reviewers[reviewer].code} to {organisation.name}",
+            lambda: identity.invite_member(organisation, user.email, by=owner),
+        )
+        invitation = MembershipInvitation.objects.filter(
+            organisation=organisation, email__iexact=user.email, state=MembershipInvitation.State.PENDING
+        ).first()
+        if invitation is not None:
+            self.attempt(
+                f"{'accept' if accept else 'decline'} the invitation of {organisation.name}",
+                lambda: identity.respond_to_invitation(invitation, by=user, accept=accept),
+            )
+
     def _verify(self, organisation):
         return self.attempt(
             f"verify {organisation.name}", lambda: identity.verify_organisation(organisation, by=self.staff)
