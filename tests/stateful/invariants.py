@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import models
 from django.db.models import F
 from django_fsm_log.models import StateLog
 
@@ -32,6 +33,7 @@ from projects.models import (
     Membership,
     MembershipInvitation,
     Organisation,
+    OutboxMessage,
     Project,
     Report,
     Settlement,
@@ -85,6 +87,7 @@ def check_all(call, *, sanctions=(), submissions=()):
     found += consent(call)
     found += process_gates(call)
     found += outcomes_published(call, applications)
+    found += privacy(call, applications)
     return found
 
 
@@ -369,6 +372,22 @@ def money(call):
                         f"project {project.code} took {len(late)} ledger entries ({', '.join(f'{e.kind} {e.amount:,}' for e in late)}) and {len(late_spending)} expenditures after it closed",
                     )
                 )
+        if settlements[project.pk]:
+            # DESIGN.md §3: settlement = disbursed − approved spending (+ interest earned) =
+            # amount to recover; the ledger must go on saying what was settled.
+            latest = settlements[project.pk][-1]
+            due = max(0, latest.disbursed - latest.approved_spending) + latest.interest_earned
+            if (latest.disbursed, latest.approved_spending, latest.to_recover) != (
+                paid,
+                approved[project.pk],
+                due,
+            ):
+                found.append(
+                    Violation(
+                        "money.settled_figures",
+                        f"project {project.code} was settled on {latest.disbursed:,} KRW disbursed and {latest.approved_spending:,} approved ({latest.to_recover:,} to recover); the ledger now says {paid:,} paid and {approved[project.pk]:,} approved",
+                    )
+                )
         for settlement in settlements[project.pk]:
             if not any(at <= settlement.settled_at for at in accepted_at[project.pk]):
                 found.append(
@@ -623,6 +642,46 @@ def outcomes_published(call, applications):
         found.append(
             Violation("outcomes.call", f"call {call.slug} is {call.state} while outcomes are published")
         )
+    return found
+
+
+# --- Privacy ------------------------------------------------------------------------------------
+
+
+def privacy(call, applications):
+    """Reviewers' identities are never shown to applicants (DESIGN.md §3, findings 18-19): no
+    transition of an application (the history its applicant reads) is logged as a reviewer,
+    and no e-mail to anyone but the reviewer names a reviewer's address."""
+    found = []
+    reviewers = dict(Reviewer.objects.filter(panels__call=call).values_list("user_id", "user__email"))
+    logged = (
+        StateLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(Application),
+            object_id__in=[str(pk) for pk in applications],
+            by_id__in=list(reviewers),
+        )
+        .values_list("object_id", "transition", "by_id")
+        .first()
+    )
+    if logged is not None:
+        object_id, transition, by_id = logged
+        found.append(
+            Violation(
+                "privacy.log",
+                f"{applications[int(object_id)].reference}'s history shows {transition} by reviewer {reviewers[by_id]}",
+            )
+        )
+    for address in reviewers.values():
+        leak = (
+            OutboxMessage.objects.exclude(to__iexact=address)
+            .filter(models.Q(subject__icontains=address) | models.Q(body__icontains=address))
+            .values_list("to", "subject")
+            .first()
+        )
+        if leak is not None:
+            found.append(
+                Violation("privacy.outbox", f"an e-mail to {leak[0]} ({leak[1]!r}) names reviewer {address}")
+            )
     return found
 
 

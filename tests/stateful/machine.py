@@ -87,7 +87,7 @@ STAGES = (
     "scored",
     "published",
     "awarded",
-    "reported",  # awarded and paid, the final reports submitted and some accepted
+    "reported",  # awarded and paid, the final reports submitted, some accepted and settled
     "re_reviewed",  # published, then an upheld objection, its re-review and a new run
 )
 # Most sequences start after the results are out, where most paths branch (a stage listed
@@ -325,7 +325,12 @@ class LifecycleMachine(RuleBasedStateMachine):
         if stage == "reported":
             for report in self.reports(kind=Report.Kind.FINAL):
                 if self._submit_report(report) is not None and rng.random() < 0.7:
-                    self._review_report(report, accept=rng.random() < 0.8)
+                    accepted = self._review_report(report, accept=rng.random() < 0.8)
+                    if accepted is not None and rng.random() < 0.6:
+                        self.attempt(
+                            f"settle {report.project.code}",
+                            lambda p=report.project: ledger.settle(p, by=self.staff),
+                        )
 
     def walk_objection(self, rng):
         """An applicant not selected objects, staff uphold it, the new reviewers all submit,
