@@ -12,7 +12,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from .machine import LifecycleMachine
 
-EXAMPLES = int(os.environ.get("GONGMO_STATEFUL_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("GONGMO_STATEFUL_EXAMPLES", "15"))
 STEPS = int(os.environ.get("GONGMO_STATEFUL_STEPS", "30"))
 # Shrinking a failing sequence to a minimal one takes minutes: `make stateful` does it, the
 # suite reports the sequence as found.
