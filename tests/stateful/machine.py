@@ -147,8 +147,11 @@ def changes(before, after):
         if before[table] == after[table]:
             continue
         if isinstance(before[table], list):
-            was, now = set(before[table]), set(after[table])
-            found[table] = (sorted(was - now, key=repr), sorted(now - was, key=repr))
+            # (rows may hold unhashable values, e.g. JSON from PostgreSQL)
+            found[table] = (
+                [row for row in before[table] if row not in after[table]],
+                [row for row in after[table] if row not in before[table]],
+            )
         else:
             found[table] = (before[table], after[table])
     return found
