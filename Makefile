@@ -36,7 +36,7 @@ STATEFUL_EXAMPLES ?= 500
 STATEFUL_STEPS ?= 50
 stateful: prepare
 	GONGMO_STATEFUL_EXAMPLES=$(STATEFUL_EXAMPLES) GONGMO_STATEFUL_STEPS=$(STATEFUL_STEPS) GONGMO_STATEFUL_SHRINK=1 \
-		$(BIN)/pytest tests/stateful -p no:cacheprovider --runxfail $(PYTEST_ARGS)
+		$(BIN)/pytest tests/stateful -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: prepare
 	$(BIN)/python tests/bench/run.py

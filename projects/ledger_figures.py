@@ -83,8 +83,9 @@ def with_money(queryset):
     """Projects annotated with awarded, paid (net of reversals), recovered (net of reversals),
     approved spending, ``unaccounted`` (paid but not yet covered by approved spending: what the
     applicant still has to report or, at settlement, return), what is still to recover after a
-    settlement, the interest the latest settlement counted, and what the money invariants read
-    (projects.money_invariants): entries posted after closing, final report accepted."""
+    settlement, the interest, disbursed and approved spending the latest settlement counted, and
+    what the money invariants read (projects.money_invariants): entries posted after closing,
+    final report accepted."""
     latest_settlement = Settlement.objects.filter(project=OuterRef("pk")).order_by("-pk")
     return (
         queryset.annotate(
@@ -100,6 +101,12 @@ def with_money(queryset):
                 Subquery(latest_settlement.values("interest_earned")[:1]),
                 Value(0),
                 output_field=BigIntegerField(),
+            ),
+            settled_disbursed=Subquery(
+                latest_settlement.values("disbursed")[:1], output_field=BigIntegerField()
+            ),
+            settled_approved=Subquery(
+                latest_settlement.values("approved_spending")[:1], output_field=BigIntegerField()
             ),
             closed_at=closed_at(),
             final_report_accepted=Exists(

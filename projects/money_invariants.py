@@ -5,7 +5,11 @@ words:
 - recoveries net of their reversals never exceed what was paid beyond approved spending (plus
   the interest the settlement counted), and never fall below zero;
 - a closed project takes no entry;
-- settlement needs the final report accepted.
+- settlement needs the final report accepted;
+- a settled project's ledger stays as it was settled: what was paid (net of reversals) and the
+  approved spending are those its settlement counted (settlement = disbursed − approved
+  spending + interest = amount to recover, DESIGN.md §3), so no reversal of a payment after
+  settlement makes the amount to recover unreachable.
 
 ``require(project)`` is called by every function of projects.ledger that writes money, inside
 its transaction with the project's row locked, after the write: when the write leaves an
@@ -38,6 +42,8 @@ class ProjectMoney:
     interest_settled: int = 0
     entries_after_close: int = 0
     final_report_accepted: bool = False
+    settled_disbursed: int | None = None  # the latest settlement's figures (None: not settled)
+    settled_approved: int | None = None
 
     @property
     def recoverable(self):
@@ -57,7 +63,16 @@ class ProjectMoney:
             interest_settled=project.interest_settled,
             entries_after_close=project.entries_after_close,
             final_report_accepted=project.final_report_accepted,
+            settled_disbursed=project.settled_disbursed,
+            settled_approved=project.settled_approved,
         )
+
+    @property
+    def as_settled(self):
+        """Whether the ledger says what the settlement counted (always, before settlement)."""
+        if self.settled_disbursed is None:
+            return True
+        return (self.paid, self.approved) == (self.settled_disbursed, self.settled_approved)
 
 
 def money_of(project):
@@ -90,6 +105,19 @@ def _recovered_reason(m):
         "paid": format_krw(m.paid),
         "approved": format_krw(m.approved),
         "interest": format_krw(m.interest_settled),
+    }
+
+
+def _settled_reason(m):
+    return _(
+        "The project was settled on %(disbursed)s paid and %(approved)s of approved spending; the "
+        "ledger would then say %(paid)s paid and %(now_approved)s approved. A settled project's "
+        "payments and spending stay as settled."
+    ) % {
+        "disbursed": format_krw(m.settled_disbursed),
+        "approved": format_krw(m.settled_approved),
+        "paid": format_krw(m.paid),
+        "now_approved": format_krw(m.approved),
     }
 
 
@@ -127,6 +155,14 @@ INVARIANTS = (
         gettext_lazy("Settlement needs the final report accepted."),
         lambda m: m.state not in (ProjectState.SETTLED, ProjectState.CLOSED) or m.final_report_accepted,
         lambda m: _("Settlement needs the final report accepted."),
+    ),
+    Invariant(
+        "ledger_as_settled",
+        gettext_lazy(
+            "A settled project's payments and approved spending stay as its settlement counted them."
+        ),
+        lambda m: m.as_settled,
+        _settled_reason,
     ),
 )
 

@@ -412,3 +412,42 @@ def test_staff_accept_and_return_reports_on_the_project_page(client, project, st
     client.post(url, {"action": "review_report", "report": final.pk, "decision": "accept"})
     final.refresh_from_db()
     assert final.status == ReportStatus.ACCEPTED
+
+
+# --- a settled project keeps the ledger it was settled on (found by the lifecycle machine) -------
+
+
+def test_a_payment_of_a_settled_project_cannot_be_reversed(project, staff, applicant):
+    """Settled on 100 M paid and 40 M approved (60 M to recover): reversing the payment would
+    leave 0 paid, so at most 0 could be recovered and the project could never close. Refused,
+    and nothing is written; a recovery still can be reversed (it changes neither figure)."""
+    payment = pay(project, staff, 100 * M, tranche=1)
+    spend(project, applicant, staff, 40 * M, approved=40 * M)
+    reports.review_report(submit_final(project, applicant), by=staff, accept=True)
+    settlement = ledger.settle(project, by=staff)
+    assert settlement.to_recover == 60 * M
+    with pytest.raises(TransitionRefused) as refused:
+        ledger.reverse_entry(payment, by=staff, reason="Posted to the wrong account")
+    assert refused.value.reasons == [
+        "The project was settled on 100,000,000 KRW paid and 40,000,000 KRW of approved spending; the "
+        "ledger would then say 0 KRW paid and 40,000,000 KRW approved. A settled project's payments "
+        "and spending stay as settled."
+    ]
+    assert not DisbursementEntry.objects.filter(kind="reversal").exists()
+    returned = recover(project, staff, 60 * M, on=date(2026, 12, 1))
+    ledger.reverse_entry(returned, by=staff, reason="Transfer bounced")
+    assert ledger.totals(project.pk) == (100 * M, 0)
+
+
+def test_checks_sheet_fails_when_a_settled_projects_ledger_changed(project, staff, applicant):
+    pay(project, staff, 100 * M, tranche=1)
+    reports.review_report(submit_final(project, applicant), by=staff, accept=True)
+    ledger.settle(project, by=staff)
+    call = project.award.application.call
+    assert rule_check(call, "ledger_as_settled")["result"] == "PASS"
+    # Written past projects.ledger, as a faulty import would.
+    DisbursementEntry.objects.create(
+        project=project, kind="payment", amount=M, entry_date=date(2026, 7, 1), posted_by=staff
+    )
+    failed = rule_check(call, "ledger_as_settled")
+    assert (failed["result"], failed["actual"]) == ("FAIL", 1)

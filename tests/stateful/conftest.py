@@ -14,7 +14,8 @@ def pytest_terminal_summary(terminalreporter):
         return
     terminalreporter.write_line(
         f"stateful lifecycle: {STATS.sequences} sequences, {STATS.steps} steps, {STATS.calls} domain "
-        f"calls ({STATS.refused} refused), {STATS.workbooks} funding workbooks read back"
+        f"calls ({STATS.refused} refused), {STATS.states} states checked, {STATS.workbooks} funding "
+        "workbooks read back"
     )
     record = os.environ.get("GONGMO_STATEFUL_RECORD")
     if record:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import F
 from django_fsm_log.models import StateLog
 
 from evaluation.models import (
@@ -21,14 +23,17 @@ from evaluation.models import (
     Reviewer,
     Score,
     ScoreSheet,
+    SelectionResult,
 )
 from projects.models import (
     Application,
-    Award,
     ConsortiumMember,
     DisbursementEntry,
     Expenditure,
     Membership,
+    MembershipInvitation,
+    Organisation,
+    OutboxMessage,
     Project,
     Report,
     Settlement,
@@ -36,8 +41,12 @@ from projects.models import (
 
 from .world import PLAN_MINIMUM_REVIEWS
 
+# DESIGN.md §3: an application holds one of its call's places when it is selected or awarded.
 HOLDS_A_PLACE = ("selected", "awarded")
 SCORED = ("scored", "selected", "reserve", "not_selected", "declined", "awarded")
+# States only a confirmed selection run gives (the published outcomes).
+PUBLISHED = ("selected", "reserve", "not_selected", "declined", "awarded")
+PUBLIC_BODIES = ("local_government", "public_institution")
 CENT = Decimal("0.01")
 
 
@@ -75,7 +84,10 @@ def check_all(call, *, sanctions=(), submissions=()):
     found += conflicts(call, applications)
     found += money(call)
     found += sanctioned_numbers(sanctions, submissions)
+    found += consent(call)
     found += process_gates(call)
+    found += outcomes_published(call, applications)
+    found += privacy(call, applications)
     return found
 
 
@@ -87,9 +99,6 @@ def places(call, applications):
     hold a place the call's own subsidy rules refuse."""
     found = []
     holders = [a for a in applications.values() if a.state in HOLDS_A_PLACE]
-    awarded = dict(
-        Award.objects.filter(application__call=call).values_list("application_id", "national_subsidy")
-    )
     by_field, by_track = defaultdict(list), defaultdict(list)
     for application in holders:
         by_field[application.service_field_id].append(application.reference)
@@ -119,12 +128,14 @@ def places(call, applications):
                 f"call {call.slug}: {len(holders)} applications hold a place, maximum {call.max_awards}",
             )
         )
-    committed = sum(awarded.get(a.pk, a.requested_subsidy) for a in holders)
+    # DESIGN.md §3 "Selection": the remaining budget covers each selected application's
+    # requested subsidy, so the places held never ask for more than the budget in all.
+    committed = sum(a.requested_subsidy for a in holders)
     if committed > call.budget_total:
         found.append(
             Violation(
                 "places.budget",
-                f"call {call.slug}: places hold {committed:,} KRW (awarded, or requested until awarded), budget {call.budget_total:,}",
+                f"call {call.slug}: the applications holding a place requested {committed:,} KRW, budget {call.budget_total:,}",
             )
         )
     for application in holders:
@@ -208,8 +219,9 @@ def _organisations_of(call):
     result = defaultdict(set)
     for application in Application.objects.filter(call=call).exclude(reference=""):
         result[application.pk].add(application.lead_id)
+    # A proposed member is one only once it accepted (its own people's consent).
     for application_id, organisation_id in ConsortiumMember.objects.filter(
-        application__call=call, application_id__in=list(result)
+        application__call=call, application_id__in=list(result), state="accepted"
     ).values_list("application_id", "organisation_id"):
         result[application_id].add(organisation_id)
     return result
@@ -223,15 +235,24 @@ def conflicts(call, applications):
     organisations_of = _organisations_of(call)
     in_call = set().union(*organisations_of.values()) if organisations_of else set()
     reviewers = {r.pk: r for r in Reviewer.objects.filter(assignments__application__call=call).distinct()}
-    own = defaultdict(set)
+    # {reviewer: {own organisation: since when (None: from the start)}}: affiliation, and
+    # membership, which begins when the person accepted an invitation (or before the world's
+    # first step, for the memberships it starts with).
+    own = defaultdict(dict)
     for reviewer in reviewers.values():
         if reviewer.affiliation_id:
-            own[reviewer.pk].add(reviewer.affiliation_id)
+            own[reviewer.pk][reviewer.affiliation_id] = None
     user_to_reviewer = {r.user_id: r.pk for r in reviewers.values()}
+    joined = {}
+    for user_id, organisation_id, responded_at in MembershipInvitation.objects.filter(
+        responded_by_id__in=list(user_to_reviewer), state="accepted"
+    ).values_list("responded_by_id", "organisation_id", "responded_at"):
+        earliest = joined.get((user_id, organisation_id))
+        joined[(user_id, organisation_id)] = min(responded_at, earliest) if earliest else responded_at
     for user_id, organisation_id in Membership.objects.filter(user_id__in=list(user_to_reviewer)).values_list(
         "user_id", "organisation_id"
     ):
-        own[user_to_reviewer[user_id]].add(organisation_id)
+        own[user_to_reviewer[user_id]][organisation_id] = joined.get((user_id, organisation_id))
     declared = defaultdict(list)
     for conflict in DeclaredConflict.objects.filter(reviewer_id__in=list(reviewers)):
         declared[conflict.reviewer_id].append(conflict)
@@ -240,9 +261,15 @@ def conflicts(call, applications):
         application = applications[review.application_id]
         theirs = organisations_of.get(application.pk, {application.lead_id})
         reasons = []
-        if own[reviewer_id] & theirs:
+        # The organisations the reviewer belonged to when the review was submitted.
+        mine = {
+            organisation_id
+            for organisation_id, since in own[reviewer_id].items()
+            if since is None or review.submitted_at is None or since <= review.submitted_at
+        }
+        if mine & theirs:
             reasons.append("the reviewer's own organisation is in the application")
-        elif own[reviewer_id] & in_call:
+        elif mine & in_call:
             reasons.append("the reviewer's own organisation applies to the same call")
         if any(
             c.organisation_id in theirs and c.declared_at <= (review.submitted_at or c.declared_at)
@@ -288,9 +315,21 @@ def money(call):
             content_type=ContentType.objects.get_for_model(Project), object_id__in=ids, transition="close"
         ).values_list("object_id", "timestamp")
     )
-    finals = defaultdict(list)
-    for report in Report.objects.filter(project_id__in=ids, kind=Report.Kind.FINAL):
-        finals[report.project_id].append(report)
+    # When each final report was accepted: its logged "accept" transition (a report is accepted
+    # once; it is never returned after).
+    finals = {
+        pk: project_id
+        for pk, project_id in Report.objects.filter(project_id__in=ids, kind=Report.Kind.FINAL).values_list(
+            "pk", "project_id"
+        )
+    }
+    accepted_at = defaultdict(list)
+    for object_id, timestamp in StateLog.objects.filter(
+        content_type=ContentType.objects.get_for_model(Report),
+        object_id__in=list(finals),
+        transition="accept",
+    ).values_list("object_id", "timestamp"):
+        accepted_at[finals[int(object_id)]].append(timestamp)
 
     for project in projects:
         kind_of = {e.pk: e.kind for e in entries[project.pk]}
@@ -333,19 +372,28 @@ def money(call):
                         f"project {project.code} took {len(late)} ledger entries ({', '.join(f'{e.kind} {e.amount:,}' for e in late)}) and {len(late_spending)} expenditures after it closed",
                     )
                 )
+        if settlements[project.pk]:
+            # DESIGN.md §3: settlement = disbursed − approved spending (+ interest earned) =
+            # amount to recover; the ledger must go on saying what was settled.
+            latest = settlements[project.pk][-1]
+            due = max(0, latest.disbursed - latest.approved_spending) + latest.interest_earned
+            if (latest.disbursed, latest.approved_spending, latest.to_recover) != (
+                paid,
+                approved[project.pk],
+                due,
+            ):
+                found.append(
+                    Violation(
+                        "money.settled_figures",
+                        f"project {project.code} was settled on {latest.disbursed:,} KRW disbursed and {latest.approved_spending:,} approved ({latest.to_recover:,} to recover); the ledger now says {paid:,} paid and {approved[project.pk]:,} approved",
+                    )
+                )
         for settlement in settlements[project.pk]:
-            ready = [
-                r
-                for r in finals[project.pk]
-                if r.submitted_at
-                and r.submitted_at <= settlement.settled_at
-                and getattr(r, "accepted_at", True) is not None
-            ]
-            if not ready:
+            if not any(at <= settlement.settled_at for at in accepted_at[project.pk]):
                 found.append(
                     Violation(
                         "money.settlement",
-                        f"project {project.code} was settled ({settlement.to_recover:,} KRW to recover) without its final report submitted and accepted",
+                        f"project {project.code} was settled ({settlement.to_recover:,} KRW to recover) before its final report was accepted",
                     )
                 )
     return found
@@ -370,6 +418,127 @@ def sanctioned_numbers(sanctions, submissions):
                     Violation(
                         "identity.sanction",
                         f"{submission.reference} was submitted at step {submission.step} by registration numbers {sorted(submission.numbers)}; number {sanction.number} (organisation #{sanction.organisation_id}) was sanctioned at step {sanction.step}",
+                    )
+                )
+    return found
+
+
+class NumberWatch:
+    """DESIGN.md §3: a registration number identifies one organisation for ever, and changes
+    only by staff, with a reason. The watch keeps its own record of every number each
+    organisation was seen with (read after each step from the organisations' rows) and of the
+    changes staff made with a reason; a number seen with a second organisation, or a change
+    staff did not make, is a violation."""
+
+    def __init__(self):
+        self.holder = {}  # number -> the organisation first seen with it
+        self.current = {}  # organisation id -> its number at the last look
+        self.allowed = set()  # (organisation id, number): changes staff made with a reason
+
+    def observe(self, pairs):
+        found = []
+        for organisation_id, number in pairs:
+            first = self.holder.setdefault(number, organisation_id)
+            if first != organisation_id:
+                found.append(
+                    Violation(
+                        "identity.number",
+                        f"registration number {number} is held by organisation #{organisation_id}; organisation #{first} held it before",
+                    )
+                )
+            previous = self.current.get(organisation_id)
+            if previous is not None and previous != number and (organisation_id, number) not in self.allowed:
+                found.append(
+                    Violation(
+                        "identity.number",
+                        f"organisation #{organisation_id}'s registration number changed from {previous} to {number}, not by staff with a reason",
+                    )
+                )
+            self.current[organisation_id] = number
+        return found
+
+    def allow(self, organisation_id, number):
+        self.allowed.add((organisation_id, number))
+
+    def held_by_others(self, organisation_id):
+        """Numbers another organisation holds or once held, in the order first seen."""
+        return [number for number, holder in self.holder.items() if holder != organisation_id]
+
+    def check(self, pairs):
+        return self.observe(list(pairs))
+
+
+def consent(call):
+    """Joining needs consent and public bodies need verification (DESIGN.md §3, issue 13): a
+    consortium member counts only once one of its own people accepted; an application is
+    submitted only with every proposed member answered; a local government or public
+    institution leads or joins only once the ministry verified it (before submission)."""
+    found = []
+    members = list(
+        ConsortiumMember.objects.filter(application__call=call).values_list(
+            "pk", "application_id", "organisation_id", "state"
+        )
+    )
+    people = defaultdict(set)
+    for user_id, organisation_id in Membership.objects.filter(
+        organisation_id__in={m[2] for m in members}
+    ).values_list("user_id", "organisation_id"):
+        people[organisation_id].add(user_id)
+    accepted_by = dict(
+        StateLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(ConsortiumMember),
+            object_id__in=[m[0] for m in members],
+            transition="accept",
+        ).values_list("object_id", "by_id")
+    )
+    # When each application was submitted: its logged "submit" transition (the machine submits
+    # with an explicit time inside the reception window, so ``submitted_at`` is in the past).
+    submitted = {
+        int(object_id): timestamp
+        for object_id, timestamp in StateLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(Application),
+            object_id__in=[
+                str(pk) for pk in Application.objects.filter(call=call).values_list("pk", flat=True)
+            ],
+            transition="submit",
+        ).values_list("object_id", "timestamp")
+    }
+    organisations = defaultdict(set)
+    for pk, lead_id in Application.objects.filter(pk__in=list(submitted)).values_list("pk", "lead_id"):
+        organisations[pk].add(lead_id)
+    for pk, application_id, organisation_id, state in members:
+        if state == "accepted":
+            by = accepted_by.get(str(pk), accepted_by.get(pk))
+            if by not in people[organisation_id]:
+                found.append(
+                    Violation(
+                        "identity.consent",
+                        f"organisation #{organisation_id} joined application #{application_id}'s consortium, accepted by user #{by}, who is not one of its people",
+                    )
+                )
+            if application_id in submitted:
+                organisations[application_id].add(organisation_id)
+        elif state == "pending" and application_id in submitted:
+            found.append(
+                Violation(
+                    "identity.consent",
+                    f"application #{application_id} was submitted while organisation #{organisation_id} had not accepted its consortium place",
+                )
+            )
+    verified = {
+        pk: (kind, at)
+        for pk, kind, at in Organisation.objects.filter(
+            pk__in=set().union(*organisations.values()) if organisations else set()
+        ).values_list("pk", "kind", "verified_at")
+    }
+    for application_id, organisation_ids in organisations.items():
+        for organisation_id in organisation_ids:
+            kind, at = verified[organisation_id]
+            if kind in PUBLIC_BODIES and (at is None or at > submitted[application_id]):
+                found.append(
+                    Violation(
+                        "identity.verified",
+                        f"application #{application_id} was submitted with {kind} organisation #{organisation_id}, not verified by the ministry then",
                     )
                 )
     return found
@@ -422,6 +591,98 @@ def process_gates(call):
             + ", ".join(f"{references[pk]} {transition}" for pk, transition in early),
         )
     ]
+
+
+# --- Outcomes -----------------------------------------------------------------------------------
+
+
+def outcomes_published(call, applications):
+    """Every considered application has exactly one current outcome, given by a confirmed run,
+    and every change of an application's state is logged (DESIGN.md §3-4): a published outcome
+    has its result in a confirmed selection run; the latest logged transition of every
+    application leads to the state it is in; the call's results are published once any is."""
+    found = []
+    confirmed = set(
+        SelectionResult.objects.filter(run__call=call, run__confirmed_at__isnull=False).values_list(
+            "application_id", flat=True
+        )
+    )
+    for application in applications.values():
+        if application.state in PUBLISHED and application.pk not in confirmed:
+            found.append(
+                Violation(
+                    "outcomes.run",
+                    f"{application.reference} is {application.state} without a result in a confirmed run",
+                )
+            )
+    latest = {}
+    for object_id, state in (
+        StateLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(Application),
+            object_id__in=[str(pk) for pk in applications],
+        )
+        .exclude(source_state=F("state"))  # an acceptance is logged without a change of state
+        .order_by("timestamp", "pk")
+        .values_list("object_id", "state")
+    ):
+        latest[int(object_id)] = state
+    for application in applications.values():
+        logged = latest.get(application.pk, "draft")
+        if logged != application.state:
+            found.append(
+                Violation(
+                    "outcomes.logged",
+                    f"{application.reference or application.title} is {application.state}; its last logged transition led to {logged}",
+                )
+            )
+    if any(a.state in PUBLISHED for a in applications.values()) and call.state not in (
+        "results_published",
+        "closed",
+    ):
+        found.append(
+            Violation("outcomes.call", f"call {call.slug} is {call.state} while outcomes are published")
+        )
+    return found
+
+
+# --- Privacy ------------------------------------------------------------------------------------
+
+
+def privacy(call, applications):
+    """Reviewers' identities are never shown to applicants (DESIGN.md §3, findings 18-19): no
+    transition of an application (the history its applicant reads) is logged as a reviewer,
+    and no e-mail to anyone but the reviewer names a reviewer's address."""
+    found = []
+    reviewers = dict(Reviewer.objects.filter(panels__call=call).values_list("user_id", "user__email"))
+    logged = (
+        StateLog.objects.filter(
+            content_type=ContentType.objects.get_for_model(Application),
+            object_id__in=[str(pk) for pk in applications],
+            by_id__in=list(reviewers),
+        )
+        .values_list("object_id", "transition", "by_id")
+        .first()
+    )
+    if logged is not None:
+        object_id, transition, by_id = logged
+        found.append(
+            Violation(
+                "privacy.log",
+                f"{applications[int(object_id)].reference}'s history shows {transition} by reviewer {reviewers[by_id]}",
+            )
+        )
+    for address in reviewers.values():
+        leak = (
+            OutboxMessage.objects.exclude(to__iexact=address)
+            .filter(models.Q(subject__icontains=address) | models.Q(body__icontains=address))
+            .values_list("to", "subject")
+            .first()
+        )
+        if leak is not None:
+            found.append(
+                Violation("privacy.outbox", f"an e-mail to {leak[0]} ({leak[1]!r}) names reviewer {address}")
+            )
+    return found
 
 
 # --- The funding workbook -----------------------------------------------------------------------

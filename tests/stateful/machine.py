@@ -19,13 +19,13 @@ from decimal import Decimal
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_fsm_log.models import StateLog
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from competitions.lifecycle import TransitionRefused, change_call_state
 from competitions.models import Call
@@ -43,20 +43,24 @@ from evaluation.models import (
     SelectionResult,
     SelectionRun,
 )
-from projects import ledger, workflow
+from projects import identity, ledger, reports, workflow
 from projects.models import (
     Application,
     Award,
     ConsortiumMember,
+    ConsortiumMemberState,
     DisbursementEntry,
     Expenditure,
     FiscalYear,
     Membership,
+    MembershipInvitation,
     Organisation,
     OutboxMessage,
     Project,
     ProjectState,
+    RegistrationNumberRecord,
     Report,
+    ReportStatus,
     Sanction,
     Settlement,
 )
@@ -83,67 +87,74 @@ STAGES = (
     "scored",
     "published",
     "awarded",
+    "reported",  # awarded and paid, the final reports submitted, some accepted and settled
     "re_reviewed",  # published, then an upheld objection, its re-review and a new run
 )
 # Most sequences start after the results are out, where most paths branch (a stage listed
 # twice is drawn twice as often).
-STAGE_DRAWS = STAGES + ("scored", "published", "published", "awarded", "awarded", "re_reviewed")
+STAGE_DRAWS = STAGES + ("scored", "published", "published", "awarded", "reported", "re_reviewed")
 pick = st.integers(min_value=0, max_value=63)
 percent = st.integers(min_value=40, max_value=100)
 
 
+# Every table a step could change: a refused step must leave each row as it was, every column.
+SNAPSHOT_MODELS = (
+    Call,
+    Application,
+    Organisation,
+    RegistrationNumberRecord,
+    FiscalYear,
+    Membership,
+    MembershipInvitation,
+    ConsortiumMember,
+    Assignment,
+    Review,
+    Score,
+    DeclaredConflict,
+    ScoreSheet,
+    SelectionRun,
+    SelectionResult,
+    Objection,
+    Award,
+    Project,
+    DisbursementEntry,
+    Expenditure,
+    Settlement,
+    Report,
+    Sanction,
+)
+
+
 def snapshot():
-    """Every row a step could change, as plain values (the world is small)."""
-
-    def rows(queryset, *fields):
-        return list(queryset.order_by("pk").values_list("pk", *fields))
-
-    return {
-        "calls": rows(Call.objects, "state"),
-        "applications": rows(
-            Application.objects,
-            "state",
-            "reference",
-            "submitted_at",
-            "accepted_at",
-            "notified_at",
-            "decision_reason",
-            "version",
-            "track_id",
-            "service_field_id",
-            "lead_id",
-            "requested_subsidy",
-        ),
-        "organisations": rows(Organisation.objects, "name", "registration_number", "kind", "size_class"),
-        "fiscal_years": rows(FiscalYear.objects, "organisation_id", "year", "sales", "total_assets"),
-        "memberships": rows(Membership.objects, "user_id", "organisation_id", "role"),
-        "consortium": rows(ConsortiumMember.objects, "application_id", "organisation_id"),
-        "assignments": rows(Assignment.objects, "application_id", "reviewer_id", "state", "round"),
-        "reviews": rows(Review.objects, "state", "total", "submitted_at"),
-        "scores": rows(Score.objects, "review_id", "criterion_id", "points"),
-        "declared": rows(DeclaredConflict.objects, "reviewer_id", "organisation_id"),
-        "sheets": list(
-            ScoreSheet.objects.order_by("pk").values_list(
-                "pk", "reviews", "evaluation_score", "final_score", "plan_fingerprint"
-            )
-        ),
-        "runs": rows(SelectionRun.objects, "number", "confirmed_at"),
-        "results": SelectionResult.objects.count(),
-        "objections": rows(Objection.objects, "state"),
-        "awards": rows(Award.objects, "national_subsidy"),
-        "projects": rows(Project.objects, "state", "payments_halted"),
-        "entries": rows(DisbursementEntry.objects, "kind", "amount"),
-        "expenditures": rows(Expenditure.objects, "state", "approved_amount"),
-        "settlements": rows(Settlement.objects, "to_recover"),
-        "reports": rows(Report.objects, "submitted_at"),
-        "sanctions": rows(Sanction.objects, "organisation_id"),
-        "logs": StateLog.objects.count(),
-        "outbox": OutboxMessage.objects.count(),
-    }
+    """Every row a step could change, whole, as plain values (the world is small): one plain
+    SELECT a table, and the number of state logs and queued e-mails."""
+    with connection.cursor() as cursor:
+        tables = {}
+        for model in SNAPSHOT_MODELS:
+            table, pk = model._meta.db_table, model._meta.pk.column
+            cursor.execute(f'SELECT * FROM "{table}" ORDER BY "{pk}"')  # noqa: S608 (model names)
+            tables[table] = cursor.fetchall()
+        for model in (StateLog, OutboxMessage):
+            cursor.execute(f'SELECT COUNT(*) FROM "{model._meta.db_table}"')  # noqa: S608
+            tables[model._meta.db_table] = cursor.fetchone()[0]
+    return tables
 
 
 def changes(before, after):
-    return {key: (before[key], after[key]) for key in before if before[key] != after[key]}
+    """{table: (rows only before, rows only after)} of the tables that differ."""
+    found = {}
+    for table in before:
+        if before[table] == after[table]:
+            continue
+        if isinstance(before[table], list):
+            # (rows may hold unhashable values, e.g. JSON from PostgreSQL)
+            found[table] = (
+                [row for row in before[table] if row not in after[table]],
+                [row for row in after[table] if row not in before[table]],
+            )
+        else:
+            found[table] = (before[table], after[table])
+    return found
 
 
 def _choose(items, index):
@@ -167,10 +178,18 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.staff = self.world.staff
         self.step = 0  # domain calls made, numbered in messages
         self.rules_run = 0
+        self._criteria = None
+        self._census = {}  # self.can's answers for the current state
+        self.checked_state = None  # the rows the invariants were last checked on
+        self.states_checked = 0
         self.sanctions = []  # invariants.SanctionEvent
         self.submissions = []  # invariants.SubmissionEvent
         self.new_numbers = 0
         self.tranche = 0
+        # Registration numbers: who held which (the checker's own record) and the changes staff
+        # made with a reason (the only allowed ones).
+        self.numbers = invariants.NumberWatch()
+        self.numbers.observe(Organisation.objects.values_list("pk", "registration_number"))
 
     def teardown(self):
         transaction.set_rollback(True)
@@ -191,6 +210,44 @@ class LifecycleMachine(RuleBasedStateMachine):
             assert not changed, f"step {self.step} {label} was refused ({exc}) but changed {changed}"
             return None
 
+    def can(self, what):
+        """Whether the world has something for a rule to act on (read once a step): a rule that
+        would find nothing to act on is not drawn, so the steps go to rules that do something
+        (or try something that must be refused)."""
+        if what not in self._census:
+            on_call = {"application__call": self.call}
+            on_projects = {"project__award__application__call": self.call}
+            self._census[what] = {
+                "open_assignments": lambda: (
+                    Assignment.objects.filter(**on_call, state="active")
+                    .exclude(review__state=Review.State.SUBMITTED)
+                    .exists()
+                ),
+                "consortium": lambda: ConsortiumMember.objects.filter(**on_call).exists(),
+                "unverified": lambda: Organisation.objects.filter(
+                    kind="local_government", verified_at__isnull=True
+                ).exists(),
+                "unconfirmed_run": lambda: (
+                    SelectionRun.objects.filter(call=self.call)
+                    .order_by("-number")
+                    .values_list("confirmed_at", flat=True)[:1]
+                    .first()
+                    is None
+                    and SelectionRun.objects.filter(call=self.call).exists()
+                ),
+                "under_review": lambda: Application.objects.filter(
+                    call=self.call, state="under_review"
+                ).exists(),
+                "published": lambda: Call.objects.filter(pk=self.call.pk, state="published").exists(),
+                "objections": lambda: Objection.objects.filter(**on_call, state="filed").exists(),
+                "unsigned_awards": lambda: Award.objects.filter(**on_call, project__isnull=True).exists(),
+                "projects": lambda: Project.objects.filter(award__application__call=self.call).exists(),
+                "entries": lambda: DisbursementEntry.objects.filter(**on_projects).exists(),
+                "expenditures": lambda: Expenditure.objects.filter(**on_projects).exists(),
+                "reports": lambda: Report.objects.filter(**on_projects).exists(),
+            }[what]()
+        return self._census[what]
+
     def applications(self, *states):
         queryset = Application.objects.filter(call=self.call).order_by("pk")
         return list(queryset.filter(state__in=states) if states else queryset)
@@ -199,7 +256,9 @@ class LifecycleMachine(RuleBasedStateMachine):
         return owner_of(self.world, application)
 
     def criteria(self):
-        return list(Criterion.objects.filter(plan__call=self.call).order_by("position", "pk"))
+        if self._criteria is None:  # the plan's criteria never change in a sequence
+            self._criteria = list(Criterion.objects.filter(plan__call=self.call).order_by("position", "pk"))
+        return self._criteria
 
     def entries(self, percents):
         return {
@@ -210,7 +269,9 @@ class LifecycleMachine(RuleBasedStateMachine):
     def record_submission(self, application):
         application = Application.objects.get(pk=application.pk)
         organisations = {application.lead_id} | set(
-            ConsortiumMember.objects.filter(application=application).values_list("organisation_id", flat=True)
+            ConsortiumMember.objects.filter(
+                application=application, state=ConsortiumMemberState.ACCEPTED
+            ).values_list("organisation_id", flat=True)
         )
         numbers = set(
             Organisation.objects.filter(pk__in=organisations).values_list("registration_number", flat=True)
@@ -229,6 +290,12 @@ class LifecycleMachine(RuleBasedStateMachine):
         rng = random.Random(seed)
         target = STAGES.index(stage)
         if target >= 1:
+            # The proposed consortium members answer (the local government, once verified).
+            for partner in self.world.partners:
+                if partner.kind == "local_government" and rng.random() < 0.8:
+                    self._verify(partner)
+            for member in self.pending_members():
+                self._answer(member, accept=rng.random() < 0.9)
             for application in self.applications("draft"):
                 self._submit(application, late=False)
         if target >= 2:
@@ -248,7 +315,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             self.confirm_latest_run()
         if stage == "re_reviewed":
             self.walk_objection(rng)
-        elif target >= 6:
+        elif target >= STAGES.index("awarded"):
             for application in self.applications("selected"):
                 self._accept(application)
                 award = self.attempt(
@@ -258,6 +325,15 @@ class LifecycleMachine(RuleBasedStateMachine):
                     project = self._sign(award)
                     if project is not None:
                         self._pay(project, 50)
+        if stage == "reported":
+            for report in self.reports(kind=Report.Kind.FINAL):
+                if self._submit_report(report) is not None and rng.random() < 0.7:
+                    accepted = self._review_report(report, accept=rng.random() < 0.8)
+                    if accepted is not None and rng.random() < 0.6:
+                        self.attempt(
+                            f"settle {report.project.code}",
+                            lambda p=report.project: ledger.settle(p, by=self.staff),
+                        )
 
     def walk_objection(self, rng):
         """An applicant not selected objects, staff uphold it, the new reviewers all submit,
@@ -281,9 +357,10 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.panel_submits([rng.randint(70, 100) for _ in range(5)])
         self.close_review()
         self.record_run()
-        self.confirm_latest_run()
+        self.confirm_with_changes()
 
     @rule(percents=st.lists(percent, min_size=5, max_size=5))
+    @precondition(lambda self: self.can("open_assignments"))
     def panel_submits(self, percents):
         """Every reviewer with an open assignment submits (the same marks, for brevity)."""
         for assignment in self.open_assignments():
@@ -363,38 +440,79 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.new_numbers += 1
         return registration_number(self.world.number_seed + self.new_numbers)
 
-    @rule(index=pick, dashed=st.booleans())
-    def edit_registration_number(self, index, dashed):
-        """The owner changes the organisation's number through the organisation form."""
+    @rule(index=pick, dashed=st.booleans(), taken=st.booleans())
+    def edit_registration_number(self, index, dashed, taken):
+        """The owner tries to change the organisation's number through the organisation form
+        (to a new number, or to one another organisation holds or once held): the form no longer
+        takes a number, so it must be refused and change nothing (DESIGN.md §3, finding 15)."""
         sanctioned = [Organisation.objects.get(pk=s.organisation_id) for s in self.sanctions]
         organisation = _choose(sanctioned + self.world.organisations, index)
         organisation.refresh_from_db()
         owner = Membership.objects.filter(organisation=organisation, role="owner").first().user
-        number = self.fresh_number()
-        self._post(
+        others = self.numbers.held_by_others(organisation.pk)
+        number = _choose(others, index) if taken and others else self.fresh_number()
+        accepted = self._post(
             f"edit the registration number of {organisation.name} to {number}",
             owner,
             reverse("projects:organisation_edit", args=[organisation.pk]),
             self._organisation_data(organisation, format_registration_number(number) if dashed else number),
         )
+        assert not accepted, (
+            f"step {self.step}: the owner of {organisation.name} changed its number to {number}"
+        )
 
-    @rule(index=pick, dashed=st.booleans(), track=st.sampled_from(["sme", "open"]))
-    def register_and_draft(self, index, dashed, track):
-        """A new organisation registers (with a sanctioned number that is free again, when there
-        is one) and starts a draft."""
-        taken = set(Organisation.objects.values_list("registration_number", flat=True))
-        free = [s.number for s in self.sanctions if s.number not in taken]
-        number = _choose(free, index) or self.fresh_number()
+    @rule(
+        index=pick,
+        reason=st.sampled_from(["Typo at registration, corrected from the certificate.", ""]),
+        taken=st.booleans(),
+    )
+    def change_registration_number(self, index, reason, taken):
+        """Staff correct an organisation's number, with a reason (refused without one, and for a
+        number another organisation holds or once held)."""
+        sanctioned = [Organisation.objects.get(pk=s.organisation_id) for s in self.sanctions]
+        organisation = _choose(sanctioned + self.world.organisations, index)
+        organisation.refresh_from_db()
+        others = self.numbers.held_by_others(organisation.pk)
+        number = _choose(others, index) if taken and others else self.fresh_number()
+        done = self.attempt(
+            f"staff change the registration number of {organisation.name} to {number}",
+            lambda: identity.change_registration_number(
+                organisation, format_registration_number(number), by=self.staff, reason=reason
+            ),
+        )
+        if done is not None:
+            self.numbers.allow(organisation.pk, number)
+
+    @rule(
+        index=pick,
+        dashed=st.booleans(),
+        track=st.sampled_from(["sme", "open"]),
+        kind=st.sampled_from(["company", "company", "local_government"]),
+    )
+    def register_and_draft(self, index, dashed, track, kind):
+        """A new organisation registers and starts a draft: with a number a sanctioned (or any)
+        organisation held once, when there is one (the registration must be refused: a number
+        identifies one organisation for ever), or a new one; a local government registers
+        unverified and cannot submit until staff verify it."""
+        held = self.numbers.held_by_others(None)
+        sanctioned = [s.number for s in self.sanctions]
+        number = _choose(sanctioned or held, index) if index % 2 else self.fresh_number()
         user = UserFactory(email=f"founder{self.step}-{STATS.sequences}@company.example")
         template = self.world.organisations[0]
         data = self._organisation_data(template, format_registration_number(number) if dashed else number)
-        data["name"] = f"New Company {self.step}"
+        data["name"] = f"New Company {self.step}" if kind == "company" else f"Gimhae City {self.step}"
+        data["kind"] = kind
         data.update({"years-INITIAL_FORMS": "0"})
         for n in range(3):
             data.pop(f"years-{n}-id", None)
-        if not self._post(f"register {number}", user, reverse("projects:organisation_create"), data):
+        registered = self._post(f"register {number}", user, reverse("projects:organisation_create"), data)
+        assert not (registered and number in held), (
+            f"step {self.step}: a new organisation registered {number}, which another organisation held"
+        )
+        if not registered:
             return
         organisation = Organisation.objects.get(memberships__user=user)
+        self.numbers.observe([(organisation.pk, organisation.registration_number)])
         requested = 150 * M
         ApplicationFactory(
             call=self.call,
@@ -407,9 +525,83 @@ class LifecycleMachine(RuleBasedStateMachine):
             **funding_plan(requested, large=False),
         )
 
+    def pending_members(self):
+        return list(
+            ConsortiumMember.objects.filter(application__call=self.call, state=ConsortiumMemberState.PENDING)
+            .select_related("organisation")
+            .order_by("pk")
+        )
+
+    def _answer(self, member, *, accept):
+        user = self.world.owners.get(member.organisation_id) or owner_of(self.world, member.application)
+        return self.attempt(
+            f"{'accept' if accept else 'decline'} the consortium place of {member.organisation.name}",
+            lambda: identity.respond_to_consortium(member, by=user, accept=accept),
+        )
+
+    @rule(index=pick, accept=st.booleans(), lead=st.booleans())
+    @precondition(lambda self: self.can("consortium"))
+    def answer_consortium(self, index, accept, lead):
+        """A proposed member's own person accepts or declines its place (an unverified public
+        body is refused); the lead's owner answering for it is refused."""
+        member = _choose(self.pending_members(), index) or _choose(
+            ConsortiumMember.objects.filter(application__call=self.call).order_by("pk"), index
+        )
+        if member is None:
+            return
+        if lead:
+            user = self.owner(member.application)
+            self.attempt(
+                f"the lead answers for {member.organisation.name}",
+                lambda: identity.respond_to_consortium(member, by=user, accept=accept),
+            )
+        else:
+            self._answer(member, accept=accept)
+
+    @rule(index=pick, reviewer=st.integers(min_value=0, max_value=5), accept=st.booleans())
+    def join_organisation(self, index, reviewer, accept):
+        """An owner invites a reviewer of the panel to join an applying organisation, and the
+        reviewer answers: once a member, the reviewer is conflicted with the organisation's
+        applications and with the whole call, and may no longer score them (DESIGN.md §3,
+        finding 16); a review already submitted before stays as it was."""
+        organisation = _choose(self.world.organisations, index)
+        owner = self.world.owners[organisation.pk]
+        user = self.world.reviewers[reviewer].user
+        self.attempt(
+            f"invite {self.world.reviewers[reviewer].code} to {organisation.name}",
+            lambda: identity.invite_member(organisation, user.email, by=owner),
+        )
+        invitation = MembershipInvitation.objects.filter(
+            organisation=organisation, email__iexact=user.email, state=MembershipInvitation.State.PENDING
+        ).first()
+        if invitation is not None:
+            self.attempt(
+                f"{'accept' if accept else 'decline'} the invitation of {organisation.name}",
+                lambda: identity.respond_to_invitation(invitation, by=user, accept=accept),
+            )
+
+    def _verify(self, organisation):
+        return self.attempt(
+            f"verify {organisation.name}", lambda: identity.verify_organisation(organisation, by=self.staff)
+        )
+
+    @rule(index=pick)
+    @precondition(lambda self: self.can("unverified"))
+    def verify_public_body(self, index):
+        """Staff verify a local government (one that waits, when there is one)."""
+        waiting = Organisation.objects.filter(kind="local_government", verified_at__isnull=True).order_by(
+            "pk"
+        )
+        organisation = _choose(waiting, index) or _choose(
+            Organisation.objects.filter(kind="local_government").order_by("pk"), index
+        )
+        if organisation is not None:
+            self._verify(organisation)
+
     # --- staff: the call, eligibility, reviewers ---------------------------------------------------
 
     @rule()
+    @precondition(lambda self: self.can("published"))
     def start_evaluation(self):
         self.attempt(
             "start evaluation", lambda: change_call_state(self.call, "start_evaluation", by=self.staff)
@@ -451,12 +643,14 @@ class LifecycleMachine(RuleBasedStateMachine):
         )
 
     @rule(index=pick, percents=st.lists(percent, min_size=5, max_size=5), submit=st.booleans())
+    @precondition(lambda self: self.can("open_assignments"))
     def review(self, index, percents, submit):
         assignment = _choose(self.open_assignments(), index)
         if assignment is not None:
             self._review(assignment, percents, submit=submit)
 
     @rule(index=pick)
+    @precondition(lambda self: self.can("open_assignments"))
     def recuse(self, index):
         assignment = _choose(self.open_assignments(), index)
         if assignment is not None:
@@ -467,6 +661,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             )
 
     @rule()
+    @precondition(lambda self: self.can("under_review"))
     def close_review(self):
         self.attempt("close review", lambda: reviewing.close_review(self.call, by=self.staff))
 
@@ -477,10 +672,27 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.attempt("record a run", lambda: selection_runs.run_selection(self.call, by=self.staff))
 
     @rule()
+    @precondition(lambda self: self.can("unconfirmed_run"))
     def confirm_latest_run(self):
         run = SelectionRun.objects.filter(call=self.call).order_by("-number").first()
         if run is not None:
             self.attempt(f"confirm run #{run.number}", lambda: selection_runs.confirm_run(run, by=self.staff))
+
+    @rule()
+    @precondition(lambda self: self.can("unconfirmed_run"))
+    def confirm_with_changes(self):
+        """Staff read the list of changes the latest run makes to published outcomes and confirm
+        the run with it (DESIGN.md §3: a re-run changes published outcomes only so)."""
+        run = SelectionRun.objects.filter(call=self.call).order_by("-number").first()
+        if run is None:
+            return
+        _first, listed, _refusals = selection_runs.reconcile(run)
+        self.attempt(
+            f"confirm run #{run.number} with its {len(listed)} changes",
+            lambda: selection_runs.confirm_run(
+                run, by=self.staff, accepted_changes=selection_runs.changes_digest(listed)
+            ),
+        )
 
     @rule(index=pick)
     def decline(self, index):
@@ -515,6 +727,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         )
 
     @rule(index=pick, uphold=st.booleans(), seed=st.integers(min_value=0, max_value=99))
+    @precondition(lambda self: self.can("objections"))
     def decide_objection(self, index, uphold, seed):
         objection = _choose(
             Objection.objects.filter(application__call=self.call, state="filed").order_by("pk"), index
@@ -558,6 +771,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         )
 
     @rule(index=pick)
+    @precondition(lambda self: self.can("unsigned_awards"))
     def sign(self, index):
         award = _choose(
             Award.objects.filter(application__call=self.call, project__isnull=True).order_by("pk"), index
@@ -586,12 +800,14 @@ class LifecycleMachine(RuleBasedStateMachine):
         )
 
     @rule(index=pick, share=st.sampled_from([10, 30, 50, 100]))
+    @precondition(lambda self: self.can("projects"))
     def pay(self, index, share):
         project = _choose(self.projects(), index)
         if project is not None:
             self._pay(project, share)
 
     @rule(share=st.sampled_from([20, 50]))
+    @precondition(lambda self: self.can("projects"))
     def post_tranche(self, share):
         self.tranche += 1
         items = [
@@ -608,6 +824,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             self.attempt(f"tranche {self.tranche}", lambda: ledger.post_payments(items, by=self.staff))
 
     @rule(index=pick, amount=st.sampled_from([1 * M, 20 * M, 50 * M, 150 * M, 999_999_999]))
+    @precondition(lambda self: self.can("projects"))
     def recover(self, index, amount):
         project = _choose(self.projects(), index)
         if project is not None:
@@ -619,6 +836,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             )
 
     @rule(index=pick)
+    @precondition(lambda self: self.can("entries"))
     def reverse(self, index):
         entry = _choose(
             DisbursementEntry.objects.filter(project__award__application__call=self.call).order_by("pk"),
@@ -631,6 +849,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             )
 
     @rule(index=pick, amount=st.sampled_from([5 * M, 40 * M, 120 * M]), days_ago=st.integers(0, 29))
+    @precondition(lambda self: self.can("projects"))
     def report_expenditure(self, index, amount, days_ago):
         project = _choose(self.projects(), index)
         if project is None:
@@ -649,6 +868,7 @@ class LifecycleMachine(RuleBasedStateMachine):
         )
 
     @rule(index=pick, decision=st.sampled_from(["full", "half", "reject", "above", "negative"]))
+    @precondition(lambda self: self.can("expenditures"))
     def decide_expenditure(self, index, decision):
         expenditure = _choose(
             Expenditure.objects.filter(project__award__application__call=self.call).order_by("pk"), index
@@ -669,22 +889,53 @@ class LifecycleMachine(RuleBasedStateMachine):
             ),
         )
 
-    @rule(index=pick)
-    def submit_final_report(self, index):
-        report = _choose(
-            Report.objects.filter(
-                project__award__application__call=self.call, kind=Report.Kind.FINAL
-            ).order_by("pk"),
-            index,
+    def reports(self, *statuses, kind=None):
+        queryset = Report.objects.filter(project__award__application__call=self.call).select_related(
+            "project__award__application"
         )
+        if statuses:
+            queryset = queryset.filter(status__in=statuses)
+        if kind:
+            queryset = queryset.filter(kind=kind)
+        return list(queryset.order_by("pk"))
+
+    def _submit_report(self, report):
+        user = self.owner(report.project.award.application)
+        return self.attempt(
+            f"{report.kind} report of {report.project.code}",
+            lambda: reports.submit_report(report, by=user, upload=pdf(f"{report.kind}-report.pdf")),
+        )
+
+    @rule(index=pick)
+    @precondition(lambda self: self.can("reports"))
+    def submit_report(self, index):
+        """The applicant submits a report (again, once returned); mostly the final report."""
+        report = _choose(self.reports(kind=Report.Kind.FINAL) if index % 4 else self.reports(), index)
         if report is not None:
-            user = self.owner(report.project.award.application)
-            self.attempt(
-                f"final report of {report.project.code}",
-                lambda: ledger.submit_report(report, by=user, upload=pdf("final-report.pdf")),
-            )
+            self._submit_report(report)
+
+    def _review_report(self, report, *, accept):
+        return self.attempt(
+            f"{'accept' if accept else 'return'} the {report.kind} report of {report.project.code}",
+            lambda: reports.review_report(
+                report,
+                by=self.staff,
+                accept=accept,
+                comments="" if accept else "The spending table does not match the ledger.",
+            ),
+        )
+
+    @rule(index=pick, accept=st.booleans())
+    @precondition(lambda self: self.can("reports"))
+    def review_report(self, index, accept):
+        """Staff accept a submitted report or return it with comments (any report, when none
+        waits: refused)."""
+        report = _choose(self.reports(ReportStatus.SUBMITTED), index) or _choose(self.reports(), index)
+        if report is not None:
+            self._review_report(report, accept=accept)
 
     @rule(index=pick, interest=st.sampled_from([0, 1_000_000]))
+    @precondition(lambda self: self.can("projects"))
     def settle(self, index, interest):
         project = _choose(self.projects(), index)
         if project is not None:
@@ -694,6 +945,7 @@ class LifecycleMachine(RuleBasedStateMachine):
             )
 
     @rule(index=pick)
+    @precondition(lambda self: self.can("projects"))
     def close_project(self, index):
         project = _choose(
             [p for p in self.projects() if p.state == ProjectState.SETTLED] or self.projects(), index
@@ -720,11 +972,23 @@ class LifecycleMachine(RuleBasedStateMachine):
 
     @invariant()
     def invariants_hold(self):
+        """The invariants are a function of the stored rows (and of the sanctions and
+        submissions recorded, which change only with them): a step that changed no row (refused,
+        or with nothing to act on) cannot break one, so the rows are checked again only when
+        they changed. The workbook is read back at the first state and every few after."""
         STATS.steps += 1
         self.rules_run += 1
+        self._census = {}
+        state = snapshot()
+        if state == self.checked_state:
+            return
+        self.checked_state = state
+        self.states_checked += 1
+        STATS.states += 1
         call = Call.objects.get(pk=self.call.pk)
         found = invariants.check_all(call, sanctions=self.sanctions, submissions=self.submissions)
-        if self.rules_run % WORKBOOK_EVERY == 1:  # the first step, then every few
+        found += self.numbers.check(Organisation.objects.values_list("pk", "registration_number"))
+        if self.states_checked % WORKBOOK_EVERY == 1:
             STATS.workbooks += 1
             found += invariants.workbook(call, [v for v in found if v.code not in SKIP])
         found = [violation for violation in found if violation.code not in SKIP]

@@ -9,6 +9,7 @@ class Stats:
     steps: int = 0  # rules run by the machine (the initial walk counts as one)
     calls: int = 0  # domain functions called
     refused: int = 0
+    states: int = 0  # distinct states the invariants were checked on (a step may change nothing)
     workbooks: int = 0
 
 

@@ -3,9 +3,11 @@
 One call whose reception closed 20 days ago (applications are submitted with an explicit
 ``now`` inside the window): three service fields of 1, 1 and 2 places, two tracks of 2 places
 (the SME-led one capped at 200 M KRW a task), at most 3 awards and a 600 M KRW budget that binds;
-nine drafts from eight organisations (one of them large, which the SME-led track refuses), a
-consortium member, and a panel of six reviewers with 3 reviews an application, of whom one
-declared a conflict with an applicant and one is a member of an applying organisation.
+nine drafts from eight organisations (one of them large, which the SME-led track refuses), two
+consortium members proposed but not yet accepted (a company, and a local government the ministry
+has not verified yet: it must be verified before it can accept), and a panel of six reviewers
+with 3 reviews an application, of whom one declared a conflict with an applicant and one is a
+member of an applying organisation.
 """
 
 from dataclasses import dataclass, field
@@ -57,6 +59,7 @@ class World:
     fields: list
     organisations: list  # applying organisations, index = DRAFTS' first column
     owners: dict  # organisation id -> its owner (a User)
+    partners: list  # the proposed consortium members: a company, an unverified local government
     applications: list
     reviewers: list
     number_seed: int = 0
@@ -153,9 +156,32 @@ def build_world(sequence):
                 **funding_plan(requested, org == LARGE),
             )
         )
-    # A consortium member that applies nowhere else.
-    member = OrganisationFactory(name="Member Co", registration_number=registration_number(base + 20))
-    ConsortiumMember.objects.create(application=applications[1], organisation=member, budget_share_percent=20)
+    # Two consortium members that apply nowhere else, proposed by the lead: each joins only when
+    # one of its own people accepts (projects.identity), and the local government only once the
+    # ministry has verified it. Until then the application cannot be submitted.
+    partners = []
+    for n, (name, kind, application) in enumerate(
+        [
+            ("Member Co", "company", applications[1]),
+            ("Busan Metropolitan City", "local_government", applications[5]),
+        ]
+    ):
+        partner_owner = UserFactory(email=f"partner{n}-{sequence}@partner.example")
+        partner = OrganisationFactory(
+            name=name,
+            kind=kind,
+            registration_number=registration_number(base + 20 + n),
+            verified_at=None if kind == "local_government" else timezone.now(),
+            owners=[partner_owner],
+        )
+        ConsortiumMember.objects.create(
+            application=application,
+            organisation=partner,
+            budget_share_percent=20,
+            proposed_by=owners[application.lead_id],
+        )
+        owners[partner.pk] = partner_owner
+        partners.append(partner)
 
     panel = Panel.objects.create(call=call, name="Panel")
     reviewers = []
@@ -184,6 +210,7 @@ def build_world(sequence):
         fields=fields,
         organisations=organisations,
         owners=owners,
+        partners=partners,
         applications=applications,
         reviewers=reviewers,
         number_seed=base + 100,
