@@ -19,7 +19,7 @@ from evaluation.assigning import assign_reviewers
 from evaluation.models import Assignment, Criterion, Review
 from projects.models import Application, ApplicationState, DisbursementEntry, OutboxMessage
 from tests.evaluation.conftest import eligible_applications, make_reviewers
-from tests.factories import CallFactory, TrackFactory, pilot_rules
+from tests.factories import CallFactory, TrackFactory, cleared_to_score, pilot_rules
 from tests.loopback import free_port
 from tests.postgres.test_concurrency import complete_draft
 from tests.projects.test_ledger import project, selected, staff  # noqa: F401
@@ -89,7 +89,10 @@ def scene(project, open_call, organisation, applicant, call, staff):  # noqa: F8
     eligible_applications(call, 1)
     make_reviewers(call, 5)
     assign_reviewers(call, by=staff, seed=1)
-    assignment = Assignment.objects.select_related("reviewer__user").filter(application__call=call).first()
+    # The reviewer has signed the call's pledge and declared no conflict (required before scoring).
+    assignment = cleared_to_score(
+        Assignment.objects.select_related("reviewer__user").filter(application__call=call).first()
+    )
     return {
         "draft": draft,
         "assignment": assignment,

@@ -100,7 +100,7 @@ class Watch:
 
 def assert_complete_workbook(content):
     workbook = load_workbook(io.BytesIO(content), read_only=True)
-    assert workbook.sheetnames[:4] == ["Calls", "Quotas", "Criteria", "Applications"]
+    assert workbook.sheetnames[0] == "Calls" and "Applications" in workbook.sheetnames
     assert workbook.sheetnames[-1] == "Checks"
     assert sum(1 for _row in workbook["Applications"].iter_rows()) == APPLICATIONS + 1
     results = [row[3] for row in workbook["Checks"].iter_rows(min_row=2, values_only=True)]
