@@ -1,5 +1,6 @@
 """Demo organisations: the demo applicant's SME, and two partners it can add to a consortium
-(by business registration number) to see the consortium rules at work."""
+(by business registration number) to see the consortium rules at work. Organisation has one
+name field: the Korean legal name, the English in parentheses."""
 
 from dataclasses import dataclass
 
@@ -33,7 +34,7 @@ class DemoOrganisation:
 
 DEMO_ORGANISATIONS = [
     DemoOrganisation(
-        "Haeundae Smart Mobility Co., Ltd.",
+        "해운대스마트모빌리티(주) (Haeundae Smart Mobility Co., Ltd.)",
         "617810123",
         "company",
         "busan",
@@ -41,7 +42,7 @@ DEMO_ORGANISATIONS = [
         ((2023, 58 * BN, 40 * BN), (2024, 61 * BN, 44 * BN), (2025, 67_300_000_000, 47 * BN)),
     ),
     DemoOrganisation(
-        "Hanbit Construction Corporation",
+        "한빛건설(주) (Hanbit Construction Corporation)",
         "104812345",
         "company",
         "seoul",
@@ -51,7 +52,7 @@ DEMO_ORGANISATIONS = [
         in_mutual_investment_restricted_group=True,
     ),
     DemoOrganisation(
-        "Sejong Urban Data Lab",
+        "세종도시데이터랩(주) (Sejong Urban Data Lab)",
         "307820456",
         "company",
         "sejong",

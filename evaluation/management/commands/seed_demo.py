@@ -3,9 +3,9 @@ from django.db import transaction
 
 from accounts.demo import DEMO_ACCOUNTS, ensure_demo_accounts
 from accounts.roles import Role
-from competitions.demo import seed_demo_calls
+from competitions.demo import finish_demo_calls, seed_demo_calls
 from competitions.formatting import format_seoul
-from evaluation.demo import seed_demo_evaluation
+from evaluation.demo import seed_demo_evaluation, seed_demo_journeys
 from projects.demo import seed_demo_organisations
 from projects.registration_number import format_registration_number
 
@@ -18,7 +18,9 @@ class Command(BaseCommand):
         users = ensure_demo_accounts()
         calls = seed_demo_calls(by=users[Role.STAFF])
         organisations = seed_demo_organisations(applicant=users[Role.APPLICANT])
-        seed_demo_evaluation(calls, reviewer_user=users[Role.REVIEWER])
+        reviewer = seed_demo_evaluation(calls, reviewer_user=users[Role.REVIEWER])
+        seed_demo_journeys(calls, staff=users[Role.STAFF], reviewer=reviewer)
+        calls = finish_demo_calls(calls, by=users[Role.STAFF])
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready: {len(calls)} calls, {len(organisations)} organisations.")
         )
