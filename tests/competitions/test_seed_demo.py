@@ -261,7 +261,9 @@ def test_the_pilot_call_was_evaluated_in_two_stages_and_its_results_published():
     run = SelectionRun.objects.get(call=call)
     assert run.confirmed_at is not None and run.confirmed_by.email == "staff@gongmo.example"
     assert run.results.filter(outcome="selected").count() == 14
-    assert call.applications.filter(state=ApplicationState.SELECTED).count() == 14
+    # Selected, or gone on to their agreement (the demo projects).
+    signed = call.applications.filter(award__project__isnull=False).count()
+    assert call.applications.filter(state=ApplicationState.SELECTED).count() + signed == 14
     transitions = list(StateLog.objects.for_(call).order_by("pk").values_list("transition", flat=True))
     assert transitions == ["publish", "start_evaluation", "publish_results", "close"]
     # Every application's moves are logged, from submission on.
@@ -312,3 +314,17 @@ def test_demo_organisations_have_korean_names():
     assert applicants.exists()
     for organisation in applicants:
         assert "(주) (" in organisation.name, organisation.name
+
+
+def test_the_pilot_calls_projects_were_paid_spent_reported_and_one_settled():
+    from projects.models import DisbursementEntry, Expenditure, Project, Report
+
+    seed()
+    projects = Project.objects.filter(award__application__call__slug="pilot-city-2022")
+    assert projects.count() == 3
+    for project in projects:
+        assert DisbursementEntry.objects.filter(project=project, kind="payment").count() == 2
+        assert Expenditure.objects.filter(project=project, state="approved").count() == 2
+        kinds = set(Report.objects.filter(project=project, status="accepted").values_list("kind", flat=True))
+        assert kinds == {Report.Kind.PROGRESS, Report.Kind.FINAL}
+    assert projects.filter(state="closed").count() == 1

@@ -6,7 +6,7 @@ from accounts.roles import Role
 from competitions.demo import finish_demo_calls, seed_demo_calls
 from competitions.formatting import format_seoul
 from evaluation.demo import seed_demo_evaluation, seed_demo_journeys
-from projects.demo import seed_demo_organisations
+from projects.demo import seed_demo_money, seed_demo_organisations
 from projects.registration_number import format_registration_number
 
 
@@ -20,6 +20,7 @@ class Command(BaseCommand):
         organisations = seed_demo_organisations(applicant=users[Role.APPLICANT])
         reviewer = seed_demo_evaluation(calls, reviewer_user=users[Role.REVIEWER])
         seed_demo_journeys(calls, staff=users[Role.STAFF], reviewer=reviewer)
+        seed_demo_money(calls["pilot-city-2022"], staff=users[Role.STAFF])
         calls = finish_demo_calls(calls, by=users[Role.STAFF])
         self.stdout.write(
             self.style.SUCCESS(f"Demo data ready: {len(calls)} calls, {len(organisations)} organisations.")
