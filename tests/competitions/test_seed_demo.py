@@ -328,3 +328,34 @@ def test_the_pilot_calls_projects_were_paid_spent_reported_and_one_settled():
         kinds = set(Report.objects.filter(project=project, status="accepted").values_list("kind", flat=True))
         assert kinds == {Report.Kind.PROGRESS, Report.Kind.FINAL}
     assert projects.filter(state="closed").count() == 1
+
+
+def test_the_first_day_journeys_of_the_call_in_evaluation_are_walked_from_the_pages(client):
+    """Without the admin: the demo reviewer finds the assignments and is asked for the pledge;
+    staff close the document review, record and confirm the advancement, and assign the
+    presentation panel, each from its page."""
+    from evaluation.models import AdvancementRun
+    from projects.models import ApplicationState
+
+    seed()
+    call = Call.objects.get(slug="pilot-city-review-demo")
+    reviewer = User.objects.get(email="reviewer@gongmo.example")
+    client.force_login(reviewer)
+    assert client.get("/review/").status_code == 200
+    mine = Assignment.objects.filter(application__call=call, reviewer__user=reviewer).first()
+    form = client.get(f"/review/{mine.pk}/")
+    assert form.status_code == 200
+    assert form.context["pledge_signed"] is False  # the pledge comes first
+
+    client.force_login(User.objects.get(email="staff@gongmo.example"))
+    document, presentation = call.evaluation_plan.stages.order_by("position")
+    assert client.post(f"/staff/calls/{call.slug}/evaluation/close/").status_code == 302
+    assert not call.applications.filter(state=ApplicationState.UNDER_REVIEW).exists()
+    stages_url = f"/staff/calls/{call.slug}/stages/"
+    assert client.post(stages_url, {"action": "record", "stage": document.pk}).status_code == 302
+    run = AdvancementRun.objects.get(stage=document)
+    assert client.post(stages_url, {"action": "confirm", "run": run.pk}).status_code == 302
+    run.refresh_from_db()
+    assert run.confirmed_at is not None
+    assert client.post(f"/staff/calls/{call.slug}/evaluation/assign/").status_code == 302
+    assert Assignment.objects.filter(application__call=call, stage=presentation).exists()
