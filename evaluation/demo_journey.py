@@ -61,6 +61,7 @@ COMPANY_NAMES = [
     ("단비재난알림(주)", "Danbi Disaster Alerts"),
     ("초록빛물관리(주)", "Chorokbit Water Management"),
 ]
+PROFESSORS = [("김", "민준"), ("이", "서연"), ("박", "도윤"), ("최", "지우"), ("정", "하준"), ("강", "서윤")]
 REGIONS = ["busan", "sejong", "daegu", "gwangju", "daejeon", "seoul"]
 TITLES = [
     ("Smart crossings that give pedestrians more time", "보행자에게 시간을 더 주는 스마트 횡단보도"),
@@ -198,8 +199,9 @@ def panel_reviewers(journey, count):
         email = f"reviewer{n}@{journey.slug}.gongmo.example"
         user = User.objects.filter(email=email).first()
         if user is None:
+            last_name, first_name = PROFESSORS[(n - 1) % len(PROFESSORS)]
             user = User.objects.create_user(
-                email=email, password=None, first_name=f"교수{n}", last_name=f"{journey.slug} 평가위원"
+                email=email, password=None, first_name=first_name, last_name=last_name
             )
             user.groups.add(group_for(Role.REVIEWER))
         university, _created = Organisation.objects.get_or_create(
