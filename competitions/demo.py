@@ -246,6 +246,10 @@ CHALLENGE_MAIN_2022 = CallSpec(
 CALLS_2022 = [PILOT_2022, INNOVATION_TECH_2022, CHALLENGE_PRELIMINARY_2022, CHALLENGE_MAIN_2022]
 
 DEMO_SLUG = "pilot-city-demo"
+REVIEW_DEMO_SLUG = "pilot-city-review-demo"
+# Calls whose applications are walked through the evaluation by evaluation.demo_journey: the
+# lifecycle stops at "published" until their journey has run (finish_demo_calls then ends them).
+JOURNEY_SLUGS = {"pilot-city-2022"}
 
 
 def demo_window(now):
@@ -263,6 +267,31 @@ def demo_call_spec(now):
             "title": "Demo: national pilot smart city innovation technology contest (open now)",
             "title_ko": "데모: 국가시범도시 스마트시티 혁신기술 공모 (접수 중)",
             "reference_prefix": "PCDEMO",
+            "opens_at": opens,
+            "closes_at": closes,
+            "briefing_at": None,
+            "tracks": list(PILOT_2022.tracks),
+            "fields": list(PILOT_2022.fields),
+            "rules": list(PILOT_2022.rules),
+        }
+    )
+
+
+def review_demo_window(now):
+    """Opened 40 days ago; reception closed at 17:00 Seoul time 10 days ago."""
+    closes = (now.astimezone(SEOUL) - timedelta(days=10)).replace(hour=17, minute=0, second=0, microsecond=0)
+    return now - timedelta(days=40), closes
+
+
+def review_demo_call_spec(now):
+    opens, closes = review_demo_window(now)
+    return CallSpec(
+        **{
+            **PILOT_2022.__dict__,
+            "slug": REVIEW_DEMO_SLUG,
+            "title": "Demo: national pilot smart city innovation technology contest (in evaluation)",
+            "title_ko": "데모: 국가시범도시 스마트시티 혁신기술 공모 (평가 중)",
+            "reference_prefix": "PCREV",
             "opens_at": opens,
             "closes_at": closes,
             "briefing_at": None,
@@ -356,9 +385,10 @@ def seed_demo_calls(by, now=None):
     calls = {}
     for spec in CALLS_2022:
         call = _upsert_call(spec)
+        journey_pending = spec.slug in JOURNEY_SLUGS and not call.applications.exists()
         calls[spec.slug] = _advance(
             call,
-            ["publish", "start_evaluation", "publish_results", "close"],
+            ["publish"] if journey_pending else ["publish", "start_evaluation", "publish_results", "close"],
             by,
             "Demo data: the 2022 call has ended.",
         )
@@ -369,4 +399,24 @@ def seed_demo_calls(by, now=None):
     keep_window = existing is not None and existing.closes_at >= now
     demo = _upsert_call(demo_call_spec(now), keep_window=keep_window)
     calls[DEMO_SLUG] = _advance(demo, ["publish"], by, "Demo data: open for newcomers.")
+
+    # The call in evaluation keeps the window it was first given (its reception has closed).
+    existing = Call.objects.filter(slug=REVIEW_DEMO_SLUG).first()
+    review_demo = _upsert_call(review_demo_call_spec(now), keep_window=existing is not None)
+    calls[REVIEW_DEMO_SLUG] = _advance(
+        review_demo, ["publish"], by, "Demo data: reception for the demo review."
+    )
     return calls
+
+
+@transaction.atomic
+def finish_demo_calls(calls, by):
+    """End the 2022 calls whose journey has run (results published by their selection)."""
+    for slug in JOURNEY_SLUGS:
+        calls[slug] = _advance(
+            Call.objects.get(slug=slug),
+            ["publish_results", "close"],
+            by,
+            "Demo data: the 2022 call has ended.",
+        )
+    return {slug: Call.objects.get(pk=call.pk) for slug, call in calls.items()}

@@ -39,6 +39,7 @@ PLANS = {
     "challenge-2022-main": (CHALLENGE_CRITERIA, []),
 }
 PLANS["pilot-city-demo"] = PLANS["pilot-city-2022"]
+PLANS["pilot-city-review-demo"] = PLANS["pilot-city-2022"]
 
 
 def seed_demo_evaluation(calls, reviewer_user):
@@ -60,3 +61,26 @@ def seed_demo_evaluation(calls, reviewer_user):
     )
     panel.reviewers.add(reviewer)
     return reviewer
+
+
+def seed_demo_journeys(calls, *, staff, reviewer):
+    """The evaluated calls (evaluation.demo_journey), each walked once: the 2022 pilot call to
+    its published results, the demo call in evaluation to the demo reviewer's waiting reviews.
+    Returns the slugs walked now."""
+    from .demo_journey import PILOT_2022_JOURNEY, REVIEW_DEMO_JOURNEY, run_staged_call
+
+    walked = []
+    for journey, publish in ((PILOT_2022_JOURNEY, True), (REVIEW_DEMO_JOURNEY, False)):
+        call = calls[journey.slug]
+        if call.applications.exists():
+            continue
+        run_staged_call(
+            call,
+            journey,
+            staff=staff,
+            demo_reviewer=reviewer,
+            document_criteria=PLANS[journey.slug][0],
+            publish=publish,
+        )
+        walked.append(journey.slug)
+    return walked

@@ -1,5 +1,6 @@
 """Demo organisations: the demo applicant's SME, and two partners it can add to a consortium
-(by business registration number) to see the consortium rules at work."""
+(by business registration number) to see the consortium rules at work. Organisation has one
+name field: the Korean legal name, the English in parentheses."""
 
 from dataclasses import dataclass
 
@@ -33,7 +34,7 @@ class DemoOrganisation:
 
 DEMO_ORGANISATIONS = [
     DemoOrganisation(
-        "Haeundae Smart Mobility Co., Ltd.",
+        "해운대스마트모빌리티(주) (Haeundae Smart Mobility Co., Ltd.)",
         "617810123",
         "company",
         "busan",
@@ -41,7 +42,7 @@ DEMO_ORGANISATIONS = [
         ((2023, 58 * BN, 40 * BN), (2024, 61 * BN, 44 * BN), (2025, 67_300_000_000, 47 * BN)),
     ),
     DemoOrganisation(
-        "Hanbit Construction Corporation",
+        "한빛건설(주) (Hanbit Construction Corporation)",
         "104812345",
         "company",
         "seoul",
@@ -51,7 +52,7 @@ DEMO_ORGANISATIONS = [
         in_mutual_investment_restricted_group=True,
     ),
     DemoOrganisation(
-        "Sejong Urban Data Lab",
+        "세종도시데이터랩(주) (Sejong Urban Data Lab)",
         "307820456",
         "company",
         "sejong",
@@ -86,3 +87,79 @@ def seed_demo_organisations(applicant):
         user=applicant, organisation=organisations[0], defaults={"role": Membership.Role.OWNER}
     )
     return organisations
+
+
+def seed_demo_money(call, *, staff, count=3):
+    """The first ``count`` selected applications of a call whose results are published, through
+    projects.ledger and projects.reports: accepted, awarded, the agreement signed for May to
+    November 2022 with one phase, paid in two tranches, spending reported and approved, the
+    progress and final reports submitted and accepted; the first project settled and closed.
+    Runs once (nothing happens when the call already has an award). Returns the projects."""
+    from datetime import date
+
+    from django.core.files.base import ContentFile
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from evaluation.demo_journey import pdf_bytes
+
+    from . import ledger, reports
+    from .models import Application, ApplicationState, Award, Expenditure
+
+    if Award.objects.filter(application__call=call).exists():
+        return []
+    selected = list(
+        Application.objects.filter(call=call, state=ApplicationState.SELECTED).order_by("reference")[:count]
+    )
+    projects = []
+    for n, application in enumerate(selected):
+        owner = application.created_by
+        ledger.accept_selection(application, by=owner)
+        award = ledger.create_award(application, by=staff)
+        project = ledger.sign_agreement(
+            award,
+            by=staff,
+            signed_on=date(2022, 5, 2),
+            parties=f"국토교통부(MOLIT); 국토교통과학기술진흥원(KAIA); {application.lead.name}",
+            starts_on=date(2022, 5, 2),
+            ends_on=date(2022, 11, 30),
+            phases=[("1차년도 실증 (Demonstration)", date(2022, 5, 2), date(2022, 8, 31))],
+        )
+        subsidy = award.national_subsidy
+        first = subsidy // 2
+        ledger.post_payment(project, by=staff, amount=first, paid_on=date(2022, 5, 16), tranche=1)
+        ledger.post_payment(project, by=staff, amount=subsidy - first, paid_on=date(2022, 9, 1), tranche=2)
+        spending = [
+            (date(2022, 6, 30), Expenditure.Category.PERSONNEL, subsidy * 4 // 10),
+            (date(2022, 8, 31), Expenditure.Category.EQUIPMENT, subsidy * 5 // 10),
+        ]
+        for spent_on, category, amount in spending:
+            expenditure = ledger.report_expenditure(
+                project,
+                by=owner,
+                spent_on=spent_on,
+                category=category,
+                amount=amount,
+                evidence=ContentFile(pdf_bytes(), name="evidence.pdf"),
+                description="실증 사업비 집행 (demonstration spending)",
+            )
+            ledger.decide_expenditure(expenditure, by=staff, approved_amount=amount)
+        for report in project.reports.order_by("kind", "due_on"):
+            submitted = reports.submit_report(
+                report,
+                by=owner,
+                upload=SimpleUploadedFile(f"{report.kind}.pdf", pdf_bytes(), "application/pdf"),
+            )
+            reports.review_report(getattr(submitted, "report", report), by=staff, accept=True)
+        if n == 0:
+            ledger.settle(project, by=staff, interest_earned=120_000)
+            settlement = project.settlements.order_by("-pk").first()
+            ledger.post_recovery(
+                project,
+                by=staff,
+                amount=settlement.to_recover,
+                received_on=date(2023, 1, 16),
+                reference="반환 RT-2023-001",
+            )
+            ledger.close_project(project, by=staff)
+        projects.append(project)
+    return projects

@@ -13,7 +13,8 @@ from accounts.demo import DEMO_ACCOUNTS
 from accounts.models import User
 from accounts.roles import Role, has_role
 from competitions.models import Call, CallState, EligibilityRule, Programme, ServiceField, Track
-from projects.models import FiscalYear, Membership, Organisation
+from evaluation.models import AdvancementRun, Assignment, Panel, Pledge, Review, SelectionRun, Stage
+from projects.models import Application, FiscalYear, Membership, Organisation
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,13 @@ SLUGS = {
     "challenge-2022-preliminary",
     "challenge-2022-main",
     "pilot-city-demo",
+    "pilot-city-review-demo",
 }
+
+
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"  # the demo companies' documents
 
 
 def seed():
@@ -47,6 +54,14 @@ def snapshot():
         "organisations": list(Organisation.objects.order_by("pk").values_list()),
         "fiscal_years": list(FiscalYear.objects.order_by("pk").values_list()),
         "memberships": sorted(Membership.objects.values_list("user__email", "organisation__name", "role")),
+        "applications": list(Application.objects.order_by("pk").values_list()),
+        "assignments": list(Assignment.objects.order_by("pk").values_list()),
+        "reviews": list(Review.objects.order_by("pk").values_list()),
+        "stages": list(Stage.objects.order_by("pk").values_list()),
+        "panels": list(Panel.objects.order_by("pk").values_list("pk", "call_id", "stage_id", "name")),
+        "pledges": list(Pledge.objects.order_by("pk").values_list("pk", "reviewer_id", "call_id")),
+        "advancement_runs": list(AdvancementRun.objects.order_by("pk").values_list()),
+        "selection_runs": list(SelectionRun.objects.order_by("pk").values_list()),
     }
 
 
@@ -176,7 +191,9 @@ def test_demo_applicant_owns_an_sme_and_partners_exist():
     owned = Organisation.objects.get(memberships__user__email="applicant@gongmo.example")
     assert owned.size_class == "sme"
     assert "≤ 80 bn band for Information and communication" in owned.size_class_reason
-    assert Organisation.objects.get(name="Hanbit Construction Corporation").size_class == "large"
+    assert (
+        Organisation.objects.get(name="한빛건설(주) (Hanbit Construction Corporation)").size_class == "large"
+    )
 
 
 def test_demo_evaluation_plans_add_up_to_100_and_the_reviewer_sits_on_the_demo_panel():
@@ -184,10 +201,161 @@ def test_demo_evaluation_plans_add_up_to_100_and_the_reviewer_sits_on_the_demo_p
 
     seed()
     for plan in EvaluationPlan.objects.all():
-        assert plan.criteria_problem() is None, plan.call.slug
+        stages = list(plan.stages.all())
+        if stages:  # each stage's criteria add up to 100, the weights too
+            by_stage = {stage: list(stage.criteria.all()) for stage in stages}
+            assert plan.stages_problems(stages, by_stage) == [], plan.call.slug
+        else:
+            assert plan.criteria_problem() is None, plan.call.slug
     pilot = EvaluationPlan.objects.get(call__slug="pilot-city-2022")
-    assert [c.name for c in pilot.criteria.all()][:2] == ["Innovation", "Feasibility"]
-    assert pilot.top_criterion().name == "Innovation"
+    document = pilot.stages.get(position=1)
+    assert [c.name for c in document.criteria.order_by("position")][:2] == ["Innovation", "Feasibility"]
+    assert pilot.top_criterion(list(document.criteria.all())).name == "Innovation"
     assert set(pilot.bonus_rules.values_list("code", flat=True)) == {"sme-lead", "non-capital", "women-owned"}
     panel = Panel.objects.get(call__slug="pilot-city-demo")
     assert panel.reviewers.filter(user__email="reviewer@gongmo.example").exists()
+
+
+# --- The evaluated calls (evaluation.demo_journey) ----------------------------------------------
+
+
+def test_every_invariant_holds_in_every_demo_call():
+    """The funding workbook's Checks all pass for every demo call, walked or not."""
+    from io import BytesIO
+
+    from audit.funding_workbook import write_funding_workbook
+
+    seed()
+    for call in Call.objects.order_by("slug"):
+        summary = write_funding_workbook([call], BytesIO())
+        assert summary["checks"], call.slug
+        failing = [check for check in summary["checks"] if check["result"] != "PASS"]
+        assert failing == [], call.slug
+        assert summary["passed"], call.slug
+
+
+def test_the_pilot_call_was_evaluated_in_two_stages_and_its_results_published():
+    from evaluation.models import AdvancementResult, NoConflictDeclaration
+    from evaluation.models.stage import StageKind
+    from projects.models import ApplicationState
+
+    seed()
+    call = Call.objects.get(slug="pilot-city-2022")
+    plan = call.evaluation_plan
+    assert plan.final_score == "weighted"
+    stages = list(plan.stages.order_by("position").values_list("kind", "weight"))
+    assert stages == [(StageKind.DOCUMENT, 30), (StageKind.PRESENTATION, 70)]
+    document, presentation = plan.stages.order_by("position")
+    assert Panel.objects.filter(call=call, stage=document).exists()
+    assert Panel.objects.filter(call=call, stage=presentation).exists()
+    advancement = AdvancementRun.objects.get(stage=document)
+    assert advancement.confirmed_at is not None
+    advanced = AdvancementResult.objects.filter(run=advancement, outcome="advanced").count()
+    assert 14 <= advanced < call.applications.count()
+    # Presentation reviews, each by a reviewer who signed the pledge and declared no conflict.
+    reviews = Review.objects.filter(assignment__stage=presentation, state=Review.State.SUBMITTED)
+    assert reviews.count() >= 3 * advanced
+    for review in reviews.select_related("assignment__reviewer"):
+        assert Pledge.objects.filter(reviewer=review.assignment.reviewer, call=call).exists()
+        assert NoConflictDeclaration.objects.filter(assignment=review.assignment).exists()
+    run = SelectionRun.objects.get(call=call)
+    assert run.confirmed_at is not None and run.confirmed_by.email == "staff@gongmo.example"
+    assert run.results.filter(outcome="selected").count() == 14
+    # Selected, or gone on to their agreement (the demo projects).
+    signed = call.applications.filter(award__project__isnull=False).count()
+    assert call.applications.filter(state=ApplicationState.SELECTED).count() + signed == 14
+    transitions = list(StateLog.objects.for_(call).order_by("pk").values_list("transition", flat=True))
+    assert transitions == ["publish", "start_evaluation", "publish_results", "close"]
+    # Every application's moves are logged, from submission on.
+    application = call.applications.order_by("reference").first()
+    moves = list(StateLog.objects.for_(application).values_list("transition", flat=True))
+    assert moves[:3] == ["submit", "confirm_eligible", "open_review"]
+
+
+def test_the_review_demo_call_is_in_evaluation_with_the_demo_reviewer_assigned():
+    from evaluation.models import EvaluationPlan
+
+    seed()
+    call = Call.objects.get(slug="pilot-city-review-demo")
+    assert call.state == CallState.EVALUATION
+    assert not call.is_receiving()
+    plan = EvaluationPlan.objects.get(call=call)
+    document, presentation = plan.stages.order_by("position")
+    assert presentation.kind == "presentation"
+    panel = Panel.objects.get(call=call, stage=document)
+    # Large enough to assign: at least the reviews per application and a reviewer to spare.
+    assert panel.reviewers.count() >= document.reviews_per_application + 1
+    assert Panel.objects.filter(call=call, stage=presentation).exists()
+    reviewer = User.objects.get(email="reviewer@gongmo.example")
+    mine = Assignment.objects.filter(application__call=call, reviewer__user=reviewer, state="active")
+    assert mine.exists()
+    # The demo reviewer has not signed the pledge yet: the first day starts with it.
+    assert not Pledge.objects.filter(call=call, reviewer__user=reviewer).exists()
+    assert not Review.objects.filter(assignment__in=mine, state=Review.State.SUBMITTED).exists()
+    # The other reviewers have scored: staff can close the review once the minimum is met.
+    others = Review.objects.filter(assignment__application__call=call, state=Review.State.SUBMITTED)
+    assert others.exists()
+
+
+def test_demo_staff_can_open_the_stages_and_selection_pages(client):
+    seed()
+    client.force_login(User.objects.get(email="staff@gongmo.example"))
+    for slug in ("pilot-city-review-demo", "pilot-city-2022"):
+        for url in (f"/staff/calls/{slug}/stages/", f"/staff/calls/{slug}/selection/"):
+            response = client.get(url)
+            assert response.status_code == 200, url
+
+
+def test_demo_organisations_have_korean_names():
+    seed()
+    owned = Organisation.objects.get(memberships__user__email="applicant@gongmo.example")
+    assert owned.name.startswith("해운대스마트모빌리티(주) (")
+    applicants = Organisation.objects.filter(led_applications__call__slug="pilot-city-2022").distinct()
+    assert applicants.exists()
+    for organisation in applicants:
+        assert "(주) (" in organisation.name, organisation.name
+
+
+def test_the_pilot_calls_projects_were_paid_spent_reported_and_one_settled():
+    from projects.models import DisbursementEntry, Expenditure, Project, Report
+
+    seed()
+    projects = Project.objects.filter(award__application__call__slug="pilot-city-2022")
+    assert projects.count() == 3
+    for project in projects:
+        assert DisbursementEntry.objects.filter(project=project, kind="payment").count() == 2
+        assert Expenditure.objects.filter(project=project, state="approved").count() == 2
+        kinds = set(Report.objects.filter(project=project, status="accepted").values_list("kind", flat=True))
+        assert kinds == {Report.Kind.PROGRESS, Report.Kind.FINAL}
+    assert projects.filter(state="closed").count() == 1
+
+
+def test_the_first_day_journeys_of_the_call_in_evaluation_are_walked_from_the_pages(client):
+    """Without the admin: the demo reviewer finds the assignments and is asked for the pledge;
+    staff close the document review, record and confirm the advancement, and assign the
+    presentation panel, each from its page."""
+    from evaluation.models import AdvancementRun
+    from projects.models import ApplicationState
+
+    seed()
+    call = Call.objects.get(slug="pilot-city-review-demo")
+    reviewer = User.objects.get(email="reviewer@gongmo.example")
+    client.force_login(reviewer)
+    assert client.get("/review/").status_code == 200
+    mine = Assignment.objects.filter(application__call=call, reviewer__user=reviewer).first()
+    form = client.get(f"/review/{mine.pk}/")
+    assert form.status_code == 200
+    assert form.context["pledge_signed"] is False  # the pledge comes first
+
+    client.force_login(User.objects.get(email="staff@gongmo.example"))
+    document, presentation = call.evaluation_plan.stages.order_by("position")
+    assert client.post(f"/staff/calls/{call.slug}/evaluation/close/").status_code == 302
+    assert not call.applications.filter(state=ApplicationState.UNDER_REVIEW).exists()
+    stages_url = f"/staff/calls/{call.slug}/stages/"
+    assert client.post(stages_url, {"action": "record", "stage": document.pk}).status_code == 302
+    run = AdvancementRun.objects.get(stage=document)
+    assert client.post(stages_url, {"action": "confirm", "run": run.pk}).status_code == 302
+    run.refresh_from_db()
+    assert run.confirmed_at is not None
+    assert client.post(f"/staff/calls/{call.slug}/evaluation/assign/").status_code == 302
+    assert Assignment.objects.filter(application__call=call, stage=presentation).exists()
