@@ -327,16 +327,11 @@ def _active(call, stage, exclude_reviewer=None):
     return list(assignments)
 
 
-def presentation_slots(call):
-    """The presentation stage's slots, by evaluation.scheduling when it exists (it is being built
-    on another branch): nothing before it is merged."""
-    try:
-        from . import scheduling as scheduling_module
-    except ImportError:
-        return None
-    if hasattr(scheduling_module, "demo_slots"):
-        return scheduling_module.demo_slots(call)
-    return None
+def presentation_slots(call, *, by):
+    """The presentation stage's slots, with the applications waiting for it placed in them."""
+    from .scheduling import demo_slots
+
+    return demo_slots(call, by=by)
 
 
 def run_staged_call(call, journey, *, staff, demo_reviewer, document_criteria, publish):
@@ -354,7 +349,7 @@ def run_staged_call(call, journey, *, staff, demo_reviewer, document_criteria, p
     if not publish:
         # The others have scored; the demo reviewer's reviews (and pledge) wait for the newcomer.
         score(_active(call, stages[0], exclude_reviewer=demo_reviewer), quality, rng)
-        presentation_slots(call)
+        presentation_slots(call, by=staff)
         return stages
     score(_active(call, stages[0]), quality, rng)
     reviewing.close_review(call, by=staff)

@@ -286,6 +286,10 @@ def test_the_review_demo_call_is_in_evaluation_with_the_demo_reviewer_assigned()
     # Large enough to assign: at least the reviews per application and a reviewer to spare.
     assert panel.reviewers.count() >= document.reviews_per_application + 1
     assert Panel.objects.filter(call=call, stage=presentation).exists()
+    # The presentation stage has its time slots ready (evaluation.scheduling.demo_slots).
+    from evaluation.models import Slot
+
+    assert Slot.objects.filter(stage=presentation).exists()
     reviewer = User.objects.get(email="reviewer@gongmo.example")
     mine = Assignment.objects.filter(application__call=call, reviewer__user=reviewer, state="active")
     assert mine.exists()
