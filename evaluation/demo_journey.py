@@ -23,6 +23,7 @@ from accounts.models import User
 from accounts.roles import Role, group_for
 from competitions.models import Region
 from projects import workflow
+from projects.demo import pdf_bytes
 from projects.models import Application, Document, FiscalYear, Membership, Organisation
 from projects.registration_number import check_digit
 
@@ -83,26 +84,6 @@ class Journey:
 
 PILOT_2022_JOURNEY = Journey("pilot-city-2022", "522", applications=24, reviewers=6, seed=2022)
 REVIEW_DEMO_JOURNEY = Journey("pilot-city-review-demo", "526", applications=10, reviewers=5, seed=2026)
-
-
-def pdf_bytes():
-    """A one-page, empty A4 PDF: the documents the demo companies attach."""
-    objects = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
-    ]
-    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
-    return bytes(out)
 
 
 # --- Stages ---------------------------------------------------------------------------------------
