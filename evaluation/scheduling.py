@@ -76,7 +76,7 @@ def create_slots(panel, *, day, start, until, every, duration, room="", video_li
                                  % {"duration": duration, "start": start.strftime("%H:%M"),
                                     "until": until.strftime("%H:%M")}])  # fmt: skip
     with transaction.atomic():
-        panel = Panel.objects.select_for_update().select_related("stage").get(pk=panel.pk)
+        panel = Panel.objects.select_for_update(of=("self",)).select_related("stage").get(pk=panel.pk)
         if panel.stage is None:
             raise TransitionRefused(
                 [_("This panel belongs to no stage; slots are made for a stage's panel.")]
@@ -208,7 +208,11 @@ def request_change(slot, *, by, reason, now=None):
     if not reason:
         raise TransitionRefused([_("Say why you need another slot.")])
     with transaction.atomic():
-        slot = Slot.objects.select_for_update().select_related("stage", "application").get(pk=slot.pk)
+        slot = (
+            Slot.objects.select_for_update(of=("self",))
+            .select_related("stage", "application")
+            .get(pk=slot.pk)
+        )
         deadline = settings_of(slot.stage).changes_until
         if slot.application_id is None or slot.no_show_at:
             raise TransitionRefused([_("This slot can no longer be changed.")])
@@ -280,7 +284,7 @@ def record_no_show(slot, *, by, reason=""):
     """Staff record that the applicant did not attend: its review in the stage ends (logged) and
     the stage's consequence (evaluation.no_shows) applies in the stage's advancement or selection."""
     with transaction.atomic():
-        slot = Slot.objects.select_for_update().select_related("stage").get(pk=slot.pk)
+        slot = Slot.objects.select_for_update(of=("self",)).select_related("stage").get(pk=slot.pk)
         if slot.application_id is None:
             raise TransitionRefused([_("Nobody is placed in this slot.")])
         if slot.no_show_at:
