@@ -122,3 +122,33 @@ def draft_call(db):
 def staff_client(client, staff_user):
     client.force_login(staff_user)
     return client
+
+
+@pytest.fixture(scope="module")
+def seeded_demo(django_db_setup, django_db_blocker):
+    """The demo (`seed_demo`), seeded once for a module's tests instead of once a test.
+
+    It is written inside a transaction held open for the whole module and rolled back at its
+    end; each test's own transaction is a savepoint inside it, so what one test changes is gone
+    before the next, as with a per-test seed."""
+    import io
+
+    from django.core.management import call_command
+    from django.db import connections, transaction
+
+    with django_db_blocker.unblock():
+        atomics = {alias: transaction.atomic(using=alias) for alias in connections}
+        for atomic in atomics.values():
+            atomic.__enter__()
+        try:
+            call_command("seed_demo", stdout=io.StringIO())
+            yield
+        finally:
+            for alias, atomic in atomics.items():
+                transaction.set_rollback(True, using=alias)
+                atomic.__exit__(None, None, None)
+
+
+@pytest.fixture
+def demo(seeded_demo, db):
+    """The demo's data, for a test (per-test changes are rolled back)."""

@@ -4,7 +4,6 @@ worker re-checks permission, and a failed (or killed) build never serves a parti
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
@@ -15,13 +14,6 @@ from competitions.models import Call
 from tests.factories import StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo(db):
-    import io
-
-    call_command("seed_demo", stdout=io.StringIO())
 
 
 @pytest.fixture

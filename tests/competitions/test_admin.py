@@ -3,7 +3,6 @@
 import io
 
 import pytest
-from django.core.management import call_command
 from django.urls import reverse
 from django_fsm_log.models import StateLog
 from openpyxl import Workbook, load_workbook
@@ -12,11 +11,6 @@ from competitions.models import Call, CallState, Region, TechnologyField
 from tests.factories import CallFactory, TrackFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def demo(db):
-    call_command("seed_demo", stdout=io.StringIO())
 
 
 def test_call_change_page_shows_inlines_quota_overview_and_history(staff_client, demo):
