@@ -13,6 +13,9 @@ from django.utils import timezone
 
 from competitions.eligibility import ApplicationFacts, Party, evaluate, evaluate_standing
 from competitions.models import EligibilityRule
+from competitions.questions import question_facts
+
+from .answers import answers_by_code
 
 # States in which a stage-1 application counts as selected (they arrive with evaluation).
 SELECTED_STATES = ("selected", "awarded")
@@ -31,6 +34,8 @@ def with_eligibility_data(queryset):
             ),
         ),
         "documents",
+        "answers",
+        "call__questions",
     )
 
 
@@ -88,6 +93,8 @@ def application_facts(application, today=None, selected_pairs=None):
         selected_in_previous_stage=(call.previous_stage_id, application.lead_id) in selected_pairs,
         document_kinds=frozenset(d.kind for d in application.documents.all() if not d.superseded),
         unaccepted_members=unaccepted,
+        questions=question_facts(application.call.questions.all()),
+        answers=answers_by_code(application),
     )
 
 
