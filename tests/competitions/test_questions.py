@@ -331,3 +331,16 @@ def test_the_date_answer_round_trips_through_the_form_value():
     question = q(K.DATE)
     stored = questions.clean_answer(question, date(2026, 3, 14).isoformat())
     assert questions.clean_answer(question, questions.form_value(question, stored)) == stored
+
+
+def test_the_open_demo_call_gets_its_questions_once_while_a_draft(call):
+    from competitions.demo import DEMO_QUESTIONS, _seed_questions
+
+    _seed_questions(call, DEMO_QUESTIONS)
+    _seed_questions(call, DEMO_QUESTIONS)
+    assert QuestionSection.objects.filter(call=call).count() == 2
+    assert Question.objects.filter(call=call).count() == 6
+    assert Question.objects.get(call=call, code="contact-person").identifying
+    published = call_in_state(CallFactory(), CallState.PUBLISHED)
+    _seed_questions(published, DEMO_QUESTIONS)
+    assert not Question.objects.filter(call=published).exists()
