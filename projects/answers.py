@@ -49,20 +49,6 @@ def save_answers(application, values, files, *, by):
         answer.save()
 
 
-def answers_by_code(application):
-    """{question code: stored value} for the eligibility rules; a file question counts as
-    answered (True) once a document is attached. Reads prefetched ``answers`` and
-    ``call.questions`` when there (projects.eligibility_check.with_eligibility_data)."""
-    codes = {q.pk: q.code for q in application.call.questions.all()}
-    answers = {}
-    for answer in application.answers.all():
-        code = codes.get(answer.question_id)
-        if code is None:
-            continue
-        answers[code] = True if answer.document_id else answer.value
-    return answers
-
-
 @dataclass
 class AnswerRow:
     question: Question
