@@ -83,6 +83,7 @@ from projects.models.application import PLACE_STATES, SUBMITTED
 from projects.money_invariants import INVARIANTS, ProjectMoney, broken
 from projects.registration_number import format_registration_number
 
+from . import answers_sheet
 from .safe_cells import safe_text
 
 TEXT, NUMBER, KRW, DATETIME, DATE = "text", "number", "krw", "datetime", "date"
@@ -205,6 +206,7 @@ SHEETS = {
         (gettext_lazy("Reason"), TEXT, 17),
         (gettext_lazy("Run"), NUMBER, 7),
     ),
+    "Answers": _columns(*answers_sheet.COLUMNS),
     "Runs": _columns(
         (gettext_lazy("Call"), TEXT, 18),
         (gettext_lazy("Run"), NUMBER, 7),
@@ -1067,6 +1069,7 @@ def _estimated_rows(call_ids, infos):
             for info in infos
         )
         + Application.objects.filter(SUBMITTED_Q, **in_calls).count()
+        + answers_sheet.answer_count(call_ids)
         + Score.objects.filter(
             review__state=Review.State.SUBMITTED, review__application__call_id__in=call_ids
         ).count()
@@ -1117,6 +1120,7 @@ def write_funding_workbook(calls, fileobj_or_path, *, lang="en", progress=None, 
         write("Criteria", _criteria_rows(infos))
         write("Stages", _stage_rows(infos))
         write("Applications", per_call(lambda info, totals: _application_rows(info, regions, totals)))
+        write("Answers", per_call(answers_sheet.answer_rows))
         write("Runs", per_call(_run_rows))
         write("Advancement", per_call(_advancement_rows))
         write("Scores", per_call(_score_rows))

@@ -15,7 +15,17 @@ from django.utils import timezone
 from .eligibility import validate_params
 from .formatting import SEOUL
 from .lifecycle import change_call_state
-from .models import Call, CallState, EligibilityRule, Programme, ServiceField, Track
+from .models import (
+    Call,
+    CallState,
+    EligibilityRule,
+    Programme,
+    Question,
+    QuestionKind,
+    QuestionSection,
+    ServiceField,
+    Track,
+)
 
 PROGRAMMES = [
     {
@@ -360,6 +370,99 @@ def _upsert_call(spec, keep_window=False):
     return call
 
 
+# The open demo call's own questions (section, then its questions), so that a newcomer sees a
+# call-specific form. None is required, so that the demo journeys submit without them; the
+# tests show a required one refusing submission.
+DEMO_QUESTIONS = (
+    (
+        ("The test bed", "실증 대상지", "Where the service will be verified.", "서비스를 실증할 장소입니다."),
+        (
+            (
+                "test-bed-secured",
+                QuestionKind.YES_NO,
+                "Is the test bed secured (agreement with its owner)?",
+                "실증 대상지를 확보했습니까(소유자와 협약)?",
+                {},
+            ),
+            (
+                "test-bed-users",
+                QuestionKind.NUMBER,
+                "Expected number of users of the service per day",
+                "하루 예상 서비스 이용자 수",
+                {"min_value": 0, "max_value": 1_000_000},
+            ),
+            (
+                "service-area",
+                QuestionKind.SINGLE_CHOICE,
+                "Main area of the service",
+                "서비스의 주된 분야",
+                {
+                    "choices": [
+                        {"code": "1", "label": "Mobility", "label_ko": "교통"},
+                        {"code": "2", "label": "Safety", "label_ko": "안전"},
+                        {"code": "3", "label": "Environment and energy", "label_ko": "환경·에너지"},
+                    ]
+                },
+            ),
+        ),
+    ),
+    (
+        ("The team", "수행 체계", "", ""),
+        (
+            (
+                "prior-results",
+                QuestionKind.LONG_TEXT,
+                "Similar projects the team has carried out",
+                "유사 과제 수행 실적",
+                {"min_value": 20, "max_value": 2000},
+            ),
+            (
+                "own-investment",
+                QuestionKind.AMOUNT,
+                "Investment of your own already made in the service (KRW)",
+                "서비스에 이미 투자한 자체 금액(원)",
+                {"min_value": 0},
+            ),
+            (
+                "contact-person",
+                QuestionKind.SHORT_TEXT,
+                "Name of the person in charge",
+                "실무 책임자 성명",
+                {"max_value": 50, "identifying": True},
+            ),
+        ),
+    ),
+)
+
+
+def _seed_questions(call, sections):
+    """Give a draft call its demo questions once (a published call's questions are frozen)."""
+    if call.state != CallState.DRAFT or call.questions.exists():
+        return
+    for section_position, ((title, title_ko, help_text, help_ko), questions) in enumerate(sections, 1):
+        section = QuestionSection.objects.create(
+            call=call,
+            title=title,
+            title_ko=title_ko,
+            help_text=help_text,
+            help_text_ko=help_ko,
+            position=section_position,
+        )
+        for position, (code, kind, label, label_ko, extra) in enumerate(questions, 1):
+            question = Question(
+                call=call,
+                section=section,
+                code=code,
+                kind=kind,
+                label=label,
+                label_ko=label_ko,
+                position=position,
+                **extra,
+            )
+            question.full_clean()
+            question.save()
+
+
 def _advance(call, targets, by, reason):
     """Walk the lifecycle forward, through the logged transitions, until ``targets`` is done."""
     for transition_name in targets:
@@ -398,6 +501,7 @@ def seed_demo_calls(by, now=None):
     # reopen it when it has closed, so that a newcomer can always apply.
     keep_window = existing is not None and existing.closes_at >= now
     demo = _upsert_call(demo_call_spec(now), keep_window=keep_window)
+    _seed_questions(demo, DEMO_QUESTIONS)
     calls[DEMO_SLUG] = _advance(demo, ["publish"], by, "Demo data: open for newcomers.")
 
     # The call in evaluation keeps the window it was first given (its reception has closed).

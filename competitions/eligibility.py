@@ -60,6 +60,17 @@ class Party:
 
 
 @dataclass(frozen=True)
+class QuestionFacts:
+    """One of the call's application questions (competitions.models.Question), as rules read it."""
+
+    code: str
+    label: str  # in the active language
+    kind: str  # a QuestionKind value
+    choices: tuple[tuple[str, str], ...] = ()  # (code, label) of a choice question, in order
+    required: bool = False
+
+
+@dataclass(frozen=True)
 class ApplicationFacts:
     parties: tuple[Party, ...]  # lead first
     requested_subsidy: int  # national subsidy requested, KRW
@@ -73,6 +84,10 @@ class ApplicationFacts:
     document_kinds: frozenset[str] = frozenset()
     # Consortium members proposed but not (yet) accepted, as (name, state label): not parties.
     unaccepted_members: tuple[tuple[str, str], ...] = ()
+    # The call's questions by code, and the application's answers by code (stored values:
+    # competitions.questions.clean_answer; a file question's answer is True once attached).
+    questions: Mapping[str, QuestionFacts] = field(default_factory=dict)
+    answers: Mapping[str, object] = field(default_factory=dict)
 
     def __post_init__(self):
         if not self.parties or not self.parties[0].is_lead:
@@ -108,12 +123,14 @@ class RuleKind:
     check: Callable[[ApplicationFacts, Mapping], RuleResult]
     automatic: bool = True  # False for rules staff must judge by hand
     param_validators: Mapping[str, Callable[[str, object], object]] = field(default_factory=dict)
+    # Checks the merged params against the call's questions ({code: QuestionFacts}), when known.
+    question_check: Callable[[Mapping, Mapping], None] | None = None
 
 
 RULE_KINDS: dict[str, RuleKind] = {}
 
 
-def rule(code, *, label, description, params=None, automatic=True):
+def rule(code, *, label, description, params=None, automatic=True, question_check=None):
     """Register a check that returns (passed, reason); ``params`` maps each parameter name to
     (default, validator). The registered ``check`` returns a RuleResult."""
     params = params or {}
@@ -134,6 +151,7 @@ def rule(code, *, label, description, params=None, automatic=True):
             check=check,
             automatic=automatic,
             param_validators={name: validator for name, (_d, validator) in params.items()},
+            question_check=question_check,
         )
         return function
 
@@ -202,8 +220,10 @@ def _positive_count(name, value):
     return value
 
 
-def validate_params(kind: str, params: Mapping | None) -> dict:
-    """The rule's defaults updated with ``params``, checked; raises ValidationError."""
+def validate_params(kind: str, params: Mapping | None, *, questions: Mapping | None = None) -> dict:
+    """The rule's defaults updated with ``params``, checked; raises ValidationError. With
+    ``questions`` (the call's, {code: QuestionFacts}), a rule about answers must name one of
+    them and fit its kind."""
     rule_kind = RULE_KINDS.get(kind)
     if rule_kind is None:
         raise ValidationError(
@@ -228,6 +248,8 @@ def validate_params(kind: str, params: Mapping | None) -> dict:
             errors.append(error)
     if errors:
         raise ValidationError(errors)
+    if questions is not None and rule_kind.question_check is not None:
+        rule_kind.question_check(merged, questions)
     return merged
 
 
@@ -509,6 +531,145 @@ def required_documents(facts, params):
     return True, _("All required documents are attached: %(documents)s.") % {"documents": documents}
 
 
+# -- Answers to the call's own questions (competitions.models.Question) ------------------------
+
+ANSWER_CONDITIONS = {
+    "yes": gettext_lazy("is yes"),
+    "no": gettext_lazy("is no"),
+    "in_choices": gettext_lazy("is one of the listed choices"),
+    "at_least": gettext_lazy("is at least the number"),
+    "at_most": gettext_lazy("is at most the number"),
+}
+# The question kinds each condition reads.
+_CONDITION_KINDS = {
+    "yes": ("yes_no",),
+    "no": ("yes_no",),
+    "in_choices": ("single_choice", "multiple_choice"),
+    "at_least": ("number", "amount"),
+    "at_most": ("number", "amount"),
+}
+
+
+def _question_code(name, value):
+    if not isinstance(value, str) or not value.strip():
+        raise _invalid(_("“%(name)s” must be the code of one of the call's questions."), name=name)
+    return value.strip()
+
+
+def _condition(name, value):
+    if value not in ANSWER_CONDITIONS:
+        raise _invalid(
+            _("“%(name)s” must be one of: %(known)s (got %(value)r)."),
+            name=name,
+            known=", ".join(ANSWER_CONDITIONS),
+            value=value,
+        )
+    return value
+
+
+def _optional_number(name, value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | str):
+        raise _invalid(_("“%(name)s” must be a number (got %(value)r)."), name=name, value=value)
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        number = None
+    if number is None or not number.is_finite():
+        raise _invalid(_("“%(name)s” must be a number (got %(value)r)."), name=name, value=value)
+    return str(number)
+
+
+def _answer_rule_fits(params, questions):
+    """The rule names one of the call's questions, with a condition its kind can meet."""
+    question = questions.get(params["question"])
+    if question is None:
+        raise _invalid(
+            _("No question of this call has the code “%(code)s”; known: %(known)s."),
+            code=params["question"],
+            known=", ".join(questions) or _("none"),
+        )
+    condition = params["condition"]
+    if question.kind not in _CONDITION_KINDS[condition]:
+        raise _invalid(
+            _("The question “%(label)s” cannot be tested with “%(condition)s”."),
+            label=question.label,
+            condition=ANSWER_CONDITIONS[condition],
+        )
+    if condition == "in_choices":
+        known = dict(question.choices)
+        if not params["choices"]:
+            raise _invalid(_("List the choices that pass."))
+        unknown = [code for code in params["choices"] if code not in known]
+        if unknown:
+            raise _invalid(
+                _("The question “%(label)s” has no choice “%(code)s”; its choices: %(known)s."),
+                label=question.label,
+                code=unknown[0],
+                known=", ".join(f"{code} ({label})" for code, label in question.choices),
+            )
+    if condition in ("at_least", "at_most") and params["number"] is None:
+        raise _invalid(_("Give the number the answer is compared with."))
+
+
+@rule(
+    "question_answer",
+    label=gettext_lazy("Answer to a question"),
+    description=gettext_lazy(
+        "The answer to the call's question (by its code) is yes, is no, is one of the listed choices, or is at least or at most a number."
+    ),
+    params={
+        "question": ("", _question_code),
+        "condition": ("yes", _condition),
+        "choices": ([], _codes()),
+        "number": (None, _optional_number),
+    },
+    question_check=_answer_rule_fits,
+)
+def question_answer(facts, params):
+    question = facts.questions.get(params["question"])
+    if question is None:
+        message = _("This rule is misconfigured: no question of this call has the code “%(code)s”.")
+        return False, message % {"code": params["question"]}
+    value = facts.answers.get(question.code)
+    values = {"label": question.label}
+    if value is None or value == "" or value == []:
+        return False, _("The question “%(label)s” is not answered.") % values
+    condition = params["condition"]
+    if condition in ("yes", "no"):
+        values["answer"] = _("Yes") if value else _("No")
+        if bool(value) == (condition == "yes"):
+            return True, _("The answer to “%(label)s” is %(answer)s.") % values
+        values["expected"] = _("Yes") if condition == "yes" else _("No")
+        return False, _("The answer to “%(label)s” is %(answer)s; this call requires %(expected)s.") % values
+    if condition == "in_choices":
+        labels = dict(question.choices)
+        picked = value if isinstance(value, list) else [value]
+        values["answer"] = ", ".join(labels.get(code, code) for code in picked)
+        values["allowed"] = ", ".join(labels.get(code, code) for code in params["choices"])
+        if set(picked) & set(params["choices"]):
+            return True, _("The answer to “%(label)s” (%(answer)s) is among %(allowed)s.") % values
+        return False, _("The answer to “%(label)s” (%(answer)s) is not among %(allowed)s.") % values
+    limit, number = Decimal(params["number"]), Decimal(str(value))
+    if question.kind == "amount":
+        values["answer"], values["limit"] = format_krw(int(number)), format_krw(int(limit))
+    else:
+        values["answer"], values["limit"] = _plain_number(number), _plain_number(limit)
+    if condition == "at_least":
+        if number >= limit:
+            return True, _("The answer to “%(label)s” (%(answer)s) is at least %(limit)s.") % values
+        return False, _("The answer to “%(label)s” (%(answer)s) is below the minimum of %(limit)s.") % values
+    if number <= limit:
+        return True, _("The answer to “%(label)s” (%(answer)s) is at most %(limit)s.") % values
+    return False, _("The answer to “%(label)s” (%(answer)s) is above the maximum of %(limit)s.") % values
+
+
+def _plain_number(number):
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 # -- Standing rules: every call, not configurable ----------------------------------------------
 # Who takes part must be settled before anything else is judged: a consortium member counts only
 # once it accepted, and a public body only once staff verified it (projects.identity). Each gives
@@ -540,8 +701,21 @@ def parties_verified(facts):
     return RuleResult("parties_verified", label, False, reason)
 
 
+def required_answers(facts):
+    """Every required question of the call is answered (the one place submission asks it)."""
+    label = str(gettext_lazy("Required answers"))
+    required = [q for q in facts.questions.values() if q.required]
+    if not required:
+        return None
+    missing = [q.label for q in required if facts.answers.get(q.code) in (None, "", [])]
+    if not missing:
+        return RuleResult("required_answers", label, True, _("Every required question is answered."))
+    reason = _("Answer the required questions: %(questions)s") % {"questions": "; ".join(missing)}
+    return RuleResult("required_answers", label, False, reason)
+
+
 PUBLIC_BODY_KINDS = ("local_government", "public_institution")
-STANDING_RULES = (consortium_accepted, parties_verified)
+STANDING_RULES = (consortium_accepted, parties_verified, required_answers)
 
 
 def evaluate_standing(facts: ApplicationFacts) -> list[RuleResult]:

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from competitions.lifecycle import TransitionRefused
 from competitions.models import Call
 from competitions.refusals import show_refusal
-from projects import documents
+from projects import answers, documents
 from projects.models import Application
 from projects.views.staff import staff_only
 
@@ -130,6 +130,7 @@ def review_form(request, pk):
             "locked": bool(review and review.state == Review.State.SUBMITTED)
             or application.state != "under_review",
             "documents": documents.for_reviewers(application),
+            "answer_sections": answers.for_reviewer(application),
             "pledge_signed": pledges.has_signed(assignment.reviewer_id, application.call_id),
             "declared": pledges.has_declared(assignment),
             "pledge_text": pledges.current_text(),

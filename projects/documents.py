@@ -220,7 +220,11 @@ def safe_filename(name):
 def for_reviewers(application):
     """The application's current documents that its reviewers may open: only the kinds its call
     lets them open, never one that names the applicant in a blind call (Call.reviewer_may_open).
-    The reviewer's page lists these and the download serves nothing else."""
-    return application.documents.filter(
+    The reviewer's page lists these and the download serves nothing else. In a blind call the
+    file answering a question marked identifying is withheld too, whatever its kind."""
+    documents = application.documents.filter(
         superseded=False, kind__in=sorted(application.call.reviewer_may_open())
     )
+    if application.call.blind_review:
+        documents = documents.exclude(answers__question__identifying=True)
+    return documents

@@ -8,11 +8,12 @@ queue); ``check_eligibility`` evaluates one.
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db.models import Prefetch
+from django.db.models import FilteredRelation, Prefetch, Q
 from django.utils import timezone
 
-from competitions.eligibility import ApplicationFacts, Party, evaluate, evaluate_standing
+from competitions.eligibility import ApplicationFacts, Party, QuestionFacts, evaluate, evaluate_standing
 from competitions.models import EligibilityRule
+from competitions.models.localized import pick_language
 
 # States in which a stage-1 application counts as selected (they arrive with evaluation).
 SELECTED_STATES = ("selected", "awarded")
@@ -61,7 +62,51 @@ def _selected_pairs(applications):
     )
 
 
-def application_facts(application, today=None, selected_pairs=None):
+def questions_and_answers(applications):
+    """({call id: {code: QuestionFacts}}, {application id: {code: value}}) for these
+    applications in one query: every question of their calls, each joined to the answers of
+    these applications only (a file question's answer is True once a document is attached)."""
+    from competitions.models import Question
+
+    ids = [a.pk for a in applications]
+    rows = (
+        Question.objects.filter(call_id__in={a.call_id for a in applications})
+        .annotate(mine=FilteredRelation("answers", condition=Q(answers__application_id__in=ids)))
+        .order_by("section__position", "section_id", "position", "pk")
+        .values_list(
+            "call_id",
+            "code",
+            "label",
+            "label_ko",
+            "kind",
+            "choices",
+            "required",
+            "mine__application_id",
+            "mine__value",
+            "mine__document_id",
+        )
+    )
+    questions, answers = defaultdict(dict), defaultdict(dict)
+    for call_id, code, label, label_ko, kind, choices, required, application_id, value, document_id in rows:
+        if code not in questions[call_id]:
+            questions[call_id][code] = QuestionFacts(
+                code=code,
+                label=pick_language(label, label_ko),
+                kind=kind,
+                choices=tuple(
+                    (c["code"], pick_language(c.get("label", ""), c.get("label_ko", "")))
+                    for c in choices or ()
+                ),
+                required=required,
+            )
+        if application_id is not None:
+            answers[application_id][code] = True if document_id else value
+    return questions, answers
+
+
+def application_facts(application, today=None, selected_pairs=None, asked=None):
+    """The snapshot of one application; ``asked``: questions_and_answers of a page containing
+    it (computed for this one application when not given)."""
     today = today or timezone.localdate()
     call = application.call
     proposed = list(application.consortium_members.all())
@@ -74,6 +119,7 @@ def application_facts(application, today=None, selected_pairs=None):
         _party(m.organisation, m.budget_share_percent, False, today) for m in members
     ]
     previous = call.previous_stage
+    questions, answers = asked if asked is not None else questions_and_answers([application])
     if selected_pairs is None:
         selected_pairs = _selected_pairs([application])
     return ApplicationFacts(
@@ -88,6 +134,8 @@ def application_facts(application, today=None, selected_pairs=None):
         selected_in_previous_stage=(call.previous_stage_id, application.lead_id) in selected_pairs,
         document_kinds=frozenset(d.kind for d in application.documents.all() if not d.superseded),
         unaccepted_members=unaccepted,
+        questions=questions.get(application.call_id, {}),
+        answers=answers.get(application.pk, {}),
     )
 
 
@@ -113,9 +161,10 @@ def check_many(applications, today=None):
     today = today or timezone.localdate()
     rules = _configured_rules(applications)
     selected = _selected_pairs(applications)
+    asked = questions_and_answers(applications)
     results = {}
     for a in applications:
-        facts = application_facts(a, today, selected)
+        facts = application_facts(a, today, selected, asked)
         results[a.pk] = evaluate_standing(facts) + evaluate(rules[(a.call_id, a.track_id)], facts)
     return results
 

@@ -3,9 +3,11 @@ from django.forms import inlineformset_factory
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from config.krds import KRDSFormMixin
+from competitions.models import QuestionKind
+from competitions.questions import NO, YES, clean_answer, form_value, questions_of
+from config.krds import KRDSFormMixin, style_widgets
 
-from .documents import MAX_DOCUMENT_BYTES
+from .documents import MAX_DOCUMENT_BYTES, validate_document
 from .identity import number_holder, verification_refusal
 from .models import Application, ConsortiumMember, ConsortiumMemberState, FiscalYear, Organisation
 from .models.application import DocumentKind
@@ -237,3 +239,99 @@ class DecisionForm(KRDSFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required when rejecting: the applicant reads it."),
     )
+
+
+class AnswersForm(KRDSFormMixin, forms.Form):
+    """The call's own questions on the draft's form, in their sections. Every field is optional
+    here (a draft may be incomplete: submission asks for the required answers); each answer is
+    checked by its question's kind (competitions.questions.clean_answer), a file by its content
+    (projects.documents.validate_document), each refusal beside its question."""
+
+    def __init__(self, *args, application, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.application = application
+        self.sections = questions_of(application.call)
+        answers = {answer.question_id: answer for answer in application.answers.select_related("document")}
+        self.questions = {}
+        for section in self.sections:
+            section.field_names = []
+            for question in section.ordered_questions:
+                name = f"question-{question.pk}"
+                answer = answers.get(question.pk)
+                self.fields[name] = _answer_field(question, answer)
+                self.questions[name] = question
+                section.field_names.append(name)
+                if answer is not None and question.kind != QuestionKind.FILE and not self.is_bound:
+                    self.initial[name] = form_value(question, answer.value)
+        style_widgets(self.fields.values())
+
+    @property
+    def has_questions(self):
+        return bool(self.questions)
+
+    @property
+    def takes_files(self):
+        return any(q.kind == QuestionKind.FILE for q in self.questions.values())
+
+    def grouped(self):
+        """[(section, [bound field, ...]), ...] for the template."""
+        return [(section, [self[name] for name in section.field_names]) for section in self.sections]
+
+    def clean(self):
+        cleaned = super().clean()
+        self.values, self.uploads = {}, {}
+        for name, question in self.questions.items():
+            if name not in cleaned:
+                continue
+            raw = cleaned[name]
+            try:
+                if question.kind == QuestionKind.FILE:
+                    if raw:
+                        self.uploads[question] = (raw, validate_document(raw, raw.name, size=raw.size))
+                    continue
+                self.values[question] = clean_answer(question, raw)
+            except forms.ValidationError as error:
+                self.add_error(name, error)
+        return cleaned
+
+
+class _AnyValue(forms.Field):
+    """What the widget posted, as posted (a list for check boxes); the answer rules judge it."""
+
+
+def _answer_field(question, answer):
+    kind = question.kind
+    hints = [question.display_help_text, question.bounds_text()]
+    if question.required:
+        hints.append(gettext("Required before you submit."))
+    if kind == QuestionKind.FILE:
+        hints.append(
+            gettext(
+                "PDF, HWP, HWPX, DOCX or XLSX, at most %(mb)d MB; a new file replaces the old one, which is kept."
+            )
+            % {"mb": MAX_DOCUMENT_BYTES // (1024 * 1024)}
+        )
+        if answer is not None and answer.document is not None:
+            hints.append(gettext("Attached: %(name)s.") % {"name": answer.document.original_name})
+    options = {
+        "label": question.display_label,
+        "required": False,
+        "help_text": " ".join(h for h in hints if h),
+    }
+    choices = list(question.choice_labels().items())
+    if kind == QuestionKind.LONG_TEXT:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 6}), strip=False, **options)
+    if kind in (QuestionKind.NUMBER, QuestionKind.AMOUNT):
+        mode = "decimal" if kind == QuestionKind.NUMBER else "numeric"
+        return forms.CharField(widget=forms.TextInput(attrs={"inputmode": mode}), **options)
+    if kind == QuestionKind.DATE:
+        return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **options)
+    if kind == QuestionKind.SINGLE_CHOICE:
+        return _AnyValue(widget=forms.RadioSelect(choices=choices), **options)
+    if kind == QuestionKind.MULTIPLE_CHOICE:
+        return _AnyValue(widget=forms.CheckboxSelectMultiple(choices=choices), **options)
+    if kind == QuestionKind.YES_NO:
+        return _AnyValue(widget=forms.RadioSelect(choices=[(YES, _("Yes")), (NO, _("No"))]), **options)
+    if kind == QuestionKind.FILE:
+        return forms.FileField(**options)
+    return forms.CharField(strip=False, **options)

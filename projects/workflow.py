@@ -46,8 +46,10 @@ def deadline_refusal(call, now):
     return _("This call is not receiving applications.")
 
 
-def save_draft(application, changes, *, by, expected_version, now=None):
-    """Apply ``changes`` (field -> value) to a draft that is still at ``expected_version``.
+def save_draft(application, changes, *, by, expected_version, now=None, answers=None, files=None):
+    """Apply ``changes`` (field -> value) to a draft that is still at ``expected_version``, with
+    its answers to the call's questions (``answers`` {question: value}, ``files`` {question:
+    (upload, format)}: projects.answers.save_answers).
 
     Two tabs editing the same draft: the second save names a stale version and gets
     EditConflict instead of silently overwriting the first.
@@ -84,6 +86,10 @@ def save_draft(application, changes, *, by, expected_version, now=None):
         locked.save()
         for name, value in many.items():
             getattr(locked, name).set(value)
+        if answers or files:
+            from .answers import save_answers
+
+            save_answers(locked, answers or {}, files or {}, by=by)
     return locked
 
 

@@ -1,6 +1,7 @@
 from .call import Call, CallState, Programme, ServiceField, Track
 from .document_kind import IDENTIFYING_DOCUMENT_KINDS, DocumentKind
 from .eligibility_rule import EligibilityRule
+from .question import Question, QuestionKind, QuestionSection
 from .taxonomy import (
     Region,
     ServiceType,
@@ -17,6 +18,9 @@ __all__ = [
     "DocumentKind",
     "IDENTIFYING_DOCUMENT_KINDS",
     "Programme",
+    "Question",
+    "QuestionKind",
+    "QuestionSection",
     "Region",
     "ServiceField",
     "ServiceType",

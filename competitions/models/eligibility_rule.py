@@ -39,7 +39,12 @@ class EligibilityRule(models.Model):
         if self.track_id and self.call_id and self.track.call_id != self.call_id:
             raise ValidationError({"track": _("The track must belong to the same call.")})
         if self.kind:
-            self.params = validate_params(self.kind, self.params or {})
+            questions = None
+            if self.call_id:
+                from competitions.questions import question_facts
+
+                questions = question_facts(self.call.questions.all())
+            self.params = validate_params(self.kind, self.params or {}, questions=questions)
 
     @classmethod
     def configured_for(cls, call_id, track_id):

@@ -1,3 +1,4 @@
+from .answer import Answer
 from .application import (
     Application,
     ApplicationState,
@@ -33,6 +34,7 @@ from .organisation import (
 from .outbox import OutboxMessage
 
 __all__ = [
+    "Answer",
     "AppendOnlyError",
     "Award",
     "DisbursementEntry",

@@ -18,10 +18,11 @@ from competitions.models import Call
 from competitions.refusals import show_refusal
 
 from .. import workflow
+from ..answers import answer_sections
 from ..dashboard import applicant_dashboard
 from ..documents import safe_filename, validate_document
 from ..eligibility_check import check_eligibility
-from ..forms import ApplicationForm, ApplicationStartForm, ConsortiumMemberForm, DocumentForm
+from ..forms import AnswersForm, ApplicationForm, ApplicationStartForm, ConsortiumMemberForm, DocumentForm
 from ..models import Application, ApplicationState, Document, Organisation
 
 
@@ -78,6 +79,7 @@ def application_detail(request, pk):
             "member_form": ConsortiumMemberForm(application=application),
             "document_form": DocumentForm(),
             "history": application_history(application, request.user),
+            "answer_sections": answer_sections(application),
         },
     )
 
@@ -111,10 +113,20 @@ def application_edit(request, pk):
         messages.info(request, _("Only a draft can be edited."))
         return redirect("projects:application_detail", pk=pk)
     form = ApplicationForm(request.POST or None, instance=application)
-    if request.method == "POST" and form.is_valid():
+    posted = request.method == "POST"
+    answers_form = AnswersForm(
+        request.POST if posted else None, request.FILES if posted else None, application=application
+    )
+    # Both forms are checked, so that every refusal shows at once, beside what was typed.
+    if posted and all([form.is_valid(), answers_form.is_valid()]):
         try:
             workflow.save_draft(
-                application, form.changes(), by=request.user, expected_version=form.cleaned_data["version"]
+                application,
+                form.changes(),
+                by=request.user,
+                expected_version=form.cleaned_data["version"],
+                answers=answers_form.values,
+                files=answers_form.uploads,
             )
         except workflow.EditConflict as exc:
             messages.error(request, str(exc))
@@ -123,7 +135,11 @@ def application_edit(request, pk):
         else:
             messages.success(request, _("Draft saved."))
             return redirect("projects:application_detail", pk=pk)
-    return render(request, "projects/application_form.html", {"application": application, "form": form})
+    return render(
+        request,
+        "projects/application_form.html",
+        {"application": application, "form": form, "answers_form": answers_form},
+    )
 
 
 @login_required
@@ -212,8 +228,11 @@ def document_upload(request, pk):
         else:
             with transaction.atomic():
                 kind = form.cleaned_data["kind"]
-                # A new upload replaces the old one of the same kind, which is kept.
-                application.documents.filter(kind=kind, superseded=False).update(superseded=True)
+                # A new upload replaces the old one of the same kind, which is kept (a file
+                # answering a question is replaced only through its question).
+                application.documents.filter(kind=kind, superseded=False, answers__isnull=True).update(
+                    superseded=True
+                )
                 document = Document(
                     application=application,
                     kind=kind,

@@ -18,6 +18,7 @@ from competitions.models import Call, ServiceField, SizeClass, Track
 from competitions.refusals import show_refusal
 
 from .. import workflow
+from ..answers import answer_sections
 from ..eligibility_check import check_many, with_eligibility_data
 from ..forms import DecisionForm
 from ..models import Application, ApplicationState
@@ -162,5 +163,6 @@ def staff_application(request, pk):
             "form": form,
             "history": application_history(application, request.user),
             "documents": [d for d in application.documents.all() if not d.superseded],
+            "answer_sections": answer_sections(application),
         },
     )

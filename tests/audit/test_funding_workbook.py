@@ -100,6 +100,7 @@ ENGLISH_HEADERS = {
         "Reason",
         "Run",
     ],
+    "Answers": ["Reference", "Call", "Section", "Code", "Question", "Kind", "Answer", "Number"],
     "Runs": [
         "Call",
         "Run",
