@@ -42,19 +42,25 @@ PLANS["pilot-city-demo"] = PLANS["pilot-city-2022"]
 PLANS["pilot-city-review-demo"] = PLANS["pilot-city-2022"]
 
 
+def seed_plan(call, criteria, bonuses):
+    """The call's evaluation plan with the demo's criteria and bonus rules (idempotent)."""
+    plan, _created = EvaluationPlan.objects.get_or_create(call=call)
+    for position, (name, name_ko, points) in enumerate(criteria):
+        Criterion.objects.update_or_create(
+            plan=plan,
+            name=name,
+            defaults={"name_ko": name_ko, "max_points": points, "position": position},
+        )
+    for code, label, label_ko, points in bonuses:
+        BonusRule.objects.update_or_create(
+            plan=plan, code=code, defaults={"label": label, "label_ko": label_ko, "points": points}
+        )
+    return plan
+
+
 def seed_demo_evaluation(calls, reviewer_user):
     for slug, (criteria, bonuses) in PLANS.items():
-        plan, _created = EvaluationPlan.objects.get_or_create(call=calls[slug])
-        for position, (name, name_ko, points) in enumerate(criteria):
-            Criterion.objects.update_or_create(
-                plan=plan,
-                name=name,
-                defaults={"name_ko": name_ko, "max_points": points, "position": position},
-            )
-        for code, label, label_ko, points in bonuses:
-            BonusRule.objects.update_or_create(
-                plan=plan, code=code, defaults={"label": label, "label_ko": label_ko, "points": points}
-            )
+        seed_plan(calls[slug], criteria, bonuses)
     reviewer, _created = Reviewer.objects.get_or_create(user=reviewer_user, defaults={"code": "R-DEMO"})
     panel, _created = Panel.objects.get_or_create(
         call=calls["pilot-city-demo"], track=None, service_field=None, defaults={"name": "Demo panel"}

@@ -15,7 +15,7 @@ from competitions.lifecycle import TransitionRefused
 from projects.models import Application, ApplicationState
 
 from .conflicts import conflicts_for
-from .models import Assignment, Panel, Reviewer
+from .models import Assignment, Panel, Reviewer, Stage
 
 
 def _require_staff(user):
@@ -23,7 +23,8 @@ def _require_staff(user):
         raise PermissionDenied(_("Only ministry staff build panels."))
 
 
-def create_panel(call, *, by, name, track=None, service_field=None):
+def create_panel(call, *, by, name, track=None, service_field=None, stage=None):
+    """A panel of the call (of one of its stages, when it is evaluated in stages)."""
     _require_staff(by)
     name = (name or "").strip()
     reasons = []
@@ -33,9 +34,19 @@ def create_panel(call, *, by, name, track=None, service_field=None):
         service_field is not None and service_field.call_id != call.pk
     ):
         reasons.append(_("Choose a track and a service field of this call."))
+    if stage is not None and stage.plan.call_id != call.pk:
+        reasons.append(_("Choose a stage of this call."))
+    elif stage is None and call_has_stages(call):
+        reasons.append(_("This call is evaluated in stages: choose the stage the panel reviews."))
     if reasons:
         raise TransitionRefused(reasons)
-    return Panel.objects.create(call=call, name=name[:200], track=track, service_field=service_field)
+    return Panel.objects.create(
+        call=call, name=name[:200], track=track, service_field=service_field, stage=stage
+    )
+
+
+def call_has_stages(call):
+    return Stage.objects.filter(plan__call=call).exists()
 
 
 def add_reviewers(panel, reviewers, *, by):

@@ -20,7 +20,7 @@ from projects.registration_number import normalise_registration_number
 from projects.views.staff import staff_only
 
 from . import committee, panels, pledges, pool_import
-from .models import Panel, Reviewer, ReviewerInvitation
+from .models import Panel, Reviewer, ReviewerInvitation, Stage
 
 
 class InviteForm(KRDSFormMixin, forms.Form):
@@ -199,13 +199,14 @@ def call_panels(request, slug):
         {
             "call": call,
             "panels": Panel.objects.filter(call=call)
-            .select_related("track", "service_field")
+            .select_related("track", "service_field", "stage")
             .prefetch_related("reviewers__user"),
             "pool": panels.pool_for(call, expertise=expertise),
             "fields": TechnologyField.objects.all(),
             "expertise": expertise,
             "tracks": call.tracks.all(),
             "service_fields": call.service_fields.all(),
+            "stages": Stage.objects.filter(plan__call=call).order_by("position"),
             "pledges": pledges.signed_pledges(call),
         },
     )
@@ -216,8 +217,14 @@ def _panel_action(request, call):
     if action == "create":
         track = call.tracks.filter(pk=_int(request.POST.get("track"))).first()
         field = call.service_fields.filter(pk=_int(request.POST.get("service_field"))).first()
+        stage = Stage.objects.filter(plan__call=call, pk=_int(request.POST.get("stage"))).first()
         panel = panels.create_panel(
-            call, by=request.user, name=request.POST.get("name", ""), track=track, service_field=field
+            call,
+            by=request.user,
+            name=request.POST.get("name", ""),
+            track=track,
+            service_field=field,
+            stage=stage,
         )
         return _("Panel %(name)s created.") % {"name": panel.name}
     panel = Panel.objects.filter(call=call, pk=_int(request.POST.get("panel"))).first()
