@@ -9,6 +9,7 @@ a reversal entry that points to the original.
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
@@ -280,7 +281,7 @@ class Settlement(AppendOnly):
 class ReportStatus(models.TextChoices):
     DUE = "due", _("Not submitted")
     SUBMITTED = "submitted", _("Submitted, being reviewed")
-    ACCEPTED = "accepted", _("Accepted")
+    ACCEPTED = "accepted", pgettext_lazy("report review", "Accepted")
     RETURNED = "returned", _("Returned for changes")
 
 
