@@ -224,3 +224,24 @@ def for_reviewers(application):
     return application.documents.filter(
         superseded=False, kind__in=sorted(application.call.reviewer_may_open())
     )
+
+
+def store_document(application, *, kind, upload, file_format, by):
+    """Save ``upload`` (already validated) as the application's current document of ``kind``.
+
+    The previous document of that kind is marked superseded and kept, never deleted or
+    overwritten. Call it inside the caller's transaction. Returns the new Document."""
+    from .models import Document
+
+    application.documents.filter(kind=kind, superseded=False).update(superseded=True)
+    document = Document(
+        application=application,
+        kind=kind,
+        original_name=safe_filename(upload.name),
+        file_format=file_format,
+        size=upload.size,
+        uploaded_by=by,
+    )
+    document.file.save(document.original_name, upload, save=False)
+    document.save()
+    return document

@@ -20,6 +20,13 @@ from .award import (
     ReportSubmission,
     Settlement,
 )
+from .correction import (
+    CorrectionItem,
+    CorrectionItemKind,
+    CorrectionRequest,
+    CorrectionStatus,
+    FundingPlanRevision,
+)
 from .invitation import MembershipInvitation
 from .organisation import (
     FiscalYear,
@@ -49,6 +56,11 @@ __all__ = [
     "ApplicationState",
     "ConsortiumMember",
     "ConsortiumMemberState",
+    "CorrectionItem",
+    "CorrectionItemKind",
+    "CorrectionRequest",
+    "CorrectionStatus",
+    "FundingPlanRevision",
     "Document",
     "FiscalYear",
     "Membership",
