@@ -79,7 +79,7 @@ from projects.models import (
     Project,
     Settlement,
 )
-from projects.models.application import PLACE_STATES, SUBMITTED
+from projects.models.application import ELIGIBILITY_PENDING_STATES, PLACE_STATES, SUBMITTED
 from projects.money_invariants import INVARIANTS, ProjectMoney, broken
 from projects.registration_number import format_registration_number
 
@@ -92,7 +92,7 @@ CHUNK = 2000  # rows fetched from the cursor at a time
 PROGRESS_EVERY = 10_000  # rows between progress reports
 
 State = ApplicationState
-NOT_ELIGIBLE_STATES = (State.DRAFT, State.SUBMITTED, State.WITHDRAWN, State.INELIGIBLE)
+NOT_ELIGIBLE_STATES = (State.DRAFT, *ELIGIBILITY_PENDING_STATES, State.WITHDRAWN, State.INELIGIBLE)
 SELECTED_STATES = PLACE_STATES  # holding a place: the one definition
 APPROVED = Expenditure.State.APPROVED
 

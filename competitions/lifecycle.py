@@ -72,6 +72,8 @@ def change_call_state(call, transition_name, *, by, reason=""):
 # an upheld objection); agreements are signed once results are published.
 STEP_STATES = {
     "eligibility": (CallState.EVALUATION,),
+    # A correction request (보완 요청) is part of checking eligibility.
+    "correction": (CallState.EVALUATION,),
     "assignment": (CallState.EVALUATION, CallState.RESULTS_PUBLISHED),
     "selection": (CallState.EVALUATION, CallState.RESULTS_PUBLISHED),
     "advancement": (CallState.EVALUATION,),
@@ -84,6 +86,7 @@ STEP_STATES = {
 def step_label(step):
     return {
         "eligibility": _("decide eligibility"),
+        "correction": _("request a correction"),
         "assignment": _("assign reviewers"),
         "selection": _("record a selection run"),
         "advancement": _("decide who advances to the next stage"),

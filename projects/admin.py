@@ -17,10 +17,12 @@ from .models import (
     Application,
     Award,
     ConsortiumMember,
+    CorrectionRequest,
     DisbursementEntry,
     Document,
     Expenditure,
     FiscalYear,
+    FundingPlanRevision,
     Organisation,
     OutboxMessage,
     Phase,
@@ -336,3 +338,19 @@ class SettlementAdmin(ReadOnlyAdmin):
         "settled_at",
     ]
     list_select_related = ["project"]
+
+
+@admin.register(CorrectionRequest)
+class CorrectionRequestAdmin(ReadOnlyAdmin):
+    """Correction requests (projects.corrections): read-only, like every record of a step."""
+
+    list_display = ["application", "status", "deadline", "requested_by", "requested_at", "closed_at"]
+    list_filter = ["status"]
+    list_select_related = ["application", "requested_by"]
+    search_fields = ["application__reference"]
+
+
+@admin.register(FundingPlanRevision)
+class FundingPlanRevisionAdmin(ReadOnlyAdmin):
+    list_display = ["application", "changed_by", "changed_at"]
+    list_select_related = ["application", "changed_by"]

@@ -72,6 +72,13 @@ def next_step(application, now):
         )
     if state == ApplicationState.SUBMITTED:
         return Step(_("The ministry checks eligibility; you will be told the result by e-mail."))
+    if state == ApplicationState.CORRECTION_REQUESTED:
+        return Step(
+            _(
+                "The ministry asks for a correction: correct the named parts and resubmit before the deadline."
+            ),
+            action_needed=True,
+        )
     if state in (ApplicationState.ELIGIBLE, ApplicationState.UNDER_REVIEW, ApplicationState.SCORED):
         return Step(_("Wait for the evaluation results; you will be told by e-mail."))
     if state == ApplicationState.SELECTED:

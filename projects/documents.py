@@ -228,3 +228,25 @@ def for_reviewers(application):
     if application.call.blind_review:
         documents = documents.exclude(answers__question__identifying=True)
     return documents
+
+
+def store_document(application, *, kind, upload, file_format, by):
+    """Save ``upload`` (already validated) as the application's current document of ``kind``.
+
+    The previous document of that kind is marked superseded and kept, never deleted or
+    overwritten. Call it inside the caller's transaction. Returns the new Document."""
+    from .models import Document
+
+    # A file answering a call's question is replaced only through its question.
+    application.documents.filter(kind=kind, superseded=False, answers__isnull=True).update(superseded=True)
+    document = Document(
+        application=application,
+        kind=kind,
+        original_name=safe_filename(upload.name),
+        file_format=file_format,
+        size=upload.size,
+        uploaded_by=by,
+    )
+    document.file.save(document.original_name, upload, save=False)
+    document.save()
+    return document

@@ -1,3 +1,5 @@
+import datetime
+
 from django import forms
 from django.forms import inlineformset_factory
 from django.utils.translation import gettext
@@ -335,3 +337,84 @@ def _answer_field(question, answer):
     if kind == QuestionKind.FILE:
         return forms.FileField(**options)
     return forms.CharField(strip=False, **options)
+
+
+# --- Correction requests (projects.corrections) --------------------------------------------------
+
+
+class CorrectionRequestForm(KRDSFormMixin, forms.Form):
+    """Staff name exactly what to correct, say it in words, and give a deadline, entered in
+    Asia/Seoul (stored UTC)."""
+
+    documents = forms.MultipleChoiceField(
+        label=_("Documents to correct"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The applicant may upload a new version of each kind chosen; the original is kept."),
+    )
+    funding_plan = forms.BooleanField(
+        label=_("The funding plan"),
+        required=False,
+        help_text=_("The applicant may change the amounts; the plan as submitted is kept."),
+    )
+    answers = forms.MultipleChoiceField(
+        label=_("Answers to correct"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    message = forms.CharField(
+        label=_("What to correct, in words"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("The applicant reads this in the e-mail and on the application page."),
+    )
+    deadline_date = forms.DateField(
+        label=_("Deadline: date (Korea time)"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    deadline_time = forms.TimeField(
+        label=_("Deadline: time (Korea time)"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
+        initial="18:00",
+    )
+
+    def __init__(self, *args, parts, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["documents"].choices = [(p.target, p.label) for p in parts if p.kind == "document"]
+        answers = [(p.target, p.label) for p in parts if p.kind == "answer"]
+        if answers:
+            self.fields["answers"].choices = answers
+        else:
+            del self.fields["answers"]
+
+    def clean(self):
+        from competitions.formatting import SEOUL
+
+        cleaned = super().clean()
+        day, time = cleaned.get("deadline_date"), cleaned.get("deadline_time")
+        if day and time:
+            cleaned["deadline"] = datetime.datetime.combine(day, time, tzinfo=SEOUL)
+        parts = [("document", kind) for kind in cleaned.get("documents", [])]
+        if cleaned.get("funding_plan"):
+            parts.append(("funding_plan", ""))
+        parts += [("answer", key) for key in cleaned.get("answers", [])]
+        cleaned["parts"] = parts
+        return cleaned
+
+
+class FundingPlanCorrectionForm(KRDSFormMixin, forms.ModelForm):
+    """The funding plan's four amounts, and nothing else, under a correction request."""
+
+    class Meta:
+        model = Application
+        fields = ["requested_subsidy", "local_government", "private_cash", "private_in_kind"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.help_text = _("Whole won, without separators.")
+
+
+class CorrectionDocumentForm(DocumentForm):
+    """A new version of one of the document kinds a correction request names."""
+
+    def __init__(self, *args, kinds, **kwargs):
+        super().__init__(*args, **kwargs)
+        labels = dict(DocumentKind.choices)
+        self.fields["kind"].choices = [(kind, labels.get(kind, kind)) for kind in kinds]

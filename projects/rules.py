@@ -40,6 +40,8 @@ rules.add_perm("projects.change_organisation", is_organisation_owner)
 rules.add_perm("projects.view_application", is_lead_member | is_staff_member)
 rules.add_perm("projects.change_application", is_lead_member)
 rules.add_perm("projects.decide_eligibility", is_staff_member)
+# Correction requests (projects.corrections): staff ask; the lead's members correct and resubmit.
+rules.add_perm("projects.request_correction", is_staff_member)
 # Identity (projects.identity): only staff correct a registration number or verify a public body.
 rules.add_perm("projects.change_registration_number", is_staff_member)
 rules.add_perm("projects.verify_organisation", is_staff_member)

@@ -13,3 +13,11 @@ def remind_due_reports():
     from .reports import remind_due_reports as remind
 
     return remind()
+
+
+@shared_task
+def return_overdue_corrections():
+    """Beat, every minute: applications whose correction deadline passed go back to staff."""
+    from .corrections import return_overdue
+
+    return return_overdue()

@@ -16,7 +16,8 @@ from competitions.lifecycle import TransitionRefused, require_call_state
 from competitions.models import Call
 
 from .eligibility_check import check_eligibility
-from .models import Application, ApplicationState, ReferenceCounter
+from .models import Application, ApplicationState, CorrectionRequest, CorrectionStatus, ReferenceCounter
+from .models.application import ELIGIBILITY_PENDING_STATES
 from .outbox import queue_email
 
 
@@ -168,13 +169,17 @@ def withdraw(application, *, by, reason=""):
     _require(by, "projects.change_application", application, _("You may not withdraw this application."))
     with transaction.atomic():
         locked = _locked(application)
-        if locked.state not in (ApplicationState.DRAFT, ApplicationState.SUBMITTED):
+        if locked.state not in (ApplicationState.DRAFT, *ELIGIBILITY_PENDING_STATES):
             raise TransitionRefused(
                 [
                     _("This application can no longer be withdrawn; it is “%(state)s”.")
                     % {"state": locked.applicant_label}
                 ]
             )
+        # A correction it was waiting for is closed with it (the request stays on record).
+        CorrectionRequest.objects.filter(application=locked, status=CorrectionStatus.OPEN).update(
+            status=CorrectionStatus.WITHDRAWN, closed_by=by, closed_at=timezone.now()
+        )
         locked.withdraw(by=by, description=reason or _("Withdrawn by the applicant."))
         locked.save()
     return locked

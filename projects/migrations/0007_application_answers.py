@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('competitions', '0006_application_questions'),
-        ('projects', '0005_application_eliminated_state'),
+        ('projects', '0006_correction_requests'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -21,6 +21,13 @@ from .award import (
     ReportSubmission,
     Settlement,
 )
+from .correction import (
+    CorrectionItem,
+    CorrectionItemKind,
+    CorrectionRequest,
+    CorrectionStatus,
+    FundingPlanRevision,
+)
 from .invitation import MembershipInvitation
 from .organisation import (
     FiscalYear,
@@ -51,6 +58,11 @@ __all__ = [
     "ApplicationState",
     "ConsortiumMember",
     "ConsortiumMemberState",
+    "CorrectionItem",
+    "CorrectionItemKind",
+    "CorrectionRequest",
+    "CorrectionStatus",
+    "FundingPlanRevision",
     "Document",
     "FiscalYear",
     "Membership",

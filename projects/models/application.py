@@ -33,6 +33,7 @@ from .organisation import Organisation
 class ApplicationState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     SUBMITTED = "submitted", _("Submitted")
+    CORRECTION_REQUESTED = "correction_requested", _("Correction requested")
     WITHDRAWN = "withdrawn", _("Withdrawn")
     ELIGIBLE = "eligible", _("Eligible")
     INELIGIBLE = "ineligible", _("Ineligible")
@@ -50,6 +51,7 @@ class ApplicationState(models.TextChoices):
 APPLICANT_LABELS = {
     ApplicationState.DRAFT: _("Draft: not submitted yet"),
     ApplicationState.SUBMITTED: _("Submitted: eligibility being checked"),
+    ApplicationState.CORRECTION_REQUESTED: _("Correction requested: correct the named parts by the deadline"),
     ApplicationState.WITHDRAWN: _("Withdrawn"),
     ApplicationState.ELIGIBLE: _("Eligible: goes on to evaluation"),
     ApplicationState.INELIGIBLE: _("Not eligible"),
@@ -95,6 +97,13 @@ RESULTS_PUBLISHED_CALL_STATES = (CallState.RESULTS_PUBLISHED, CallState.CLOSED)
 SUBMITTED = ~models.Q(state=ApplicationState.DRAFT) & ~models.Q(
     state=ApplicationState.WITHDRAWN, submitted_at__isnull=True
 )
+
+
+# Waiting for the eligibility decision: submitted, or sent back to the applicant for a correction
+# (보완 요청) and not yet returned. Neither is eligible, so neither is assigned reviewers nor
+# evaluated; an application awaiting a correction cannot be decided until it returns to staff
+# (projects.corrections). The one definition for every count of "not decided yet".
+ELIGIBILITY_PENDING_STATES = (ApplicationState.SUBMITTED, ApplicationState.CORRECTION_REQUESTED)
 
 
 def is_submitted(state, submitted_at) -> bool:
@@ -230,7 +239,7 @@ class Application(models.Model):
     @fsm_log_description
     @transition(
         field=state,
-        source=[ApplicationState.DRAFT, ApplicationState.SUBMITTED],
+        source=[ApplicationState.DRAFT, *ELIGIBILITY_PENDING_STATES],
         target=ApplicationState.WITHDRAWN,
     )
     def withdraw(self, by=None, description=None):
@@ -247,6 +256,27 @@ class Application(models.Model):
     @transition(field=state, source=ApplicationState.SUBMITTED, target=ApplicationState.INELIGIBLE)
     def reject_ineligible(self, by=None, description=None):
         """Staff find the application ineligible, with a written reason."""
+
+    # Corrections (DESIGN.md §4, projects.corrections): staff ask for named parts to be
+    # corrected by a deadline; the application comes back when the applicant resubmits or the
+    # deadline passes.
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ApplicationState.SUBMITTED, target=ApplicationState.CORRECTION_REQUESTED)
+    def request_correction(self, by=None, description=None):
+        """Staff ask the applicant to correct named parts by a deadline."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ApplicationState.CORRECTION_REQUESTED, target=ApplicationState.SUBMITTED)
+    def resubmit(self, by=None, description=None):
+        """The applicant resubmits the corrected application before the deadline."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ApplicationState.CORRECTION_REQUESTED, target=ApplicationState.SUBMITTED)
+    def return_uncorrected(self, by=None, description=None):
+        """The correction deadline passed without a resubmission: back to staff as it stands."""
 
     @fsm_log_by
     @fsm_log_description

@@ -17,13 +17,21 @@ from competitions.lifecycle import TransitionRefused
 from competitions.models import Call
 from competitions.refusals import show_refusal
 
-from .. import workflow
+from .. import corrections, workflow
 from ..answers import answer_sections
 from ..dashboard import applicant_dashboard
-from ..documents import safe_filename, validate_document
+from ..documents import store_document, validate_document
 from ..eligibility_check import check_eligibility
-from ..forms import AnswersForm, ApplicationForm, ApplicationStartForm, ConsortiumMemberForm, DocumentForm
-from ..models import Application, ApplicationState, Document, Organisation
+from ..forms import (
+    AnswersForm,
+    ApplicationForm,
+    ApplicationStartForm,
+    ConsortiumMemberForm,
+    CorrectionDocumentForm,
+    DocumentForm,
+    FundingPlanCorrectionForm,
+)
+from ..models import Application, ApplicationState, CorrectionItemKind, Document, Organisation
 
 
 def application_for(user, pk, perm="projects.view_application"):
@@ -64,7 +72,7 @@ def application_start(request, slug):
 
 @login_required
 def application_detail(request, pk):
-    application = application_for(request.user, pk)
+    application = corrections.return_if_overdue(application_for(request.user, pk))
     results = check_eligibility(application)
     return render(
         request,
@@ -80,6 +88,7 @@ def application_detail(request, pk):
             "document_form": DocumentForm(),
             "history": application_history(application, request.user),
             "answer_sections": answer_sections(application),
+            "correction": corrections.open_request(application),
         },
     )
 
@@ -213,6 +222,9 @@ def member_remove(request, pk, member_pk):
 @login_required
 @require_POST
 def document_upload(request, pk):
+    application = application_for(request.user, pk, "projects.change_application")
+    if application.state == ApplicationState.CORRECTION_REQUESTED:
+        return _correction_upload(request, application)
     application, refusal = _draft_for_change(request, pk)
     form = DocumentForm(request.POST, request.FILES)
     if refusal:
@@ -227,23 +239,84 @@ def document_upload(request, pk):
             show_refusal(request, exc)
         else:
             with transaction.atomic():
-                kind = form.cleaned_data["kind"]
                 # A new upload replaces the old one of the same kind, which is kept (a file
                 # answering a question is replaced only through its question).
-                application.documents.filter(kind=kind, superseded=False, answers__isnull=True).update(
-                    superseded=True
-                )
-                document = Document(
-                    application=application,
-                    kind=kind,
-                    original_name=safe_filename(upload.name),
+                document = store_document(
+                    application,
+                    kind=form.cleaned_data["kind"],
+                    upload=upload,
                     file_format=file_format,
-                    size=upload.size,
-                    uploaded_by=request.user,
+                    by=request.user,
                 )
-                document.file.save(document.original_name, upload, save=False)
-                document.save()
             messages.success(request, _("%(name)s uploaded.") % {"name": document.original_name})
+    return redirect("projects:application_detail", pk=pk)
+
+
+def _correction_upload(request, application):
+    """A new version of a document the open correction request names (projects.corrections
+    refuses any other kind, and any upload after the deadline)."""
+    form = DocumentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        show_refusal(request, ValidationError(form.errors))
+    else:
+        try:
+            document = corrections.replace_document(
+                application, kind=form.cleaned_data["kind"], upload=form.cleaned_data["file"], by=request.user
+            )
+        except (TransitionRefused, ValidationError) as exc:
+            show_refusal(request, exc)
+        else:
+            messages.success(request, _("%(name)s uploaded.") % {"name": document.original_name})
+    return redirect("projects:application_correct", pk=application.pk)
+
+
+@login_required
+def application_correct(request, pk):
+    """The correction page: the request's message and deadline, an upload for each named
+    document kind, the funding plan if named, and the resubmission."""
+    application = corrections.return_if_overdue(
+        application_for(request.user, pk, "projects.change_application")
+    )
+    correction = corrections.open_request(application)
+    if application.state != ApplicationState.CORRECTION_REQUESTED or correction is None:
+        messages.info(request, _("No correction is requested for this application."))
+        return redirect("projects:application_detail", pk=pk)
+    items = list(correction.items.all())
+    kinds = [item.target for item in items if item.kind == CorrectionItemKind.DOCUMENT]
+    plan_named = any(item.kind == CorrectionItemKind.FUNDING_PLAN for item in items)
+    plan_form = FundingPlanCorrectionForm(request.POST or None, instance=application) if plan_named else None
+    if request.method == "POST" and plan_form is not None and plan_form.is_valid():
+        try:
+            corrections.correct_funding_plan(application, plan_form.cleaned_data, by=request.user)
+        except TransitionRefused as exc:
+            show_refusal(request, exc)
+        else:
+            messages.success(request, _("The funding plan was corrected; the plan as submitted is kept."))
+            return redirect("projects:application_correct", pk=pk)
+    return render(
+        request,
+        "projects/application_correct.html",
+        {
+            "application": application,
+            "correction": correction,
+            "items": items,
+            "document_form": CorrectionDocumentForm(kinds=kinds) if kinds else None,
+            "plan_form": plan_form,
+            "documents": application.documents.filter(superseded=False, kind__in=kinds),
+        },
+    )
+
+
+@login_required
+@require_POST
+def application_resubmit(request, pk):
+    application = application_for(request.user, pk, "projects.change_application")
+    try:
+        corrections.resubmit(application, by=request.user)
+    except TransitionRefused as exc:
+        show_refusal(request, exc)
+        return redirect("projects:application_correct", pk=pk)
+    messages.success(request, _("The corrected application was resubmitted."))
     return redirect("projects:application_detail", pk=pk)
 
 

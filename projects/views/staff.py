@@ -17,10 +17,10 @@ from competitions.lifecycle import TransitionRefused
 from competitions.models import Call, ServiceField, SizeClass, Track
 from competitions.refusals import show_refusal
 
-from .. import workflow
+from .. import corrections, workflow
 from ..answers import answer_sections
 from ..eligibility_check import check_many, with_eligibility_data
-from ..forms import DecisionForm
+from ..forms import CorrectionRequestForm, DecisionForm
 from ..models import Application, ApplicationState
 from .applications import application_history
 
@@ -139,6 +139,7 @@ def eligibility_bulk(request):
 
 @staff_only
 def staff_application(request, pk):
+    corrections.return_if_overdue(get_object_or_404(Application.objects.only("pk", "state"), pk=pk))
     application = get_object_or_404(with_eligibility_data(Application.objects.all()), pk=pk)
     results = check_many([application])[application.pk]
     form = DecisionForm(request.POST or None)
@@ -164,5 +165,33 @@ def staff_application(request, pk):
             "history": application_history(application, request.user),
             "documents": [d for d in application.documents.all() if not d.superseded],
             "answer_sections": answer_sections(application),
+            "corrections": corrections.history_of(application),
+            "correction_form": CorrectionRequestForm(parts=corrections.correctable_parts(application))
+            if application.state == ApplicationState.SUBMITTED
+            else None,
         },
+    )
+
+
+@staff_only
+def correction_request(request, pk):
+    """Staff ask for a correction: exactly which parts, a message and a deadline (Korea time)."""
+    application = get_object_or_404(Application.objects.select_related("call", "lead"), pk=pk)
+    form = CorrectionRequestForm(request.POST or None, parts=corrections.correctable_parts(application))
+    if request.method == "POST" and form.is_valid():
+        try:
+            corrections.request_correction(
+                application,
+                by=request.user,
+                parts=form.cleaned_data["parts"],
+                message=form.cleaned_data["message"],
+                deadline=form.cleaned_data.get("deadline"),
+            )
+        except TransitionRefused as exc:
+            show_refusal(request, exc)
+        else:
+            messages.success(request, _("Correction requested; the applicant was told by e-mail."))
+            return redirect("projects:staff_application", pk=pk)
+    return render(
+        request, "projects/staff/correction_request.html", {"application": application, "form": form}
     )

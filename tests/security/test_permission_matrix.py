@@ -146,6 +146,21 @@ MATRIX = {
     "projects:application_edit": Entry(K(pk="draft"), row(LOGIN, 404, 200, 404, 404, 404, 404)),
     "projects:application_submit": Entry(K(pk="draft"), POST_ONLY_LOGGED_IN, APPLICANT_POST),
     "projects:application_withdraw": Entry(K(pk="draft"), POST_ONLY_LOGGED_IN, APPLICANT_POST),
+    # Correction requests: the correction page sends the lead back to the application while none
+    # is open; only staff ask for one.
+    "projects:application_correct": Entry(K(pk="draft"), row(LOGIN, 404, 302, 404, 404, 404, 404)),
+    "projects:application_resubmit": Entry(K(pk="draft"), POST_ONLY_LOGGED_IN, APPLICANT_POST),
+    "projects:correction_request": Entry(
+        K(pk="under_review"),
+        STAFF_GET,
+        STAFF_POST,
+        lambda w: {
+            "documents": ["proposal"],
+            "message": "x",
+            "deadline_date": "2099-01-01",
+            "deadline_time": "18:00",
+        },
+    ),
     "projects:application_accept": Entry(K(pk="selected"), POST_ONLY_LOGGED_IN, APPLICANT_POST),
     "projects:member_add": Entry(
         K(pk="draft"),

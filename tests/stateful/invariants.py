@@ -88,6 +88,77 @@ def check_all(call, *, sanctions=(), submissions=()):
     found += process_gates(call)
     found += outcomes_published(call, applications)
     found += privacy(call, applications)
+    found += corrections(call, applications)
+    return found
+
+
+# --- Correction requests ------------------------------------------------------------------------
+
+
+def corrections(call, applications):
+    """An application waits for a correction exactly when it has one open request (DESIGN.md
+    §3 "Correction requests"); only the named parts changed, each after the request and not
+    after its deadline; a corrected document's original is kept (superseded, not deleted); a
+    funding plan revision starts from the plan as it stood."""
+    from projects.models import CorrectionItem, CorrectionRequest, Document, FundingPlanRevision
+
+    found = []
+    open_by_application = defaultdict(int)
+    for application_id in CorrectionRequest.objects.filter(application__call=call, status="open").values_list(
+        "application_id", flat=True
+    ):
+        open_by_application[application_id] += 1
+    for application in applications.values():
+        waiting = application.state == "correction_requested"
+        count = open_by_application.get(application.pk, 0)
+        if (waiting and count != 1) or (not waiting and count):
+            found.append(
+                Violation(
+                    "corrections.open",
+                    f"{application.reference} is {application.state} with {count} open correction request(s)",
+                )
+            )
+    for item in CorrectionItem.objects.filter(
+        request__application__call=call, corrected_at__isnull=False
+    ).select_related("request"):
+        request = item.request
+        if not (request.requested_at <= item.corrected_at <= request.deadline):
+            found.append(
+                Violation(
+                    "corrections.window",
+                    f"item #{item.pk} of request #{request.pk} was corrected at {item.corrected_at}, outside {request.requested_at}..{request.deadline}",
+                )
+            )
+    for request in CorrectionRequest.objects.filter(application__call=call).prefetch_related("items"):
+        named = {item.target for item in request.items.all() if item.kind == "document"}
+        late_uploads = Document.objects.filter(
+            application_id=request.application_id, uploaded_at__gt=request.requested_at
+        ).exclude(kind__in=named)
+        if request.status == "open" and late_uploads.exists():
+            found.append(
+                Violation(
+                    "corrections.scope",
+                    f"application #{request.application_id} got documents of kinds not named while waiting: "
+                    + ", ".join(sorted(set(late_uploads.values_list("kind", flat=True)))),
+                )
+            )
+        for kind in named:
+            versions = Document.objects.filter(application_id=request.application_id, kind=kind)
+            if versions.filter(superseded=False).count() > 1:
+                found.append(
+                    Violation(
+                        "corrections.versions",
+                        f"application #{request.application_id} has two current {kind}",
+                    )
+                )
+    for revision in FundingPlanRevision.objects.filter(application__call=call).order_by("changed_at", "pk"):
+        if revision.item.kind != "funding_plan":
+            found.append(
+                Violation(
+                    "corrections.scope",
+                    f"revision #{revision.pk} changed the plan under a {revision.item.kind} item",
+                )
+            )
     return found
 
 

@@ -43,15 +43,19 @@ from evaluation.models import (
     SelectionResult,
     SelectionRun,
 )
-from projects import identity, ledger, reports, workflow
+from projects import corrections, identity, ledger, reports, workflow
 from projects.models import (
     Application,
     Award,
     ConsortiumMember,
     ConsortiumMemberState,
+    CorrectionItem,
+    CorrectionRequest,
     DisbursementEntry,
+    Document,
     Expenditure,
     FiscalYear,
+    FundingPlanRevision,
     Membership,
     MembershipInvitation,
     Organisation,
@@ -122,6 +126,10 @@ SNAPSHOT_MODELS = (
     Settlement,
     Report,
     Sanction,
+    CorrectionRequest,
+    CorrectionItem,
+    FundingPlanRevision,
+    Document,
 )
 
 
@@ -245,6 +253,9 @@ class LifecycleMachine(RuleBasedStateMachine):
                 "entries": lambda: DisbursementEntry.objects.filter(**on_projects).exists(),
                 "expenditures": lambda: Expenditure.objects.filter(**on_projects).exists(),
                 "reports": lambda: Report.objects.filter(**on_projects).exists(),
+                "corrections": lambda: Application.objects.filter(
+                    call=self.call, state="correction_requested"
+                ).exists(),
             }[what]()
         return self._census[what]
 
@@ -301,7 +312,11 @@ class LifecycleMachine(RuleBasedStateMachine):
         if target >= 2:
             self.start_evaluation()
             for application in self.applications("submitted"):
-                self._decide(application, eligible=rng.random() > 0.1)
+                draw = rng.random()
+                if 0.1 < draw <= 0.2:  # sent back for a correction instead of being decided
+                    self._request_correction(application, self.CORRECTABLE[int(draw * 100) % 3])
+                else:
+                    self._decide(application, eligible=draw > 0.1)
         if target >= 3:
             self.assign(seed=rng.randrange(100))
         if target >= 4:
@@ -618,6 +633,74 @@ class LifecycleMachine(RuleBasedStateMachine):
     def decide_eligibility(self, index, eligible):
         application = _choose(self.applications("submitted"), index) or _choose(self.applications(), index)
         self._decide(application, eligible=eligible)
+
+    # --- correction requests (보완 요청) -----------------------------------------------------------
+
+    CORRECTABLE = (
+        [("document", "business_registration")],
+        [("funding_plan", "")],
+        [("document", "business_registration"), ("funding_plan", "")],
+    )
+
+    def _request_correction(self, application, parts):
+        return self.attempt(
+            f"request a correction of {application.reference or application.title}",
+            lambda: corrections.request_correction(
+                application,
+                by=self.staff,
+                parts=parts,
+                message="The certificate is unreadable.",
+                deadline=timezone.now() + timedelta(days=2),
+            ),
+        )
+
+    @rule(index=pick, parts=st.integers(min_value=0, max_value=2))
+    def request_correction(self, index, parts):
+        application = _choose(self.applications("submitted"), index) or _choose(self.applications(), index)
+        self._request_correction(application, self.CORRECTABLE[parts])
+
+    def _open_request(self, application):
+        return CorrectionRequest.objects.filter(application=application, status="open").first()
+
+    @rule(index=pick, what=st.sampled_from(["document", "funding_plan", "proposal"]), late=st.booleans())
+    @precondition(lambda self: self.can("corrections"))
+    def correct(self, index, what, late):
+        """The applicant corrects a part (named or not), on time or a second late."""
+        application = _choose(self.applications("correction_requested"), index)
+        request = self._open_request(application)
+        now = request.deadline + timedelta(seconds=1) if late else None
+        user = self.owner(application)
+        if what == "funding_plan":
+            action = lambda: corrections.correct_funding_plan(  # noqa: E731
+                application, {"private_cash": application.private_cash + 1_000_000}, by=user, now=now
+            )
+        else:
+            kind = "business_registration" if what == "document" else "proposal"
+            action = lambda: corrections.replace_document(  # noqa: E731
+                application, kind=kind, upload=pdf(f"{kind}.pdf"), by=user, now=now
+            )
+        self.attempt(f"correct {what} of {application.reference}{' late' if late else ''}", action)
+
+    @rule(index=pick, late=st.booleans())
+    @precondition(lambda self: self.can("corrections"))
+    def resubmit_correction(self, index, late):
+        application = _choose(self.applications("correction_requested"), index)
+        request = self._open_request(application)
+        now = request.deadline + timedelta(seconds=1) if late else None
+        user = self.owner(application)
+        self.attempt(
+            f"resubmit {application.reference}", lambda: corrections.resubmit(application, by=user, now=now)
+        )
+
+    @rule(index=pick)
+    @precondition(lambda self: self.can("corrections"))
+    def correction_deadline_passes(self, index):
+        application = _choose(self.applications("correction_requested"), index)
+        request = self._open_request(application)
+        self.attempt(
+            f"correction deadline of {application.reference} passes",
+            lambda: corrections.return_overdue(now=request.deadline + timedelta(seconds=1)),
+        )
 
     @rule(seed=st.integers(min_value=0, max_value=99))
     def assign(self, seed):
