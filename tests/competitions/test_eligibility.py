@@ -515,7 +515,7 @@ def test_evaluate_reports_a_misconfigured_rule_as_failed_instead_of_crashing():
 # -- validate_params and the registry ----------------------------------------------------------
 
 
-def test_kind_choices_lists_all_ten_rule_kinds():
+def test_kind_choices_lists_every_rule_kind_staff_may_choose():
     assert [code for code, _label in kind_choices()] == [
         "allowed_applicants",
         "lead_is_sme",
@@ -527,6 +527,7 @@ def test_kind_choices_lists_all_ten_rule_kinds():
         "previous_stage_selected",
         "no_active_sanction",
         "required_documents",
+        "question_answer",
     ]
     assert dict(kind_choices())["matching_funds"] == "Matching funds"
     assert all(kind.automatic and str(kind.description) for kind in RULE_KINDS.values())

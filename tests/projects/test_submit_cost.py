@@ -13,8 +13,9 @@ from .conftest import attach
 
 # Session, user, the application and its permission (view), the permission again and the row
 # lock (workflow), the eligibility snapshot (application, sanctions, members, documents, rules),
-# the recipients, the number, the log, the row and the e-mail.
-MAX_QUERIES = 16
+# the call's questions with the answers (the required-answers rule), the recipients, the
+# number, the log, the row and the e-mail.
+MAX_QUERIES = 17
 
 
 def eligible_draft(call):

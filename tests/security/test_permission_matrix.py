@@ -131,6 +131,7 @@ MATRIX = {
     "accounts:signup": Entry(get=row(200, 302, 302, 302, 302, 302, 302)),
     "competitions:call_list": Entry(get=everyone(200)),
     "competitions:call_detail": Entry(K(slug="open_call"), everyone(200)),
+    "competitions:question_builder": Entry(K(slug="open_call"), STAFF_GET, STAFF_POST),
     "projects:dashboard": Entry(get=row(LOGIN, 200, 200, 200, 200, 200, 200)),
     "projects:organisation_create": Entry(get=row(LOGIN, 200, 200, 200, 200, 200, 200)),
     "projects:organisation_detail": Entry(K(pk="org"), row(LOGIN, 404, 200, 404, 404, 200, 404)),
