@@ -26,6 +26,7 @@ from .score_sheets import CONSIDERED_STATES, candidates_for
 from .scoring import ScoringPlan, _key_builder, score
 from .selection import Reason as SelectionReason
 from .selection import _below_key, inputs_hash, select_ranked
+from .stage_notices import notify_advancement
 from .stages import (
     Advancement,
     Outcome,
@@ -187,7 +188,8 @@ def record_advancement(stage, *, by):
 
 def confirm_advancement(run, *, by):
     """Move the run's applications on: the advancing ones to the next stage's review, the others
-    eliminated at this stage with their reason and margin (each a logged transition). Refused
+    eliminated at this stage with their reason and margin (each a logged transition), and tell
+    each applicant (evaluation.stage_notices; the objection window runs from then). Refused
     when already confirmed, when a newer run exists, or when the inputs changed since it ran."""
     with transaction.atomic():
         stage = Stage.objects.select_related("plan__call").get(pk=run.stage_id)
@@ -222,6 +224,7 @@ def confirm_advancement(run, *, by):
         Application.objects.filter(pk__in=[r.application_id for r in results]).update(notified_at=now)
         run.confirmed_at, run.confirmed_by = now, by
         run.save(update_fields=["confirmed_at", "confirmed_by"])
+        notify_advancement(run)  # each applicant told, in the transaction: a refusal tells nobody
     return run
 
 
@@ -338,13 +341,17 @@ def stage_progress(call, stages):
 
 def current_stages(call, application_ids):
     """{application id: the Stage it is reviewed in now}: the first stage, or the one after the
-    last stage whose confirmed advancement run advanced it. Empty for a call without stages."""
+    last stage whose confirmed advancement run advanced it or from which an upheld objection
+    reinstated it (``Reinstatement``). Empty for a call without stages."""
+    from .models import Reinstatement
+
     stages = list(Stage.objects.filter(plan__call=call).order_by("position"))
     if not stages:
         return {}
+    ids = list(application_ids)
     passed = dict(
         AdvancementResult.objects.filter(
-            application_id__in=list(application_ids),
+            application_id__in=ids,
             run__confirmed_at__isnull=False,
             outcome=Outcome.ADVANCED,
         )
@@ -352,7 +359,11 @@ def current_stages(call, application_ids):
         .values_list("application_id")
         .annotate(last=Max("run__stage__position"))
     )
+    for application_id, position in (
+        Reinstatement.objects.filter(application_id__in=ids)
+        .order_by()
+        .values_list("application_id", "stage__position")
+    ):
+        passed[application_id] = max(passed.get(application_id, 0), position)
     following = {stage.position: stages[n + 1] for n, stage in enumerate(stages[:-1])}
-    return {
-        pk: following.get(passed[pk], stages[-1]) if pk in passed else stages[0] for pk in application_ids
-    }
+    return {pk: following.get(passed[pk], stages[-1]) if pk in passed else stages[0] for pk in ids}
