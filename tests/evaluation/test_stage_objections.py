@@ -93,7 +93,7 @@ def test_an_upheld_objection_to_an_elimination_sends_it_on_to_the_next_stage(cal
     assert Reinstatement.objects.get(objection=objection).stage.position == 1
     assert current_stages(call, [eliminated.pk])[eliminated.pk] == presentation
     log = StateLog.objects.get(object_id=str(eliminated.pk), transition="reinstate")
-    assert "Objection upheld: goes on to Presentation. The committee misread the data." == log.description
+    assert log.description == "Objection upheld: goes on to Presentation. The committee misread the data."
     new = Assignment.objects.filter(application=eliminated, stage=presentation, state="active")
     assert new.count() == presentation.reviews_per_application
     assert {a.reviewer_id for a in new} <= {m.pk for m in members}
