@@ -25,6 +25,7 @@ from .models import (
     FinalScore,
     Objection,
     Panel,
+    Reinstatement,
     Reviewer,
     SelectionResult,
     SelectionRun,
@@ -191,6 +192,12 @@ class AdvancementResultAdmin(ReadOnlyAdmin):
 class ObjectionAdmin(ReadOnlyAdmin):
     list_display = ["application", "outcome", "state", "filed_at", "decided_at"]
     list_select_related = ["application"]
+
+
+@admin.register(Reinstatement)
+class ReinstatementAdmin(ReadOnlyAdmin):
+    list_display = ["application", "stage", "objection", "created_by", "created_at"]
+    list_select_related = ["application", "stage", "objection__application", "created_by"]
 
 
 REVIEWER_CHANGES_ALLOWED = (ApplicationState.ELIGIBLE, ApplicationState.UNDER_REVIEW)

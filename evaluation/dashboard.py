@@ -283,7 +283,7 @@ def reviewer_dashboard(reviewer, now=None):
     they declared and the assignments they recused themselves from."""
     assignments = list(
         Assignment.objects.filter(reviewer=reviewer)
-        .select_related("application__call__evaluation_plan", "application__lead", "review")
+        .select_related("application__call__evaluation_plan", "application__lead", "review", "stage")
         .order_by("application__call_id", "application__reference")
     )
     per_call = {}
@@ -312,8 +312,8 @@ def reviewer_dashboard(reviewer, now=None):
             )
         )
     calls.sort(key=lambda c: (c.due_at is None, c.due_at or 0, c.call.pk))
-    # A blind call names no applicant to its reviewers, not even through a recorded conflict.
-    blind_leads = {a.application.lead_id for a in assignments if a.application.call.blind_review}
+    # A blind call or stage names no applicant to its reviewers, not even through a recorded conflict.
+    blind_leads = {a.application.lead_id for a in assignments if a.hides_applicant}
     conflicts = (
         DeclaredConflict.objects.filter(reviewer=reviewer)
         .select_related("organisation")

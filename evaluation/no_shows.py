@@ -1,6 +1,7 @@
 """What a no-show does to a stage's ranking (the stage's schedule says which consequence the
 call states): ``eliminate`` takes the application out of the ranking, eliminated with the reason
-``no_show``; ``zero`` scores it 0 in the stage (one review of 0 points, every criterion 0) and
+``no_show``; ``zero`` scores it 0 in the stage (reviews of 0 points, every criterion 0, as many as the
+stage's minimum asks: 0 whatever the aggregation) and
 the stage's rules decide the rest. Advancement runs and the final selection both read no-shows
 here, so the consequence has one definition."""
 
@@ -32,7 +33,8 @@ def no_shows(stage):
 
 def apply_no_shows(stage, candidates, scoring):
     """(the candidates to rank, the candidates eliminated for not showing up, the hash suffix).
-    A zero-scored no-show stays in the ranking with a single review of 0 points."""
+    A zero-scored no-show stays in the ranking with the stage's minimum of reviews of 0 points
+    (at least one): scored 0, and never held for too few reviews of a presentation it missed."""
     absent = no_shows(stage)
     if not absent:
         return list(candidates), [], ""
@@ -43,8 +45,9 @@ def apply_no_shows(stage, candidates, scoring):
             eliminated.append(candidate)
         elif consequence == NoShowConsequence.ZERO:
             needed = {scoring.top_criterion_id, *scoring.thresholds, *candidate.criterion_points} - {None}
-            points = dict.fromkeys(needed, (ZERO,))
-            ranked.append(replace(candidate, reviewer_totals=(ZERO,), criterion_points=points))
+            zeros = (ZERO,) * max(1, stage.minimum_reviews)
+            points = dict.fromkeys(needed, zeros)
+            ranked.append(replace(candidate, reviewer_totals=zeros, criterion_points=points))
         else:
             ranked.append(candidate)
     return ranked, eliminated, json.dumps(sorted(absent.items()), separators=(",", ":"))

@@ -139,7 +139,7 @@ def letter_facts(application):
             bonus=None,
             total=None,
             rank_band=_advancement_band(eliminated),
-            margin=_elimination_margin(eliminated),
+            margin=elimination_margin(eliminated),
         )
     if stages:
         last = stages[-1]
@@ -197,8 +197,15 @@ def _advancement_band(result):
     return rank_band(result.field_rank, ranked)
 
 
-def _elimination_margin(result):
+def elimination_margin(result, ranked=None):
+    """Why ``result`` (an eliminated AdvancementResult) was eliminated, with its margin, in plain
+    words: the one wording, for the letter and the notice sent when the run is confirmed.
+    ``ranked``: how many of its field the run ranked, when already counted (else one query)."""
     stage = result.run.stage.display_name
+    if result.reason == StageReason.NO_SHOW:
+        return gettext("Eliminated at %(stage)s: the applicant did not attend its scheduled slot.") % {
+            "stage": stage
+        }
     if result.reason == StageReason.BELOW_CUTOFF:
         cutoff = Decimal(result.run.parameters.get("cutoff", result.run.stage.cutoff))
         if result.stage_score is not None and result.stage_score >= cutoff:
@@ -210,9 +217,10 @@ def _elimination_margin(result):
             "margin": points(result.margin),
             "cutoff": points(cutoff),
         }
-    ranked = AdvancementResult.objects.filter(
-        Q(run_id=result.run_id, field_rank__isnull=False) & _same_field(result.application)
-    ).count()
+    if ranked is None:
+        ranked = AdvancementResult.objects.filter(
+            Q(run_id=result.run_id, field_rank__isnull=False) & _same_field(result.application)
+        ).count()
     if not result.field_advancing:
         return gettext("Eliminated at %(stage)s: %(position)s of %(ranked)d in the field; none advanced.") % {
             "stage": stage,

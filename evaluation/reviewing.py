@@ -23,12 +23,11 @@ from .assignment import AssignmentImpossible, assign
 from .conflicts import conflicts_for, is_conflicted
 from .models import Assignment, Criterion, DeclaredConflict, EvaluationPlan, Review, ReviewReminder, Score
 from .review_rounds import (
-    counted_reviews,
     current_round,
     lacking_reason,
     lacking_reviews,
-    minimum_reviews_by_call,
     refuse_unless_enough_reviews,
+    review_requirements,
 )
 from .score_sheets import write_sheets_for
 
@@ -164,7 +163,7 @@ def save_review(assignment, entries, *, by, comment="", submit=False, now=None):
 def complete_reviews(application_ids, *, by, description):
     """The applications' reviews are complete: they become scored (their scores lock) and their
     score sheets are written. The only way into "scored": refused (TransitionRefused, one reason
-    per application, nothing changed) unless each has at least its plan's minimum of reviews
+    per application, nothing changed) unless each has at least its stage's (or plan's) minimum of reviews
     that count, checked with the applications' rows locked. Returns the ids that moved."""
     with transaction.atomic():
         applications = list(
@@ -183,14 +182,17 @@ def complete_reviews(application_ids, *, by, description):
 
 def _complete_if_done(application):
     """Scored once every active assignment's review is submitted, when they are at least the
-    plan's minimum (after a recusal without a replacement they may not be: the application then
-    waits under review for staff to add a reviewer). An automatic transition, logged as the
-    system account, never as the reviewer whose submission triggered it (whom the applicant
-    reading its history must not learn)."""
-    active = Assignment.objects.filter(application=application, state=Assignment.State.ACTIVE).count()
-    counted = counted_reviews([application.pk])[application.pk]
-    minimum = minimum_reviews_by_call([application.call_id]).get(application.call_id)
-    if counted and counted == active and minimum is not None and counted >= minimum:
+    minimum (after a recusal without a replacement they may not be: the application then
+    waits under review for staff to add a reviewer). In a call evaluated in stages, only the
+    current stage's assignments and reviews, against the stage's minimum. An automatic
+    transition, logged as the system account, never as the reviewer whose submission triggered
+    it (whom the applicant reading its history must not learn)."""
+    requirement = review_requirements([application])[application.pk]
+    stage_id = requirement.stage.pk if requirement.stage is not None else None
+    active = Assignment.objects.filter(
+        application=application, state=Assignment.State.ACTIVE, stage_id=stage_id
+    ).count()
+    if requirement.counted and requirement.counted == active and requirement.met:
         complete_reviews([application.pk], by=system_user(), description=_("All reviews submitted."))
 
 
@@ -223,25 +225,37 @@ def recuse(assignment, *, by, reason, seed=0):
 
 
 def _top_up(application, *, by, seed=0):
+    """Assign the application reviewers up to its stage's reviews per application (the plan's
+    without stages), from the panel of its current stage that covers it; the reviewers it had
+    before in that stage and left (recused, or of a superseded round) are not taken again.
+    Returns the first new Assignment, or None when no free reviewer is left."""
     from .assigning import panel_for
     from .models import Panel
+    from .stage_runs import current_stages
 
-    panels = list(Panel.objects.filter(call=application.call).prefetch_related("reviewers"))
+    stage = current_stages(application.call, [application.pk]).get(application.pk)
+    stage_id = stage.pk if stage is not None else None
+    panels = list(
+        Panel.objects.filter(call=application.call, stage_id=stage_id).prefetch_related("reviewers")
+    )
     panel = panel_for(application, panels)
     if panel is None:
         return None
     reviewers = list(panel.reviewers.all())
-    rows = Assignment.objects.filter(application=application).values_list("reviewer_id", "state")
+    rows = Assignment.objects.filter(application=application, stage_id=stage_id).values_list(
+        "reviewer_id", "state"
+    )
     existing = {r for r, state in rows if state == Assignment.State.ACTIVE}
     blocked = (
         conflicts_for(application.call, [application], reviewers)[application.pk]
         | {r for r, state in rows if state != Assignment.State.ACTIVE}
     ) - existing
+    wanted = stage.reviews_per_application if stage is not None else None
     try:
         chosen = assign(
             [application.pk],
             [r.pk for r in reviewers],
-            application.call.evaluation_plan.reviews_per_application,
+            wanted or application.call.evaluation_plan.reviews_per_application,
             conflicts={application.pk: blocked},
             seed=seed,
             existing={application.pk: existing},
@@ -251,7 +265,7 @@ def _top_up(application, *, by, seed=0):
         return None
     round_ = current_round(application.pk)
     new = [
-        Assignment.objects.create(application=application, reviewer_id=r, round=round_)
+        Assignment.objects.create(application=application, reviewer_id=r, round=round_, stage_id=stage_id)
         for r in chosen[application.pk]
     ]
     return new[0] if new else None
@@ -264,7 +278,7 @@ class ClosedReview:
 
 
 def close_review(call, *, by):
-    """Staff close the panel: the applications under review with at least the plan's minimum of
+    """Staff close the panel: the applications under review with at least their stage's (or the plan's) minimum of
     reviews that count become scored (their drafts stay unsubmitted and locked). Those short of
     it are not scored on fewer: they stay under review, listed with their reason, until staff
     add reviewers."""
@@ -276,7 +290,7 @@ def close_review(call, *, by):
             .only("pk", "reference", "call_id")
         )
         lacking = lacking_reviews(under_review)
-        short = {application.pk for application, _counted, _minimum in lacking}
+        short = {row[0].pk for row in lacking}
         ready = [a.pk for a in under_review if a.pk not in short]
         moved = complete_reviews(ready, by=by, description=_("Review closed by staff.")) if ready else []
     return ClosedReview(scored=moved, lacking=[lacking_reason(*row) for row in lacking])

@@ -368,7 +368,7 @@ def reviewer_schedule(reviewer):
 
     slots = list(
         Slot.objects.filter(panel__reviewers=reviewer)
-        .select_related("stage", "panel", "application__lead")
+        .select_related("stage__plan__call", "panel", "application__lead")
         .order_by("starts_at", "pk")
     )
     assignments = {

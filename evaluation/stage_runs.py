@@ -21,11 +21,22 @@ from projects.models import Application, ApplicationState
 
 from .models import AdvancementResult, AdvancementRun, Criterion, FinalScore, Stage
 from .no_shows import apply_no_shows, salted
+from .review_rounds import lacking_reason, lacking_reviews
 from .score_sheets import CONSIDERED_STATES, candidates_for
 from .scoring import ScoringPlan, _key_builder, score
 from .selection import Reason as SelectionReason
 from .selection import _below_key, inputs_hash, select_ranked
-from .stages import Advancement, Outcome, Reason, StageResult, advance, final_score, margin_text
+from .stage_notices import notify_advancement
+from .stages import (
+    Advancement,
+    Outcome,
+    Reason,
+    StageResult,
+    advance,
+    final_score,
+    margin_text,
+    short_of_minimum,
+)
 from .stages import inputs_hash as advancement_hash
 
 
@@ -86,12 +97,14 @@ def compute_advancement(stage):
     if stage.pk == stages[-1].pk:
         raise TransitionRefused([_("The last stage is decided by the selection, not by advancement.")])
     criteria = _checked(plan, stages)[stage]
-    waiting = len(_in_stage(call, stage, [ApplicationState.UNDER_REVIEW]))
+    waiting = _in_stage(call, stage, [ApplicationState.UNDER_REVIEW])
     if waiting:
+        short = lacking_reviews(Application.objects.filter(pk__in=waiting).order_by("reference", "pk"))
         raise TransitionRefused(
             [
                 _("%(count)d applications are still under review in this stage; close its review first.")
-                % {"count": waiting}
+                % {"count": len(waiting)},
+                *(lacking_reason(*row) for row in short),
             ]
         )
     scoring = stage_scoring(plan, stage, criteria)
@@ -114,18 +127,31 @@ def compute_advancement(stage):
         "field_places": {str(k): v for k, v in advancement.field_places.items()},
         "top_criterion": scoring.top_criterion_id,
         "tie_breaks": list(scoring.tie_breaks),
+        "minimum_reviews": stage.minimum_reviews,
     }
     ranked, absent, no_show_key = apply_no_shows(stage, candidates, scoring)
+    results = advance(ranked, scoring, advancement, stage.minimum_reviews)
+    _refuse_held(results, stage)
     eliminated = [
         StageResult(c.application_id, c.reference, c.field_id, None, None, None, Outcome.ELIMINATED,
                     Reason.NO_SHOW, None, None, None)
         for c in sorted(absent, key=lambda c: (c.reference, c.application_id))
     ]  # fmt: skip
     return (
-        advance(ranked, scoring, advancement) + eliminated,
-        salted(advancement_hash(candidates, scoring, advancement), no_show_key),
+        results + eliminated,
+        salted(advancement_hash(candidates, scoring, advancement, stage.minimum_reviews), no_show_key),
         parameters,
     )
+
+
+def _refuse_held(results, stage):
+    """A stage's outcomes are decided only for applications with at least its minimum of counted
+    reviews: any held for too few refuses the run, with each one's reason (as closing a review
+    lists those it cannot score), and nothing is recorded."""
+    held = [r for r in results if r.outcome == Outcome.HELD]
+    if held:
+        minimum = stage.minimum_reviews
+        raise TransitionRefused([lacking_reason(r, minimum - int(r.margin), minimum, stage) for r in held])
 
 
 def record_advancement(stage, *, by):
@@ -162,7 +188,8 @@ def record_advancement(stage, *, by):
 
 def confirm_advancement(run, *, by):
     """Move the run's applications on: the advancing ones to the next stage's review, the others
-    eliminated at this stage with their reason and margin (each a logged transition). Refused
+    eliminated at this stage with their reason and margin (each a logged transition), and tell
+    each applicant (evaluation.stage_notices; the objection window runs from then). Refused
     when already confirmed, when a newer run exists, or when the inputs changed since it ran."""
     with transaction.atomic():
         stage = Stage.objects.select_related("plan__call").get(pk=run.stage_id)
@@ -197,6 +224,7 @@ def confirm_advancement(run, *, by):
         Application.objects.filter(pk__in=[r.application_id for r in results]).update(notified_at=now)
         run.confirmed_at, run.confirmed_by = now, by
         run.save(update_fields=["confirmed_at", "confirmed_by"])
+        notify_advancement(run)  # each applicant told, in the transaction: a refusal tells nobody
     return run
 
 
@@ -231,6 +259,9 @@ def final_selection(call, plan, stages, quotas, *, last_stage_scores=None):
     ids = _in_stage(call, last, CONSIDERED_STATES)
     candidates = candidates_for(call, scoring, ids, last.pk) if ids else []
     candidates, absent, no_show_key = apply_no_shows(last, candidates, scoring)
+    if short := short_of_minimum(candidates, last.minimum_reviews):  # never scored, so never ranked
+        minimum = last.minimum_reviews
+        raise TransitionRefused([lacking_reason(c, len(c.reviewer_totals), minimum, last) for c in short])
     earlier = stages[:-1]
     kept = _confirmed_stage_scores(earlier, ids)
     weights = [stage.weight for stage in stages] if plan.final_score == FinalScore.WEIGHTED else None
@@ -310,13 +341,17 @@ def stage_progress(call, stages):
 
 def current_stages(call, application_ids):
     """{application id: the Stage it is reviewed in now}: the first stage, or the one after the
-    last stage whose confirmed advancement run advanced it. Empty for a call without stages."""
+    last stage whose confirmed advancement run advanced it or from which an upheld objection
+    reinstated it (``Reinstatement``). Empty for a call without stages."""
+    from .models import Reinstatement
+
     stages = list(Stage.objects.filter(plan__call=call).order_by("position"))
     if not stages:
         return {}
+    ids = list(application_ids)
     passed = dict(
         AdvancementResult.objects.filter(
-            application_id__in=list(application_ids),
+            application_id__in=ids,
             run__confirmed_at__isnull=False,
             outcome=Outcome.ADVANCED,
         )
@@ -324,7 +359,11 @@ def current_stages(call, application_ids):
         .values_list("application_id")
         .annotate(last=Max("run__stage__position"))
     )
+    for application_id, position in (
+        Reinstatement.objects.filter(application_id__in=ids)
+        .order_by()
+        .values_list("application_id", "stage__position")
+    ):
+        passed[application_id] = max(passed.get(application_id, 0), position)
     following = {stage.position: stages[n + 1] for n, stage in enumerate(stages[:-1])}
-    return {
-        pk: following.get(passed[pk], stages[-1]) if pk in passed else stages[0] for pk in application_ids
-    }
+    return {pk: following.get(passed[pk], stages[-1]) if pk in passed else stages[0] for pk in ids}

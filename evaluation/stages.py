@@ -18,7 +18,7 @@ from django.utils.translation import gettext, gettext_lazy
 
 from evaluation.scoring import Candidate, ScoringPlan, _key_builder, aggregate, round_half_up, score
 
-HASH_SCHEMA = "gongmo-advancement/1"  # bump when the canonical form or the rules change
+HASH_SCHEMA = "gongmo-advancement/2"  # bump when the canonical form or the rules change
 
 
 class Rule(StrEnum):  # the values of evaluation.models.AdvancementRule
@@ -30,6 +30,10 @@ class Rule(StrEnum):  # the values of evaluation.models.AdvancementRule
 class Outcome(StrEnum):
     ADVANCED = "advanced"
     ELIMINATED = "eliminated"
+    # Not decided: fewer reviews of the stage count than its minimum. Never recorded: a run with
+    # one is refused with the reason (evaluation.stage_runs), as a review short of the minimum is
+    # never scored (evaluation.review_rounds).
+    HELD = "held"
 
 
 class Reason(StrEnum):
@@ -37,6 +41,7 @@ class Reason(StrEnum):
     BELOW_CUTOFF = "below_cutoff"
     NOT_ADVANCED = "not_advanced"
     NO_SHOW = "no_show"  # evaluation.no_shows: did not attend the scheduled slot
+    TOO_FEW_REVIEWS = "too_few_reviews"  # Outcome.HELD: short of the stage's minimum of reviews
 
 
 REASON_LABELS = {
@@ -44,6 +49,7 @@ REASON_LABELS = {
     Reason.BELOW_CUTOFF: gettext_lazy("Stage score below the stage's cutoff"),
     Reason.NOT_ADVANCED: gettext_lazy("Ranked below the places advancing in its field"),
     Reason.NO_SHOW: gettext_lazy("Did not attend its scheduled slot"),
+    Reason.TOO_FEW_REVIEWS: gettext_lazy("Fewer reviews of the stage than its minimum: not decided"),
 }
 
 
@@ -97,10 +103,22 @@ def _shortfall(candidate: Candidate, plan: ScoringPlan, evaluation: Decimal | No
     return round_half_up(max(margins))
 
 
+def short_of_minimum(candidates: Iterable[Candidate], minimum_reviews: int) -> list[Candidate]:
+    """The candidates with fewer reviews that count than the stage's minimum (they are not
+    scored), by reference."""
+    return sorted(
+        (c for c in candidates if len(c.reviewer_totals) < minimum_reviews),
+        key=lambda c: (c.reference, c.application_id),
+    )
+
+
 def advance(
-    candidates: Iterable[Candidate], plan: ScoringPlan, advancement: Advancement
+    candidates: Iterable[Candidate], plan: ScoringPlan, advancement: Advancement, minimum_reviews: int = 0
 ) -> list[StageResult]:
-    """One result per candidate at this stage: below the stage's cutoff eliminated
+    """One result per candidate at this stage. A candidate with fewer reviews (of the stage, that
+    count) than the stage's ``minimum_reviews`` is not scored: it is held (``too_few_reviews``,
+    margin = the reviews missing), takes no place and is listed last, by reference. Of the
+    others, below the stage's cutoff eliminated
     (``below_cutoff``, margin = how far below); the rest ranked by the stage score with the
     plan's tie-breaks (the stage's top criterion first) and, in each service field, the first N
     advance and the others are eliminated (``not_advanced``, margin = the last advancing score
@@ -113,7 +131,11 @@ def advance(
     key = _key_builder(plan.tie_breaks)
     ranked: dict[int | None, list] = {}
     below: list = []
+    held = short_of_minimum(candidates, minimum_reviews)
+    short = {c.application_id for c in held}
     for candidate in candidates:
+        if candidate.application_id in short:
+            continue
         scored = score(candidate, plan)
         if scored.below_cutoff:
             below.append(scored)
@@ -174,6 +196,11 @@ def advance(
                 None,
             )
         )
+    for c in held:
+        results.append(
+            StageResult(c.application_id, c.reference, c.field_id, None, None, None, Outcome.HELD,
+                        Reason.TOO_FEW_REVIEWS, Decimal(minimum_reviews - len(c.reviewer_totals)), None, None)
+        )  # fmt: skip
     return results
 
 
@@ -206,10 +233,14 @@ def margin_text(result) -> str:
         }
     if result.reason == Reason.NO_SHOW:
         return gettext("did not attend its scheduled slot")
+    if result.reason == Reason.TOO_FEW_REVIEWS:
+        return gettext("%(missing)s review(s) short of the stage's minimum") % {"missing": int(result.margin)}
     return ""
 
 
-def inputs_hash(candidates: Iterable[Candidate], plan: ScoringPlan, advancement: Advancement) -> str:
+def inputs_hash(
+    candidates: Iterable[Candidate], plan: ScoringPlan, advancement: Advancement, minimum_reviews: int = 0
+) -> str:
     """SHA-256 (hex) of the canonical inputs of an advancement: the same inputs give the same
     hash, in any order. Candidates are written as selection writes them (one canonical form)."""
     from evaluation.selection import _candidate_json, _pairs
@@ -231,6 +262,7 @@ def inputs_hash(candidates: Iterable[Candidate], plan: ScoringPlan, advancement:
             "field_places": _pairs(advancement.field_places, int),
             "call_places": advancement.call_places,
         },
+        "minimum_reviews": minimum_reviews,
         "schema": HASH_SCHEMA,
     }
     text = (

@@ -48,7 +48,11 @@ def _my_assignment(request, pk):
     reviewer = _reviewer_or_404(request.user)
     return get_object_or_404(
         Assignment.objects.select_related(
-            "application__call", "application__track", "application__service_field", "application__lead"
+            "application__call",
+            "application__track",
+            "application__service_field",
+            "application__lead",
+            "stage",
         ),
         pk=pk,
         reviewer=reviewer,
@@ -123,14 +127,14 @@ def review_form(request, pk):
         {
             "assignment": assignment,
             "application": application,
-            "blind": application.call.blind_review,
+            "blind": assignment.hides_applicant,
             "rows": rows,
             "comment": comment,
             "review": review,
             "locked": bool(review and review.state == Review.State.SUBMITTED)
             or application.state != "under_review",
-            "documents": documents.for_reviewers(application),
-            "answer_sections": answers.for_reviewer(application),
+            "documents": documents.for_reviewers(application, assignment.hides_applicant),
+            "answer_sections": answers.for_reviewer(application, assignment.hides_applicant),
             "pledge_signed": pledges.has_signed(assignment.reviewer_id, application.call_id),
             "declared": pledges.has_declared(assignment),
             "pledge_text": pledges.current_text(),
@@ -165,8 +169,10 @@ BEFORE_SCORING = {"pledge": _sign_pledge, "no_conflict": _declare_no_conflict}
 def review_document(request, pk, document_pk):
     assignment = _my_assignment(request, pk)
     # Only what the reviewer's page lists: a withheld kind is not found, even by its address.
-    document = get_object_or_404(documents.for_reviewers(assignment.application), pk=document_pk)
-    # In a blind call the stored name may carry the applicant's name: serve a neutral one.
+    document = get_object_or_404(
+        documents.for_reviewers(assignment.application, assignment.hides_applicant), pk=document_pk
+    )
+    # In a blind call or stage the stored name may carry the applicant's name: serve a neutral one.
     name = f"{assignment.application.reference}-{document.kind}.{document.file_format}"
     return FileResponse(document.file.open("rb"), as_attachment=True, filename=name)
 

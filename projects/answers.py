@@ -86,6 +86,7 @@ def answer_sections(application, *, hide_identifying=False):
     return sections
 
 
-def for_reviewer(application):
-    """What the application's reviewers read: identifying answers hidden in a blind call."""
-    return answer_sections(application, hide_identifying=application.call.blind_review)
+def for_reviewer(application, blind=False):
+    """What the application's reviewers read: identifying answers hidden in a blind call, or
+    from the reviewers of a blind stage (``blind``)."""
+    return answer_sections(application, hide_identifying=blind or application.call.blind_review)

@@ -217,15 +217,16 @@ def safe_filename(name):
     return (stem or "document") + extension
 
 
-def for_reviewers(application):
+def for_reviewers(application, blind=False):
     """The application's current documents that its reviewers may open: only the kinds its call
-    lets them open, never one that names the applicant in a blind call (Call.reviewer_may_open).
-    The reviewer's page lists these and the download serves nothing else. In a blind call the
-    file answering a question marked identifying is withheld too, whatever its kind."""
+    lets them open, never one that names the applicant in a blind call, or to reviewers of a
+    blind stage (``blind``; Call.reviewer_may_open). The reviewer's page lists these and the
+    download serves nothing else. Where the applicant is hidden, the file answering a question
+    marked identifying is withheld too, whatever its kind."""
     documents = application.documents.filter(
-        superseded=False, kind__in=sorted(application.call.reviewer_may_open())
+        superseded=False, kind__in=sorted(application.call.reviewer_may_open(blind))
     )
-    if application.call.blind_review:
+    if blind or application.call.blind_review:
         documents = documents.exclude(answers__question__identifying=True)
     return documents
 

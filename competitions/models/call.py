@@ -223,11 +223,12 @@ class Call(models.Model):
             raise ValidationError(errors)
 
     # --- What reviewers may open -----------------------------------------------------------
-    def reviewer_may_open(self):
+    def reviewer_may_open(self, blind=False):
         """The document kinds this call's reviewers may open: those staff chose, never an
-        identifying kind in a blind call (whatever was stored)."""
+        identifying kind in a blind call (whatever was stored), nor for reviewers kept blind by
+        their stage (``blind``)."""
         kinds = set(self.reviewer_document_kinds or ()) & set(DocumentKind.values)
-        if self.blind_review:
+        if self.blind_review or blind:
             kinds -= IDENTIFYING_DOCUMENT_KINDS
         return kinds
 

@@ -1,5 +1,5 @@
 from .invitation import ReviewerInvitation
-from .objection import Objection
+from .objection import Objection, Reinstatement
 from .plan import BonusAward, BonusRule, Criterion, EvaluationPlan, FinalScore, LetterComments
 from .pledge import NoConflictDeclaration, Pledge, PledgeText
 from .reminder import ReviewReminder
@@ -31,6 +31,7 @@ __all__ = [
     "LetterComments",
     "NoConflictDeclaration",
     "Objection",
+    "Reinstatement",
     "Panel",
     "Pledge",
     "PledgeText",

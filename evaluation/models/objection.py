@@ -41,3 +41,25 @@ class Objection(models.Model):
     def decision_due(self):
         """Staff decide within 30 days of filing (DESIGN.md §3)."""
         return self.filed_at + DECISION_WINDOW if self.filed_at else None
+
+
+class Reinstatement(models.Model):
+    """An upheld objection to an elimination at ``stage``: the application goes on to the next
+    stage as if it had advanced (its recorded result at ``stage`` stays as it was, never edited;
+    this record is the correction). Read by ``evaluation.stage_runs.current_stages``."""
+
+    objection = models.OneToOneField(Objection, on_delete=models.PROTECT, related_name="reinstatement")
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="reinstatements")
+    stage = models.ForeignKey(
+        "evaluation.Stage", on_delete=models.PROTECT, related_name="reinstatements", verbose_name=_("stage")
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("reinstated"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("reinstatement after an objection")
+        verbose_name_plural = _("reinstatements after an objection")
+
+    def __str__(self):
+        return f"{self.application} ({self.stage})"

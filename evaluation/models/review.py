@@ -167,6 +167,14 @@ class Assignment(models.Model):
         return f"{self.application} → {self.reviewer}"
 
     @property
+    def hides_applicant(self):
+        """Its reviewer may not learn who applied: a blind call, or a blind stage of this
+        assignment (``evaluation.models.stage.hides_applicants``)."""
+        from .stage import hides_applicants
+
+        return hides_applicants(self.application.call, self.stage)
+
+    @property
     def superseded(self):
         """Of a round an upheld objection replaced: on record, never counted."""
         return self.state == self.State.PAST

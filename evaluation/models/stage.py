@@ -32,6 +32,14 @@ class AdvancementRule(models.TextChoices):
     CUTOFF = "cutoff", _("Everyone at or above the cutoff")
 
 
+def hides_applicants(call, stage=None) -> bool:
+    """Whether reviewers are kept from knowing who applied (names of organisations and people,
+    registration numbers, identifying documents): the one definition. A blind call hides them in
+    every stage; in a call that is not blind, each stage's own setting decides for its reviewers
+    (a blind document review, then a presentation where the committee meets the applicant)."""
+    return bool(call.blind_review or (stage is not None and stage.blind))
+
+
 class Stage(LocalizedName):
     plan = models.ForeignKey(
         EvaluationPlan, on_delete=models.CASCADE, related_name="stages", verbose_name=_("evaluation plan")
@@ -92,6 +100,10 @@ class Stage(LocalizedName):
         verbose_name = _("evaluation stage")
         verbose_name_plural = _("evaluation stages")
         constraints = [models.UniqueConstraint(fields=["plan", "position"], name="unique_stage_position")]
+
+    @property
+    def hides_applicants(self):
+        return hides_applicants(self.plan.call, self)
 
     def clean(self):
         errors = {}

@@ -121,7 +121,11 @@ class ApplicationQuerySet(models.QuerySet):
 
 
 # Outcomes an applicant may object to, and for how long after being told (DESIGN.md §3-4).
-OBJECTIONABLE_STATES = (ApplicationState.NOT_SELECTED, ApplicationState.INELIGIBLE)
+OBJECTIONABLE_STATES = (
+    ApplicationState.NOT_SELECTED,
+    ApplicationState.INELIGIBLE,
+    ApplicationState.ELIMINATED,
+)
 OBJECTION_WINDOW = timedelta(days=10)
 
 
@@ -381,6 +385,12 @@ class Application(models.Model):
     )
     def reopen_review(self, by=None, description=None):
         """An upheld objection: re-reviewed by reviewers other than the original ones."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=state, source=ApplicationState.ELIMINATED, target=ApplicationState.UNDER_REVIEW)
+    def reinstate(self, by=None, description=None):
+        """An upheld objection to an elimination: it goes on to the next stage's review."""
 
     @fsm_log_by
     @fsm_log_description

@@ -154,14 +154,18 @@ def field_places(rule, count, multiple, field_max, call_max, field_id):
     return None
 
 
-def advance(candidates, plan, rule, count, multiple, field_max, call_max):
-    """{application id: (outcome, reason, margin)}, as the rule book states it: below the
-    stage's cutoff eliminated with the distance to the cutoff (or to a failed threshold);
-    the rest, field by field, ranked by stage score and tie-breaks; the first N advance; the
-    others are eliminated with the distance to the last advancing score."""
+def advance(candidates, plan, rule, count, multiple, field_max, call_max, minimum_reviews=0):
+    """{application id: (outcome, reason, margin)}, as the rule book states it: an application
+    with fewer reviews than the stage's minimum is not scored (held, with the reviews missing);
+    below the stage's cutoff eliminated with the distance to the cutoff (or to a failed
+    threshold); the rest, field by field, ranked by stage score and tie-breaks; the first N
+    advance; the others are eliminated with the distance to the last advancing score."""
     outcomes = {}
     by_field = {}
     for c in candidates:
+        if len(c.reviewer_totals) < minimum_reviews:
+            outcomes[c.application_id] = ("held", "too_few_reviews", minimum_reviews - len(c.reviewer_totals))
+            continue
         s = score(c, plan)
         if s[4]:
             shortfalls = [exact(plan.cutoff) - (s[0] if s[0] is not None else 0)]

@@ -296,13 +296,28 @@ def test_a_two_stage_call_end_to_end_letters_from_the_recorded_runs_in_each_lang
 
     # Every applicant, the eliminated too, receives its letter in its own language.
     for application in applications:
-        mails = {m.to: m.body for m in OutboxMessage.objects.filter(subject__contains=application.reference)}
+        results = (
+            OutboxMessage.objects.filter(subject__contains=application.reference)
+            .exclude(
+                subject__contains="advance"  # the notices of the advancement run (evaluation.stage_notices)
+            )
+            .exclude(subject__contains="진출")
+        )
+        mails = {m.to: m.body for m in results}
         assert set(mails) == {korean.email, english.email}
         assert "Result letter" in mails[english.email]
         assert "결과 통지서" in mails[korean.email]
+    reference = applications[3].reference
     assert (
         "Eliminated at Document review"
-        in OutboxMessage.objects.get(to=english.email, subject__contains=applications[3].reference).body
+        in OutboxMessage.objects.get(to=english.email, subject=f"Result of application {reference}").body
+    )
+    # Told first when the advancement run was confirmed, in the same words.
+    assert (
+        "Eliminated at Document review"
+        in OutboxMessage.objects.get(
+            to=english.email, subject=f"{reference} was not advanced beyond Document review"
+        ).body
     )
 
 

@@ -114,3 +114,29 @@ def test_the_weighted_final_score_equals_the_reference(weights, data):
 
 def test_the_weighted_final_score_of_a_30_70_call():
     assert final_score([Decimal("81.25"), Decimal("77.50")], [Decimal(30), Decimal(70)]) == Decimal("78.63")
+
+
+@settings(max_examples=200, deadline=None)
+@given(candidate_lists, plans(), advancements(), st.integers(min_value=0, max_value=5))
+def test_the_stage_minimum_of_reviews_agrees_with_the_reference(candidates, plan, advancement, minimum):
+    """Those short of the stage's minimum are held (never advanced nor eliminated) with the
+    reviews missing, take no place, and the others are decided as the reference decides them."""
+    candidates = without_bonus(candidates)
+    results = advance(candidates, plan, advancement, minimum)
+    expected = reference.advance(
+        candidates,
+        plan,
+        advancement.rule,
+        advancement.count,
+        advancement.multiple,
+        advancement.field_places,
+        advancement.call_places,
+        minimum,
+    )
+    got = {r.application_id: (r.outcome, r.reason, r.margin) for r in results}
+    assert got == {key: (o, r, as_decimal(m) if o != "held" else m) for key, (o, r, m) in expected.items()}
+    held = [r for r in results if r.outcome == Outcome.HELD]
+    assert all(r.reason == Reason.TOO_FEW_REVIEWS and r.field_rank is None for r in held)
+    # Holding the short ones is the same as deciding without them.
+    decided = [c for c in candidates if len(c.reviewer_totals) >= minimum]
+    assert [r for r in results if r.outcome != Outcome.HELD] == advance(decided, plan, advancement)
