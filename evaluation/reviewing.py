@@ -31,6 +31,7 @@ from .review_rounds import (
     refuse_unless_enough_reviews,
 )
 from .score_sheets import write_sheets_for
+from .stage_sheets import write_stage_sheets_for
 
 
 def reviewer_of(user):
@@ -178,6 +179,7 @@ def complete_reviews(application_ids, *, by, description):
             [a.pk for a in applications], "complete_review", by=by, description=description
         )
         write_sheets_for(moved)
+        write_stage_sheets_for(moved)
     return moved
 
 
