@@ -91,10 +91,10 @@ def _grow(call, document, extra):
 def test_the_call_dashboard_shows_the_chosen_stage_in_constant_queries(
     client,
     call,
-    staged,
+    staged,  # noqa: F811
     extra,
     role_groups,
-    django_assert_max_num_queries,  # noqa: F811
+    django_assert_max_num_queries,
 ):
     document, presentation, _applications, _reviewers = staged
     _grow(call, document, extra)
