@@ -19,3 +19,14 @@ class SignupForm(BaseUserCreationForm):
                 _("An account with this e-mail address already exists. Log in instead.")
             )
         return email
+
+
+class AccountForm(forms.ModelForm):
+    """What people change about themselves: their name and the language of what Gongmo sends
+    them (e-mails, result letters). The e-mail address is the log-in and stays as it is."""
+
+    class Meta:
+        model = User
+        fields = ["first_name", "last_name", "language"]
+        widgets = {"language": forms.RadioSelect}
+        help_texts = {"language": _("The language of the e-mails and result letters sent to you.")}

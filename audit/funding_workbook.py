@@ -85,6 +85,7 @@ from projects.registration_number import format_registration_number
 
 from . import answers_sheet
 from .safe_cells import safe_text
+from .schedule_sheets import LOG_COLUMNS, SLOT_COLUMNS, log_rows, schedule_checks, slot_rows
 
 TEXT, NUMBER, KRW, DATETIME, DATE = "text", "number", "krw", "datetime", "date"
 NUMBER_FORMATS = {KRW: "#,##0", DATETIME: "yyyy-mm-dd hh:mm", DATE: "yyyy-mm-dd"}
@@ -182,6 +183,8 @@ SHEETS = {
         (gettext_lazy("Advanced in field"), NUMBER, 9),
         (gettext_lazy("Last advancing score"), NUMBER, 10),
     ),
+    "Slots": _columns(*SLOT_COLUMNS),
+    "Schedule log": _columns(*LOG_COLUMNS),
     "Applications": _columns(
         (gettext_lazy("Reference"), TEXT, 13),
         (gettext_lazy("Call"), TEXT, 18),
@@ -1034,6 +1037,8 @@ def _checks(infos, call_totals, detail):
         # The call's outcome invariants (evaluation.invariants), the same ones every write checks.
         for invariant in outcome_checks(call):
             check(invariant.text, invariant.limit, invariant.actual, at_most=invariant.at_most)
+        for text, expected, actual in schedule_checks(info):  # audit.schedule_sheets
+            check(text, expected, actual)
     return checks
 
 
@@ -1123,6 +1128,8 @@ def write_funding_workbook(calls, fileobj_or_path, *, lang="en", progress=None, 
         write("Answers", per_call(answers_sheet.answer_rows))
         write("Runs", per_call(_run_rows))
         write("Advancement", per_call(_advancement_rows))
+        write("Slots", per_call(lambda info, _totals: slot_rows(info, _seoul)))
+        write("Schedule log", per_call(lambda info, _totals: log_rows(info, _seoul)))
         write("Scores", per_call(_score_rows))
         write("Awards", per_call(_award_rows))
         write("Disbursements", per_call(_disbursement_rows))

@@ -148,7 +148,15 @@ def score_bins(scores, bin_width=5, top=100):
 
 
 def score_chart(
-    rows, cutoff, width=640, row_height=64, label_width=150, top=100, bin_width=5, chart_id="scores"
+    rows,
+    cutoff,
+    width=640,
+    row_height=64,
+    label_width=150,
+    top=100,
+    bin_width=5,
+    chart_id="scores",
+    title=None,
 ):
     """One histogram of evaluation scores per field (0 to ``top`` points, ``bin_width`` a bar),
     sharing one scale, with the cutoff drawn across them. ``rows``: (field name, [scores])."""
@@ -170,7 +178,7 @@ def score_chart(
         for name, scores in rows
     )
     parts = _open(
-        chart_id, width, height, _("Evaluation scores per service field"), f"{desc}. {cutoff_text}."
+        chart_id, width, height, title or _("Evaluation scores per service field"), f"{desc}. {cutoff_text}."
     )
 
     def x_of(points):

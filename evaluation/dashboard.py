@@ -19,8 +19,10 @@ from projects.ledger_figures import CallMoney, money_per_call
 from projects.models import Application, ApplicationState
 from projects.models.application import PLACE_STATES, SUBMITTED
 
-from .models import Assignment, DeclaredConflict, Review, SelectionResult, SelectionRun
+from .models import Assignment, DeclaredConflict, Review, SelectionResult, SelectionRun, Stage
 from .scoring import round_half_up
+from .stage_runs import stage_progress
+from .stage_sheets import scoring_of, stage_sheets
 
 STATE_ORDER = list(ApplicationState.values)
 STATE_LABELS = dict(ApplicationState.choices)
@@ -55,11 +57,13 @@ class Progress:
 
 
 def _progress_annotations(prefix=""):
+    """Counts of active assignments (``prefix``: the path to them from the model counted on)."""
     active = Q(**{f"{prefix}state": Assignment.State.ACTIVE})
+    counted = f"{prefix}pk"
     return {
-        "assigned": Count("pk", filter=active),
-        "submitted": Count("pk", filter=active & Q(**{f"{prefix}review__state": Review.State.SUBMITTED})),
-        "drafts": Count("pk", filter=active & Q(**{f"{prefix}review__state": Review.State.DRAFT})),
+        "assigned": Count(counted, filter=active),
+        "submitted": Count(counted, filter=active & Q(**{f"{prefix}review__state": Review.State.SUBMITTED})),
+        "drafts": Count(counted, filter=active & Q(**{f"{prefix}review__state": Review.State.DRAFT})),
     }
 
 
@@ -247,6 +251,69 @@ def call_dashboard(call):
         cutoff=plan.cutoff if plan else None,
         money=money_per_call([call.pk])[call.pk],
         applications=submitted.total(),
+    )
+
+
+# --- One stage of a call evaluated in stages ----------------------------------------------------
+
+
+@dataclasses.dataclass
+class StageDashboard:
+    stages: list  # the call's stages in order, each with ``waiting`` (applications in it now)
+    stage: Stage  # the one shown
+    states: list  # (label, count) of the applications whose latest stage it is
+    progress: Progress  # of the stage's reviews
+    fields: list  # FieldRow per service field, ``scores`` the stage scores of complete reviews
+    scorable: bool  # False while the plan's stages cannot be scored (the stages page says why)
+
+    @property
+    def cutoff(self):
+        return self.stage.cutoff
+
+    @property
+    def scored(self):
+        return sum(len(row.scores) for row in self.fields)
+
+    @property
+    def score_rows(self):
+        return [(row.name or "—", row.scores) for row in self.fields if row.scores]
+
+
+def stage_dashboard(call, stage_id=None):
+    """The dashboard of one stage (``stage_id``, or the latest stage holding applications): its
+    applications by state, its review progress and the score distribution per field read from
+    the stage's score sheets (evaluation.stage_sheets). None for a call without stages. A fixed
+    number of queries whatever the number of applications."""
+    stages = list(
+        Stage.objects.filter(plan__call=call)
+        .select_related("plan")
+        .annotate(**_progress_annotations("assignments__"))  # each stage's reviews, in the same query
+        .order_by("position")
+    )
+    if not stages:
+        return None
+    progress_by_stage = stage_progress(call, stages)
+    for stage in stages:
+        stage.waiting = sum(progress_by_stage[stage.pk].values())
+    stage = next((s for s in stages if s.pk == stage_id), None) or next(
+        (s for s in reversed(stages) if s.waiting), stages[0]
+    )
+    counts = progress_by_stage[stage.pk]
+    scoring = scoring_of(stage, stages)
+    scores = defaultdict(list)
+    for field_id, stage_score in stage_sheets(stage, scoring) if scoring else []:
+        if stage_score is not None:
+            scores[field_id].append(stage_score)
+    fields = [FieldRow(field, Counter(), sorted(scores[field.pk])) for field in call.service_fields.all()]
+    if scores.get(None):
+        fields.append(FieldRow(None, Counter(), sorted(scores[None])))
+    return StageDashboard(
+        stages=stages,
+        stage=stage,
+        states=[(STATE_LABELS[state], counts[state]) for state in STATE_ORDER if counts[state]],
+        progress=Progress(stage.assigned, stage.submitted, stage.drafts),
+        fields=fields,
+        scorable=scoring is not None,
     )
 
 

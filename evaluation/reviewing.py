@@ -30,6 +30,7 @@ from .review_rounds import (
     review_requirements,
 )
 from .score_sheets import write_sheets_for
+from .stage_sheets import write_stage_sheets_for
 
 
 def reviewer_of(user):
@@ -177,6 +178,7 @@ def complete_reviews(application_ids, *, by, description):
             [a.pk for a in applications], "complete_review", by=by, description=description
         )
         write_sheets_for(moved)
+        write_stage_sheets_for(moved)
     return moved
 
 

@@ -20,7 +20,16 @@ from projects.models import Application, ApplicationState
 from projects.outbox import queue_email
 
 from .conflicts import conflicts_for
-from .models import ChangeRequest, Panel, ScheduleEntry, Slot, Stage, StageKind, StageSchedule
+from .models import (
+    ChangeRequest,
+    NoShowConsequence,
+    Panel,
+    ScheduleEntry,
+    Slot,
+    Stage,
+    StageKind,
+    StageSchedule,
+)
 from .stage_runs import current_stages
 
 SCHEDULED_KINDS = (StageKind.PRESENTATION, StageKind.SITE_VISIT)
@@ -280,6 +289,46 @@ def reschedule(slot, to_slot, *, by, reason):
     return to_slot
 
 
+def decline_change(change, *, by, reason):
+    """Staff decline an applicant's open change request, with the reason the applicant is told;
+    the application keeps its slot. Refused, changing nothing, without a reason or when the
+    request was answered meanwhile (the request's row is locked)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise TransitionRefused([_("Give the reason for declining the request; the applicant is told it.")])
+    with transaction.atomic():
+        change = (
+            ChangeRequest.objects.select_for_update(of=("self",))
+            .select_related("slot__stage", "application__lead")
+            .get(pk=change.pk)
+        )
+        if change.state != ChangeRequest.State.OPEN:
+            raise TransitionRefused(
+                [_("This request was already answered (%(state)s).") % {"state": change.get_state_display()}]
+            )
+        change.state = ChangeRequest.State.DECLINED
+        change.answer, change.answered_by, change.answered_at = reason, by, timezone.now()
+        change.save(update_fields=["state", "answer", "answered_by", "answered_at"])
+        ScheduleEntry.objects.create(stage=change.slot.stage, application=change.application,
+                                     kind=ScheduleEntry.Kind.CHANGE_DECLINED, from_slot=change.slot,
+                                     reason=reason, by=by)  # fmt: skip
+        _tell(change.application, change.slot, _notice_declined, reason)
+    return change
+
+
+def change_requests_of(*, stage=None, application=None):
+    """The change requests of a stage or of an application, the open ones first, then the
+    answered ones, the latest first: one query."""
+    requests = ChangeRequest.objects.select_related("slot__panel", "slot__stage", "application")
+    if stage is not None:
+        requests = requests.filter(slot__stage=stage)
+    if application is not None:
+        requests = requests.filter(application=application)
+    requests = list(requests.order_by("-requested_at", "-pk"))
+    requests.sort(key=lambda change: change.state != ChangeRequest.State.OPEN)  # stable
+    return requests
+
+
 def record_no_show(slot, *, by, reason=""):
     """Staff record that the applicant did not attend: its review in the stage ends (logged) and
     the stage's consequence (evaluation.no_shows) applies in the stage's advancement or selection."""
@@ -294,7 +343,9 @@ def record_no_show(slot, *, by, reason=""):
             raise TransitionRefused(
                 [_("%(reference)s is not under review in this stage.") % {"reference": application.reference}]
             )
-        consequence = settings_of(slot.stage).get_no_show_consequence_display()
+        consequence = NoShowConsequence(
+            settings_of(slot.stage).no_show_consequence
+        ).label  # lazy: each reader's language
         slot.no_show_at, slot.no_show_by, slot.no_show_reason = timezone.now(), by, (reason or "").strip()
         slot.save(update_fields=["no_show_at", "no_show_by", "no_show_reason"])
         ScheduleEntry.objects.create(stage=slot.stage, application=application, kind=ScheduleEntry.Kind.NO_SHOW,
@@ -308,7 +359,7 @@ def record_no_show(slot, *, by, reason=""):
     return slot
 
 
-# -- Notices (in Korean and in English: the applicant's language is not recorded) ------------------
+# -- Notices (each member's in their own language) -------------------------------------------------
 
 
 def _where(slot):
@@ -333,6 +384,16 @@ def _notice_rescheduled(application, slot, reason):
     )  # fmt: skip
 
 
+def _notice_declined(application, slot, reason):
+    return (
+        _("Change request declined for %(reference)s") % {"reference": application.reference},
+        _("Your request for another slot was declined; %(reference)s stays scheduled at %(time)s "
+          "(%(minutes)d minutes), %(where)s. Reason: %(reason)s")
+        % {"reference": application.reference, "time": format_seoul(slot.starts_at),
+           "minutes": slot.duration_minutes, "where": _where(slot), "reason": reason},
+    )  # fmt: skip
+
+
 def _notice_no_show(application, slot, consequence):
     return (
         _("No-show recorded for %(reference)s") % {"reference": application.reference},
@@ -342,14 +403,11 @@ def _notice_no_show(application, slot, consequence):
 
 
 def _tell(application, slot, notice, extra=None):
-    """One e-mail to each member of the lead organisation, in Korean then English."""
-    parts = []
-    for language in ("ko", "en"):
+    """One e-mail to each member of the lead organisation, in the member's own language
+    (accounts.User.language, which they set on their account page)."""
+    for email, language in application.lead.members.values_list("email", "language"):
         with translation.override(language):
-            parts.append(notice(application, slot, str(extra) if extra is not None else None))
-    subject = f"{parts[0][0]} / {parts[1][0]}"
-    body = f"{parts[0][1]}\n\n{parts[1][1]}"
-    for email in application.lead.members.values_list("email", flat=True):
+            subject, body = notice(application, slot, str(extra) if extra is not None else None)
         queue_email(email, subject, body)
 
 

@@ -113,7 +113,7 @@ def _only(column, application_ids):
     return f" AND {column} IN ({', '.join(['%s'] * len(application_ids))})", list(application_ids)
 
 
-def _per_review(call, needed, convert, application_ids, stage_id=None):
+def _per_review(call, needed, convert, application_ids, stage_id=None, states=CONSIDERED_STATES):
     """The total and needed criterion points of every review that counts (submitted, of its
     application's current round: ``Review.objects.counted``); of one stage when ``stage_id``."""
     review, assignment, application, score_table = (
@@ -135,10 +135,10 @@ def _per_review(call, needed, convert, application_ids, stage_id=None):
         f"SELECT r.application_id, r.total{columns}"
         f" FROM {review} r JOIN {assignment} a ON a.id = r.assignment_id"
         f" JOIN {application} p ON p.id = r.application_id{joins}"
-        " WHERE p.call_id = %s AND p.state IN (" + ", ".join(["%s"] * len(CONSIDERED_STATES)) + ")"
+        " WHERE p.call_id = %s AND p.state IN (" + ", ".join(["%s"] * len(states)) + ")"
         f" AND {counted}{only} ORDER BY r.id"
     )
-    params = [*needed, call.pk, *CONSIDERED_STATES, *counted_params, *only_params]
+    params = [*needed, call.pk, *states, *counted_params, *only_params]
     totals = defaultdict(list)
     criterion_points = defaultdict(lambda: defaultdict(list))
     with connection.cursor() as cursor:
@@ -151,12 +151,12 @@ def _per_review(call, needed, convert, application_ids, stage_id=None):
     return totals, {pk: {k: tuple(v) for k, v in points.items()} for pk, points in criterion_points.items()}
 
 
-def _applications(call, application_ids):
+def _applications(call, application_ids, states=CONSIDERED_STATES):
     """(id, reference, track, field, request, lead size class, submitted at) of the considered
     applications, read with a plain cursor: the ORM's per-value converters cost more than the
     query at 20,000 rows."""
     application, organisation = Application._meta.db_table, Organisation._meta.db_table
-    placeholders = ", ".join(["%s"] * len(CONSIDERED_STATES))
+    placeholders = ", ".join(["%s"] * len(states))
     only, only_params = _only("p.id", application_ids)
     sql = (
         f"SELECT p.id, p.reference, p.track_id, p.service_field_id, p.requested_subsidy, o.size_class,"
@@ -164,7 +164,7 @@ def _applications(call, application_ids):
         f" WHERE p.call_id = %s AND p.state IN ({placeholders}){only}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [call.pk, *CONSIDERED_STATES, *only_params])
+        cursor.execute(sql, [call.pk, *states, *only_params])
         rows = cursor.fetchall()
     if rows and isinstance(rows[0][6], str):  # SQLite stores UTC as text
         return [(*row[:6], _utc(row[6])) for row in rows]
@@ -178,28 +178,28 @@ def _utc(text):
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def _bonus_points(call, convert, application_ids):
+def _bonus_points(call, convert, application_ids, states=CONSIDERED_STATES):
     """application id -> the points of the bonus rules granted to it."""
     award, rule, application = BonusAward._meta.db_table, BonusRule._meta.db_table, Application._meta.db_table
     only, only_params = _only("p.id", application_ids)
     sql = (
         f"SELECT ba.application_id, br.points FROM {award} ba JOIN {rule} br ON br.id = ba.rule_id"
         f" JOIN {application} p ON p.id = ba.application_id"
-        f" WHERE p.call_id = %s AND p.state IN ({', '.join(['%s'] * len(CONSIDERED_STATES))}){only}"
+        f" WHERE p.call_id = %s AND p.state IN ({', '.join(['%s'] * len(states))}){only}"
         " ORDER BY ba.id"
     )
     bonuses = defaultdict(list)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [call.pk, *CONSIDERED_STATES, *only_params])
+        cursor.execute(sql, [call.pk, *states, *only_params])
         for application_id, points in cursor.fetchall():
             bonuses[application_id].append(convert(points))
     return bonuses
 
 
-def candidates_for(call, scoring, application_ids=None, stage_id=None):
-    """The considered applications of ``call`` (or those of them in ``application_ids``) as
-    Candidates, with the values of every review that counts (of the stage ``stage_id`` when
-    given), in three queries. Review totals
+def candidates_for(call, scoring, application_ids=None, stage_id=None, states=CONSIDERED_STATES):
+    """The considered applications of ``call`` (or those of them in ``application_ids``; those in
+    ``states`` instead of the considered ones when given) as Candidates, with the values of every
+    review that counts (of the stage ``stage_id`` when given), in three queries. Review totals
     are stored weighted when a review is saved, so the score rows are read only for the
     criteria the plan needs (the top and thresholded ones)."""
     if application_ids is not None:
@@ -207,10 +207,10 @@ def candidates_for(call, scoring, application_ids=None, stage_id=None):
         if not application_ids:
             return []
     convert = _decimal_converter()
-    applications = _applications(call, application_ids)
+    applications = _applications(call, application_ids, states)
     needed = sorted({scoring.top_criterion_id, *scoring.thresholds} - {None})
-    totals, criterion_points = _per_review(call, needed, convert, application_ids, stage_id)
-    bonuses = _bonus_points(call, convert, application_ids)
+    totals, criterion_points = _per_review(call, needed, convert, application_ids, stage_id, states)
+    bonuses = _bonus_points(call, convert, application_ids, states)
     return [
         Candidate(
             application_id=pk,

@@ -4,13 +4,14 @@ the reviewer's (/review/). Thin: evaluation.dashboard adds up, evaluation.charts
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 
 from competitions.models import Call
 from projects.views.staff import staff_only
 
 from . import reviewing, scheduling
 from .charts import money_chart, places_chart, score_chart, status_chart
-from .dashboard import call_dashboard, call_summaries, reviewer_dashboard
+from .dashboard import call_dashboard, call_summaries, reviewer_dashboard, stage_dashboard
 
 
 @staff_only
@@ -31,9 +32,14 @@ def staff_home(request):
 
 @staff_only
 def call_dashboard_view(request, slug):
-    call = get_object_or_404(Call.objects.select_related("programme", "evaluation_plan"), slug=slug)
+    call = get_object_or_404(
+        Call.objects.select_related("programme", "evaluation_plan").prefetch_related("service_fields"),
+        slug=slug,
+    )
     dashboard = call_dashboard(call)
     money = dashboard.money
+    raw_stage = request.GET.get("stage", "")
+    stages = stage_dashboard(call, int(raw_stage) if raw_stage.isdigit() and len(raw_stage) < 10 else None)
     return render(
         request,
         "evaluation/call_dashboard.html",
@@ -50,6 +56,15 @@ def call_dashboard_view(request, slug):
             else "",
             "money_chart": money_chart([(call.display_title, money.awarded, money.paid, money.spent)])
             if money.awarded
+            else "",
+            "stages": stages,
+            "stage_score_chart": score_chart(
+                stages.score_rows,
+                stages.cutoff,
+                chart_id="stage-scores",
+                title=_("Scores in %(stage)s per service field") % {"stage": stages.stage},
+            )
+            if stages and stages.score_rows
             else "",
         },
     )

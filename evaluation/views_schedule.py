@@ -33,22 +33,21 @@ def _parse(kind, raw):
 @staff_only
 def schedule(request, slug, pk):
     stage = get_object_or_404(Stage.objects.select_related("plan__call"), pk=pk, plan__call__slug=slug)
+    typed = {}
     if request.method == "POST":
         try:
             _act(request, stage)
         except TransitionRefused as exc:
             show_refusal(request, exc)
-        return redirect("evaluation:schedule", slug=slug, pk=pk)
+            typed = request.POST  # the page again, each form keeping what was typed
+        else:
+            return redirect("evaluation:schedule", slug=slug, pk=pk)
     slots = list(
         Slot.objects.filter(stage=stage)
         .select_related("panel", "application")
         .order_by("starts_at", "panel", "pk")
     )
-    requests = list(
-        ChangeRequest.objects.filter(slot__stage=stage, state=ChangeRequest.State.OPEN).select_related(
-            "slot", "application"
-        )
-    )
+    requests = scheduling.change_requests_of(stage=stage)
     return render(
         request,
         "evaluation/schedule/staff.html",
@@ -61,6 +60,8 @@ def schedule(request, slug, pk):
             "slots": slots,
             "free": [s for s in slots if s.application_id is None],
             "requests": requests,
+            "open_requests": sum(change.state == ChangeRequest.State.OPEN for change in requests),
+            "typed": typed,
         },
     )
 
@@ -97,6 +98,10 @@ def _act(request, stage):
         to_slot = get_object_or_404(Slot, pk=_number(request.POST.get("to_slot")), stage=stage)
         scheduling.reschedule(slot, to_slot, by=request.user, reason=request.POST.get("reason", ""))
         messages.success(request, _("Rescheduled; the applicant is told."))
+    elif action == "decline":
+        change = get_object_or_404(ChangeRequest, pk=_number(request.POST.get("request")), slot__stage=stage)
+        scheduling.decline_change(change, by=request.user, reason=request.POST.get("reason", ""))
+        messages.success(request, _("Request declined; the applicant is told why."))
     elif action == "no_show":
         slot = get_object_or_404(Slot, pk=_number(request.POST.get("slot")), stage=stage)
         scheduling.record_no_show(slot, by=request.user, reason=request.POST.get("reason", ""))

@@ -4,7 +4,7 @@ from .plan import BonusAward, BonusRule, Criterion, EvaluationPlan, FinalScore, 
 from .pledge import NoConflictDeclaration, Pledge, PledgeText
 from .reminder import ReviewReminder
 from .review import Assignment, DeclaredConflict, Panel, Review, Reviewer, Score
-from .score_sheet import ScoreSheet
+from .score_sheet import ScoreSheet, StageScoreSheet
 from .selection_run import SelectionResult, SelectionRun
 from .slot import ChangeRequest, NoShowConsequence, ScheduleEntry, Slot, StageSchedule
 from .stage import AdvancementOutcome, AdvancementResult, AdvancementRule, AdvancementRun, Stage, StageKind
@@ -41,6 +41,7 @@ __all__ = [
     "ReviewerInvitation",
     "Score",
     "ScoreSheet",
+    "StageScoreSheet",
     "SelectionResult",
     "SelectionRun",
 ]

@@ -41,3 +41,40 @@ class ScoreSheet(models.Model):
 
     def __str__(self):
         return f"{self.application_id}: {self.final_score}"
+
+
+class StageScoreSheet(models.Model):
+    """An application's score in one stage of a call evaluated in stages, computed by
+    ``evaluation.scoring.score`` from its current-round reviews in that stage (no bonus: bonus
+    points are added to the final score only). Written when its review in the stage completes,
+    computed on reading when missing or of other settings; the dashboards read the stage's score
+    distribution from these. Derived data, like ScoreSheet: the reviews stay the record, and
+    advancement runs read the reviews themselves."""
+
+    application = models.ForeignKey(
+        Application,
+        on_delete=models.CASCADE,
+        related_name="stage_score_sheets",
+        verbose_name=_("application"),
+    )
+    stage = models.ForeignKey(
+        "evaluation.Stage", on_delete=models.CASCADE, related_name="score_sheets", verbose_name=_("stage")
+    )
+    reviews = models.PositiveSmallIntegerField(_("reviews counted"))
+    evaluation_score = models.DecimalField(_("stage score"), max_digits=7, decimal_places=2, null=True)
+    top_criterion_score = models.DecimalField(
+        _("top criterion score"), max_digits=7, decimal_places=2, null=True
+    )
+    below_cutoff = models.BooleanField(_("below the cutoff"))
+    plan_fingerprint = models.CharField(max_length=64)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("stage score sheet")
+        verbose_name_plural = _("stage score sheets")
+        constraints = [
+            models.UniqueConstraint(fields=["application", "stage"], name="one_score_sheet_per_stage")
+        ]
+
+    def __str__(self):
+        return f"{self.application_id} @ {self.stage_id}: {self.evaluation_score}"

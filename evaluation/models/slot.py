@@ -6,6 +6,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from projects.models import Application
 
@@ -101,7 +102,7 @@ class ChangeRequest(models.Model):
     class State(models.TextChoices):
         OPEN = "open", _("Open")
         RESCHEDULED = "rescheduled", _("Rescheduled")
-        DECLINED = "declined", _("Declined")
+        DECLINED = "declined", pgettext_lazy("change request", "Declined")
 
     slot = models.ForeignKey(Slot, on_delete=models.PROTECT, related_name="change_requests")
     application = models.ForeignKey(
@@ -139,6 +140,7 @@ class ScheduleEntry(models.Model):
         PLACED = "placed", _("Placed")
         CHANGE_REQUESTED = "change_requested", _("Change requested")
         RESCHEDULED = "rescheduled", _("Rescheduled")
+        CHANGE_DECLINED = "change_declined", _("Change declined")
         NO_SHOW = "no_show", _("No-show recorded")
 
     stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")

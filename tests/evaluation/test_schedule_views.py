@@ -98,3 +98,43 @@ def test_staff_bad_input_gets_a_message_not_an_error(client, presenting, staff):
         follow=True,
     )  # fmt: skip
     assert "3 slots created." in response.content.decode()
+
+
+def test_staff_see_every_change_request_and_decline_one_the_applicant_then_sees(client, presenting, staff):
+    presentation, panel, applications = presenting
+    morning(panel, staff)
+    StageSchedule.objects.create(stage=presentation, changes_until=timezone.now() + timedelta(days=1))
+    placed = scheduling.place(presentation, by=staff)
+    applicant = applications[0].lead.members.first()
+    change = scheduling.request_change(placed[applications[0]], by=applicant, reason="Abroad that day.")
+    client.force_login(staff)
+    url = reverse("evaluation:schedule", args=[presentation.plan.call.slug, presentation.pk])
+    page = client.get(url).content.decode()
+    assert "Abroad that day." in page and "1 request waits for an answer" in page
+    response = client.post(url, {"action": "decline", "request": change.pk, "reason": " "})
+    assert response.status_code == 200  # the page again, with the reason for the refusal
+    assert "Give the reason for declining the request" in response.content.decode()
+    assert ChangeRequest.objects.get().state == ChangeRequest.State.OPEN
+    response = client.post(
+        url, {"action": "decline", "request": change.pk, "reason": "No other slot is free."}
+    )
+    assert response.status_code == 302
+    page = client.get(url).content.decode()
+    assert "No other slot is free." in page and "0 requests wait" in page
+    client.force_login(applicant)
+    page = client.get(reverse("projects:application_detail", args=[applications[0].pk])).content.decode()
+    assert "Your change requests" in page and "Declined" in page and "No other slot is free." in page
+
+
+def test_a_refused_slot_creation_keeps_what_was_typed(client, presenting, staff):
+    presentation, panel, _applications = presenting
+    client.force_login(staff)
+    url = reverse("evaluation:schedule", args=[presentation.plan.call.slug, presentation.pk])
+    response = client.post(
+        url,
+        {"action": "create", "panel": panel.pk, "day": DAY.isoformat(), "start": "09:00", "until": "10:00",
+         "every": "10", "duration": "20", "room": "Room 7"},
+    )  # fmt: skip
+    page = response.content.decode()
+    assert "they would overlap" in page
+    assert 'value="Room 7"' in page and 'value="10"' in page and f'value="{DAY.isoformat()}"' in page

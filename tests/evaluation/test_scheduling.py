@@ -221,3 +221,48 @@ def test_a_no_show_is_recorded_once(presenting, staff):
     with pytest.raises(TransitionRefused) as refused:
         scheduling.record_no_show(slot, by=staff)
     assert refused.value.reasons == ["A no-show is already recorded for this slot."]
+
+
+def _asked(presenting, staff, language="en"):
+    presentation, panel, applications = presenting
+    morning(panel, staff)
+    StageSchedule.objects.create(stage=presentation, changes_until=timezone.now() + timedelta(days=1))
+    slot = scheduling.place(presentation, by=staff, seed=1)[applications[0]]
+    applicant = applications[0].lead.members.first()
+    applicant.language = language
+    applicant.save(update_fields=["language"])
+    change = scheduling.request_change(slot, by=applicant, reason="Our presenter is abroad that day.")
+    return slot, applicant, change
+
+
+def test_staff_decline_a_change_request_with_a_reason_and_the_applicant_keeps_its_slot(presenting, staff):
+    slot, applicant, change = _asked(presenting, staff)
+    with pytest.raises(TransitionRefused) as refused:
+        scheduling.decline_change(change, by=staff, reason="  ")
+    assert refused.value.reasons == ["Give the reason for declining the request; the applicant is told it."]
+    assert ChangeRequest.objects.get().state == ChangeRequest.State.OPEN
+    scheduling.decline_change(change, by=staff, reason="Every other slot is taken.")
+    change.refresh_from_db()
+    assert (change.state, change.answer, change.answered_by) == (
+        "declined",
+        "Every other slot is taken.",
+        staff,
+    )
+    assert Slot.objects.get(pk=slot.pk).application_id == change.application_id
+    entry = ScheduleEntry.objects.get(kind=ScheduleEntry.Kind.CHANGE_DECLINED)
+    assert (entry.from_slot_id, entry.reason, entry.by) == (slot.pk, "Every other slot is taken.", staff)
+    message = OutboxMessage.objects.filter(to=applicant.email).last()
+    assert message.subject == f"Change request declined for {change.application.reference}"
+    assert "Every other slot is taken." in message.body and "2026-07-01" in message.body
+    with pytest.raises(TransitionRefused) as refused:
+        scheduling.decline_change(change, by=staff, reason="Again")
+    assert refused.value.reasons == ["This request was already answered (Declined)."]
+    assert ScheduleEntry.objects.filter(kind=ScheduleEntry.Kind.CHANGE_DECLINED).count() == 1
+
+
+def test_schedule_e_mails_follow_each_readers_language(presenting, staff):
+    _slot, applicant, change = _asked(presenting, staff, language="ko")
+    scheduling.decline_change(change, by=staff, reason="빈 시간이 없습니다.")
+    message = OutboxMessage.objects.filter(to=applicant.email).last()
+    assert "Change request declined" not in message.subject
+    assert change.application.reference in message.subject and "빈 시간이 없습니다." in message.body

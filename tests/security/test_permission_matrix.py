@@ -129,6 +129,8 @@ MATRIX = {
     # LogoutView is POST-only since Django 5; logging out is allowed to all, so nothing to refuse.
     "accounts:logout": Entry(get=everyone(405)),
     "accounts:signup": Entry(get=row(200, 302, 302, 302, 302, 302, 302)),
+    # One's own account (name, language): every signed-in person, auditors too (no record of theirs).
+    "accounts:account": Entry(get=row(LOGIN, 200, 200, 200, 200, 200, 200)),
     "competitions:call_list": Entry(get=everyone(200)),
     "competitions:call_detail": Entry(K(slug="open_call"), everyone(200)),
     "competitions:question_builder": Entry(K(slug="open_call"), STAFF_GET, STAFF_POST),
