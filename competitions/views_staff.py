@@ -91,7 +91,8 @@ def notice_page(request, slug):
         if form_class is None:
             show_refusal(request, TransitionRefused([_("Unknown action.")]))
             return redirect("competitions:staff_notice_page", slug=slug)
-        form = form_class(request.POST, request.FILES, prefix=action)
+        document_pk = _number(request.POST.get("document"))
+        form = form_class(request.POST, request.FILES, prefix=_prefix(action, document_pk))
         if form.is_valid():
             try:
                 messages.success(request, _run(action, call, form, request))
@@ -103,7 +104,7 @@ def notice_page(request, slug):
             else:
                 return redirect("competitions:staff_notice_page", slug=slug)
         bound[action] = form
-        bound["failed_document"] = _number(request.POST.get("document"))
+        bound["failed_document"] = document_pk
     documents = list(call.documents.select_related("uploaded_by", "retired_by").order_by("position", "pk"))
     failed = bound.get("failed_document")
     context = {
@@ -114,12 +115,12 @@ def notice_page(request, slug):
                 "replace": bound.get("replace")
                 if failed == document.pk and "replace" in bound
                 else ReplaceDocumentForm(
-                    prefix="replace",
+                    prefix=_prefix("replace", document.pk),
                     initial={"kind": document.kind, "title": document.title, "title_ko": document.title_ko},
                 ),
                 "withdraw": bound.get("withdraw")
                 if failed == document.pk and "withdraw" in bound
-                else WithdrawDocumentForm(prefix="withdraw"),
+                else WithdrawDocumentForm(prefix=_prefix("withdraw", document.pk)),
             }
             for document in documents
         ],
@@ -232,6 +233,11 @@ def question_answer(request, pk):
             messages.success(request, _("Answer published; the person who asked is told by e-mail."))
             return redirect(back)
     return _queue(request, failed=(question.pk, form))
+
+
+def _prefix(action, document_pk):
+    """Each document's replace and withdraw forms are named apart (field ids unique on the page)."""
+    return f"{action}-{document_pk}" if action in ("replace", "withdraw") else action
 
 
 def _number(raw):

@@ -426,3 +426,17 @@ def test_the_public_page_takes_a_constant_number_of_queries(
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = page_of(client, call)
     assert "Notice 11" in response.content.decode() and "Open 11" in response.content.decode()
+
+
+def test_replacing_from_the_staff_page_needs_a_reason(client, call, staff_user):
+    old = notices.attach_document(call, kind="form", title="Form", upload=pdf("v1.pdf"), by=staff_user)
+    client.force_login(staff_user)
+    url = reverse("competitions:staff_notice_page", args=[call.slug])
+    prefix = f"replace-{old.pk}"
+    fields = {"action": "replace", "document": old.pk, f"{prefix}-kind": "form", f"{prefix}-title": "Form v2"}
+    response = client.post(url, {**fields, f"{prefix}-file": pdf("v2.pdf")})
+    assert response.status_code == 400 and "Form v2" in response.content.decode()
+    assert list(CallDocument.objects.current()) == [old]
+    client.post(url, {**fields, f"{prefix}-file": pdf("v2.pdf"), f"{prefix}-reason": "Corrected"})
+    assert CallDocument.objects.current().get().original_name == "v2.pdf"
+    assert CallDocument.objects.get(pk=old.pk).retire_reason == "Corrected"
