@@ -37,7 +37,7 @@ _NOTICE_PAGE_MODELS = [
     "competitions.calldocument",
     "competitions.notice",
     "competitions.noticerevision",
-    "competitions.question",
+    "competitions.inquiry",
     "competitions.callcontact",
     "competitions.deadlineextension",
 ]

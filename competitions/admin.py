@@ -26,10 +26,10 @@ from .models import (
     DeadlineExtension,
     DocumentKind,
     EligibilityRule,
+    Inquiry,
     Notice,
     NoticeRevision,
     Programme,
-    Question,
     Region,
     ServiceField,
     ServiceType,
@@ -327,7 +327,7 @@ class NoticeRevisionAdmin(NoticePageAdmin):
     list_filter = ["notice__call"]
 
 
-@admin.register(Question)
+@admin.register(Inquiry)
 class QuestionAdmin(NoticePageAdmin):
     list_display = ["call", "asked_at", "text", "answered_at"]
 

@@ -11,7 +11,7 @@ from .models import CallDocumentKind
 from .notices import MAX_ANSWER_CHARS, MAX_QUESTION_CHARS, MAX_REASON_CHARS
 
 
-class QuestionForm(KRDSFormMixin, forms.Form):
+class InquiryForm(KRDSFormMixin, forms.Form):
     text = forms.CharField(
         label=_("Your question"),
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": MAX_QUESTION_CHARS}),
@@ -22,7 +22,7 @@ class QuestionForm(KRDSFormMixin, forms.Form):
     )
 
 
-class AnswerForm(KRDSFormMixin, forms.Form):
+class InquiryAnswerForm(KRDSFormMixin, forms.Form):
     answer = forms.CharField(
         label=_("Answer"),
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": MAX_ANSWER_CHARS}),

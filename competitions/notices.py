@@ -28,9 +28,9 @@ from .models.notice_page import (
     CallDocument,
     CallDocumentKind,
     DeadlineExtension,
+    Inquiry,
     Notice,
     NoticeRevision,
-    Question,
 )
 from .signals import deadline_extended, people_told, question_answered
 
@@ -186,7 +186,7 @@ def question_refusal(call, user):
     which offers the form only when there is nothing to refuse."""
     if not user.is_authenticated:
         return _("Sign in to ask a question.")
-    if not user.has_perm("competitions.ask_question", call):
+    if not user.has_perm("competitions.ask_inquiry", call):
         return _("Questions are asked by applicants; ministry staff answer them.")
     if call.state != CallState.PUBLISHED:
         return _("Questions are taken while the call is announced; this call is “%(state)s”.") % {
@@ -215,7 +215,7 @@ def ask_question(call, *, text, by, now=None):
     with transaction.atomic():
         # The asker's row is the lock: two tabs posting at once cannot both pass the limit.
         get_user_model().objects.select_for_update().filter(pk=by.pk).first()
-        recent = Question.objects.filter(call=call, asked_by=by, asked_at__gt=now - timedelta(days=1)).count()
+        recent = Inquiry.objects.filter(call=call, asked_by=by, asked_at__gt=now - timedelta(days=1)).count()
         if recent >= QUESTIONS_PER_DAY:
             raise TransitionRefused(
                 [
@@ -223,13 +223,13 @@ def ask_question(call, *, text, by, now=None):
                     % {"count": recent}
                 ]
             )  # fmt: skip
-        return Question.objects.create(call=call, asked_by=by, text=text, asked_at=now)
+        return Inquiry.objects.create(call=call, asked_by=by, text=text, asked_at=now)
 
 
 def answer_question(question, *, answer, by, now=None):
     """Answer a question: the answer is public on the call's page (the asker never named), and the
     asker is told by e-mail in their language. A question is answered once."""
-    _require(by, "competitions.answer_question", question, _("Only ministry staff answer questions."))
+    _require(by, "competitions.answer_inquiry", question, _("Only ministry staff answer questions."))
     answer = (answer or "").strip()
     if not answer:
         raise ValidationError({"answer": _("Write the answer.")})
@@ -242,7 +242,7 @@ def answer_question(question, *, answer, by, now=None):
         )
     now = now or timezone.now()
     with transaction.atomic():
-        locked = Question.objects.select_for_update().select_related("call", "asked_by").get(pk=question.pk)
+        locked = Inquiry.objects.select_for_update().select_related("call", "asked_by").get(pk=question.pk)
         if locked.answered_at is not None:
             raise TransitionRefused(
                 [
@@ -252,7 +252,7 @@ def answer_question(question, *, answer, by, now=None):
             )
         locked.answer, locked.answered_by, locked.answered_at = answer, by, now
         locked.save(update_fields=["answer", "answered_by", "answered_at"])
-        question_answered.send(sender=Question, question=locked)
+        question_answered.send(sender=Inquiry, question=locked)
     return locked
 
 
@@ -362,11 +362,11 @@ def notice_page(call, user):
     unanswered questions, deadline extensions and the contact (select_related by the caller)."""
     mine = []
     if user.is_authenticated:
-        mine = list(Question.objects.filter(call=call, asked_by=user, answered_at__isnull=True))
+        mine = list(Inquiry.objects.filter(call=call, asked_by=user, answered_at__isnull=True))
     return {
         "documents": list(call.documents.current()),
         "notices": list(call.notices.all()),
-        "answered": list(call.questions.filter(answered_at__isnull=False).order_by("-answered_at", "-pk")),
+        "answered": list(call.inquiries.filter(answered_at__isnull=False).order_by("-answered_at", "-pk")),
         "my_questions": mine,
         "extensions": list(call.deadline_extensions.all()),
         "question_refusal": question_refusal(call, user),

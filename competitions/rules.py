@@ -31,6 +31,6 @@ def is_answered(user, question):
 
 
 rules.add_perm("competitions.manage_notice_page", is_staff_member)
-rules.add_perm("competitions.ask_question", may_apply_for_grants & ~is_staff_member)
-rules.add_perm("competitions.view_question", is_answered | asked_it | is_staff_member)
-rules.add_perm("competitions.answer_question", is_staff_member)
+rules.add_perm("competitions.ask_inquiry", may_apply_for_grants & ~is_staff_member)
+rules.add_perm("competitions.view_inquiry", is_answered | asked_it | is_staff_member)
+rules.add_perm("competitions.answer_inquiry", is_staff_member)

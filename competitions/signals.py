@@ -11,7 +11,7 @@ from django.dispatch import Signal
 
 # call, extension (a DeadlineExtension): tell everyone with a draft or a submission in the call.
 deadline_extended = Signal()
-# question (a Question, answered): tell the person who asked it.
+# question (a Inquiry, answered): tell the person who asked it.
 question_answered = Signal()
 
 

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from . import notices
-from .forms import QuestionForm
+from .forms import InquiryForm
 from .lifecycle import TransitionRefused
 from .models import Call, CallDocument
 from .refusals import add_to_form, show_refusal
@@ -70,7 +70,7 @@ def call_detail(request, slug, question_form=None):
             "receiving": call.is_receiving(),
             "contact": getattr(call, "contact", None),
             "notice_page": notices.notice_page(call, request.user),
-            "question_form": question_form or QuestionForm(),
+            "question_form": question_form or InquiryForm(),
         },
     )
 
@@ -80,7 +80,7 @@ def call_detail(request, slug, question_form=None):
 def ask_question(request, slug):
     """A signed-in applicant's question; refused input is shown again with what was typed."""
     call = _public_call(slug)
-    form = QuestionForm(request.POST)
+    form = InquiryForm(request.POST)
     if form.is_valid():
         try:
             notices.ask_question(call, text=form.cleaned_data["text"], by=request.user)

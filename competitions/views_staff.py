@@ -14,17 +14,17 @@ from django.utils.translation import gettext as _
 
 from . import notices
 from .forms import (
-    AnswerForm,
     ContactForm,
     DocumentForm,
     ExtendDeadlineForm,
+    InquiryAnswerForm,
     NoticeEditForm,
     NoticeForm,
     ReplaceDocumentForm,
     WithdrawDocumentForm,
 )
 from .lifecycle import TransitionRefused
-from .models import Call, CallDocument, Notice, Question
+from .models import Call, CallDocument, Inquiry, Notice
 from .refusals import add_to_form, show_refusal
 
 QUESTIONS_PER_PAGE = 30
@@ -126,7 +126,7 @@ def notice_page(request, slug):
         ],
         "notices": list(call.notices.select_related("posted_by").annotate(revision_count=Count("revisions"))),
         "extensions": list(call.deadline_extensions.select_related("by")),
-        "open_questions": call.questions.filter(answered_at__isnull=True).count(),
+        "open_questions": call.inquiries.filter(answered_at__isnull=True).count(),
         "contact_form": bound.get("contact") or ContactForm(prefix="contact", initial=_contact_initial(call)),
         "document_form": bound.get("document") or DocumentForm(prefix="document"),
         "notice_form": bound.get("notice") or NoticeForm(prefix="notice"),
@@ -179,7 +179,7 @@ def question_queue(request):
 def _queue(request, failed=None):
     """The queue page; ``failed`` is (question pk, its bound answer form) to show again."""
     show = "answered" if request.GET.get("show") == "answered" else "open"
-    questions = Question.objects.select_related("call", "asked_by", "answered_by")
+    questions = Inquiry.objects.select_related("call", "asked_by", "answered_by")
     slug = request.GET.get("call", "")
     call = Call.objects.filter(slug=slug).first() if slug else None
     if call is not None:
@@ -189,12 +189,15 @@ def _queue(request, failed=None):
     else:
         questions = questions.filter(answered_at__isnull=False).order_by("-answered_at", "-pk")
     page = Paginator(questions, QUESTIONS_PER_PAGE).get_page(request.GET.get("page"))
-    counts = Question.objects.filter(**({"call": call} if call else {})).aggregate(
+    counts = Inquiry.objects.filter(**({"call": call} if call else {})).aggregate(
         open=Count("pk", filter=Q(answered_at__isnull=True)),
         answered=Count("pk", filter=Q(answered_at__isnull=False)),
     )
     rows = [
-        (question, failed[1] if failed and failed[0] == question.pk else AnswerForm(prefix=f"q{question.pk}"))
+        (
+            question,
+            failed[1] if failed and failed[0] == question.pk else InquiryAnswerForm(prefix=f"q{question.pk}"),
+        )
         for question in page
     ]
     return render(
@@ -214,13 +217,13 @@ def _queue(request, failed=None):
 
 @staff_page
 def question_answer(request, pk):
-    question = get_object_or_404(Question.objects.select_related("call"), pk=pk)
+    question = get_object_or_404(Inquiry.objects.select_related("call"), pk=pk)
     back = reverse("competitions:question_queue") + (
         f"?call={request.GET['call']}" if request.GET.get("call") else ""
     )
     if request.method != "POST":
         return redirect(back)
-    form = AnswerForm(request.POST, prefix=f"q{question.pk}")
+    form = InquiryAnswerForm(request.POST, prefix=f"q{question.pk}")
     if form.is_valid():
         try:
             notices.answer_question(question, answer=form.cleaned_data["answer"], by=request.user)

@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.CreateModel(
-            name='Question',
+            name='Inquiry',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('text', models.TextField(verbose_name='question')),
@@ -81,7 +81,7 @@ class Migration(migrations.Migration):
                 ('answered_at', models.DateTimeField(blank=True, null=True, verbose_name='answered')),
                 ('answered_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='answered by')),
                 ('asked_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='asked by')),
-                ('call', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='questions', to='competitions.call', verbose_name='call')),
+                ('call', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='inquiries', to='competitions.call', verbose_name='call')),
             ],
             options={
                 'verbose_name': 'question',
@@ -144,11 +144,11 @@ class Migration(migrations.Migration):
             constraint=models.UniqueConstraint(fields=('notice', 'number'), name='unique_notice_revision'),
         ),
         migrations.AddIndex(
-            model_name='question',
-            index=models.Index(fields=['call', 'answered_at'], name='competition_call_id_57e4bb_idx'),
+            model_name='inquiry',
+            index=models.Index(fields=['call', 'answered_at'], name='competition_call_id_f34d35_idx'),
         ),
         migrations.AddIndex(
-            model_name='question',
-            index=models.Index(fields=['asked_by', 'asked_at'], name='competition_asked_b_1a538f_idx'),
+            model_name='inquiry',
+            index=models.Index(fields=['asked_by', 'asked_at'], name='competition_asked_b_bb8ec7_idx'),
         ),
     ]

@@ -6,9 +6,9 @@ from .notice_page import (
     CallDocument,
     CallDocumentKind,
     DeadlineExtension,
+    Inquiry,
     Notice,
     NoticeRevision,
-    Question,
 )
 from .taxonomy import (
     Region,
@@ -27,7 +27,7 @@ __all__ = [
     "DeadlineExtension",
     "Notice",
     "NoticeRevision",
-    "Question",
+    "Inquiry",
     "EligibilityRule",
     "CallState",
     "DocumentKind",

@@ -152,11 +152,11 @@ class NoticeRevision(models.Model):
         return f"{self.notice} ({self.number})"
 
 
-class Question(models.Model):
+class Inquiry(models.Model):
     """A question a signed-in applicant asks on a call's page. Until staff answer it only the
     asker and staff see it; once answered it is public, never naming the asker."""
 
-    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="questions", verbose_name=_("call"))
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="inquiries", verbose_name=_("call"))
     asked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("asked by")
     )

@@ -18,9 +18,9 @@ from competitions.models import (
     CallDocument,
     CallState,
     DeadlineExtension,
+    Inquiry,
     Notice,
     NoticeRevision,
-    Question,
 )
 from projects.models import ApplicationState, OutboxMessage
 from tests.factories import (
@@ -202,10 +202,10 @@ def test_questions_are_refused_empty_too_long_or_too_many(call, asker):
     with pytest.raises(ValidationError, match="at most 2,000 characters"):
         notices.ask_question(call, text="x" * 2001, by=asker)
     for n in range(notices.QUESTIONS_PER_DAY):
-        notices.ask_question(call, text=f"Question {n}", by=asker)
+        notices.ask_question(call, text=f"Inquiry {n}", by=asker)
     with pytest.raises(TransitionRefused, match="in the last 24 hours"):
         notices.ask_question(call, text="One more", by=asker)
-    assert Question.objects.count() == notices.QUESTIONS_PER_DAY
+    assert Inquiry.objects.count() == notices.QUESTIONS_PER_DAY
 
 
 def test_staff_do_not_ask_and_applicants_do_not_answer(call, asker, staff_user):
@@ -222,16 +222,16 @@ def test_asking_on_the_page_keeps_what_was_typed(client, call, asker):
     response = client.post(url, {"text": "y" * 2001})
     assert response.status_code == 400
     assert "y" * 2001 in response.content.decode()
-    assert not Question.objects.exists()
+    assert not Inquiry.objects.exists()
     response = client.post(url, {"text": "Is HWPX accepted?"})
-    assert response.status_code == 302 and Question.objects.get().text == "Is HWPX accepted?"
+    assert response.status_code == 302 and Inquiry.objects.get().text == "Is HWPX accepted?"
 
 
 def test_anonymous_visitors_are_asked_to_sign_in(client, call):
     assert "Sign in to ask a question." in page_of(client, call).content.decode()
     response = client.post(reverse("competitions:ask_question", args=[call.slug]), {"text": "Hi"})
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
-    assert not Question.objects.exists()
+    assert not Inquiry.objects.exists()
 
 
 def test_staff_answer_from_the_queue(client, call, asker, staff_user):
@@ -241,9 +241,9 @@ def test_staff_answer_from_the_queue(client, call, asker, staff_user):
     assert "Deadline time?" in queue
     url = reverse("competitions:question_answer", args=[question.pk])
     response = client.post(url, {f"q{question.pk}-answer": ""})
-    assert response.status_code == 400 and Question.objects.get().answered_at is None
+    assert response.status_code == 400 and Inquiry.objects.get().answered_at is None
     client.post(url, {f"q{question.pk}-answer": "17:00 KST."})
-    assert Question.objects.get().answer == "17:00 KST."
+    assert Inquiry.objects.get().answer == "17:00 KST."
     client.force_login(asker)
     assert client.get(reverse("competitions:question_queue")).status_code == 403
 
@@ -410,11 +410,11 @@ def test_the_public_page_takes_a_constant_number_of_queries(
             notices.attach_document(
                 call, kind="form", title=f"Form {i}", upload=pdf(f"f{i}.pdf"), by=staff_user
             )
-            question = Question.objects.create(
+            question = Inquiry.objects.create(
                 call=call, asked_by=asker, text=f"Q{i}", asked_at=timezone.now()
             )
             notices.answer_question(question, answer=f"A{i}", by=staff_user)
-            Question.objects.create(call=call, asked_by=asker, text=f"Open {i}", asked_at=timezone.now())
+            Inquiry.objects.create(call=call, asked_by=asker, text=f"Open {i}", asked_at=timezone.now())
         notices.set_contact(call, department="Division", phone="044", by=staff_user)
 
     client.force_login(asker)

@@ -128,9 +128,9 @@ def open_question(world):
     """The applicant's unanswered question about the world's open call (once)."""
     from django.utils import timezone
 
-    from competitions.models import Question
+    from competitions.models import Inquiry
 
-    return Question.objects.filter(call=world.open_call).first() or Question.objects.create(
+    return Inquiry.objects.filter(call=world.open_call).first() or Inquiry.objects.create(
         call=world.open_call,
         asked_by=world.users["applicant"],
         text="May we apply twice?",
