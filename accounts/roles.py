@@ -31,6 +31,16 @@ _STAFF_MODELS = [
     "competitions.smartservicearea",
     "competitions.eligibilityrule",
 ]
+# The call's notice page (competitions.notices): staff and auditors read it in the admin; it
+# changes only on the staff's notice page, never there.
+_NOTICE_PAGE_MODELS = [
+    "competitions.calldocument",
+    "competitions.notice",
+    "competitions.noticerevision",
+    "competitions.inquiry",
+    "competitions.callcontact",
+    "competitions.deadlineextension",
+]
 # Staff see applicants' records and record sanctions; they never edit what applicants submitted.
 _STAFF_PROJECT_PERMISSIONS = [
     "projects.organisation:view",
@@ -72,10 +82,11 @@ _STAFF_EVALUATION_PERMISSIONS = [
 _AUDITOR_PROJECT_PERMISSIONS = [entry for entry in _STAFF_PROJECT_PERMISSIONS if entry.endswith(":view")]
 ROLE_PERMISSIONS = {
     Role.STAFF: [f"{model}:{action}" for model in _STAFF_MODELS for action in ("view", "add", "change")]
+    + [f"{model}:view" for model in _NOTICE_PAGE_MODELS]
     + ["django_fsm_log.statelog:view"]
     + _STAFF_PROJECT_PERMISSIONS
     + _STAFF_EVALUATION_PERMISSIONS,
-    Role.AUDITOR: [f"{model}:view" for model in _STAFF_MODELS]
+    Role.AUDITOR: [f"{model}:view" for model in _STAFF_MODELS + _NOTICE_PAGE_MODELS]
     + ["django_fsm_log.statelog:view"]
     + _AUDITOR_PROJECT_PERMISSIONS,
     Role.REVIEWER: [],

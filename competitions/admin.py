@@ -20,8 +20,15 @@ from .formatting import format_krw
 from .lifecycle import TRANSITIONS, TransitionRefused, change_call_state, transition_label
 from .models import (
     Call,
+    CallContact,
+    CallDocument,
+    CallState,
+    DeadlineExtension,
     DocumentKind,
     EligibilityRule,
+    Inquiry,
+    Notice,
+    NoticeRevision,
     Programme,
     Region,
     ServiceField,
@@ -96,6 +103,24 @@ class EligibilityRuleInline(admin.TabularInline):
     fields = ["kind", "track", "params", "position"]
 
 
+class DeadlineExtensionInline(admin.TabularInline):
+    """The deadline's extensions: recorded on the staff's notice page, read-only here."""
+
+    model = DeadlineExtension
+    extra = 0
+    fields = ["at", "previous_closes_at", "new_closes_at", "reason", "by", "notified"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 def _lifecycle_action(transition_name):
     def action(modeladmin, request, queryset):
         done = 0
@@ -144,7 +169,13 @@ class CallAdminForm(forms.ModelForm):
 class CallAdmin(ImportExportModelAdmin):
     form = CallAdminForm
     resource_classes = [resources.CallResource]
-    inlines = [TrackInline, ServiceFieldInline, EligibilityRuleInline, ReadOnlyStateLogInline]
+    inlines = [
+        TrackInline,
+        ServiceFieldInline,
+        EligibilityRuleInline,
+        DeadlineExtensionInline,
+        ReadOnlyStateLogInline,
+    ]
     list_display = [
         "slug",
         "title",
@@ -174,6 +205,14 @@ class CallAdmin(ImportExportModelAdmin):
         (_("Review"), {"fields": ["blind_review", "reviewer_document_kinds"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        """Once announced, the deadline moves only on the call's notice page (extended with a
+        reason, everyone who applied told; never shortened: Call.save refuses it on any path)."""
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and obj.state != CallState.DRAFT:
+            fields.append("closes_at")
+        return fields
 
     @admin.display(description=_("total budget"), ordering="budget_total")
     def budget_display(self, obj):
@@ -258,3 +297,46 @@ class SmartServiceAdmin(TaxonomyAdmin):
     list_display = ["name", "name_ko", "area"]
     list_filter = ["area"]
     list_select_related = ["area"]
+
+
+class NoticePageAdmin(ReadOnlyAdmin):
+    """A call's notice page, read here; it changes on the staff's notice page
+    (/staff/calls/<slug>/notice/), which keeps every version and tells whom it must."""
+
+    list_select_related = ["call"]
+    list_filter = ["call"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CallDocument)
+class CallDocumentAdmin(NoticePageAdmin):
+    list_display = ["call", "title", "title_ko", "kind", "original_name", "uploaded_at", "retired_at"]
+
+
+@admin.register(Notice)
+class NoticeAdmin(NoticePageAdmin):
+    list_display = ["call", "title", "title_ko", "posted_at", "edited_at"]
+
+
+@admin.register(NoticeRevision)
+class NoticeRevisionAdmin(NoticePageAdmin):
+    list_display = ["notice", "number", "by", "at"]
+    list_select_related = ["notice", "by"]
+    list_filter = ["notice__call"]
+
+
+@admin.register(Inquiry)
+class QuestionAdmin(NoticePageAdmin):
+    list_display = ["call", "asked_at", "text", "answered_at"]
+
+
+@admin.register(CallContact)
+class CallContactAdmin(NoticePageAdmin):
+    list_display = ["call", "department", "department_ko", "person", "phone", "email"]
+
+
+@admin.register(DeadlineExtension)
+class DeadlineExtensionAdmin(NoticePageAdmin):
+    list_display = ["call", "previous_closes_at", "new_closes_at", "by", "at", "notified"]

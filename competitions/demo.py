@@ -26,6 +26,7 @@ from .models import (
     ServiceField,
     Track,
 )
+from .notices import extend_deadline
 
 PROGRAMMES = [
     {
@@ -500,7 +501,16 @@ def seed_demo_calls(by, now=None):
     # Keep the demo window while it is open, so that seeding twice changes nothing;
     # reopen it when it has closed, so that a newcomer can always apply.
     keep_window = existing is not None and existing.closes_at >= now
-    demo = _upsert_call(demo_call_spec(now), keep_window=keep_window)
+    spec = demo_call_spec(now)
+    if not keep_window and existing is not None and existing.state != CallState.DRAFT:
+        # An announced deadline moves only by a recorded extension (everyone who applied told).
+        if existing.state == CallState.PUBLISHED:
+            extend_deadline(
+                existing, spec.closes_at, reason="Demo data: reopened for newcomers.", by=by, now=now
+            )
+        else:
+            keep_window = True
+    demo = _upsert_call(spec, keep_window=keep_window)
     _seed_questions(demo, DEMO_QUESTIONS)
     calls[DEMO_SLUG] = _advance(demo, ["publish"], by, "Demo data: open for newcomers.")
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_questions
+from . import views, views_questions, views_staff
 
 app_name = "competitions"
 
@@ -8,4 +8,10 @@ urlpatterns = [
     path("", views.call_list, name="call_list"),
     path("calls/<slug:slug>/", views.call_detail, name="call_detail"),
     path("staff/calls/<slug:slug>/questions/", views_questions.question_builder, name="question_builder"),
+    path("calls/<slug:slug>/questions/", views.ask_question, name="ask_question"),
+    path("calls/<slug:slug>/documents/<int:pk>/", views.document_download, name="document_download"),
+    path("staff/calls/<slug:slug>/notice/", views_staff.notice_page, name="staff_notice_page"),
+    path("staff/calls/<slug:slug>/notice/<int:pk>/edit/", views_staff.notice_edit, name="staff_notice_edit"),
+    path("staff/questions/", views_staff.question_queue, name="question_queue"),
+    path("staff/questions/<int:pk>/answer/", views_staff.question_answer, name="question_answer"),
 ]

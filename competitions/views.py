@@ -1,9 +1,20 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, render
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 
-from .models import Call
+from . import notices
+from .lifecycle import TransitionRefused
+from .models import Call, CallDocument
+from .notice_forms import InquiryForm
+from .refusals import add_to_form, show_refusal
 
 CALLS_PER_PAGE = 20
 
@@ -34,8 +45,15 @@ def call_list(request):
     )
 
 
-def call_detail(request, slug):
-    call = get_object_or_404(Call.objects.public().select_related("programme", "previous_stage"), slug=slug)
+def _public_call(slug):
+    return get_object_or_404(
+        Call.objects.public().select_related("programme", "previous_stage", "contact"), slug=slug
+    )
+
+
+def call_detail(request, slug, question_form=None):
+    """The call's notice page, in a constant number of queries whatever it holds."""
+    call = _public_call(slug)
     tracks = list(call.tracks.all())
     fields = list(call.service_fields.all())
     field_places = call.field_places(fields)
@@ -50,5 +68,49 @@ def call_detail(request, slug):
             "fields_compete": field_places > call.max_awards,
             "reception": call.reception_status(),
             "receiving": call.is_receiving(),
+            "contact": getattr(call, "contact", None),
+            "notice_page": notices.notice_page(call, request.user),
+            "question_form": question_form or InquiryForm(),
         },
     )
+
+
+@login_required
+@require_POST
+def ask_question(request, slug):
+    """A signed-in applicant's question; refused input is shown again with what was typed."""
+    call = _public_call(slug)
+    form = InquiryForm(request.POST)
+    if form.is_valid():
+        try:
+            notices.ask_question(call, text=form.cleaned_data["text"], by=request.user)
+        except ValidationError as exc:
+            add_to_form(form, exc)
+        except (TransitionRefused, PermissionDenied) as exc:
+            show_refusal(request, exc)
+        else:
+            messages.success(
+                request, gettext("Your question was sent. You will be told by e-mail when it is answered.")
+            )
+            return redirect(f"{call_url(call)}#questions")
+    response = call_detail(request, slug, question_form=form)
+    response.status_code = 400
+    return response
+
+
+def call_url(call):
+    return reverse("competitions:call_detail", args=[call.slug])
+
+
+def document_download(request, slug, pk):
+    """A call's current document, for anyone who may see the call (staff also its earlier ones)."""
+    call = _public_call(slug) if not request.user.has_perm("competitions.manage_notice_page") else None
+    documents = CallDocument.objects.filter(call__slug=slug)
+    if call is not None:
+        documents = documents.current().filter(call=call)
+    document = get_object_or_404(documents, pk=pk)
+    try:
+        handle = document.file.open("rb")
+    except FileNotFoundError as exc:
+        raise Http404 from exc
+    return FileResponse(handle, as_attachment=True, filename=document.original_name)

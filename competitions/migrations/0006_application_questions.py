@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competitions', '0004_call_reviewer_document_kinds'),
+        ('competitions', '0005_call_notice_page'),
     ]
 
     operations = [

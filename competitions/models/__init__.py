@@ -1,6 +1,15 @@
 from .call import Call, CallState, Programme, ServiceField, Track
 from .document_kind import IDENTIFYING_DOCUMENT_KINDS, DocumentKind
 from .eligibility_rule import EligibilityRule
+from .notice_page import (
+    CallContact,
+    CallDocument,
+    CallDocumentKind,
+    DeadlineExtension,
+    Inquiry,
+    Notice,
+    NoticeRevision,
+)
 from .question import Question, QuestionKind, QuestionSection
 from .taxonomy import (
     Region,
@@ -13,6 +22,13 @@ from .taxonomy import (
 
 __all__ = [
     "Call",
+    "CallContact",
+    "CallDocument",
+    "CallDocumentKind",
+    "DeadlineExtension",
+    "Notice",
+    "NoticeRevision",
+    "Inquiry",
     "EligibilityRule",
     "CallState",
     "DocumentKind",

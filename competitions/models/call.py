@@ -7,7 +7,7 @@ refusals and logs who, when and why). Whether reception is open is derived from 
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import FSMField, transition
@@ -153,6 +153,23 @@ class Call(models.Model):
     def __str__(self):
         return self.display_title
 
+    def save(self, *args, **kwargs):
+        """Saving a published call's deadline is checked here, inside the write's transaction with
+        the row locked, whatever the path (a form, the admin, an import, code): never shortened,
+        extended only with its record."""
+        update_fields = kwargs.get("update_fields")
+        if (
+            self._state.adding
+            or self.pk is None
+            or (update_fields is not None and "closes_at" not in update_fields)
+        ):
+            return super().save(*args, **kwargs)
+        with transaction.atomic():
+            refusal = self._stored_deadline_refusal(lock=True)
+            if refusal:
+                raise ValidationError({"closes_at": refusal})
+            return super().save(*args, **kwargs)
+
     # --- Presentation ---------------------------------------------------------------------
     @property
     def display_title(self):
@@ -211,6 +228,10 @@ class Call(models.Model):
                 "The maximum subsidy per award (%(max)s) cannot exceed the total budget (%(budget)s)."
             ) % {"max": format_krw(self.subsidy_max), "budget": format_krw(self.budget_total)}
         errors.update(self._reviewer_document_errors())
+        if self.pk and self.closes_at:
+            refusal = self._stored_deadline_refusal(lock=False)
+            if refusal:
+                errors["closes_at"] = refusal
         if self.previous_stage_id:
             previous = self.previous_stage
             if self.pk and previous.pk == self.pk:
@@ -221,6 +242,42 @@ class Call(models.Model):
                 ) % {"closes": format_seoul(previous.closes_at)}
         if errors:
             raise ValidationError(errors)
+
+    # --- The announced deadline (DESIGN.md §3: extended, never shortened) -------------------
+    def deadline_change_refusal(self, stored_state, stored_closes_at, new_closes_at, recorded):
+        """Why a call in ``stored_state`` whose stored deadline is ``stored_closes_at`` may not be
+        saved with ``new_closes_at`` (None when it may). A draft's window is free; once announced,
+        the deadline only moves later, and only through competitions.notices.extend_deadline
+        (``recorded``: a DeadlineExtension from the stored to the new deadline exists)."""
+        if stored_state == CallState.DRAFT or new_closes_at == stored_closes_at:
+            return None
+        if new_closes_at < stored_closes_at:
+            return _(
+                "A published call's deadline can be extended, never shortened: %(new)s is before the "
+                "announced deadline %(old)s."
+            ) % {"new": format_seoul(new_closes_at), "old": format_seoul(stored_closes_at)}
+        if not recorded:
+            return _(
+                "A published call's deadline is extended on its notice page, with a reason, so that "
+                "everyone who applied is told."
+            )
+        return None
+
+    def _stored_deadline_refusal(self, lock):
+        stored = Call.objects.filter(pk=self.pk)
+        if lock:
+            stored = stored.select_for_update()
+        stored = stored.values_list("state", "closes_at").first()
+        if stored is None:
+            return None
+        state, closes_at = stored
+        refusal = self.deadline_change_refusal(state, closes_at, self.closes_at, recorded=True)
+        if refusal or state == CallState.DRAFT or self.closes_at == closes_at:
+            return refusal
+        recorded = self.deadline_extensions.filter(
+            previous_closes_at=closes_at, new_closes_at=self.closes_at
+        ).exists()
+        return self.deadline_change_refusal(state, closes_at, self.closes_at, recorded=recorded)
 
     # --- What reviewers may open -----------------------------------------------------------
     def reviewer_may_open(self, blind=False):

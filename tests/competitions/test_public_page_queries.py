@@ -38,12 +38,14 @@ def test_call_list_query_count_is_constant(client, django_assert_num_queries, ta
 
 @pytest.mark.parametrize("count", [1, 12])
 def test_call_page_query_count_is_constant(client, django_assert_num_queries, count):
-    """The same three queries whatever the number of tracks and service fields the call has."""
+    """The same queries whatever the number of tracks and service fields the call has."""
     call = CallFactory(state=CallState.PUBLISHED, max_awards=50)
     for n in range(count):
         TrackFactory(call=call, name=f"Track {n}", max_awards=1)
         ServiceFieldFactory(call=call, name=f"Field {n}", max_awards=1)
-    with django_assert_num_queries(3):  # call (+programme, previous stage), tracks, fields
+    # call (+programme, previous stage, contact), tracks, fields; the notice page's documents,
+    # notices, answered questions and deadline extensions
+    with django_assert_num_queries(7):
         response = client.get(reverse("competitions:call_detail", args=[call.slug]))
     page = response.content.decode()
     assert response.status_code == 200

@@ -5,7 +5,6 @@ tampered hidden fields and ids. Each gets a clear, specific message and changes 
 import os
 import re
 import tempfile
-from datetime import timedelta
 
 import pytest
 from django.core.files import File
@@ -508,8 +507,7 @@ def test_a_consortium_member_by_a_bad_number_is_refused(client, world):
 
 def test_submission_after_the_close_is_refused_to_the_second(client, world):
     as_user(client, world.users["applicant"])
-    world.open_call.closes_at = timezone.now() - timedelta(seconds=1)
-    world.open_call.save(update_fields=["closes_at"])
+    reception_closed(world.open_call)  # time passes (a published deadline is never shortened)
     response = client.post(reverse("projects:application_submit", args=[world.draft.pk]), follow=True)
     assert any(m.startswith("Reception closed at ") for m in page_messages(response))
     draft = Application.objects.get(pk=world.draft.pk)

@@ -97,6 +97,47 @@ def applicant_slot(world):
     return slot
 
 
+def call_document(world):
+    """An announcement attached to the world's open call (once)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from competitions import notices
+    from competitions.models import CallDocument
+    from tests.projects.samples import pdf_bytes
+
+    return CallDocument.objects.filter(call=world.open_call).first() or notices.attach_document(
+        world.open_call,
+        kind="announcement",
+        title="Announcement",
+        upload=SimpleUploadedFile("announcement.pdf", pdf_bytes()),
+        by=world.users["staff"],
+    )
+
+
+def call_notice(world):
+    """A notice on the world's open call (once)."""
+    from competitions import notices
+    from competitions.models import Notice
+
+    return Notice.objects.filter(call=world.open_call).first() or notices.post_notice(
+        world.open_call, title="Briefing", body="At 14:00.", by=world.users["staff"]
+    )
+
+
+def open_question(world):
+    """The applicant's unanswered question about the world's open call (once)."""
+    from django.utils import timezone
+
+    from competitions.models import Inquiry
+
+    return Inquiry.objects.filter(call=world.open_call).first() or Inquiry.objects.create(
+        call=world.open_call,
+        asked_by=world.users["applicant"],
+        text="May we apply twice?",
+        asked_at=timezone.now(),
+    )
+
+
 def K(**names):
     """kwargs from world attributes: K(pk="draft") -> {"pk": world.draft.pk}."""
 
@@ -134,6 +175,29 @@ MATRIX = {
     "competitions:call_list": Entry(get=everyone(200)),
     "competitions:call_detail": Entry(K(slug="open_call"), everyone(200)),
     "competitions:question_builder": Entry(K(slug="open_call"), STAFF_GET, STAFF_POST),
+    # The notice page: anyone downloads the call's current documents; whoever applies for grants
+    # asks (the world's reviewers belong to organisations; staff and auditors are refused with
+    # the reason and the page: 400); staff keep the page and answer.
+    "competitions:document_download": Entry(
+        lambda w: {"slug": w.open_call.slug, "pk": call_document(w).pk}, everyone(200)
+    ),
+    "competitions:ask_question": Entry(
+        K(slug="open_call"),
+        POST_ONLY_LOGGED_IN,
+        row(LOGIN, SKIP, SKIP, SKIP, SKIP, 400, 400),
+        lambda w: {"text": "Is HWPX accepted?"},
+    ),
+    "competitions:staff_notice_page": Entry(K(slug="open_call"), STAFF_GET),
+    "competitions:staff_notice_edit": Entry(
+        lambda w: {"slug": w.open_call.slug, "pk": call_notice(w).pk}, STAFF_GET
+    ),
+    "competitions:question_queue": Entry(get=STAFF_GET),
+    "competitions:question_answer": Entry(
+        lambda w: {"pk": open_question(w).pk},
+        row(LOGIN, 403, 403, 403, 403, 302, 403),
+        STAFF_POST,
+        lambda w: {f"q{open_question(w).pk}-answer": "Once per call."},
+    ),
     "projects:dashboard": Entry(get=row(LOGIN, 200, 200, 200, 200, 200, 200)),
     "projects:organisation_create": Entry(get=row(LOGIN, 200, 200, 200, 200, 200, 200)),
     "projects:organisation_detail": Entry(K(pk="org"), row(LOGIN, 404, 200, 404, 404, 200, 404)),
