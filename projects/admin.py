@@ -14,6 +14,7 @@ from competitions.lifecycle import TransitionRefused
 
 from . import identity
 from .models import (
+    AnswerRevision,
     Application,
     Award,
     ConsortiumMember,
@@ -348,6 +349,13 @@ class CorrectionRequestAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     list_select_related = ["application", "requested_by"]
     search_fields = ["application__reference"]
+
+
+@admin.register(AnswerRevision)
+class AnswerRevisionAdmin(ReadOnlyAdmin):
+    list_display = ["application", "question", "changed_by", "changed_at"]
+    list_select_related = ["application", "question", "changed_by"]
+    search_fields = ["application__reference", "question__code"]
 
 
 @admin.register(FundingPlanRevision)

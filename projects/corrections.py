@@ -17,17 +17,21 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Prefetch
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from competitions.eligibility import failures
 from competitions.formatting import format_seoul
 from competitions.lifecycle import TransitionRefused, require_call_state
-from competitions.models import Call, DocumentKind
+from competitions.models import Call, DocumentKind, Question, QuestionKind
 
+from .answers import save_answers
 from .documents import store_document, validate_document
 from .eligibility_check import check_eligibility
 from .models import (
+    Answer,
+    AnswerRevision,
     Application,
     ApplicationState,
     CorrectionItem,
@@ -55,10 +59,13 @@ class Part:
 
 
 def answer_parts(application):
-    """The call-specific questions of the application's call, as parts (kind ``answer``, the
-    question's key as target). The call's questions plug in here; a call without questions has
-    none."""
-    return []
+    """The call-specific questions of the application's call, in the form's order, as parts
+    (kind ``answer``, the question's code as target, its label in the active language), in one
+    query; a call without questions has none."""
+    questions = Question.objects.filter(call_id=application.call_id).order_by(
+        "section__position", "section_id", "position", "pk"
+    )
+    return [Part(Kind.ANSWER, question.code, question.display_label) for question in questions]
 
 
 def correctable_parts(application):
@@ -222,6 +229,85 @@ def correct_funding_plan(application, values, *, by, now=None):
         locked.save()
         _mark_corrected(item, by, now)
     return locked
+
+
+def correct_answers(application, values, files=None, *, by, now=None):
+    """Change answers to the call's questions under an open request naming them.
+
+    ``values`` {question: value cleaned by competitions.questions.clean_answer} and ``files``
+    {question: (upload, DocumentFormat)}, as projects.forms.AnswersForm gives them. Each answer
+    that changes is recorded as it was and as it becomes (AnswerRevision; a replaced file is
+    kept, superseded, and becomes the item's document) and its item is marked corrected; an
+    answer posted as it was is left alone. Refused, changing nothing, with every reason: a
+    question the request does not name (or of another call), after the deadline (read here, at
+    the write), nothing changed. Returns the revisions."""
+    _require_applicant(by, application)
+    files = files or {}
+    moment = _now(now)
+    with transaction.atomic():
+        locked = _locked(application)
+        request = _locked_open_request(locked)
+        reasons = [
+            change_refusal(
+                locked,
+                request,
+                Kind.ANSWER,
+                question.code if question.call_id == locked.call_id else None,
+                moment,
+            )
+            for question in [*values, *files]
+        ]
+        reasons = list(dict.fromkeys(reason for reason in reasons if reason))
+        if reasons:
+            raise TransitionRefused(reasons)
+        asked = [question.pk for question in [*values, *files]]
+        before = {
+            answer.question_id: answer
+            for answer in Answer.objects.filter(application=locked, question_id__in=asked)
+        }
+
+        def old_value(question):
+            answer = before.get(question.pk)
+            return answer.value if answer is not None else None
+
+        changed = {
+            question: value
+            for question, value in values.items()
+            if question.kind != QuestionKind.FILE and value != old_value(question)
+        }
+        uploads = {
+            question: upload for question, upload in files.items() if question.kind == QuestionKind.FILE
+        }
+        if not changed and not uploads:
+            raise TransitionRefused([_("The answers are unchanged; change an answer, or leave it as it is.")])
+        save_answers(locked, changed, uploads, by=by)
+        after = {
+            answer.question_id: answer
+            for answer in Answer.objects.filter(application=locked, question__in=[*changed, *uploads])
+        }
+        revisions = []
+        for question in [*changed, *uploads]:
+            item = _item(request, Kind.ANSWER, question.code)
+            old, new = before.get(question.pk), after[question.pk]
+            revisions.append(
+                AnswerRevision.objects.create(
+                    application=locked,
+                    item=item,
+                    question=question,
+                    value_before=old.value if old is not None else None,
+                    value_after=new.value,
+                    document_before_id=old.document_id if old is not None else None,
+                    document_after_id=new.document_id,
+                    changed_by=by,
+                    changed_at=moment,
+                )
+            )
+            if question in uploads:
+                item.document_id = new.document_id
+            _mark_corrected(item, by, moment)
+        locked.version += 1
+        locked.save(update_fields=["version"])
+    return revisions
 
 
 def resubmit(application, *, by, now=None):
@@ -395,12 +481,19 @@ def _expired_mail(application, request):
 
 def history_of(application):
     """The application's correction requests, newest first, each with its items and, per item,
-    what the applicant changed: the document versions of its kind (originals kept, superseded)
-    and the funding plan revisions (before and after)."""
+    what the applicant changed: the document versions of its kind (originals kept, superseded),
+    the funding plan revisions and the answer revisions (before and after)."""
     requests = list(
         CorrectionRequest.objects.filter(application=application)
         .select_related("requested_by", "closed_by")
-        .prefetch_related("items__funding_plan_revisions", "items__document")
+        .prefetch_related(
+            "items__funding_plan_revisions",
+            "items__document",
+            Prefetch(
+                "items__answer_revisions",
+                AnswerRevision.objects.select_related("question", "document_before", "document_after"),
+            ),
+        )
         .order_by("-requested_at", "-pk")
     )
     versions = {}

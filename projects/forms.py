@@ -247,12 +247,20 @@ class AnswersForm(KRDSFormMixin, forms.Form):
     """The call's own questions on the draft's form, in their sections. Every field is optional
     here (a draft may be incomplete: submission asks for the required answers); each answer is
     checked by its question's kind (competitions.questions.clean_answer), a file by its content
-    (projects.documents.validate_document), each refusal beside its question."""
+    (projects.documents.validate_document), each refusal beside its question.
 
-    def __init__(self, *args, application, **kwargs):
+    ``only``: the questions to show (questions or their codes), e.g. those a correction request
+    names; the others, and sections left empty, are left out."""
+
+    def __init__(self, *args, application, only=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.application = application
         self.sections = questions_of(application.call)
+        if only is not None:
+            only = {getattr(question, "code", question) for question in only}
+            for section in self.sections:
+                section.ordered_questions = [q for q in section.ordered_questions if q.code in only]
+            self.sections = [section for section in self.sections if section.ordered_questions]
         answers = {answer.question_id: answer for answer in application.answers.select_related("document")}
         self.questions = {}
         for section in self.sections:

@@ -22,6 +22,7 @@ from .award import (
     Settlement,
 )
 from .correction import (
+    AnswerRevision,
     CorrectionItem,
     CorrectionItemKind,
     CorrectionRequest,
@@ -42,6 +43,7 @@ from .outbox import OutboxMessage
 
 __all__ = [
     "Answer",
+    "AnswerRevision",
     "AppendOnlyError",
     "Award",
     "DisbursementEntry",

@@ -5,14 +5,15 @@ A request names its parts as CorrectionItems, each of a kind (a document of a gi
 funding plan, or an answer to a call-specific question) and a target (the document kind or the
 question's key; empty for the funding plan). What the applicant changes is recorded beside the
 original, never over it: a new document version (the old one is marked superseded and kept),
-a FundingPlanRevision holding the plan before and after.
+a FundingPlanRevision holding the plan before and after, an AnswerRevision holding an answer
+to a call question before and after (a file answer's old document superseded and kept).
 """
 
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from competitions.models import DocumentKind
+from competitions.models import DocumentKind, Question
 
 from .application import Application, Document
 from .award import AppendOnly
@@ -165,3 +166,56 @@ class FundingPlanRevision(AppendOnly):
             )
             for name in FUNDING_PLAN_FIELDS
         ]
+
+
+class AnswerRevision(AppendOnly):
+    """A change of a submitted application's answer to one of its call's questions, made under a
+    correction request naming it: the answer as it was and as it became (the stored value, or a
+    file question's document: the old one is kept, superseded). Never changed or deleted."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="answer_revisions")
+    item = models.ForeignKey(CorrectionItem, on_delete=models.PROTECT, related_name="answer_revisions")
+    question = models.ForeignKey(
+        Question, on_delete=models.PROTECT, related_name="answer_revisions", verbose_name=_("question")
+    )
+    value_before = models.JSONField(_("answer before"), null=True, blank=True)
+    value_after = models.JSONField(_("answer after"), null=True, blank=True)
+    document_before = models.ForeignKey(
+        Document,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("file before"),
+    )
+    document_after = models.ForeignKey(
+        Document,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("file after"),
+    )
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    changed_at = models.DateTimeField(_("changed"))
+
+    class Meta:
+        ordering = ["application", "changed_at", "pk"]
+        verbose_name = _("answer revision")
+        verbose_name_plural = _("answer revisions")
+
+    def __str__(self):
+        return f"{self.application}: {self.question.code} {self.changed_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def before_text(self):
+        """The answer as it was, as people read it ("" when it was unanswered)."""
+        from competitions.questions import answer_text
+
+        return answer_text(self.question, self.value_before, self.document_before)
+
+    @property
+    def after_text(self):
+        from competitions.questions import answer_text
+
+        return answer_text(self.question, self.value_after, self.document_after)

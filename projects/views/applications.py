@@ -273,7 +273,8 @@ def _correction_upload(request, application):
 @login_required
 def application_correct(request, pk):
     """The correction page: the request's message and deadline, an upload for each named
-    document kind, the funding plan if named, and the resubmission."""
+    document kind, the funding plan if named, the named answers to the call's questions, and
+    the resubmission. Each form posts its ``part``; the others stay unbound."""
     application = corrections.return_if_overdue(
         application_for(request.user, pk, "projects.change_application")
     )
@@ -284,14 +285,29 @@ def application_correct(request, pk):
     items = list(correction.items.all())
     kinds = [item.target for item in items if item.kind == CorrectionItemKind.DOCUMENT]
     plan_named = any(item.kind == CorrectionItemKind.FUNDING_PLAN for item in items)
-    plan_form = FundingPlanCorrectionForm(request.POST or None, instance=application) if plan_named else None
-    if request.method == "POST" and plan_form is not None and plan_form.is_valid():
+    codes = [item.target for item in items if item.kind == CorrectionItemKind.ANSWER]
+    part = request.POST.get("part", "funding_plan") if request.method == "POST" else None
+    plan_post = request.POST if part == "funding_plan" else None
+    answers_post = (request.POST, request.FILES) if part == "answers" else ()
+    plan_form = FundingPlanCorrectionForm(plan_post, instance=application) if plan_named else None
+    answers_form = AnswersForm(*answers_post, application=application, only=codes) if codes else None
+    if plan_post is not None and plan_form is not None and plan_form.is_valid():
         try:
             corrections.correct_funding_plan(application, plan_form.cleaned_data, by=request.user)
         except TransitionRefused as exc:
             show_refusal(request, exc)
         else:
             messages.success(request, _("The funding plan was corrected; the plan as submitted is kept."))
+            return redirect("projects:application_correct", pk=pk)
+    if answers_post and answers_form is not None and answers_form.is_valid():
+        try:
+            corrections.correct_answers(
+                application, answers_form.values, answers_form.uploads, by=request.user
+            )
+        except TransitionRefused as exc:
+            show_refusal(request, exc)
+        else:
+            messages.success(request, _("The answers were corrected; the answers as submitted are kept."))
             return redirect("projects:application_correct", pk=pk)
     return render(
         request,
@@ -302,6 +318,7 @@ def application_correct(request, pk):
             "items": items,
             "document_form": CorrectionDocumentForm(kinds=kinds) if kinds else None,
             "plan_form": plan_form,
+            "answers_form": answers_form,
             "documents": application.documents.filter(superseded=False, kind__in=kinds),
         },
     )
