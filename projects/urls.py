@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import applications, money, organisations, staff
+from .views import applications, money, organisations, printouts, staff
 
 app_name = "projects"
 
@@ -16,6 +16,7 @@ urlpatterns = [
     path("applications/<int:pk>/", applications.application_detail, name="application_detail"),
     path("applications/<int:pk>/edit/", applications.application_edit, name="application_edit"),
     path("applications/<int:pk>/submit/", applications.application_submit, name="application_submit"),
+    path("applications/<int:pk>/receipt.pdf", printouts.application_receipt, name="application_receipt"),
     path("applications/<int:pk>/withdraw/", applications.application_withdraw, name="application_withdraw"),
     path("applications/<int:pk>/accept/", applications.application_accept, name="application_accept"),
     path("applications/<int:pk>/members/", applications.member_add, name="member_add"),
