@@ -33,4 +33,5 @@ urlpatterns = [
     path("applications/<int:pk>/decline/", views.decline, name="decline"),
     path("applications/<int:pk>/object/", views.object_to_outcome, name="object"),
     path("applications/<int:pk>/letter/", views_letters.result_letter, name="result_letter"),
+    path("applications/<int:pk>/letter.pdf", views_letters.result_letter_pdf, name="result_letter_pdf"),
 ]
