@@ -4,6 +4,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import Call
+from .results_page import latest_notice, public_fields
 
 CALLS_PER_PAGE = 20
 
@@ -39,6 +40,7 @@ def call_detail(request, slug):
     tracks = list(call.tracks.all())
     fields = list(call.service_fields.all())
     field_places = call.field_places(fields)
+    notice = latest_notice(call)
     return render(
         request,
         "competitions/call_detail.html",
@@ -50,5 +52,7 @@ def call_detail(request, slug):
             "fields_compete": field_places > call.max_awards,
             "reception": call.reception_status(),
             "receiving": call.is_receiving(),
+            "notice": notice,
+            "results": public_fields(notice, fields) if notice else [],
         },
     )

@@ -1,6 +1,7 @@
 from .call import Call, CallState, Programme, ServiceField, Track
 from .document_kind import IDENTIFYING_DOCUMENT_KINDS, DocumentKind
 from .eligibility_rule import EligibilityRule
+from .results_notice import ResultsListing, ResultsNotice, ResultsNoticeEntry
 from .taxonomy import (
     Region,
     ServiceType,
@@ -18,6 +19,9 @@ __all__ = [
     "IDENTIFYING_DOCUMENT_KINDS",
     "Programme",
     "Region",
+    "ResultsListing",
+    "ResultsNotice",
+    "ResultsNoticeEntry",
     "ServiceField",
     "ServiceType",
     "SizeClass",
