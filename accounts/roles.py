@@ -73,6 +73,9 @@ _AUDITOR_PROJECT_PERMISSIONS = [entry for entry in _STAFF_PROJECT_PERMISSIONS if
 ROLE_PERMISSIONS = {
     Role.STAFF: [f"{model}:{action}" for model in _STAFF_MODELS for action in ("view", "add", "change")]
     + ["django_fsm_log.statelog:view"]
+    # Staff publish a new version of the personal-data consent and read who accepted which.
+    + ["accounts.consenttext:view", "accounts.consenttext:add", "accounts.consenttext:change"]
+    + ["accounts.consentacceptance:view"]
     + _STAFF_PROJECT_PERMISSIONS
     + _STAFF_EVALUATION_PERMISSIONS,
     Role.AUDITOR: [f"{model}:view" for model in _STAFF_MODELS]
