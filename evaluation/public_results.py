@@ -23,6 +23,7 @@ from competitions.models import Call, ResultsListing, ResultsNotice, ResultsNoti
 from projects.models import Application
 from projects.models.application import RESULTS_PUBLISHED_CALL_STATES
 
+from .invariants import check_outcomes
 from .selection_runs import latest_confirmed_run
 
 
@@ -59,6 +60,8 @@ def publish_public_results(call, *, by, listing, note=""):
         blockers = publication_blockers(call)
         if blockers:
             raise TransitionRefused(blockers)
+        # Never announce outcomes that break the call's quotas or budget (DESIGN.md invariants).
+        check_outcomes(call)
         number = (call.results_notices.aggregate(last=Max("number"))["last"] or 0) + 1
         notice = ResultsNotice.objects.create(
             call=call,

@@ -112,3 +112,12 @@ def test_the_call_page_reads_the_results_in_a_constant_number_of_queries(
     publish_public_results(call, by=staff, listing=ResultsListing.TITLES_AND_ORGANISATIONS)
     with django_assert_max_num_queries(8):
         call_page(client, call)
+
+
+def test_outcomes_that_break_a_quota_are_never_announced(call, staff, mobility):
+    applications, _safety = mobility
+    # A third place in a field of two (written behind the workflow's back).
+    Application.objects.filter(pk=applications[2].pk).update(state=ApplicationState.SELECTED)
+    with pytest.raises(TransitionRefused):
+        publish_public_results(call, by=staff, listing=ResultsListing.TITLES)
+    assert not ResultsNotice.objects.exists()
