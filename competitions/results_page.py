@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from .models import CallState
+
 
 @dataclass(frozen=True)
 class PublicField:
@@ -16,6 +18,9 @@ class PublicField:
 
 
 def latest_notice(call):
+    """The notice the call's page shows (None before results are published: then no query)."""
+    if call.state not in (CallState.RESULTS_PUBLISHED, CallState.CLOSED):
+        return None
     return call.results_notices.order_by("-number").first()
 
 

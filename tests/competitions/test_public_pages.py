@@ -167,7 +167,8 @@ def test_call_page_query_count_is_constant(client, django_assert_num_queries, co
     for n in range(count):
         TrackFactory(call=call, name=f"Track {n}", max_awards=1)
         ServiceFieldFactory(call=call, name=f"Field {n}", max_awards=1)
-    with django_assert_num_queries(3):  # call (+programme, previous stage), tracks, fields
+    # call (+programme, previous stage), tracks, fields; no results notice before results
+    with django_assert_num_queries(3):
         response = client.get(reverse("competitions:call_detail", args=[call.slug]))
     page = response.content.decode()
     assert response.status_code == 200
