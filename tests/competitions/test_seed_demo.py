@@ -148,6 +148,7 @@ def test_the_2022_calls_went_through_logged_transitions():
         ("publish", "staff@gongmo.example"),
         ("start_evaluation", "staff@gongmo.example"),
         ("publish_results", "staff@gongmo.example"),
+        ("publish_public_results", "staff@gongmo.example"),
         ("close", "staff@gongmo.example"),
     ]
 
