@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .models import User
+from .models import ConsentAcceptance, ConsentText, User
 
 
 @admin.register(User)
@@ -20,3 +21,39 @@ class UserAdmin(DjangoUserAdmin):
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+
+@admin.register(ConsentText)
+class ConsentTextAdmin(admin.ModelAdmin):
+    """Staff publish a new version (a new row, with its effective date); a version in force is
+    never edited, so every acceptance keeps the text it accepted."""
+
+    list_display = ["version", "effective_at", "created_at"]
+    ordering = ["-effective_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.effective_at <= timezone.now():
+            return ["version", "text_ko", "text_en", "effective_at", "created_at"]
+        return ["created_at"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ConsentAcceptance)
+class ConsentAcceptanceAdmin(admin.ModelAdmin):
+    """The record of who accepted which version, when and from where: read-only."""
+
+    list_display = ["user", "consent", "accepted_at", "ip_address"]
+    list_filter = ["consent"]
+    search_fields = ["user__email"]
+    list_select_related = ["user", "consent"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from .consent import current_consent, record_consent
 from .models import User
 from .roles import Role, group_for, sync_role_groups
 
@@ -37,5 +38,8 @@ def ensure_demo_accounts():
             user.set_password(account.password)
         user.save()
         user.groups.add(group_for(account.role))
+        consent = current_consent()
+        if consent is not None:
+            record_consent(user, consent)
         users[account.role] = user
     return users

@@ -1,16 +1,36 @@
 from django import forms
-from django.contrib.auth.forms import BaseUserCreationForm
+from django.contrib.auth.forms import BaseUserCreationForm, PasswordResetForm
+from django.core.mail import EmailMultiAlternatives
+from django.template import loader
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from .models import User
 
+CONSENT_REQUIRED = _("Tick the consent to the collection and use of personal data to go on.")
+
+
+def consent_field():
+    return forms.BooleanField(
+        label=_("I agree to the collection and use of my personal data as stated above."),
+        required=True,
+        error_messages={"required": CONSENT_REQUIRED},
+    )
+
 
 class SignupForm(BaseUserCreationForm):
-    """Sign-up by e-mail; the password passes the configured validators."""
+    """Sign-up by e-mail; the password passes the configured validators; the personal-data
+    consent in force (``consent``, a ConsentText or None) must be ticked."""
 
     class Meta:
         model = User
         fields = ["email", "first_name", "last_name"]
+
+    def __init__(self, *args, consent=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.consent = consent
+        if consent is not None:
+            self.fields["consent"] = consent_field()
 
     def clean_email(self):
         email = self.cleaned_data["email"].strip().lower()
@@ -30,3 +50,32 @@ class AccountForm(forms.ModelForm):
         fields = ["first_name", "last_name", "language"]
         widgets = {"language": forms.RadioSelect}
         help_texts = {"language": _("The language of the e-mails and result letters sent to you.")}
+
+
+class ConsentForm(forms.Form):
+    """Accept a new version of the personal-data consent (asked at log-in)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["consent"] = consent_field()
+
+
+class ResetPasswordForm(PasswordResetForm):
+    """Django's reset form, the e-mail in the person's own language.
+
+    Sent with Django's mail at once, not through the outbox: the message holds a one-time log-in
+    link, and outbox rows are readable by staff in the admin (docs/security.md)."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        with translation.override(context["user"].language):
+            subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
+            body = loader.render_to_string(email_template_name, context)
+        EmailMultiAlternatives(subject, body, from_email, [to_email]).send()

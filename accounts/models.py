@@ -56,3 +56,55 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.email
+
+
+class ConsentText(models.Model):
+    """A version of the personal-data consent (개인정보 수집·이용 동의) people agree to at sign-up.
+
+    The version in force is the latest whose effective date has come (accounts.consent); a new
+    one is a new row, never an edit of the old, so every acceptance keeps the text it accepted.
+    """
+
+    version = models.CharField(_("version"), max_length=20, unique=True)
+    text_ko = models.TextField(_("text (Korean)"))
+    text_en = models.TextField(_("text (English)"))
+    effective_at = models.DateTimeField(_("effective from"))
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-effective_at", "-pk"]
+        verbose_name = _("personal-data consent text")
+        verbose_name_plural = _("personal-data consent texts")
+
+    def __str__(self):
+        return self.version
+
+    @property
+    def display_text(self):
+        from django.utils.translation import get_language
+
+        return self.text_ko if (get_language() or "").startswith("ko") else self.text_en
+
+
+class ConsentAcceptance(models.Model):
+    """Who accepted which version of the consent, when, and from which address."""
+
+    user = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="consent_acceptances", verbose_name=_("user")
+    )
+    consent = models.ForeignKey(
+        ConsentText, on_delete=models.PROTECT, related_name="acceptances", verbose_name=_("consent text")
+    )
+    accepted_at = models.DateTimeField(_("accepted"))
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-accepted_at"]
+        verbose_name = _("personal-data consent")
+        verbose_name_plural = _("personal-data consents")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "consent"], name="one_acceptance_per_consent_version")
+        ]
+
+    def __str__(self):
+        return f"{self.user} — {self.consent}"

@@ -84,6 +84,9 @@ ROLE_PERMISSIONS = {
     Role.STAFF: [f"{model}:{action}" for model in _STAFF_MODELS for action in ("view", "add", "change")]
     + [f"{model}:view" for model in _NOTICE_PAGE_MODELS]
     + ["django_fsm_log.statelog:view"]
+    # Staff publish a new version of the personal-data consent and read who accepted which.
+    + ["accounts.consenttext:view", "accounts.consenttext:add", "accounts.consenttext:change"]
+    + ["accounts.consentacceptance:view"]
     + _STAFF_PROJECT_PERMISSIONS
     + _STAFF_EVALUATION_PERMISSIONS,
     Role.AUDITOR: [f"{model}:view" for model in _STAFF_MODELS + _NOTICE_PAGE_MODELS]

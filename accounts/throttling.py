@@ -51,6 +51,18 @@ def signup_refused(request):
     return throttled(request, _("Sign-up temporarily blocked"), message)
 
 
+def password_reset_rate(group, request):
+    return settings.PASSWORD_RESET_RATE
+
+
+def password_reset_refused(request):
+    message = _(
+        "Too many password reset requests from your network or for this e-mail address. Wait an "
+        "hour and try again; the e-mail already sent stays valid."
+    )
+    return throttled(request, _("Password reset temporarily blocked"), message)
+
+
 def throttled(request, title, message):
     return render(
         request,

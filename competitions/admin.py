@@ -203,6 +203,7 @@ class CallAdmin(ImportExportModelAdmin):
             {"fields": ["budget_total", "max_awards", "subsidy_min", "subsidy_max", "quota_overview"]},
         ),
         (_("Review"), {"fields": ["blind_review", "reviewer_document_kinds"]}),
+        (_("Results"), {"fields": ["results_listing"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
     ]
 

@@ -15,6 +15,7 @@ from .lifecycle import TransitionRefused
 from .models import Call, CallDocument
 from .notice_forms import InquiryForm
 from .refusals import add_to_form, show_refusal
+from .results_page import latest_notice, public_fields
 
 CALLS_PER_PAGE = 20
 
@@ -57,6 +58,7 @@ def call_detail(request, slug, question_form=None):
     tracks = list(call.tracks.all())
     fields = list(call.service_fields.all())
     field_places = call.field_places(fields)
+    results_notice = latest_notice(call)
     return render(
         request,
         "competitions/call_detail.html",
@@ -71,6 +73,8 @@ def call_detail(request, slug, question_form=None):
             "contact": getattr(call, "contact", None),
             "notice_page": notices.notice_page(call, request.user),
             "question_form": question_form or InquiryForm(),
+            "results_notice": results_notice,
+            "results": public_fields(results_notice, fields) if results_notice else [],
         },
     )
 

@@ -275,6 +275,10 @@ AXES_RESET_ON_SUCCESS = True
 # Sign-up POSTs per IP address (django-ratelimit, counted in the default cache: Django's
 # RedisCache increments atomically; process memory only suits the single-process default).
 SIGNUP_RATE = os.environ.get("SIGNUP_RATE", "10/h")
+# Password reset POSTs, counted per IP address and per e-mail address asked for.
+PASSWORD_RESET_RATE = os.environ.get("PASSWORD_RESET_RATE", "5/h")
+# A reset link is valid for this long (Django's setting, in seconds): one hour.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", "3600"))
 
 LOGGING = {
     "version": 1,

@@ -27,7 +27,7 @@ from projects.demo import pdf_bytes
 from projects.models import Application, Document, FiscalYear, Membership, Organisation
 from projects.registration_number import check_digit
 
-from . import pledges, reviewing, selection_runs, stage_runs
+from . import pledges, public_results, reviewing, selection_runs, stage_runs
 from .assigning import assign_reviewers
 from .models import Assignment, Criterion, EvaluationPlan, Panel, Reviewer
 from .models.plan import FinalScore
@@ -340,4 +340,6 @@ def run_staged_call(call, journey, *, staff, demo_reviewer, document_criteria, p
     reviewing.close_review(call, by=staff)
     run, _results = selection_runs.run_selection(call, by=staff)
     selection_runs.confirm_run(run, by=staff)
+    # The results on the call's public page, as the ministry announced them (titles and lead).
+    public_results.publish_public_results(call, by=staff, listing=call.results_listing)
     return stages

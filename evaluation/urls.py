@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import views, views_committee, views_dashboards, views_letters, views_schedule, views_stages
+from . import (
+    views,
+    views_committee,
+    views_dashboards,
+    views_letters,
+    views_public_results,
+    views_schedule,
+    views_stages,
+)
 
 app_name = "evaluation"
 
@@ -26,6 +34,11 @@ urlpatterns = [
     path("staff/calls/<slug:slug>/evaluation/remind/", views.remind, name="remind"),
     path("staff/calls/<slug:slug>/selection/", views.selection, name="selection"),
     path("staff/calls/<slug:slug>/stages/", views_stages.stages, name="stages"),
+    path(
+        "staff/calls/<slug:slug>/public-results/",
+        views_public_results.public_results_page,
+        name="public_results",
+    ),
     path("staff/calls/<slug:slug>/stages/<int:pk>/schedule/", views_schedule.schedule, name="schedule"),
     path("slots/<int:pk>/change/", views_schedule.request_change, name="slot_change"),
     path("staff/objections/", views.objection_list, name="objections"),
@@ -33,4 +46,5 @@ urlpatterns = [
     path("applications/<int:pk>/decline/", views.decline, name="decline"),
     path("applications/<int:pk>/object/", views.object_to_outcome, name="object"),
     path("applications/<int:pk>/letter/", views_letters.result_letter, name="result_letter"),
+    path("applications/<int:pk>/letter.pdf", views_letters.result_letter_pdf, name="result_letter_pdf"),
 ]

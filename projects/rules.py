@@ -15,6 +15,11 @@ def is_staff_member(user):
 
 
 @rules.predicate
+def is_auditor(user):
+    return has_role(user, Role.AUDITOR)
+
+
+@rules.predicate
 def is_organisation_member(user, organisation):
     if organisation is None or not user.is_authenticated:
         return False
@@ -39,6 +44,9 @@ rules.add_perm("projects.view_organisation", is_organisation_member | is_staff_m
 rules.add_perm("projects.change_organisation", is_organisation_owner)
 rules.add_perm("projects.view_application", is_lead_member | is_staff_member)
 rules.add_perm("projects.change_application", is_lead_member)
+# The printed documents of an application (its receipt, its result letter as PDF): the lead
+# organisation's people, staff, and auditors (who read every application).
+rules.add_perm("projects.print_application", is_lead_member | is_staff_member | is_auditor)
 rules.add_perm("projects.decide_eligibility", is_staff_member)
 # Correction requests (projects.corrections): staff ask; the lead's members correct and resubmit.
 rules.add_perm("projects.request_correction", is_staff_member)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import applications, money, organisations, staff
+from .views import applications, money, organisations, printouts, staff
 
 app_name = "projects"
 
@@ -18,6 +18,7 @@ urlpatterns = [
     path("applications/<int:pk>/submit/", applications.application_submit, name="application_submit"),
     path("applications/<int:pk>/correct/", applications.application_correct, name="application_correct"),
     path("applications/<int:pk>/resubmit/", applications.application_resubmit, name="application_resubmit"),
+    path("applications/<int:pk>/receipt.pdf", printouts.application_receipt, name="application_receipt"),
     path("applications/<int:pk>/withdraw/", applications.application_withdraw, name="application_withdraw"),
     path("applications/<int:pk>/accept/", applications.application_accept, name="application_accept"),
     path("applications/<int:pk>/members/", applications.member_add, name="member_add"),

@@ -3,6 +3,7 @@ from datetime import timedelta
 import factory
 from django.utils import timezone
 
+from accounts.consent import current_consent, record_consent
 from accounts.models import User
 from accounts.roles import Role, group_for
 from competitions.models import Call, CallState, Programme, ServiceField, Track
@@ -20,6 +21,14 @@ class UserFactory(factory.django.DjangoModelFactory):
     def roles(self, create, extracted, **kwargs):
         for role in extracted or []:
             self.groups.add(group_for(role))
+
+    @factory.post_generation
+    def consented(self, create, extracted, **kwargs):
+        """Accepted the personal-data consent in force, as at sign-up (``consented=False``: not)."""
+        if create and extracted is not False:
+            consent = current_consent()
+            if consent is not None:
+                record_consent(self, consent)
 
 
 class StaffFactory(UserFactory):

@@ -11,6 +11,7 @@ from .notice_page import (
     NoticeRevision,
 )
 from .question import Question, QuestionKind, QuestionSection
+from .results_notice import ResultsListing, ResultsNotice, ResultsNoticeEntry
 from .taxonomy import (
     Region,
     ServiceType,
@@ -38,6 +39,9 @@ __all__ = [
     "QuestionKind",
     "QuestionSection",
     "Region",
+    "ResultsListing",
+    "ResultsNotice",
+    "ResultsNoticeEntry",
     "ServiceField",
     "ServiceType",
     "SizeClass",

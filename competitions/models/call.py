@@ -17,6 +17,7 @@ from competitions.formatting import format_krw, format_seoul
 
 from .document_kind import IDENTIFYING_DOCUMENT_KINDS, DocumentKind, default_reviewer_document_kinds
 from .localized import LocalizedName, pick_language
+from .results_notice import ResultsListing
 
 MONEY_MIN = [MinValueValidator(0, message=_("Amounts cannot be negative."))]
 
@@ -136,6 +137,14 @@ class Call(models.Model):
             "The kinds of document reviewers may open. In a blind call the business registration "
             "certificate, financial statements and consortium agreement are never shown to reviewers."
         ),
+    )
+
+    results_listing = models.CharField(
+        _("results on the call's page"),
+        max_length=30,
+        choices=ResultsListing.choices,
+        default=ResultsListing.TITLES_AND_ORGANISATIONS,
+        help_text=_("What the public page shows once staff publish the results; never any score."),
     )
 
     state = FSMField(_("state"), default=CallState.DRAFT, choices=CallState.choices, protected=True)

@@ -152,9 +152,26 @@ def application_edit(request, pk):
 
 
 @login_required
-@require_POST
 def application_submit(request, pk):
+    """GET: the confirmation page, what will be submitted; POST: submit (the server checks the
+    deadline, the rules and the state again, however long the page was open)."""
     application = application_for(request.user, pk, "projects.change_application")
+    if request.method != "POST":
+        if application.state != ApplicationState.DRAFT:
+            return redirect("projects:application_detail", pk=pk)
+        results = check_eligibility(application)
+        return render(
+            request,
+            "projects/application_confirm.html",
+            {
+                "application": application,
+                "results": results,
+                "failing": failures(results),
+                "members": application.consortium_members.select_related("organisation"),
+                "documents": application.documents.filter(superseded=False),
+                "refusal": workflow.deadline_refusal(application.call, timezone.now()),
+            },
+        )
     try:
         application = workflow.submit(application, by=request.user)
     except TransitionRefused as exc:

@@ -1,6 +1,6 @@
 """Journey 1: a company signs up, registers its organisation, sees its size class, applies to the
 open demo call, fails the self-check on an over-cap subsidy, fixes it, uploads its documents,
-submits and reads its reference number."""
+confirms what it submits, reads its reference number and downloads its receipt as a PDF."""
 
 import re
 
@@ -8,6 +8,7 @@ import pytest
 
 from projects.models import Application
 from projects.registration_number import check_digit, format_registration_number
+from tests.pdf_text import pdf_text
 from tests.projects.samples import pdf_bytes
 
 from .support import Journey, follow, press_with_keyboard
@@ -50,6 +51,11 @@ def test_company_applies_and_reads_its_reference(demo, new_page, lang, tmp_path,
     page.locator("[name=last_name]").fill("Park")
     page.locator("[name=password1]").fill("Moonlight-Mobility-2026")
     page.locator("[name=password2]").fill("Moonlight-Mobility-2026")
+    # The personal-data consent, in the page's language, ticked by its label.
+    assert {"ko": "수집 항목", "en": "What is collected"}[lang] in page.locator(
+        ".gongmo-consent"
+    ).inner_text()
+    page.locator("label[for=id_consent]").click()
     journey.step("signup")
     press_with_keyboard(
         page, page.locator("main button[type=submit]"), start=page.locator("[name=password2]")
@@ -116,6 +122,9 @@ def test_company_applies_and_reads_its_reference(demo, new_page, lang, tmp_path,
     assert failing.count() >= 1
     assert "300,000,000" in failing.all_inner_texts().__str__()
     follow(page, page.locator("form[action$='/submit/'] button"))
+    # The confirmation page lists the failing rule too; submitting anyway is refused.
+    assert page.locator(".gongmo-rules li.fail").count() >= 1
+    follow(page, page.locator("form[method=post][action$='/submit/'] button"))
     page.wait_for_load_state("load")
     assert page.locator(".gongmo-messages").count() == 1
     journey.step("self-check-fails")
@@ -141,15 +150,30 @@ def test_company_applies_and_reads_its_reference(demo, new_page, lang, tmp_path,
     assert page.locator(".gongmo-rules li.pass").count() >= 5
     journey.step("self-check-passes")
 
-    # Submit with the keyboard, and read the reference number.
+    # Submit with the keyboard: first the summary of what will be submitted, then Submit.
     submit = page.locator("form[action$='/submit/'] button")
     press_with_keyboard(page, submit, start=page.locator("form[action$='/documents/'] button[type=submit]"))
+    page.wait_for_load_state("load")
+    assert "proposal.pdf" in page.locator("main").inner_text()
+    journey.step("confirm")
+    assert mine.get().state == "draft"
+    press_with_keyboard(page, page.locator("form[method=post][action$='/submit/'] button"))
     page.wait_for_load_state("load")
     reference = mine.get().reference
     assert reference == "PCDEMO-0001"
     assert reference in page.locator("main .gongmo-page-head").inner_text()
     assert reference in page.locator(".gongmo-messages").inner_text()
     journey.step("submitted")
+
+    # The receipt (접수증) as a PDF, its Korean or English text read back out of it.
+    receipt = page.locator("main a[href$='/receipt.pdf']")
+    answer = page.request.get(live_server.url + receipt.get_attribute("href"))
+    assert answer.headers["content-type"] == "application/pdf"
+    text = pdf_text(answer.body())
+    assert {"ko": "접수증", "en": "Receipt of submission"}[lang] in text
+    assert reference in text
+    call = mine.get().call
+    assert (call.title_ko if lang == "ko" else call.title) in " ".join(text.split())
 
     page.goto("/me/")
     row = page.locator("main tr", has_text=reference)

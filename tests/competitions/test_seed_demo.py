@@ -148,6 +148,7 @@ def test_the_2022_calls_went_through_logged_transitions():
         ("publish", "staff@gongmo.example"),
         ("start_evaluation", "staff@gongmo.example"),
         ("publish_results", "staff@gongmo.example"),
+        ("publish_public_results", "staff@gongmo.example"),
         ("close", "staff@gongmo.example"),
     ]
 
@@ -265,7 +266,17 @@ def test_the_pilot_call_was_evaluated_in_two_stages_and_its_results_published():
     signed = call.applications.filter(award__project__isnull=False).count()
     assert call.applications.filter(state=ApplicationState.SELECTED).count() + signed == 14
     transitions = list(StateLog.objects.for_(call).order_by("pk").values_list("transition", flat=True))
-    assert transitions == ["publish", "start_evaluation", "publish_results", "close"]
+    assert transitions == [
+        "publish",
+        "start_evaluation",
+        "publish_results",
+        "publish_public_results",
+        "close",
+    ]
+    # The results on the call's public page: the 14 selected, by title and lead, per field.
+    notice = call.results_notices.get()
+    assert notice.entries.count() == 14
+    assert notice.listing == "titles_and_organisations"
     # Every application's moves are logged, from submission on.
     application = call.applications.order_by("reference").first()
     moves = list(StateLog.objects.for_(application).values_list("transition", flat=True))

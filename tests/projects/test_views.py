@@ -27,6 +27,7 @@ def test_sign_up_by_email_then_register_an_organisation_and_see_its_size_class(c
             "email": "New@Company.example",
             "password1": "a-long-unusual-pass-7",
             "password2": "a-long-unusual-pass-7",
+            "consent": "on",
         },
         follow=True,
     )

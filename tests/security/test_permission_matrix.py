@@ -172,6 +172,15 @@ MATRIX = {
     "accounts:signup": Entry(get=row(200, 302, 302, 302, 302, 302, 302)),
     # One's own account (name, language): every signed-in person, auditors too (no record of theirs).
     "accounts:account": Entry(get=row(LOGIN, 200, 200, 200, 200, 200, 200)),
+    # Everyone in the world has accepted the consent in force: the page sends them on.
+    "accounts:consent": Entry(get=row(LOGIN, 302, 302, 302, 302, 302, 302)),
+    "accounts:password_reset": Entry(get=everyone(200)),
+    "accounts:password_reset_done": Entry(get=everyone(200)),
+    # A made-up link: the page says it has expired.
+    "accounts:password_reset_confirm": Entry(
+        lambda w: {"uidb64": "MA", "token": "made-up-token"}, everyone(200)
+    ),
+    "accounts:password_reset_complete": Entry(get=everyone(200)),
     "competitions:call_list": Entry(get=everyone(200)),
     "competitions:call_detail": Entry(K(slug="open_call"), everyone(200)),
     "competitions:question_builder": Entry(K(slug="open_call"), STAFF_GET, STAFF_POST),
@@ -211,7 +220,12 @@ MATRIX = {
     "projects:application_start": Entry(K(slug="open_call"), row(LOGIN, 200, 200, 302, 302, 302, 302)),
     "projects:application_detail": Entry(K(pk="draft"), row(LOGIN, 404, 200, 404, 404, 200, 404)),
     "projects:application_edit": Entry(K(pk="draft"), row(LOGIN, 404, 200, 404, 404, 404, 404)),
-    "projects:application_submit": Entry(K(pk="draft"), POST_ONLY_LOGGED_IN, APPLICANT_POST),
+    # GET: the confirmation page (what will be submitted); POST submits.
+    "projects:application_submit": Entry(
+        K(pk="draft"), row(LOGIN, 404, 200, 404, 404, 404, 404), APPLICANT_POST
+    ),
+    # The receipt PDF: the lead's people, staff and auditors.
+    "projects:application_receipt": Entry(K(pk="not_selected"), row(LOGIN, 404, 200, 404, 404, 200, 200)),
     "projects:application_withdraw": Entry(K(pk="draft"), POST_ONLY_LOGGED_IN, APPLICANT_POST),
     # Correction requests: the correction page sends the lead back to the application while none
     # is open; only staff ask for one.
@@ -300,6 +314,10 @@ MATRIX = {
     "evaluation:decline": Entry(K(pk="selected"), POST_ONLY_LOGGED_IN, APPLICANT_POST),
     # Not yet published (the call is in evaluation): 404 to its applicant; staff preview it.
     "evaluation:result_letter": Entry(K(pk="not_selected"), row(LOGIN, 404, 404, 404, 404, 200, 404)),
+    # No confirmed run of the world tells this result: not even staff have a letter to print
+    # (tests/evaluation/test_result_letter_pdf.py downloads real ones).
+    "evaluation:result_letter_pdf": Entry(K(pk="not_selected"), row(LOGIN, 404, 404, 404, 404, 404, 404)),
+    "evaluation:public_results": Entry(K(slug="eval_call"), STAFF_GET),
     "evaluation:object": Entry(
         K(pk="not_selected"), POST_ONLY_LOGGED_IN, APPLICANT_POST, lambda w: {"grounds": "Unfair."}
     ),
@@ -346,7 +364,11 @@ EXTRA_CASES = {
         Entry(K(pk="other_draft"), POST_ONLY_LOGGED_IN, row(LOGIN, SKIP, 404, 404, 404, 404, 404))
     ],
     "projects:application_submit": [
-        Entry(K(pk="other_draft"), POST_ONLY_LOGGED_IN, row(LOGIN, SKIP, 404, 404, 404, 404, 404))
+        Entry(
+            K(pk="other_draft"),
+            row(LOGIN, 200, 404, 404, 404, 404, 404),
+            row(LOGIN, SKIP, 404, 404, 404, 404, 404),
+        )
     ],
     "projects:project_detail": [
         Entry(

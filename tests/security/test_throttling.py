@@ -143,7 +143,7 @@ def test_the_admin_login_is_throttled_too(client, db):
 def sign_up(client, n, ip="203.0.113.50", password="a-long-unusual-pass-7"):
     return client.post(
         reverse("accounts:signup"),
-        {"email": f"new{n}@gongmo.example", "password1": password, "password2": password},
+        {"email": f"new{n}@gongmo.example", "password1": password, "password2": password, "consent": "on"},
         REMOTE_ADDR=ip,
     )
 
