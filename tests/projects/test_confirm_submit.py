@@ -1,13 +1,11 @@
 """A confirmation step before submitting: the page summarises what will be submitted, and only
 its POST submits (the server still checks the deadline and the rules)."""
 
-from datetime import timedelta
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from projects.models import Application, ApplicationState
+from tests.factories import reception_closed
 
 pytestmark = pytest.mark.django_db
 
@@ -46,9 +44,7 @@ def test_posting_the_confirmation_submits(client, draft, applicant):
 def test_a_confirmation_page_left_open_past_the_deadline_still_cannot_submit(client, draft, applicant):
     client.force_login(applicant)
     assert client.get(submit_url(draft)).status_code == 200
-    call = draft.call
-    call.closes_at = timezone.now() - timedelta(seconds=1)
-    call.save(update_fields=["closes_at"])
+    reception_closed(draft.call)  # the clock passes the deadline while the page is open
     page = client.get(submit_url(draft)).content.decode()
     assert "Reception closed at" in page
     client.post(submit_url(draft))
