@@ -12,6 +12,9 @@ from .notice_page import (
 )
 from .question import Question, QuestionKind, QuestionSection
 from .taxonomy import (
+    District,
+    DistrictLevel,
+    GovernmentLevel,
     Region,
     ServiceType,
     SizeClass,
@@ -26,6 +29,9 @@ __all__ = [
     "CallDocument",
     "CallDocumentKind",
     "DeadlineExtension",
+    "District",
+    "DistrictLevel",
+    "GovernmentLevel",
     "Notice",
     "NoticeRevision",
     "Inquiry",
