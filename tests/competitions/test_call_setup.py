@@ -175,7 +175,7 @@ def test_the_page_is_in_korean(staff_client, call_with_tracks):
         page(call_with_tracks) + "?kind=lead_government_level", HTTP_ACCEPT_LANGUAGE="ko"
     )
     text = response.content.decode()
-    assert "자격 요건" in text or "자격요건" in text
+    assert "신청 자격 규칙" in text
     assert "기초자치단체" in text
 
 

@@ -44,4 +44,4 @@ def test_the_selection_page_shows_the_shortfall(client, call, staff, scored):
     text = client.get(
         reverse("evaluation:selection", args=[call.slug]), HTTP_ACCEPT_LANGUAGE="ko"
     ).content.decode()
-    assert "최소" in text
+    assert "최소 선정 건수 4건에 미치지 못합니다" in text
