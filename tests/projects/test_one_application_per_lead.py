@@ -76,3 +76,14 @@ def test_the_start_page_says_why(client, one_per_lead, organisation, applicant):
     assert "one application per lead organisation" in text and "Typed again" in text
     response = client.post(url, data, HTTP_ACCEPT_LANGUAGE="ko")
     assert "주관기관" in response.content.decode()
+
+
+def test_the_draft_form_names_a_test_bed_district(client, draft, applicant):
+    from competitions.models import District, Region
+
+    client.force_login(applicant)
+    url = reverse("projects:application_edit", args=[draft.pk])
+    page = client.get(url).content.decode()
+    assert 'name="test_bed_district"' in page and "Haeundae-gu" in page
+    gijang = District.objects.get(name="Gijang-gun")
+    assert gijang.region == Region.objects.get(slug="busan")
