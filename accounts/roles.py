@@ -26,6 +26,7 @@ _STAFF_MODELS = [
     "competitions.technologyfield",
     "competitions.servicetype",
     "competitions.region",
+    "competitions.district",
     "competitions.sizeclass",
     "competitions.smartservice",
     "competitions.smartservicearea",

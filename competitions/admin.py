@@ -24,6 +24,7 @@ from .models import (
     CallDocument,
     CallState,
     DeadlineExtension,
+    District,
     DocumentKind,
     EligibilityRule,
     Inquiry,
@@ -96,11 +97,19 @@ class ServiceFieldInline(admin.TabularInline):
 
 
 class EligibilityRuleInline(admin.TabularInline):
-    """The call's eligibility rules; parameters are JSON, checked against the rule's kind."""
+    """The call's eligibility rules; parameters are JSON, checked against the rule's kind (staff
+    edit them with a form for their kind on the call's eligibility page). The track list offers
+    only this call's tracks."""
 
     model = EligibilityRule
     extra = 0
     fields = ["kind", "track", "params", "position"]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "track":
+            call_id = request.resolver_match.kwargs.get("object_id") if request.resolver_match else None
+            kwargs["queryset"] = Track.objects.filter(call_id=call_id) if call_id else Track.objects.none()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 class DeadlineExtensionInline(admin.TabularInline):
@@ -200,8 +209,18 @@ class CallAdmin(ImportExportModelAdmin):
         (_("Reception"), {"fields": ["opens_at", "closes_at", "briefing_at", "previous_stage"]}),
         (
             _("Money and quotas"),
-            {"fields": ["budget_total", "max_awards", "subsidy_min", "subsidy_max", "quota_overview"]},
+            {
+                "fields": [
+                    "budget_total",
+                    "max_awards",
+                    "min_awards",
+                    "subsidy_min",
+                    "subsidy_max",
+                    "quota_overview",
+                ]
+            },
         ),
+        (_("Applicants"), {"fields": ["one_application_per_lead"]}),
         (_("Review"), {"fields": ["blind_review", "reviewer_document_kinds"]}),
         (_("Results"), {"fields": ["results_listing"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
@@ -279,6 +298,13 @@ class ServiceTypeAdmin(TaxonomyAdmin):
 class RegionAdmin(TaxonomyAdmin):
     resource_classes = [resources.RegionResource]
     list_display = ["slug", "name", "name_ko", "capital_area", "technologies_2021", "companies_2021"]
+
+
+@admin.register(District)
+class DistrictAdmin(TaxonomyAdmin):
+    list_display = ["name", "name_ko", "region", "level"]
+    list_filter = ["region", "level"]
+    list_select_related = ["region"]
 
 
 @admin.register(SizeClass)

@@ -42,6 +42,11 @@ DOCUMENT_KIND_LABELS = {
     "other": gettext_lazy("other attachment"),
 }
 
+GOVERNMENT_LEVEL_LABELS = {
+    "metropolitan": gettext_lazy("metropolitan local government"),
+    "basic": gettext_lazy("basic local government"),
+}
+
 
 # -- The snapshot ------------------------------------------------------------------------------
 
@@ -57,6 +62,7 @@ class Party:
     is_lead: bool
     active_sanction: str = ""  # the reason, when under an active participation restriction
     unverified: bool = False  # a local government or public institution staff have not verified
+    government_level: str = ""  # a GOVERNMENT_LEVEL_LABELS code for a local government, else ""
 
 
 @dataclass(frozen=True)
@@ -516,7 +522,7 @@ def no_active_sanction(facts, params):
     "required_documents",
     label=gettext_lazy("Required documents"),
     description=gettext_lazy("Every listed kind of document must be attached."),
-    params={"kinds": (["proposal"], _codes())},
+    params={"kinds": (["proposal"], _codes(DOCUMENT_KIND_LABELS))},
 )
 def required_documents(facts, params):
     required = params["kinds"]
@@ -529,6 +535,28 @@ def required_documents(facts, params):
         return True, _("No documents are required.")
     documents = _labels(required, DOCUMENT_KIND_LABELS)
     return True, _("All required documents are attached: %(documents)s.") % {"documents": documents}
+
+
+@rule(
+    "lead_government_level",
+    label=gettext_lazy("Tier of the lead local government"),
+    description=gettext_lazy(
+        "The lead is a local government of one of the listed tiers (metropolitan 광역, basic 기초)."
+    ),
+    params={"levels": (["basic"], _codes(GOVERNMENT_LEVEL_LABELS))},
+)
+def lead_government_level(facts, params):
+    lead, levels = facts.lead, params["levels"]
+    values = {"name": lead.name, "allowed": _labels(levels, GOVERNMENT_LEVEL_LABELS)}
+    if lead.kind != "local_government":
+        values["kind"] = _kind(lead.kind)
+        return False, _(
+            "The lead %(name)s is a %(kind)s; this call wants a local government (%(allowed)s)."
+        ) % values
+    values["level"] = str(GOVERNMENT_LEVEL_LABELS.get(lead.government_level, _("unknown tier")))
+    if lead.government_level in levels:
+        return True, _("The lead %(name)s is a %(level)s.") % values
+    return False, _("The lead %(name)s is a %(level)s; this call accepts %(allowed)s.") % values
 
 
 # -- Answers to the call's own questions (competitions.models.Question) ------------------------

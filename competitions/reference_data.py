@@ -60,3 +60,18 @@ def load_reference_data(get_model):
         SmartService.objects.update_or_create(
             area=area, name=row["name"], defaults={"name_ko": row["name_ko"]}
         )
+
+
+def load_districts(get_model):
+    """The cities, counties and autonomous districts (시·군·구) listed so far; staff add the
+    others in the admin (the shared reference data lists the 17 regions only)."""
+    Region = get_model("Region")
+    District = get_model("District")
+    regions = {region.slug: region for region in Region.objects.all()}
+    for row in read_rows("districts.csv"):
+        region = regions.get(row["region"])
+        if region is None:
+            continue
+        District.objects.update_or_create(
+            region=region, name=row["name"], defaults={"name_ko": row["name_ko"], "level": row["level"]}
+        )

@@ -18,3 +18,8 @@ question_answered = Signal()
 def people_told(responses):
     """The sum of what the receivers returned (each the number of people it told)."""
     return sum(response for _receiver, response in responses if isinstance(response, int))
+
+
+# source, copy (two Calls), tracks ({source track pk: its copy}), by: a call was copied
+# (competitions.call_copy); each floor above copies what it keeps of a call, in that transaction.
+call_copied = Signal()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_questions, views_staff
+from . import views, views_questions, views_setup, views_staff
 
 app_name = "competitions"
 
@@ -8,6 +8,10 @@ urlpatterns = [
     path("", views.call_list, name="call_list"),
     path("calls/<slug:slug>/", views.call_detail, name="call_detail"),
     path("staff/calls/<slug:slug>/questions/", views_questions.question_builder, name="question_builder"),
+    path(
+        "staff/calls/<slug:slug>/eligibility/", views_setup.eligibility_rules_page, name="eligibility_rules"
+    ),
+    path("staff/calls/<slug:slug>/copy/", views_setup.copy_call_page, name="copy_call"),
     path("calls/<slug:slug>/questions/", views.ask_question, name="ask_question"),
     path("calls/<slug:slug>/documents/<int:pk>/", views.document_download, name="document_download"),
     path("staff/calls/<slug:slug>/notice/", views_staff.notice_page, name="staff_notice_page"),

@@ -5,3 +5,7 @@ from django.utils.translation import gettext_lazy as _
 class EvaluationConfig(AppConfig):
     name = "evaluation"
     verbose_name = _("Evaluation")
+
+    def ready(self):
+        # A copied call takes its evaluation plan along (competitions.call_copy).
+        from . import call_copy  # noqa: F401

@@ -17,7 +17,7 @@ from json.encoder import encode_basestring_ascii as _json_string
 from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from evaluation.scoring import (
     Candidate,
@@ -144,6 +144,31 @@ class Room:
         self.track_count[track_id] = self.track_count.get(track_id, 0) + 1
         self.call_count += 1
         self.remaining -= subsidy
+
+
+class Shortfall(NamedTuple):
+    """Fewer applications can be selected than the call's minimum number of awards."""
+
+    minimum: int
+    selected: int
+
+    @property
+    def reason(self) -> str:
+        return ngettext(
+            "Only %(selected)d application can be selected, fewer than the call's minimum of %(minimum)d awards: not enough applications passed the cutoff and fit the maximums and the budget.",
+            "Only %(selected)d applications can be selected, fewer than the call's minimum of %(minimum)d awards: not enough applications passed the cutoff and fit the maximums and the budget.",
+            self.selected,
+        ) % {"selected": self.selected, "minimum": self.minimum}
+
+
+def minimum_shortfall(results: Iterable[Result], minimum: int) -> Shortfall | None:
+    """The call's minimum number of awards (DESIGN.md §3 "Selection") is a target the walk
+    cannot force: a run reports, never hides, that fewer can be selected (None when enough are,
+    or when the call sets no minimum)."""
+    if not minimum:
+        return None
+    selected = sum(1 for r in results if r.outcome == Outcome.SELECTED)
+    return Shortfall(minimum, selected) if selected < minimum else None
 
 
 def request_refused(quotas: Quotas, track_id, subsidy) -> bool:

@@ -39,6 +39,7 @@ from .selection import (
     Quotas,
     Result,
     inputs_hash,
+    minimum_shortfall,
     promote_after_decline,
     select,
     select_ranked,
@@ -181,6 +182,10 @@ def run_selection(call, *, by, dry_run=False):
         call = require_call_state(call, "selection", by=by)
         stage_scores = {}
         results, digest, parameters = compute(call, last_stage_scores=stage_scores)
+        parameters["min_awards"] = call.min_awards
+        shortfall = minimum_shortfall(results, call.min_awards)
+        if shortfall:
+            parameters["shortfall"] = {"minimum": shortfall.minimum, "selected": shortfall.selected}
         last = SelectionRun.objects.filter(call=call).order_by("-number").first()
         run = SelectionRun.objects.create(
             call=call,

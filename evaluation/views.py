@@ -30,7 +30,7 @@ from .charts import places_chart
 from .dashboard import state_counts
 from .models import Assignment, Criterion, Objection, Review, Reviewer
 from .models.objection import DECISION_WINDOW
-from .selection import Outcome
+from .selection import Outcome, minimum_shortfall
 
 RANKING_PAGE_SIZE = 50
 
@@ -366,6 +366,7 @@ def selection(request, slug):
             if fields
             else "",
             "requested_total": sum(r.requested_subsidy for r in results if r.outcome == "selected"),
+            "shortfall": minimum_shortfall(results, call.min_awards) if kept else None,
         },
     )
 

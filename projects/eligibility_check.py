@@ -45,6 +45,7 @@ def _party(organisation, share, is_lead, today):
         is_lead=is_lead,
         active_sanction=sanction.reason if sanction else "",
         unverified=organisation.needs_verification,
+        government_level=organisation.government_level_code,
     )
 
 

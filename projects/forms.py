@@ -5,7 +5,7 @@ from django.forms import inlineformset_factory
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from competitions.models import QuestionKind
+from competitions.models import District, QuestionKind
 from competitions.questions import NO, YES, clean_answer, form_value, questions_of
 from config.krds import KRDSFormMixin, style_widgets
 
@@ -49,6 +49,7 @@ class OrganisationForm(KRDSFormMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["district"].queryset = District.objects.select_related("region")
         if self.instance.pk:
             del self.fields["registration_number"]
 
@@ -141,6 +142,7 @@ class ApplicationForm(KRDSFormMixin, forms.ModelForm):
             "track",
             "service_field",
             "test_bed_region",
+            "test_bed_district",
             "smart_services",
             "technology_fields",
             "service_types",
@@ -162,6 +164,7 @@ class ApplicationForm(KRDSFormMixin, forms.ModelForm):
         self.fields["track"].queryset = call.tracks.all()
         self.fields["service_field"].queryset = call.service_fields.all()
         self.fields["smart_services"].queryset = self.fields["smart_services"].queryset.select_related("area")
+        self.fields["test_bed_district"].queryset = District.objects.select_related("region")
         if not self.is_bound:
             self.initial["version"] = self.instance.version
         for name in ["requested_subsidy", "local_government", "private_cash", "private_in_kind"]:

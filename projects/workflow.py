@@ -16,7 +16,14 @@ from competitions.lifecycle import TransitionRefused, require_call_state
 from competitions.models import Call
 
 from .eligibility_check import check_eligibility
-from .models import Application, ApplicationState, CorrectionRequest, CorrectionStatus, ReferenceCounter
+from .models import (
+    Application,
+    ApplicationState,
+    CorrectionRequest,
+    CorrectionStatus,
+    Organisation,
+    ReferenceCounter,
+)
 from .models.application import ELIGIBILITY_PENDING_STATES
 from .outbox import queue_email
 
@@ -45,6 +52,46 @@ def deadline_refusal(call, now):
     if now < call.opens_at:
         return _("Reception opens at %(opens)s.") % {"opens": format_seoul(call.opens_at)}
     return _("This call is not receiving applications.")
+
+
+def one_per_lead_refusal(call, lead, exclude_pk=None):
+    """Why ``lead`` may not have another application in ``call`` (None when it may): a call
+    that takes one application per lead organisation refuses a second one, draft or submitted,
+    unless the first was withdrawn."""
+    if not call.one_application_per_lead:
+        return None
+    other = (
+        Application.objects.filter(call=call, lead=lead)
+        .exclude(state=ApplicationState.WITHDRAWN)
+        .exclude(pk=exclude_pk)
+        .order_by("pk")
+        .first()
+    )
+    if other is None:
+        return None
+    return _(
+        "%(organisation)s already leads an application to this call (“%(title)s”, %(state)s); this call takes one application per lead organisation. Continue that one, or withdraw it first."
+    ) % {"organisation": lead.name, "title": other.title, "state": other.get_state_display()}
+
+
+def start_application(call, *, lead, track, title, by, service_field=None, now=None):
+    """Start a draft in ``call`` led by ``lead``. Refused outside the reception window and, in a
+    call that takes one application per lead, when the lead already has one: checked with the
+    call row locked, so that two starts at once by the same organisation give one draft."""
+    now = now or timezone.now()
+    if not Organisation.objects.filter(pk=lead.pk, memberships__user=by).exists():
+        raise PermissionDenied(_("You may apply only for an organisation you belong to."))
+    with transaction.atomic():
+        locked_call = Call.objects.select_for_update().get(pk=call.pk)
+        refusal = deadline_refusal(locked_call, now) or one_per_lead_refusal(locked_call, lead)
+        if refusal:
+            raise TransitionRefused([refusal])
+        application = Application(
+            call=locked_call, lead=lead, track=track, service_field=service_field, title=title, created_by=by
+        )
+        application.full_clean()
+        application.save()
+    return application
 
 
 def save_draft(application, changes, *, by, expected_version, now=None, answers=None, files=None):
@@ -138,6 +185,9 @@ def submit(application, *, by, now=None):
                 ]
             )
         refusal = deadline_refusal(locked.call, now)
+        if refusal is None and locked.call.one_application_per_lead:
+            Call.objects.select_for_update().filter(pk=locked.call_id).exists()
+            refusal = one_per_lead_refusal(locked.call, locked.lead, exclude_pk=locked.pk)
         if refusal:
             raise TransitionRefused([refusal])
         failing = failures(check_eligibility(locked))

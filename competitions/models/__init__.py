@@ -13,6 +13,9 @@ from .notice_page import (
 from .question import Question, QuestionKind, QuestionSection
 from .results_notice import ResultsListing, ResultsNotice, ResultsNoticeEntry
 from .taxonomy import (
+    District,
+    DistrictLevel,
+    GovernmentLevel,
     Region,
     ServiceType,
     SizeClass,
@@ -27,6 +30,9 @@ __all__ = [
     "CallDocument",
     "CallDocumentKind",
     "DeadlineExtension",
+    "District",
+    "DistrictLevel",
+    "GovernmentLevel",
     "Notice",
     "NoticeRevision",
     "Inquiry",

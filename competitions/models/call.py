@@ -124,6 +124,28 @@ class Call(models.Model):
         verbose_name=_("previous stage"),
         help_text=_("Only applicants selected in the previous stage may apply."),
     )
+    min_awards = models.PositiveIntegerField(
+        _("minimum number of awards"),
+        default=0,
+        help_text=_(
+            "At least this many awards should be made (e.g. at least 4 sites a year); a selection "
+            "run that cannot reach it says so. 0: no minimum."
+        ),
+    )
+    one_application_per_lead = models.BooleanField(
+        _("one application per lead organisation"),
+        default=False,
+        help_text=_("An organisation may lead only one application (draft or submitted) in this call."),
+    )
+    copied_from = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="copies",
+        verbose_name=_("copied from"),
+        editable=False,
+    )
     blind_review = models.BooleanField(
         _("blind review"),
         default=False,
@@ -236,6 +258,10 @@ class Call(models.Model):
             errors["subsidy_max"] = _(
                 "The maximum subsidy per award (%(max)s) cannot exceed the total budget (%(budget)s)."
             ) % {"max": format_krw(self.subsidy_max), "budget": format_krw(self.budget_total)}
+        if self.min_awards and self.max_awards and self.min_awards > self.max_awards:
+            errors["min_awards"] = _(
+                "The minimum number of awards (%(min)s) cannot exceed the maximum (%(max)s)."
+            ) % {"min": self.min_awards, "max": self.max_awards}
         errors.update(self._reviewer_document_errors())
         if self.pk and self.closes_at:
             refusal = self._stored_deadline_refusal(lock=False)

@@ -40,6 +40,40 @@ class Region(LocalizedName):
         verbose_name_plural = _("regions")
 
 
+class GovernmentLevel(models.TextChoices):
+    """The two tiers of Korean local government (지방자치단체): a metropolitan one (광역: 특별시,
+    광역시, 특별자치시, 도, 특별자치도; one per Region) and a basic one (기초: 시, 군, 자치구;
+    a District)."""
+
+    METROPOLITAN = "metropolitan", _("Metropolitan local government (광역)")
+    BASIC = "basic", _("Basic local government (기초)")
+
+
+class DistrictLevel(models.TextChoices):
+    CITY = "si", _("City (시)")
+    COUNTY = "gun", _("County (군)")
+    DISTRICT = "gu", _("Autonomous district (구)")
+
+
+class District(LocalizedName):
+    """A city, county or autonomous district (시·군·구) inside a Region: a basic local
+    government, and where a test bed is sited."""
+
+    region = models.ForeignKey(
+        Region, on_delete=models.PROTECT, related_name="districts", verbose_name=_("region")
+    )
+    level = models.CharField(_("level"), max_length=3, choices=DistrictLevel.choices)
+
+    class Meta:
+        ordering = ["region_id", "name"]
+        verbose_name = _("city, county or district")
+        verbose_name_plural = _("cities, counties and districts")
+        constraints = [models.UniqueConstraint(fields=["region", "name"], name="unique_district_in_region")]
+
+    def __str__(self):
+        return f"{self.region.display_name} {self.display_name}"
+
+
 class SizeClass(LocalizedName):
     code = models.SlugField(_("code"), unique=True)
     definition = models.TextField(_("definition"), blank=True)

@@ -41,6 +41,15 @@ class SelectionRun(RecordedRun):
     def __str__(self):
         return f"{self.call.slug} #{self.number}"
 
+    @property
+    def shortfall(self):
+        """Why this run selects fewer than the call's minimum number of awards (None when it
+        does not), as recorded with the run."""
+        from evaluation.selection import Shortfall
+
+        recorded = (self.parameters or {}).get("shortfall")
+        return Shortfall(recorded["minimum"], recorded["selected"]) if recorded else None
+
 
 class SelectionResult(models.Model):
     run = models.ForeignKey(SelectionRun, on_delete=models.PROTECT, related_name="results")

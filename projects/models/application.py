@@ -8,6 +8,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,7 @@ from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 from competitions.models import (
     Call,
     CallState,
+    District,
     DocumentKind,
     Region,
     ServiceField,
@@ -27,7 +29,7 @@ from competitions.models import (
 )
 from projects.documents import DocumentFormat
 
-from .organisation import Organisation
+from .organisation import Organisation, district_outside_region
 
 
 class ApplicationState(models.TextChoices):
@@ -162,6 +164,15 @@ class Application(models.Model):
     test_bed_region = models.ForeignKey(
         Region, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("region of the test bed")
     )
+    test_bed_district = models.ForeignKey(
+        District,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("city, county or district of the test bed"),
+        help_text=_("The city, county or district (시·군·구) where the service is verified."),
+    )
 
     # The funding plan, integer KRW.
     requested_subsidy = models.PositiveBigIntegerField(_("national subsidy requested (KRW)"), default=0)
@@ -212,6 +223,12 @@ class Application(models.Model):
     def clean_fields(self, exclude=None):
         # The protected state changes only through transitions.
         super().clean_fields(exclude={*(exclude or ()), "state"})
+
+    def clean(self):
+        super().clean()
+        district_error = district_outside_region(self.test_bed_district, self.test_bed_region_id)
+        if district_error:
+            raise ValidationError({"test_bed_district": district_error})
 
     @property
     def applicant_label(self):

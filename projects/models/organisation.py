@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from competitions.models import Region
+from competitions.models import District, GovernmentLevel, Region
 from projects.registration_number import (
     format_registration_number,
     normalise_registration_number,
@@ -37,6 +37,13 @@ class OrganisationKind(models.TextChoices):
 KINDS_NEEDING_VERIFICATION = (OrganisationKind.LOCAL_GOVERNMENT, OrganisationKind.PUBLIC_INSTITUTION)
 
 
+def district_outside_region(district, region_id):
+    """Why ``district`` cannot go with the region ``region_id`` (None when it can)."""
+    if district is None or region_id is None or district.region_id == region_id:
+        return None
+    return _("%(district)s is not in the chosen region.") % {"district": district.display_name}
+
+
 class RegistrationNumberLocked(Exception):
     """A registration number was changed outside projects.identity.change_registration_number."""
 
@@ -52,6 +59,22 @@ class Organisation(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=20, choices=OrganisationKind.choices)
     region = models.ForeignKey(Region, on_delete=models.PROTECT, verbose_name=_("region"))
+    government_level = models.CharField(
+        _("tier of local government"),
+        max_length=20,
+        choices=GovernmentLevel.choices,
+        blank=True,
+        help_text=_("For a local government: metropolitan (특별시·광역시·도) or basic (시·군·구)."),
+    )
+    district = models.ForeignKey(
+        District,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("city, county or district"),
+        help_text=_("For a basic local government: the city, county or district it governs."),
+    )
     industry = models.CharField(_("industry"), max_length=40, choices=Industry.choices, blank=True)
     largest_shareholder_share_percent = models.DecimalField(
         _("largest shareholder's share (%)"),
@@ -96,6 +119,8 @@ class Organisation(models.Model):
         "registration_number",
         "kind",
         "region",
+        "government_level",
+        "district",
         "industry",
         "largest_shareholder_share_percent",
         "largest_shareholder_assets",
@@ -142,6 +167,7 @@ class Organisation(models.Model):
 
     def clean(self):
         super().clean()
+        self._clean_local_government()
         if self.registration_number:
             self.registration_number = normalise_registration_number(self.registration_number)
             held = RegistrationNumberRecord.objects.filter(number=self.registration_number)
@@ -149,6 +175,37 @@ class Organisation(models.Model):
                 held = held.exclude(organisation_id=self.pk)
             if held.exists():
                 raise ValidationError({"registration_number": number_taken_message()})
+
+    def _clean_local_government(self):
+        """A local government says its tier; a basic one names its city, county or district,
+        which lies in its region; other kinds have neither."""
+        errors = {}
+        if self.kind == OrganisationKind.LOCAL_GOVERNMENT:
+            if not self.government_level:
+                errors["government_level"] = _(
+                    "Say whether the local government is a metropolitan or a basic one."
+                )
+            elif self.government_level == GovernmentLevel.BASIC and self.district_id is None:
+                errors["district"] = _(
+                    "Choose the city, county or district the basic local government governs."
+                )
+            elif self.government_level == GovernmentLevel.METROPOLITAN and self.district_id is not None:
+                errors["district"] = _(
+                    "A metropolitan local government governs a whole region, not a district."
+                )
+        elif self.government_level or self.district_id:
+            errors["government_level"] = _("Only a local government has a tier and a district.")
+        if "district" not in errors:
+            error = district_outside_region(self.district, self.region_id)
+            if error:
+                errors["district"] = error
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def government_level_code(self):
+        """The tier eligibility rules read: "metropolitan", "basic" or "" (not a local government)."""
+        return self.government_level if self.kind == OrganisationKind.LOCAL_GOVERNMENT else ""
 
     @property
     def needs_verification(self):

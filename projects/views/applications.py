@@ -63,10 +63,20 @@ def application_start(request, slug):
         request.POST or None, call=call, user=request.user, instance=Application(call=call)
     )
     if request.method == "POST" and form.is_valid():
-        application = form.save(commit=False)
-        application.created_by = request.user
-        application.save()
-        return redirect("projects:application_edit", pk=application.pk)
+        data = form.cleaned_data
+        try:
+            application = workflow.start_application(
+                call,
+                lead=data["lead"],
+                track=data["track"],
+                service_field=data.get("service_field"),
+                title=data["title"],
+                by=request.user,
+            )
+        except TransitionRefused as exc:
+            form.add_error(None, exc.reasons)
+        else:
+            return redirect("projects:application_edit", pk=application.pk)
     return render(request, "projects/application_start.html", {"call": call, "form": form})
 
 

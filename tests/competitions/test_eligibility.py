@@ -455,9 +455,9 @@ def test_required_documents_pass_when_attached():
 
 def test_required_documents_list_what_is_missing():
     facts = make_facts(document_kinds=frozenset({"business_registration"}))
-    result = run("required_documents", facts, kinds=["proposal", "financial_statements", "site_photos"])
+    result = run("required_documents", facts, kinds=["proposal", "financial_statements", "other"])
     assert not result.passed
-    assert result.reason == "Missing documents: proposal, financial statements, site_photos."
+    assert result.reason == "Missing documents: proposal, financial statements, other attachment."
 
 
 def test_required_documents_default_to_the_proposal():
@@ -527,6 +527,7 @@ def test_kind_choices_lists_every_rule_kind_staff_may_choose():
         "previous_stage_selected",
         "no_active_sanction",
         "required_documents",
+        "lead_government_level",
         "question_answer",
     ]
     assert dict(kind_choices())["matching_funds"] == "Matching funds"

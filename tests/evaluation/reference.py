@@ -197,3 +197,12 @@ def advance(candidates, plan, rule, count, multiple, field_max, call_max, minimu
 def weighted_final(stage_scores, weights):
     """The weighted sum of the stage scores (already rounded), weights in percent, rounded half-up."""
     return to_two_places(sum(exact(w) * exact(s) for w, s in zip(weights, stage_scores, strict=True)) / 100)
+
+
+def shortfall(rows, minimum):
+    """(minimum, selected) when the rows of ``select`` hold fewer selected applications than the
+    call's minimum number of awards, else None (no minimum: None)."""
+    selected = len([row for row in rows if row[1] == "selected"])
+    if minimum > 0 and selected < minimum:
+        return (minimum, selected)
+    return None

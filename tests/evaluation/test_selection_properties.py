@@ -202,3 +202,18 @@ def test_declines_never_break_the_quotas(candidates, plan, quotas, seed):
 def test_hundredths_read_back_as_two_place_decimals(hundredths):
     value = from_hundredths(hundredths)
     assert value.as_tuple().exponent == -2 and value * 100 == hundredths
+
+
+@settings(max_examples=200, deadline=None)
+@given(candidate_lists, plans(), quota_sets(), st.integers(min_value=0, max_value=12))
+def test_a_shortfall_below_the_minimum_agrees_with_the_reference(candidates, plan, quotas, minimum):
+    """The call's minimum number of awards: a run reports when fewer can be selected, as the
+    independent reading of the rules counts it."""
+    from evaluation.selection import minimum_shortfall
+
+    results = select(candidates, plan, quotas)
+    found = minimum_shortfall(results, minimum)
+    expected = reference.shortfall(reference.select(candidates, plan, quotas), minimum)
+    assert (None if found is None else (found.minimum, found.selected)) == expected
+    if found:
+        assert str(found.selected) in found.reason and str(minimum) in found.reason

@@ -184,6 +184,8 @@ MATRIX = {
     "competitions:call_list": Entry(get=everyone(200)),
     "competitions:call_detail": Entry(K(slug="open_call"), everyone(200)),
     "competitions:question_builder": Entry(K(slug="open_call"), STAFF_GET, STAFF_POST),
+    "competitions:eligibility_rules": Entry(K(slug="open_call"), STAFF_GET, STAFF_POST),
+    "competitions:copy_call": Entry(K(slug="open_call"), STAFF_GET, STAFF_POST),
     # The notice page: anyone downloads the call's current documents; whoever applies for grants
     # asks (the world's reviewers belong to organisations; staff and auditors are refused with
     # the reason and the page: 400); staff keep the page and answer.
