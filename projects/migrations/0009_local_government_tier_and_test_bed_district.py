@@ -7,8 +7,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competitions', '0007_call_setup_minimum_awards_one_per_lead_districts'),
-        ('projects', '0007_application_answers'),
+        ('competitions', '0008_call_setup_minimum_awards_one_per_lead_districts'),
+        ('projects', '0008_answer_revisions'),
     ]
 
     operations = [

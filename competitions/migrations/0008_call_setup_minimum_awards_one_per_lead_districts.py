@@ -14,7 +14,7 @@ def load_districts(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competitions', '0006_application_questions'),
+        ('competitions', '0007_call_results_listing_and_notices'),
     ]
 
     operations = [
