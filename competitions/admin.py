@@ -19,6 +19,7 @@ from . import resources
 from .formatting import format_krw
 from .lifecycle import TRANSITIONS, TransitionRefused, change_call_state, transition_label
 from .models import (
+    BudgetCategory,
     Call,
     CallContact,
     CallDocument,
@@ -103,6 +104,14 @@ class EligibilityRuleInline(admin.TabularInline):
     fields = ["kind", "track", "params", "position"]
 
 
+class BudgetCategoryInline(admin.TabularInline):
+    """The call's budget categories (비목) and their caps."""
+
+    model = BudgetCategory
+    extra = 0
+    fields = ["code", "name", "name_ko", "cap_percent", "position"]
+
+
 class DeadlineExtensionInline(admin.TabularInline):
     """The deadline's extensions: recorded on the staff's notice page, read-only here."""
 
@@ -173,6 +182,7 @@ class CallAdmin(ImportExportModelAdmin):
         TrackInline,
         ServiceFieldInline,
         EligibilityRuleInline,
+        BudgetCategoryInline,
         DeadlineExtensionInline,
         ReadOnlyStateLogInline,
     ]
@@ -200,7 +210,16 @@ class CallAdmin(ImportExportModelAdmin):
         (_("Reception"), {"fields": ["opens_at", "closes_at", "briefing_at", "previous_stage"]}),
         (
             _("Money and quotas"),
-            {"fields": ["budget_total", "max_awards", "subsidy_min", "subsidy_max", "quota_overview"]},
+            {
+                "fields": [
+                    "budget_total",
+                    "max_awards",
+                    "subsidy_min",
+                    "subsidy_max",
+                    "quota_overview",
+                    "budget_transfer_threshold_percent",
+                ]
+            },
         ),
         (_("Review"), {"fields": ["blind_review", "reviewer_document_kinds"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"]}),
