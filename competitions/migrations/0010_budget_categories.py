@@ -24,7 +24,7 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=200, verbose_name='name (English)')),
                 ('name_ko', models.CharField(blank=True, max_length=200, verbose_name='name (Korean)')),
                 ('code', models.CharField(max_length=20, validators=[django.core.validators.RegexValidator('^[a-z0-9_]+$', message='Use lower-case letters, digits and _.')], verbose_name='code')),
-                ('cap_percent', models.PositiveSmallIntegerField(blank=True, help_text='Leave empty for no cap.', null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name="cap (% of the year's money)")),
+                ('cap_percent', models.PositiveSmallIntegerField(blank=True, help_text='Leave empty for no cap.', null=True, validators=[django.core.validators.MinValueValidator(0), django.core.validators.MaxValueValidator(100)], verbose_name="cap (percent of the year's money)")),
                 ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
                 ('call', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='budget_categories', to='competitions.call', verbose_name='call')),
             ],

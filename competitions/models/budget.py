@@ -23,7 +23,7 @@ class BudgetCategory(LocalizedName):
         validators=[RegexValidator(r"^[a-z0-9_]+$", message=_("Use lower-case letters, digits and _."))],
     )
     cap_percent = models.PositiveSmallIntegerField(
-        _("cap (% of the year's money)"),
+        _("cap (percent of the year's money)"),
         null=True,
         blank=True,
         validators=[MinValueValidator(0), MaxValueValidator(100)],
