@@ -65,6 +65,13 @@ class BulkTrancheForm(KRDSFormMixin, forms.Form):
         label=gettext_lazy("Payment date"), widget=forms.DateInput(attrs={"type": "date"})
     )
     percent = forms.IntegerField(label=gettext_lazy("Share of each award (%)"), min_value=1, max_value=100)
+    year = forms.IntegerField(
+        label=gettext_lazy("Agreement year"),
+        min_value=1,
+        max_value=100,
+        required=False,
+        help_text=gettext_lazy("For a project with agreement years."),
+    )
     reference = forms.CharField(label=gettext_lazy("Reference"), required=False)
 
 
@@ -120,7 +127,7 @@ def bulk_tranche(request):
         )
         for project in Project.objects.filter(pk__in=ids).select_related("award")
     ]
-    posted, refused = ledger.post_payments(items, by=request.user)
+    posted, refused = ledger.post_payments(items, by=request.user, year=data["year"])
     if posted:
         messages.success(request, _("%(count)d payment(s) posted.") % {"count": len(posted)})
     for project, reasons in refused:
