@@ -16,6 +16,7 @@ from competitions.formatting import format_krw
 from competitions.lifecycle import TransitionRefused
 
 from . import money_invariants
+from .ledger import FINAL_REPORT_DUE
 from .models import (
     AgreementChange,
     Award,
@@ -119,7 +120,8 @@ def _apply(change, project):
         year.national_subsidy = proposed["national_subsidy"]
         year.total_cost += difference
         year.save(update_fields=["national_subsidy", "total_cost"])
-        for key, amount in proposed["plan"].items():
+        plan = {key: 0 for key in lines} | proposed["plan"]  # a category left out holds nothing
+        for key, amount in plan.items():
             if key in lines:
                 lines[key].amount = amount
                 lines[key].save(update_fields=["amount"])
@@ -132,8 +134,6 @@ def _apply(change, project):
         if project.ends_on <= project.starts_on:
             _refuse(_("The demonstration must end after it starts."))
         project.save(update_fields=["ends_on"])
-        from .ledger import FINAL_REPORT_DUE
-
         Report.objects.filter(project=project, kind=Report.Kind.FINAL, submitted_at__isnull=True).update(
             due_on=project.ends_on + FINAL_REPORT_DUE
         )

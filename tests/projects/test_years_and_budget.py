@@ -510,3 +510,24 @@ def test_expenditure_category_is_still_free_without_years(project, applicant):
     )
     assert (spent.year, spent.budget_category, spent.category) == (None, None, "travel")
     assert Expenditure.objects.count() == 1
+
+
+def test_a_category_left_out_of_a_changed_plan_holds_nothing(
+    project, staff, applicant, two_years, categories
+):
+    two = two_years[1]
+    change = agreement_changes.request_change(
+        project,
+        by=applicant,
+        kind="amount",
+        year=two,
+        national_subsidy=90 * M,
+        plan={categories["personnel"]: 90 * M},
+        reason="Personnel only",
+    )
+    agreement_changes.decide_change(change, by=staff, approve=True)
+    assert {code: c.planned for code, c in category_figures(two).items()} == {
+        "personnel": 90 * M,
+        "equipment": 0,
+        "indirect": 0,
+    }
