@@ -51,7 +51,7 @@ from openpyxl.utils import get_column_letter
 from accounts.identities import pseudonyms
 from accounts.models import User
 from competitions.formatting import SEOUL
-from competitions.models import Call, Region, ServiceField, Track
+from competitions.models import BudgetCategory, Call, Region, ServiceField, Track
 from evaluation.invariants import outcome_checks
 from evaluation.models import (
     AdvancementResult,
@@ -83,7 +83,7 @@ from projects.models.application import ELIGIBILITY_PENDING_STATES, PLACE_STATES
 from projects.money_invariants import INVARIANTS, ProjectMoney, broken
 from projects.registration_number import format_registration_number
 
-from . import answers_sheet
+from . import answers_sheet, budget_sheet
 from .safe_cells import safe_text
 from .schedule_sheets import LOG_COLUMNS, SLOT_COLUMNS, log_rows, schedule_checks, slot_rows
 
@@ -210,6 +210,7 @@ SHEETS = {
         (gettext_lazy("Run"), NUMBER, 7),
     ),
     "Answers": _columns(*answers_sheet.COLUMNS),
+    "Budget": _columns(*budget_sheet.COLUMNS),
     "Runs": _columns(
         (gettext_lazy("Call"), TEXT, 18),
         (gettext_lazy("Run"), NUMBER, 7),
@@ -578,6 +579,7 @@ class _Totals:
         self.award_disbursed = {}  # project id -> Disbursed on the Awards sheet
         self.ledger_by_project = defaultdict(LedgerSums)  # project id -> paid, recovered
         self.broken = dict.fromkeys((invariant.code for invariant in INVARIANTS), 0)  # projects
+        self.budgets = {}  # project id -> ProjectBudget (years and categories), read once per call
 
 
 def outcome_and_reason(state, run_outcome, run_reason):
@@ -780,6 +782,7 @@ def _award_rows(info, totals):
         )
     }
     slug = info.slug
+    totals.budgets = budget_sheet.call_budgets(info.call)
     for row in _rows(sql, [info.call.pk]):
         project_id, awarded = row[0], row[4]
         figures = money.get(project_id)
@@ -790,7 +793,7 @@ def _award_rows(info, totals):
         totals.recovery_due += due or 0
         if figures is not None:
             totals.award_disbursed[project_id] = disbursed
-            for invariant in broken(ProjectMoney.of(figures)):
+            for invariant in broken(ProjectMoney.of(figures, totals.budgets.get(project_id))):
                 totals.broken[invariant.code] += 1
         yield [
             _text(row[1]),
@@ -845,8 +848,10 @@ def _disbursement_rows(info, totals):
 
 def _expenditure_rows(info, totals):
     sql = (
-        "SELECT pr.code, x.id, x.spent_on, x.category, x.amount, x.approved_amount, x.state"
+        "SELECT pr.code, x.id, x.spent_on, COALESCE(bc.code, x.category), x.amount, x.approved_amount,"
+        " x.state"
         f" FROM {_table(Expenditure)} x{_project_join()}"
+        f" LEFT JOIN {_table(BudgetCategory)} bc ON bc.id = x.budget_category_id"
         " WHERE p.call_id = %s ORDER BY pr.code, x.spent_on, x.id"
     )
     for code, pk, spent_on, category, amount, approved, state in _rows(sql, [info.call.pk]):
@@ -1075,6 +1080,7 @@ def _estimated_rows(call_ids, infos):
         )
         + Application.objects.filter(SUBMITTED_Q, **in_calls).count()
         + answers_sheet.answer_count(call_ids)
+        + budget_sheet.budget_row_count(call_ids)
         + Score.objects.filter(
             review__state=Review.State.SUBMITTED, review__application__call_id__in=call_ids
         ).count()
@@ -1134,6 +1140,7 @@ def write_funding_workbook(calls, fileobj_or_path, *, lang="en", progress=None, 
         write("Awards", per_call(_award_rows))
         write("Disbursements", per_call(_disbursement_rows))
         write("Expenditures", per_call(_expenditure_rows))
+        write("Budget", per_call(lambda info, totals: budget_sheet.budget_rows(info, totals.budgets)))
         figures = _summary(call_ids)
         summary_rows, call_totals = _summary_rows(infos, figures)
         write("Summary", iter(summary_rows))

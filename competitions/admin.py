@@ -19,6 +19,7 @@ from . import resources
 from .formatting import format_krw
 from .lifecycle import TRANSITIONS, TransitionRefused, change_call_state, transition_label
 from .models import (
+    BudgetCategory,
     Call,
     CallContact,
     CallDocument,
@@ -112,6 +113,14 @@ class EligibilityRuleInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class BudgetCategoryInline(admin.TabularInline):
+    """The call's budget categories (비목) and their caps."""
+
+    model = BudgetCategory
+    extra = 0
+    fields = ["code", "name", "name_ko", "cap_percent", "position"]
+
+
 class DeadlineExtensionInline(admin.TabularInline):
     """The deadline's extensions: recorded on the staff's notice page, read-only here."""
 
@@ -182,6 +191,7 @@ class CallAdmin(ImportExportModelAdmin):
         TrackInline,
         ServiceFieldInline,
         EligibilityRuleInline,
+        BudgetCategoryInline,
         DeadlineExtensionInline,
         ReadOnlyStateLogInline,
     ]
@@ -217,6 +227,7 @@ class CallAdmin(ImportExportModelAdmin):
                     "subsidy_min",
                     "subsidy_max",
                     "quota_overview",
+                    "budget_transfer_threshold_percent",
                 ]
             },
         ),

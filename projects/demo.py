@@ -89,17 +89,49 @@ def seed_demo_organisations(applicant):
     return organisations
 
 
+# The demo call's budget categories (비목): code, English, Korean, cap (% of a year's money).
+DEMO_BUDGET_CATEGORIES = [
+    ("personnel", "Personnel", "인건비", None),
+    ("equipment", "Equipment", "장비·재료비", None),
+    ("outsourcing", "Outsourcing", "위탁사업비", 40),
+    ("indirect", "Indirect costs", "간접비", 10),
+]
+
+
+def seed_demo_year(project, staff, starts_on, ends_on, subsidy):
+    """One agreement year of a demo project, its subsidy split 50 / 30 / 15 / 5 % by category."""
+    from competitions.models import BudgetCategory
+
+    from . import years
+
+    categories = list(BudgetCategory.objects.filter(call=project.award.application.call).order_by("position"))
+    shares = [subsidy * 50 // 100, subsidy * 30 // 100, subsidy * 15 // 100]
+    plan = dict(zip(categories, [*shares, subsidy - sum(shares)], strict=True))
+    return years.add_year(
+        project,
+        by=staff,
+        starts_on=starts_on,
+        ends_on=ends_on,
+        national_subsidy=subsidy,
+        total_cost=subsidy,
+        plan=plan,
+    )
+
+
 def seed_demo_money(call, *, staff, count=3):
     """The first ``count`` selected applications of a call whose results are published, through
     projects.ledger and projects.reports: accepted, awarded, the agreement signed for May to
-    November 2022 with one phase, paid in two tranches, spending reported and approved, the
-    progress and final reports submitted and accepted; the first project settled and closed.
+    November 2022 with one phase and two agreement years split by the call's budget categories,
+    paid in a tranche a year (the second once the first year's annual report is accepted),
+    spending reported against a category and approved, the progress, annual and final reports
+    submitted and accepted; the first project settled (per category too) and closed.
     Runs once (nothing happens when the call already has an award). Returns the projects."""
     from datetime import date
 
     from django.core.files.base import ContentFile
     from django.core.files.uploadedfile import SimpleUploadedFile
 
+    from competitions.models import BudgetCategory
     from evaluation.demo_journey import pdf_bytes
 
     from . import ledger, reports
@@ -107,6 +139,12 @@ def seed_demo_money(call, *, staff, count=3):
 
     if Award.objects.filter(application__call=call).exists():
         return []
+    for position, (code, name, name_ko, cap) in enumerate(DEMO_BUDGET_CATEGORIES):
+        BudgetCategory.objects.get_or_create(
+            call=call,
+            code=code,
+            defaults={"name": name, "name_ko": name_ko, "cap_percent": cap, "position": position},
+        )
     selected = list(
         Application.objects.filter(call=call, state=ApplicationState.SELECTED).order_by("reference")[:count]
     )
@@ -126,11 +164,15 @@ def seed_demo_money(call, *, staff, count=3):
         )
         subsidy = award.national_subsidy
         first = subsidy // 2
-        ledger.post_payment(project, by=staff, amount=first, paid_on=date(2022, 5, 16), tranche=1)
-        ledger.post_payment(project, by=staff, amount=subsidy - first, paid_on=date(2022, 9, 1), tranche=2)
+        # Two agreement years, each split by the call's budget categories (비목); year 2 is paid
+        # once year 1's annual report is accepted.
+        year_one = seed_demo_year(project, staff, date(2022, 5, 2), date(2022, 8, 31), first)
+        seed_demo_year(project, staff, date(2022, 9, 1), date(2022, 11, 30), subsidy - first)
+        ledger.post_payment(project, by=staff, amount=first, paid_on=date(2022, 5, 16), tranche=1, year=1)
+        by_code = {category.code: category for category in BudgetCategory.objects.filter(call=call)}
         spending = [
-            (date(2022, 6, 30), Expenditure.Category.PERSONNEL, subsidy * 4 // 10),
-            (date(2022, 8, 31), Expenditure.Category.EQUIPMENT, subsidy * 5 // 10),
+            (date(2022, 6, 30), Expenditure.Category.PERSONNEL, first * 5 // 10),
+            (date(2022, 9, 30), Expenditure.Category.EQUIPMENT, (subsidy - first) * 3 // 10),
         ]
         for spent_on, category, amount in spending:
             expenditure = ledger.report_expenditure(
@@ -138,12 +180,22 @@ def seed_demo_money(call, *, staff, count=3):
                 by=owner,
                 spent_on=spent_on,
                 category=category,
+                budget_category=by_code[category],
                 amount=amount,
                 evidence=ContentFile(pdf_bytes(), name="evidence.pdf"),
                 description="실증 사업비 집행 (demonstration spending)",
             )
             ledger.decide_expenditure(expenditure, by=staff, approved_amount=amount)
-        for report in project.reports.order_by("kind", "due_on"):
+            if spent_on < date(2022, 9, 1):
+                annual = project.reports.get(year=year_one)
+                reports.submit_report(
+                    annual, by=owner, upload=SimpleUploadedFile("annual.pdf", pdf_bytes(), "application/pdf")
+                )
+                reports.review_report(annual, by=staff, accept=True)
+                ledger.post_payment(
+                    project, by=staff, amount=subsidy - first, paid_on=date(2022, 9, 1), tranche=2, year=2
+                )
+        for report in project.reports.exclude(status="accepted").order_by("kind", "due_on"):
             submitted = reports.submit_report(
                 report,
                 by=owner,

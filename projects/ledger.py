@@ -23,13 +23,15 @@ from competitions.formatting import format_krw
 from competitions.lifecycle import TransitionRefused, require_call_state
 from competitions.models import EligibilityRule
 
-from . import money_invariants
+from . import budget, money_invariants
+from . import years as agreement_years
 from .eligibility_check import application_facts
 from .ledger_figures import PAID, RECOVERED
 from .models import (
     Application,
     ApplicationState,
     Award,
+    BudgetLine,
     DisbursementEntry,
     Expenditure,
     Project,
@@ -251,9 +253,11 @@ def _earlier_payment_of(project, tranche):
     return latest
 
 
-def post_payment(project, *, by, amount, paid_on, reference="", tranche=None, note=""):
+def post_payment(project, *, by, amount, paid_on, reference="", tranche=None, note="", year=None):
     """Pay a tranche. Never more than the awarded subsidy in total; not while halted; a tranche
-    once per project (again only in place of a reversed payment)."""
+    once per project (again only in place of a reversed payment). A project with agreement
+    years is paid into a year (``year``: its number), never beyond the year's subsidy, and a
+    year after the first only once the previous year's annual report is accepted."""
     _staff(by)
     if amount <= 0:
         _refuse(_("A payment must be a positive amount."))
@@ -266,9 +270,11 @@ def post_payment(project, *, by, amount, paid_on, reference="", tranche=None, no
         if project.payments_halted:
             _refuse(_("Payments are halted: %(reason)s") % {"reason": project.halt_reason})
         _check_entry_date(project, paid_on, DisbursementEntry.Kind.PAYMENT)
+        paid_year = agreement_years.year_to_pay(project, year)
         replaces = _earlier_payment_of(project, tranche)
         entry = DisbursementEntry.objects.create(
             project=project,
+            year=paid_year,
             kind=DisbursementEntry.Kind.PAYMENT,
             amount=amount,
             entry_date=paid_on,
@@ -291,15 +297,21 @@ def post_payment(project, *, by, amount, paid_on, reference="", tranche=None, no
         return entry
 
 
-def post_payments(items, *, by):
-    """Bulk tranche posting: (project, amount, paid_on, reference, tranche) each; returns
-    (posted entries, [(project, reasons)])."""
+def post_payments(items, *, by, year=None):
+    """Bulk tranche posting: (project, amount, paid_on, reference, tranche) each, into agreement
+    year ``year`` of the projects that have years; returns (posted entries, [(project, reasons)])."""
     posted, refused = [], []
     for project, amount, paid_on, reference, tranche in items:
         try:
             posted.append(
                 post_payment(
-                    project, by=by, amount=amount, paid_on=paid_on, reference=reference, tranche=tranche
+                    project,
+                    by=by,
+                    amount=amount,
+                    paid_on=paid_on,
+                    reference=reference,
+                    tranche=tranche,
+                    year=year if project.years.exists() else None,
                 )
             )
         except (TransitionRefused, PermissionDenied) as exc:
@@ -329,6 +341,7 @@ def reverse_entry(entry, *, by, reason, on=None):
             entry_date=on or timezone.localdate(),
             reference=entry.reference,
             tranche=entry.tranche,
+            year_id=entry.year_id,
             reverses=entry,
             note=reason.strip(),
             posted_by=by,
@@ -384,9 +397,13 @@ def post_recovery(project, *, by, amount, received_on, reference=""):
 # --- Expenditures -------------------------------------------------------------------------------
 
 
-def report_expenditure(project, *, by, spent_on, category, amount, evidence, description=""):
+def report_expenditure(
+    project, *, by, spent_on, amount, evidence, category="", description="", budget_category=None
+):
     """The applicant reports spending with its evidence document (the project locked, so its
-    state cannot change under the check)."""
+    state cannot change under the check). A project with agreement years records the year the
+    spending falls in; one with a budget plan records the call's budget category (required, and
+    one of the year's plan)."""
     if not by.has_perm("projects.change_application", project.award.application):
         raise PermissionDenied(_("You may not report spending for this project."))
     if amount <= 0:
@@ -402,8 +419,20 @@ def report_expenditure(project, *, by, spent_on, category, amount, evidence, des
                 _("Spending must fall within the demonstration period, %(start)s to %(end)s.")
                 % {"start": project.starts_on, "end": project.ends_on}
             )
+        spent_year = agreement_years.year_of_date(project, spent_on)
+        planned = set(BudgetLine.objects.filter(year=spent_year).values_list("category_id", flat=True))
+        if planned and budget_category is None:
+            _refuse(_("Say which budget category the spending is for."))
+        if budget_category is not None and budget_category.pk not in planned:
+            _refuse(_("The budget category is not in this year's plan."))
+        if budget_category is not None and not category:
+            category = budget_category.code if budget_category.code in Expenditure.Category.values else ""
+        if not category and budget_category is None:
+            _refuse(_("Say which category the spending is for."))
         expenditure = Expenditure.objects.create(
             project=project,
+            year=spent_year,
+            budget_category=budget_category,
             spent_on=spent_on,
             category=category,
             amount=amount,
@@ -486,6 +515,7 @@ def settle(project, *, by, interest_earned=0):
             to_recover=settlement_amounts(paid, approved, interest_earned),
             settled_by=by,
         )
+        budget.write_settlement_lines(settlement)
         project.settle(
             by=by,
             description=_("Settled: %(amount)s to recover.") % {"amount": format_krw(settlement.to_recover)},

@@ -6,6 +6,11 @@ words:
   the interest the settlement counted), and never fall below zero;
 - a closed project takes no entry;
 - settlement needs the final report accepted;
+- per agreement year: payments net of their reversals never exceed the year's subsidy; a year
+  after the first is paid only once the previous year's annual report is accepted; the years'
+  subsidies never exceed the award; a year's budget plan adds up to its subsidy; no budget
+  category holds more than its cap or less than nothing; a settlement's lines per year and
+  category add up to the settlement;
 - a settled project's ledger stays as it was settled: what was paid (net of reversals) and the
   approved spending are those its settlement counted (settlement = disbursed − approved
   spending + interest = amount to recover, DESIGN.md §3), so no reversal of a payment after
@@ -26,7 +31,7 @@ from django.utils.translation import gettext_lazy
 from competitions.formatting import format_krw
 from competitions.lifecycle import TransitionRefused
 
-from .ledger_figures import with_money
+from .ledger_figures import ProjectBudget, budget_figures, with_money
 from .models import Project, ProjectState
 
 
@@ -44,6 +49,8 @@ class ProjectMoney:
     final_report_accepted: bool = False
     settled_disbursed: int | None = None  # the latest settlement's figures (None: not settled)
     settled_approved: int | None = None
+    settled_due: int | None = None
+    budget: ProjectBudget = dataclasses.field(default_factory=ProjectBudget)
 
     @property
     def recoverable(self):
@@ -52,9 +59,12 @@ class ProjectMoney:
         return max(0, self.paid - self.approved) + self.interest_settled
 
     @classmethod
-    def of(cls, project):
-        """From a project annotated by ledger_figures.with_money."""
+    def of(cls, project, budget=None):
+        """From a project annotated by ledger_figures.with_money, and its ProjectBudget
+        (ledger_figures.budget_figures; None: a project without years)."""
         return cls(
+            budget=budget or ProjectBudget(),
+            settled_due=getattr(project, "settled_due", None),
             state=project.state,
             awarded=project.awarded,
             paid=project.paid,
@@ -77,7 +87,114 @@ class ProjectMoney:
 
 def money_of(project):
     """The stored figures of one project (read inside the caller's locked transaction)."""
-    return ProjectMoney.of(with_money(Project.objects.filter(pk=project.pk)).get())
+    return ProjectMoney.of(
+        with_money(Project.objects.filter(pk=project.pk)).get(), budget_figures([project.pk])[project.pk]
+    )
+
+
+# --- Years and budget categories ---------------------------------------------------------------
+
+
+def _year_overpaid(m):
+    return [year for year in m.budget.years if not 0 <= year.paid <= year.subsidy]
+
+
+def _paid_before_report(m):
+    """Years paid while the previous year's annual report is not accepted."""
+    years = m.budget.years
+    return [
+        year
+        for previous, year in zip(years, years[1:], strict=False)
+        if year.paid > 0 and not previous.report_accepted
+    ]
+
+
+def _plans_off(m):
+    return [year for year in m.budget.years if year.categories and year.planned != year.subsidy]
+
+
+def _categories_off(m):
+    """(year, category) pairs holding less than nothing or more than their cap."""
+    return [
+        (year, category)
+        for year in m.budget.years
+        for category in year.categories
+        if category.current < 0
+        or (category.cap(year.subsidy) is not None and category.current > category.cap(year.subsidy))
+    ]
+
+
+def _lines_off(m):
+    budget = m.budget
+    if budget.lines_to_recover is None or m.settled_due is None:
+        return False
+    return (budget.lines_to_recover, budget.lines_approved) != (m.settled_due, m.settled_approved)
+
+
+def _year_overpaid_reason(m):
+    year = _year_overpaid(m)[0]
+    return _(
+        "Payments into year %(year)s net of their reversals would come to %(paid)s, outside 0 to "
+        "the year's subsidy of %(cap)s."
+    ) % {"year": year.number, "paid": format_krw(year.paid), "cap": format_krw(year.subsidy)}
+
+
+def _paid_before_report_reason(m):
+    year = _paid_before_report(m)[0]
+    return _("Year %(year)s is paid only once the annual report of year %(previous)s is accepted.") % {
+        "year": year.number,
+        "previous": year.number - 1,
+    }
+
+
+def _years_reason(m):
+    return _("The years' subsidies would come to %(years)s, above the awarded subsidy of %(cap)s.") % {
+        "years": format_krw(sum(year.subsidy for year in m.budget.years)),
+        "cap": format_krw(m.awarded),
+    }
+
+
+def _plan_reason(m):
+    year = _plans_off(m)[0]
+    return _(
+        "The budget plan of year %(year)s adds up to %(planned)s, not the year's subsidy of %(subsidy)s."
+    ) % {
+        "year": year.number,
+        "planned": format_krw(year.planned),
+        "subsidy": format_krw(year.subsidy),
+    }
+
+
+def _category_reason(m):
+    year, category = _categories_off(m)[0]
+    if category.current < 0:
+        return _("%(category)s in year %(year)s would hold %(amount)s, less than nothing.") % {
+            "category": category.name,
+            "year": year.number,
+            "amount": format_krw(category.current),
+        }
+    return _(
+        "%(category)s in year %(year)s would hold %(amount)s, above its cap of %(percent)s%% of the "
+        "year's subsidy (%(cap)s)."
+    ) % {
+        "category": category.name,
+        "year": year.number,
+        "amount": format_krw(category.current),
+        "percent": category.cap_percent,
+        "cap": format_krw(category.cap(year.subsidy)),
+    }
+
+
+def _lines_reason(m):
+    return _(
+        "The settlement's lines per year and category add up to %(lines)s to recover and %(approved)s "
+        "approved, not the settlement's %(due)s and %(settled)s."
+    ) % {
+        "lines": format_krw(m.budget.lines_to_recover),
+        "approved": format_krw(m.budget.lines_approved),
+        "due": format_krw(m.settled_due),
+        "settled": format_krw(m.settled_approved),
+    }
 
 
 def _paid_reason(m):
@@ -163,6 +280,44 @@ INVARIANTS = (
         ),
         lambda m: m.as_settled,
         _settled_reason,
+    ),
+    Invariant(
+        "paid_within_each_year",
+        gettext_lazy("Payments into a year net of their reversals never exceed the year's subsidy."),
+        lambda m: not _year_overpaid(m),
+        _year_overpaid_reason,
+    ),
+    Invariant(
+        "year_paid_after_previous_report",
+        gettext_lazy(
+            "A year after the first is paid only once the previous year's annual report is accepted."
+        ),
+        lambda m: not _paid_before_report(m),
+        _paid_before_report_reason,
+    ),
+    Invariant(
+        "years_within_award",
+        gettext_lazy("The years' subsidies never exceed the award."),
+        lambda m: sum(year.subsidy for year in m.budget.years) <= m.awarded,
+        _years_reason,
+    ),
+    Invariant(
+        "plan_adds_up_to_year",
+        gettext_lazy("A year's budget plan adds up to the year's subsidy."),
+        lambda m: not _plans_off(m),
+        _plan_reason,
+    ),
+    Invariant(
+        "categories_within_caps",
+        gettext_lazy("No budget category holds more than its cap or less than nothing."),
+        lambda m: not _categories_off(m),
+        _category_reason,
+    ),
+    Invariant(
+        "settlement_lines_add_up",
+        gettext_lazy("A settlement's lines per year and category add up to the settlement."),
+        lambda m: not _lines_off(m),
+        _lines_reason,
     ),
 )
 

@@ -1,3 +1,4 @@
+from .budget import BudgetCategory
 from .call import Call, CallState, Programme, ServiceField, Track
 from .document_kind import IDENTIFYING_DOCUMENT_KINDS, DocumentKind
 from .eligibility_rule import EligibilityRule
@@ -25,6 +26,7 @@ from .taxonomy import (
 )
 
 __all__ = [
+    "BudgetCategory",
     "Call",
     "CallContact",
     "CallDocument",

@@ -6,7 +6,7 @@ refusals and logs who, when and why). Whether reception is open is derived from 
 """
 
 from django.core.exceptions import ValidationError
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -150,6 +150,15 @@ class Call(models.Model):
         _("blind review"),
         default=False,
         help_text=_("Reviewers do not see organisation or person names or registration numbers."),
+    )
+    budget_transfer_threshold_percent = models.PositiveSmallIntegerField(
+        _("budget transfers needing approval above (%)"),
+        default=20,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_(
+            "Money moved out of a budget category in a year beyond this share of the category's "
+            "planned amount needs staff approval."
+        ),
     )
     reviewer_document_kinds = models.JSONField(
         _("documents reviewers may open"),

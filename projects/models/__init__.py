@@ -40,8 +40,15 @@ from .organisation import (
     Sanction,
 )
 from .outbox import OutboxMessage
+from .years import AgreementChange, BudgetLine, BudgetTransfer, ProjectYear, RequestState, SettlementLine
 
 __all__ = [
+    "AgreementChange",
+    "BudgetLine",
+    "BudgetTransfer",
+    "ProjectYear",
+    "RequestState",
+    "SettlementLine",
     "Answer",
     "AnswerRevision",
     "AppendOnlyError",

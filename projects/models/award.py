@@ -159,6 +159,16 @@ class DisbursementEntry(AppendOnly):
     entry_date = models.DateField(_("date"))
     reference = models.CharField(_("reference"), max_length=100, blank=True)
     tranche = models.PositiveSmallIntegerField(_("tranche"), null=True, blank=True)
+    # The agreement year the payment belongs to (projects with years; a reversal names the year
+    # of the entry it reverses).
+    year = models.ForeignKey(
+        "projects.ProjectYear",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="disbursements",
+        verbose_name=_("year"),
+    )
     reverses = models.OneToOneField(
         "self",
         on_delete=models.PROTECT,
@@ -235,7 +245,25 @@ class Expenditure(models.Model):
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="expenditures")
     spent_on = models.DateField(_("date"))
-    category = models.CharField(_("category"), max_length=20, choices=Category.choices)
+    # The fixed categories of projects without a budget plan; a project with one records the
+    # call's budget category (and the agreement year the spending falls in).
+    category = models.CharField(_("category"), max_length=20, choices=Category.choices, blank=True)
+    budget_category = models.ForeignKey(
+        "competitions.BudgetCategory",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("budget category"),
+    )
+    year = models.ForeignKey(
+        "projects.ProjectYear",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="expenditures",
+        verbose_name=_("year"),
+    )
     amount = models.PositiveBigIntegerField(_("amount (KRW)"))
     description = models.TextField(_("description"), blank=True)
     evidence = models.FileField(_("evidence"), upload_to="expenditures/")
@@ -286,16 +314,26 @@ class ReportStatus(models.TextChoices):
 
 
 class Report(models.Model):
-    """A progress report per phase, and the final report due 60 days after the project ends.
+    """A progress report per phase, an annual report per agreement year (accepted, it opens the
+    next year's payments), and the final report due 60 days after the project ends.
     Staff accept a submitted report or return it with comments; a returned report is submitted
     again. Every submission's document is kept (ReportSubmission); ``document`` is the latest."""
 
     class Kind(models.TextChoices):
         PROGRESS = "progress", _("Progress report")
+        ANNUAL = "annual", _("Annual report")
         FINAL = "final", _("Final report")
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="reports")
     phase = models.ForeignKey(Phase, on_delete=models.PROTECT, null=True, blank=True, related_name="reports")
+    year = models.ForeignKey(
+        "projects.ProjectYear",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reports",
+        verbose_name=_("year"),
+    )
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     due_on = models.DateField(_("due"))
     document = models.FileField(_("report"), upload_to="reports/", blank=True)

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -22,10 +23,21 @@ from competitions.models import Call
 from competitions.refusals import show_refusal
 from config.krds import KRDSFormMixin
 
-from .. import ledger, reports
+from .. import agreement_changes, budget, ledger, reports, years
 from ..documents import safe_filename, validate_document
 from ..ledger_figures import with_money
-from ..models import Application, DisbursementEntry, Expenditure, Project, ProjectState, Report
+from ..models import (
+    AgreementChange,
+    Application,
+    BudgetTransfer,
+    DisbursementEntry,
+    Expenditure,
+    Project,
+    ProjectState,
+    Report,
+    SettlementLine,
+)
+from .years import YearForm, agreement_context, applicant_year_actions
 
 PAGE_SIZE = 50
 
@@ -53,6 +65,13 @@ class BulkTrancheForm(KRDSFormMixin, forms.Form):
         label=gettext_lazy("Payment date"), widget=forms.DateInput(attrs={"type": "date"})
     )
     percent = forms.IntegerField(label=gettext_lazy("Share of each award (%)"), min_value=1, max_value=100)
+    year = forms.IntegerField(
+        label=gettext_lazy("Agreement year"),
+        min_value=1,
+        max_value=100,
+        required=False,
+        help_text=gettext_lazy("For a project with agreement years."),
+    )
     reference = forms.CharField(label=gettext_lazy("Reference"), required=False)
 
 
@@ -108,7 +127,7 @@ def bulk_tranche(request):
         )
         for project in Project.objects.filter(pk__in=ids).select_related("award")
     ]
-    posted, refused = ledger.post_payments(items, by=request.user)
+    posted, refused = ledger.post_payments(items, by=request.user, year=data["year"])
     if posted:
         messages.success(request, _("%(count)d payment(s) posted.") % {"count": len(posted)})
     for project, reasons in refused:
@@ -133,6 +152,13 @@ class PaymentForm(KRDSFormMixin, forms.Form):
     )
     tranche = forms.IntegerField(
         label=gettext_lazy("Tranche"), min_value=1, max_value=ledger.MAX_TRANCHE, required=False
+    )
+    year = forms.IntegerField(
+        label=gettext_lazy("Agreement year"),
+        min_value=1,
+        max_value=100,
+        required=False,
+        help_text=gettext_lazy("For a project with agreement years."),
     )
     reference = forms.CharField(label=gettext_lazy("Reference"), required=False, max_length=100)
 
@@ -194,13 +220,14 @@ def _reason(request):
     return request.POST.get("reason", "")
 
 
-def _posted(model, request, name, project):
+def _posted(model, request, name, project, **of_project):
     """The ``model`` row of this project named by the posted id ``name``; 404 for anything else
-    (another project's row, a missing one, or an id that is not a number)."""
+    (another project's row, a missing one, or an id that is not a number). ``of_project``: how
+    the row names its project when not by a ``project`` field."""
     raw = request.POST.get(name, "")
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise Http404
-    return get_object_or_404(model, pk=int(raw), project=project)
+    return get_object_or_404(model, pk=int(raw), **(of_project or {"project": project}))
 
 
 @action("pay")
@@ -213,6 +240,7 @@ def _pay(request, project):
         paid_on=data["paid_on"],
         reference=data["reference"],
         tranche=data["tranche"],
+        year=data["year"],
     )
     return _("Payment posted.")
 
@@ -287,6 +315,45 @@ def _review_report(request, project):
     return _("Report accepted.") if data["decision"] == "accept" else _("Report returned for changes.")
 
 
+@action("add_year")
+def _add_year(request, project):
+    form = YearForm(request.POST, categories=years.categories_of(project))
+    data = _cleaned(form)
+    years.add_year(
+        project,
+        by=request.user,
+        starts_on=data["starts_on"],
+        ends_on=data["ends_on"],
+        national_subsidy=data["national_subsidy"],
+        total_cost=data["total_cost"],
+        plan=form.plan(),
+    )
+    return _("Year added.")
+
+
+def _decision(request):
+    decision = request.POST.get("decision")
+    if decision not in ("approve", "decline"):
+        raise TransitionRefused([_("Choose to approve or decline.")])
+    return decision == "approve"
+
+
+@action("decide_transfer")
+def _decide_transfer(request, project):
+    transfer = _posted(BudgetTransfer, request, "transfer", None, year__project=project)
+    budget.decide_transfer(transfer, by=request.user, approve=_decision(request), reason=_reason(request))
+    return _("Budget transfer decided.")
+
+
+@action("decide_change")
+def _decide_change(request, project):
+    change = _posted(AgreementChange, request, "change", project)
+    agreement_changes.decide_change(
+        change, by=request.user, approve=_decision(request), reason=_reason(request)
+    )
+    return _("Change to the agreement decided.")
+
+
 @staff_or_auditor
 def project_detail(request, pk):
     project = get_object_or_404(
@@ -316,13 +383,16 @@ def project_detail(request, pk):
             "kept": kept,
             "entries": project.disbursements.select_related("posted_by", "reverses").order_by("pk"),
             "expenditures": project.expenditures.select_related("reported_by").order_by("spent_on", "pk"),
-            "settlements": project.settlements.order_by("-pk"),
+            "settlements": project.settlements.order_by("-pk").prefetch_related(
+                Prefetch("lines", queryset=SettlementLine.objects.select_related("year", "category"))
+            ),
             "reports": project.reports.select_related("phase"),
             "payment_form": payment_form,
             "can_write": has_role(request.user, Role.STAFF),
             "reversed_ids": set(
                 project.disbursements.exclude(reverses=None).values_list("reverses_id", flat=True)
             ),
+            **agreement_context(project, kept=kept),
         },
     )
 
@@ -401,13 +471,28 @@ def report_download(request, pk):
 
 
 class ExpenditureForm(KRDSFormMixin, forms.ModelForm):
+    """Spending with its evidence: against the call's budget categories when the project has a
+    budget plan, else the fixed categories."""
+
     class Meta:
         model = Expenditure
-        fields = ["spent_on", "category", "amount", "description", "evidence"]
+        fields = ["spent_on", "category", "budget_category", "amount", "description", "evidence"]
         widgets = {
             "spent_on": forms.DateInput(attrs={"type": "date"}),
             "description": forms.Textarea(attrs={"rows": 2}),
         }
+
+    def __init__(self, *args, categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if categories:
+            del self.fields["category"]
+            field = self.fields["budget_category"]
+            field.queryset = field.queryset.filter(pk__in=[category.pk for category in categories])
+            field.required = True
+            field.empty_label = None
+        else:
+            del self.fields["budget_category"]
+            self.fields["category"].required = True
 
 
 @login_required
@@ -416,8 +501,25 @@ def my_project(request, pk):
     if not request.user.has_perm("projects.view_application", project.award.application):
         raise Http404
     can_report = request.user.has_perm("projects.change_application", project.award.application)
-    form = ExpenditureForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and request.POST.get("report"):
+    planned = project.years.filter(budget_lines__isnull=False).exists()
+    form = ExpenditureForm(
+        request.POST or None,
+        request.FILES or None,
+        categories=years.categories_of(project) if planned else (),
+    )
+    kept = {}
+    if request.method == "POST" and request.POST.get("action") in applicant_year_actions:
+        if not can_report:
+            raise Http404
+        try:
+            messages.success(request, applicant_year_actions[request.POST["action"]](request, project))
+        except (TransitionRefused, PermissionDenied) as exc:
+            show_refusal(request, exc)
+            kept = request.POST
+            form = ExpenditureForm(categories=years.categories_of(project) if planned else ())
+        else:
+            return redirect("projects:my_project", pk=pk)
+    elif request.method == "POST" and request.POST.get("report"):
         if not can_report:
             raise Http404
         report = _posted(Report, request, "report", project)
@@ -431,7 +533,7 @@ def my_project(request, pk):
         else:
             messages.success(request, _("Report submitted."))
         return redirect("projects:my_project", pk=pk)
-    if request.method == "POST":
+    elif request.method == "POST":
         if not can_report:
             raise Http404
         if form.is_valid():
@@ -443,7 +545,8 @@ def my_project(request, pk):
                     project,
                     by=request.user,
                     spent_on=form.cleaned_data["spent_on"],
-                    category=form.cleaned_data["category"],
+                    category=form.cleaned_data.get("category", ""),
+                    budget_category=form.cleaned_data.get("budget_category"),
                     amount=form.cleaned_data["amount"],
                     evidence=evidence,
                     description=form.cleaned_data["description"],
@@ -463,7 +566,9 @@ def my_project(request, pk):
             "reports": project.reports.select_related("phase"),
             "form": form,
             "can_report": can_report and project.state == ProjectState.ACTIVE,
+            "can_request_changes": can_report and project.state == ProjectState.ACTIVE,
             "can_submit_reports": can_report
             and project.state in (ProjectState.ACTIVE, ProjectState.FINAL_REPORT),
+            **agreement_context(project, kept=kept),
         },
     )

@@ -194,6 +194,26 @@ ENGLISH_HEADERS = {
         "Counts toward",
     ],
     "Expenditures": ["Project", "Entry", "Date", "Category", "Amount (KRW)", "Approved (KRW)", "Status"],
+    "Budget": [
+        "Project",
+        "Year",
+        "From",
+        "Until",
+        "Year subsidy (KRW)",
+        "Paid into the year (KRW)",
+        "Annual report accepted",
+        "Category",
+        "Cap (%)",
+        "Planned (KRW)",
+        "Transfers in (KRW)",
+        "Transfers out (KRW)",
+        "Holds now (KRW)",
+        "Approved spending (KRW)",
+        "Disallowed (KRW)",
+        "Settled: unspent (KRW)",
+        "Settled: interest (KRW)",
+        "Settled: to recover (KRW)",
+    ],
     "Summary": [
         "Call",
         "Field",
@@ -590,8 +610,9 @@ def test_a_call_without_plan_or_run_and_two_calls_in_order(funded, tmp_path, dja
         call=bare, reference="BA-0001", state=ApplicationState.SUBMITTED, submitted_at=timezone.now()
     )
     with django_assert_max_num_queries(
-        44
-    ):  # a few queries a call (the Answers sheet: the questions, then the answers), none a row
+        47
+    ):  # a few queries a call (the Answers sheet: the questions, then the answers; the Budget
+        # sheet: the projects and their years), none a row
         summary, book = export([bare, funded["call"]], tmp_path)
     assert summary["calls"] == ["bare-2026", "audit-2026"] and summary["passed"]
     calls = by_header(book["Calls"])

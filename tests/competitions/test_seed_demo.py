@@ -341,8 +341,13 @@ def test_the_pilot_calls_projects_were_paid_spent_reported_and_one_settled():
         assert DisbursementEntry.objects.filter(project=project, kind="payment").count() == 2
         assert Expenditure.objects.filter(project=project, state="approved").count() == 2
         kinds = set(Report.objects.filter(project=project, status="accepted").values_list("kind", flat=True))
-        assert kinds == {Report.Kind.PROGRESS, Report.Kind.FINAL}
+        assert kinds == {Report.Kind.PROGRESS, Report.Kind.ANNUAL, Report.Kind.FINAL}
+        assert list(project.years.values_list("number", flat=True)) == [1, 2]
+        assert DisbursementEntry.objects.filter(project=project, year__number=2).count() == 1
     assert projects.filter(state="closed").count() == 1
+    closed = projects.get(state="closed")
+    settlement = closed.settlements.get()
+    assert sum(line.to_recover for line in settlement.lines.all()) == settlement.to_recover
 
 
 def test_the_first_day_journeys_of_the_call_in_evaluation_are_walked_from_the_pages(client):
