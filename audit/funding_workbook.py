@@ -83,7 +83,7 @@ from projects.models.application import ELIGIBILITY_PENDING_STATES, PLACE_STATES
 from projects.money_invariants import INVARIANTS, ProjectMoney, broken
 from projects.registration_number import format_registration_number
 
-from . import answers_sheet
+from . import answers_sheet, indicators_sheet
 from .safe_cells import safe_text
 from .schedule_sheets import LOG_COLUMNS, SLOT_COLUMNS, log_rows, schedule_checks, slot_rows
 
@@ -210,6 +210,7 @@ SHEETS = {
         (gettext_lazy("Run"), NUMBER, 7),
     ),
     "Answers": _columns(*answers_sheet.COLUMNS),
+    "Indicators": _columns(*indicators_sheet.COLUMNS),
     "Runs": _columns(
         (gettext_lazy("Call"), TEXT, 18),
         (gettext_lazy("Run"), NUMBER, 7),
@@ -1075,6 +1076,7 @@ def _estimated_rows(call_ids, infos):
         )
         + Application.objects.filter(SUBMITTED_Q, **in_calls).count()
         + answers_sheet.answer_count(call_ids)
+        + indicators_sheet.indicator_count(call_ids)
         + Score.objects.filter(
             review__state=Review.State.SUBMITTED, review__application__call_id__in=call_ids
         ).count()
@@ -1134,6 +1136,7 @@ def write_funding_workbook(calls, fileobj_or_path, *, lang="en", progress=None, 
         write("Awards", per_call(_award_rows))
         write("Disbursements", per_call(_disbursement_rows))
         write("Expenditures", per_call(_expenditure_rows))
+        write("Indicators", per_call(indicators_sheet.indicator_rows))
         figures = _summary(call_ids)
         summary_rows, call_totals = _summary_rows(infos, figures)
         write("Summary", iter(summary_rows))

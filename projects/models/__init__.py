@@ -28,6 +28,7 @@ from .correction import (
     CorrectionStatus,
     FundingPlanRevision,
 )
+from .indicator import Indicator, IndicatorActual, IndicatorSettings, IndicatorTarget
 from .invitation import MembershipInvitation
 from .organisation import (
     FiscalYear,
@@ -63,6 +64,10 @@ __all__ = [
     "CorrectionRequest",
     "CorrectionStatus",
     "FundingPlanRevision",
+    "Indicator",
+    "IndicatorActual",
+    "IndicatorSettings",
+    "IndicatorTarget",
     "Document",
     "FiscalYear",
     "Membership",

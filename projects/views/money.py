@@ -22,7 +22,7 @@ from competitions.models import Call
 from competitions.refusals import show_refusal
 from config.krds import KRDSFormMixin
 
-from .. import ledger, reports
+from .. import indicators, ledger, reports
 from ..documents import safe_filename, validate_document
 from ..ledger_figures import with_money
 from ..models import Application, DisbursementEntry, Expenditure, Project, ProjectState, Report
@@ -318,6 +318,7 @@ def project_detail(request, pk):
             "expenditures": project.expenditures.select_related("reported_by").order_by("spent_on", "pk"),
             "settlements": project.settlements.order_by("-pk"),
             "reports": project.reports.select_related("phase"),
+            "indicator_table": indicators.project_table(project),
             "payment_form": payment_form,
             "can_write": has_role(request.user, Role.STAFF),
             "reversed_ids": set(
@@ -453,6 +454,10 @@ def my_project(request, pk):
             else:
                 messages.success(request, _("Expenditure reported."))
                 return redirect("projects:my_project", pk=pk)
+    project_reports = list(project.reports.select_related("phase"))
+    for report in project_reports:
+        report.project = project
+        report.open = indicators.reportable(report)  # takes a submission and results
     return render(
         request,
         "projects/money/my_project.html",
@@ -460,10 +465,10 @@ def my_project(request, pk):
             "project": project,
             "entries": project.disbursements.order_by("pk"),
             "expenditures": project.expenditures.order_by("spent_on", "pk"),
-            "reports": project.reports.select_related("phase"),
+            "reports": project_reports,
+            "indicator_table": indicators.project_table(project),
             "form": form,
             "can_report": can_report and project.state == ProjectState.ACTIVE,
-            "can_submit_reports": can_report
-            and project.state in (ProjectState.ACTIVE, ProjectState.FINAL_REPORT),
+            "can_submit_reports": can_report,
         },
     )
