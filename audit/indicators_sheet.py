@@ -33,7 +33,7 @@ def indicator_count(call_ids):
 
 
 def indicator_rows(info, totals=None):
-    """The rows of one call (``info.call``), by project code, in four queries."""
+    """The rows of one call (``info.call``), by project code, in at most four queries."""
     codes = dict(
         Project.objects.filter(award__application__call=info.call).values_list(
             "award__application_id", "code"
@@ -44,6 +44,8 @@ def indicator_rows(info, totals=None):
     indicators = list(
         Indicator.objects.filter(application_id__in=list(codes), removed=False).order_by("position", "pk")
     )
+    if not indicators:
+        return
     ids = [indicator.pk for indicator in indicators]
     targets = {}
     for target in IndicatorTarget.objects.filter(indicator_id__in=ids):

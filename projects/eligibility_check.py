@@ -25,7 +25,9 @@ def with_eligibility_data(queryset):
     """Everything application_facts reads, fetched once for the whole queryset."""
     from .models import ConsortiumMember
 
-    return queryset.select_related("call__previous_stage", "track__call", "lead").prefetch_related(
+    return queryset.select_related(
+        "call__previous_stage", "call__indicator_settings", "track__call", "lead"
+    ).prefetch_related(
         "lead__sanctions",
         Prefetch(
             "consortium_members",

@@ -108,13 +108,22 @@ def save_indicators(application, rows, *, by):
 
 def indicator_facts(applications):
     """({call id: indicators required}, {application id: indicators proposed}) for these
-    applications, in two queries (what the standing rule ``required_indicators`` reads)."""
-    call_ids = {a.call_id for a in applications}
-    required = dict(
-        IndicatorSettings.objects.filter(call_id__in=call_ids, min_indicators__gt=0).values_list(
-            "call_id", "min_indicators"
+    applications, in at most two queries, none when their calls' settings were read with them and
+    require nothing (what the standing rule ``required_indicators`` reads)."""
+    required, unknown = {}, set()
+    for application in applications:
+        # Read with the application (projects.eligibility_check.with_eligibility_data) when it was.
+        cached = application.call._state.fields_cache
+        if "indicator_settings" not in cached:
+            unknown.add(application.call_id)
+        elif cached["indicator_settings"] is not None and cached["indicator_settings"].min_indicators:
+            required[application.call_id] = cached["indicator_settings"].min_indicators
+    if unknown:
+        required.update(
+            IndicatorSettings.objects.filter(call_id__in=unknown, min_indicators__gt=0).values_list(
+                "call_id", "min_indicators"
+            )
         )
-    )
     wanted = [a.pk for a in applications if a.call_id in required]
     if not wanted:
         return required, {}

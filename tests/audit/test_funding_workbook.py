@@ -194,6 +194,7 @@ ENGLISH_HEADERS = {
         "Counts toward",
     ],
     "Expenditures": ["Project", "Entry", "Date", "Category", "Amount (KRW)", "Approved (KRW)", "Status"],
+    "Indicators": ["Project", "Indicator", "Unit", "Baseline", "Year", "Target", "Actual", "Evidence"],
     "Summary": [
         "Call",
         "Field",
@@ -590,8 +591,9 @@ def test_a_call_without_plan_or_run_and_two_calls_in_order(funded, tmp_path, dja
         call=bare, reference="BA-0001", state=ApplicationState.SUBMITTED, submitted_at=timezone.now()
     )
     with django_assert_max_num_queries(
-        44
-    ):  # a few queries a call (the Answers sheet: the questions, then the answers), none a row
+        48
+    ):  # a few queries a call (the Answers sheet: the questions, then the answers; the Indicators
+        # sheet: projects, indicators, targets, actuals), none a row
         summary, book = export([bare, funded["call"]], tmp_path)
     assert summary["calls"] == ["bare-2026", "audit-2026"] and summary["passed"]
     calls = by_header(book["Calls"])
