@@ -293,6 +293,8 @@ def test_the_calls_dashboard_shows_every_project_in_constant_queries(
     assert len(response.context["projects"]) == count
     assert all(len(entry.lines) == 2 for entry in response.context["projects"])
     assert response.content.decode().count("below target") == count
+    staff_page = client.get(reverse("projects:project_detail", args=[project.pk])).content.decode()
+    assert "Year 2: target / actual" in staff_page and "Service users" in staff_page
 
 
 def test_only_staff_and_auditors_read_the_calls_dashboard(client, open_call, applicant):
