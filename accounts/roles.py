@@ -61,6 +61,13 @@ _STAFF_PROJECT_PERMISSIONS = [
     "projects.disbursemententry:view",
     "projects.expenditure:view",
     "projects.settlement:view",
+    # Performance indicators: staff set a call's requirements; proposals and results are read.
+    "projects.indicatorsettings:view",
+    "projects.indicatorsettings:add",
+    "projects.indicatorsettings:change",
+    "projects.indicator:view",
+    "projects.indicatortarget:view",
+    "projects.indicatoractual:view",
 ]
 # Staff set up evaluation (plans, reviewers, panels, conflicts, assignments by hand) and read
 # its records; runs, results and objections change only through their domain functions.

@@ -94,6 +94,9 @@ class ApplicationFacts:
     # competitions.questions.clean_answer; a file question's answer is True once attached).
     questions: Mapping[str, QuestionFacts] = field(default_factory=dict)
     answers: Mapping[str, object] = field(default_factory=dict)
+    # Performance indicators: how many the call requires (0: none) and how many are proposed.
+    indicators_required: int = 0
+    indicators_proposed: int = 0
 
     def __post_init__(self):
         if not self.parties or not self.parties[0].is_lead:
@@ -742,8 +745,23 @@ def required_answers(facts):
     return RuleResult("required_answers", label, False, reason)
 
 
+def required_indicators(facts):
+    """The application proposes at least the performance indicators its call requires."""
+    if not facts.indicators_required:
+        return None
+    label = str(gettext_lazy("Performance indicators"))
+    values = {"required": facts.indicators_required, "proposed": facts.indicators_proposed}
+    if facts.indicators_proposed >= facts.indicators_required:
+        reason = _("%(proposed)s performance indicators proposed; the call requires at least %(required)s.")
+        return RuleResult("required_indicators", label, True, reason % values)
+    reason = _(
+        "Propose at least %(required)s performance indicators on the application form; %(proposed)s proposed."
+    )
+    return RuleResult("required_indicators", label, False, reason % values)
+
+
 PUBLIC_BODY_KINDS = ("local_government", "public_institution")
-STANDING_RULES = (consortium_accepted, parties_verified, required_answers)
+STANDING_RULES = (consortium_accepted, parties_verified, required_answers, required_indicators)
 
 
 def evaluate_standing(facts: ApplicationFacts) -> list[RuleResult]:

@@ -194,6 +194,7 @@ OUTBOX_SWEEP_SECONDS = float(os.environ.get("OUTBOX_SWEEP_SECONDS", "60"))
 CELERY_BEAT_SCHEDULE = {
     "send-outbox": {"task": "projects.tasks.send_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     "remind-due-reports": {"task": "projects.tasks.remind_due_reports", "schedule": 24 * 3600.0},
+    "follow-up-reports": {"task": "projects.tasks.follow_up_reports", "schedule": 24 * 3600.0},
     "close-ended-receptions": {"task": "competitions.tasks.close_ended_receptions", "schedule": 60.0},
     "return-overdue-corrections": {"task": "projects.tasks.return_overdue_corrections", "schedule": 60.0},
     "remind-reviewers": {"task": "evaluation.tasks.remind_reviewers", "schedule": 3600.0},

@@ -24,6 +24,10 @@ from .models import (
     Expenditure,
     FiscalYear,
     FundingPlanRevision,
+    Indicator,
+    IndicatorActual,
+    IndicatorSettings,
+    IndicatorTarget,
     Organisation,
     OutboxMessage,
     Phase,
@@ -362,3 +366,47 @@ class AnswerRevisionAdmin(ReadOnlyAdmin):
 class FundingPlanRevisionAdmin(ReadOnlyAdmin):
     list_display = ["application", "changed_by", "changed_at"]
     list_select_related = ["application", "changed_by"]
+
+
+# --- Performance indicators (projects.indicators) -----------------------------------------------
+
+
+@admin.register(IndicatorSettings)
+class IndicatorSettingsAdmin(admin.ModelAdmin):
+    """A call's indicator requirements: how many indicators, target years, follow-up years."""
+
+    list_display = ["call", "min_indicators", "project_years", "follow_up_years"]
+    list_select_related = ["call"]
+    autocomplete_fields = ["call"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class IndicatorTargetInline(admin.TabularInline):
+    model = IndicatorTarget
+    extra = 0
+    can_delete = False
+    readonly_fields = ["year", "target"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Indicator)
+class IndicatorAdmin(ReadOnlyAdmin):
+    """What applicants proposed: read-only (it changes only on the draft's form)."""
+
+    list_display = ["application", "name_ko", "name", "unit", "baseline", "removed"]
+    list_select_related = ["application"]
+    search_fields = ["application__reference", "name", "name_ko"]
+    inlines = [IndicatorTargetInline]
+
+
+@admin.register(IndicatorActual)
+class IndicatorActualAdmin(ReadOnlyAdmin):
+    """Reported results: append-only, shown and nothing more."""
+
+    list_display = ["indicator", "report", "year", "value", "original_name", "recorded_by", "recorded_at"]
+    list_select_related = ["indicator", "report__project", "recorded_by"]
+    exclude = ["evidence"]

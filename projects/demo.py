@@ -195,6 +195,7 @@ def seed_demo_money(call, *, staff, count=3):
                 ledger.post_payment(
                     project, by=staff, amount=subsidy - first, paid_on=date(2022, 9, 1), tranche=2, year=2
                 )
+        demo_indicators(project, by=owner)
         for report in project.reports.exclude(status="accepted").order_by("kind", "due_on"):
             submitted = reports.submit_report(
                 report,
@@ -215,6 +216,42 @@ def seed_demo_money(call, *, staff, count=3):
             ledger.close_project(project, by=staff)
         projects.append(project)
     return projects
+
+
+# Two indicators per demo project (values are our choice, not the ministry's): name, Korean
+# name, unit, baseline, target for the year, the actual reported in the final report.
+DEMO_INDICATORS = [
+    ("Service users", "실증 서비스 이용자 수", "명", 0, 1_000, 1_240),
+    ("Incidents detected", "위험 상황 감지 건수", "건", 0, 50, 41),
+]
+
+
+def demo_indicators(project, *, by):
+    """The demo project's indicators (proposed with its application, reported in its final
+    report with evidence), through projects.indicators."""
+    from decimal import Decimal
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from . import indicators
+    from .models import Report
+
+    application = project.award.application
+    if indicators.current(application).exists():
+        return
+    rows = [
+        indicators.IndicatorRow(None, name, name_ko, unit, Decimal(baseline), {1: Decimal(target)})
+        for name, name_ko, unit, baseline, target, _actual in DEMO_INDICATORS
+    ]
+    indicators.save_indicators(application, rows, by=by)
+    final = project.reports.get(kind=Report.Kind.FINAL)
+    entries = [
+        (indicator, Decimal(row[5]), SimpleUploadedFile(f"indicator-{n}.pdf", pdf_bytes(), "application/pdf"))
+        for n, (indicator, row) in enumerate(
+            zip(indicators.current(application), DEMO_INDICATORS, strict=True), 1
+        )
+    ]
+    indicators.record_actuals(final, entries, by=by)
 
 
 def pdf_bytes() -> bytes:

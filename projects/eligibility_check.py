@@ -15,6 +15,8 @@ from competitions.eligibility import ApplicationFacts, Party, QuestionFacts, eva
 from competitions.models import EligibilityRule
 from competitions.models.localized import pick_language
 
+from .indicators import indicator_facts
+
 # States in which a stage-1 application counts as selected (they arrive with evaluation).
 SELECTED_STATES = ("selected", "awarded")
 
@@ -23,7 +25,9 @@ def with_eligibility_data(queryset):
     """Everything application_facts reads, fetched once for the whole queryset."""
     from .models import ConsortiumMember
 
-    return queryset.select_related("call__previous_stage", "track__call", "lead").prefetch_related(
+    return queryset.select_related(
+        "call__previous_stage", "call__indicator_settings", "track__call", "lead"
+    ).prefetch_related(
         "lead__sanctions",
         Prefetch(
             "consortium_members",
@@ -105,9 +109,10 @@ def questions_and_answers(applications):
     return questions, answers
 
 
-def application_facts(application, today=None, selected_pairs=None, asked=None):
+def application_facts(application, today=None, selected_pairs=None, asked=None, indicators=None):
     """The snapshot of one application; ``asked``: questions_and_answers of a page containing
-    it (computed for this one application when not given)."""
+    it (computed for this one application when not given); ``indicators``: indicator_facts of
+    the page (likewise)."""
     today = today or timezone.localdate()
     call = application.call
     proposed = list(application.consortium_members.all())
@@ -123,6 +128,7 @@ def application_facts(application, today=None, selected_pairs=None, asked=None):
     questions, answers = asked if asked is not None else questions_and_answers([application])
     if selected_pairs is None:
         selected_pairs = _selected_pairs([application])
+    required, proposed = indicators if indicators is not None else indicator_facts([application])
     return ApplicationFacts(
         parties=tuple(parties),
         requested_subsidy=application.requested_subsidy,
@@ -137,6 +143,8 @@ def application_facts(application, today=None, selected_pairs=None, asked=None):
         unaccepted_members=unaccepted,
         questions=questions.get(application.call_id, {}),
         answers=answers.get(application.pk, {}),
+        indicators_required=required.get(application.call_id, 0),
+        indicators_proposed=proposed.get(application.pk, 0),
     )
 
 
@@ -163,9 +171,10 @@ def check_many(applications, today=None):
     rules = _configured_rules(applications)
     selected = _selected_pairs(applications)
     asked = questions_and_answers(applications)
+    indicators = indicator_facts(applications)
     results = {}
     for a in applications:
-        facts = application_facts(a, today, selected, asked)
+        facts = application_facts(a, today, selected, asked, indicators)
         results[a.pk] = evaluate_standing(facts) + evaluate(rules[(a.call_id, a.track_id)], facts)
     return results
 

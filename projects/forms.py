@@ -429,3 +429,132 @@ class CorrectionDocumentForm(DocumentForm):
         super().__init__(*args, **kwargs)
         labels = dict(DocumentKind.choices)
         self.fields["kind"].choices = [(kind, labels.get(kind, kind)) for kind in kinds]
+
+
+# --- Performance indicators (projects.indicators) -------------------------------------------------
+
+
+class IndicatorForm(KRDSFormMixin, forms.Form):
+    """One proposed indicator: its name (in Korean, English or both), unit, baseline and a target
+    for each project year the call asks for (``years``)."""
+
+    id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name_ko = forms.CharField(label=_("Indicator (Korean)"), max_length=200, required=False)
+    name = forms.CharField(label=_("Indicator (English)"), max_length=200, required=False)
+    unit = forms.CharField(label=_("Unit"), max_length=40, help_text=_("For example: persons, cases, %."))
+    baseline = forms.DecimalField(label=_("Baseline"), max_digits=18, decimal_places=2)
+
+    def __init__(self, *args, years=1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.years = range(1, years + 1)
+        for year in self.years:
+            self.fields[f"target_{year}"] = forms.DecimalField(
+                label=_("Target, year %(year)s") % {"year": year}, max_digits=18, decimal_places=2
+            )
+        style_widgets(self.fields.values())
+
+    def clean(self):
+        cleaned = super().clean()
+        if not (cleaned.get("name") or "").strip() and not (cleaned.get("name_ko") or "").strip():
+            self.add_error("name_ko", gettext("Name the indicator in Korean or English."))
+        return cleaned
+
+    def row(self):
+        from .indicators import IndicatorRow
+
+        data = self.cleaned_data
+        return IndicatorRow(
+            pk=data.get("id"),
+            name=data.get("name", "").strip(),
+            name_ko=data.get("name_ko", "").strip(),
+            unit=data.get("unit", "").strip(),
+            baseline=data.get("baseline"),
+            targets={year: data[f"target_{year}"] for year in self.years if f"target_{year}" in data},
+            remove=bool(data.get("DELETE")),
+        )
+
+
+def indicator_formset(application, data=None):
+    """The draft's indicators as a formset, with room for new ones (at least two blank rows, or
+    as many as the call still requires)."""
+    from .indicators import current, settings_for
+
+    settings = settings_for(application.call)
+    indicators = list(current(application).prefetch_related("targets"))
+    initial = []
+    for indicator in indicators:
+        row = {
+            "id": indicator.pk,
+            "name": indicator.name,
+            "name_ko": indicator.name_ko,
+            "unit": indicator.unit,
+            "baseline": indicator.baseline,
+        }
+        row.update({f"target_{t.year}": t.target for t in indicator.targets.all()})
+        initial.append(row)
+    formset_class = forms.formset_factory(
+        IndicatorForm,
+        extra=max(2, settings.min_indicators - len(indicators)),
+        can_delete=True,
+        max_num=50,
+    )
+    formset = formset_class(
+        data, initial=initial, prefix="indicators", form_kwargs={"years": max(1, settings.project_years)}
+    )
+    formset.settings = settings
+    return formset
+
+
+def indicator_rows(formset):
+    """The rows to hand to projects.workflow.save_draft: every changed or removed form."""
+    rows = []
+    for form in formset.forms:
+        if not form.has_changed() and not form.cleaned_data.get("id"):
+            continue
+        if form.cleaned_data.get("DELETE") and not form.cleaned_data.get("id"):
+            continue
+        rows.append(form.row())
+    return rows
+
+
+class ActualsForm(KRDSFormMixin, forms.Form):
+    """A report's results: per indicator, the actual and its evidence (a document checked by
+    content in projects.indicators.record_actuals). Rows left empty are not recorded."""
+
+    def __init__(self, *args, indicators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.indicators = list(indicators)
+        for indicator in self.indicators:
+            name = indicator.display_name
+            self.fields[f"value_{indicator.pk}"] = forms.DecimalField(
+                label=_("%(name)s: result (%(unit)s)") % {"name": name, "unit": indicator.unit},
+                max_digits=18,
+                decimal_places=2,
+                required=False,
+            )
+            self.fields[f"evidence_{indicator.pk}"] = forms.FileField(
+                label=_("%(name)s: evidence") % {"name": name}, required=False
+            )
+        style_widgets(self.fields.values())
+
+    def rows(self):
+        """[(indicator, bound value field, bound evidence field)] for the template."""
+        return [(i, self[f"value_{i.pk}"], self[f"evidence_{i.pk}"]) for i in self.indicators]
+
+    def clean(self):
+        cleaned = super().clean()
+        self.entries = []
+        for indicator in self.indicators:
+            value, evidence = cleaned.get(f"value_{indicator.pk}"), cleaned.get(f"evidence_{indicator.pk}")
+            if value is None and not evidence:
+                continue
+            if value is None:
+                self.add_error(f"value_{indicator.pk}", gettext("Enter the result this evidence shows."))
+                continue
+            if not evidence:
+                self.add_error(f"evidence_{indicator.pk}", gettext("Attach the evidence for this result."))
+                continue
+            self.entries.append((indicator, value, evidence))
+        if not self.errors and not self.entries:
+            raise forms.ValidationError(gettext("Enter at least one indicator's result."))
+        return cleaned

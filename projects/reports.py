@@ -35,7 +35,11 @@ def submit_report(report, *, by, upload):
             _refuse(_("This report has already been submitted."))
         if report.status == ReportStatus.ACCEPTED:
             _refuse(_("This report has already been accepted."))
-        if project.state in (ProjectState.SETTLED, ProjectState.CLOSED):
+        # Follow-up reports come after the project ended, settled or not (projects.indicators).
+        if report.kind != Report.Kind.FOLLOW_UP and project.state in (
+            ProjectState.SETTLED,
+            ProjectState.CLOSED,
+        ):
             _refuse(_("The project is settled: reports are no longer submitted."))
         validate_document(upload, upload.name, size=upload.size)
         name = safe_filename(upload.name)
@@ -88,6 +92,7 @@ def remind_due_reports(today=None, *, within=timedelta(days=7)):
     today = today or timezone.localdate()
     due = (
         Report.objects.filter(submitted_at__isnull=True, due_on__lte=today + within)
+        .exclude(kind=Report.Kind.FOLLOW_UP)  # reminded by projects.indicators, in each reader's language
         .exclude(last_reminded_on=today)
         .select_related("project__award__application")
         .prefetch_related("project__award__application__lead__members")

@@ -21,3 +21,11 @@ def return_overdue_corrections():
     from .corrections import return_overdue
 
     return return_overdue()
+
+
+@shared_task
+def follow_up_reports():
+    """Beat, daily: open the follow-up reports of ended projects and remind their writers."""
+    from .indicators import follow_up_reports as run
+
+    return run()

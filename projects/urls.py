@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import applications, money, organisations, printouts, staff
+from .views import applications, indicators, money, organisations, printouts, staff
 
 app_name = "projects"
 
@@ -43,4 +43,7 @@ urlpatterns = [
     path("staff/projects/<int:pk>/", money.project_detail, name="project_detail"),
     path("projects/<int:pk>/", money.my_project, name="my_project"),
     path("reports/<int:pk>/", money.report_download, name="report_download"),
+    path("reports/<int:pk>/results/", indicators.report_results, name="report_results"),
+    path("indicator-evidence/<int:pk>/", indicators.evidence_download, name="indicator_evidence"),
+    path("staff/calls/<slug:slug>/indicators/", indicators.call_indicators, name="call_indicators"),
 ]

@@ -94,10 +94,13 @@ def start_application(call, *, lead, track, title, by, service_field=None, now=N
     return application
 
 
-def save_draft(application, changes, *, by, expected_version, now=None, answers=None, files=None):
+def save_draft(
+    application, changes, *, by, expected_version, now=None, answers=None, files=None, indicators=None
+):
     """Apply ``changes`` (field -> value) to a draft that is still at ``expected_version``, with
     its answers to the call's questions (``answers`` {question: value}, ``files`` {question:
-    (upload, format)}: projects.answers.save_answers).
+    (upload, format)}: projects.answers.save_answers) and its performance indicators
+    (``indicators`` [IndicatorRow]: projects.indicators.save_indicators).
 
     Two tabs editing the same draft: the second save names a stale version and gets
     EditConflict instead of silently overwriting the first.
@@ -138,6 +141,10 @@ def save_draft(application, changes, *, by, expected_version, now=None, answers=
             from .answers import save_answers
 
             save_answers(locked, answers or {}, files or {}, by=by)
+        if indicators:
+            from .indicators import save_indicators
+
+            save_indicators(locked, indicators, by=by)
     return locked
 
 

@@ -29,6 +29,7 @@ from .correction import (
     CorrectionStatus,
     FundingPlanRevision,
 )
+from .indicator import Indicator, IndicatorActual, IndicatorSettings, IndicatorTarget
 from .invitation import MembershipInvitation
 from .organisation import (
     FiscalYear,
@@ -72,6 +73,10 @@ __all__ = [
     "CorrectionRequest",
     "CorrectionStatus",
     "FundingPlanRevision",
+    "Indicator",
+    "IndicatorActual",
+    "IndicatorSettings",
+    "IndicatorTarget",
     "Document",
     "FiscalYear",
     "Membership",

@@ -323,6 +323,7 @@ class Report(models.Model):
         PROGRESS = "progress", _("Progress report")
         ANNUAL = "annual", _("Annual report")
         FINAL = "final", _("Final report")
+        FOLLOW_UP = "follow_up", _("Follow-up report")
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="reports")
     phase = models.ForeignKey(Phase, on_delete=models.PROTECT, null=True, blank=True, related_name="reports")
@@ -345,11 +346,20 @@ class Report(models.Model):
     status = FSMField(_("status"), default=ReportStatus.DUE, choices=ReportStatus.choices, protected=True)
     review_comments = models.TextField(_("staff comments"), blank=True)
     last_reminded_on = models.DateField(null=True, blank=True)
+    # A follow-up report's year after the project ended (1, 2, ...; projects.indicators).
+    follow_up_year = models.PositiveSmallIntegerField(_("follow-up year"), null=True, blank=True)
 
     class Meta:
         ordering = ["project", "due_on", "pk"]
         verbose_name = _("report")
         verbose_name_plural = _("reports")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["project", "follow_up_year"],
+                condition=models.Q(follow_up_year__isnull=False),
+                name="one_follow_up_report_per_year",
+            )
+        ]
 
     def __str__(self):
         return f"{self.project} {self.kind} {self.due_on}"

@@ -30,7 +30,10 @@ from ..forms import (
     CorrectionDocumentForm,
     DocumentForm,
     FundingPlanCorrectionForm,
+    indicator_formset,
+    indicator_rows,
 )
+from ..indicators import proposed_table
 from ..models import Application, ApplicationState, CorrectionItemKind, Document, Organisation
 
 
@@ -98,6 +101,7 @@ def application_detail(request, pk):
             "document_form": DocumentForm(),
             "history": application_history(application, request.user),
             "answer_sections": answer_sections(application),
+            "indicator_table": proposed_table(application),
             "correction": corrections.open_request(application),
         },
     )
@@ -136,8 +140,13 @@ def application_edit(request, pk):
     answers_form = AnswersForm(
         request.POST if posted else None, request.FILES if posted else None, application=application
     )
-    # Both forms are checked, so that every refusal shows at once, beside what was typed.
-    if posted and all([form.is_valid(), answers_form.is_valid()]):
+    # A post without the indicators' part (an older form, a script) leaves them as they are.
+    indicators_posted = posted and "indicators-TOTAL_FORMS" in request.POST
+    indicators_form = indicator_formset(application, request.POST if indicators_posted else None)
+    # Every form is checked, so that every refusal shows at once, beside what was typed.
+    if posted and all(
+        [form.is_valid(), answers_form.is_valid(), not indicators_posted or indicators_form.is_valid()]
+    ):
         try:
             workflow.save_draft(
                 application,
@@ -146,6 +155,7 @@ def application_edit(request, pk):
                 expected_version=form.cleaned_data["version"],
                 answers=answers_form.values,
                 files=answers_form.uploads,
+                indicators=indicator_rows(indicators_form) if indicators_posted else None,
             )
         except workflow.EditConflict as exc:
             messages.error(request, str(exc))
@@ -157,7 +167,12 @@ def application_edit(request, pk):
     return render(
         request,
         "projects/application_form.html",
-        {"application": application, "form": form, "answers_form": answers_form},
+        {
+            "application": application,
+            "form": form,
+            "answers_form": answers_form,
+            "indicators_form": indicators_form,
+        },
     )
 
 

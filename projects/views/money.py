@@ -23,7 +23,7 @@ from competitions.models import Call
 from competitions.refusals import show_refusal
 from config.krds import KRDSFormMixin
 
-from .. import agreement_changes, budget, ledger, reports, years
+from .. import agreement_changes, budget, indicators, ledger, reports, years
 from ..documents import safe_filename, validate_document
 from ..ledger_figures import with_money
 from ..models import (
@@ -387,6 +387,7 @@ def project_detail(request, pk):
                 Prefetch("lines", queryset=SettlementLine.objects.select_related("year", "category"))
             ),
             "reports": project.reports.select_related("phase"),
+            "indicator_table": indicators.project_table(project),
             "payment_form": payment_form,
             "can_write": has_role(request.user, Role.STAFF),
             "reversed_ids": set(
@@ -556,6 +557,10 @@ def my_project(request, pk):
             else:
                 messages.success(request, _("Expenditure reported."))
                 return redirect("projects:my_project", pk=pk)
+    project_reports = list(project.reports.select_related("phase"))
+    for report in project_reports:
+        report.project = project
+        report.open = indicators.reportable(report)  # takes a submission and results
     return render(
         request,
         "projects/money/my_project.html",
@@ -563,12 +568,12 @@ def my_project(request, pk):
             "project": project,
             "entries": project.disbursements.order_by("pk"),
             "expenditures": project.expenditures.order_by("spent_on", "pk"),
-            "reports": project.reports.select_related("phase"),
+            "reports": project_reports,
+            "indicator_table": indicators.project_table(project),
             "form": form,
             "can_report": can_report and project.state == ProjectState.ACTIVE,
             "can_request_changes": can_report and project.state == ProjectState.ACTIVE,
-            "can_submit_reports": can_report
-            and project.state in (ProjectState.ACTIVE, ProjectState.FINAL_REPORT),
+            "can_submit_reports": can_report,
             **agreement_context(project, kept=kept),
         },
     )

@@ -21,6 +21,7 @@ from .. import corrections, workflow
 from ..answers import answer_sections
 from ..eligibility_check import check_many, with_eligibility_data
 from ..forms import CorrectionRequestForm, DecisionForm
+from ..indicators import proposed_table
 from ..models import Application, ApplicationState
 from .applications import application_history
 
@@ -165,6 +166,7 @@ def staff_application(request, pk):
             "history": application_history(application, request.user),
             "documents": [d for d in application.documents.all() if not d.superseded],
             "answer_sections": answer_sections(application),
+            "indicator_table": proposed_table(application),
             "corrections": corrections.history_of(application),
             "correction_form": CorrectionRequestForm(parts=corrections.correctable_parts(application))
             if application.state == ApplicationState.SUBMITTED

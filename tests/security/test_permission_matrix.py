@@ -65,6 +65,37 @@ def submitted_final_report(world):
     return final
 
 
+def open_report(world):
+    """A report of the world's project still taking results (a progress report, made once)."""
+    from datetime import date
+
+    from projects.models import Report
+
+    report = world.project.reports.filter(kind="progress", status="due").first()
+    return report or Report.objects.create(project=world.project, kind="progress", due_on=date(2026, 9, 30))
+
+
+def indicator_actual(world):
+    """An indicator of the world's project with a result recorded (once)."""
+    from decimal import Decimal
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from projects import indicators
+    from projects.models import IndicatorActual
+    from tests.projects.samples import pdf_bytes
+
+    actual = IndicatorActual.objects.filter(indicator__application=world.project.award.application).first()
+    if actual:
+        return actual
+    applicant, application = world.users["applicant"], world.project.award.application
+    row = indicators.IndicatorRow(None, "Users", "", "persons", Decimal(0), {1: Decimal(10)})
+    indicators.save_indicators(application, [row], by=applicant)
+    indicator = indicators.current(application).get()
+    upload = SimpleUploadedFile("evidence.pdf", pdf_bytes())
+    return indicators.record_actuals(open_report(world), [(indicator, Decimal(5), upload)], by=applicant)[0]
+
+
 def presentation_stage(world):
     """A presentation stage of the world's call in evaluation (once)."""
     from evaluation.models import Stage, StageKind
@@ -276,6 +307,17 @@ MATRIX = {
     ),
     "projects:project_detail": Entry(K(pk="project"), STAFF_AND_AUDITOR_GET),
     "projects:my_project": Entry(K(pk="project"), row(LOGIN, 404, 200, 404, 404, 200, 404)),
+    # Only the lead's members record a report's indicator results.
+    "projects:report_results": Entry(
+        lambda w: {"pk": open_report(w).pk},
+        row(LOGIN, 404, 200, 404, 404, 404, 404),
+        row(LOGIN, 404, SKIP, 404, 404, 404, 404),
+        lambda w: {},
+    ),
+    "projects:indicator_evidence": Entry(
+        lambda w: {"pk": indicator_actual(w).pk}, row(LOGIN, 404, 200, 404, 404, 200, 200)
+    ),
+    "projects:call_indicators": Entry(K(slug="eval_call"), STAFF_AND_AUDITOR_GET),
     "evaluation:my_reviews": Entry(get=row(LOGIN, 404, 404, 200, 200, 404, 404)),
     "evaluation:review_form": Entry(K(pk="assignment"), row(LOGIN, 404, 404, 200, 404, 404, 404)),
     "evaluation:review_document": Entry(
