@@ -200,7 +200,16 @@ class CallAdmin(ImportExportModelAdmin):
         (_("Reception"), {"fields": ["opens_at", "closes_at", "briefing_at", "previous_stage"]}),
         (
             _("Money and quotas"),
-            {"fields": ["budget_total", "max_awards", "subsidy_min", "subsidy_max", "quota_overview"]},
+            {
+                "fields": [
+                    "budget_total",
+                    "max_awards",
+                    "subsidy_min",
+                    "subsidy_max",
+                    ("matching_national_ratio", "matching_local_ratio"),
+                    "quota_overview",
+                ]
+            },
         ),
         (_("Review"), {"fields": ["blind_review", "reviewer_document_kinds"]}),
         (_("Record"), {"fields": ["created_at", "updated_at"]}),

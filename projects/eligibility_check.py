@@ -12,6 +12,7 @@ from django.db.models import FilteredRelation, Prefetch, Q
 from django.utils import timezone
 
 from competitions.eligibility import ApplicationFacts, Party, QuestionFacts, evaluate, evaluate_standing
+from competitions.matching import ratio_of
 from competitions.models import EligibilityRule
 from competitions.models.localized import pick_language
 
@@ -136,6 +137,7 @@ def application_facts(application, today=None, selected_pairs=None, asked=None):
         unaccepted_members=unaccepted,
         questions=questions.get(application.call_id, {}),
         answers=answers.get(application.pk, {}),
+        matching_ratio=ratio_of(call),
     )
 
 

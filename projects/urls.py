@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import applications, money, organisations, staff
+from .views import applications, money, organisations, spending, staff
 
 app_name = "projects"
 
@@ -42,4 +42,7 @@ urlpatterns = [
     path("staff/projects/<int:pk>/", money.project_detail, name="project_detail"),
     path("projects/<int:pk>/", money.my_project, name="my_project"),
     path("reports/<int:pk>/", money.report_download, name="report_download"),
+    path("spending/<int:pk>/evidence/", spending.expenditure_evidence, name="expenditure_evidence"),
+    path("spending/<int:pk>/correct/", spending.expenditure_correct, name="expenditure_correct"),
+    path("spending/<int:pk>/withdraw/", spending.expenditure_withdraw, name="expenditure_withdraw"),
 ]

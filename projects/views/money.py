@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role
+from competitions.formatting import format_krw
 from competitions.lifecycle import TransitionRefused
 from competitions.models import Call
 from competitions.refusals import show_refusal
@@ -25,7 +26,17 @@ from config.krds import KRDSFormMixin
 from .. import ledger, reports
 from ..documents import safe_filename, validate_document
 from ..ledger_figures import with_money
-from ..models import Application, DisbursementEntry, Expenditure, Project, ProjectState, Report
+from ..matching import project_matching
+from ..models import (
+    Application,
+    DisbursementEntry,
+    Expenditure,
+    FundingShare,
+    Project,
+    ProjectState,
+    Report,
+)
+from ..spending import OPEN_STATES
 
 PAGE_SIZE = 50
 
@@ -268,7 +279,7 @@ def _settle(request, project):
         raise TransitionRefused([_("Enter the interest earned in whole won.")])
     interest = form.cleaned_data["interest"] or 0
     settlement = ledger.settle(project, by=request.user, interest_earned=interest)
-    return _("Settled: %(amount)s KRW to recover.") % {"amount": f"{settlement.to_recover:,}"}
+    return _("Settled: %(amount)s to recover.") % {"amount": format_krw(settlement.to_recover)}
 
 
 @action("close")
@@ -317,6 +328,7 @@ def project_detail(request, pk):
             "entries": project.disbursements.select_related("posted_by", "reverses").order_by("pk"),
             "expenditures": project.expenditures.select_related("reported_by").order_by("spent_on", "pk"),
             "settlements": project.settlements.order_by("-pk"),
+            "matching": project_matching(project, project.paid),
             "reports": project.reports.select_related("phase"),
             "payment_form": payment_form,
             "can_write": has_role(request.user, Role.STAFF),
@@ -403,11 +415,18 @@ def report_download(request, pk):
 class ExpenditureForm(KRDSFormMixin, forms.ModelForm):
     class Meta:
         model = Expenditure
-        fields = ["spent_on", "category", "amount", "description", "evidence"]
+        fields = ["spent_on", "category", "share", "amount", "description", "evidence"]
         widgets = {
             "spent_on": forms.DateInput(attrs={"type": "date"}),
             "description": forms.Textarea(attrs={"rows": 2}),
         }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["share"].required = False  # spending is paid from the national subsidy unless said
+
+    def clean_share(self):
+        return self.cleaned_data.get("share") or FundingShare.NATIONAL
 
 
 @login_required
@@ -447,6 +466,7 @@ def my_project(request, pk):
                     amount=form.cleaned_data["amount"],
                     evidence=evidence,
                     description=form.cleaned_data["description"],
+                    share=form.cleaned_data["share"],
                 )
             except (ValidationError, TransitionRefused) as exc:
                 show_refusal(request, exc)
@@ -461,8 +481,10 @@ def my_project(request, pk):
             "entries": project.disbursements.order_by("pk"),
             "expenditures": project.expenditures.order_by("spent_on", "pk"),
             "reports": project.reports.select_related("phase"),
+            "matching": project_matching(project, project.paid),
             "form": form,
             "can_report": can_report and project.state == ProjectState.ACTIVE,
+            "can_change_spending": can_report and project.state in OPEN_STATES,
             "can_submit_reports": can_report
             and project.state in (ProjectState.ACTIVE, ProjectState.FINAL_REPORT),
         },
