@@ -250,6 +250,9 @@ SHEETS = {
         (gettext_lazy("Disbursed (KRW)"), KRW, 16),
         (gettext_lazy("Approved spending (KRW)"), KRW, 16),
         (gettext_lazy("Recovery due (KRW)"), KRW, 16),
+        (gettext_lazy("Matching ratio (national:local)"), TEXT, 12),
+        (gettext_lazy("Local government spent (KRW)"), KRW, 16),
+        (gettext_lazy("Matching shortfall to return (KRW)"), KRW, 16),
     ),
     "Disbursements": _columns(
         (gettext_lazy("Project"), TEXT, 15),
@@ -810,6 +813,9 @@ def _award_rows(info, totals):
             disbursed,
             approved,
             due,
+            f"{figures.ratio_national}:{figures.ratio_local}" if figures and figures.ratio_national else None,
+            figures.approved_local if figures else None,
+            figures.matching_return_settled if figures else None,
         ]
 
 

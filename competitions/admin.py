@@ -226,6 +226,7 @@ class CallAdmin(ImportExportModelAdmin):
                     "min_awards",
                     "subsidy_min",
                     "subsidy_max",
+                    ("matching_national_ratio", "matching_local_ratio"),
                     "quota_overview",
                     "budget_transfer_threshold_percent",
                 ]

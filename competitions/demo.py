@@ -82,6 +82,8 @@ class CallSpec:
     briefing_at: datetime | None = None
     previous_stage: str | None = None
     blind_review: bool = False
+    # The national:local matching ratio (competitions.matching); (0, 0): none.
+    matching_ratio: tuple[int, int] = (0, 0)
     tracks: list[QuotaSpec] = field(default_factory=list)
     fields: list[QuotaSpec] = field(default_factory=list)
     # (track name or None for the whole call, rule kind, params): see competitions.eligibility.
@@ -250,6 +252,7 @@ CHALLENGE_MAIN_2022 = CallSpec(
     ),
     who_may_apply_ko="예비사업에 선정된 주관기관만 신청할 수 있습니다. 국비는 50% 이내이며 나머지는 지자체가 부담합니다.",
     tracks=[QuotaSpec("Local government with private consortium", "지자체·민간 컨소시엄", 2)],
+    matching_ratio=(50, 50),  # the local government matches the national subsidy 1:1
     rules=CHALLENGE_RULES
     + [(None, "previous_stage_selected", {}), (None, "national_share", {"max_percent": 50})],
 )
@@ -331,6 +334,8 @@ def _upsert_call(spec, keep_window=False):
         "subsidy_max": spec.subsidy_max,
         "previous_stage": Call.objects.get(slug=spec.previous_stage) if spec.previous_stage else None,
         "blind_review": spec.blind_review,
+        "matching_national_ratio": spec.matching_ratio[0],
+        "matching_local_ratio": spec.matching_ratio[1],
     }
     if not keep_window:
         defaults.update(opens_at=spec.opens_at, closes_at=spec.closes_at)

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from competitions.formatting import format_krw
+from competitions.matching import MatchingRatio, local_matching_problem, local_matching_reason
 
 KIND_LABELS = {
     "company": gettext_lazy("company"),
@@ -97,6 +98,8 @@ class ApplicationFacts:
     # Performance indicators: how many the call requires (0: none) and how many are proposed.
     indicators_required: int = 0
     indicators_proposed: int = 0
+    # The call's national:local matching ratio (competitions.matching), None when it sets none.
+    matching_ratio: MatchingRatio | None = None
 
     def __post_init__(self):
         if not self.parties or not self.parties[0].is_lead:
@@ -760,8 +763,27 @@ def required_indicators(facts):
     return RuleResult("required_indicators", label, False, reason % values)
 
 
+def local_matching(facts):
+    """The local government matches the national subsidy at the call's ratio (the Smart City
+    Challenge's 50:50), when the call sets one."""
+    if facts.matching_ratio is None:
+        return None
+    label = str(gettext_lazy("Local matching"))
+    args = (facts.matching_ratio, facts.requested_subsidy, facts.local_government)
+    problem = local_matching_problem(*args)
+    if problem:
+        return RuleResult("local_matching", label, False, problem)
+    return RuleResult("local_matching", label, True, local_matching_reason(*args))
+
+
 PUBLIC_BODY_KINDS = ("local_government", "public_institution")
-STANDING_RULES = (consortium_accepted, parties_verified, required_answers, required_indicators)
+STANDING_RULES = (
+    consortium_accepted,
+    parties_verified,
+    required_answers,
+    required_indicators,
+    local_matching,
+)
 
 
 def evaluate_standing(facts: ApplicationFacts) -> list[RuleResult]:

@@ -1,9 +1,13 @@
 """Staff screens for organisations, sanctions, applications (read-only here: state changes go
 through the eligibility queue) and the e-mail outbox."""
 
+import os
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
@@ -327,9 +331,26 @@ class DisbursementEntryAdmin(ReadOnlyAdmin):
 
 @admin.register(Expenditure)
 class ExpenditureAdmin(ReadOnlyAdmin):
-    list_display = ["project", "spent_on", "category", "amount", "state", "approved_amount"]
-    list_filter = ["state", "category"]
+    """Spending reports; the evidence opens through the permission-checked download view (the
+    file field's own link would point into the media root, which is not served)."""
+
+    list_display = ["project", "spent_on", "category", "share", "amount", "state", "approved_amount"]
+    list_filter = ["state", "category", "share"]
     list_select_related = ["project"]
+    inlines = [ReadOnlyStateLogInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [
+            name if name != "evidence" else "evidence_link"
+            for name in super().get_readonly_fields(request, obj)
+        ]
+
+    @admin.display(description=_("evidence"))
+    def evidence_link(self, obj):
+        if not obj.evidence:
+            return "-"
+        url = reverse("projects:expenditure_evidence", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, os.path.basename(obj.evidence.name))
 
 
 @admin.register(Settlement)

@@ -12,6 +12,7 @@ from django.db.models import FilteredRelation, Prefetch, Q
 from django.utils import timezone
 
 from competitions.eligibility import ApplicationFacts, Party, QuestionFacts, evaluate, evaluate_standing
+from competitions.matching import ratio_of
 from competitions.models import EligibilityRule
 from competitions.models.localized import pick_language
 
@@ -145,6 +146,7 @@ def application_facts(application, today=None, selected_pairs=None, asked=None, 
         answers=answers.get(application.pk, {}),
         indicators_required=required.get(application.call_id, 0),
         indicators_proposed=proposed.get(application.pk, 0),
+        matching_ratio=ratio_of(call),
     )
 
 

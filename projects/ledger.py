@@ -18,15 +18,17 @@ from django.utils.translation import gettext as _
 from django_fsm_log.models import StateLog
 
 from accounts.roles import Role, has_role
-from competitions.eligibility import evaluate, failures
+from competitions.eligibility import evaluate, failures, local_matching
 from competitions.formatting import format_krw
 from competitions.lifecycle import TransitionRefused, require_call_state
+from competitions.matching import ratio_of
 from competitions.models import EligibilityRule
 
-from . import budget, money_invariants
+from . import budget, money_invariants, spending
 from . import years as agreement_years
 from .eligibility_check import application_facts
-from .ledger_figures import PAID, RECOVERED
+from .ledger_figures import APPROVED_NATIONAL, PAID, RECOVERED
+from .matching import project_matching
 from .models import (
     Application,
     ApplicationState,
@@ -34,6 +36,7 @@ from .models import (
     BudgetLine,
     DisbursementEntry,
     Expenditure,
+    FundingShare,
     Project,
     ProjectState,
     Report,
@@ -100,7 +103,11 @@ def funding_plan_problems(application, plan):
         for kind, params in EligibilityRule.configured_for(application.call_id, application.track_id)
         if kind in FUNDING_RULE_KINDS
     ]
-    return [f"{result.label}: {result.reason}" for result in failures(evaluate(configured, facts))]
+    problems = [f"{result.label}: {result.reason}" for result in failures(evaluate(configured, facts))]
+    local = local_matching(dataclasses.replace(facts, matching_ratio=ratio_of(application.call)))
+    if local is not None and not local.passed:
+        problems.append(f"{local.label}: {local.reason}")
+    return problems
 
 
 def create_award(
@@ -153,9 +160,11 @@ def create_award(
         problems = funding_plan_problems(application, plan)
         if problems:
             raise TransitionRefused(problems)
-        return Award.objects.create(
+        award = Award.objects.create(
             application=application, adjustment_reason=reason.strip(), created_by=by, **plan
         )
+        money_invariants.require_award(award)
+        return award
 
 
 def sign_agreement(award, *, by, signed_on, parties, starts_on, ends_on, phases=()):
@@ -398,27 +407,29 @@ def post_recovery(project, *, by, amount, received_on, reference=""):
 
 
 def report_expenditure(
-    project, *, by, spent_on, amount, evidence, category="", description="", budget_category=None
+    project,
+    *,
+    by,
+    spent_on,
+    amount,
+    evidence,
+    category="",
+    description="",
+    budget_category=None,
+    share=FundingShare.NATIONAL,
 ):
-    """The applicant reports spending with its evidence document (the project locked, so its
-    state cannot change under the check). A project with agreement years records the year the
-    spending falls in; one with a budget plan records the call's budget category (required, and
-    one of the year's plan)."""
-    if not by.has_perm("projects.change_application", project.award.application):
-        raise PermissionDenied(_("You may not report spending for this project."))
+    """The applicant reports spending with its evidence document and the share of the funding
+    plan that paid for it (the project locked, so its state cannot change under the check). A
+    project with agreement years records the year the spending falls in; one with a budget plan
+    records the call's budget category (required, and one of the year's plan)."""
+    spending.require_may_report(by, project)
     if amount <= 0:
         _refuse(_("Spending must be a positive amount."))
     with transaction.atomic():
         project = _locked_project(project)
         if project.state != ProjectState.ACTIVE:
             _refuse(_("Spending is reported only while the project is active."))
-        if spent_on > timezone.localdate():
-            _refuse(_("Spending cannot be dated in the future."))
-        if not project.starts_on <= spent_on <= project.ends_on:
-            _refuse(
-                _("Spending must fall within the demonstration period, %(start)s to %(end)s.")
-                % {"start": project.starts_on, "end": project.ends_on}
-            )
+        spending.check_spending(project, spent_on=spent_on, amount=amount, share=share)
         spent_year = agreement_years.year_of_date(project, spent_on)
         planned = set(BudgetLine.objects.filter(year=spent_year).values_list("category_id", flat=True))
         if planned and budget_category is None:
@@ -435,6 +446,7 @@ def report_expenditure(
             budget_category=budget_category,
             spent_on=spent_on,
             category=category,
+            share=share,
             amount=amount,
             evidence=evidence,
             description=description,
@@ -475,8 +487,9 @@ def decide_expenditure(expenditure, *, by, approved_amount=None, reason=""):
 
 
 def approved_spending(project_id):
+    """Approved spending paid from the national subsidy (what settles what was paid)."""
     return (
-        Expenditure.objects.filter(project_id=project_id, state=Expenditure.State.APPROVED).aggregate(
+        Expenditure.objects.filter(APPROVED_NATIONAL, project_id=project_id).aggregate(
             total=Sum("approved_amount")
         )["total"]
         or 0
@@ -493,7 +506,10 @@ def settlement_amounts(paid, approved, interest):
 
 
 def settle(project, *, by, interest_earned=0):
-    """Settle once the final report is accepted and every expenditure decided."""
+    """Settle once the final report is accepted and every expenditure decided. Matching funds
+    are re-checked on approved spending (projects.matching): the national subsidy spent beyond
+    what the local government's approved spending matches at the call's ratio is added to the
+    amount to recover, which staff then post as recoveries (post_recovery)."""
     _staff(by)
     if interest_earned < 0:
         _refuse(_("Interest earned cannot be negative."))
@@ -507,19 +523,35 @@ def settle(project, *, by, interest_earned=0):
             _refuse(_("Decide every reported expenditure before settling."))
         paid, _recovered = totals(project.pk)
         approved = approved_spending(project.pk)
+        matching = project_matching(project, paid)
+        # Counted on national spending within what was paid, so never twice with the unspent part.
+        to_return = matching.to_return
         settlement = Settlement.objects.create(
             project=project,
             disbursed=paid,
             approved_spending=approved,
             interest_earned=interest_earned,
-            to_recover=settlement_amounts(paid, approved, interest_earned),
+            matching_return=to_return,
+            to_recover=settlement_amounts(paid, approved, interest_earned) + to_return,
             settled_by=by,
         )
         budget.write_settlement_lines(settlement)
-        project.settle(
-            by=by,
-            description=_("Settled: %(amount)s to recover.") % {"amount": format_krw(settlement.to_recover)},
-        )
+        description = _("Settled: %(amount)s to recover.") % {"amount": format_krw(settlement.to_recover)}
+        if to_return:
+            local = matching.local
+            description += " " + _(
+                "The local government spent %(actual)s of the %(committed)s it committed; at the "
+                "call's national:local ratio of %(ratio)s that matches %(covered)s of the "
+                "%(spent)s national subsidy spent, so %(due)s is to be returned."
+            ) % {
+                "actual": format_krw(local.actual),
+                "committed": format_krw(local.committed),
+                "ratio": str(matching.ratio),
+                "covered": format_krw(matching.national_covered),
+                "spent": format_krw(matching.national_spent),
+                "due": format_krw(to_return),
+            }
+        project.settle(by=by, description=description)
         project.save(update_fields=["state"])
         money_invariants.require(project)
     return settlement

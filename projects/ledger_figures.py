@@ -22,6 +22,7 @@ from .models import (
     CountsToward,
     DisbursementEntry,
     Expenditure,
+    FundingShare,
     Project,
     ProjectState,
     Report,
@@ -31,6 +32,8 @@ from .models import (
 
 PAID = Q(counts_toward=CountsToward.PAID)
 RECOVERED = Q(counts_toward=CountsToward.RECOVERED)
+# Approved spending paid from the national subsidy: what settles what was paid.
+APPROVED_NATIONAL = Q(state=Expenditure.State.APPROVED, share=FundingShare.NATIONAL)
 
 
 @dataclasses.dataclass
@@ -81,7 +84,9 @@ def closed_at():
 
 def with_money(queryset):
     """Projects annotated with awarded, paid (net of reversals), recovered (net of reversals),
-    approved spending, ``unaccounted`` (paid but not yet covered by approved spending: what the
+    approved spending paid from the national subsidy (``approved``) and from the local
+    government's share (``approved_local``), the committed local share and the call's matching
+    ratio, ``unaccounted`` (paid but not yet covered by approved spending: what the
     applicant still has to report or, at settlement, return), what is still to recover after a
     settlement, the interest, disbursed and approved spending the latest settlement counted, and
     what the money invariants read (projects.money_invariants): entries posted after closing,
@@ -93,8 +98,23 @@ def with_money(queryset):
             paid=_entries(PAID),
             recovered=_entries(RECOVERED),
             approved=_sum(
-                Expenditure.objects.filter(project=OuterRef("pk"), state=Expenditure.State.APPROVED),
+                Expenditure.objects.filter(APPROVED_NATIONAL, project=OuterRef("pk")), "approved_amount"
+            ),
+            approved_local=_sum(
+                Expenditure.objects.filter(
+                    project=OuterRef("pk"),
+                    state=Expenditure.State.APPROVED,
+                    share=FundingShare.LOCAL_GOVERNMENT,
+                ),
                 "approved_amount",
+            ),
+            committed_local=F("award__local_government"),
+            ratio_national=F("award__application__call__matching_national_ratio"),
+            ratio_local=F("award__application__call__matching_local_ratio"),
+            matching_return_settled=Coalesce(
+                Subquery(latest_settlement.values("matching_return")[:1]),
+                Value(0),
+                output_field=BigIntegerField(),
             ),
             settled_due=Subquery(latest_settlement.values("to_recover")[:1], output_field=BigIntegerField()),
             interest_settled=Coalesce(
@@ -138,7 +158,7 @@ def with_money(queryset):
 @dataclasses.dataclass(frozen=True)
 class CallMoney:
     """A call's money in integer won: committed by awards, paid out (net of reversals),
-    recovered (net of reversals), and spent (approved spending)."""
+    recovered (net of reversals), and spent (approved spending from the national subsidy)."""
 
     awarded: int = 0
     paid: int = 0
@@ -164,7 +184,7 @@ def money_per_call(call_ids):
     )
     paid = {call_id: (paid or 0, recovered or 0) for call_id, paid, recovered in ledger_rows}
     spent = dict(
-        Expenditure.objects.filter(**{f"{call_of_entry}__in": call_ids}, state=Expenditure.State.APPROVED)
+        Expenditure.objects.filter(APPROVED_NATIONAL, **{f"{call_of_entry}__in": call_ids})
         .values_list(call_of_entry)
         .annotate(total=Sum("approved_amount"))
         .order_by()
@@ -284,7 +304,10 @@ def budget_figures(project_ids):
         if (year_id, target) in categories:
             categories[year_id, target].moved_in += amount
     for year_id, category_id, state, amount, approved in (
-        Expenditure.objects.filter(year_id__in=years, budget_category__isnull=False)
+        # The budget plan splits the national subsidy: spending paid from other shares is not in it.
+        Expenditure.objects.filter(
+            year_id__in=years, budget_category__isnull=False, share=FundingShare.NATIONAL
+        )
         .exclude(state=Expenditure.State.REPORTED)
         .values_list("year_id", "budget_category_id", "state")
         .annotate(amount=Sum("amount"), approved=Sum("approved_amount"))
@@ -314,3 +337,15 @@ def budget_figures(project_ids):
         budgets[project_id].lines_to_recover = to_recover
         budgets[project_id].lines_approved = approved
     return budgets
+
+
+def approved_by_share(project_id):
+    """{share: approved spending} of one project for every FundingShare (0 when none), in one
+    query: each share's actual contribution, read at settlement and on the project pages."""
+    rows = dict(
+        Expenditure.objects.filter(project_id=project_id, state=Expenditure.State.APPROVED)
+        .values_list("share")
+        .annotate(total=Sum("approved_amount"))
+        .order_by()
+    )
+    return {share: rows.get(share) or 0 for share in FundingShare.values}

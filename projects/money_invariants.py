@@ -11,6 +11,9 @@ words:
   subsidies never exceed the award; a year's budget plan adds up to its subsidy; no budget
   category holds more than its cap or less than nothing; a settlement's lines per year and
   category add up to the settlement;
+- the award's local-government share matches its national subsidy at the call's national:local
+  ratio (competitions.matching; the Smart City Challenge's 50:50), checked also by
+  ``require_award`` inside create_award's locked transaction, before any project exists;
 - a settled project's ledger stays as it was settled: what was paid (net of reversals) and the
   approved spending are those its settlement counted (settlement = disbursed − approved
   spending + interest = amount to recover, DESIGN.md §3), so no reversal of a payment after
@@ -30,6 +33,7 @@ from django.utils.translation import gettext_lazy
 
 from competitions.formatting import format_krw
 from competitions.lifecycle import TransitionRefused
+from competitions.matching import MatchingRatio, local_matching_problem, ratio_of
 
 from .ledger_figures import ProjectBudget, budget_figures, with_money
 from .models import Project, ProjectState
@@ -51,12 +55,23 @@ class ProjectMoney:
     settled_approved: int | None = None
     settled_due: int | None = None
     budget: ProjectBudget = dataclasses.field(default_factory=ProjectBudget)
+    matching_return_settled: int = 0  # the latest settlement's matching shortfall to return
+    committed_local: int = 0  # the award's local-government share
+    ratio_national: int = 0  # the call's national:local matching ratio (0:0: none)
+    ratio_local: int = 0
 
     @property
     def recoverable(self):
-        """What was paid beyond approved spending (never below zero), plus interest settled:
-        the most that may come back (the settlement's formula, DESIGN.md §3)."""
-        return max(0, self.paid - self.approved) + self.interest_settled
+        """What was paid beyond approved spending (never below zero), plus interest settled and
+        the matching shortfall settled: the most that may come back (the settlement's formula,
+        DESIGN.md §3)."""
+        return max(0, self.paid - self.approved) + self.interest_settled + self.matching_return_settled
+
+    @property
+    def ratio(self):
+        if self.ratio_national and self.ratio_local:
+            return MatchingRatio(self.ratio_national, self.ratio_local)
+        return None
 
     @classmethod
     def of(cls, project, budget=None):
@@ -75,6 +90,10 @@ class ProjectMoney:
             final_report_accepted=project.final_report_accepted,
             settled_disbursed=project.settled_disbursed,
             settled_approved=project.settled_approved,
+            matching_return_settled=project.matching_return_settled,
+            committed_local=project.committed_local,
+            ratio_national=project.ratio_national,
+            ratio_local=project.ratio_local,
         )
 
     @property
@@ -128,7 +147,10 @@ def _lines_off(m):
     budget = m.budget
     if budget.lines_to_recover is None or m.settled_due is None:
         return False
-    return (budget.lines_to_recover, budget.lines_approved) != (m.settled_due, m.settled_approved)
+    # The lines share out the unspent subsidy and interest; a matching shortfall to return is the
+    # settlement's own (it belongs to no budget category).
+    lines_due = budget.lines_to_recover + m.matching_return_settled
+    return (lines_due, budget.lines_approved) != (m.settled_due, m.settled_approved)
 
 
 def _year_overpaid_reason(m):
@@ -222,7 +244,13 @@ def _recovered_reason(m):
         "paid": format_krw(m.paid),
         "approved": format_krw(m.approved),
         "interest": format_krw(m.interest_settled),
-    }
+    } + (
+        " "
+        + _("The settlement also counted %(matching)s of matching shortfall to return.")
+        % {"matching": format_krw(m.matching_return_settled)}
+        if m.matching_return_settled
+        else ""
+    )
 
 
 def _settled_reason(m):
@@ -319,6 +347,14 @@ INVARIANTS = (
         lambda m: not _lines_off(m),
         _lines_reason,
     ),
+    Invariant(
+        "award_matches_call_ratio",
+        gettext_lazy(
+            "The award's local-government share matches its national subsidy at the call's national:local ratio."
+        ),
+        lambda m: m.ratio is None or m.ratio.holds(m.awarded, m.committed_local),
+        lambda m: local_matching_problem(m.ratio, m.awarded, m.committed_local),
+    ),
 )
 
 
@@ -335,3 +371,14 @@ def require(project):
     if reasons:
         raise TransitionRefused(reasons)
     return money
+
+
+def require_award(award):
+    """Refuse (TransitionRefused, rolling back create_award's transaction) an award whose
+    local-government share does not match its national subsidy at the call's ratio. Call inside
+    the award's locked transaction, after the write."""
+    problem = local_matching_problem(
+        ratio_of(award.application.call), award.national_subsidy, award.local_government
+    )
+    if problem:
+        raise TransitionRefused([problem])

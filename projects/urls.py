@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import applications, indicators, money, organisations, printouts, staff
+from .views import applications, indicators, money, organisations, printouts, spending, staff
 
 app_name = "projects"
 
@@ -46,4 +46,7 @@ urlpatterns = [
     path("reports/<int:pk>/results/", indicators.report_results, name="report_results"),
     path("indicator-evidence/<int:pk>/", indicators.evidence_download, name="indicator_evidence"),
     path("staff/calls/<slug:slug>/indicators/", indicators.call_indicators, name="call_indicators"),
+    path("spending/<int:pk>/evidence/", spending.expenditure_evidence, name="expenditure_evidence"),
+    path("spending/<int:pk>/correct/", spending.expenditure_correct, name="expenditure_correct"),
+    path("spending/<int:pk>/withdraw/", spending.expenditure_withdraw, name="expenditure_withdraw"),
 ]

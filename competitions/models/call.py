@@ -115,6 +115,17 @@ class Call(models.Model):
         _("minimum subsidy per award (KRW)"), default=0, validators=MONEY_MIN
     )
     subsidy_max = models.PositiveBigIntegerField(_("maximum subsidy per award (KRW)"), validators=MONEY_MIN)
+    matching_national_ratio = models.PositiveSmallIntegerField(
+        _("matching ratio: national part"),
+        default=0,
+        help_text=_(
+            "With the local part, the national:local ratio the local government matches (the "
+            "Smart City Challenge: 50:50). Leave both at 0 when the call requires no local match."
+        ),
+    )
+    matching_local_ratio = models.PositiveSmallIntegerField(
+        _("matching ratio: local government part"), default=0
+    )
     previous_stage = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -271,6 +282,10 @@ class Call(models.Model):
             errors["min_awards"] = _(
                 "The minimum number of awards (%(min)s) cannot exceed the maximum (%(max)s)."
             ) % {"min": self.min_awards, "max": self.max_awards}
+        if bool(self.matching_national_ratio) != bool(self.matching_local_ratio):
+            errors["matching_local_ratio"] = _(
+                "Give both parts of the national:local matching ratio, or leave both at 0."
+            )
         errors.update(self._reviewer_document_errors())
         if self.pk and self.closes_at:
             refusal = self._stored_deadline_refusal(lock=False)

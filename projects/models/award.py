@@ -227,8 +227,21 @@ class DisbursementEntry(AppendOnly):
         super().save(*args, **kwargs)
 
 
+class FundingShare(models.TextChoices):
+    """The shares of a funding plan (재원): who pays for a piece of spending."""
+
+    NATIONAL = "national", _("National subsidy")
+    LOCAL_GOVERNMENT = "local_government", _("Local government")
+    PRIVATE_CASH = "private_cash", _("Private cash")
+    PRIVATE_IN_KIND = "private_in_kind", _("Private in-kind")
+
+
 class Expenditure(models.Model):
-    """Spending reported by the applicant, approved (possibly lower) or rejected by staff."""
+    """Spending reported by the applicant, approved (possibly lower) or rejected by staff.
+
+    Until it is decided, the applicant may correct it (a new version that ``corrects`` this
+    one, which becomes CORRECTED and stays on record) or withdraw it (WITHDRAWN, kept). Only
+    APPROVED spending counts; ``share`` says which share of the funding plan paid for it."""
 
     class Category(models.TextChoices):
         PERSONNEL = "personnel", _("Personnel")
@@ -242,8 +255,13 @@ class Expenditure(models.Model):
         REPORTED = "reported", _("Reported")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
+        CORRECTED = "corrected", _("Corrected (replaced by a new version)")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="expenditures")
+    share = models.CharField(
+        _("paid from"), max_length=20, choices=FundingShare.choices, default=FundingShare.NATIONAL
+    )
     spent_on = models.DateField(_("date"))
     # The fixed categories of projects without a budget plan; a project with one records the
     # call's budget category (and the agreement year the spending falls in).
@@ -276,6 +294,15 @@ class Expenditure(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    corrects = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrected_by",
+        verbose_name=_("corrects"),
+    )
+    change_reason = models.TextField(_("why corrected or withdrawn"), blank=True)
 
     class Meta:
         ordering = ["project", "spent_on", "pk"]
@@ -287,12 +314,17 @@ class Expenditure(models.Model):
 
 
 class Settlement(AppendOnly):
-    """disbursed − approved spending + interest earned = amount to recover (DESIGN.md §3)."""
+    """disbursed − approved spending + interest earned (+ the matching shortfall to return) =
+    amount to recover (DESIGN.md §3). "Approved spending" is the spending paid from the
+    national subsidy."""
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="settlements")
     disbursed = models.BigIntegerField(_("disbursed (KRW)"))
     approved_spending = models.BigIntegerField(_("approved spending (KRW)"))
     interest_earned = models.BigIntegerField(_("interest earned (KRW)"))
+    # The national subsidy spent beyond what the local government's approved spending matches at
+    # the call's ratio (competitions.matching); included in to_recover.
+    matching_return = models.BigIntegerField(_("matching shortfall to return (KRW)"), default=0)
     to_recover = models.BigIntegerField(_("to recover (KRW)"))
     settled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     settled_at = models.DateTimeField(auto_now_add=True)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role
+from competitions.formatting import format_krw
 from competitions.lifecycle import TransitionRefused
 from competitions.models import Call
 from competitions.refusals import show_refusal
@@ -26,17 +27,20 @@ from config.krds import KRDSFormMixin
 from .. import agreement_changes, budget, indicators, ledger, reports, years
 from ..documents import safe_filename, validate_document
 from ..ledger_figures import with_money
+from ..matching import project_matching
 from ..models import (
     AgreementChange,
     Application,
     BudgetTransfer,
     DisbursementEntry,
     Expenditure,
+    FundingShare,
     Project,
     ProjectState,
     Report,
     SettlementLine,
 )
+from ..spending import OPEN_STATES
 from .years import YearForm, agreement_context, applicant_year_actions
 
 PAGE_SIZE = 50
@@ -296,7 +300,7 @@ def _settle(request, project):
         raise TransitionRefused([_("Enter the interest earned in whole won.")])
     interest = form.cleaned_data["interest"] or 0
     settlement = ledger.settle(project, by=request.user, interest_earned=interest)
-    return _("Settled: %(amount)s KRW to recover.") % {"amount": f"{settlement.to_recover:,}"}
+    return _("Settled: %(amount)s to recover.") % {"amount": format_krw(settlement.to_recover)}
 
 
 @action("close")
@@ -386,6 +390,7 @@ def project_detail(request, pk):
             "settlements": project.settlements.order_by("-pk").prefetch_related(
                 Prefetch("lines", queryset=SettlementLine.objects.select_related("year", "category"))
             ),
+            "matching": project_matching(project, project.paid),
             "reports": project.reports.select_related("phase"),
             "indicator_table": indicators.project_table(project),
             "payment_form": payment_form,
@@ -477,7 +482,7 @@ class ExpenditureForm(KRDSFormMixin, forms.ModelForm):
 
     class Meta:
         model = Expenditure
-        fields = ["spent_on", "category", "budget_category", "amount", "description", "evidence"]
+        fields = ["spent_on", "category", "budget_category", "share", "amount", "description", "evidence"]
         widgets = {
             "spent_on": forms.DateInput(attrs={"type": "date"}),
             "description": forms.Textarea(attrs={"rows": 2}),
@@ -494,6 +499,10 @@ class ExpenditureForm(KRDSFormMixin, forms.ModelForm):
         else:
             del self.fields["budget_category"]
             self.fields["category"].required = True
+        self.fields["share"].required = False  # spending is paid from the national subsidy unless said
+
+    def clean_share(self):
+        return self.cleaned_data.get("share") or FundingShare.NATIONAL
 
 
 @login_required
@@ -551,6 +560,7 @@ def my_project(request, pk):
                     amount=form.cleaned_data["amount"],
                     evidence=evidence,
                     description=form.cleaned_data["description"],
+                    share=form.cleaned_data["share"],
                 )
             except (ValidationError, TransitionRefused) as exc:
                 show_refusal(request, exc)
@@ -570,8 +580,10 @@ def my_project(request, pk):
             "expenditures": project.expenditures.order_by("spent_on", "pk"),
             "reports": project_reports,
             "indicator_table": indicators.project_table(project),
+            "matching": project_matching(project, project.paid),
             "form": form,
             "can_report": can_report and project.state == ProjectState.ACTIVE,
+            "can_change_spending": can_report and project.state in OPEN_STATES,
             "can_request_changes": can_report and project.state == ProjectState.ACTIVE,
             "can_submit_reports": can_report,
             **agreement_context(project, kept=kept),

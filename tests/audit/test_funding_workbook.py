@@ -181,6 +181,9 @@ ENGLISH_HEADERS = {
         "Disbursed (KRW)",
         "Approved spending (KRW)",
         "Recovery due (KRW)",
+        "Matching ratio (national:local)",
+        "Local government spent (KRW)",
+        "Matching shortfall to return (KRW)",
     ],
     "Disbursements": [
         "Project",

@@ -96,6 +96,26 @@ def indicator_actual(world):
     return indicators.record_actuals(open_report(world), [(indicator, Decimal(5), upload)], by=applicant)[0]
 
 
+def spending_report(world):
+    """A spending report with its evidence on the world's project, not yet decided (once)."""
+    from datetime import date
+
+    from django.core.files.base import ContentFile
+
+    from projects import ledger
+    from projects.models import Expenditure
+    from tests.projects.samples import pdf_bytes
+
+    return Expenditure.objects.filter(project=world.project).first() or ledger.report_expenditure(
+        world.project,
+        by=world.users["applicant"],
+        spent_on=date(2026, 6, 1),
+        category="equipment",
+        amount=1_000_000,
+        evidence=ContentFile(pdf_bytes(), name="receipt.pdf"),
+    )
+
+
 def presentation_stage(world):
     """A presentation stage of the world's call in evaluation (once)."""
     from evaluation.models import Stage, StageKind
@@ -289,6 +309,20 @@ MATRIX = {
     "projects:document_download": Entry(K(pk="document"), row(LOGIN, 404, 200, 404, 404, 200, 404)),
     "projects:report_download": Entry(
         lambda w: {"pk": submitted_final_report(w).pk}, row(LOGIN, 404, 200, 404, 404, 200, 200)
+    ),
+    # Spending evidence: staff and auditors (read-only) and the lead's members; the lead's
+    # members alone correct or withdraw a report not yet decided.
+    "projects:expenditure_evidence": Entry(
+        lambda w: {"pk": spending_report(w).pk}, row(LOGIN, 404, 200, 404, 404, 200, 200)
+    ),
+    "projects:expenditure_correct": Entry(
+        lambda w: {"pk": spending_report(w).pk}, row(LOGIN, 404, 200, 404, 404, 404, 404)
+    ),
+    "projects:expenditure_withdraw": Entry(
+        lambda w: {"pk": spending_report(w).pk},
+        POST_ONLY_LOGGED_IN,
+        APPLICANT_POST,
+        lambda w: {"reason": "Reported twice."},
     ),
     "projects:eligibility_queue": Entry(get=STAFF_GET),
     "projects:eligibility_bulk": Entry(
