@@ -46,9 +46,8 @@ def test_posting_the_confirmation_submits(client, draft, applicant):
 def test_a_confirmation_page_left_open_past_the_deadline_still_cannot_submit(client, draft, applicant):
     client.force_login(applicant)
     assert client.get(submit_url(draft)).status_code == 200
-    call = draft.call
-    call.closes_at = timezone.now() - timedelta(seconds=1)
-    call.save(update_fields=["closes_at"])
+    # The clock moves past the deadline (a published deadline is never moved earlier by a save).
+    type(draft.call).objects.filter(pk=draft.call_id).update(closes_at=timezone.now() - timedelta(seconds=1))
     page = client.get(submit_url(draft)).content.decode()
     assert "Reception closed at" in page
     client.post(submit_url(draft))
@@ -74,3 +73,32 @@ def test_a_submitted_application_has_no_confirmation_page(client, draft, applica
 def test_strangers_see_no_confirmation_page(client, draft, stranger):
     client.force_login(stranger)
     assert client.get(submit_url(draft)).status_code == 404
+
+
+def test_the_confirmation_page_shows_the_answers_to_the_calls_questions(client, draft, applicant):
+    from competitions.models import Question, QuestionKind, QuestionSection
+    from projects.models import Answer
+
+    section = QuestionSection.objects.create(call=draft.call, title="The test bed", position=1)
+    users = Question.objects.create(
+        call=draft.call,
+        section=section,
+        code="users",
+        kind=QuestionKind.NUMBER,
+        label="Users a day",
+        position=1,
+    )
+    Question.objects.create(
+        call=draft.call,
+        section=section,
+        code="owner",
+        kind=QuestionKind.YES_NO,
+        label="Owner agrees",
+        position=2,
+    )
+    Answer.objects.create(application=draft, question=users, value="1200", updated_by=applicant)
+    client.force_login(applicant)
+    page = client.get(submit_url(draft)).content.decode()
+    assert 'id="answers"' in page
+    assert "Users a day" in page and "1200" in page
+    assert "Owner agrees" in page and "Not answered" in page
