@@ -14,6 +14,7 @@ urlpatterns = [
     path("staff/calls/<slug:slug>/copy/", views_setup.copy_call_page, name="copy_call"),
     path("calls/<slug:slug>/questions/", views.ask_question, name="ask_question"),
     path("calls/<slug:slug>/documents/<int:pk>/", views.document_download, name="document_download"),
+    path("staff/calls/<slug:slug>/publish/", views_staff.call_publish, name="call_publish"),
     path("staff/calls/<slug:slug>/notice/", views_staff.notice_page, name="staff_notice_page"),
     path("staff/calls/<slug:slug>/notice/<int:pk>/edit/", views_staff.notice_edit, name="staff_notice_edit"),
     path("staff/questions/", views_staff.question_queue, name="question_queue"),

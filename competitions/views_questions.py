@@ -32,8 +32,13 @@ def question_builder(request, slug):
     if request.GET.get("question"):
         question = get_object_or_404(Question, pk=_number(request.GET["question"]), call=call)
     action = request.POST.get("action") if request.method == "POST" else None
+    # Both forms share field names (help text, position): the section's ids are its own, so
+    # that each label points at its control.
     section_form = SectionForm(
-        request.POST if action == "section" else None, instance=section or QuestionSection(), call=call
+        request.POST if action == "section" else None,
+        instance=section or QuestionSection(),
+        call=call,
+        auto_id="id_section_%s",
     )
     question_form = QuestionForm(
         request.POST if action == "question" else None, instance=question or Question(), call=call

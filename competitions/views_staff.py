@@ -11,9 +11,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from . import notices
-from .lifecycle import TransitionRefused
+from .lifecycle import TransitionRefused, change_call_state
 from .models import Call, CallDocument, Inquiry, Notice
 from .notice_forms import (
     ContactForm,
@@ -79,6 +80,21 @@ FORMS = {
     "notice": NoticeForm,
     "extend": ExtendDeadlineForm,
 }
+
+
+@staff_page
+@require_POST
+def call_publish(request, slug):
+    """Publish a draft call from its staff dashboard (competitions.lifecycle checks the permission
+    and says what blocks it); its application questions are frozen from then on."""
+    call = get_object_or_404(Call, slug=slug)
+    try:
+        change_call_state(call, "publish", by=request.user, reason=_("Published from the call's dashboard."))
+    except (TransitionRefused, PermissionDenied) as exc:
+        show_refusal(request, exc)
+    else:
+        messages.success(request, _("The call is published: it is on the public list of calls."))
+    return redirect("evaluation:call_dashboard", slug=slug)
 
 
 @staff_page

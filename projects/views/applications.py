@@ -194,6 +194,7 @@ def application_submit(request, pk):
                 "failing": failures(results),
                 "members": application.consortium_members.select_related("organisation"),
                 "documents": application.documents.filter(superseded=False),
+                "answer_sections": answer_sections(application),
                 "refusal": workflow.deadline_refusal(application.call, timezone.now()),
             },
         )

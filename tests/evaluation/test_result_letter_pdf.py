@@ -44,6 +44,8 @@ def test_the_pdf_states_what_the_page_states_in_english(client, mobility):
         letter = letter_for(Application.objects.get(pk=reserve.pk))
     assert "Result letter" in text
     assert reserve.reference in text
+    # The official Korean name and the call's Korean title are printed beside the English.
+    assert "결과 통지서" in text and flat(reserve.call.title_ko) in text
     assert f"Outcome: {letter.outcome_label}" in text
     assert flat(letter.margin) in text
     assert "Reserve no. 2." in text

@@ -70,3 +70,32 @@ def test_a_submitted_application_has_no_confirmation_page(client, draft, applica
 def test_strangers_see_no_confirmation_page(client, draft, stranger):
     client.force_login(stranger)
     assert client.get(submit_url(draft)).status_code == 404
+
+
+def test_the_confirmation_page_shows_the_answers_to_the_calls_questions(client, draft, applicant):
+    from competitions.models import Question, QuestionKind, QuestionSection
+    from projects.models import Answer
+
+    section = QuestionSection.objects.create(call=draft.call, title="The test bed", position=1)
+    users = Question.objects.create(
+        call=draft.call,
+        section=section,
+        code="users",
+        kind=QuestionKind.NUMBER,
+        label="Users a day",
+        position=1,
+    )
+    Question.objects.create(
+        call=draft.call,
+        section=section,
+        code="owner",
+        kind=QuestionKind.YES_NO,
+        label="Owner agrees",
+        position=2,
+    )
+    Answer.objects.create(application=draft, question=users, value="1200", updated_by=applicant)
+    client.force_login(applicant)
+    page = client.get(submit_url(draft)).content.decode()
+    assert 'id="answers"' in page
+    assert "Users a day" in page and "1200" in page
+    assert "Owner agrees" in page and "Not answered" in page

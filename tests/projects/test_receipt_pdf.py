@@ -21,6 +21,10 @@ def submitted(draft, applicant):
     return workflow.submit(draft, by=applicant)
 
 
+def flat(text):
+    return " ".join(text.split())
+
+
 def receipt_url(application):
     return reverse("projects:application_receipt", args=[application.pk])
 
@@ -48,6 +52,15 @@ def test_the_receipt_in_english(client, submitted, applicant):
     text = pdf_text(client.get(receipt_url(submitted)).content)
     assert "Receipt of submission" in text
     assert submitted.call.title in text
+    # The Korean is the official text: an English receipt also names itself 접수증 and gives
+    # the call's Korean title.
+    assert "접수증" in text and submitted.call.title_ko in flat(text)
+
+
+def test_a_korean_receipt_is_in_korean_only(client, submitted, applicant):
+    client.force_login(applicant)
+    text = pdf_text(client.get(receipt_url(submitted), HTTP_ACCEPT_LANGUAGE="ko").content)
+    assert "Receipt of submission" not in text and "접수증" in text
 
 
 def test_the_time_of_submission_is_printed_in_seoul_to_the_second(client, submitted, applicant):

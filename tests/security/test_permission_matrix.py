@@ -250,6 +250,7 @@ MATRIX = {
         lambda w: {"text": "Is HWPX accepted?"},
     ),
     "competitions:staff_notice_page": Entry(K(slug="open_call"), STAFF_GET),
+    "competitions:call_publish": Entry(K(slug="open_call"), STAFF_POST_ONLY_GET, STAFF_POST),
     "competitions:staff_notice_edit": Entry(
         lambda w: {"slug": w.open_call.slug, "pk": call_notice(w).pk}, STAFF_GET
     ),
