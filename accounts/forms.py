@@ -1,5 +1,5 @@
 from django import forms
-from django.contrib.auth.forms import BaseUserCreationForm, PasswordResetForm
+from django.contrib.auth.forms import AuthenticationForm, BaseUserCreationForm, PasswordResetForm
 from django.core.mail import EmailMultiAlternatives
 from django.template import loader
 from django.utils import translation
@@ -16,6 +16,19 @@ def consent_field():
         required=True,
         error_messages={"required": CONSENT_REQUIRED},
     )
+
+
+class LoginForm(AuthenticationForm):
+    """Django's log-in form with its refusal worded for people: its Korean catalogue leaves the
+    particle after the field's name unresolved ('이메일 주소와/과 비밀번호')."""
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _(
+            "The e-mail address or the password is not correct. Both are case-sensitive: check "
+            "that Caps Lock is off."
+        ),
+    }
 
 
 class SignupForm(BaseUserCreationForm):

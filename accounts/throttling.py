@@ -7,9 +7,10 @@ database (axes) and the process's memory (sign-up) in the embedded default.
 
 from axes.helpers import get_cool_off
 from django.conf import settings
-from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from config.errors import error_page
 
 THROTTLED_TEMPLATE = "accounts/throttled.html"
 
@@ -64,9 +65,5 @@ def password_reset_refused(request):
 
 
 def throttled(request, title, message):
-    return render(
-        request,
-        THROTTLED_TEMPLATE,
-        {"title": title, "message": message},
-        status=429,
-    )
+    """The KRDS 429 page (config/errors.py) with what to do while the throttle holds."""
+    return error_page(request, 429, title, message, THROTTLED_TEMPLATE)

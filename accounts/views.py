@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django_ratelimit.decorators import ratelimit
 
 from .consent import current_consent, needs_consent, record_consent
-from .forms import AccountForm, ConsentForm, ResetPasswordForm, SignupForm
+from .forms import AccountForm, ConsentForm, LoginForm, ResetPasswordForm, SignupForm
 from .roles import landing_page
 from .throttling import password_reset_rate, password_reset_refused, signup_rate, signup_refused
 
@@ -23,6 +23,7 @@ class LoginView(auth_views.LoginView):
     accepted the personal-data consent in force is asked to first."""
 
     template_name = "accounts/login.html"
+    authentication_form = LoginForm
 
     def get_default_redirect_url(self):
         return resolve_url(landing_page(self.request.user))

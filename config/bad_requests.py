@@ -3,8 +3,9 @@ view runs: PostgreSQL cannot store or compare text containing NUL, so such a val
 (``?call=%00``, an admin changelist's ``?state=%00``) or a form would otherwise end in a
 server error. No legitimate form or link ever sends one."""
 
-from django.http import HttpResponseBadRequest
 from django.utils.translation import gettext as _
+
+from config.errors import error_page
 
 
 def _has_nul(params):
@@ -21,5 +22,10 @@ class RejectNulCharacters:
             or _has_nul(request.GET)
             or (request.method == "POST" and _has_nul(request.POST))
         ):
-            return HttpResponseBadRequest(_("The request contains a NUL character, which no field accepts."))
+            return error_page(
+                request,
+                400,
+                _("The request could not be understood"),
+                _("The request contains a NUL character, which no field accepts."),
+            )
         return self.get_response(request)

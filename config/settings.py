@@ -94,11 +94,15 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.roles",
             ],
+            # config is no app: its template filters (Korean particles) are named here.
+            "libraries": {"korean": "config.templatetags.korean"},
         },
     },
 ]
 
 FORM_RENDERER = "config.krds.KRDSFormRenderer"
+# A refused CSRF token is shown as the KRDS 403 page, with what to do (config/errors.py).
+CSRF_FAILURE_VIEW = "config.errors.csrf_failure"
 
 # --- Database -------------------------------------------------------------------------------
 VAR_DIR.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from config import errors
 from config.health import healthz
 
 admin.site.site_header = _("Gongmo administration")
@@ -10,6 +11,7 @@ admin.site.index_title = _("Ministry staff")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", errors.favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("accounts.urls")),
@@ -18,3 +20,8 @@ urlpatterns = [
     path("", include("audit.urls")),
     path("", include("competitions.urls")),
 ]
+
+handler400 = "config.errors.bad_request"
+handler403 = "config.errors.permission_denied"
+handler404 = "config.errors.page_not_found"
+handler500 = "config.errors.server_error"

@@ -99,8 +99,8 @@ def test_korean_headers_and_seoul_times(client, auditor):
     for header in ("접수 마감 일시", "요청 일시", "요청자"):
         assert f'<th scope="col">{header}</th>' in page, header
     assert "Reception closes" not in page and "Requested by" not in page
-    assert "2026-03-25 17:00 (한국시간)" in page  # the reception's close
-    assert "2026-04-02 08:30 (한국시간)" in page  # asked for at 23:30 UTC, the next morning in Seoul
+    assert "한국시간 2026-03-25 17:00" in page  # the reception's close
+    assert "한국시간 2026-04-02 08:30" in page  # asked for at 23:30 UTC, the next morning in Seoul
 
 
 @pytest.mark.parametrize("count", [1, 8])

@@ -73,7 +73,7 @@ def test_pilot_call_page_in_korean(client, demo):
     assert "3,790,000,000원 (37억 9,000만 원)" in page
     assert "50,000,000원 (5,000만 원)" in page and "300,000,000원 (3억 원)" in page
     assert "스마트 인프라" in page and "교통·물류" in page
-    assert "2022-03-25 17:00 (한국시간)" in page
+    assert "한국시간 2022-03-25 17:00" in page
     assert "Reception has closed." not in page
 
 

@@ -142,7 +142,7 @@ def test_call_dashboard_in_korean_reads_eok_and_man(staff_client, call, staff):
         reverse("evaluation:call_dashboard", args=[call.slug]), HTTP_ACCEPT_LANGUAGE="ko"
     ).content.decode()
     assert "1,000,000,000원 (10억 원)" in page
-    assert "(한국시간)" in page
+    assert "한국시간 " in page
 
 
 @pytest.mark.parametrize("name", ["evaluation:staff_home", "evaluation:call_dashboard"])

@@ -216,6 +216,7 @@ STAFF_AND_AUDITOR_GET = row(LOGIN, 403, 403, 403, 403, 200, 200)
 
 MATRIX = {
     "healthz": Entry(get=everyone(200)),
+    "favicon": Entry(get=everyone(302)),
     "set_language": Entry(get=everyone(302)),
     "accounts:login": Entry(get=everyone(200)),
     # LogoutView is POST-only since Django 5; logging out is allowed to all, so nothing to refuse.
