@@ -28,7 +28,8 @@ from difflib import SequenceMatcher
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm_log.models import StateLog
@@ -458,6 +459,23 @@ def _log(finding, by, source, transition, reason):
         object_id=finding.pk,
         description=reason,
     )
+
+
+def open_findings(application):
+    """The open findings of ``application`` (an application or an OuterRef)."""
+    return DuplicateFinding.objects.filter(application=application, state=FindingState.OPEN)
+
+
+def with_open_findings(applications):
+    """Each application with ``open_findings_count``, in the same query (a subquery)."""
+    count = (
+        open_findings(OuterRef("pk"))
+        .order_by()
+        .values("application")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return applications.annotate(open_findings_count=Coalesce(Subquery(count), 0))
 
 
 def findings_of(application):
