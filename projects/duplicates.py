@@ -381,9 +381,7 @@ def run_check(application, *, by):
     """Staff run the check again (e.g. before confirming eligibility): adds what is new."""
     _require_staff(by)
     with transaction.atomic():
-        locked = (
-            Application.objects.select_for_update().select_related("service_field").get(pk=application.pk)
-        )
+        locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.state == ApplicationState.DRAFT:
             raise TransitionRefused([_("A draft is checked when it is submitted.")])
         buckets = proposal_buckets(locked)
