@@ -53,3 +53,4 @@ rules.add_perm("projects.request_correction", is_staff_member)
 # Identity (projects.identity): only staff correct a registration number or verify a public body.
 rules.add_perm("projects.change_registration_number", is_staff_member)
 rules.add_perm("projects.verify_organisation", is_staff_member)
+rules.add_perm("projects.check_duplicates", is_staff_member)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import applications, indicators, money, organisations, printouts, spending, staff
+from .views import applications, duplicates, indicators, money, organisations, printouts, spending, staff
 
 app_name = "projects"
 
@@ -32,6 +32,12 @@ urlpatterns = [
     path("staff/eligibility/", staff.eligibility_queue, name="eligibility_queue"),
     path("staff/eligibility/decide/", staff.eligibility_bulk, name="eligibility_bulk"),
     path("staff/applications/<int:pk>/", staff.staff_application, name="staff_application"),
+    path("staff/applications/<int:pk>/duplicates/run/", duplicates.run_check, name="duplicate_check_run"),
+    path(
+        "staff/duplicate-findings/<int:pk>/decide/",
+        duplicates.decide_finding,
+        name="duplicate_finding_decide",
+    ),
     path(
         "staff/applications/<int:pk>/correction/",
         staff.correction_request,

@@ -15,6 +15,7 @@ from competitions.formatting import format_seoul
 from competitions.lifecycle import TransitionRefused, require_call_state
 from competitions.models import Call
 
+from .duplicates import check_at_submission
 from .eligibility_check import check_eligibility
 from .models import (
     Application,
@@ -200,6 +201,7 @@ def submit(application, *, by, now=None):
         failing = failures(check_eligibility(locked))
         if failing:
             raise TransitionRefused([f"{result.label}: {result.reason}" for result in failing])
+        check_at_submission(locked)  # the duplicate-funding check (중복성 검토)
         recipients = _lead_emails(locked)  # read before the call's counter is locked
         locked.reference = _next_reference(locked.call)
         locked.submitted_at = now

@@ -30,6 +30,7 @@ from .correction import (
     CorrectionStatus,
     FundingPlanRevision,
 )
+from .duplicate import DuplicateFinding, FindingKind, FindingState, ProposalBucket
 from .indicator import Indicator, IndicatorActual, IndicatorSettings, IndicatorTarget
 from .invitation import MembershipInvitation
 from .organisation import (
@@ -45,6 +46,10 @@ from .outbox import OutboxMessage
 from .years import AgreementChange, BudgetLine, BudgetTransfer, ProjectYear, RequestState, SettlementLine
 
 __all__ = [
+    "DuplicateFinding",
+    "FindingKind",
+    "FindingState",
+    "ProposalBucket",
     "AgreementChange",
     "BudgetLine",
     "BudgetTransfer",

@@ -6,6 +6,7 @@ import re
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from competitions.refusals import show_refusal
 
 from .. import corrections, workflow
 from ..answers import answer_sections
+from ..duplicates import findings_of, open_findings, with_open_findings
 from ..eligibility_check import check_many, with_eligibility_data
 from ..forms import CorrectionRequestForm, DecisionForm
 from ..indicators import proposed_table
@@ -53,6 +55,8 @@ def queue_filters(params):
     filters = {"state": params.get("state", ApplicationState.SUBMITTED)}
     if filters["state"] not in ApplicationState.values and filters["state"] != "all":
         filters["state"] = ApplicationState.SUBMITTED
+    if params.get("findings") == "open":
+        filters["findings"] = "open"
     for name in ("call", "track", "field", "size_class"):
         value = params.get(name, "")
         if value:
@@ -74,6 +78,8 @@ def filtered_applications(filters):
         queryset = queryset.filter(service_field_id=int(filters["field"]))
     if "size_class" in filters:
         queryset = queryset.filter(lead__size_class=filters["size_class"])
+    if "findings" in filters:
+        queryset = queryset.filter(Exists(open_findings(OuterRef("pk"))))
     return queryset.order_by("call_id", "submitted_at", "pk")
 
 
@@ -82,7 +88,9 @@ def eligibility_queue(request):
     filters = queue_filters(request.GET)
     if request.GET.get("call") and "call" not in filters:
         messages.error(request, _("No call has this address; every call is shown."))
-    queryset = with_eligibility_data(filtered_applications(filters).select_related("service_field"))
+    queryset = with_eligibility_data(
+        with_open_findings(filtered_applications(filters)).select_related("service_field")
+    )
     page = Paginator(queryset, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     results = check_many(page.object_list)
     rows = [(application, results[application.pk], failures(results[application.pk])) for application in page]
@@ -168,6 +176,7 @@ def staff_application(request, pk):
             "answer_sections": answer_sections(application),
             "indicator_table": proposed_table(application),
             "corrections": corrections.history_of(application),
+            "duplicate_findings": findings_of(application),
             "correction_form": CorrectionRequestForm(parts=corrections.correctable_parts(application))
             if application.state == ApplicationState.SUBMITTED
             else None,

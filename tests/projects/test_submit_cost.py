@@ -14,8 +14,10 @@ from .conftest import attach
 # Session, user, the application and its permission (view), the permission again and the row
 # lock (workflow), the eligibility snapshot (application, sanctions, members, documents, rules),
 # the call's questions with the answers (the required-answers rule), the recipients, the
-# number, the log, the row and the e-mail.
-MAX_QUERIES = 17
+# number, the log, the row and the e-mail; and the duplicate-funding check (projects.duplicates):
+# related projects, pending applications, sanction history, candidates from the text index and
+# the proposal's index entries.
+MAX_QUERIES = 22
 
 
 def eligible_draft(call):

@@ -189,6 +189,17 @@ def open_question(world):
     )
 
 
+def duplicate_finding(world):
+    """An open duplicate-funding finding on the world's application under review (once)."""
+    from projects.models import DuplicateFinding
+
+    return DuplicateFinding.objects.filter(application=world.under_review).first() or (
+        DuplicateFinding.objects.create(
+            application=world.under_review, kind="sanction", key="sanction:0", evidence="Sanctioned in 2021."
+        )
+    )
+
+
 def K(**names):
     """kwargs from world attributes: K(pk="draft") -> {"pk": world.draft.pk}."""
 
@@ -333,6 +344,13 @@ MATRIX = {
         data=lambda w: {"applications": [w.draft.pk], "action": "reject", "reason": "x"},
     ),
     "projects:staff_application": Entry(K(pk="under_review"), STAFF_GET),
+    "projects:duplicate_check_run": Entry(K(pk="under_review"), STAFF_POST_ONLY_GET, STAFF_POST),
+    "projects:duplicate_finding_decide": Entry(
+        lambda w: {"pk": duplicate_finding(w).pk},
+        STAFF_POST_ONLY_GET,
+        STAFF_POST,
+        lambda w: {"action": "clear", "reason": "x"},
+    ),
     # Auditors read the award page; its POST is staff-only.
     "projects:award": Entry(K(pk="not_selected"), STAFF_AND_AUDITOR_GET),
     "projects:project_list": Entry(get=STAFF_AND_AUDITOR_GET),

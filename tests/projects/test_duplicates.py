@@ -1,0 +1,380 @@
+"""The duplicate-funding check (중복성 검토): each kind of finding on constructed cases, none on
+unrelated ones; found at submission and on demand; cleared only with a reason; staff only."""
+
+from datetime import date
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils import timezone
+from django_fsm_log.models import StateLog
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from competitions.lifecycle import TransitionRefused
+from competitions.models import SmartService, SmartServiceArea
+from projects import duplicates, workflow
+from projects.models import (
+    Application,
+    ApplicationState,
+    ConsortiumMember,
+    DuplicateFinding,
+    FindingKind,
+    FindingState,
+    ProposalBucket,
+    Sanction,
+)
+from tests.factories import (
+    ApplicationFactory,
+    CallFactory,
+    OrganisationFactory,
+    ServiceFieldFactory,
+    StaffFactory,
+    UserFactory,
+    reception_closed,
+    selected_in_a_confirmed_run,
+    signed_project,
+)
+
+from .conftest import attach
+
+pytestmark = pytest.mark.django_db
+
+PROPOSAL = (
+    "An autonomous shuttle connects the Haeundae beach to the subway station every ten minutes, "
+    "with a remote control centre, passenger counting cameras and a booking app for wheelchair "
+    "users, verified for twelve months with the district office and the local bus cooperative."
+)
+UNRELATED = (
+    "A flood warning network of river level sensors sends alerts to residents of low-lying "
+    "streets by text message and drives the pumps of three underground car parks in Changwon."
+)
+
+
+def submitted(call=None, lead=None, title="Shuttle pilot", summary=PROPOSAL, **extra):
+    application = ApplicationFactory(
+        call=call or CallFactory(state="published"),
+        lead=lead or OrganisationFactory(),
+        title=title,
+        summary=summary,
+        state=ApplicationState.SUBMITTED,
+        reference=f"DUP-{Application.objects.count() + 1:04d}",
+        submitted_at=timezone.now(),
+        **extra,
+    )
+    return application
+
+
+def indexed(application):
+    duplicates._index(application, duplicates.proposal_buckets(application))
+    return application
+
+
+def kinds(application):
+    return sorted(f.kind for f in duplicates.find_duplicates(application))
+
+
+def member(application, organisation, state="accepted"):
+    return ConsortiumMember.objects.create(
+        application=application, organisation=organisation, budget_share_percent=10, state=state
+    )
+
+
+# --- The text index ------------------------------------------------------------------------------
+
+
+def test_near_identical_text_under_another_organisation_is_found_with_score_and_passages():
+    first = indexed(submitted(title="Haeundae shuttle"))
+    copy = submitted(
+        title="Haeundae shuttle",
+        summary=PROPOSAL.replace("twelve months", "one year"),
+        call=CallFactory(state="published"),
+    )
+    found = duplicates.find_duplicates(copy)
+    assert [f.kind for f in found] == [FindingKind.SIMILAR_TEXT]
+    assert found[0].other_application == first
+    assert 0.8 <= found[0].score < 1
+    assert any("remote control centre passenger counting cameras" in p for p in found[0].passages)
+    assert first.reference in found[0].evidence
+
+
+def test_unrelated_text_is_not_found():
+    indexed(submitted(summary=UNRELATED, title="Flood warning"))
+    assert kinds(submitted()) == []
+
+
+def test_the_text_check_reads_only_the_index_candidates(django_assert_max_num_queries):
+    for _n in range(30):
+        indexed(submitted(summary=UNRELATED + f" Variant {_n} with its own words {_n * 7}."))
+    application = submitted()
+    buckets = duplicates.proposal_buckets(application)
+    with django_assert_max_num_queries(1):
+        assert duplicates.similar_proposals(application, buckets) == []
+
+
+def test_a_draft_is_not_a_candidate():
+    draft = ApplicationFactory(summary=PROPOSAL, title="Shuttle pilot")
+    indexed(draft)
+    assert kinds(submitted()) == []
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(["alpha", "beta", "gamma", "delta", "river", "sensor", "bus", "shuttle", "app"]),
+        min_size=0,
+        max_size=40,
+    )
+)
+def test_minhash_agrees_with_itself_and_identical_texts_share_every_band(words):
+    text = " ".join(words)
+    first = duplicates.proposal_buckets(Application(title="", summary=text))
+    second = duplicates.proposal_buckets(Application(title="", summary=text))
+    assert first == second
+    assert len(first) == (duplicates.BANDS if words else 0)
+
+
+# --- Projects, pending applications, sanctions ------------------------------------------------------
+
+
+def funded(lead, field_name="Mobility", services=()):
+    staff = StaffFactory()
+    call = CallFactory(state="published")
+    field = ServiceFieldFactory(call=call, name=field_name)
+    application = ApplicationFactory(
+        call=call, lead=lead, service_field=field, title="Earlier project", summary=UNRELATED
+    )
+    application.smart_services.set(services)
+    selected_in_a_confirmed_run(application, by=staff, reference=f"OLD-{application.pk:04d}")
+    return signed_project(Application.objects.get(pk=application.pk), by=staff)
+
+
+def test_an_active_project_of_the_lead_in_the_same_field_is_found():
+    lead = OrganisationFactory()
+    project = funded(lead)
+    call = CallFactory(state="published")
+    application = submitted(
+        call=call, lead=lead, service_field=ServiceFieldFactory(call=call, name="Mobility")
+    )
+    found = duplicates.find_duplicates(application)
+    assert [(f.kind, f.other_project) for f in found] == [(FindingKind.PROJECT, project)]
+    assert project.code in found[0].evidence
+
+
+def test_a_project_of_a_consortium_member_sharing_a_smart_service_is_found():
+    partner = OrganisationFactory()
+    service = SmartService.objects.create(
+        name="Autonomous shuttle test", area=SmartServiceArea.objects.create(name="Mobility test")
+    )
+    funded(partner, field_name="Safety", services=[service])
+    call = CallFactory(state="published")
+    application = submitted(call=call, service_field=ServiceFieldFactory(call=call, name="Mobility"))
+    application.smart_services.set([service])
+    member(application, partner)
+    assert kinds(application) == [FindingKind.PROJECT]
+
+
+def test_a_project_in_another_field_or_of_another_organisation_is_not_found():
+    lead = OrganisationFactory()
+    funded(lead, field_name="Safety")
+    funded(OrganisationFactory(), field_name="Mobility")
+    call = CallFactory(state="published")
+    application = submitted(
+        call=call, lead=lead, service_field=ServiceFieldFactory(call=call, name="Mobility")
+    )
+    assert kinds(application) == []
+
+
+def test_a_project_long_settled_is_not_found():
+    lead = OrganisationFactory()
+    project = funded(lead)
+    type(project).objects.filter(pk=project.pk).update(state="closed", ends_on=date(2020, 1, 31))
+    call = CallFactory(state="published")
+    application = submitted(
+        call=call, lead=lead, service_field=ServiceFieldFactory(call=call, name="Mobility")
+    )
+    assert kinds(application) == []
+
+
+def test_other_pending_applications_of_the_lead_or_a_member_in_any_call_are_found():
+    lead, partner = OrganisationFactory(), OrganisationFactory()
+    own = submitted(lead=lead, summary=UNRELATED, title="Flood")
+    partners = submitted(lead=partner, summary=UNRELATED + " Changwon pumps.", title="Pumps")
+    submitted(lead=OrganisationFactory(), summary="Something else entirely", title="Other")  # unrelated
+    withdrawn = ApplicationFactory(lead=lead, state=ApplicationState.INELIGIBLE)  # decided: not pending
+    application = submitted(lead=lead)
+    member(application, partner)
+    found = duplicates.find_duplicates(application)
+    assert sorted(f.other_application.pk for f in found) == sorted([own.pk, partners.pk])
+    assert {f.kind for f in found} == {FindingKind.PENDING_APPLICATION}
+    assert withdrawn.pk not in [f.other_application.pk for f in found]
+
+
+def test_a_pending_member_does_not_count_until_accepted():
+    partner = OrganisationFactory()
+    submitted(lead=partner, summary=UNRELATED, title="Flood")
+    application = submitted()
+    member(application, partner, state="pending")
+    assert kinds(application) == []
+
+
+def test_sanction_history_is_found_even_when_it_has_ended():
+    lead = OrganisationFactory()
+    Sanction.objects.create(
+        organisation=lead, starts_on=date(2020, 1, 1), ends_on=date(2022, 12, 31), reason="Misused subsidy"
+    )
+    found = duplicates.find_duplicates(submitted(lead=lead))
+    assert [f.kind for f in found] == [FindingKind.SANCTION]
+    assert "Misused subsidy" in found[0].evidence
+    assert kinds(submitted()) == []
+
+
+# --- At submission and on demand ------------------------------------------------------------------
+
+
+def eligible_draft(call, **extra):
+    user = UserFactory()
+    application = ApplicationFactory(
+        call=call, lead=OrganisationFactory(owners=[user]), created_by=user, **extra
+    )
+    attach(application, "proposal", user)
+    attach(application, "business_registration", user, name="certificate.pdf")
+    return application, user
+
+
+def test_submission_records_findings_and_indexes_the_proposal(open_call):
+    first, first_user = eligible_draft(open_call, title="Shuttle", summary=PROPOSAL)
+    workflow.submit(first, by=first_user)
+    assert ProposalBucket.objects.filter(application=first).count() == duplicates.BANDS
+    assert not DuplicateFinding.objects.filter(application=first).exists()
+
+    copy, user = eligible_draft(open_call, title="Shuttle", summary=PROPOSAL)
+    workflow.submit(copy, by=user)
+    finding = DuplicateFinding.objects.get(application=copy)
+    assert (finding.kind, finding.other_application_id, finding.state) == (
+        FindingKind.SIMILAR_TEXT,
+        first.pk,
+        FindingState.OPEN,
+    )
+    assert finding.score == 1.0
+
+
+def test_staff_run_adds_only_new_findings():
+    staff = StaffFactory()
+    lead = OrganisationFactory()
+    application = submitted(lead=lead)
+    assert duplicates.run_check(application, by=staff) == []
+    Sanction.objects.create(
+        organisation=lead, starts_on=date(2021, 1, 1), ends_on=date(2021, 6, 30), reason="Late"
+    )
+    assert [f.kind for f in duplicates.run_check(application, by=staff)] == [FindingKind.SANCTION]
+    assert duplicates.run_check(application, by=staff) == []
+    assert DuplicateFinding.objects.filter(application=application).count() == 1
+
+
+def test_only_staff_run_or_decide():
+    lead = OrganisationFactory()
+    Sanction.objects.create(
+        organisation=lead, starts_on=date(2021, 1, 1), ends_on=date(2021, 6, 30), reason="Late"
+    )
+    application = submitted(lead=lead)
+    (finding,) = duplicates.run_check(application, by=StaffFactory())
+    applicant = UserFactory()
+    with pytest.raises(PermissionDenied):
+        duplicates.run_check(application, by=applicant)
+    with pytest.raises(PermissionDenied):
+        duplicates.clear_finding(finding, by=applicant, reason="fine")
+    finding.refresh_from_db()
+    assert finding.state == FindingState.OPEN
+
+
+# --- Decisions --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sanctioned_finding():
+    lead = OrganisationFactory()
+    Sanction.objects.create(
+        organisation=lead, starts_on=date(2021, 1, 1), ends_on=date(2021, 6, 30), reason="Late"
+    )
+    application = submitted(lead=lead)
+    (finding,) = duplicates.run_check(application, by=StaffFactory())
+    return finding
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_clearing_needs_a_reason(sanctioned_finding, reason):
+    with pytest.raises(TransitionRefused):
+        duplicates.clear_finding(sanctioned_finding, by=StaffFactory(), reason=reason)
+    sanctioned_finding.refresh_from_db()
+    assert sanctioned_finding.state == FindingState.OPEN
+
+
+def test_clearing_is_recorded_and_logged_with_who_when_why(sanctioned_finding):
+    staff = StaffFactory()
+    duplicates.clear_finding(sanctioned_finding, by=staff, reason="Sanction ended in 2021; allowed.")
+    finding = DuplicateFinding.objects.get(pk=sanctioned_finding.pk)
+    assert (finding.state, finding.decided_by, finding.reason) == (
+        FindingState.CLEARED,
+        staff,
+        "Sanction ended in 2021; allowed.",
+    )
+    assert finding.decided_at is not None
+    log = StateLog.objects.get(
+        content_type=ContentType.objects.get_for_model(DuplicateFinding), object_id=finding.pk
+    )
+    assert (log.by, log.transition, log.description) == (staff, "clear", "Sanction ended in 2021; allowed.")
+    with pytest.raises(TransitionRefused):
+        duplicates.clear_finding(finding, by=staff, reason="again")
+
+
+def test_rejecting_with_a_finding_uses_the_reject_path_and_cites_it(sanctioned_finding):
+    reception_closed(sanctioned_finding.application.call)
+    staff = StaffFactory()
+    duplicates.reject_with_finding(sanctioned_finding, by=staff, reason="Same work funded twice.")
+    application = Application.objects.get(pk=sanctioned_finding.application_id)
+    assert application.state == ApplicationState.INELIGIBLE
+    assert "Same work funded twice." in application.decision_reason
+    assert "Sanction history" in application.decision_reason
+    assert DuplicateFinding.objects.get(pk=sanctioned_finding.pk).state == FindingState.UPHELD
+
+
+# --- Pages ------------------------------------------------------------------------------------------
+
+
+def test_staff_page_shows_findings_and_clears_one_with_a_reason(client, role_groups, sanctioned_finding):
+    client.force_login(StaffFactory())
+    page = reverse("projects:staff_application", args=[sanctioned_finding.application_id])
+    assert "Late" in client.get(page).content.decode()
+    decide = reverse("projects:duplicate_finding_decide", args=[sanctioned_finding.pk])
+    client.post(decide, {"action": "clear", "reason": ""})
+    assert DuplicateFinding.objects.get(pk=sanctioned_finding.pk).state == FindingState.OPEN
+    client.post(decide, {"action": "clear", "reason": "Old and served."})
+    assert DuplicateFinding.objects.get(pk=sanctioned_finding.pk).state == FindingState.CLEARED
+
+
+def test_applicants_may_not_use_the_staff_pages(client, role_groups, sanctioned_finding):
+    client.force_login(UserFactory())
+    decide = reverse("projects:duplicate_finding_decide", args=[sanctioned_finding.pk])
+    run = reverse("projects:duplicate_check_run", args=[sanctioned_finding.application_id])
+    assert client.post(decide, {"action": "clear", "reason": "x"}).status_code == 403
+    assert client.post(run).status_code == 403
+    assert DuplicateFinding.objects.get(pk=sanctioned_finding.pk).state == FindingState.OPEN
+
+
+def test_queue_counts_open_findings_and_filters_on_them(client, role_groups, sanctioned_finding):
+    call = sanctioned_finding.application.call
+    other = submitted(call=call, summary=UNRELATED, title="Flood")
+    client.force_login(StaffFactory())
+    url = reverse("projects:eligibility_queue")
+    response = client.get(url, {"call": call.slug})
+    rows = {application.pk: application.open_findings_count for application, *_ in response.context["rows"]}
+    assert rows == {sanctioned_finding.application_id: 1, other.pk: 0}
+    response = client.get(url, {"call": call.slug, "findings": "open"})
+    assert [application.pk for application, *_ in response.context["rows"]] == [
+        sanctioned_finding.application_id
+    ]
+    duplicates.clear_finding(sanctioned_finding, by=StaffFactory(), reason="fine")
+    response = client.get(url, {"call": call.slug, "findings": "open"})
+    assert list(response.context["rows"]) == []
