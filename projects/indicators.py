@@ -191,7 +191,11 @@ def record_actuals(report, entries, *, by):
         raise TransitionRefused([_("Enter at least one indicator's result.")])
     with transaction.atomic():
         Project.objects.select_for_update().get(pk=report.project_id)
-        report = Report.objects.select_for_update(of=("self",)).select_related("project", "phase").get(pk=report.pk)
+        report = (
+            Report.objects.select_for_update(of=("self",))
+            .select_related("project", "phase")
+            .get(pk=report.pk)
+        )
         if not reportable(report):
             raise TransitionRefused(
                 [
