@@ -8,8 +8,8 @@ from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from .lifecycle import TransitionRefused
-from .models import Call, CallState, EligibilityRule
+from .lifecycle import lock_draft_call
+from .models import CallState, EligibilityRule
 
 
 def frozen_refusal(call):
@@ -22,13 +22,13 @@ def frozen_refusal(call):
 
 
 def _locked_draft_call(call, by):
-    if not by.has_perm("competitions.change_eligibilityrule"):
-        raise TransitionRefused([_("Only ministry staff change a call's eligibility rules.")])
-    locked = Call.objects.select_for_update().get(pk=call.pk)
-    refusal = frozen_refusal(locked)
-    if refusal:
-        raise TransitionRefused([refusal])
-    return locked
+    return lock_draft_call(
+        call,
+        by=by,
+        perm="competitions.change_eligibilityrule",
+        not_allowed=_("Only ministry staff change a call's eligibility rules."),
+        frozen_refusal=frozen_refusal,
+    )
 
 
 def _log(by, obj, flag, message):

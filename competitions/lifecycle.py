@@ -164,3 +164,17 @@ def close_ended_receptions(now=None):
                 continue
             moved.append(call.slug)
     return moved
+
+
+def lock_draft_call(call, *, by, perm, not_allowed, frozen_refusal):
+    """The call, row-locked, for a change of what was announced with it (its questions, its
+    eligibility rules): refused when ``by`` lacks ``perm`` (``not_allowed``) or once the call is
+    no longer a draft (``frozen_refusal(call)`` says why). Call it inside the write's
+    transaction."""
+    if not by.has_perm(perm):
+        raise TransitionRefused([not_allowed])
+    locked = Call.objects.select_for_update().get(pk=call.pk)
+    refusal = frozen_refusal(locked)
+    if refusal:
+        raise TransitionRefused([refusal])
+    return locked

@@ -22,8 +22,8 @@ from django.utils.translation import gettext as _
 
 from .eligibility import QuestionFacts
 from .formatting import format_krw
-from .lifecycle import TransitionRefused
-from .models import Call, CallState
+from .lifecycle import lock_draft_call
+from .models import CallState
 from .models.question import (
     CHOICE_KINDS,
     LENGTH_KINDS,
@@ -47,13 +47,13 @@ def frozen_refusal(call):
 
 
 def _locked_draft_call(call, by):
-    if not by.has_perm("competitions.change_call"):
-        raise TransitionRefused([_("Only ministry staff build a call's questions.")])
-    locked = Call.objects.select_for_update().get(pk=call.pk)
-    refusal = frozen_refusal(locked)
-    if refusal:
-        raise TransitionRefused([refusal])
-    return locked
+    return lock_draft_call(
+        call,
+        by=by,
+        perm="competitions.change_call",
+        not_allowed=_("Only ministry staff build a call's questions."),
+        frozen_refusal=frozen_refusal,
+    )
 
 
 def _log(by, obj, flag, message):
