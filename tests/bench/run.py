@@ -60,14 +60,14 @@ def main():
     translation.activate("en")
     call_command("migrate", verbosity=0)
     call_command("seed_demo", stdout=io.StringIO())
-    from competitions.models import Call
     from evaluation.assigning import assign_reviewers
     from evaluation.generate import create_applications, score_all, system_user
     from evaluation.models import Reviewer
     from evaluation.selection_runs import run_selection
     from projects.models import Application, ConsortiumMember
+    from tests.bench.calls import bench_call
 
-    call = Call.objects.get(slug="pilot-city-2022")
+    call = bench_call()
     staff = system_user()
     rng = random.Random(2022)
     started = time.perf_counter()
