@@ -170,6 +170,29 @@ STORAGES = {
 # check permission.
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 
+# --- Object storage (S3-compatible; several instances share it) -----------------------------
+# Unset: files on the local disk (MEDIA_ROOT). Set GONGMO_S3_BUCKET: every stored file (uploads,
+# spending evidence, indicator evidence, receipts and letters, built workbooks) goes to that
+# bucket through django-storages. The bucket stays private: no public URL is ever handed out,
+# and every download still goes through a view that checks the permission and streams the file.
+S3_BUCKET = os.environ.get("GONGMO_S3_BUCKET", "")
+if S3_BUCKET:
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": os.environ.get("GONGMO_S3_ENDPOINT_URL") or None,
+            "access_key": os.environ.get("GONGMO_S3_ACCESS_KEY_ID") or None,
+            "secret_key": os.environ.get("GONGMO_S3_SECRET_ACCESS_KEY") or None,
+            "region_name": os.environ.get("GONGMO_S3_REGION") or None,
+            "location": os.environ.get("GONGMO_S3_PREFIX", ""),
+            "default_acl": "private",
+            "querystring_auth": True,
+            # A name once used is never overwritten: a new upload gets a new name.
+            "file_overwrite": False,
+        },
+    }
+
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
