@@ -14,9 +14,8 @@ from accounts.roles import Role
 from audit.models import ExportJob
 from competitions.models import CallState
 from tests.factories import CallFactory, StaffFactory, UserFactory
+from tests.objectstore import BUCKET
 from tests.projects.samples import docx_bytes
-
-from .conftest import anonymous_get, stored_keys
 
 pytestmark = pytest.mark.django_db(transaction=False)
 
@@ -27,7 +26,7 @@ def local_files(settings):
 
 
 def test_an_upload_lands_in_the_bucket_and_only_the_permission_checked_view_serves_it(
-    object_storage, seaweed, settings, client, draft, applicant, stranger, role_groups
+    object_storage, settings, client, draft, applicant, stranger, role_groups
 ):
     content = docx_bytes()
     client.force_login(applicant)
@@ -37,8 +36,8 @@ def test_an_upload_lands_in_the_bucket_and_only_the_permission_checked_view_serv
     )
     assert response.status_code == 302
     document = draft.documents.get(superseded=False, kind="proposal")
-    assert document.file.name in stored_keys(object_storage)
-    assert object_storage.get_object(Bucket="gongmo-test", Key=document.file.name)["Body"].read() == content
+    assert document.file.name in object_storage.stored_names()
+    assert object_storage.client.get_object(Bucket=BUCKET, Key=document.file.name)["Body"].read() == content
     assert local_files(settings) == []  # nothing on this instance's disk
 
     url = reverse("projects:document_download", args=[document.pk])
@@ -53,7 +52,7 @@ def test_an_upload_lands_in_the_bucket_and_only_the_permission_checked_view_serv
     client.force_login(StaffFactory())
     assert b"".join(client.get(url).streaming_content) == content
     # The bucket is private: the object's address without credentials is refused.
-    assert anonymous_get(seaweed["endpoint"], document.file.name) in (401, 403)
+    assert object_storage.anonymous_get(document.file.name) in (401, 403)
 
 
 def test_a_second_upload_of_the_same_name_never_overwrites_the_first(
@@ -67,7 +66,7 @@ def test_a_second_upload_of_the_same_name_never_overwrites_the_first(
         )
     kept = list(draft.documents.filter(kind="other").order_by("pk"))
     assert len(kept) == 2 and kept[0].file.name != kept[1].file.name
-    assert {kept[0].file.name, kept[1].file.name} <= stored_keys(object_storage)
+    assert {kept[0].file.name, kept[1].file.name} <= object_storage.stored_names()
     assert kept[0].superseded and not kept[1].superseded  # the first is kept, marked superseded
 
 
@@ -81,7 +80,7 @@ def test_a_built_workbook_is_kept_in_the_bucket_and_downloaded_by_its_requester_
         client.post(reverse("audit:exports"), {"calls": [call.pk], "lang": "en"})
     job = ExportJob.objects.get()
     assert job.status == ExportJob.Status.DONE, job.error
-    assert job.file.name in stored_keys(object_storage)
+    assert job.file.name in object_storage.stored_names()
     assert local_files(settings) == []
 
     response = client.get(reverse("audit:download", args=[job.token]))
