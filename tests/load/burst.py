@@ -49,7 +49,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from tests.loopback import HOST, free_port, stop_group
+from tests.loopback import HOST, Balancer, free_port, stop_group
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -71,6 +71,9 @@ class BurstSettings:
     # gunicorn: sync workers, as `make serve` runs it (threads > 1 switches to gthread).
     workers: int = 3
     threads: int = 1
+    # More than one: that many gunicorn instances behind HAProxy (tests.loopback.Balancer),
+    # every request sent to the balancer.
+    instances: int = 1
     # 0: every on-time submit leaves at the same instant (the spike); otherwise each leaves at
     # a random moment within this many seconds (arrivals spread over the last minute).
     spread_seconds: float = 0.0
@@ -379,7 +382,7 @@ def run(settings):
     broker.delete(queue)
     var_dir = Path(tempfile.mkdtemp(prefix="gongmo-burst-"))
     env = _environment(settings, var_dir)
-    server = None
+    servers, balancer = [], None
     try:
         setup = report["setup_seconds"] = {}
         started = time.monotonic()
@@ -401,8 +404,13 @@ def run(settings):
         )
         setup["seed"] = round(time.monotonic() - started - sum(setup.values()), 1)
 
-        server = Server(env, settings, var_dir / "gunicorn.log")
-        report["healthz"] = server.wait_ready()
+        servers = [Server(env, settings, var_dir / f"gunicorn-{n}.log") for n in range(settings.instances)]
+        server = servers[0]
+        report["healthz"] = [each.wait_ready() for each in servers][0]
+        port = server.port
+        if settings.instances > 1:
+            balancer = Balancer([each.port for each in servers], var_dir)
+            port = balancer.port
 
         def applicants(kind):
             return [
@@ -412,7 +420,7 @@ def run(settings):
 
         on_time, late = applicants("on_time"), applicants("late")
         with ThreadPoolExecutor(max_workers=max(2, settings.workers * settings.threads * 2)) as pool:
-            list(pool.map(lambda a: open_application_page(server.port, a), on_time + late))
+            list(pool.map(lambda a: open_application_page(port, a), on_time + late))
         setup["server_and_pages"] = round(time.monotonic() - started - sum(setup.values()), 1)
 
         closes_at = datetime.now(UTC) + timedelta(
@@ -420,7 +428,7 @@ def run(settings):
         )
         _set_close(settings, seeded["call"], closes_at)
 
-        answers, burst_start, burst_end = fire(server.port, on_time, settings.spread_seconds)
+        answers, burst_start, burst_end = fire(port, on_time, settings.spread_seconds)
         report["burst"] = {
             "requests": len(answers),
             "peak_in_flight": peak_in_flight(answers),
@@ -443,7 +451,7 @@ def run(settings):
         _set_close(settings, seeded["call"], closes_at)
         report["closes_at"] = closes_at.isoformat()
         time.sleep(max(0.0, closes_at.timestamp() + settings.seconds_after_close - time.time()))
-        late_answers, late_start, _late_end = fire(server.port, late)
+        late_answers, late_start, _late_end = fire(port, late)
         report["late"] = {
             "requests": len(late_answers),
             "statuses": dict(Counter(a.status for a in late_answers)),
@@ -455,9 +463,7 @@ def run(settings):
         told = 0
         for answer, applicant in zip(late_answers, late, strict=True):
             if answer.status == 302:
-                page = request(
-                    server.port, "GET", applicant.page, cookies={**applicant.cookies, **answer.cookies}
-                )
+                page = request(port, "GET", applicant.page, cookies={**applicant.cookies, **answer.cookies})
                 told += page.status == 200 and CLOSED_MESSAGE in page.body
         report["late"]["told_reception_closed"] = told
 
@@ -475,11 +481,13 @@ def run(settings):
             ",".join(str(a.application) for a in late),
         )
         report["load_average_after"] = _load_average()
-        report["gunicorn_log_tail"] = server.log()[-2000:]
+        report["gunicorn_log_tail"] = "".join(each.log()[-2000:] for each in servers)
         return json.loads(json.dumps(report))  # the same report as the command prints
     finally:
-        if server is not None:
-            server.stop()
+        if balancer is not None:
+            balancer.stop()
+        for each in servers:
+            each.stop()
         broker.delete(queue)
         if not settings.keep_database:
             _drop_database(settings)
@@ -648,6 +656,9 @@ def main(argv=None):
     parser.add_argument(
         "--spread", type=float, default=defaults.spread_seconds, help="seconds (0: all at once)"
     )
+    parser.add_argument(
+        "--instances", type=int, default=defaults.instances, help="gunicorn instances behind HAProxy"
+    )
     parser.add_argument("--keep-database", action="store_true")
     args = parser.parse_args(argv)
     if args.command == "seed":
@@ -665,6 +676,7 @@ def main(argv=None):
             workers=args.workers,
             threads=args.threads,
             spread_seconds=args.spread,
+            instances=args.instances,
             keep_database=args.keep_database,
         )
         print(json.dumps(run(settings), indent=2))

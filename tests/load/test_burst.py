@@ -10,6 +10,7 @@ asserted here: this machine's timings depend on what else runs on it.
 import json
 from urllib.parse import quote
 
+import pytest
 from django.conf import settings
 
 from tests.load.burst import BurstSettings, run
@@ -25,11 +26,13 @@ def server_url():
     return f"postgres://{quote(db['USER'] or 'postgres', safe='')}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/postgres"
 
 
-def test_deadline_burst_stores_every_on_time_submission_once_and_refuses_late_ones():
+@pytest.mark.parametrize("instances", [1, 2], ids=["one instance", "two instances behind HAProxy"])
+def test_deadline_burst_stores_every_on_time_submission_once_and_refuses_late_ones(instances):
     report = run(
         BurstSettings(
             database_url=server_url(),
-            database="gongmo_burst_ci",
+            database="gongmo_burst_ci" if instances == 1 else "gongmo_burst_ci_balanced",
+            instances=instances,
             broker_url="redis://127.0.0.1:6379/12",
             on_time=ON_TIME,
             late=LATE,
