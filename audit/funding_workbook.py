@@ -42,7 +42,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -260,7 +260,7 @@ SHEETS = {
         (gettext_lazy("Date"), DATE, 12),
         (gettext_lazy("Kind"), TEXT, 10),
         (gettext_lazy("Amount (KRW)"), KRW, 16),
-        (gettext_lazy("Reference"), TEXT, 16),
+        (pgettext_lazy("payment", "Reference"), TEXT, 16),
         (gettext_lazy("Posted by"), TEXT, 26),
         (gettext_lazy("Reverses entry"), NUMBER, 9),
         (gettext_lazy("Counts toward"), TEXT, 10),
