@@ -54,6 +54,7 @@ from accounts.identities import pseudonyms
 from accounts.models import User
 from competitions.formatting import SEOUL
 from competitions.models import BudgetCategory, Call, Region, ServiceField, Track
+from config.korean import resolve_particles
 from evaluation.invariants import outcome_checks
 from evaluation.models import (
     AdvancementResult,
@@ -1038,7 +1039,7 @@ def _checks(infos, call_totals, detail):
         passed = actual <= expected if at_most else actual == expected
         checks.append(
             {
-                "check": safe_text(text),
+                "check": safe_text(resolve_particles(text)),
                 "expected": int(expected),
                 "actual": int(actual),
                 "result": "PASS" if passed else "FAIL",
