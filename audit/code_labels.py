@@ -2,7 +2,7 @@
 
 The English edition keeps the system's codes in its cells (``sme``, ``awarded``,
 ``trimmed_mean``), the same as every program that reads the file expects. The Korean edition
-shows the code's label in the cell a person reads (중소기업, 협약 체결, 절사평균) and keeps the
+shows the code's label in the cell a person reads (중소기업, 선정, 지급) and keeps the
 code in a column of its own at the end of the row ("상태 (코드)"), where a machine reads it.
 
 ``CODED_COLUMNS`` names, per sheet, the columns that hold codes and which labels they take;
