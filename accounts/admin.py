@@ -9,7 +9,7 @@ from .models import ConsentAcceptance, ConsentText, User
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]
-    list_display = ["email", "first_name", "last_name", "is_staff", "is_active"]
+    list_display = ["email", "name", "is_staff", "is_active"]
     search_fields = ["email", "first_name", "last_name"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
@@ -21,6 +21,10 @@ class UserAdmin(DjangoUserAdmin):
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
     ]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
+
+    @admin.display(description=_("full name"), ordering="last_name")
+    def name(self, user):
+        return user.get_full_name()
 
 
 @admin.register(ConsentText)

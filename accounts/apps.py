@@ -21,3 +21,7 @@ class AccountsConfig(AppConfig):
     def ready(self):
         # After every migrate (the last app's signal), so every role's permissions exist.
         post_migrate.connect(_sync_roles, dispatch_uid="gongmo-sync-role-groups")
+        # Every model field a translatable name (the admin's 'User', 'created by' in Korean).
+        from config.field_names import name_fields
+
+        name_fields()

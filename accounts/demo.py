@@ -12,16 +12,17 @@ class DemoAccount:
     role: Role
     email: str
     password: str
-    first_name: str
+    first_name: str  # Korean given and family names: shown family name first (User.get_full_name)
+    last_name: str
     is_staff: bool = False
 
 
 DEMO_ACCOUNTS = [
-    DemoAccount(Role.APPLICANT, "applicant@gongmo.example", "demo-applicant-2022", "Applicant"),
-    DemoAccount(Role.STAFF, "staff@gongmo.example", "demo-staff-2022", "Staff", is_staff=True),
-    DemoAccount(Role.REVIEWER, "reviewer@gongmo.example", "demo-reviewer-2022", "Reviewer"),
+    DemoAccount(Role.APPLICANT, "applicant@gongmo.example", "demo-applicant-2022", "민수", "김"),
+    DemoAccount(Role.STAFF, "staff@gongmo.example", "demo-staff-2022", "서연", "이", is_staff=True),
+    DemoAccount(Role.REVIEWER, "reviewer@gongmo.example", "demo-reviewer-2022", "지훈", "박"),
     # Auditors read the admin (view permissions only) until the auditors' room exists.
-    DemoAccount(Role.AUDITOR, "auditor@gongmo.example", "demo-auditor-2022", "Auditor", is_staff=True),
+    DemoAccount(Role.AUDITOR, "auditor@gongmo.example", "demo-auditor-2022", "유나", "최", is_staff=True),
 ]
 
 
@@ -31,7 +32,7 @@ def ensure_demo_accounts():
     users = {}
     for account in DEMO_ACCOUNTS:
         user = User.objects.filter(email=account.email).first() or User(email=account.email)
-        user.first_name = account.first_name
+        user.first_name, user.last_name = account.first_name, account.last_name
         user.is_staff = account.is_staff
         user.is_active = True
         if not user.check_password(account.password):

@@ -57,6 +57,25 @@ class User(AbstractUser):
     def __str__(self):
         return self.get_full_name() or self.email
 
+    def get_full_name(self):
+        """The name as its owner's language writes it: a Korean name family name first and
+        without a space (김민수), any other given name first (Minsu Kim)."""
+        return full_name(self.first_name, self.last_name)
+
+    full_name = property(get_full_name)
+
+
+def _is_hangul(text):
+    return any("\uac00" <= ch <= "\ud7a3" or "\u3131" <= ch <= "\u318e" for ch in text)
+
+
+def full_name(first_name, last_name):
+    """The one rule for a person's whole name (see User.get_full_name)."""
+    first, last = (first_name or "").strip(), (last_name or "").strip()
+    if _is_hangul(first + last):
+        return f"{last}{first}"
+    return " ".join(part for part in (first, last) if part)
+
 
 class ConsentText(models.Model):
     """A version of the personal-data consent (개인정보 수집·이용 동의) people agree to at sign-up.

@@ -11,8 +11,10 @@ which would build a model instance or run converters for each of 500,000 score r
   Asia/Seoul wall time (``yyyy-mm-dd hh:mm``); dates ``yyyy-mm-dd``; scores plain numbers.
 - Every text cell goes through ``audit.safe_cells.safe_text`` (no control characters, no
   formula injection).
-- Enumerated values (states, kinds, outcomes) are the system's codes, the same in every
-  language; headers follow ``lang``.
+- Headers and sheet names follow ``lang``. Enumerated values (states, kinds, outcomes) are the
+  system's codes in the English edition; the Korean edition shows their Korean labels where a
+  person reads them and keeps the codes in columns of their own at the end of the row
+  (``audit.code_labels``).
 - Reviewers appear only by their pseudonymous code, never by name.
 - Every outcome can be recomputed from the workbook alone: the Calls sheet holds each plan's
   scoring settings and the Criteria sheet its criteria (order, maximum points, weight,
@@ -42,7 +44,7 @@ from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
@@ -52,6 +54,7 @@ from accounts.identities import pseudonyms
 from accounts.models import User
 from competitions.formatting import SEOUL
 from competitions.models import BudgetCategory, Call, Region, ServiceField, Track
+from config.korean import resolve_particles
 from evaluation.invariants import outcome_checks
 from evaluation.models import (
     AdvancementResult,
@@ -83,7 +86,7 @@ from projects.models.application import ELIGIBILITY_PENDING_STATES, PLACE_STATES
 from projects.money_invariants import INVARIANTS, ProjectMoney, broken
 from projects.registration_number import format_registration_number
 
-from . import answers_sheet, budget_sheet, indicators_sheet
+from . import answers_sheet, budget_sheet, code_labels, indicators_sheet
 from .safe_cells import safe_text
 from .schedule_sheets import LOG_COLUMNS, SLOT_COLUMNS, log_rows, schedule_checks, slot_rows
 
@@ -260,7 +263,7 @@ SHEETS = {
         (gettext_lazy("Date"), DATE, 12),
         (gettext_lazy("Kind"), TEXT, 10),
         (gettext_lazy("Amount (KRW)"), KRW, 16),
-        (gettext_lazy("Reference"), TEXT, 16),
+        (pgettext_lazy("payment", "Reference"), TEXT, 16),
         (gettext_lazy("Posted by"), TEXT, 26),
         (gettext_lazy("Reverses entry"), NUMBER, 9),
         (gettext_lazy("Counts toward"), TEXT, 10),
@@ -295,6 +298,52 @@ SHEETS = {
         (gettext_lazy("Result"), TEXT, 8),
     ),
 }
+
+
+# The Korean edition's sheet names (the English edition is named by the keys of SHEETS).
+SHEET_TITLES = {
+    "Calls": gettext_lazy("Calls"),
+    "Quotas": gettext_lazy("Quotas"),
+    "Criteria": gettext_lazy("Criteria"),
+    "Stages": gettext_lazy("Stages"),
+    "Applications": gettext_lazy("Applications"),
+    "Answers": gettext_lazy("Answers"),
+    "Runs": gettext_lazy("Runs"),
+    "Advancement": gettext_lazy("Advancement"),
+    "Slots": gettext_lazy("Slots"),
+    "Schedule log": gettext_lazy("Schedule log"),
+    "Scores": gettext_lazy("Scores"),
+    "Awards": gettext_lazy("Awards"),
+    "Disbursements": gettext_lazy("Disbursements"),
+    "Expenditures": gettext_lazy("Expenditures"),
+    "Budget": gettext_lazy("Budget"),
+    "Indicators": gettext_lazy("Indicators"),
+    "Summary": gettext_lazy("Summary"),
+    "Checks": gettext_lazy("Checks"),
+}
+
+
+def korean_edition(lang):
+    return (lang or "").startswith("ko")
+
+
+def sheet_title(title, lang):
+    """The name of sheet ``title`` (a key of SHEETS) in the ``lang`` edition."""
+    if not korean_edition(lang):
+        return title
+    with translation.override(lang):
+        return str(SHEET_TITLES[title])
+
+
+def code_columns(title, columns):
+    """[(index, kind)] of the columns of sheet ``title`` that hold codes."""
+    with translation.override("en"):
+        english = [str(column.header) for column in columns]
+    return [
+        (index, code_labels.CODED_COLUMNS[title, header])
+        for index, header in enumerate(english)
+        if (title, header) in code_labels.CODED_COLUMNS
+    ]
 
 
 # --- Values -------------------------------------------------------------------------------------
@@ -357,11 +406,16 @@ class _Sheet:
     it): styling a fresh cell for every amount and date costs about 15 % more writing time.
     """
 
-    def __init__(self, workbook, title, columns):
+    def __init__(self, workbook, title, columns, coded=()):
+        """``coded``: [(index, {code: label})] of the columns whose codes a person reads as
+        labels (the Korean edition); each code moves to a column of its own after the last."""
         self.ws = ws = workbook.create_sheet(title)
         ws.freeze_panes = "A2"
+        self.coded = list(coded)
         for index, column in enumerate(columns, 1):
             ws.column_dimensions[get_column_letter(index)].width = column.width
+        for index in range(len(columns) + 1, len(columns) + 1 + len(self.coded)):
+            ws.column_dimensions[get_column_letter(index)].width = 14
         self.styled = []
         for index, column in enumerate(columns):
             if column.kind in NUMBER_FORMATS:
@@ -374,10 +428,23 @@ class _Sheet:
             cell = WriteOnlyCell(ws, value=safe_text(str(column.header)))
             cell.font = bold
             header.append(cell)
+        for index, _labels in self.coded:
+            cell = WriteOnlyCell(
+                ws, value=safe_text(_("%(column)s (code)") % {"column": columns[index].header})
+            )
+            cell.font = bold
+            header.append(cell)
         ws.append(header)
         self.count = 0
 
     def append(self, row):
+        if self.coded:
+            row = list(row)
+            for index, (kind, labels) in self.coded:
+                code = row[index]
+                row.append(code)
+                if code is not None:
+                    row[index] = code_labels.label_for(labels, kind, code)
         for index, cell in self.styled:
             value = row[index]
             if value is not None:
@@ -972,7 +1039,7 @@ def _checks(infos, call_totals, detail):
         passed = actual <= expected if at_most else actual == expected
         checks.append(
             {
-                "check": safe_text(text),
+                "check": safe_text(resolve_particles(text)),
                 "expected": int(expected),
                 "actual": int(actual),
                 "result": "PASS" if passed else "FAIL",
@@ -1126,8 +1193,13 @@ def write_funding_workbook(calls, fileobj_or_path, *, lang="en", progress=None, 
         detail = {call.pk: _Totals() for call in calls}
         sheets = {}
 
+        labels = code_labels.labels() if korean_edition(lang) else None
+
         def write(title, rows):
-            sheet = sheets[title] = _Sheet(workbook, title, SHEETS[title])
+            coded = []
+            if labels is not None:
+                coded = [(index, (kind, labels[kind])) for index, kind in code_columns(title, SHEETS[title])]
+            sheet = sheets[title] = _Sheet(workbook, sheet_title(title, lang), SHEETS[title], coded)
             _write(sheet, rows, tracker)
 
         def per_call(rows_of):

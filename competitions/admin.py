@@ -8,6 +8,7 @@ Taxonomies and calls import and export as spreadsheets.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm_log.admin import StateLogInline
@@ -49,6 +50,8 @@ class ReadOnlyStateLogInline(StateLogInline):
     code (accounts.identities)."""
 
     fields = ("transition", "source_state", "state", "who", "description", "timestamp")
+    verbose_name = _("state change")
+    verbose_name_plural = _("state changes")
 
     def get_readonly_fields(self, request, obj=None):
         return self.fields
@@ -69,6 +72,46 @@ class ReadOnlyStateLogInline(StateLogInline):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class WonAdminMixin:
+    """Amounts of won read as everywhere else ('12,000,000 KRW', competitions.formatting), in
+    the change list and on a read-only change page: list the model's money fields in
+    ``won_fields``; each is shown through a ``<field>_won`` column of the same name and
+    ordering, and stays out of the edit form."""
+
+    won_fields = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self.won_fields:
+            setattr(self, f"{name}_won", self._won_column(name))
+
+    def _won_column(self, name):
+        field = self.model._meta.get_field(name)
+
+        @admin.display(description=field.verbose_name, ordering=name)
+        def column(obj):
+            return format_krw(getattr(obj, name))
+
+        return column
+
+    def _with_won(self, names):
+        return [f"{name}_won" if name in self.won_fields else name for name in names]
+
+    def get_list_display(self, request):
+        return self._with_won(super().get_list_display(request))
+
+    def get_fields(self, request, obj=None):
+        readonly = set(self.get_readonly_fields(request, obj))
+        shown = [
+            n for n in super().get_fields(request, obj) if not (n in self.won_fields and n not in readonly)
+        ]
+        return list(dict.fromkeys(self._with_won(shown)))
+
+    def get_readonly_fields(self, request, obj=None):
+        names = list(super().get_readonly_fields(request, obj))
+        return names + [f"{name}_won" for name in self.won_fields if name in names]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -161,7 +204,8 @@ def _lifecycle_action(transition_name):
             )
 
     action.__name__ = f"lifecycle_{transition_name}"
-    action.short_description = transition_label(transition_name)
+    # Lazy: the admin's own language when it is read, not the one active at import time.
+    action.short_description = lazy(transition_label, str)(transition_name)
     action.allowed_permissions = ("change",)
     return action
 
@@ -279,8 +323,9 @@ class QuotaAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Track)
-class TrackAdmin(QuotaAdmin):
+class TrackAdmin(WonAdminMixin, QuotaAdmin):
     resource_classes = [resources.TrackResource]
+    won_fields = ("subsidy_cap",)
     list_display = QuotaAdmin.list_display + ["subsidy_cap"]
 
 

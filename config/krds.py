@@ -9,6 +9,28 @@ class KRDSFormRenderer(TemplatesSetting):
     field_template_name = "forms/field.html"
 
 
+# Dates: one format everywhere, typed and shown as the help under the field says (2026-03-14).
+# The browser's own date picker shows the format of the browser's locale (mm/dd/yyyy in an
+# English Chromium), which the help text cannot name; a text box with the ISO pattern can.
+DATE_FORMAT = "%Y-%m-%d"
+DATE_ATTRS = {
+    "placeholder": "YYYY-MM-DD",
+    "inputmode": "numeric",
+    "pattern": r"\d{4}-\d{2}-\d{2}",
+    "autocomplete": "off",
+}
+
+
+def iso_date_widget(widget):
+    """The date input every form uses: a text box taking and showing YYYY-MM-DD."""
+    widget.input_type = "text"
+    widget.format = DATE_FORMAT
+    widget.attrs.pop("type", None)
+    for name, value in DATE_ATTRS.items():
+        widget.attrs.setdefault(name, value)
+    return widget
+
+
 class KRDSFormMixin:
     """Gives each widget the KRDS class it is styled by."""
 
@@ -23,6 +45,8 @@ def style_widgets(fields):
         widget = field.widget
         if isinstance(widget, forms.CheckboxSelectMultiple | forms.RadioSelect):
             continue
+        if isinstance(widget, forms.DateInput):
+            iso_date_widget(widget)
         if isinstance(widget, forms.CheckboxInput):
             widget.attrs.setdefault("class", "krds-form-check-input")
         elif isinstance(widget, forms.Select):

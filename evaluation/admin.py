@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from import_export.admin import ImportExportModelAdmin
 
 from competitions.admin import ReadOnlyAdmin
+from config.korean import resolve_particles
 from projects.models import ApplicationState
 
 from .conflicts import is_conflicted
@@ -241,9 +242,11 @@ class AssignmentForm(forms.ModelForm):
             and cleaned.get("state") == Assignment.State.ACTIVE
             and is_conflicted(reviewer, application)
         ):
-            raise ValidationError(
-                _("%(reviewer)s has a conflict of interest with %(reference)s and cannot review it.")
-                % {"reviewer": reviewer.code, "reference": application.reference}
+            raise ValidationError(  # the admin shows form errors as they are: resolved here
+                resolve_particles(
+                    _("%(reviewer)s has a conflict of interest with %(reference)s and cannot review it.")
+                    % {"reviewer": reviewer.code, "reference": application.reference}
+                )
             )
         return cleaned
 

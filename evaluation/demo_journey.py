@@ -63,6 +63,16 @@ COMPANY_NAMES = [
     ("초록빛물관리(주)", "Chorokbit Water Management"),
 ]
 PROFESSORS = [("김", "민준"), ("이", "서연"), ("박", "도윤"), ("최", "지우"), ("정", "하준"), ("강", "서윤")]
+# The companies' representatives (family name, given name).
+OWNERS = [
+    ("윤", "재원"),
+    ("장", "미경"),
+    ("임", "성호"),
+    ("한", "지민"),
+    ("오", "현우"),
+    ("서", "은지"),
+    ("신", "동현"),
+]
 REGIONS = ["busan", "sejong", "daegu", "gwangju", "daejeon", "seoul"]
 TITLES = [
     ("Smart crossings that give pedestrians more time", "보행자에게 시간을 더 주는 스마트 횡단보도"),
@@ -215,8 +225,12 @@ def _company(journey, n):
             organisation=organisation, year=year, sales=sales * BN, total_assets=sales * BN // 2
         )
     organisation.refresh_size_class()
+    last_name, first_name = OWNERS[n % len(OWNERS)]
     user = User.objects.create_user(
-        email=f"owner{n + 1}@{journey.slug}.gongmo.example", password=None, first_name=name_en
+        email=f"owner{n + 1}@{journey.slug}.gongmo.example",
+        password=None,
+        first_name=first_name,
+        last_name=last_name,
     )
     user.groups.add(group_for(Role.APPLICANT))
     Membership.objects.create(user=user, organisation=organisation, role=Membership.Role.OWNER)

@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.system import system_user
 from competitions.formatting import format_seoul
@@ -275,8 +276,25 @@ def _top_up(application, *, by, seed=0):
 
 @dataclass(frozen=True)
 class ClosedReview:
-    scored: list  # ids of the applications scored
+    scored: list  # ids of the applications scored by closing
     lacking: list  # the reasons of those left under review, short of reviews that count
+    already_scored: int = 0  # scored before the close (their last review completed them)
+
+    def message(self):
+        """What staff read after closing: the applications scored by the close and those their
+        last review had already scored (closing with every review in scores none anew)."""
+        now = len(self.scored)
+        if not self.already_scored:
+            return ngettext(
+                "Review closed: %(count)d application scored.",
+                "Review closed: %(count)d applications scored.",
+                now,
+            ) % {"count": now}
+        return ngettext(
+            "Review closed: %(count)d application scored now, %(already)d already scored when its last review came in.",
+            "Review closed: %(count)d applications scored now, %(already)d already scored when their last review came in.",
+            self.already_scored,
+        ) % {"count": now, "already": self.already_scored}
 
 
 def close_review(call, *, by):
@@ -295,7 +313,12 @@ def close_review(call, *, by):
         short = {row[0].pk for row in lacking}
         ready = [a.pk for a in under_review if a.pk not in short]
         moved = complete_reviews(ready, by=by, description=_("Review closed by staff.")) if ready else []
-    return ClosedReview(scored=moved, lacking=[lacking_reason(*row) for row in lacking])
+        already = (
+            Application.objects.filter(call=call, state=ApplicationState.SCORED).exclude(pk__in=moved).count()
+        )
+    return ClosedReview(
+        scored=moved, lacking=[lacking_reason(*row) for row in lacking], already_scored=already
+    )
 
 
 # --- Reminders ----------------------------------------------------------------------------------

@@ -265,9 +265,7 @@ def assign(request, slug):
 def close(request, slug):
     call = get_object_or_404(Call, slug=slug)
     closed = reviewing.close_review(call, by=request.user)
-    messages.success(
-        request, _("Review closed: %(count)d applications scored.") % {"count": len(closed.scored)}
-    )
+    messages.success(request, closed.message())
     if closed.lacking:
         messages.warning(
             request,

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ImportExportModelAdmin
 
 from accounts import identities
-from competitions.admin import ReadOnlyAdmin, ReadOnlyStateLogInline
+from competitions.admin import ReadOnlyAdmin, ReadOnlyStateLogInline, WonAdminMixin
 from competitions.lifecycle import TransitionRefused
 
 from . import identity
@@ -87,6 +87,7 @@ class OrganisationAdminForm(forms.ModelForm):
     class Meta:
         model = Organisation
         fields = [*Organisation.DECLARED_FIELDS, "new_registration_number", "number_change_reason"]
+        labels = {"name": _("Organisation name")}
 
     def clean(self):
         cleaned = super().clean()
@@ -212,9 +213,10 @@ class DocumentInline(admin.TabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(ReadOnlyAdmin):
+class ApplicationAdmin(WonAdminMixin, ReadOnlyAdmin):
     """Read-only: what applicants submitted is never edited or deleted by staff."""
 
+    won_fields = ("requested_subsidy", "local_government", "private_cash", "private_in_kind")
     list_display = ["reference", "title", "call", "lead", "state", "submitted_at", "requested_subsidy"]
     list_filter = ["state", "call"]
     search_fields = ["reference", "title", "lead__name"]
@@ -287,7 +289,8 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
 
 @admin.register(Award)
-class AwardAdmin(ReadOnlyAdmin):
+class AwardAdmin(WonAdminMixin, ReadOnlyAdmin):
+    won_fields = ("national_subsidy", "local_government", "private_cash", "private_in_kind")
     list_display = ["application", "national_subsidy", "local_government", "private_cash", "private_in_kind"]
     list_select_related = ["application"]
 
@@ -311,9 +314,10 @@ class ProjectAdmin(ReadOnlyAdmin):
 
 
 @admin.register(DisbursementEntry)
-class DisbursementEntryAdmin(ReadOnlyAdmin):
+class DisbursementEntryAdmin(WonAdminMixin, ReadOnlyAdmin):
     """The ledger: append-only, so the admin shows it and nothing more."""
 
+    won_fields = ("amount",)
     list_display = [
         "project",
         "kind",
@@ -330,10 +334,11 @@ class DisbursementEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Expenditure)
-class ExpenditureAdmin(ReadOnlyAdmin):
+class ExpenditureAdmin(WonAdminMixin, ReadOnlyAdmin):
     """Spending reports; the evidence opens through the permission-checked download view (the
     file field's own link would point into the media root, which is not served)."""
 
+    won_fields = ("amount", "approved_amount")
     list_display = ["project", "spent_on", "category", "share", "amount", "state", "approved_amount"]
     list_filter = ["state", "category", "share"]
     list_select_related = ["project"]
@@ -354,7 +359,8 @@ class ExpenditureAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Settlement)
-class SettlementAdmin(ReadOnlyAdmin):
+class SettlementAdmin(WonAdminMixin, ReadOnlyAdmin):
+    won_fields = ("disbursed", "approved_spending", "interest_earned", "matching_return", "to_recover")
     list_display = [
         "project",
         "disbursed",

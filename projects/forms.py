@@ -46,6 +46,7 @@ class OrganisationForm(KRDSFormMixin, forms.ModelForm):
     class Meta:
         model = Organisation
         fields = Organisation.DECLARED_FIELDS
+        labels = {"name": _("Organisation name")}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -338,7 +339,7 @@ def _answer_field(question, answer):
         mode = "decimal" if kind == QuestionKind.NUMBER else "numeric"
         return forms.CharField(widget=forms.TextInput(attrs={"inputmode": mode}), **options)
     if kind == QuestionKind.DATE:
-        return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **options)
+        return forms.CharField(widget=forms.DateInput(), **options)
     if kind == QuestionKind.SINGLE_CHOICE:
         return _AnyValue(widget=forms.RadioSelect(choices=choices), **options)
     if kind == QuestionKind.MULTIPLE_CHOICE:
@@ -376,9 +377,7 @@ class CorrectionRequestForm(KRDSFormMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("The applicant reads this in the e-mail and on the application page."),
     )
-    deadline_date = forms.DateField(
-        label=_("Deadline: date (Korea time)"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    deadline_date = forms.DateField(label=_("Deadline: date (Korea time)"), widget=forms.DateInput())
     deadline_time = forms.TimeField(
         label=_("Deadline: time (Korea time)"),
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),

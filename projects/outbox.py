@@ -5,14 +5,20 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from config.korean import resolve_particles
+
 from .models import OutboxMessage
 
 MAX_ATTEMPTS = 5
 
 
 def queue_email(to, subject, body):
-    """Write the message in the caller's transaction; send it after commit (eager or worker)."""
-    message = OutboxMessage.objects.create(to=to, subject=subject, body=body)
+    """Write the message in the caller's transaction; send it after commit (eager or worker).
+    Korean particles left double ('%(name)s이(가)' once filled in) are resolved here, the one
+    place every e-mail passes (config.korean)."""
+    message = OutboxMessage.objects.create(
+        to=to, subject=resolve_particles(str(subject)), body=resolve_particles(str(body))
+    )
     from .tasks import send_outbox
 
     # delay_on_commit, made robust: with the broker down the row waits for the next sweep

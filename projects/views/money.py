@@ -14,7 +14,7 @@ from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role
@@ -65,9 +65,7 @@ def staff_or_auditor(view):
 
 class BulkTrancheForm(KRDSFormMixin, forms.Form):
     tranche = forms.IntegerField(label=gettext_lazy("Tranche"), min_value=1, max_value=ledger.MAX_TRANCHE)
-    paid_on = forms.DateField(
-        label=gettext_lazy("Payment date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    paid_on = forms.DateField(label=gettext_lazy("Payment date"), widget=forms.DateInput())
     percent = forms.IntegerField(label=gettext_lazy("Share of each award (%)"), min_value=1, max_value=100)
     year = forms.IntegerField(
         label=gettext_lazy("Agreement year"),
@@ -76,7 +74,7 @@ class BulkTrancheForm(KRDSFormMixin, forms.Form):
         required=False,
         help_text=gettext_lazy("For a project with agreement years."),
     )
-    reference = forms.CharField(label=gettext_lazy("Reference"), required=False)
+    reference = forms.CharField(label=pgettext_lazy("payment", "Reference"), required=False)
 
 
 @staff_or_auditor
@@ -151,9 +149,7 @@ def _won_field(label, **options):
 
 class PaymentForm(KRDSFormMixin, forms.Form):
     amount = _won_field(gettext_lazy("Amount (KRW)"))
-    paid_on = forms.DateField(
-        label=gettext_lazy("Payment date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    paid_on = forms.DateField(label=gettext_lazy("Payment date"), widget=forms.DateInput())
     tranche = forms.IntegerField(
         label=gettext_lazy("Tranche"), min_value=1, max_value=ledger.MAX_TRANCHE, required=False
     )
@@ -164,13 +160,13 @@ class PaymentForm(KRDSFormMixin, forms.Form):
         required=False,
         help_text=gettext_lazy("For a project with agreement years."),
     )
-    reference = forms.CharField(label=gettext_lazy("Reference"), required=False, max_length=100)
+    reference = forms.CharField(label=pgettext_lazy("payment", "Reference"), required=False, max_length=100)
 
 
 class RecoveryForm(forms.Form):
     amount = _won_field(gettext_lazy("Recovery received (KRW)"))
     received_on = forms.DateField(label=gettext_lazy("Received on"), required=False)
-    reference = forms.CharField(label=gettext_lazy("Reference"), required=False, max_length=100)
+    reference = forms.CharField(label=pgettext_lazy("payment", "Reference"), required=False, max_length=100)
 
 
 class SettlementForm(forms.Form):
@@ -406,16 +402,10 @@ def project_detail(request, pk):
 class AwardForm(KRDSFormMixin, forms.Form):
     national_subsidy = forms.IntegerField(label=gettext_lazy("National subsidy awarded (KRW)"), min_value=0)
     reason = forms.CharField(label=gettext_lazy("Why lower than the request (if it is)"), required=False)
-    signed_on = forms.DateField(
-        label=gettext_lazy("Agreement signed on"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    signed_on = forms.DateField(label=gettext_lazy("Agreement signed on"), widget=forms.DateInput())
     parties = forms.CharField(label=gettext_lazy("Parties"), widget=forms.Textarea(attrs={"rows": 2}))
-    starts_on = forms.DateField(
-        label=gettext_lazy("Demonstration starts"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    ends_on = forms.DateField(
-        label=gettext_lazy("Demonstration ends"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    starts_on = forms.DateField(label=gettext_lazy("Demonstration starts"), widget=forms.DateInput())
+    ends_on = forms.DateField(label=gettext_lazy("Demonstration ends"), widget=forms.DateInput())
 
 
 @staff_or_auditor
@@ -484,7 +474,7 @@ class ExpenditureForm(KRDSFormMixin, forms.ModelForm):
         model = Expenditure
         fields = ["spent_on", "category", "budget_category", "share", "amount", "description", "evidence"]
         widgets = {
-            "spent_on": forms.DateInput(attrs={"type": "date"}),
+            "spent_on": forms.DateInput(),
             "description": forms.Textarea(attrs={"rows": 2}),
         }
 

@@ -64,7 +64,7 @@ class CorrectionForm(KRDSFormMixin, forms.ModelForm):
         model = Expenditure
         fields = ["spent_on", "category", "share", "amount", "description", "evidence"]
         widgets = {
-            "spent_on": forms.DateInput(attrs={"type": "date"}),
+            "spent_on": forms.DateInput(),
             "description": forms.Textarea(attrs={"rows": 2}),
         }
         help_texts = {"evidence": gettext_lazy("Leave empty to keep the evidence already attached.")}

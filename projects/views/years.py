@@ -22,7 +22,7 @@ def _won(label, required=True):
 
 
 def _date(label, required=True):
-    return forms.DateField(label=label, required=required, widget=forms.DateInput(attrs={"type": "date"}))
+    return forms.DateField(label=label, required=required, widget=forms.DateInput())
 
 
 class PlanMixin:

@@ -2,6 +2,7 @@
 with the database and the ledger, checks that pass on consistent data and fail on broken data,
 safe text cells, Korean headers, and the export_funding command."""
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from io import BytesIO, StringIO
@@ -14,7 +15,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 from openpyxl import load_workbook
 
-from audit.funding_workbook import SHEETS, write_funding_workbook
+from audit import code_labels
+from audit.funding_workbook import SHEETS, code_columns, sheet_title, write_funding_workbook
 from audit.safe_cells import safe_text
 from competitions.formatting import SEOUL
 from competitions.models import CallState
@@ -560,26 +562,72 @@ def test_text_cells_are_never_formulas_and_lose_illegal_characters(funded, tmp_p
 
 
 def test_korean_headers_keep_the_layout(funded, tmp_path):
+    """The Korean edition: the same sheets in the same order, named and headed in Korean, the
+    same rows; a column whose codes a person reads shows their labels, and its codes follow at
+    the end of the row (audit.code_labels)."""
     call = funded["call"]
     _en, english = export([call], tmp_path, "en.xlsx")
     summary, korean = export([call], tmp_path, "ko.xlsx", lang="ko")
-    assert korean.sheetnames == english.sheetnames
+    assert korean.sheetnames == [sheet_title(title, "ko") for title in english.sheetnames]
     with translation.override("ko"):
-        for title, headers in ENGLISH_HEADERS.items():
-            expected = [translation.gettext(header) for header in headers]
-            assert [cell.value for cell in korean[title][1]] == expected
-            assert (korean[title].max_row, korean[title].max_column) == (
+        for title in ENGLISH_HEADERS:
+            sheet = korean[sheet_title(title, "ko")]
+            coded = code_columns(title, SHEETS[title])
+            expected = [str(column.header) for column in SHEETS[title]]
+            expected += [f"{SHEETS[title][index].header} (코드)" for index, _kind in coded]
+            assert [cell.value for cell in sheet[1]] == expected
+            assert (sheet.max_row, sheet.max_column) == (
                 english[title].max_row,
-                english[title].max_column,
+                english[title].max_column + len(coded),
             )
-        assert korean["Calls"]["B2"].value == call.title_ko  # names follow the language too
+            # The codes, moved to the end of the row, are the English edition's cells.
+            width = len(SHEETS[title])
+            for korean_row, english_row in zip(rows(sheet), rows(english[title]), strict=True):
+                assert korean_row[width:] == [english_row[index] for index, _kind in coded]
+        assert korean["공모"]["B2"].value == call.title_ko  # names follow the language too
     assert summary["passed"] and summary["lang"] == "ko"
-    # The same cells, but for names kept in both languages (regions here).
-    region = ENGLISH_HEADERS["Applications"].index("Region")
-    assert [row[:region] + row[region + 1 :] for row in rows(korean["Applications"])] == [
-        row[:region] + row[region + 1 :] for row in rows(english["Applications"])
-    ]
+    applications = by_header(korean["신청 현황"])
+    assert {row["상태"] for row in applications} >= {"선정", "예비 후보"}
+    assert {row["상태 (코드)"] for row in applications} >= {"selected", "reserve"}
     assert translation.get_language() == "en"
+
+
+# Columns of identifiers a person copies as they are (codes of questions the staff wrote).
+IDENTIFIER_COLUMNS = {("Answers", "Code")}
+
+
+def test_the_korean_edition_shows_no_code_where_a_person_reads(funded, tmp_path):
+    """Issue 20: no `sme`, `awarded`, `trimmed_mean`, `payment`, `equipment`, `selected`, `Y` or
+    `PASS` in a cell a person reads; the codes stay in their own columns."""
+    _summary, korean = export([funded["call"]], tmp_path, "ko.xlsx", lang="ko")
+    with translation.override("ko"):
+        known = {str(code) for labels in code_labels.labels().values() for code in labels}
+    snake = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
+    found = []
+    for title, columns in SHEETS.items():
+        coded = dict(code_columns(title, columns))
+        with translation.override("en"):
+            headers = [str(column.header) for column in columns]
+        for row in rows(korean[sheet_title(title, "ko")]):
+            for index, value in enumerate(row[: len(columns)]):
+                if (
+                    index in coded
+                    or (title, headers[index]) in IDENTIFIER_COLUMNS
+                    or not isinstance(value, str)
+                ):
+                    continue
+                parts = value.split(", ")
+                if any(part in known or (snake.fullmatch(part) and "_" in part) for part in parts):
+                    found.append((title, headers[index], value))
+        assert all(
+            isinstance(v, str) or v is None
+            for row in rows(korean[sheet_title(title, "ko")])
+            for v in row[len(columns) :]
+        )
+    assert found == []
+    applications = by_header(korean["신청 현황"])
+    sizes = {(row["기업 규모 (코드)"], row["기업 규모"]) for row in applications if row["기업 규모 (코드)"]}
+    assert ("sme", "중소기업") in sizes and all(code != label for code, label in sizes)
 
 
 def test_headers_are_declared_for_translation():
@@ -672,7 +720,7 @@ def test_the_command_writes_the_workbook_and_prints_the_checks(funded, tmp_path)
 def test_the_command_exports_every_call_and_in_korean(funded, tmp_path):
     path = tmp_path / "all.xlsx"
     call_command("export_funding", "--all", "--output", str(path), "--lang", "ko", stdout=StringIO())
-    assert [row[0] for row in rows(load_workbook(path)["Calls"])] == ["audit-2026"]
+    assert [row[0] for row in rows(load_workbook(path)["공모"])] == ["audit-2026"]
 
 
 def test_the_command_refuses_unknown_calls_and_fails_on_failed_checks(funded, staff, tmp_path):

@@ -132,7 +132,7 @@ def test_the_criteria_and_the_scoring_settings_are_in_the_workbook(weighted, tmp
         settings["Tie-break order"],
     ) == ("trimmed_mean", 5, 70, 5, 5, 3, ", ".join(plan.tie_breaks))
     _summary, korean = export(call, tmp_path, lang="ko")
-    assert [cell.value for cell in korean["Criteria"][1]] == [
+    assert [cell.value for cell in korean["평가 항목"][1]] == [
         "공모",
         "순서",
         "평가 항목",
@@ -141,7 +141,7 @@ def test_the_criteria_and_the_scoring_settings_are_in_the_workbook(weighted, tmp
         "최저 기준",
         "평가 단계",
     ]
-    assert korean["Criteria"]["C3"].value == "실현 가능성"
+    assert korean["평가 항목"]["C3"].value == "실현 가능성"
 
 
 def _half_up(value):

@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from audit.funding_workbook import write_funding_workbook
+from audit.funding_workbook import sheet_title, write_funding_workbook
 from competitions.models import CallState
 from projects import indicators
 from projects.indicators import IndicatorRow
@@ -60,7 +60,7 @@ def reported(role_groups):
 def sheet_rows(call, tmp_path, lang="en"):
     path = tmp_path / f"funding-{lang}.xlsx"
     summary = write_funding_workbook([call], path, lang=lang)
-    sheet = load_workbook(path)["Indicators"]
+    sheet = load_workbook(path)[sheet_title("Indicators", lang)]
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     return summary, rows[0], rows[1:]
 

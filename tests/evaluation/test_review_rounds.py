@@ -204,6 +204,26 @@ def test_staff_closing_the_review_leave_it_under_review_with_the_reason(
     assert ScoreSheet.objects.get(application=application).reviews == 3
 
 
+def test_closing_after_every_review_is_in_counts_the_applications_their_last_review_scored(
+    client, call, staff, short_after_recusal
+):
+    """Issue 20: closing a review whose 3 of 3 reviews were in said "0건의 평가가 완료"."""
+    application, others = short_after_recusal
+    make_reviewers(call, 1, prefix="extra")
+    assign_reviewers(call, by=staff, seed=1)
+    for assignment in Assignment.objects.filter(application=application, state=Assignment.State.ACTIVE):
+        submit(assignment, call, "0.8")
+    assert state_of(application) == ApplicationState.SCORED
+    client.force_login(staff)
+    client.cookies["django_language"] = "ko"
+    response = client.post(reverse("evaluation:close", args=[call.slug]), follow=True)
+    (shown,) = [str(m) for m in response.context["messages"]]
+    assert shown == (
+        "평가를 마감했습니다. 이번에 신청서 0건의 평가가 완료되었고, "
+        "1건은 마지막 평가서가 제출될 때 이미 평가가 완료되었습니다."
+    )
+
+
 def test_completing_directly_is_refused_under_the_minimum_and_changes_nothing(
     call, staff, short_after_recusal
 ):
