@@ -18,6 +18,20 @@ from projects.models import (
     Settlement,
 )
 
+# Ids and won as the database holds them (a 64-bit integer): anything larger is refused as bad
+# input instead of overflowing the driver.
+MAX_ID = 2**63 - 1
+MAX_WON = 2**63 - 1
+
+
+def _id(**kwargs):
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
+def _won(**kwargs):
+    return serializers.IntegerField(min_value=0, max_value=MAX_WON, **kwargs)
+
+
 # --- Calls (public) ----------------------------------------------------------------------------
 
 
@@ -184,9 +198,9 @@ class ApplicationDetailSerializer(ApplicationSerializer):
 
 class ApplicationStartSerializer(serializers.Serializer):
     call = serializers.SlugField(help_text=_("The call's address (slug)."))
-    lead = serializers.IntegerField(help_text=_("The id of your organisation that leads the application."))
-    track = serializers.IntegerField()
-    service_field = serializers.IntegerField(required=False, allow_null=True)
+    lead = _id(help_text=_("The id of your organisation that leads the application."))
+    track = _id()
+    service_field = _id(required=False, allow_null=True)
     title = serializers.CharField(max_length=300)
 
 
@@ -194,20 +208,20 @@ class ApplicationChangeSerializer(serializers.Serializer):
     """A draft's changes: only the fields given change. ``version`` is the draft's version as
     last read; a draft changed since answers 409."""
 
-    version = serializers.IntegerField()
+    version = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
     title = serializers.CharField(max_length=300, required=False)
     summary = serializers.CharField(required=False, allow_blank=True)
-    track = serializers.IntegerField(required=False)
-    service_field = serializers.IntegerField(required=False, allow_null=True)
-    test_bed_region = serializers.IntegerField(required=False, allow_null=True)
-    test_bed_district = serializers.IntegerField(required=False, allow_null=True)
-    smart_services = serializers.ListField(child=serializers.IntegerField(), required=False)
-    technology_fields = serializers.ListField(child=serializers.IntegerField(), required=False)
-    service_types = serializers.ListField(child=serializers.IntegerField(), required=False)
-    requested_subsidy = serializers.IntegerField(required=False, min_value=0)
-    local_government = serializers.IntegerField(required=False, min_value=0)
-    private_cash = serializers.IntegerField(required=False, min_value=0)
-    private_in_kind = serializers.IntegerField(required=False, min_value=0)
+    track = _id(required=False)
+    service_field = _id(required=False, allow_null=True)
+    test_bed_region = _id(required=False, allow_null=True)
+    test_bed_district = _id(required=False, allow_null=True)
+    smart_services = serializers.ListField(child=_id(), required=False, max_length=100)
+    technology_fields = serializers.ListField(child=_id(), required=False, max_length=100)
+    service_types = serializers.ListField(child=_id(), required=False, max_length=100)
+    requested_subsidy = _won(required=False)
+    local_government = _won(required=False)
+    private_cash = _won(required=False)
+    private_in_kind = _won(required=False)
     answers = serializers.DictField(
         child=serializers.JSONField(),
         required=False,
