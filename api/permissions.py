@@ -5,7 +5,7 @@ see answers 404, as on the pages)."""
 from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
 
-from accounts.roles import Role, applies_for_grants, has_role
+from accounts.roles import Role, has_role
 
 
 class TokenScope(permissions.BasePermission):
@@ -39,10 +39,3 @@ class IsStaff(_RolePermission):
 class IsAuditor(_RolePermission):
     role = Role.AUDITOR
     message = _("Only auditors may call this.")
-
-
-class AppliesForGrants(permissions.BasePermission):
-    message = _("Only applicants may call this.")
-
-    def has_permission(self, request, view):
-        return request.user.is_authenticated and applies_for_grants(request.user)
