@@ -12,6 +12,7 @@ from tests.projects.conftest import (  # noqa: F401 - the applicant's fixtures, 
     organisation,
     stranger,
 )
+from tests.projects.test_answers import asked  # noqa: F401 - the open call's own questions
 
 
 def token_for(user, scope="write", days=30):

@@ -25,7 +25,6 @@ from tests.factories import (
     signed_project,
 )
 from tests.projects.samples import pdf_bytes
-from tests.projects.test_answers import asked  # noqa: F401 - the open call's own questions
 
 from .conftest import api_client
 
@@ -52,7 +51,7 @@ def test_anyone_reads_the_public_calls_never_a_draft(open_call):
 # --- Applicants ---------------------------------------------------------------------------------
 
 
-def test_an_applicant_starts_changes_and_submits_a_draft(open_call, organisation, applicant, asked):  # noqa: F811
+def test_an_applicant_starts_changes_and_submits_a_draft(open_call, organisation, applicant, asked):
     client = api_client(applicant)
     started = client.post(
         "/api/v1/applications/",
@@ -110,7 +109,7 @@ def test_an_applicant_starts_changes_and_submits_a_draft(open_call, organisation
     assert again.json()["reasons"] == ["This application was already submitted as PC26-0001."]
 
 
-def test_bad_answers_and_fields_are_refused_by_name_and_change_nothing(draft, applicant, asked):  # noqa: F811
+def test_bad_answers_and_fields_are_refused_by_name_and_change_nothing(draft, applicant, asked):
     other_track = TrackFactory(call=CallFactory(state=CallState.PUBLISHED))
     client = api_client(applicant, language="ko")
     response = client.patch(

@@ -51,7 +51,7 @@ def wsgi_in_test_transaction():
 
 
 @pytest.fixture
-def world(draft, applicant, stranger, role_groups, monkeypatch):
+def world(draft, applicant, stranger, role_groups, monkeypatch, asked):
     from rest_framework.throttling import SimpleRateThrottle
 
     # Fuzzing is not a flood: throttling has its own test (test_api.py).
