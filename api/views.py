@@ -362,9 +362,16 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             data[name] = "" if value is None else value
         data["version"] = version
         form = ApplicationForm(data, instance=application)
-        answers = self._answers(application, raw_answers)
+        # Every refusal at once, the fields' and the answers', as the page shows them.
+        errors = {}
+        try:
+            answers = self._answers(application, raw_answers)
+        except ValidationError as exc:
+            errors.update(exc.detail)
         if not form.is_valid():
-            raise _form_errors(form)
+            errors.update({field: list(messages) for field, messages in form.errors.items()})
+        if errors:
+            raise ValidationError(errors)
         try:
             application = workflow.save_draft(
                 application, form.changes(), by=request.user, expected_version=version, answers=answers

@@ -123,6 +123,7 @@ def test_bad_answers_and_fields_are_refused_by_name_and_change_nothing(draft, ap
     )
     assert response.status_code == 400
     errors = response.json()
+    assert "track" in errors  # the fields' refusals and the answers', at once
     assert set(errors["answers"]) == {"secured", "nope", "plan"}
     assert korean(errors["answers"]["secured"][0])
     assert not Answer.objects.filter(application=draft).exists()
