@@ -8,7 +8,7 @@ config/urls.py names the handlers; CSRF_FAILURE_VIEW names ``csrf_failure``; the
 
 import logging
 
-from django.http import HttpResponseServerError
+from django.http import HttpResponseServerError, JsonResponse
 from django.shortcuts import render
 from django.template import loader
 from django.templatetags.static import static
@@ -19,8 +19,15 @@ from django.views.generic.base import RedirectView
 logger = logging.getLogger(__name__)
 
 
+# The API's addresses (api/): a program reads its refusals as JSON, never as a page.
+API_PREFIX = "/api/v1/"
+
+
 def error_page(request, status, title, message="", template_name=None):
-    """The KRDS error page for ``status``: a heading, what happened and the way back."""
+    """The KRDS error page for ``status``: a heading, what happened and the way back (for the
+    API, the same words as JSON: {"detail": ...})."""
+    if request.path.startswith(API_PREFIX):
+        return JsonResponse({"detail": str(message or title)}, status=status)
     return render(
         request,
         template_name or f"{status}.html",

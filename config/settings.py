@@ -61,6 +61,11 @@ INSTALLED_APPS = [
     "projects",
     "evaluation",
     "audit",
+    # The REST API (api/): the top floor, imported by nothing.
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -307,6 +312,54 @@ SIGNUP_RATE = os.environ.get("SIGNUP_RATE", "10/h")
 PASSWORD_RESET_RATE = os.environ.get("PASSWORD_RESET_RATE", "5/h")
 # A reset link is valid for this long (Django's setting, in seconds): one hour.
 PASSWORD_RESET_TIMEOUT = int(os.environ.get("PASSWORD_RESET_TIMEOUT", "3600"))
+
+# --- The REST API (api/, docs/api.md) ------------------------------------------------------
+# Personal access tokens only (no session: a script never carries a browser's cookies, and no
+# CSRF hole opens); throttled per token's user and, for the public calls, per address.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.PersonalAccessTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.Authenticated", "api.permissions.TokenScope"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Pages",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": os.environ.get("API_ANON_RATE", "60/min"),
+        "user": os.environ.get("API_USER_RATE", "600/min"),
+    },
+    "EXCEPTION_HANDLER": "api.handlers.handle",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Gongmo API",
+    "DESCRIPTION": "Calls, applications, eligibility, assignments, selection and ledgers (docs/api.md).",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from the drf-spectacular-sidecar package: served here, no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "CallStateEnum": "competitions.models.call.CallState",
+        "ApplicationStateEnum": "projects.models.application.ApplicationState",
+        "ProjectStateEnum": "projects.models.award.ProjectState",
+        "ExpenditureStateEnum": "projects.models.award.Expenditure.State",
+        "AssignmentStateEnum": "evaluation.models.review.Assignment.State",
+        "OrganisationKindEnum": "projects.models.organisation.OrganisationKind",
+        "DocumentKindEnum": "competitions.models.document_kind.DocumentKind",
+        "DisbursementKindEnum": "projects.models.award.DisbursementEntry.Kind",
+    },
+}
 
 LOGGING = {
     "version": 1,

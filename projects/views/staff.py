@@ -29,6 +29,7 @@ from .applications import application_history
 
 QUEUE_PAGE_SIZE = 50
 SLUG = re.compile(r"[-a-zA-Z0-9_]{1,100}")  # what the URLs take as a call's address
+ROW_ID = re.compile(r"[0-9]{1,18}")  # an id the database can hold ("²" or 20 digits are none)
 
 
 def staff_only(view):
@@ -72,9 +73,9 @@ def filtered_applications(filters):
         queryset = queryset.filter(state=filters["state"])
     if "call" in filters:
         queryset = queryset.filter(call__slug=filters["call"])
-    if "track" in filters and filters["track"].isdigit():
+    if "track" in filters and ROW_ID.fullmatch(filters["track"]):
         queryset = queryset.filter(track_id=int(filters["track"]))
-    if "field" in filters and filters["field"].isdigit():
+    if "field" in filters and ROW_ID.fullmatch(filters["field"]):
         queryset = queryset.filter(service_field_id=int(filters["field"]))
     if "size_class" in filters:
         queryset = queryset.filter(lead__size_class=filters["size_class"])

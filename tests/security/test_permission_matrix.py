@@ -200,6 +200,18 @@ def duplicate_finding(world):
     )
 
 
+def applicant_token(world):
+    """The applicant's personal access token (made once)."""
+    from api.models import PersonalAccessToken
+    from api.tokens import create_token
+
+    applicant = world.users["applicant"]
+    return (
+        PersonalAccessToken.objects.filter(user=applicant).first()
+        or create_token(applicant, name="script", scope="read", days=7)[0]
+    )
+
+
 def K(**names):
     """kwargs from world attributes: K(pk="draft") -> {"pk": world.draft.pk}."""
 
@@ -448,6 +460,40 @@ MATRIX = {
     # Only the person who asked for the workbook sees its job and downloads it.
     "audit:job": Entry(K(token="export_job"), row(LOGIN, 403, 403, 403, 403, 404, 200)),
     "audit:download": Entry(K(token="export_job"), row(LOGIN, 403, 403, 403, 403, 404, 200)),
+    # --- The REST API (api/): a session never authenticates it (a token does: tests/api), so
+    # every signed-in browser is anonymous there: 401 but for the public calls, the schema and
+    # its docs; refused POSTs change nothing.
+    "api:call-list": Entry(get=everyone(200)),
+    "api:call-detail": Entry(kwargs=K(slug="open_call"), get=everyone(200)),
+    "api:call-assignments": Entry(kwargs=K(slug="eval_call"), get=everyone(401), post=everyone(401)),
+    "api:call-selection-preview": Entry(kwargs=K(slug="eval_call"), get=everyone(401)),
+    "api:call-runs": Entry(kwargs=K(slug="eval_call"), get=everyone(401), post=everyone(401)),
+    "api:call-confirm-run": Entry(
+        kwargs=lambda world: {"slug": world.eval_call.slug, "number": 1},
+        get=everyone(401),
+        post=everyone(401),
+    ),
+    "api:organisation-list": Entry(get=everyone(401)),
+    "api:organisation-detail": Entry(kwargs=K(pk="org"), get=everyone(401)),
+    "api:application-list": Entry(get=everyone(401), post=everyone(401)),
+    "api:application-detail": Entry(kwargs=K(pk="draft"), get=everyone(401)),
+    "api:application-documents": Entry(kwargs=K(pk="draft"), get=everyone(401), post=everyone(401)),
+    "api:application-submit": Entry(kwargs=K(pk="draft"), get=everyone(401), post=everyone(401)),
+    "api:application-withdraw": Entry(kwargs=K(pk="draft"), get=everyone(401), post=everyone(401)),
+    "api:application-eligibility": Entry(kwargs=K(pk="draft"), get=everyone(401), post=everyone(401)),
+    "api:project-list": Entry(get=everyone(401)),
+    "api:project-detail": Entry(kwargs=lambda world: {"code": world.project.code}, get=everyone(401)),
+    "api:project-ledger": Entry(kwargs=lambda world: {"code": world.project.code}, get=everyone(401)),
+    "api:schema": Entry(get=everyone(200)),
+    "api:docs": Entry(get=everyone(200)),
+    "api:redoc": Entry(get=everyone(200)),
+    # One's own personal access tokens; revoking another person's token is not found.
+    "api_tokens": Entry(get=row(LOGIN, 200, 200, 200, 200, 200, 200)),
+    "api_token_revoke": Entry(
+        kwargs=lambda world: {"pk": applicant_token(world).pk},
+        get=POST_ONLY_LOGGED_IN,
+        post=row(LOGIN, 404, SKIP, 404, 404, 404, 404),
+    ),
 }
 
 # Further cases for some names: objects in another state or of another organisation.

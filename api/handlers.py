@@ -1,0 +1,22 @@
+"""How the API answers a refusal: DRF's own errors as DRF gives them (in the caller's
+language), and the domain's refusals (TransitionRefused, a Django ValidationError) as 409 and
+400 with their reasons, never as a 500."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from competitions.lifecycle import TransitionRefused
+
+
+def handle(exc, context):
+    if isinstance(exc, TransitionRefused):
+        return Response(
+            {"detail": " ".join(exc.reasons), "reasons": exc.reasons}, status=status.HTTP_409_CONFLICT
+        )
+    if isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    return exception_handler(exc, context)
