@@ -21,3 +21,6 @@ class AccountsConfig(AppConfig):
     def ready(self):
         # After every migrate (the last app's signal), so every role's permissions exist.
         post_migrate.connect(_sync_roles, dispatch_uid="gongmo-sync-role-groups")
+        # Connects the per-address count of failed log-ins (user_login_failed).
+        # And the second step pending after a password log-in (user_logged_in).
+        from . import throttling, two_factor  # noqa: F401
