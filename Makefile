@@ -4,22 +4,26 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 MANAGE := $(BIN)/python manage.py
+# Settings are production unless DEBUG=1 (config/settings.py): the demo targets ask for debug
+# explicitly; `make serve` does not, so it needs SECRET_KEY and the rest (docs/operations.md).
+DEV := DEBUG=1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
 .PHONY: run serve test stateful setup prepare messages static lint bench tour clean
 
 run: prepare
-	$(MANAGE) migrate --noinput
-	$(MANAGE) seed_demo
+	$(DEV) $(MANAGE) migrate --noinput
+	$(DEV) $(MANAGE) seed_demo
 	@echo ""
 	@echo "Gongmo is at http://$(HOST):$(PORT)/  (staff administration: http://$(HOST):$(PORT)/admin/)"
-	$(MANAGE) runserver $(HOST):$(PORT)
+	$(DEV) $(MANAGE) runserver $(HOST):$(PORT)
 
 # Production-style: gunicorn + a Celery worker + beat, against DATABASE_URL and CELERY_BROKER_URL
 # from the environment (see README). Stops all three on Ctrl-C.
 serve: prepare
 	$(MANAGE) migrate --noinput
+	$(MANAGE) collectstatic --noinput --verbosity 0
 	@test -n "$$CELERY_BROKER_URL" || (echo "Set CELERY_BROKER_URL (e.g. redis://127.0.0.1:6379/0)"; exit 1)
 	trap 'kill 0' INT TERM EXIT; \
 	$(BIN)/celery -A config worker --loglevel=info --concurrency=2 & \
@@ -27,6 +31,7 @@ serve: prepare
 	$(BIN)/gunicorn config.wsgi --bind $(HOST):$(PORT) --workers 3 --access-logfile - & \
 	wait
 
+# The tests ask for debug themselves (config/test_settings.py, named in pyproject.toml).
 test: prepare
 	$(BIN)/pytest $(PYTEST_ARGS)
 
@@ -39,15 +44,15 @@ stateful: prepare
 		$(BIN)/pytest tests/stateful -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: prepare
-	$(BIN)/python tests/bench/run.py
-	$(BIN)/python tests/bench/workbook.py
-	$(BIN)/python tests/bench/burst.py
+	$(DEV) $(BIN)/python tests/bench/run.py
+	$(DEV) $(BIN)/python tests/bench/workbook.py
+	$(DEV) $(BIN)/python tests/bench/burst.py
 
 # The browser journeys (Chromium at /usr/bin/chromium, or CHROMIUM_PATH) write screenshots to
 # var/screenshots/<lang>/; the README's tour is copied from them to docs/tour/.
 tour: prepare
 	GONGMO_BROWSER_TESTS=1 $(BIN)/pytest tests/browser
-	$(BIN)/python tests/browser/tour.py
+	$(DEV) $(BIN)/python tests/browser/tour.py
 
 lint: setup
 	$(BIN)/ruff check .
@@ -71,7 +76,7 @@ messages: setup
 	$(BIN)/pybabel compile --domain django --directory locale --statistics
 
 static: setup
-	$(MANAGE) collectstatic --noinput --verbosity 0
+	$(DEV) $(MANAGE) collectstatic --noinput --verbosity 0
 
 clean:
 	rm -rf $(VENV) node_modules staticfiles var

@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from .models import ConsentAcceptance, ConsentText, User
@@ -19,12 +21,25 @@ class UserAdmin(DjangoUserAdmin):
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
         ),
         (_("Important dates"), {"fields": ["last_login", "date_joined"]}),
+        (_("Two-factor log-in"), {"fields": ["two_factor"]}),
     ]
+    readonly_fields = ["two_factor"]
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
 
     @admin.display(description=_("full name"), ordering="last_name")
     def name(self, user):
         return user.get_full_name()
+
+    @admin.display(description=_("second factor"))
+    def two_factor(self, obj):
+        """A superuser resets a lost second factor from here (accounts.views.two_factor_reset)."""
+        if obj.pk is None:
+            return "-"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("accounts:two_factor_reset", args=[obj.pk]),
+            _("Reset the second factor"),
+        )
 
 
 @admin.register(ConsentText)

@@ -25,3 +25,6 @@ class AccountsConfig(AppConfig):
         from config.field_names import name_fields
 
         name_fields()
+        # Connects the per-address count of failed log-ins (user_login_failed).
+        # And the second step pending after a password log-in (user_logged_in).
+        from . import throttling, two_factor  # noqa: F401

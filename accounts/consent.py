@@ -8,6 +8,7 @@ is asked again at their next log-in (accounts.views.LoginView), and may go on on
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .client_address import client_address
 from .models import ConsentAcceptance, ConsentText
 
 
@@ -27,11 +28,9 @@ def needs_consent(user, now=None):
 
 
 def client_ip(request):
-    """The address the request came from, as the server saw it (REMOTE_ADDR; a proxy in front
-    must set it, as the login throttling already requires)."""
-    if request is None:
-        return None
-    return request.META.get("REMOTE_ADDR") or None
+    """The address the request came from (a trusted proxy's X-Forwarded-For, else REMOTE_ADDR:
+    accounts.client_address)."""
+    return client_address(request)
 
 
 def record_consent(user, consent, request=None):

@@ -92,3 +92,50 @@ class ResetPasswordForm(PasswordResetForm):
             subject = "".join(loader.render_to_string(subject_template_name, context).splitlines())
             body = loader.render_to_string(email_template_name, context)
         EmailMultiAlternatives(subject, body, from_email, [to_email]).send()
+
+
+class TwoFactorCodeForm(forms.Form):
+    """One code: the authenticator app's six digits or (where allowed) a recovery code. ``check``
+    is the function that tries it (accounts.two_factor) and returns a device, codes or True."""
+
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=32,
+        help_text=_("The six digits your authenticator app shows now, or one of your recovery codes."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "text"}),
+    )
+    error_message = _(
+        "This code is not correct, or it was already used or has expired. Enter the code your "
+        "authenticator app shows now; after several wrong codes, wait a minute before trying again."
+    )
+
+    def __init__(self, *args, check, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.check = check
+        self.result = None
+
+    def clean_code(self):
+        code = self.cleaned_data["code"]
+        self.result = self.check(code)
+        if not self.result:
+            raise forms.ValidationError(self.error_message)
+        return code
+
+
+class EnrolmentCodeForm(TwoFactorCodeForm):
+    """Confirming a new authenticator: only the app's code will do."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = _("The six digits your authenticator app shows now for Gongmo.")
+        self.fields["code"].widget.attrs["inputmode"] = "numeric"
+
+
+class TwoFactorResetForm(forms.Form):
+    """A superuser's reason for removing someone's second factor (logged)."""
+
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=200,
+        help_text=_("Why the second factor is removed, e.g. a lost phone (kept in the account's history)."),
+    )

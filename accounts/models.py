@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 
@@ -22,6 +23,11 @@ class UserManager(DjangoUserManager):
         user.set_password(password)
         user.save(using=self._db)
         return user
+
+    def get_by_natural_key(self, username):
+        """Log-in by e-mail, whatever its case: 'Foo@X.kr' is foo@x.kr's account (addresses are
+        stored lower-case, and a case-insensitive unique constraint keeps them one per person)."""
+        return self.get(email__iexact=(username or "").strip())
 
     def create_user(self, email, password=None, **extra_fields):
         extra_fields.setdefault("is_staff", False)
@@ -53,6 +59,14 @@ class User(AbstractUser):
     class Meta:
         verbose_name = _("user")
         verbose_name_plural = _("users")
+        constraints = [
+            # One account per address whatever its case (the admin's forms included).
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_case_insensitive")
+        ]
+
+    def clean(self):
+        super().clean()
+        self.email = (self.email or "").strip().lower()
 
     def __str__(self):
         return self.get_full_name() or self.email

@@ -1,7 +1,10 @@
 """Gongmo settings: one module, driven by environment variables.
 
-Embedded default (nothing set): DEBUG on, SQLite under var/, Celery tasks run eagerly.
-Production: DEBUG=0, SECRET_KEY, DATABASE_URL=postgres://..., CELERY_BROKER_URL=redis://...
+Fail closed: production unless DEBUG=1 is asked for (`make run`, `make tour` and the tests ask),
+so a forgotten variable never brings a development secret key or cookies without Secure.
+Development (DEBUG=1): SQLite under var/, Celery tasks run eagerly, the demo's published logins.
+Production: SECRET_KEY, DATABASE_URL=postgres://..., CELERY_BROKER_URL=redis://..., and
+TRUSTED_PROXIES for the proxy in front (docs/operations.md).
 """
 
 import os
@@ -30,7 +33,7 @@ def env_list(name, default):
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+DEBUG = env_bool("DEBUG", False)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
@@ -56,6 +59,9 @@ INSTALLED_APPS = [
     "django_fsm_log",
     "import_export",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "accounts",
     "competitions",
     "projects",
@@ -77,8 +83,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "config.bad_requests.RejectNulCharacters",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.otp_device: the device the second factor was verified with, or None.
+    "django_otp.middleware.OTPMiddleware",
+    # Staff and auditors (and whoever turned two-factor on) go no further until verified.
+    "accounts.two_factor.RequireTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Refuses log-in POSTs from an address with too many failures across accounts.
+    "accounts.throttling.LoginAddressThrottleMiddleware",
     # Last, as django-axes asks: turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -278,6 +290,22 @@ CSRF_COOKIE_HTTPONLY = True
 # A working day, not Django's two weeks: shared office computers.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))
 
+# --- Two-factor log-in (accounts/two_factor.py, django-otp) --------------------------------
+# The issuer shown in authenticator apps, beside the e-mail address.
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "Gongmo")
+# Codes one step (30 s) either side of the server's clock are accepted, and a code is never
+# accepted twice; the window stays centred on the server's clock (no drift learnt from a code).
+OTP_TOTP_SYNC = False
+# The demo accounts' published passwords (and staff's known TOTP secret) are set by seed_demo
+# only when debug was asked for at start (the test runner turns settings.DEBUG off later).
+DEMO_LOGINS_ALLOWED = DEBUG
+
+# --- Client address (throttles, consent records) --------------------------------------------
+# REMOTE_ADDR is the client unless the request comes from one of these proxies (addresses or
+# networks, comma-separated); only then is X-Forwarded-For read, from the right, skipping the
+# trusted proxies. Nothing set: X-Forwarded-For is never believed (accounts/client_address.py).
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+
 # --- Caches and throttling (README "Login throttling") --------------------------------------
 # DESIGN.md §6: rate-limit counters live in Redis when one is configured (shared by every
 # gunicorn worker); the embedded default keeps them in process memory.
@@ -305,6 +333,14 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_USERNAME_CALLABLE = "accounts.throttling.login_username"
 AXES_LOCKOUT_CALLABLE = "accounts.throttling.locked_out"
 AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "accounts.client_address.client_address"
+# Failed log-ins from one address across all accounts (a guesser spreading tries over many
+# e-mail addresses stays under the per-pair limit): this many in LOGIN_ADDRESS_WINDOW_MINUTES
+# block further log-ins from that address until the window ends (accounts/throttling.py).
+LOGIN_ADDRESS_FAILURE_LIMIT = int(os.environ.get("LOGIN_ADDRESS_FAILURE_LIMIT", "20"))
+LOGIN_ADDRESS_WINDOW_MINUTES = int(os.environ.get("LOGIN_ADDRESS_WINDOW_MINUTES", "15"))
+# django-ratelimit's key="ip" is the same client address.
+RATELIMIT_IP_META_KEY = "accounts.client_address.client_address"
 # Sign-up POSTs per IP address (django-ratelimit, counted in the default cache: Django's
 # RedisCache increments atomically; process memory only suits the single-process default).
 SIGNUP_RATE = os.environ.get("SIGNUP_RATE", "10/h")

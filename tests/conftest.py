@@ -84,6 +84,33 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _forced_logins_pass_the_second_step(monkeypatch):
+    """``client.force_login(user)`` stands for a finished log-in: for staff and auditors (who must
+    use two-factor) that includes the second step, so it gives them a confirmed authenticator
+    and marks the session verified with it. Tests of the second step itself log in through the
+    log-in page (tests/accounts/test_two_factor.py)."""
+    from django.test.client import ClientMixin
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from accounts.two_factor import requires_two_factor
+
+    original = ClientMixin.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        if requires_two_factor(user):
+            device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+            if device is None:
+                device = TOTPDevice.objects.create(user=user, name="test authenticator", confirmed=True)
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(ClientMixin, "force_login", force_login)
+
+
+@pytest.fixture(autouse=True)
 def _english_by_default():
     """Tests read English unless they switch language themselves."""
     with translation.override("en"):

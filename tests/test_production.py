@@ -32,6 +32,8 @@ def test_healthz_reports_a_broker_that_is_down_without_failing(client, db, monke
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
     env.update(
+        # The tests' own settings module asks for debug: production is config.settings.
+        DJANGO_SETTINGS_MODULE="config.settings",
         DEBUG="0",
         SECRET_KEY="a" * 20 + "-production-secret-" + "b" * 30,
         GONGMO_VAR_DIR=str(tmp_path),

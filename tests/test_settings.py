@@ -32,10 +32,21 @@ def settings_in_subprocess(**env):
     return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=clean, capture_output=True, text=True)
 
 
-def test_embedded_default_is_sqlite_under_var_and_eager_celery(tmp_path):
+def test_nothing_set_is_production_and_refuses_to_start_without_a_secret_key(tmp_path):
+    """Fail closed: a forgotten DEBUG never brings the development key or cookies without Secure."""
     result = settings_in_subprocess(GONGMO_VAR_DIR=str(tmp_path))
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when DEBUG is off." in result.stderr
+    result = settings_in_subprocess(GONGMO_VAR_DIR=str(tmp_path), SECRET_KEY="x" * 50)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["debug"] is False
+
+
+def test_embedded_default_is_sqlite_under_var_and_eager_celery(tmp_path):
+    result = settings_in_subprocess(GONGMO_VAR_DIR=str(tmp_path), DEBUG="1")
     assert result.returncode == 0, result.stderr
     values = json.loads(result.stdout)
+    assert values["debug"] is True
     assert values["engine"] == "django.db.backends.sqlite3"
     assert values["name"] == str(tmp_path / "gongmo.sqlite3")
     assert values["eager"] is True

@@ -1,6 +1,8 @@
 """What every journey does on every page: check basic accessibility, save a screenshot; and the
 few moves people make (log in, reach a control with the keyboard)."""
 
+import time
+
 from .conftest import SCREENSHOTS
 
 # Runs in the page: the problems a person using a screen reader or the keyboard would meet first.
@@ -112,7 +114,31 @@ class Journey:
             page, page.locator("main button[type=submit]"), start=page.locator("#id_password")
         )
         page.wait_for_load_state("load")
+        if "/accounts/two-factor/verify/" in page.url:
+            # Staff and auditors: the second step, with the code their authenticator shows now.
+            page.locator("#id_code").fill(second_factor_code(email))
+            press_with_keyboard(
+                page, page.locator("main button[type=submit]"), start=page.locator("#id_code")
+            )
+            page.wait_for_load_state("load")
+        assert "/accounts/two-factor/" not in page.url, "the second step failed"
         assert page.locator("form[action$='/accounts/logout/']").count() == 1, "log-in failed"
+
+
+def second_factor_code(email):
+    """The code ``email``'s authenticator shows, computed from its secret: the current time step's
+    or, when that one was already used (a log-in moments ago: codes are never accepted twice),
+    the next step's, which the server accepts too; if both were used, wait for the next step."""
+    from django_otp.oath import hotp
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    device = TOTPDevice.objects.get(user__email=email, confirmed=True)
+    now = int(time.time() - device.t0) // device.step
+    if device.last_t + 1 > now + device.tolerance:
+        time.sleep((now + 1) * device.step + device.t0 - time.time() + 0.2)
+        now += 1
+    counter = max(now, device.last_t + 1)
+    return f"{hotp(device.bin_key, counter, digits=device.digits):06d}"
 
 
 def follow(page, target):

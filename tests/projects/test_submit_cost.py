@@ -16,8 +16,9 @@ from .conftest import attach
 # the call's questions with the answers (the required-answers rule), the recipients, the
 # number, the log, the row and the e-mail; and the duplicate-funding check (projects.duplicates):
 # related projects, pending applications, sanction history, candidates from the text index and
-# the proposal's index entries.
-MAX_QUERIES = 22
+# the proposal's index entries; and the person's roles (accounts.two_factor: whether they must
+# have passed a second factor, asked on every request so that a role granted mid-session counts).
+MAX_QUERIES = 23
 
 
 def eligible_draft(call):

@@ -256,6 +256,16 @@ MATRIX = {
         lambda w: {"uidb64": "MA", "token": "made-up-token"}, everyone(200)
     ),
     "accounts:password_reset_complete": Entry(get=everyone(200)),
+    # Two-factor log-in: one's own second factor. Staff and auditors are verified with an
+    # authenticator by force_login (tests/conftest.py), so enrolment sends them to the settings
+    # page; the others have none, so verification sends them to enrolment.
+    "accounts:two_factor": Entry(get=row(LOGIN, 200, 200, 200, 200, 200, 200)),
+    "accounts:two_factor_verify": Entry(get=row(LOGIN, 302, 302, 302, 302, 302, 302)),
+    "accounts:two_factor_enrol": Entry(get=row(LOGIN, 200, 200, 200, 200, 302, 302)),
+    # Resetting another person's second factor: superusers only (none among the roles).
+    "accounts:two_factor_reset": Entry(
+        lambda w: {"pk": w.users["staff"].pk}, row(LOGIN, 403, 403, 403, 403, 403, 403)
+    ),
     "competitions:call_list": Entry(get=everyone(200)),
     "competitions:call_detail": Entry(K(slug="open_call"), everyone(200)),
     "competitions:question_builder": Entry(K(slug="open_call"), STAFF_GET, STAFF_POST),

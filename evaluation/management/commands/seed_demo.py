@@ -1,8 +1,15 @@
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 
-from accounts.demo import DEMO_ACCOUNTS, ensure_demo_accounts
+from accounts.demo import (
+    DEMO_ACCOUNTS,
+    DEMO_LOGINS_REFUSED,
+    DEMO_TOTP_SECRET,
+    demo_code,
+    ensure_demo_accounts,
+)
 from accounts.roles import Role
 from competitions.demo import finish_demo_calls, seed_demo_calls
 from competitions.formatting import format_seoul
@@ -18,6 +25,9 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args, **options):
+        # Fail closed: the demo accounts' passwords are published (README).
+        if not settings.DEMO_LOGINS_ALLOWED:
+            raise CommandError(DEMO_LOGINS_REFUSED)
         # The demo's applicants and reviewers are made up: the notices the domain functions send
         # them while the demo calls are walked go nowhere (not hundreds of mails on the console).
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
@@ -51,3 +61,8 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins (e-mail / password):")
         for account in DEMO_ACCOUNTS:
             self.stdout.write(f"  {account.role.label!s:<15} {account.email:<28} {account.password}")
+        self.stdout.write(
+            f"Staff and auditor log in with a second factor: add the secret {DEMO_TOTP_SECRET} to an "
+            f"authenticator app (code now: {demo_code()}), or print the current code with "
+            "`DEBUG=1 .venv/bin/python manage.py demo_code`."
+        )
