@@ -315,8 +315,11 @@ def seed():
     from django.core.files.base import ContentFile
     from django.db import transaction
     from django.utils import timezone
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
 
     from accounts.roles import Role, sync_role_groups
+    from accounts.two_factor import requires_two_factor
     from competitions.models import CallState
     from projects.models import Document
     from tests.factories import (
@@ -342,6 +345,9 @@ def seed():
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = backend
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        if requires_two_factor(user):  # a finished log-in of staff and auditors: the code too
+            device = TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
         session.create()
         return session.session_key
 
