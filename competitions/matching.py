@@ -84,3 +84,15 @@ def matching_return(ratio, national_spent, local_spent):
     if ratio is None:
         return 0
     return max(0, national_spent - ratio.national_covered(local_spent))
+
+
+def private_matching_return(national_committed, private_committed, national_spent, private_spent):
+    """At settlement: the national subsidy spent beyond what the private sector's actual
+    (approved, cash and in kind) contribution matches at the agreed national:private ratio of
+    the award's plan (the plan the call's matching rules checked at the award), to be returned.
+    The national subsidy a private won covers rounds down (against the project); 0 when the plan
+    committed no private share."""
+    if private_committed <= 0 or national_committed <= 0:
+        return 0
+    covered = private_spent * national_committed // private_committed
+    return max(0, national_spent - covered)

@@ -532,12 +532,13 @@ def settle(project, *, by, interest_earned=0):
             approved_spending=approved,
             interest_earned=interest_earned,
             matching_return=to_return,
+            private_return=matching.private_return,
             to_recover=settlement_amounts(paid, approved, interest_earned) + to_return,
             settled_by=by,
         )
         budget.write_settlement_lines(settlement)
         description = _("Settled: %(amount)s to recover.") % {"amount": format_krw(settlement.to_recover)}
-        if to_return:
+        if matching.local_return:
             local = matching.local
             description += " " + _(
                 "The local government spent %(actual)s of the %(committed)s it committed; at the "
@@ -549,8 +550,26 @@ def settle(project, *, by, interest_earned=0):
                 "ratio": str(matching.ratio),
                 "covered": format_krw(matching.national_covered),
                 "spent": format_krw(matching.national_spent),
-                "due": format_krw(to_return),
+                "due": format_krw(matching.local_return),
             }
+        if matching.private_return:
+            description += " " + _(
+                "The private sector spent %(actual)s of the %(committed)s it committed; at the "
+                "agreed national:private ratio of %(national)s to %(private)s that matches "
+                "%(covered)s of the %(spent)s national subsidy spent, so %(due)s is to be returned."
+            ) % {
+                "actual": format_krw(matching.private_actual),
+                "committed": format_krw(matching.private_committed),
+                "national": format_krw(matching.national_committed),
+                "private": format_krw(matching.private_committed),
+                "covered": format_krw(matching.national_spent - matching.private_return),
+                "spent": format_krw(matching.national_spent),
+                "due": format_krw(matching.private_return),
+            }
+        if matching.local_return and matching.private_return:
+            description += " " + _(
+                "Both shares fell short; the larger amount, %(due)s, is returned once."
+            ) % {"due": format_krw(to_return)}
         project.settle(by=by, description=description)
         project.save(update_fields=["state"])
         money_invariants.require(project)
