@@ -86,13 +86,20 @@ def matching_return(ratio, national_spent, local_spent):
     return max(0, national_spent - ratio.national_covered(local_spent))
 
 
-def private_matching_return(national_committed, private_committed, national_spent, private_spent):
+def private_percent_of(call):
+    """The call's private match (won per 100 won of national subsidy), or None when it sets none."""
+    return call.matching_private_percent or None
+
+
+def private_covered(percent, private_amount):
+    """The most national subsidy (whole won, rounded down) ``private_amount`` matches."""
+    return private_amount * 100 // percent
+
+
+def private_matching_return(percent, national_spent, private_spent):
     """At settlement: the national subsidy spent beyond what the private sector's actual
-    (approved, cash and in kind) contribution matches at the agreed national:private ratio of
-    the award's plan (the plan the call's matching rules checked at the award), to be returned.
-    The national subsidy a private won covers rounds down (against the project); 0 when the plan
-    committed no private share."""
-    if private_committed <= 0 or national_committed <= 0:
+    (approved, cash and in kind) contribution matches at the call's private match, to be
+    returned (0 when the call sets none)."""
+    if not percent:
         return 0
-    covered = private_spent * national_committed // private_committed
-    return max(0, national_spent - covered)
+    return max(0, national_spent - private_covered(percent, private_spent))

@@ -25,6 +25,7 @@ from competitions.matching import ratio_of
 from competitions.models import EligibilityRule
 
 from . import budget, money_invariants, spending
+from . import parties as agreement_parties
 from . import years as agreement_years
 from .eligibility_check import application_facts
 from .ledger_figures import APPROVED_NATIONAL, PAID, RECOVERED
@@ -189,6 +190,7 @@ def sign_agreement(award, *, by, signed_on, parties, starts_on, ends_on, phases=
             starts_on=starts_on,
             ends_on=ends_on,
         )
+        agreement_parties.create_parties(project, application, award)
         for position, (name, phase_start, phase_end) in enumerate(phases):
             phase = project.phases.create(
                 name=name, starts_on=phase_start, ends_on=phase_end, position=position
@@ -554,15 +556,13 @@ def settle(project, *, by, interest_earned=0):
             }
         if matching.private_return:
             description += " " + _(
-                "The private sector spent %(actual)s of the %(committed)s it committed; at the "
-                "agreed national:private ratio of %(national)s to %(private)s that matches "
-                "%(covered)s of the %(spent)s national subsidy spent, so %(due)s is to be returned."
+                "The private sector spent %(actual)s; at the call's private match of %(percent)s won "
+                "per 100 won of national subsidy that matches %(covered)s of the %(spent)s national "
+                "subsidy spent, so %(due)s is to be returned."
             ) % {
                 "actual": format_krw(matching.private_actual),
-                "committed": format_krw(matching.private_committed),
-                "national": format_krw(matching.national_committed),
-                "private": format_krw(matching.private_committed),
-                "covered": format_krw(matching.national_spent - matching.private_return),
+                "percent": matching.private_percent,
+                "covered": format_krw(matching.private_covered),
                 "spent": format_krw(matching.national_spent),
                 "due": format_krw(matching.private_return),
             }

@@ -85,11 +85,15 @@ def test_racing_tranches_into_one_year_never_exceed_the_years_amount(draft, role
         years.add_year(
             project, by=staff, starts_on=start, ends_on=end, national_subsidy=subsidy, total_cost=subsidy
         )
-    pay = lambda tranche: (
-        lambda: ledger.post_payment(  # noqa: E731
-            project, by=staff, amount=150_000_000, paid_on=date(2026, 5, 10), tranche=tranche, year=1
-        )
-    )
+
+    def pay(tranche):
+        def post():
+            return ledger.post_payment(
+                project, by=staff, amount=150_000_000, paid_on=date(2026, 5, 10), tranche=tranche, year=1
+            )
+
+        return post
+
     outcomes = race([pay(1), pay(2)])
     kinds = sorted(kind for kind, _value in outcomes)
     assert kinds == ["error", "ok"], outcomes

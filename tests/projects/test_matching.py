@@ -247,29 +247,33 @@ def test_the_seeded_2022_challenge_main_stage_is_50_50(db):
 def test_private_matching_return_arithmetic():
     from competitions.matching import private_matching_return
 
-    # 300 M national agreed with 150 M private: a private won matches two national won.
-    assert private_matching_return(300 * M, 150 * M, 300 * M, 150 * M) == 0
-    assert private_matching_return(300 * M, 150 * M, 300 * M, 100 * M) == 100 * M
-    assert private_matching_return(300 * M, 150 * M, 180 * M, 100 * M) == 0  # less spent, still matched
-    assert private_matching_return(300 * M, 0, 300 * M, 0) == 0  # no private share agreed
-    assert private_matching_return(3, 2, 3, 1) == 2  # 1.5 won covered rounds down, against the project
+    # 50 won of private contribution per 100 won of national subsidy: a private won matches two.
+    assert private_matching_return(50, 300 * M, 150 * M) == 0
+    assert private_matching_return(50, 300 * M, 100 * M) == 100 * M
+    assert private_matching_return(50, 180 * M, 100 * M) == 0  # less spent, still matched
+    assert private_matching_return(None, 300 * M, 0) == 0  # the call sets no private match
+    assert private_matching_return(0, 300 * M, 0) == 0
+    assert private_matching_return(300, 3, 1) == 3 - 0  # 1 won matches 0.33 won: rounds down
 
 
-@given(won, won, won, won)
-def test_what_stays_after_the_private_return_is_matched(national_committed, private_committed, spent, actual):
+@given(st.integers(1, 500), won, won)
+def test_what_stays_after_the_private_return_is_matched(percent, spent, actual):
     from competitions.matching import private_matching_return
 
-    due = private_matching_return(national_committed, private_committed, spent, actual)
+    due = private_matching_return(percent, spent, actual)
     assert 0 <= due <= spent
-    if private_committed and national_committed:
-        kept = spent - due
-        assert kept * private_committed <= actual * national_committed or kept == 0
+    kept = spent - due
+    assert actual * 100 >= kept * percent  # what stays is matched
+    if due:  # and not a won more is taken back than needed
+        assert actual * 100 < (kept + 1) * percent
 
 
 @pytest.fixture
 def private_project(draft, staff):
-    """50:50 national/local, and 150 M private agreed beside the 300 M national subsidy."""
+    """50:50 national/local, and a private match of 50 won per 100 won of national subsidy."""
     application = selected(challenge(draft, national=300 * M, local=300 * M, private=150 * M))
+    application.call.matching_private_percent = 50
+    application.call.save()
     return signed_project(application, by=staff)
 
 
@@ -285,19 +289,19 @@ def test_a_private_shortfall_at_settlement_returns_the_unmatched_national_subsid
     accept_final_report(project, applicant, staff)
     settlement = ledger.settle(project, by=staff)
     # The local share is matched; the private sector spent 100 M of its 150 M, which at the
-    # agreed 300:150 matches 200 M of the 300 M national subsidy spent: 100 M comes back.
+    # call's 50 won per 100 matches 200 M of the 300 M national subsidy spent: 100 M comes back.
     assert (settlement.matching_return, settlement.private_return, settlement.to_recover) == (
         100 * M,
         100 * M,
         100 * M,
     )
     log = StateLog.objects.for_(project).filter(transition="settle").get()
-    assert "private sector spent 100,000,000 KRW of the 150,000,000 KRW" in log.description
+    assert "private sector spent 100,000,000 KRW; at the call's private match of 50 won" in log.description
     assert "local government spent" not in log.description
     client.force_login(staff)
     page = client.get(reverse("projects:project_detail", args=[project.pk])).content.decode()
     assert "the private share alone calls for 100,000,000 KRW" in page
-    assert "150,000,000 KRW of private contribution" in page
+    assert "requires 50 won of private contribution" in page and "matches 200,000,000 KRW" in page
     ledger.post_recovery(project, by=staff, amount=100 * M, received_on=date(2026, 12, 1))
     assert ledger.close_project(project, by=staff).state == ProjectState.CLOSED
 
@@ -335,3 +339,15 @@ def test_both_shares_short_return_the_larger_shortfall_once(private_project, sta
     assert row["Private sector spent (KRW)"] == 120 * M
     assert row["Of which the private shortfall (KRW)"] == 40 * M
     assert row["Matching shortfall to return (KRW)"] == 40 * M
+
+
+def test_a_call_without_a_private_match_returns_nothing_for_private_spending(
+    challenge_project, staff, applicant
+):
+    project = challenge_project  # 0 private committed, and the call sets no private match
+    ledger.post_payment(project, by=staff, amount=300 * M, paid_on=date(2026, 5, 10))
+    spend(project, applicant, staff, 300 * M, FundingShare.NATIONAL)
+    spend(project, applicant, staff, 300 * M, FundingShare.LOCAL_GOVERNMENT)
+    accept_final_report(project, applicant, staff)
+    settlement = ledger.settle(project, by=staff)
+    assert (settlement.matching_return, settlement.private_return, settlement.to_recover) == (0, 0, 0)
