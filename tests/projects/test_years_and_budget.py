@@ -531,3 +531,20 @@ def test_a_category_left_out_of_a_changed_plan_holds_nothing(
         "equipment": 0,
         "indirect": 0,
     }
+
+
+def test_the_stateful_checker_sees_what_bypasses_the_year_rules(project, staff, applicant, two_years):
+    """tests/stateful's own arithmetic (no product function) finds a year overpaid, a year
+    paid before the previous annual report was accepted, and years not adding up to the award,
+    when rows are written past projects.ledger (a faulty import)."""
+    from tests.stateful.invariants import agreement_years
+
+    call = project.award.application.call
+    assert agreement_years(call) == []  # 200 M + 100 M = the 300 M award
+    pay(project, staff, 100 * M, year=1)
+    row = {"project": project, "kind": "payment", "entry_date": date(2026, 9, 10), "posted_by": staff}
+    DisbursementEntry.objects.create(**row, year=two_years[1], amount=10 * M)
+    DisbursementEntry.objects.create(**row, year=two_years[0], amount=150 * M)
+    ProjectYear.objects.filter(pk=two_years[1].pk).update(national_subsidy=90 * M)
+    codes = sorted(v.code for v in agreement_years(call))
+    assert codes == ["years.award", "years.gate", "years.paid"], codes
