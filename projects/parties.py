@@ -200,11 +200,21 @@ def respond(party, *, by, accept, reason=""):
 
     with transaction.atomic():
         project = Project.objects.select_for_update().get(pk=party.project_id)
-        party = AgreementParty.objects.select_for_update().select_related("organisation").get(pk=party.pk)
+        party = (
+            AgreementParty.objects.select_for_update(of=("self",))
+            .select_related("organisation")
+            .get(pk=party.pk)
+        )
         if not Membership.objects.filter(user=by, organisation_id=party.organisation_id).exists():
             raise PermissionDenied(_("Only a member of %(name)s answers for it.") % {"name": party.name})
         if party.state != PartyState.ASKED:
             _refuse(_("This request was already answered: %(state)s.") % {"state": party.get_state_display()})
+        if accept:
+            from .identity import verification_refusal
+
+            refusal = verification_refusal(party.organisation)
+            if refusal:
+                _refuse(refusal)
         party.state = PartyState.CONSENTED if accept else PartyState.DECLINED
         party.responded_by, party.responded_at = by, timezone.now()
         party.save(update_fields=["state", "responded_by", "responded_at"])

@@ -369,3 +369,15 @@ def test_the_agreement_summary_is_for_the_parties_staff_and_auditors_only(
         assert client.get(url).status_code == 200, user
     client.logout()
     assert client.get(url).status_code == 302
+
+
+def test_an_unverified_public_body_cannot_consent_yet(project, applicant, partner, role_groups):
+    user = UserFactory(email="clerk@busan.example")
+    city = OrganisationFactory(owners=[user], name="Busan City", kind="local_government", verified_at=None)
+    change = members_change(project, applicant, [(partner, "", "30"), (city, "Test bed", "10")])
+    asked = AgreementParty.objects.get(added_by_change=change)
+    with pytest.raises(TransitionRefused) as refused:
+        parties.respond(asked, by=user, accept=True)
+    assert "verif" in refused.value.reasons[0].lower()
+    asked.refresh_from_db()
+    assert asked.state == PartyState.ASKED
