@@ -256,6 +256,8 @@ SHEETS = {
         (gettext_lazy("Matching ratio (national:local)"), TEXT, 12),
         (gettext_lazy("Local government spent (KRW)"), KRW, 16),
         (gettext_lazy("Matching shortfall to return (KRW)"), KRW, 16),
+        (gettext_lazy("Private sector spent (KRW)"), KRW, 16),
+        (gettext_lazy("Of which the private shortfall (KRW)"), KRW, 16),
     ),
     "Disbursements": _columns(
         (gettext_lazy("Project"), TEXT, 15),
@@ -883,6 +885,8 @@ def _award_rows(info, totals):
             f"{figures.ratio_national}:{figures.ratio_local}" if figures and figures.ratio_national else None,
             figures.approved_local if figures else None,
             figures.matching_return_settled if figures else None,
+            figures.approved_private if figures else None,
+            figures.private_return_settled if figures else None,
         ]
 
 

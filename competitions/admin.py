@@ -271,6 +271,7 @@ class CallAdmin(ImportExportModelAdmin):
                     "subsidy_min",
                     "subsidy_max",
                     ("matching_national_ratio", "matching_local_ratio"),
+                    "matching_private_percent",
                     "quota_overview",
                     "budget_transfer_threshold_percent",
                 ]

@@ -84,3 +84,22 @@ def matching_return(ratio, national_spent, local_spent):
     if ratio is None:
         return 0
     return max(0, national_spent - ratio.national_covered(local_spent))
+
+
+def private_percent_of(call):
+    """The call's private match (won per 100 won of national subsidy), or None when it sets none."""
+    return call.matching_private_percent or None
+
+
+def private_covered(percent, private_amount):
+    """The most national subsidy (whole won, rounded down) ``private_amount`` matches."""
+    return private_amount * 100 // percent
+
+
+def private_matching_return(percent, national_spent, private_spent):
+    """At settlement: the national subsidy spent beyond what the private sector's actual
+    (approved, cash and in kind) contribution matches at the call's private match, to be
+    returned (0 when the call sets none)."""
+    if not percent:
+        return 0
+    return max(0, national_spent - private_covered(percent, private_spent))

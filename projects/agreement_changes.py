@@ -15,7 +15,7 @@ from accounts.roles import Role, has_role
 from competitions.formatting import format_krw
 from competitions.lifecycle import TransitionRefused
 
-from . import money_invariants
+from . import money_invariants, parties
 from .ledger import FINAL_REPORT_DUE
 from .models import (
     AgreementChange,
@@ -38,12 +38,13 @@ def _refuse(*reasons):
 
 
 def request_change(
-    project, *, by, kind, reason, year=None, national_subsidy=None, plan=None, ends_on=None, parties=""
+    project, *, by, kind, reason, year=None, national_subsidy=None, plan=None, ends_on=None, members=None
 ):
     """Ask for a change of the agreement. ``kind`` amount: ``year`` (a ProjectYear of the
     project), its new ``national_subsidy`` and, when the call has budget categories, its new
-    ``plan`` {category: amount} adding up to it; period: the new ``ends_on``; members: the new
-    ``parties``."""
+    ``plan`` {category: amount} adding up to it; period: the new ``ends_on``; members: the whole
+    new list of ``members`` besides the lead, each (organisation, role, share %); the lead keeps
+    the rest. An organisation it adds is asked for its consent (projects.parties)."""
     if not (
         has_role(by, Role.STAFF) or by.has_perm("projects.change_application", project.award.application)
     ):
@@ -76,9 +77,9 @@ def request_change(
                 _refuse(_("The demonstration must end after it starts."))
             proposed = {"ends_on": ends_on.isoformat()}
         elif kind == Kind.MEMBERS:
-            if not parties.strip():
-                _refuse(_("Name the parties to the agreement."))
-            proposed = {"parties": parties.strip()}
+            if members is None:
+                _refuse(_("List the members of the agreement."))
+            proposed = parties.member_proposal(project, members)
         else:
             _refuse(_("Choose what changes."))
         change = AgreementChange.objects.create(
@@ -89,6 +90,8 @@ def request_change(
             reason=reason.strip(),
             requested_by=by,
         )
+        if kind == Kind.MEMBERS:
+            parties.ask_new_members(change, project)
         log_project(
             project,
             by=by,
@@ -138,10 +141,7 @@ def _apply(change, project):
             due_on=project.ends_on + FINAL_REPORT_DUE
         )
         return previous
-    previous = {"parties": project.agreement_parties}
-    project.agreement_parties = proposed["parties"]
-    project.save(update_fields=["agreement_parties"])
-    return previous
+    return parties.apply_members(change, project)
 
 
 def decide_change(change, *, by, approve, reason=""):
@@ -164,6 +164,8 @@ def decide_change(change, *, by, approve, reason=""):
             _refuse(_("Only an active project's agreement changes."))
         if approve:
             change.previous = _apply(change, project)
+        elif change.kind == Kind.MEMBERS:
+            parties.cancel_asked(change)
         change.state = RequestState.APPROVED if approve else RequestState.DECLINED
         change.decided_by, change.decided_at = by, timezone.now()
         change.decision_reason = reason.strip()

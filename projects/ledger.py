@@ -25,6 +25,7 @@ from competitions.matching import ratio_of
 from competitions.models import EligibilityRule
 
 from . import budget, money_invariants, spending
+from . import parties as agreement_parties
 from . import years as agreement_years
 from .eligibility_check import application_facts
 from .ledger_figures import APPROVED_NATIONAL, PAID, RECOVERED
@@ -189,6 +190,7 @@ def sign_agreement(award, *, by, signed_on, parties, starts_on, ends_on, phases=
             starts_on=starts_on,
             ends_on=ends_on,
         )
+        agreement_parties.create_parties(project, application, award)
         for position, (name, phase_start, phase_end) in enumerate(phases):
             phase = project.phases.create(
                 name=name, starts_on=phase_start, ends_on=phase_end, position=position
@@ -532,12 +534,13 @@ def settle(project, *, by, interest_earned=0):
             approved_spending=approved,
             interest_earned=interest_earned,
             matching_return=to_return,
+            private_return=matching.private_return,
             to_recover=settlement_amounts(paid, approved, interest_earned) + to_return,
             settled_by=by,
         )
         budget.write_settlement_lines(settlement)
         description = _("Settled: %(amount)s to recover.") % {"amount": format_krw(settlement.to_recover)}
-        if to_return:
+        if matching.local_return:
             local = matching.local
             description += " " + _(
                 "The local government spent %(actual)s of the %(committed)s it committed; at the "
@@ -549,8 +552,24 @@ def settle(project, *, by, interest_earned=0):
                 "ratio": str(matching.ratio),
                 "covered": format_krw(matching.national_covered),
                 "spent": format_krw(matching.national_spent),
-                "due": format_krw(to_return),
+                "due": format_krw(matching.local_return),
             }
+        if matching.private_return:
+            description += " " + _(
+                "The private sector spent %(actual)s; at the call's private match of %(percent)s won "
+                "per 100 won of national subsidy that matches %(covered)s of the %(spent)s national "
+                "subsidy spent, so %(due)s is to be returned."
+            ) % {
+                "actual": format_krw(matching.private_actual),
+                "percent": matching.private_percent,
+                "covered": format_krw(matching.private_covered),
+                "spent": format_krw(matching.national_spent),
+                "due": format_krw(matching.private_return),
+            }
+        if matching.local_return and matching.private_return:
+            description += " " + _(
+                "Both shares fell short; the larger amount, %(due)s, is returned once."
+            ) % {"due": format_krw(to_return)}
         project.settle(by=by, description=description)
         project.save(update_fields=["state"])
         money_invariants.require(project)

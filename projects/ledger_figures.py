@@ -84,13 +84,14 @@ def closed_at():
 
 def with_money(queryset):
     """Projects annotated with awarded, paid (net of reversals), recovered (net of reversals),
-    approved spending paid from the national subsidy (``approved``) and from the local
-    government's share (``approved_local``), the committed local share and the call's matching
-    ratio, ``unaccounted`` (paid but not yet covered by approved spending: what the
-    applicant still has to report or, at settlement, return), what is still to recover after a
-    settlement, the interest, disbursed and approved spending the latest settlement counted, and
-    what the money invariants read (projects.money_invariants): entries posted after closing,
-    final report accepted."""
+        approved spending paid from the national subsidy (``approved``) and from the local
+        government's share (``approved_local``) and the private shares (``approved_private``, with the
+    latest settlement's ``private_return_settled``), the committed local share and the call's matching
+        ratio, ``unaccounted`` (paid but not yet covered by approved spending: what the
+        applicant still has to report or, at settlement, return), what is still to recover after a
+        settlement, the interest, disbursed and approved spending the latest settlement counted, and
+        what the money invariants read (projects.money_invariants): entries posted after closing,
+        final report accepted."""
     latest_settlement = Settlement.objects.filter(project=OuterRef("pk")).order_by("-pk")
     return (
         queryset.annotate(
@@ -107,6 +108,19 @@ def with_money(queryset):
                     share=FundingShare.LOCAL_GOVERNMENT,
                 ),
                 "approved_amount",
+            ),
+            approved_private=_sum(
+                Expenditure.objects.filter(
+                    project=OuterRef("pk"),
+                    state=Expenditure.State.APPROVED,
+                    share__in=(FundingShare.PRIVATE_CASH, FundingShare.PRIVATE_IN_KIND),
+                ),
+                "approved_amount",
+            ),
+            private_return_settled=Coalesce(
+                Subquery(latest_settlement.values("private_return")[:1]),
+                Value(0),
+                output_field=BigIntegerField(),
             ),
             committed_local=F("award__local_government"),
             ratio_national=F("award__application__call__matching_national_ratio"),

@@ -54,3 +54,21 @@ rules.add_perm("projects.request_correction", is_staff_member)
 rules.add_perm("projects.change_registration_number", is_staff_member)
 rules.add_perm("projects.verify_organisation", is_staff_member)
 rules.add_perm("projects.check_duplicates", is_staff_member)
+
+
+@rules.predicate
+def is_agreement_party_member(user, project):
+    """A member of an organisation that is a party to the project's agreement (the lead, or an
+    active consortium member)."""
+    if project is None or not user.is_authenticated:
+        return False
+    from .models import AgreementParty, PartyState
+
+    return AgreementParty.objects.filter(
+        project=project, state=PartyState.ACTIVE, organisation__memberships__user=user
+    ).exists() or is_lead_member(user, project.award.application)
+
+
+# The agreement summary PDF (projects.views.printouts.agreement_summary): the parties' people,
+# staff and auditors.
+rules.add_perm("projects.print_agreement", is_agreement_party_member | is_staff_member | is_auditor)

@@ -126,6 +126,15 @@ class Call(models.Model):
     matching_local_ratio = models.PositiveSmallIntegerField(
         _("matching ratio: local government part"), default=0
     )
+    matching_private_percent = models.PositiveSmallIntegerField(
+        _("private match (won per 100 won of national subsidy)"),
+        default=0,
+        help_text=_(
+            "The private sector's contribution (cash and in kind) required for every 100 won of "
+            "national subsidy, re-checked at settlement on approved spending; the national subsidy "
+            "it leaves unmatched is returned. 0: the call requires no private match."
+        ),
+    )
     previous_stage = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,

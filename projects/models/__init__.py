@@ -43,9 +43,13 @@ from .organisation import (
     Sanction,
 )
 from .outbox import OutboxMessage
+from .parties import AgreementParty, PartyKind, PartyState
 from .years import AgreementChange, BudgetLine, BudgetTransfer, ProjectYear, RequestState, SettlementLine
 
 __all__ = [
+    "AgreementParty",
+    "PartyKind",
+    "PartyState",
     "DuplicateFinding",
     "FindingKind",
     "FindingState",

@@ -323,8 +323,11 @@ class Settlement(AppendOnly):
     approved_spending = models.BigIntegerField(_("approved spending (KRW)"))
     interest_earned = models.BigIntegerField(_("interest earned (KRW)"))
     # The national subsidy spent beyond what the local government's approved spending matches at
-    # the call's ratio (competitions.matching); included in to_recover.
+    # the call's ratio, or the private share's at the award's agreed ratio, whichever is larger
+    # (competitions.matching); included in to_recover.
     matching_return = models.BigIntegerField(_("matching shortfall to return (KRW)"), default=0)
+    # What the private share's shortfall alone calls for (shown; matching_return already counts it).
+    private_return = models.BigIntegerField(_("private-share shortfall to return (KRW)"), default=0)
     to_recover = models.BigIntegerField(_("to recover (KRW)"))
     settled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     settled_at = models.DateTimeField(auto_now_add=True)

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 from competitions.lifecycle import TransitionRefused
 from competitions.refusals import show_refusal
 
-from .. import identity
+from .. import identity, parties
 from ..forms import FiscalYearFormSet, InviteMemberForm, OrganisationForm
-from ..models import ConsortiumMember, Membership, MembershipInvitation, Organisation
+from ..models import AgreementParty, ConsortiumMember, Membership, MembershipInvitation, Organisation
 
 
 def organisation_for(user, pk, perm="projects.view_organisation"):
@@ -126,6 +126,7 @@ def requests_page(request):
         {
             "invitations": identity.invitations_for(request.user),
             "consortium_requests": identity.consortium_requests(request.user),
+            "agreement_requests": parties.requests_for(request.user),
         },
     )
 
@@ -168,3 +169,26 @@ def consortium_respond(request, pk):
         else:
             messages.success(request, _("%(name)s declined the consortium.") % {"name": member.organisation})
     return redirect("projects:organisation_detail", pk=member.organisation_id)
+
+
+@login_required
+@require_POST
+def agreement_respond(request, pk):
+    """A member of an organisation asked to join an agreement consents or declines; someone
+    else's request is a 404."""
+    party = get_object_or_404(
+        AgreementParty.objects.filter(organisation__memberships__user=request.user).distinct(), pk=pk
+    )
+    accept = request.POST.get("answer") == "accept"
+    try:
+        parties.respond(party, by=request.user, accept=accept, reason=request.POST.get("reason", ""))
+    except (TransitionRefused, PermissionDenied) as exc:
+        show_refusal(request, exc)
+    else:
+        if accept:
+            messages.success(
+                request, _("%(name)s consented to join; staff approve the change.") % {"name": party.name}
+            )
+        else:
+            messages.success(request, _("%(name)s declined to join the agreement.") % {"name": party.name})
+    return redirect("projects:requests")

@@ -10,7 +10,7 @@ from competitions.lifecycle import TransitionRefused
 from competitions.models import BudgetCategory
 from config.krds import KRDSFormMixin
 
-from .. import agreement_changes, budget, years
+from .. import agreement_changes, budget, identity, parties, years
 from ..ledger_figures import budget_figures
 from ..models import AgreementChange, BudgetTransfer, ProjectYear, RequestState
 
@@ -78,10 +78,14 @@ class ChangeForm(PlanMixin, KRDSFormMixin, forms.Form):
     )
     national_subsidy = _won(gettext_lazy("The year's new subsidy (KRW)"), required=False)
     ends_on = _date(gettext_lazy("The demonstration's new end"), required=False)
-    parties = forms.CharField(
-        label=gettext_lazy("The parties and members"),
+    members = forms.CharField(
+        label=gettext_lazy("The members besides the lead"),
+        help_text=gettext_lazy(
+            "One line per member: registration number; role; share of the work and budget (%). "
+            "List every member that stays; the lead keeps the rest. A new member is asked to consent."
+        ),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 3}),
     )
     reason = forms.CharField(label=gettext_lazy("Why"), widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -89,6 +93,29 @@ class ChangeForm(PlanMixin, KRDSFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["year"].queryset = ProjectYear.objects.filter(project=project)
         self.add_plan_fields(categories)
+
+    def clean_members(self):
+        """[(organisation, role, share)] from the lines; None when the field was left empty."""
+        text = self.cleaned_data.get("members", "").strip()
+        if not text:
+            return None
+        members = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [part.strip() for part in line.split(";")]
+            if len(parts) != 3:
+                raise forms.ValidationError(
+                    _("Line %(line)s: write registration number; role; share.") % {"line": number}
+                )
+            organisation = identity.number_holder(parts[0])
+            if organisation is None:
+                raise forms.ValidationError(
+                    _("Line %(line)s: no organisation is registered under %(number)s.")
+                    % {"line": number, "number": parts[0]}
+                )
+            members.append((organisation, parts[1], parts[2].rstrip("%").strip()))
+        return members
 
 
 def _cleaned(form):
@@ -130,7 +157,7 @@ def _request_change(request, project):
         national_subsidy=data["national_subsidy"],
         plan=form.plan(),
         ends_on=data["ends_on"],
-        parties=data["parties"],
+        members=data["members"] if data["kind"] == AgreementChange.Kind.MEMBERS else None,
     )
     return _("Change requested: staff will decide.")
 
@@ -150,9 +177,10 @@ def agreement_context(project, *, kept=None):
         "transfers": BudgetTransfer.objects.filter(year__project=project)
         .select_related("year", "from_category", "to_category", "requested_by", "decided_by")
         .order_by("pk"),
-        "agreement_changes": project.agreement_changes.select_related(
-            "year", "requested_by", "decided_by"
-        ).order_by("pk"),
+        "agreement_changes": parties.describe_changes(
+            project.agreement_changes.select_related("year", "requested_by", "decided_by").order_by("pk")
+        ),
+        "agreement_parties": parties.parties_of(project),
         "year_form": YearForm(kept if action == "add_year" else None, categories=categories),
         "transfer_form": TransferForm(
             kept if action == "transfer" else None, project=project, categories=categories

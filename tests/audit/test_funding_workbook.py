@@ -186,6 +186,8 @@ ENGLISH_HEADERS = {
         "Matching ratio (national:local)",
         "Local government spent (KRW)",
         "Matching shortfall to return (KRW)",
+        "Private sector spent (KRW)",
+        "Of which the private shortfall (KRW)",
     ],
     "Disbursements": [
         "Project",

@@ -65,3 +65,40 @@ def test_the_database_pays_a_tranche_once_even_past_the_ledger(draft, role_group
     DisbursementEntry.objects.create(**row, posted_by=staff)
     with pytest.raises(IntegrityError), transaction.atomic():
         DisbursementEntry.objects.create(**row, posted_by=staff)
+
+
+def test_racing_tranches_into_one_year_never_exceed_the_years_amount(draft, role_groups):
+    """Issue 16: two tranches into year 1 of a two-year agreement, each within the year's
+    amount but together above it (and together within the award): the second waits for the
+    project's lock, sees the first and is refused; the year is never overpaid."""
+    from projects import years
+
+    staff = StaffFactory()
+    Application.objects.filter(pk=draft.pk).update(
+        state=ApplicationState.SELECTED, reference="PC26-0001", accepted_at=timezone.now()
+    )
+    project = signed_project(draft, by=staff, parties="MOLIT; applicant")  # 300 M awarded
+    for start, end, subsidy in [
+        (date(2026, 5, 1), date(2026, 8, 31), 200_000_000),
+        (date(2026, 9, 1), date(2026, 11, 30), 100_000_000),
+    ]:
+        years.add_year(
+            project, by=staff, starts_on=start, ends_on=end, national_subsidy=subsidy, total_cost=subsidy
+        )
+
+    def pay(tranche):
+        def post():
+            return ledger.post_payment(
+                project, by=staff, amount=150_000_000, paid_on=date(2026, 5, 10), tranche=tranche, year=1
+            )
+
+        return post
+
+    outcomes = race([pay(1), pay(2)])
+    kinds = sorted(kind for kind, _value in outcomes)
+    assert kinds == ["error", "ok"], outcomes
+    error = next(value for kind, value in outcomes if kind == "error")
+    assert isinstance(error, TransitionRefused), error
+    assert "year 1" in " ".join(error.reasons).lower(), error.reasons
+    paid = DisbursementEntry.objects.filter(project=project, year__number=1)
+    assert list(paid.values_list("amount", flat=True)) == [150_000_000]

@@ -239,3 +239,115 @@ def test_the_seeded_2022_challenge_main_stage_is_50_50(db):
 
     assert CHALLENGE_MAIN_2022.matching_ratio == (50, 50)
     assert CHALLENGE_PRELIMINARY_2022.matching_ratio == (0, 0)
+
+
+# --- the private share re-checked at settlement (issue 16) -----------------------------------------
+
+
+def test_private_matching_return_arithmetic():
+    from competitions.matching import private_matching_return
+
+    # 50 won of private contribution per 100 won of national subsidy: a private won matches two.
+    assert private_matching_return(50, 300 * M, 150 * M) == 0
+    assert private_matching_return(50, 300 * M, 100 * M) == 100 * M
+    assert private_matching_return(50, 180 * M, 100 * M) == 0  # less spent, still matched
+    assert private_matching_return(None, 300 * M, 0) == 0  # the call sets no private match
+    assert private_matching_return(0, 300 * M, 0) == 0
+    assert private_matching_return(300, 3, 1) == 3 - 0  # 1 won matches 0.33 won: rounds down
+
+
+@given(st.integers(1, 500), won, won)
+def test_what_stays_after_the_private_return_is_matched(percent, spent, actual):
+    from competitions.matching import private_matching_return
+
+    due = private_matching_return(percent, spent, actual)
+    assert 0 <= due <= spent
+    kept = spent - due
+    assert actual * 100 >= kept * percent  # what stays is matched
+    if due:  # and not a won more is taken back than needed
+        assert actual * 100 < (kept + 1) * percent
+
+
+@pytest.fixture
+def private_project(draft, staff):
+    """50:50 national/local, and a private match of 50 won per 100 won of national subsidy."""
+    application = selected(challenge(draft, national=300 * M, local=300 * M, private=150 * M))
+    application.call.matching_private_percent = 50
+    application.call.save()
+    return signed_project(application, by=staff)
+
+
+def test_a_private_shortfall_at_settlement_returns_the_unmatched_national_subsidy(
+    private_project, staff, applicant, client
+):
+    project = private_project
+    ledger.post_payment(project, by=staff, amount=300 * M, paid_on=date(2026, 5, 10))
+    spend(project, applicant, staff, 300 * M, FundingShare.NATIONAL)
+    spend(project, applicant, staff, 300 * M, FundingShare.LOCAL_GOVERNMENT)
+    spend(project, applicant, staff, 60 * M, FundingShare.PRIVATE_CASH)
+    spend(project, applicant, staff, 40 * M, FundingShare.PRIVATE_IN_KIND)
+    accept_final_report(project, applicant, staff)
+    settlement = ledger.settle(project, by=staff)
+    # The local share is matched; the private sector spent 100 M of its 150 M, which at the
+    # call's 50 won per 100 matches 200 M of the 300 M national subsidy spent: 100 M comes back.
+    assert (settlement.matching_return, settlement.private_return, settlement.to_recover) == (
+        100 * M,
+        100 * M,
+        100 * M,
+    )
+    log = StateLog.objects.for_(project).filter(transition="settle").get()
+    assert "private sector spent 100,000,000 KRW; at the call's private match of 50 won" in log.description
+    assert "local government spent" not in log.description
+    client.force_login(staff)
+    page = client.get(reverse("projects:project_detail", args=[project.pk])).content.decode()
+    assert "the private share alone calls for 100,000,000 KRW" in page
+    assert "requires 50 won of private contribution" in page and "matches 200,000,000 KRW" in page
+    ledger.post_recovery(project, by=staff, amount=100 * M, received_on=date(2026, 12, 1))
+    assert ledger.close_project(project, by=staff).state == ProjectState.CLOSED
+
+
+def test_both_shares_short_return_the_larger_shortfall_once(private_project, staff, applicant):
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    from audit.funding_workbook import write_funding_workbook
+
+    project = private_project
+    ledger.post_payment(project, by=staff, amount=300 * M, paid_on=date(2026, 5, 10))
+    spend(project, applicant, staff, 280 * M, FundingShare.NATIONAL)
+    spend(project, applicant, staff, 250 * M, FundingShare.LOCAL_GOVERNMENT)  # matches 250 M: 30 M short
+    spend(project, applicant, staff, 120 * M, FundingShare.PRIVATE_CASH)  # matches 240 M: 40 M short
+    accept_final_report(project, applicant, staff)
+    settlement = ledger.settle(project, by=staff)
+    # 20 M unspent + the larger shortfall (40 M), not 30 M + 40 M.
+    assert (settlement.matching_return, settlement.private_return, settlement.to_recover) == (
+        40 * M,
+        40 * M,
+        60 * M,
+    )
+    log = StateLog.objects.for_(project).filter(transition="settle").get()
+    assert "the larger amount, 40,000,000 KRW, is returned once" in log.description
+    out = BytesIO()
+    summary = write_funding_workbook([project.award.application.call], out)
+    failed = [c["check"] for c in summary["checks"] if c["result"] == "FAIL"]
+    assert all("confirmed run" in check for check in failed), failed  # the fixture selects without a run
+    sheet = load_workbook(BytesIO(out.getvalue()))["Awards"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = next(r for r in rows if r and "Private sector spent (KRW)" in r)
+    row = dict(zip(header, next(r for r in rows if r and r[0] == project.code), strict=False))
+    assert row["Private sector spent (KRW)"] == 120 * M
+    assert row["Of which the private shortfall (KRW)"] == 40 * M
+    assert row["Matching shortfall to return (KRW)"] == 40 * M
+
+
+def test_a_call_without_a_private_match_returns_nothing_for_private_spending(
+    challenge_project, staff, applicant
+):
+    project = challenge_project  # 0 private committed, and the call sets no private match
+    ledger.post_payment(project, by=staff, amount=300 * M, paid_on=date(2026, 5, 10))
+    spend(project, applicant, staff, 300 * M, FundingShare.NATIONAL)
+    spend(project, applicant, staff, 300 * M, FundingShare.LOCAL_GOVERNMENT)
+    accept_final_report(project, applicant, staff)
+    settlement = ledger.settle(project, by=staff)
+    assert (settlement.matching_return, settlement.private_return, settlement.to_recover) == (0, 0, 0)

@@ -212,6 +212,13 @@ def applicant_token(world):
     )
 
 
+def agreement_party(world):
+    """A party to the world's project whose organisation is the applicant's (its lead)."""
+    from projects.models import AgreementParty
+
+    return AgreementParty.objects.filter(project=world.project).order_by("pk").first()
+
+
 def K(**names):
     """kwargs from world attributes: K(pk="draft") -> {"pk": world.draft.pk}."""
 
@@ -383,6 +390,12 @@ MATRIX = {
     ),
     "projects:project_detail": Entry(K(pk="project"), STAFF_AND_AUDITOR_GET),
     "projects:my_project": Entry(K(pk="project"), row(LOGIN, 404, 200, 404, 404, 200, 404)),
+    # The agreement summary PDF: the parties' people, staff and auditors.
+    "projects:agreement_summary": Entry(K(pk="project"), row(LOGIN, 404, 200, 404, 404, 200, 200)),
+    # Answering a request to join an agreement: only the asked organisation's people (others 404).
+    "projects:agreement_respond": Entry(
+        lambda w: {"pk": agreement_party(w).pk}, POST_ONLY_LOGGED_IN, APPLICANT_POST
+    ),
     # Only the lead's members record a report's indicator results.
     "projects:report_results": Entry(
         lambda w: {"pk": open_report(w).pk},

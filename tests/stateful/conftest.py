@@ -15,7 +15,8 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.write_line(
         f"stateful lifecycle: {STATS.sequences} sequences, {STATS.steps} steps, {STATS.calls} domain "
         f"calls ({STATS.refused} refused), {STATS.states} states checked, {STATS.workbooks} funding "
-        "workbooks read back"
+        f"workbooks read back, {STATS.year_payments} tranches paid into agreement years "
+        f"({STATS.later_year_payments} past an annual-report gate)"
     )
     record = os.environ.get("GONGMO_STATEFUL_RECORD")
     if record:

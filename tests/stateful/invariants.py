@@ -35,6 +35,7 @@ from projects.models import (
     Organisation,
     OutboxMessage,
     Project,
+    ProjectYear,
     Report,
     Settlement,
 )
@@ -83,6 +84,7 @@ def check_all(call, *, sanctions=(), submissions=()):
     found += reviews(call, applications)
     found += conflicts(call, applications)
     found += money(call)
+    found += agreement_years(call)
     found += sanctioned_numbers(sanctions, submissions)
     found += consent(call)
     found += process_gates(call)
@@ -465,6 +467,87 @@ def money(call):
                     Violation(
                         "money.settlement",
                         f"project {project.code} was settled ({settlement.to_recover:,} KRW to recover) before its final report was accepted",
+                    )
+                )
+    return found
+
+
+def agreement_years(call):
+    """Issue 16, by the checker's own arithmetic over the stored rows: payments into a year net
+    of their reversals stay within 0 and the year's subsidy; the years' subsidies never exceed
+    the award and, once the years reach the end of the demonstration, add up to it; a payment
+    into year N > 1 was posted only after year N − 1's annual report was accepted (its logged
+    "accept"; an accepted report is never returned)."""
+    found = []
+    years = list(
+        ProjectYear.objects.filter(project__award__application__call=call).order_by("project_id", "number")
+    )
+    if not years:
+        return found
+    by_project = defaultdict(list)
+    for year in years:
+        by_project[year.project_id].append(year)
+    projects = {p.pk: p for p in Project.objects.filter(pk__in=list(by_project)).select_related("award")}
+    entries = list(DisbursementEntry.objects.filter(project_id__in=list(by_project)).order_by("pk"))
+    kind_of = {e.pk: e.kind for e in entries}
+    paid = defaultdict(int)  # year id -> net payments
+    for entry in entries:
+        original = (
+            kind_of.get(entry.reverses_id) if entry.kind == DisbursementEntry.Kind.REVERSAL else entry.kind
+        )
+        if original == DisbursementEntry.Kind.PAYMENT and entry.year_id is not None:
+            paid[entry.year_id] += entry.amount
+    annual = {
+        pk: year_id
+        for pk, year_id in Report.objects.filter(year__in=years, kind=Report.Kind.ANNUAL).values_list(
+            "pk", "year_id"
+        )
+    }
+    accepted_at = defaultdict(list)  # year id -> when its annual report was accepted
+    for object_id, timestamp in StateLog.objects.filter(
+        content_type=ContentType.objects.get_for_model(Report),
+        object_id__in=list(annual),
+        transition="accept",
+    ).values_list("object_id", "timestamp"):
+        accepted_at[annual[int(object_id)]].append(timestamp)
+    for project_id, project_years in by_project.items():
+        project = projects[project_id]
+        award = project.award.national_subsidy
+        for year in project_years:
+            if not 0 <= paid[year.pk] <= year.national_subsidy:
+                found.append(
+                    Violation(
+                        "years.paid",
+                        f"project {project.code} year {year.number}: paid net of reversals {paid[year.pk]:,} KRW, outside 0 to its subsidy of {year.national_subsidy:,}",
+                    )
+                )
+        total = sum(year.national_subsidy for year in project_years)
+        complete = project_years[-1].ends_on >= project.ends_on
+        if total > award or (complete and total != award):
+            found.append(
+                Violation(
+                    "years.award",
+                    f"project {project.code}: the years' subsidies add up to {total:,} KRW; the award is {award:,}"
+                    + (" and the years reach the end of the demonstration" if complete else ""),
+                )
+            )
+        previous = {year.number: year for year in project_years}
+        for entry in entries:
+            if (
+                entry.project_id != project_id
+                or entry.kind != DisbursementEntry.Kind.PAYMENT
+                or entry.year_id is None
+            ):
+                continue
+            year = next(y for y in project_years if y.pk == entry.year_id)
+            if year.number == 1:
+                continue
+            before = previous.get(year.number - 1)
+            if before is None or not any(at <= entry.posted_at for at in accepted_at[before.pk]):
+                found.append(
+                    Violation(
+                        "years.gate",
+                        f"project {project.code}: {entry.amount:,} KRW paid into year {year.number} (entry #{entry.pk}) before the annual report of year {year.number - 1} was accepted",
                     )
                 )
     return found

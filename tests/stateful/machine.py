@@ -43,8 +43,9 @@ from evaluation.models import (
     SelectionResult,
     SelectionRun,
 )
-from projects import corrections, identity, ledger, reports, workflow
+from projects import corrections, identity, ledger, reports, workflow, years
 from projects.models import (
+    AgreementParty,
     Application,
     Award,
     ConsortiumMember,
@@ -62,6 +63,7 @@ from projects.models import (
     OutboxMessage,
     Project,
     ProjectState,
+    ProjectYear,
     RegistrationNumberRecord,
     Report,
     ReportStatus,
@@ -130,6 +132,8 @@ SNAPSHOT_MODELS = (
     CorrectionItem,
     FundingPlanRevision,
     Document,
+    ProjectYear,
+    AgreementParty,
 )
 
 
@@ -250,6 +254,9 @@ class LifecycleMachine(RuleBasedStateMachine):
                 "objections": lambda: Objection.objects.filter(**on_call, state="filed").exists(),
                 "unsigned_awards": lambda: Award.objects.filter(**on_call, project__isnull=True).exists(),
                 "projects": lambda: Project.objects.filter(award__application__call=self.call).exists(),
+                "years": lambda: ProjectYear.objects.filter(
+                    project__award__application__call=self.call
+                ).exists(),
                 "entries": lambda: DisbursementEntry.objects.filter(**on_projects).exists(),
                 "expenditures": lambda: Expenditure.objects.filter(**on_projects).exists(),
                 "reports": lambda: Report.objects.filter(**on_projects).exists(),
@@ -338,9 +345,19 @@ class LifecycleMachine(RuleBasedStateMachine):
                 )
                 if award is not None:
                     project = self._sign(award)
-                    if project is not None:
+                    if project is not None and rng.random() < 0.7:
+                        # Paid by agreement year: two years, the first paid half now.
+                        self._add_years(project, rng.choice([50, 60, 70]))
+                        self._pay_year(project, 1, 50)
+                    elif project is not None:
                         self._pay(project, 50)
         if stage == "reported":
+            for report in self.reports(kind=Report.Kind.ANNUAL):
+                if report.year.number == 1 and rng.random() < 0.8 and self._submit_report(report) is not None:
+                    accepted = rng.random() < 0.8
+                    self._review_report(report, accept=accepted)
+                    # Year 2's tranche: paid once year 1's report is accepted, refused otherwise.
+                    self._pay_year(report.project, 2, 50)
             for report in self.reports(kind=Report.Kind.FINAL):
                 if self._submit_report(report) is not None and rng.random() < 0.7:
                     accepted = self._review_report(report, accept=rng.random() < 0.8)
@@ -888,6 +905,85 @@ class LifecycleMachine(RuleBasedStateMachine):
         project = _choose(self.projects(), index)
         if project is not None:
             self._pay(project, share)
+
+    # --- agreement years (issue 16): tranches per year, gated by the annual report ----------------
+
+    def _add_years(self, project, first_share):
+        """Staff split the agreement into two years whose subsidies add up to the award: the
+        first from the signature for 150 days, the second to the end of the demonstration."""
+        project = Project.objects.select_related("award").get(pk=project.pk)
+        award = project.award.national_subsidy
+        first = award * first_share // 100
+        split = project.starts_on + timedelta(days=150)
+        for number, (starts_on, ends_on, subsidy) in enumerate(
+            [(project.starts_on, split, first), (split + timedelta(days=1), project.ends_on, award - first)],
+            1,
+        ):
+            done = self.attempt(
+                f"add year {number} ({subsidy:,}) to {project.code}",
+                lambda a=starts_on, b=ends_on, c=subsidy: years.add_year(
+                    project, by=self.staff, starts_on=a, ends_on=b, national_subsidy=c, total_cost=c
+                ),
+            )
+            if done is None:
+                return
+
+    @rule(index=pick, first_share=st.sampled_from([50, 60, 70]))
+    @precondition(lambda self: self.can("projects"))
+    def add_years(self, index, first_share):
+        """Staff add the agreement's years to a project (refused once it has them, or when it is
+        no longer active)."""
+        project = _choose(self.projects(), index)
+        if project is not None:
+            self._add_years(project, first_share)
+
+    def _pay_year(self, project, number, share):
+        year = ProjectYear.objects.filter(project=project, number=number).first()
+        amount = (year.national_subsidy if year else project.award.national_subsidy) * share // 100
+        entry = self.attempt(
+            f"pay {amount:,} into year {number} of {project.code}",
+            lambda: ledger.post_payment(
+                project,
+                by=self.staff,
+                amount=amount,
+                paid_on=timezone.localdate(),
+                reference=f"PAY-{self.step}",
+                year=number,
+            ),
+        )
+        if entry is not None:
+            STATS.year_payments += 1
+            STATS.later_year_payments += number > 1
+        return entry
+
+    @rule(index=pick, number=st.sampled_from([1, 2, 2, 3]), share=st.sampled_from([30, 50, 70, 100]))
+    @precondition(lambda self: self.can("years"))
+    def pay_year(self, index, number, share):
+        """A tranche into one year of a project with years: beyond the year's subsidy, into a
+        year that does not exist, or into year 2 before year 1's annual report is accepted, it
+        is refused."""
+        project = _choose([p for p in self.projects() if p.pk in self.projects_with_years()], index)
+        if project is not None:
+            self._pay_year(project, number, share)
+
+    def projects_with_years(self):
+        return set(
+            ProjectYear.objects.filter(project__award__application__call=self.call).values_list(
+                "project_id", flat=True
+            )
+        )
+
+    @rule(index=pick, accept=st.booleans(), submit_first=st.booleans())
+    @precondition(lambda self: self.can("years"))
+    def annual_report(self, index, accept, submit_first):
+        """The applicant submits a year's annual report (again, once returned) and staff accept
+        or return it with comments."""
+        report = _choose(self.reports(kind=Report.Kind.ANNUAL), index)
+        if report is None:
+            return
+        if submit_first:
+            self._submit_report(report)
+        self._review_report(report, accept=accept)
 
     @rule(share=st.sampled_from([20, 50]))
     @precondition(lambda self: self.can("projects"))

@@ -11,6 +11,8 @@ class Stats:
     refused: int = 0
     states: int = 0  # distinct states the invariants were checked on (a step may change nothing)
     workbooks: int = 0
+    year_payments: int = 0  # tranches paid into an agreement year (issue 16)
+    later_year_payments: int = 0  # of which into year 2 or later, past the annual-report gate
 
 
 STATS = Stats()
