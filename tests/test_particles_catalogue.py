@@ -57,6 +57,8 @@ RENDERED_THROUGH = {
     "projects/money_invariants.py": "the workbook's checks (audit.funding_workbook); refusals",
     "projects/spending.py": HISTORY,
     "projects/views/organisations.py": MESSAGES,
+    "projects/parties.py": f"{REFUSALS}; {HISTORY}",
+    "projects/views/years.py": FORM_ERRORS,
     "projects/workflow.py": f"{REFUSALS}; {FORM_ERRORS}",
     "projects/years.py": f"{REFUSALS}; {FORM_ERRORS}",
 }
