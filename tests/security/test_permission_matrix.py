@@ -448,6 +448,8 @@ MATRIX = {
     # Only the person who asked for the workbook sees its job and downloads it.
     "audit:job": Entry(K(token="export_job"), row(LOGIN, 403, 403, 403, 403, 404, 200)),
     "audit:download": Entry(K(token="export_job"), row(LOGIN, 403, 403, 403, 403, 404, 200)),
+    # The access log: auditors only (staff's own reads and exports are in it).
+    "audit:access_log": Entry(get=row(LOGIN, 403, 403, 403, 403, 403, 200)),
 }
 
 # Further cases for some names: objects in another state or of another organisation.
