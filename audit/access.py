@@ -155,22 +155,29 @@ def _record_role_change(subject, change):
     )
 
 
+def _loaded_flags(instance):
+    """The flags as loaded; a deferred one (``.only(...)``) is left out, never fetched."""
+    return {flag: instance.__dict__[flag] for flag in _WATCHED_FLAGS if flag in instance.__dict__}
+
+
 def on_user_init(sender, instance, **kwargs):
-    instance._access_flags = {flag: getattr(instance, flag, None) for flag in _WATCHED_FLAGS}
+    instance._access_flags = _loaded_flags(instance)
 
 
 def on_user_saved(sender, instance, created, update_fields=None, **kwargs):
     before = getattr(instance, "_access_flags", {})
     if update_fields is not None and not set(update_fields) & set(_WATCHED_FLAGS):
         return
-    changed = {
-        flag: [before.get(flag), getattr(instance, flag)]
-        for flag in _WATCHED_FLAGS
-        if not created and before.get(flag) != getattr(instance, flag)
-    }
-    if created and (instance.is_staff or instance.is_superuser):
-        changed = {flag: [None, getattr(instance, flag)] for flag in ("is_staff", "is_superuser")}
-    instance._access_flags = {flag: getattr(instance, flag) for flag in _WATCHED_FLAGS}
+    after = _loaded_flags(instance)
+    if created:
+        changed = {flag: [None, after.get(flag)] for flag in ("is_staff", "is_superuser") if after.get(flag)}
+    else:
+        changed = {
+            flag: [before[flag], after[flag]]
+            for flag in after
+            if flag in before and before[flag] != after[flag]
+        }
+    instance._access_flags = after
     if changed:
         _record_role_change(instance, {"flags": changed})
 
