@@ -62,3 +62,84 @@ class ExportJob(models.Model):
             and bool(self.file)
             and now < self.expires_at
         )
+
+
+class AccessEventQuerySet(models.QuerySet):
+    """Append-only: rows are never updated or deleted in bulk, except by ``prune``."""
+
+    def update(self, **kwargs):
+        raise AccessLogIsAppendOnly(_("The access log cannot be changed."))
+
+    def delete(self):
+        raise AccessLogIsAppendOnly(_("The access log cannot be changed."))
+
+    def prune(self, older_than):
+        """Delete the events recorded before ``older_than``: the retention sweep, the access
+        log's only deletion (audit.access.prune_access_log). Returns how many went."""
+        old = AccessEvent.objects.filter(at__lt=older_than)
+        old._for_write = True
+        return old._raw_delete(old.db)
+
+
+class AccessLogIsAppendOnly(Exception):
+    pass
+
+
+class AccessEvent(models.Model):
+    """Who opened which document, downloaded which workbook, exported which admin list, logged
+    in or failed to, and changed whose roles (issue 18). Written by audit.access only; never
+    changed, never deleted but by the retention sweep."""
+
+    class Action(models.TextChoices):
+        DOCUMENT_OPENED = "document_opened", _("Opened a document")
+        WORKBOOK_DOWNLOADED = "workbook_downloaded", _("Downloaded a workbook")
+        ADMIN_EXPORT = "admin_export", _("Exported an admin list")
+        LOGGED_IN = "logged_in", _("Logged in")
+        LOGIN_FAILED = "login_failed", _("Log-in failed")
+        ROLES_CHANGED = "roles_changed", _("Changed roles")
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True, editable=False)
+    action = models.CharField(_("what"), max_length=24, choices=Action.choices, db_index=True, editable=False)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("who"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    # The e-mail address as typed for a failed log-in (no account may have it); else the actor's.
+    actor_email = models.CharField(_("e-mail address"), max_length=254, blank=True, editable=False)
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("whose roles"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+    target = models.CharField(_("what exactly"), max_length=500, blank=True, editable=False)
+    path = models.CharField(_("address"), max_length=500, blank=True, editable=False)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True, editable=False)
+    detail = models.JSONField(_("detail"), default=dict, blank=True, editable=False)
+
+    objects = AccessEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        indexes = [models.Index(fields=["action", "-at"], name="audit_access_action_at")]
+
+    def __str__(self):
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_email} {self.action} {self.target}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None or not self._state.adding:
+            raise AccessLogIsAppendOnly(_("The access log cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AccessLogIsAppendOnly(_("The access log cannot be changed."))

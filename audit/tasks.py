@@ -19,3 +19,11 @@ def sweep_stale_exports():
     from .exports import sweep_stale_jobs
 
     return sweep_stale_jobs()
+
+
+@shared_task
+def prune_access_log():
+    """Beat, daily: access-log entries older than ACCESS_LOG_RETENTION_DAYS are deleted."""
+    from .access import prune_access_log as prune
+
+    return prune()

@@ -12,12 +12,12 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm_log.admin import StateLogInline
-from import_export.admin import ImportExportModelAdmin
 
 from accounts import identities
 
 from . import resources
 from .formatting import format_krw
+from .imports import LimitedImportExportAdmin
 from .lifecycle import TRANSITIONS, TransitionRefused, change_call_state, transition_label
 from .models import (
     BudgetCategory,
@@ -228,7 +228,7 @@ class CallAdminForm(forms.ModelForm):
 
 
 @admin.register(Call)
-class CallAdmin(ImportExportModelAdmin):
+class CallAdmin(LimitedImportExportAdmin):
     form = CallAdminForm
     resource_classes = [resources.CallResource]
     inlines = [
@@ -310,13 +310,13 @@ class CallAdmin(ImportExportModelAdmin):
 
 
 @admin.register(Programme)
-class ProgrammeAdmin(ImportExportModelAdmin):
+class ProgrammeAdmin(LimitedImportExportAdmin):
     resource_classes = [resources.ProgrammeResource]
     list_display = ["slug", "name", "name_ko", "ministry"]
     search_fields = ["slug", "name", "name_ko"]
 
 
-class QuotaAdmin(ImportExportModelAdmin):
+class QuotaAdmin(LimitedImportExportAdmin):
     list_display = ["call", "name", "name_ko", "max_awards", "position"]
     list_filter = ["call"]
     list_select_related = ["call"]
@@ -335,7 +335,7 @@ class ServiceFieldAdmin(QuotaAdmin):
     resource_classes = [resources.ServiceFieldResource]
 
 
-class TaxonomyAdmin(ImportExportModelAdmin):
+class TaxonomyAdmin(LimitedImportExportAdmin):
     list_display = ["__str__", "name", "name_ko"]
     search_fields = ["name", "name_ko"]
 

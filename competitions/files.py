@@ -5,6 +5,15 @@ stream names include ``FileHeader``; HWPX, DOCX and XLSX are ZIP files told apar
 members (``mimetype`` = ``application/hwp+zip``; ``word/document.xml``; ``xl/workbook.xml``).
 A name's extension must agree with its content, and no document may exceed 20 MB.
 
+Then the content is checked in depth (``inspect_content``, issue 18): a ZIP package (DOCX, XLSX,
+HWPX) must not expand beyond ``MAX_UNCOMPRESSED_BYTES`` in all, nor any member more than
+``MAX_COMPRESSION_RATIO`` times (zip bombs), nor hold more than ``MAX_ZIP_MEMBERS`` members;
+an office file must carry no macros (``vbaProject.bin``, a macro-enabled content type) and no
+relation to anything outside it but hyperlinks (an attached template, an external workbook link,
+a linked image or object: opening the file would fetch them); a PDF must not also be a ZIP (a
+polyglot: a ZIP directory at its end, where ZIP readers find it); an HWP's ``FileHeader`` stream must
+begin with HWP's own signature, and is refused outright if it is an executable (``MZ``).
+
 The functions here only read: they never change the file, and they leave it at position 0.
 They live here, on the bottom floor, because every upload is checked by them: an application's
 documents (projects) and a call's announcement and forms (competitions.notices).
@@ -15,6 +24,7 @@ import re
 import unicodedata
 import zipfile
 import zlib
+from xml.etree import ElementTree
 
 import olefile
 from django.core.exceptions import ValidationError
@@ -36,6 +46,21 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _HWPX_MIMETYPE = b"application/hwp+zip"
 # A genuine mimetype member is the type and perhaps a newline; anything bigger is not HWPX.
 _MAX_MIMETYPE_BYTES = 256
+
+# Deep checks (inspect_content). A genuine 20 MB office document expands to a few hundred MB at
+# most and compresses XML about 10-30 times; a zip bomb expands to gigabytes, a member thousands
+# of times. Ratios are only judged for members above a megabyte (a small run of zeros may
+# compress 1000 times, harmlessly).
+MAX_UNCOMPRESSED_BYTES = 300 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+RATIO_CHECKED_ABOVE_BYTES = 1024 * 1024
+MAX_ZIP_MEMBERS = 10_000
+# Relationship parts are small; anything bigger is not read (and is suspicious in itself).
+_MAX_RELS_BYTES = 2 * 1024 * 1024
+_HWP_SIGNATURE = b"HWP Document File"
+_EXECUTABLE_MAGIC = b"MZ"
+_MACRO_MEMBER = re.compile(r"(^|/)(vbaProject\.bin|vbaData\.xml)$", re.IGNORECASE)
+_HYPERLINK_TYPE = "/hyperlink"
 
 # What a damaged or hostile ZIP can raise while we list its members or read the mimetype.
 _ZIP_ERRORS = (
@@ -162,7 +187,176 @@ def validate_document(fileobj, name, size=None):
             code="extension_mismatch",
             params={"name": display_name, "extension": extension, "actual": actual.label},
         )
+    inspect_content(fileobj, actual, display_name)
     return actual
+
+
+# --- Deep checks ------------------------------------------------------------------------------
+
+
+def inspect_content(fileobj, file_format, display_name):
+    """Raise ValidationError if a file of ``file_format`` hides something dangerous (see the
+    module's docstring); leaves the file at position 0."""
+    try:
+        if file_format == DocumentFormat.PDF:
+            _inspect_pdf(fileobj, display_name)
+        elif file_format == DocumentFormat.HWP:
+            _inspect_hwp(fileobj, display_name)
+        else:
+            inspect_archive(
+                fileobj, display_name, office=file_format in (DocumentFormat.DOCX, DocumentFormat.XLSX)
+            )
+    finally:
+        fileobj.seek(0)
+
+
+def inspect_archive(fileobj, display_name, office=True):
+    """Zip-bomb limits for any ZIP package; macros and outside links for office ones (OOXML).
+    Also used for spreadsheets imported by staff."""
+    fileobj.seek(0)
+    try:
+        with zipfile.ZipFile(fileobj) as archive:
+            members = archive.infolist()
+            _check_expansion(members, display_name)
+            if office:
+                _check_office_members(archive, members, display_name)
+    except ValidationError:
+        raise
+    except _ZIP_ERRORS:
+        raise ValidationError(
+            _("%(name)s is damaged and cannot be opened."), code="damaged", params={"name": display_name}
+        ) from None
+    finally:
+        fileobj.seek(0)
+
+
+def _check_expansion(members, display_name):
+    if len(members) > MAX_ZIP_MEMBERS:
+        raise ValidationError(
+            _("%(name)s holds more than %(limit)s parts; it may be a zip bomb."),
+            code="zip_bomb",
+            params={"name": display_name, "limit": f"{MAX_ZIP_MEMBERS:,}"},
+        )
+    total = sum(member.file_size for member in members)
+    if total > MAX_UNCOMPRESSED_BYTES:
+        raise ValidationError(
+            _(
+                "%(name)s would expand to %(size)s MB when opened (at most %(limit)s MB); it may be a zip bomb."
+            ),
+            code="zip_bomb",
+            params={
+                "name": display_name,
+                "size": _megabytes(total),
+                "limit": MAX_UNCOMPRESSED_BYTES // (1024 * 1024),
+            },
+        )
+    for member in members:
+        if member.file_size > RATIO_CHECKED_ABOVE_BYTES and (
+            member.file_size > MAX_COMPRESSION_RATIO * max(member.compress_size, 1)
+        ):
+            raise ValidationError(
+                _(
+                    "%(name)s holds a part compressed more than %(ratio)s times (%(member)s); it may be a zip bomb."
+                ),
+                code="zip_bomb",
+                params={"name": display_name, "ratio": MAX_COMPRESSION_RATIO, "member": member.filename[:80]},
+            )
+
+
+def _check_office_members(archive, members, display_name):
+    for member in members:
+        if _MACRO_MEMBER.search(member.filename):
+            raise _macros(display_name)
+    names = {member.filename: member for member in members}
+    types = names.get("[Content_Types].xml")
+    if (
+        types is not None
+        and types.file_size <= _MAX_RELS_BYTES
+        and b"macroenabled" in archive.read(types).lower()
+    ):
+        raise _macros(display_name)
+    for member in members:
+        if member.filename.lower().startswith("xl/externallinks/"):
+            raise _outside_link(display_name, member.filename)
+        if not member.filename.endswith(".rels") or member.file_size > _MAX_RELS_BYTES:
+            continue
+        try:
+            root = ElementTree.fromstring(archive.read(member))
+        except ElementTree.ParseError:
+            raise ValidationError(
+                _("%(name)s is damaged and cannot be opened."), code="damaged", params={"name": display_name}
+            ) from None
+        for relation in root:
+            kind = relation.get("Type", "")
+            if relation.get("TargetMode", "").lower() == "external" and not kind.endswith(_HYPERLINK_TYPE):
+                raise _outside_link(display_name, kind.rsplit("/", 1)[-1])
+            if kind.endswith(("/attachedTemplate", "/externalLink", "/externalLinkPath")):
+                raise _outside_link(display_name, kind.rsplit("/", 1)[-1])
+
+
+def _macros(display_name):
+    return ValidationError(
+        _(
+            "%(name)s contains macros; save it as a plain document or workbook without macros and upload it again."
+        ),
+        code="macros",
+        params={"name": display_name},
+    )
+
+
+def _outside_link(display_name, what):
+    return ValidationError(
+        _(
+            "%(name)s links to a template, workbook or object outside the file (%(what)s); "
+            "remove the link and upload it again."
+        ),
+        code="external_link",
+        params={"name": display_name, "what": what[:80]},
+    )
+
+
+def _inspect_pdf(fileobj, display_name):
+    """A PDF that is also a ZIP: a ZIP reader looks for the end-of-central-directory record in
+    the last 64 KB, follows it to the central directory and finds members, whatever precedes
+    them (here, a PDF). Searching for the bare signatures instead would refuse about one PDF in
+    a few hundred, whose compressed streams hold those four bytes by chance."""
+    fileobj.seek(0)
+    try:
+        with zipfile.ZipFile(fileobj) as archive:
+            is_zip = bool(archive.infolist())
+    except _ZIP_ERRORS:
+        is_zip = False
+    if is_zip:
+        raise ValidationError(
+            _("%(name)s is a PDF that also holds a ZIP archive; upload a plain PDF."),
+            code="polyglot",
+            params={"name": display_name},
+        )
+
+
+def _inspect_hwp(fileobj, display_name):
+    fileobj.seek(0)
+    try:
+        ole = olefile.OleFileIO(fileobj)
+        try:
+            with ole.openstream("FileHeader") as stream:
+                header = stream.read(len(_HWP_SIGNATURE))
+        finally:
+            ole.close()
+    except Exception:  # olefile's assorted errors on a damaged file
+        header = b""
+    if header.startswith(_EXECUTABLE_MAGIC):
+        raise ValidationError(
+            _("%(name)s hides a program (an executable) in place of the HWP header; it is refused."),
+            code="executable",
+            params={"name": display_name},
+        )
+    if not header.startswith(_HWP_SIGNATURE):
+        raise ValidationError(
+            _("%(name)s is not a genuine HWP document: its file header does not say so."),
+            code="not_hwp",
+            params={"name": display_name},
+        )
 
 
 def _measure(fileobj):

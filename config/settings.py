@@ -77,17 +77,23 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # CSP, Permissions-Policy, no-store for private pages and downloads (not static files).
+    "config.security_headers.SecurityHeaders",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "config.bad_requests.RejectNulCharacters",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before anything reads the body (the NUL guard below; CSRF's check runs in process_view).
+    "config.security_headers.LimitRequestBody",
     # request.user.otp_device: the device the second factor was verified with, or None.
     "django_otp.middleware.OTPMiddleware",
     # Staff and auditors (and whoever turned two-factor on) go no further until verified.
     "accounts.two_factor.RequireTwoFactorMiddleware",
+    "config.bad_requests.RejectNulCharacters",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The access log: every download served to someone logged in, and who changes roles.
+    "audit.access.AccessLogMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Refuses log-in POSTs from an address with too many failures across accounts.
     "accounts.throttling.LoginAddressThrottleMiddleware",
@@ -243,7 +249,12 @@ CELERY_BEAT_SCHEDULE = {
     "return-overdue-corrections": {"task": "projects.tasks.return_overdue_corrections", "schedule": 60.0},
     "remind-reviewers": {"task": "evaluation.tasks.remind_reviewers", "schedule": 3600.0},
     "sweep-stale-exports": {"task": "audit.tasks.sweep_stale_exports", "schedule": 300.0},
+    "prune-access-log": {"task": "audit.tasks.prune_access_log", "schedule": 24 * 3600.0},
 }
+# The access log (audit/access.py) keeps entries this many days, then the daily sweep deletes
+# them (its only deletion). Two years by default: the personal-information safety standard asks
+# for at least one, two for systems holding many people's or sensitive data.
+ACCESS_LOG_RETENTION_DAYS = int(os.environ.get("ACCESS_LOG_RETENTION_DAYS", str(2 * 365)))
 # An export job whose worker stopped reporting progress for this long, or that waited in the
 # queue for this long, is marked failed by the sweeper (its partial file is never served).
 EXPORT_STALE_AFTER_SECONDS = int(os.environ.get("EXPORT_STALE_AFTER_SECONDS", str(15 * 60)))
@@ -268,6 +279,9 @@ IMPORT_EXPORT_ESCAPE_ILLEGAL_CHARS_ON_EXPORT = True
 # export what they may read, import nothing, and never see reviewer identities).
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "change"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# Staff imports (competitions/imports.py): bigger files or more rows are refused with a message.
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(10 * 1024 * 1024)))
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "20000"))
 
 # --- Security (production values when DEBUG is off) -----------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -287,6 +301,27 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
+# Content-Security-Policy: scripts, styles, fonts and images from this site only (KRDS and the
+# admin are served by WhiteNoise), no inline script, no inline style, no plugins, no framing.
+CONTENT_SECURITY_POLICY = os.environ.get(
+    "CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'",
+)
+# No page needs the camera, microphone, location, payment or the like.
+PERMISSIONS_POLICY = os.environ.get(
+    "PERMISSIONS_POLICY",
+    "accelerometer=(), autoplay=(), camera=(), display-capture=(), fullscreen=(self), "
+    "geolocation=(), gyroscope=(), magnetometer=(), microphone=(), midi=(), payment=(), "
+    "publickey-credentials-get=(), screen-wake-lock=(), usb=(), xr-spatial-tracking=()",
+)
+# Request bodies (config/security_headers.py): refused from Content-Length alone, before being
+# read. Anonymous visitors only send log-in, sign-up and reset forms; logged-in people send at
+# most a form with a few 20 MB documents (indicator evidence, call-specific answers). The proxy
+# in front should refuse the same sizes (docs/operations.md).
+ANONYMOUS_MAX_BODY_BYTES = int(os.environ.get("ANONYMOUS_MAX_BODY_BYTES", str(64 * 1024)))
+MAX_REQUEST_BODY_BYTES = int(os.environ.get("MAX_REQUEST_BODY_BYTES", str(100 * 1024 * 1024)))
 # A working day, not Django's two weeks: shared office computers.
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_COOKIE_AGE", str(8 * 60 * 60)))
 

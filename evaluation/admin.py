@@ -7,9 +7,9 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext as _
-from import_export.admin import ImportExportModelAdmin
 
 from competitions.admin import ReadOnlyAdmin
+from competitions.imports import LimitedImportExportAdmin
 from config.korean import resolve_particles
 from projects.models import ApplicationState
 
@@ -140,7 +140,7 @@ class EvaluationPlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Reviewer)
-class ReviewerAdmin(ImportExportModelAdmin):
+class ReviewerAdmin(LimitedImportExportAdmin):
     resource_classes = [ReviewerResource]
     list_display = ["code", "user", "affiliation"]
     search_fields = ["code", "user__email", "affiliation__name"]

@@ -10,10 +10,12 @@ import re
 from itertools import islice
 from zipfile import BadZipFile
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 
+from competitions.files import DocumentFormat, detect_format, inspect_archive, safe_filename
 from competitions.lifecycle import TransitionRefused
 from competitions.models import TechnologyField
 from projects.models import Organisation
@@ -51,6 +53,12 @@ def _text(value):
 
 def read_pool(upload):
     """The Invitees of an uploaded xlsx file, or TransitionRefused listing every bad row."""
+    # A zip bomb, macros or links outside the file are refused before openpyxl opens it.
+    if detect_format(upload) == DocumentFormat.XLSX:
+        try:
+            inspect_archive(upload, safe_filename(getattr(upload, "name", "") or "pool.xlsx"))
+        except ValidationError as error:
+            raise TransitionRefused(error.messages) from None
     try:
         book = load_workbook(upload, read_only=True, data_only=True)
     except (BadZipFile, InvalidFileException, KeyError, OSError, ValueError):

@@ -10,10 +10,10 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ImportExportModelAdmin
 
 from accounts import identities
 from competitions.admin import ReadOnlyAdmin, ReadOnlyStateLogInline, WonAdminMixin
+from competitions.imports import LimitedImportExportAdmin
 from competitions.lifecycle import TransitionRefused
 
 from . import identity
@@ -113,7 +113,7 @@ class OrganisationAdminForm(forms.ModelForm):
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(ImportExportModelAdmin):
+class OrganisationAdmin(LimitedImportExportAdmin):
     form = OrganisationAdminForm
     resource_classes = [OrganisationResource]
     list_display = ["name", "registration_number", "kind", "size_class", "region", "verified_at"]

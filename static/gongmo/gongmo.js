@@ -34,3 +34,13 @@ window.addEventListener("DOMContentLoaded", function () {
   var inner = document.querySelector("#container > .inner");
   if (inner) inner.classList.remove("help-panel-expanded");
 });
+
+/* A "Print" button (data-gongmo-print) prints the page; no inline handlers: the
+   Content-Security-Policy allows scripts from this site's files only. */
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-gongmo-print]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      window.print();
+    });
+  });
+});

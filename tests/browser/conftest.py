@@ -48,8 +48,16 @@ def lang(request):
 
 @pytest.fixture
 def new_page(browser, live_server, lang):
-    """Opens a fresh browser (own cookies) in the journey's language: one per person."""
+    """Opens a fresh browser (own cookies) in the journey's language: one per person.
+
+    Every page the journey opens is watched for Content-Security-Policy violations (Chromium
+    reports each in the console, "Refused to ..."): any one fails the journey at its end."""
     contexts = []
+    violations = []
+
+    def watch(message):
+        if "Content Security Policy" in message.text:
+            violations.append(f"{message.page.url if message.page else '?'}: {message.text}")
 
     def open_page():
         context = browser.new_context(
@@ -62,11 +70,13 @@ def new_page(browser, live_server, lang):
         )
         context.set_default_timeout(15_000)
         contexts.append(context)
+        context.on("console", watch)
         return context.new_page()
 
     yield open_page
     for context in contexts:
         context.close()
+    assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
 @pytest.fixture

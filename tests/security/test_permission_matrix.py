@@ -517,6 +517,8 @@ MATRIX = {
         get=POST_ONLY_LOGGED_IN,
         post=row(LOGIN, 404, SKIP, 404, 404, 404, 404),
     ),
+    # The access log: auditors only (staff's own reads and exports are in it).
+    "audit:access_log": Entry(get=row(LOGIN, 403, 403, 403, 403, 403, 200)),
 }
 
 # Further cases for some names: objects in another state or of another organisation.

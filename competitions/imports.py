@@ -1,0 +1,78 @@
+"""Staff spreadsheet imports (the admin's import-export buttons): the size and row limits.
+
+An import file is refused, with the limit in plain words, before import-export reads it into
+memory: above ``IMPORT_MAX_BYTES`` (10 MB), with more than ``IMPORT_MAX_ROWS`` data rows
+(20,000), or (xlsx) a zip bomb, a workbook with macros or links outside it
+(competitions.files.inspect_archive). A 3-million-row file used to hold a web worker for half a
+minute and end in a 500; it is now refused in a second. Every admin with import-export buttons
+derives from ``LimitedImportExportAdmin``. Imports stay all-or-nothing
+(``IMPORT_EXPORT_USE_TRANSACTIONS``).
+"""
+
+from itertools import islice
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+from import_export.admin import ImportExportModelAdmin
+from import_export.forms import ImportForm
+from openpyxl import load_workbook
+
+from .files import _ZIP_MAGIC, inspect_archive, safe_filename
+
+
+def _data_rows_over(upload, limit):
+    """Whether the file has more than ``limit`` rows below its header, reading no further."""
+    upload.seek(0)
+    if upload.read(len(_ZIP_MAGIC)) == _ZIP_MAGIC:
+        upload.seek(0)
+        book = load_workbook(upload, read_only=True, data_only=True)
+        try:
+            rows = book.active.iter_rows(values_only=True)
+            return len(list(islice(rows, limit + 2))) > limit + 1
+        finally:
+            book.close()
+    upload.seek(0)
+    lines = 0
+    while chunk := upload.read(1024 * 1024):
+        lines += chunk.count(b"\n")
+        if lines > limit + 1:
+            return True
+    return False
+
+
+def check_import_file(upload):
+    """Raise ValidationError if a staff import file is over a limit or dangerous."""
+    name = safe_filename(upload.name)
+    if upload.size > settings.IMPORT_MAX_BYTES:
+        raise ValidationError(
+            _("%(name)s is larger than %(limit)s MB, the most one import takes; split the file."),
+            code="too_large",
+            params={"name": name, "limit": settings.IMPORT_MAX_BYTES // (1024 * 1024)},
+        )
+    upload.seek(0)
+    if upload.read(len(_ZIP_MAGIC)) == _ZIP_MAGIC:
+        inspect_archive(upload, name, office=True)
+    try:
+        too_many = _data_rows_over(upload, settings.IMPORT_MAX_ROWS)
+    except Exception:  # openpyxl's assorted errors: import-export reports the unreadable file itself
+        too_many = False
+    finally:
+        upload.seek(0)
+    if too_many:
+        raise ValidationError(
+            _("%(name)s has more than %(limit)s rows, the most one import takes; split the file."),
+            code="too_many_rows",
+            params={"name": name, "limit": f"{settings.IMPORT_MAX_ROWS:,}"},
+        )
+
+
+class LimitedImportForm(ImportForm):
+    def clean_import_file(self):
+        upload = self.cleaned_data["import_file"]
+        check_import_file(upload)
+        return upload
+
+
+class LimitedImportExportAdmin(ImportExportModelAdmin):
+    import_form_class = LimitedImportForm
