@@ -20,7 +20,7 @@ from competitions.models import (
     SmartService,
     TechnologyField,
 )
-from projects import carry_over, indicators
+from projects import carry_over, duplicates, indicators
 from projects.models import (
     Answer,
     Application,
@@ -267,6 +267,21 @@ def test_refused_to_someone_outside_the_lead(selected, main_stage, stranger):
     with pytest.raises(PermissionDenied):
         carry_over.carry_over(selected, main_stage, by=stranger)
     assert not Application.objects.filter(call=main_stage).exists()
+
+
+def test_the_duplicate_check_does_not_flag_the_stage_it_continues(selected, main_stage, applicant):
+    """Same title and summary and a selected (pending) stage-1 application: not a duplicate of
+    itself. Another lead's copy of the text still is."""
+    duplicates._index(selected, duplicates.proposal_buckets(selected))
+    draft = carry_over.carry_over(selected, main_stage, by=applicant).application
+    assert duplicates.find_duplicates(draft) == []
+    copy = ApplicationFactory(
+        call=selected.call, title=selected.title, summary=selected.summary, state=ApplicationState.DRAFT
+    )
+    Application.objects.filter(pk=copy.pk).update(state=ApplicationState.SUBMITTED, reference="SCP-0002")
+    duplicates._index(copy, duplicates.proposal_buckets(copy))
+    found = duplicates.find_duplicates(draft)
+    assert [(f.kind, f.other_application.pk) for f in found] == [("similar_text", copy.pk)]
 
 
 # --- The pages ---------------------------------------------------------------------------------
