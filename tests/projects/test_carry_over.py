@@ -310,6 +310,17 @@ def test_the_apply_page_and_the_application_offer_to_continue(client, selected, 
     assert reverse("projects:application_carry_over", args=[main_stage.slug]) not in detail
 
 
+def test_staff_see_where_a_main_stage_application_came_from(
+    client, selected, main_stage, applicant, role_groups
+):
+    from tests.factories import StaffFactory
+
+    draft = carry_over.carry_over(selected, main_stage, by=applicant).application
+    client.force_login(StaffFactory())
+    page = client.get(reverse("projects:staff_application", args=[draft.pk])).content.decode()
+    assert reverse("projects:staff_application", args=[selected.pk]) in page and "SCP-0001" in page
+
+
 def test_the_page_shows_the_refusal_and_changes_nothing(client, selected, main_stage, applicant):
     Application.objects.filter(pk=selected.pk).update(state=ApplicationState.NOT_SELECTED)
     client.force_login(applicant)
