@@ -5,14 +5,16 @@ For one application, against its lead and its accepted consortium members:
 - ``project``: their active or recent projects (not settled, or ended within
   RECENT_PROJECT_DAYS) in the same service field (by name, in any call) or sharing a smart
   service or technology field;
-- ``pending_application``: their other applications still pending, in any call;
+- ``pending_application``: their other applications still pending, in any call (not the
+  previous stage's application this one continues: projects.carry_over);
 - ``sanction``: every sanction ever recorded against them (an active one also fails
   eligibility);
 - ``similar_text``: submitted proposals whose title and summary are near-identical (Jaccard
   similarity of word shingles at least SIMILARITY_THRESHOLD), under any organisation, with the
   passages that match. Found with an index, not by comparing pairs: each submitted
   application's MinHash signature is cut into LSH bands stored in ProposalBucket; proposals
-  sharing a band are the only candidates, and only they are compared.
+  sharing a band are the only candidates, and only they are compared. The previous stage's
+  application it continues is the same proposal, not a copy: left out.
 
 Run at submission (inside the submission's transaction, a fixed handful of queries) and by
 staff on demand. A re-run adds only what is new; a finding is never deleted: staff clear it with
@@ -148,7 +150,7 @@ def similar_proposals(application, buckets):
     candidates = (
         Application.objects.filter(
             pk__in=ProposalBucket.objects.filter(match)
-            .exclude(application_id=application.pk)
+            .exclude(application_id__in=_own_stages(application))
             .values("application_id")
         )
         .submitted()
@@ -225,11 +227,18 @@ def related_projects(application, today):
     )
 
 
+def _own_stages(application):
+    """The application itself and the previous stage's application it continues
+    (projects.carry_over): the same proposal at another stage of one competition, never a
+    duplicate of itself."""
+    return [pk for pk in (application.pk, application.carried_from_id) if pk is not None]
+
+
 def pending_applications(application):
     return (
         Application.objects.filter(_involving("", application))
         .filter(state__in=PENDING_STATES)
-        .exclude(pk=application.pk)
+        .exclude(pk__in=_own_stages(application))
         .select_related("lead", "call")
         .distinct()
         .order_by("pk")

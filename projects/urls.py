@@ -13,6 +13,7 @@ urlpatterns = [
     path("invitations/<int:pk>/", organisations.invitation_respond, name="invitation_respond"),
     path("consortium-requests/<int:pk>/", organisations.consortium_respond, name="consortium_respond"),
     path("calls/<slug:slug>/apply/", applications.application_start, name="application_start"),
+    path("calls/<slug:slug>/continue/", applications.application_carry_over, name="application_carry_over"),
     path("applications/<int:pk>/", applications.application_detail, name="application_detail"),
     path("applications/<int:pk>/edit/", applications.application_edit, name="application_edit"),
     path("applications/<int:pk>/submit/", applications.application_submit, name="application_submit"),

@@ -174,6 +174,18 @@ class Application(models.Model):
         help_text=_("The city, county or district (시·군·구) where the service is verified."),
     )
 
+    # Stage-1 carry-over (projects.carry_over): the previous stage's application this draft
+    # was started from. Protected: the stage-1 record stays whatever becomes of this one.
+    carried_from = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="carried_into",
+        verbose_name=_("continued from"),
+        help_text=_("The previous stage's application this one was started from."),
+    )
+
     # The funding plan, integer KRW.
     requested_subsidy = models.PositiveBigIntegerField(_("national subsidy requested (KRW)"), default=0)
     local_government = models.PositiveBigIntegerField(_("local government (KRW)"), default=0)

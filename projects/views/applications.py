@@ -17,7 +17,7 @@ from competitions.lifecycle import TransitionRefused
 from competitions.models import Call
 from competitions.refusals import show_refusal
 
-from .. import corrections, workflow
+from .. import carry_over, corrections, workflow
 from ..answers import answer_sections
 from ..dashboard import applicant_dashboard
 from ..documents import store_document, validate_document
@@ -65,6 +65,7 @@ def application_start(request, slug):
     form = ApplicationStartForm(
         request.POST or None, call=call, user=request.user, instance=Application(call=call)
     )
+    continuable = continuable_from(call, request.user)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -80,7 +81,65 @@ def application_start(request, slug):
             form.add_error(None, exc.reasons)
         else:
             return redirect("projects:application_edit", pk=application.pk)
-    return render(request, "projects/application_start.html", {"call": call, "form": form})
+    return render(
+        request,
+        "projects/application_start.html",
+        {"call": call, "form": form, "continuable": continuable},
+    )
+
+
+def continuable_from(call, user):
+    """The user's organisations' applications in ``call``'s previous stage that were selected
+    there and have no application to ``call`` yet: each may be continued (projects.carry_over)."""
+    if call.previous_stage_id is None:
+        return []
+    selected = (
+        Application.objects.filter(
+            call_id=call.previous_stage_id,
+            lead__memberships__user=user,
+            state__in=carry_over.SELECTED_STATES,
+        )
+        .exclude(
+            lead_id__in=Application.objects.filter(call=call)
+            .exclude(state=ApplicationState.WITHDRAWN)
+            .values("lead_id")
+        )
+        .select_related("lead")
+        .order_by("reference", "pk")
+        .distinct()
+    )
+    return list(selected)
+
+
+@login_required
+@require_POST
+def application_carry_over(request, slug):
+    """Continue from the previous stage: the next stage's draft, started from the selected
+    stage-1 application (``from``); then the applicant edits it."""
+    call = get_object_or_404(Call.objects.public(), slug=slug)
+    raw = request.POST.get("from", "")
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
+        raise Http404
+    source = application_for(request.user, int(raw), "projects.change_application")
+    try:
+        done = carry_over.carry_over(source, call, by=request.user)
+    except TransitionRefused as exc:
+        show_refusal(request, exc)
+        return redirect("projects:application_detail", pk=source.pk)
+    messages.success(
+        request,
+        _(
+            "The draft for %(call)s was started from %(reference)s: %(answers)d answer(s), %(indicators)d indicator(s) and %(members)d consortium member(s) carried over. Each member must accept again. Check and edit everything, attach the documents this stage asks for, then submit."
+        )
+        % {
+            "call": call.display_title,
+            "reference": source.reference or source.title,
+            "answers": done.answers,
+            "indicators": done.indicators,
+            "members": done.members,
+        },
+    )
+    return redirect("projects:application_detail", pk=done.application.pk)
 
 
 @login_required
@@ -103,8 +162,24 @@ def application_detail(request, pk):
             "answer_sections": answer_sections(application),
             "indicator_table": proposed_table(application),
             "correction": corrections.open_request(application),
+            "next_stages": _next_stages_open(application, request.user),
         },
     )
+
+
+def _next_stages_open(application, user):
+    """The next-stage calls this selected application may be continued to now (none when it may
+    not: projects.carry_over says why when asked)."""
+    if application.state not in carry_over.SELECTED_STATES or not user.has_perm(
+        "projects.change_application", application
+    ):
+        return []
+    now = timezone.now()
+    return [
+        call
+        for call in carry_over.next_stages(application.call).select_related("previous_stage")
+        if carry_over.carry_over_refusal(application, call, now) is None
+    ]
 
 
 def application_history(application, viewer):

@@ -181,11 +181,18 @@ def agreement_context(project, *, kept=None):
             project.agreement_changes.select_related("year", "requested_by", "decided_by").order_by("pk")
         ),
         "agreement_parties": parties.parties_of(project),
-        "year_form": YearForm(kept if action == "add_year" else None, categories=categories),
+        # Each form its own ids (the same names post): they share a page with the payment or
+        # spending form, whose "amount" and "year" would otherwise clash with theirs.
+        "year_form": YearForm(
+            kept if action == "add_year" else None, categories=categories, auto_id="year_%s"
+        ),
         "transfer_form": TransferForm(
-            kept if action == "transfer" else None, project=project, categories=categories
+            kept if action == "transfer" else None,
+            project=project,
+            categories=categories,
+            auto_id="transfer_%s",
         ),
         "change_form": ChangeForm(
-            kept if action == "change" else None, project=project, categories=categories
+            kept if action == "change" else None, project=project, categories=categories, auto_id="change_%s"
         ),
     }

@@ -313,6 +313,8 @@ MATRIX = {
     "projects:consortium_respond": Entry(K(pk="consortium_request"), POST_ONLY_LOGGED_IN, APPLICANT_POST),
     # Without an organisation one is sent to register it first.
     "projects:application_start": Entry(K(slug="open_call"), row(LOGIN, 200, 200, 302, 302, 302, 302)),
+    # Continue from the previous stage: the stage-1 application is posted; anyone else's 404.
+    "projects:application_carry_over": Entry(K(slug="open_call"), POST_ONLY_LOGGED_IN, APPLICANT_POST),
     "projects:application_detail": Entry(K(pk="draft"), row(LOGIN, 404, 200, 404, 404, 200, 404)),
     "projects:application_edit": Entry(K(pk="draft"), row(LOGIN, 404, 200, 404, 404, 404, 404)),
     # GET: the confirmation page (what will be submitted); POST submits.
