@@ -36,19 +36,15 @@ def with_eligibility_data(queryset):
     return queryset.select_related(
         "call__previous_stage", "call__indicator_settings", "track__call", "lead", "service_field"
     ).prefetch_related(
-        "lead__sanctions",
-        Prefetch(
-            "consortium_members",
-            queryset=ConsortiumMember.objects.select_related("organisation").prefetch_related(
-                "organisation__sanctions"
-            ),
-        ),
+        # The parties' sanctions are read for the whole page in one query (sanctions_of).
+        Prefetch("consortium_members", queryset=ConsortiumMember.objects.select_related("organisation")),
         "documents",
     )
 
 
-def _party(organisation, share, is_lead, today, live_projects=()):
-    sanction = organisation.active_sanction(on=today)
+def _party(organisation, share, is_lead, today, live_projects=(), sanctions=None):
+    among = None if sanctions is None else sanctions.get(organisation.pk, ())
+    sanction = organisation.active_sanction(on=today, among=among)
     return Party(
         name=organisation.name,
         kind=organisation.kind,
@@ -62,37 +58,63 @@ def _party(organisation, share, is_lead, today, live_projects=()):
     )
 
 
+def _parties_of(applications):
+    """The ids of the leads and accepted members of these applications (members prefetched)."""
+    return {a.lead_id for a in applications} | {
+        m.organisation_id for a in applications for m in a.consortium_members.all() if m.counts
+    }
+
+
+def sanctions_of(applications):
+    """{organisation id: [Sanction, ...]} for every lead and member (accepted or not) of these
+    applications, in one query."""
+    from .models import Sanction
+
+    organisations = {a.lead_id for a in applications} | {
+        m.organisation_id for a in applications for m in a.consortium_members.all()
+    }
+    found = defaultdict(list)
+    for sanction in Sanction.objects.filter(organisation_id__in=organisations).order_by("pk"):
+        found[sanction.organisation_id].append(sanction)
+    return found
+
+
 def live_projects_by_organisation(applications):
     """{organisation id: [(project code, service field name, its application id), ...]}: the
     running national projects (projects.duplicates.LIVE_PROJECT_STATES) each lead or accepted
-    member of these applications takes part in, as lead or accepted member. Two queries for
-    any number of applications (the members come from with_eligibility_data's prefetch)."""
+    member of these applications takes part in, as lead or accepted member. One query (a
+    UNION) for any number of applications (the members come from with_eligibility_data's
+    prefetch)."""
     from .duplicates import LIVE_PROJECT_STATES
     from .models import ConsortiumMember, ConsortiumMemberState, Project
 
-    organisations = {a.lead_id for a in applications} | {
-        m.organisation_id for a in applications for m in a.consortium_members.all() if m.counts
-    }
+    organisations = _parties_of(applications)
     found = defaultdict(set)
-    led = Project.objects.filter(
-        state__in=LIVE_PROJECT_STATES, award__application__lead_id__in=organisations
-    ).values_list(
-        "code",
-        "award__application__service_field__name",
-        "award__application_id",
-        "award__application__lead_id",
+    led = (
+        Project.objects.filter(state__in=LIVE_PROJECT_STATES, award__application__lead_id__in=organisations)
+        .order_by()
+        .values_list(
+            "code",
+            "award__application__service_field__name",
+            "award__application_id",
+            "award__application__lead_id",
+        )
     )
-    joined = ConsortiumMember.objects.filter(
-        state=ConsortiumMemberState.ACCEPTED,
-        organisation_id__in=organisations,
-        application__award__project__state__in=LIVE_PROJECT_STATES,
-    ).values_list(
-        "application__award__project__code",
-        "application__service_field__name",
-        "application_id",
-        "organisation_id",
+    joined = (
+        ConsortiumMember.objects.filter(
+            state=ConsortiumMemberState.ACCEPTED,
+            organisation_id__in=organisations,
+            application__award__project__state__in=LIVE_PROJECT_STATES,
+        )
+        .order_by()
+        .values_list(
+            "application__award__project__code",
+            "application__service_field__name",
+            "application_id",
+            "organisation_id",
+        )
     )
-    for code, field_name, application_id, organisation_id in [*led, *joined]:
+    for code, field_name, application_id, organisation_id in led.union(joined, all=True):
         found[organisation_id].add((code, field_name or "", application_id))
     return {organisation: sorted(projects) for organisation, projects in found.items()}
 
@@ -154,12 +176,19 @@ def questions_and_answers(applications):
 
 
 def application_facts(
-    application, today=None, selected_pairs=None, asked=None, indicators=None, live_projects=None
+    application,
+    today=None,
+    selected_pairs=None,
+    asked=None,
+    indicators=None,
+    live_projects=None,
+    sanctions=None,
 ):
     """The snapshot of one application; ``asked``: questions_and_answers of a page containing
     it (computed for this one application when not given); ``indicators``: indicator_facts of
     the page (likewise); ``live_projects``: live_projects_by_organisation of the page (none
-    when not given: only the rules in PROJECT_RULE_KINDS read them)."""
+    when not given: only the rules in PROJECT_RULE_KINDS read them); ``sanctions``: sanctions_of
+    the page (read through each organisation when not given)."""
     today = today or timezone.localdate()
     call = application.call
     proposed = list(application.consortium_members.all())
@@ -177,8 +206,8 @@ def application_facts(
             if other != application.pk
         ]
 
-    parties = [_party(application.lead, lead_share, True, today, running(application.lead_id))] + [
-        _party(m.organisation, m.budget_share_percent, False, today, running(m.organisation_id))
+    parties = [_party(application.lead, lead_share, True, today, running(application.lead_id), sanctions)] + [
+        _party(m.organisation, m.budget_share_percent, False, today, running(m.organisation_id), sanctions)
         for m in members
     ]
     previous = call.previous_stage
@@ -235,9 +264,10 @@ def check_many(applications, today=None):
         kind in PROJECT_RULE_KINDS for configured in rules.values() for kind, _p in configured
     )
     projects = live_projects_by_organisation(applications) if reads_projects else None
+    sanctions = sanctions_of(applications)
     results = {}
     for a in applications:
-        facts = application_facts(a, today, selected, asked, indicators, projects)
+        facts = application_facts(a, today, selected, asked, indicators, projects, sanctions)
         results[a.pk] = evaluate_standing(facts) + evaluate(rules[(a.call_id, a.track_id)], facts)
     return results
 

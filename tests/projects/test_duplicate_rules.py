@@ -137,4 +137,4 @@ def test_calls_without_these_rules_read_no_projects(django_assert_max_num_querie
         check_eligibility(plain)
     with CaptureQueriesContext(connection) as rule_queries:
         check_eligibility(with_projects)
-    assert len(rule_queries.captured_queries) == len(plain_queries.captured_queries) + 2
+    assert len(rule_queries.captured_queries) == len(plain_queries.captured_queries) + 1
