@@ -42,6 +42,7 @@ bench: prepare
 	$(BIN)/python tests/bench/run.py
 	$(BIN)/python tests/bench/workbook.py
 	$(BIN)/python tests/bench/burst.py
+	$(BIN)/python tests/bench/duplicates.py
 
 # The browser journeys (Chromium at /usr/bin/chromium, or CHROMIUM_PATH) write screenshots to
 # var/screenshots/<lang>/; the README's tour is copied from them to docs/tour/.
