@@ -86,7 +86,7 @@ from projects.models.application import ELIGIBILITY_PENDING_STATES, PLACE_STATES
 from projects.money_invariants import INVARIANTS, ProjectMoney, broken
 from projects.registration_number import format_registration_number
 
-from . import answers_sheet, budget_sheet, code_labels, indicators_sheet
+from . import answers_sheet, budget_sheet, code_labels, duplicates_sheet, indicators_sheet
 from .safe_cells import safe_text
 from .schedule_sheets import LOG_COLUMNS, SLOT_COLUMNS, log_rows, schedule_checks, slot_rows
 
@@ -215,6 +215,7 @@ SHEETS = {
     "Answers": _columns(*answers_sheet.COLUMNS),
     "Budget": _columns(*budget_sheet.COLUMNS),
     "Indicators": _columns(*indicators_sheet.COLUMNS),
+    "Duplicate check": _columns(*duplicates_sheet.COLUMNS),
     "Runs": _columns(
         (gettext_lazy("Call"), TEXT, 18),
         (gettext_lazy("Run"), NUMBER, 7),
@@ -1160,6 +1161,7 @@ def _estimated_rows(call_ids, infos):
         + answers_sheet.answer_count(call_ids)
         + budget_sheet.budget_row_count(call_ids)
         + indicators_sheet.indicator_count(call_ids)
+        + duplicates_sheet.finding_count(call_ids)
         + Score.objects.filter(
             review__state=Review.State.SUBMITTED, review__application__call_id__in=call_ids
         ).count()
@@ -1226,6 +1228,7 @@ def write_funding_workbook(calls, fileobj_or_path, *, lang="en", progress=None, 
         write("Expenditures", per_call(_expenditure_rows))
         write("Budget", per_call(lambda info, totals: budget_sheet.budget_rows(info, totals.budgets)))
         write("Indicators", per_call(indicators_sheet.indicator_rows))
+        write("Duplicate check", per_call(duplicates_sheet.finding_rows))
         figures = _summary(call_ids)
         summary_rows, call_totals = _summary_rows(infos, figures)
         write("Summary", iter(summary_rows))

@@ -64,6 +64,10 @@ class Party:
     active_sanction: str = ""  # the reason, when under an active participation restriction
     unverified: bool = False  # a local government or public institution staff have not verified
     government_level: str = ""  # a GOVERNMENT_LEVEL_LABELS code for a local government, else ""
+    # The running (active or final-report) national projects it takes part in, as lead or
+    # accepted consortium member, other than this application's own: (project code, service
+    # field name). Gathered only when a call's rule reads them (projects.eligibility_check).
+    live_projects: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,9 @@ class ApplicationFacts:
     indicators_proposed: int = 0
     # The call's national:local matching ratio (competitions.matching), None when it sets none.
     matching_ratio: MatchingRatio | None = None
+    # The name of the application's service field ("" when it has none): fields are per call,
+    # so the same field in two calls is recognised by its name.
+    service_field: str = ""
 
     def __post_init__(self):
         if not self.parties or not self.parties[0].is_lead:
@@ -522,6 +529,78 @@ def no_active_sanction(facts, params):
         return True, _("No organisation of the application is under an active participation restriction.")
     message = _("%(name)s is under an active participation restriction (%(reason)s).")
     return False, " ".join(message % {"name": p.name, "reason": p.active_sanction} for p in sanctioned)
+
+
+# -- The duplicate-funding check as rules (projects.duplicates finds; these decide) -----------
+
+
+def _project_list(projects) -> str:
+    return ", ".join(f"{code} ({field or '-'})" for code, field in projects)
+
+
+@rule(
+    "no_active_project_in_field",
+    label=gettext_lazy("No running project in the same service field"),
+    description=gettext_lazy(
+        "No organisation of the application takes part in a running national project in the same service field."
+    ),
+)
+def no_active_project_in_field(facts, params):
+    if not facts.service_field:
+        return False, _(
+            "The application names no service field; choose one so that this rule can be checked."
+        )
+    values = {"field": facts.service_field}
+    clashes = [
+        (party, [p for p in party.live_projects if p[1] == facts.service_field]) for party in facts.parties
+    ]
+    clashes = [(party, projects) for party, projects in clashes if projects]
+    if not clashes:
+        return True, _(
+            "No organisation of the application takes part in a running project in the service field “%(field)s”."
+        ) % values
+    message = _(
+        "%(name)s takes part in the running project %(projects)s in the same service field “%(field)s”."
+    )
+    return False, " ".join(
+        message % {**values, "name": party.name, "projects": _project_list(projects)}
+        for party, projects in clashes
+    )
+
+
+@rule(
+    "max_concurrent_projects",
+    label=gettext_lazy("Concurrent national projects"),
+    description=gettext_lazy(
+        "No organisation would take part in more than max_projects running national projects at a time, this one included."
+    ),
+    params={"max_projects": (2, _positive_count)},
+)
+def max_concurrent_projects(facts, params):
+    limit = params["max_projects"]
+    over = [party for party in facts.parties if len(party.live_projects) + 1 > limit]
+    if not over:
+        busiest = max(len(party.live_projects) for party in facts.parties)
+        return True, _(
+            "Each organisation takes part in at most %(count)d running national projects besides this one; the limit is %(max)d at a time, this one included."
+        ) % {"count": busiest, "max": limit}
+    message = _(
+        "%(name)s already takes part in %(count)d running national projects (%(projects)s); with this one it would exceed the limit of %(max)d at a time."
+    )
+    return False, " ".join(
+        message
+        % {
+            "name": party.name,
+            "count": len(party.live_projects),
+            "projects": _project_list(party.live_projects),
+            "max": limit,
+        }
+        for party in over
+    )
+
+
+# Rule kinds that read Party.live_projects: the facts gather them only when a call uses one.
+PROJECT_RULE_KINDS = frozenset({"no_active_project_in_field", "max_concurrent_projects"})
 
 
 @rule(

@@ -66,6 +66,11 @@ PARAMETER_FIELDS = {
     ("national_share", "max_percent"): ("percent", _("Largest national share of the total cost (%)"), None),
     ("consortium_includes", "kinds"): ("codes", _("Kinds of member"), "kinds"),
     ("consortium_includes", "min_count"): ("count", _("At least this many members"), None),
+    ("max_concurrent_projects", "max_projects"): (
+        "count",
+        _("At most this many running projects per organisation, this one included"),
+        None,
+    ),
     ("required_documents", "kinds"): ("codes", _("Documents that must be attached"), "documents"),
     ("lead_government_level", "levels"): ("codes", _("Tiers of local government accepted"), "levels"),
     ("question_answer", "question"): ("question", _("Question"), None),

@@ -268,7 +268,10 @@ def submitted_applications(call, journey):
             lead=organisation,
             created_by=user,
             title=f"{title_ko} ({title})",
-            summary=f"{title}: a demonstration in the national pilot smart city.",
+            # Each company's own words: the duplicate-funding check finds no near-identical text.
+            summary=f"{title}: {organisation.name.split(' (')[-1].removesuffix(' Co., Ltd.)')} demonstrates "
+            f"it in {REGIONS[n % len(REGIONS)]} (test bed {journey.number_prefix}-{n + 1}) for the "
+            f"{journey.slug} call, with its own partners and schedule.",
             test_bed_region=Region.objects.get(slug="busan" if n % 2 else "sejong"),
             requested_subsidy=subsidy,
             private_cash=subsidy // 4,

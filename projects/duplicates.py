@@ -393,16 +393,32 @@ def run_check(application, *, by):
         locked = Application.objects.select_for_update().get(pk=application.pk)
         if locked.state == ApplicationState.DRAFT:
             raise TransitionRefused([_("A draft is checked when it is submitted.")])
-        buckets = proposal_buckets(locked)
-        new = record_findings(locked, find_duplicates(locked, buckets=buckets))
-        ProposalBucket.objects.filter(application=locked).delete()
-        ProposalBucket.objects.bulk_create(
-            [
-                ProposalBucket(application_id=locked.pk, band=band, bucket=value)
-                for band, value in enumerate(buckets)
-            ]
-        )
+        return recheck(locked)
+
+
+def recheck(locked):
+    """Run the check again for a submitted application whose row the caller holds locked
+    (staff on demand, and confirming eligibility): store what is new and index the proposal
+    as it reads now (a correction may have changed it). Returns the new findings."""
+    buckets = proposal_buckets(locked)
+    new = record_findings(locked, find_duplicates(locked, buckets=buckets))
+    ProposalBucket.objects.filter(application=locked).delete()
+    _index(locked, buckets)
     return new
+
+
+def open_findings_refusal(locked):
+    """Confirming eligibility re-runs the check (``recheck``) first; while a finding, new or
+    old, is still open, the confirmation is refused with a reason naming each one: staff clear
+    it with a reason, or reject the application citing it. None when nothing is open."""
+    recheck(locked)
+    pending = list(open_findings(locked).order_by("kind", "pk"))
+    if not pending:
+        return None
+    listed = "; ".join(f"{f.get_kind_display()}: {f.evidence.splitlines()[0]}" for f in pending)
+    return _(
+        "%(reference)s has open duplicate-funding findings; clear each with a reason or reject the application before confirming it: %(findings)s"
+    ) % {"reference": locked.reference or locked.title, "findings": listed}
 
 
 def _locked_open_finding(finding):

@@ -11,7 +11,14 @@ from decimal import Decimal
 from django.db.models import FilteredRelation, Prefetch, Q
 from django.utils import timezone
 
-from competitions.eligibility import ApplicationFacts, Party, QuestionFacts, evaluate, evaluate_standing
+from competitions.eligibility import (
+    PROJECT_RULE_KINDS,
+    ApplicationFacts,
+    Party,
+    QuestionFacts,
+    evaluate,
+    evaluate_standing,
+)
 from competitions.matching import ratio_of
 from competitions.models import EligibilityRule
 from competitions.models.localized import pick_language
@@ -27,21 +34,17 @@ def with_eligibility_data(queryset):
     from .models import ConsortiumMember
 
     return queryset.select_related(
-        "call__previous_stage", "call__indicator_settings", "track__call", "lead"
+        "call__previous_stage", "call__indicator_settings", "track__call", "lead", "service_field"
     ).prefetch_related(
-        "lead__sanctions",
-        Prefetch(
-            "consortium_members",
-            queryset=ConsortiumMember.objects.select_related("organisation").prefetch_related(
-                "organisation__sanctions"
-            ),
-        ),
+        # The parties' sanctions are read for the whole page in one query (sanctions_of).
+        Prefetch("consortium_members", queryset=ConsortiumMember.objects.select_related("organisation")),
         "documents",
     )
 
 
-def _party(organisation, share, is_lead, today):
-    sanction = organisation.active_sanction(on=today)
+def _party(organisation, share, is_lead, today, live_projects=(), sanctions=None):
+    among = None if sanctions is None else sanctions.get(organisation.pk, ())
+    sanction = organisation.active_sanction(on=today, among=among)
     return Party(
         name=organisation.name,
         kind=organisation.kind,
@@ -51,7 +54,69 @@ def _party(organisation, share, is_lead, today):
         active_sanction=sanction.reason if sanction else "",
         unverified=organisation.needs_verification,
         government_level=organisation.government_level_code,
+        live_projects=tuple(live_projects),
     )
+
+
+def _parties_of(applications):
+    """The ids of the leads and accepted members of these applications (members prefetched)."""
+    return {a.lead_id for a in applications} | {
+        m.organisation_id for a in applications for m in a.consortium_members.all() if m.counts
+    }
+
+
+def sanctions_of(applications):
+    """{organisation id: [Sanction, ...]} for every lead and member (accepted or not) of these
+    applications, in one query."""
+    from .models import Sanction
+
+    organisations = {a.lead_id for a in applications} | {
+        m.organisation_id for a in applications for m in a.consortium_members.all()
+    }
+    found = defaultdict(list)
+    for sanction in Sanction.objects.filter(organisation_id__in=organisations).order_by("pk"):
+        found[sanction.organisation_id].append(sanction)
+    return found
+
+
+def live_projects_by_organisation(applications):
+    """{organisation id: [(project code, service field name, its application id), ...]}: the
+    running national projects (projects.duplicates.LIVE_PROJECT_STATES) each lead or accepted
+    member of these applications takes part in, as lead or accepted member. One query (a
+    UNION) for any number of applications (the members come from with_eligibility_data's
+    prefetch)."""
+    from .duplicates import LIVE_PROJECT_STATES
+    from .models import ConsortiumMember, ConsortiumMemberState, Project
+
+    organisations = _parties_of(applications)
+    found = defaultdict(set)
+    led = (
+        Project.objects.filter(state__in=LIVE_PROJECT_STATES, award__application__lead_id__in=organisations)
+        .order_by()
+        .values_list(
+            "code",
+            "award__application__service_field__name",
+            "award__application_id",
+            "award__application__lead_id",
+        )
+    )
+    joined = (
+        ConsortiumMember.objects.filter(
+            state=ConsortiumMemberState.ACCEPTED,
+            organisation_id__in=organisations,
+            application__award__project__state__in=LIVE_PROJECT_STATES,
+        )
+        .order_by()
+        .values_list(
+            "application__award__project__code",
+            "application__service_field__name",
+            "application_id",
+            "organisation_id",
+        )
+    )
+    for code, field_name, application_id, organisation_id in led.union(joined, all=True):
+        found[organisation_id].add((code, field_name or "", application_id))
+    return {organisation: sorted(projects) for organisation, projects in found.items()}
 
 
 def _selected_pairs(applications):
@@ -110,10 +175,20 @@ def questions_and_answers(applications):
     return questions, answers
 
 
-def application_facts(application, today=None, selected_pairs=None, asked=None, indicators=None):
+def application_facts(
+    application,
+    today=None,
+    selected_pairs=None,
+    asked=None,
+    indicators=None,
+    live_projects=None,
+    sanctions=None,
+):
     """The snapshot of one application; ``asked``: questions_and_answers of a page containing
     it (computed for this one application when not given); ``indicators``: indicator_facts of
-    the page (likewise)."""
+    the page (likewise); ``live_projects``: live_projects_by_organisation of the page (none
+    when not given: only the rules in PROJECT_RULE_KINDS read them); ``sanctions``: sanctions_of
+    the page (read through each organisation when not given)."""
     today = today or timezone.localdate()
     call = application.call
     proposed = list(application.consortium_members.all())
@@ -122,8 +197,18 @@ def application_facts(application, today=None, selected_pairs=None, asked=None, 
     members = [m for m in proposed if m.counts]
     unaccepted = tuple((m.organisation.name, m.get_state_display()) for m in proposed if not m.counts)
     lead_share = Decimal(100) - sum((m.budget_share_percent for m in members), Decimal(0))
-    parties = [_party(application.lead, lead_share, True, today)] + [
-        _party(m.organisation, m.budget_share_percent, False, today) for m in members
+    live_projects = live_projects or {}
+
+    def running(organisation_id):
+        return [
+            (code, field_name)
+            for code, field_name, other in live_projects.get(organisation_id, ())
+            if other != application.pk
+        ]
+
+    parties = [_party(application.lead, lead_share, True, today, running(application.lead_id), sanctions)] + [
+        _party(m.organisation, m.budget_share_percent, False, today, running(m.organisation_id), sanctions)
+        for m in members
     ]
     previous = call.previous_stage
     questions, answers = asked if asked is not None else questions_and_answers([application])
@@ -147,6 +232,7 @@ def application_facts(application, today=None, selected_pairs=None, asked=None, 
         indicators_required=required.get(application.call_id, 0),
         indicators_proposed=proposed.get(application.pk, 0),
         matching_ratio=ratio_of(call),
+        service_field=application.service_field.name if application.service_field_id else "",
     )
 
 
@@ -174,9 +260,14 @@ def check_many(applications, today=None):
     selected = _selected_pairs(applications)
     asked = questions_and_answers(applications)
     indicators = indicator_facts(applications)
+    reads_projects = any(
+        kind in PROJECT_RULE_KINDS for configured in rules.values() for kind, _p in configured
+    )
+    projects = live_projects_by_organisation(applications) if reads_projects else None
+    sanctions = sanctions_of(applications)
     results = {}
     for a in applications:
-        facts = application_facts(a, today, selected, asked, indicators)
+        facts = application_facts(a, today, selected, asked, indicators, projects, sanctions)
         results[a.pk] = evaluate_standing(facts) + evaluate(rules[(a.call_id, a.track_id)], facts)
     return results
 

@@ -15,7 +15,7 @@ from competitions.formatting import format_seoul
 from competitions.lifecycle import TransitionRefused, require_call_state
 from competitions.models import Call
 
-from .duplicates import check_at_submission
+from .duplicates import check_at_submission, open_findings_refusal
 from .eligibility_check import check_eligibility
 from .models import (
     Application,
@@ -263,28 +263,41 @@ def decide_eligibility(application, *, by, eligible, reason=""):
                     % {"reference": locked.reference or locked.title, "state": locked.get_state_display()}
                 ]
             )
-        if eligible:
-            locked.confirm_eligible(by=by, description=reason or _("Eligibility confirmed."))
-        else:
-            locked.reject_ineligible(by=by, description=reason)
-        locked.decision_reason = reason
-        locked.notified_at = timezone.now()
-        locked.save()
-        if eligible:
-            subject = _("Application %(reference)s is eligible") % {"reference": locked.reference}
-            body = _(
-                "Your application %(reference)s meets the eligibility rules of %(call)s and goes on to evaluation."
-            )
-        else:
-            subject = _("Application %(reference)s is not eligible") % {"reference": locked.reference}
-            body = _(
-                "Your application %(reference)s does not meet the eligibility rules of %(call)s. Reason: %(reason)s"
-            )
-        _notify_lead(
-            locked,
-            subject,
-            body % {"reference": locked.reference, "call": locked.call.display_title, "reason": reason},
+        # The duplicate-funding check runs again, and an open finding holds the confirmation
+        # back. The findings it adds are kept (this block commits, deciding nothing); the
+        # refusal is raised after it.
+        findings_refusal = open_findings_refusal(locked) if eligible else None
+        if findings_refusal is None:
+            _decide(locked, by, eligible, reason)
+    if findings_refusal is not None:
+        raise TransitionRefused([findings_refusal])
+    return locked
+
+
+def _decide(locked, by, eligible, reason):
+    """The decision on the locked row: the transition (logged), the reason, the e-mail."""
+    if eligible:
+        locked.confirm_eligible(by=by, description=reason or _("Eligibility confirmed."))
+    else:
+        locked.reject_ineligible(by=by, description=reason)
+    locked.decision_reason = reason
+    locked.notified_at = timezone.now()
+    locked.save()
+    if eligible:
+        subject = _("Application %(reference)s is eligible") % {"reference": locked.reference}
+        body = _(
+            "Your application %(reference)s meets the eligibility rules of %(call)s and goes on to evaluation."
         )
+    else:
+        subject = _("Application %(reference)s is not eligible") % {"reference": locked.reference}
+        body = _(
+            "Your application %(reference)s does not meet the eligibility rules of %(call)s. Reason: %(reason)s"
+        )
+    _notify_lead(
+        locked,
+        subject,
+        body % {"reference": locked.reference, "call": locked.call.display_title, "reason": reason},
+    )
     return locked
 
 

@@ -236,10 +236,12 @@ class Organisation(models.Model):
         self.save(update_fields=["size_class", "size_class_reason"])
         return result
 
-    def active_sanction(self, on=None):
-        """The sanction in force on ``on`` (today), read from prefetched rows when there are."""
+    def active_sanction(self, on=None, among=None):
+        """The sanction in force on ``on`` (today), read from prefetched rows when there are, or
+        from ``among`` (this organisation's sanctions, fetched for a whole page)."""
         today = on or timezone.localdate()
-        return next((s for s in self.sanctions.all() if s.starts_on <= today <= s.ends_on), None)
+        rows = self.sanctions.all() if among is None else among
+        return next((s for s in rows if s.starts_on <= today <= s.ends_on), None)
 
 
 class Membership(models.Model):

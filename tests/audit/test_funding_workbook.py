@@ -222,6 +222,18 @@ ENGLISH_HEADERS = {
         "Settled: to recover (KRW)",
     ],
     "Indicators": ["Project", "Indicator", "Unit", "Baseline", "Year", "Target", "Actual", "Evidence"],
+    "Duplicate check": [
+        "Reference",
+        "Kind",
+        "Found against",
+        "Similarity",
+        "Evidence",
+        "Found at",
+        "State",
+        "Decided by",
+        "Decided at",
+        "Reason",
+    ],
     "Summary": [
         "Call",
         "Field",
@@ -664,10 +676,11 @@ def test_a_call_without_plan_or_run_and_two_calls_in_order(funded, tmp_path, dja
         call=bare, reference="BA-0001", state=ApplicationState.SUBMITTED, submitted_at=timezone.now()
     )
     with django_assert_max_num_queries(
-        51
+        54
     ):  # a few queries a call (the Answers sheet: the questions, then the answers; the Budget
         # sheet: the projects and their years; the Indicators sheet: projects, indicators,
-        # targets, actuals), none a row
+        # targets, actuals; the Duplicate check sheet: the findings, and their count for the
+        # progress total), none a row
         summary, book = export([bare, funded["call"]], tmp_path)
     assert summary["calls"] == ["bare-2026", "audit-2026"] and summary["passed"]
     calls = by_header(book["Calls"])

@@ -512,6 +512,71 @@ def test_evaluate_reports_a_misconfigured_rule_as_failed_instead_of_crashing():
     assert results[1].reason == "This rule is misconfigured: Unknown eligibility rule kind “lottery”."
 
 
+# -- The duplicate-funding rules: no_active_project_in_field, max_concurrent_projects ----------
+
+
+def busy(name, projects, lead=False, share="100"):
+    """A party taking part in ``projects`` running national projects ((code, field name))."""
+    base = party(name, share=share, lead=lead)
+    return Party(**{**base.__dict__, "live_projects": tuple(projects)})
+
+
+def test_no_project_in_field_passes_when_the_running_projects_are_in_other_fields():
+    lead = busy("Nuri Mobility", [("P-2025-001", "Safety")], lead=True)
+    result = run("no_active_project_in_field", make_facts(lead=lead, service_field="Mobility"))
+    assert result.passed
+    assert result.reason == (
+        "No organisation of the application takes part in a running project in the service field “Mobility”."
+    )
+
+
+def test_no_project_in_field_fails_naming_the_member_and_its_project():
+    lead = busy("Nuri Mobility", [("P-2025-001", "Safety")], lead=True)
+    member = busy("Daehan Corp.", [("P-2024-007", "Mobility"), ("P-2025-003", "Energy")], share="20")
+    result = run(
+        "no_active_project_in_field", make_facts(lead=lead, members=[member], service_field="Mobility")
+    )
+    assert not result.passed
+    assert result.reason == (
+        "Daehan Corp. takes part in the running project P-2024-007 (Mobility) in the same service field “Mobility”."
+    )
+
+
+def test_no_project_in_field_fails_when_the_application_names_no_field():
+    result = run("no_active_project_in_field", make_facts())
+    assert not result.passed
+    assert "names no service field" in result.reason
+
+
+def test_concurrent_projects_pass_below_the_limit_counting_this_one():
+    lead = busy("Nuri Mobility", [("P-2025-001", "Safety")], lead=True)
+    result = run("max_concurrent_projects", make_facts(lead=lead), max_projects=2)
+    assert result.passed
+    assert result.reason == (
+        "Each organisation takes part in at most 1 running national projects besides this one; "
+        "the limit is 2 at a time, this one included."
+    )
+
+
+def test_concurrent_projects_fail_at_the_limit_with_the_count_and_the_projects():
+    lead = busy("Nuri Mobility", [("P-2025-001", "Safety"), ("P-2025-002", "Energy")], lead=True)
+    member = busy("Daehan Corp.", [], share="20")
+    result = run("max_concurrent_projects", make_facts(lead=lead, members=[member]), max_projects=2)
+    assert not result.passed
+    assert result.reason == (
+        "Nuri Mobility already takes part in 2 running national projects (P-2025-001 (Safety), "
+        "P-2025-002 (Energy)); with this one it would exceed the limit of 2 at a time."
+    )
+    assert run("max_concurrent_projects", make_facts(lead=lead), max_projects=3).passed
+
+
+def test_concurrent_projects_limit_must_be_a_positive_whole_number():
+    assert validate_params("max_concurrent_projects", None) == {"max_projects": 2}
+    with pytest.raises(ValidationError) as error:
+        validate_params("max_concurrent_projects", {"max_projects": 0})
+    assert error.value.messages == ["“max_projects” must be a whole number of at least 1 (got 0)."]
+
+
 # -- validate_params and the registry ----------------------------------------------------------
 
 
@@ -526,6 +591,8 @@ def test_kind_choices_lists_every_rule_kind_staff_may_choose():
         "consortium_includes",
         "previous_stage_selected",
         "no_active_sanction",
+        "no_active_project_in_field",
+        "max_concurrent_projects",
         "required_documents",
         "lead_government_level",
         "question_answer",

@@ -378,3 +378,60 @@ def test_queue_counts_open_findings_and_filters_on_them(client, role_groups, san
     duplicates.clear_finding(sanctioned_finding, by=StaffFactory(), reason="fine")
     response = client.get(url, {"call": call.slug, "findings": "open"})
     assert list(response.context["rows"]) == []
+
+
+# --- Before eligibility is confirmed --------------------------------------------------------------
+
+
+def test_confirming_with_an_open_finding_is_refused_naming_it(sanctioned_finding):
+    application = sanctioned_finding.application
+    reception_closed(application.call)
+    with pytest.raises(TransitionRefused) as refused:
+        workflow.decide_eligibility(application, by=StaffFactory(), eligible=True)
+    (reason,) = refused.value.reasons
+    assert reason.startswith(f"{application.reference} has open duplicate-funding findings")
+    assert "Sanction history: " in reason and "Late" in reason
+    assert Application.objects.get(pk=application.pk).state == ApplicationState.SUBMITTED
+
+
+def test_confirming_re_runs_the_check_and_keeps_what_it_finds():
+    first = submitted(title="Haeundae shuttle")
+    workflow_copy = submitted(call=first.call, title="Haeundae shuttle")
+    for application in (first, workflow_copy):
+        indexed(application)
+    assert not DuplicateFinding.objects.filter(application=first).exists()  # clean when submitted
+    reception_closed(first.call)
+    staff = StaffFactory()
+    with pytest.raises(TransitionRefused) as refused:
+        workflow.decide_eligibility(first, by=staff, eligible=True)
+    assert workflow_copy.reference in refused.value.reasons[0]
+    # The refusal holds the confirmation back, but the new finding stays on record.
+    finding = DuplicateFinding.objects.get(application=first)
+    assert (finding.kind, finding.other_application_id) == (FindingKind.SIMILAR_TEXT, workflow_copy.pk)
+    duplicates.clear_finding(finding, by=staff, reason="The same company's two tracks; allowed.")
+    decided = workflow.decide_eligibility(first, by=staff, eligible=True)
+    assert decided.state == ApplicationState.ELIGIBLE
+    assert DuplicateFinding.objects.filter(application=first).count() == 1  # nothing new, nothing lost
+
+
+def test_rejecting_does_not_wait_for_the_findings(sanctioned_finding):
+    application = sanctioned_finding.application
+    reception_closed(application.call)
+    workflow.decide_eligibility(application, by=StaffFactory(), eligible=False, reason="Budget incomplete.")
+    assert Application.objects.get(pk=application.pk).state == ApplicationState.INELIGIBLE
+
+
+def test_bulk_confirmation_decides_the_clean_and_refuses_the_held(client, role_groups, sanctioned_finding):
+    held = sanctioned_finding.application
+    clean = submitted(call=held.call, summary=UNRELATED, title="Flood")
+    reception_closed(held.call)
+    client.force_login(StaffFactory())
+    response = client.post(
+        reverse("projects:eligibility_bulk"),
+        {"applications": [held.pk, clean.pk], "action": "confirm"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "open duplicate-funding findings" in page
+    assert Application.objects.get(pk=clean.pk).state == ApplicationState.ELIGIBLE
+    assert Application.objects.get(pk=held.pk).state == ApplicationState.SUBMITTED

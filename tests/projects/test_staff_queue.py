@@ -146,3 +146,22 @@ def test_decide_one_on_its_page(staff_client, open_call):
     assert application.reference in page and "Pass" in page
     staff_client.post(url, {"action": "confirm", "reason": ""})
     assert Application.objects.get(pk=application.pk).state == ApplicationState.ELIGIBLE
+
+
+def test_queue_keeps_its_budget_with_the_duplicate_funding_rules(
+    staff_client, open_call, django_assert_max_num_queries
+):
+    from competitions.models import EligibilityRule
+
+    for position, (kind, params) in enumerate(
+        [("no_active_project_in_field", {}), ("max_concurrent_projects", {"max_projects": 2})], start=90
+    ):
+        EligibilityRule.objects.create(call=open_call, kind=kind, params=params, position=position)
+    submitted_applications(open_call, 30)
+    with django_assert_max_num_queries(15):
+        response = staff_client.get(reverse("projects:eligibility_queue"), {"call": open_call.slug})
+    assert len(response.context["rows"]) == 30
+    for _application, results, _failing in response.context["rows"]:
+        by_kind = {result.kind: result for result in results}
+        assert by_kind["max_concurrent_projects"].passed
+        assert not by_kind["no_active_project_in_field"].passed  # these name no service field
