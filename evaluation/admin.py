@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from import_export.admin import ImportExportModelAdmin
 
 from competitions.admin import ReadOnlyAdmin
+from config.admin_labels import NamedTabularInline
 from projects.models import ApplicationState
 
 from .conflicts import is_conflicted
@@ -105,7 +106,7 @@ class StageInline(admin.StackedInline):
     ]
 
 
-class CriterionInline(admin.TabularInline):
+class CriterionInline(NamedTabularInline):
     model = Criterion
     formset = CriterionFormSet
     extra = 0
@@ -118,7 +119,7 @@ class CriterionInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class BonusRuleInline(admin.TabularInline):
+class BonusRuleInline(NamedTabularInline):
     model = BonusRule
     extra = 0
 
