@@ -34,3 +34,68 @@ window.addEventListener("DOMContentLoaded", function () {
   var inner = document.querySelector("#container > .inner");
   if (inner) inner.classList.remove("help-panel-expanded");
 });
+
+/* Narrow screens (a phone, 200 % zoom: KRDS hides its main menu under 1024 px): the main menu
+   folds behind the "Menu" button, a disclosure (aria-expanded); Escape closes it and gives the
+   focus back to the button. Without this script the button stays hidden and the menu open. */
+document.documentElement.classList.add("gongmo-js");
+document.addEventListener("DOMContentLoaded", function () {
+  var button = document.querySelector(".gongmo-menu-toggle");
+  var menu = document.getElementById("gongmo-menu");
+  if (!button || !menu) return;
+  button.hidden = false;
+  function set(open) {
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    menu.classList.toggle("is-open", open);
+  }
+  button.addEventListener("click", function () {
+    set(button.getAttribute("aria-expanded") !== "true");
+  });
+  menu.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
+      set(false);
+      button.focus();
+    }
+  });
+});
+
+/* After a failed submit the keyboard focus starts on the error summary (the title already says
+   "Error:"); each of its links leads to the field. */
+document.addEventListener("DOMContentLoaded", function () {
+  var summary = document.getElementById("gongmo-error-summary");
+  if (summary) summary.focus();
+});
+
+/* A KRDS table that does not fit (a phone, 200 % zoom) scrolls inside its wrapper: the wrapper
+   then becomes a named region reachable with Tab, so a keyboard user can scroll it too. Named
+   after the table's caption, or the heading before it. */
+(function () {
+  function nameOf(wrap) {
+    var caption = wrap.querySelector("caption");
+    if (caption && caption.textContent.trim()) return caption.textContent.trim();
+    var node = wrap.previousElementSibling;
+    while (node && !/^H[1-6]$/.test(node.tagName)) node = node.previousElementSibling;
+    if (node) return node.textContent.trim();
+    var section = wrap.closest("section");
+    var heading = section && section.querySelector("h1, h2, h3, h4");
+    return heading ? heading.textContent.trim() : document.title;
+  }
+  function mark() {
+    document.querySelectorAll(".krds-table-wrap").forEach(function (wrap) {
+      if (wrap.scrollWidth > wrap.clientWidth + 1) {
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("tabindex", "0");
+        if (!wrap.hasAttribute("aria-label")) wrap.setAttribute("aria-label", nameOf(wrap));
+        wrap.dataset.gongmoScroll = "1";
+      } else if (wrap.dataset.gongmoScroll) {
+        wrap.removeAttribute("role");
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("aria-label");
+        delete wrap.dataset.gongmoScroll;
+      }
+    });
+  }
+  window.addEventListener("DOMContentLoaded", mark);
+  window.addEventListener("load", mark);
+  window.addEventListener("resize", mark);
+})();
