@@ -99,3 +99,49 @@ document.addEventListener("DOMContentLoaded", function () {
   window.addEventListener("load", mark);
   window.addEventListener("resize", mark);
 })();
+
+/* A long list of checkboxes (forms/field.html, config.krds.LongChoices): the search box shows
+   only the options whose label holds what was typed (a group with none left is hidden), says
+   how many are shown, and the box's summary counts what is chosen. Hidden options keep their
+   state: the form sends every chosen one. Without this script the box lists every option. */
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-gongmo-choices]").forEach(function (box) {
+    var search = box.querySelector("[data-gongmo-search]");
+    var input = search && search.querySelector("input[type=search]");
+    var found = box.querySelector("[data-gongmo-found]");
+    var count = box.querySelector("[data-gongmo-count]");
+    var options = Array.prototype.slice.call(box.querySelectorAll(".krds-form-check"));
+    var countText = count ? count.textContent.trim().replace(/^\d+/, "") : "";
+    if (!input) return;
+    search.hidden = false;
+    function normal(text) {
+      return text.toLocaleLowerCase().replace(/\s+/g, " ").trim();
+    }
+    function filter() {
+      var wanted = normal(input.value);
+      var shown = 0;
+      options.forEach(function (option) {
+        var match = !wanted || normal(option.textContent).indexOf(wanted) !== -1;
+        option.hidden = !match;
+        if (match) shown += 1;
+      });
+      box.querySelectorAll(".gongmo-choice-group").forEach(function (group) {
+        group.hidden = !group.querySelector(".krds-form-check:not([hidden])");
+      });
+      if (found) {
+        found.textContent = wanted
+          ? found.dataset.templateOne.replace("%(shown)s", shown).replace("%(total)s", options.length)
+          : "";
+      }
+    }
+    function recount() {
+      if (count) count.textContent = box.querySelectorAll("input[type=checkbox]:checked").length + countText;
+    }
+    input.addEventListener("input", filter);
+    /* Enter in the search box must not submit the whole form. */
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") event.preventDefault();
+    });
+    box.addEventListener("change", recount);
+  });
+});
