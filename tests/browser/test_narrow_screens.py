@@ -57,13 +57,27 @@ def test_at_200_percent_a_wide_table_scrolls_in_a_named_focusable_region(demo, n
     journey = Journey(page, lang, "zoom-table")
     journey.log_in("staff@gongmo.example", scenarios.demo_password(Role.STAFF))
     journey.goto("/staff/eligibility/", "queue")
-    wrap = page.locator("main .krds-table-wrap").first
+    # The page itself does not scroll sideways: a table narrows (KRDS's 732 px minimum lifted)
+    # or scrolls in its wrapper, which is then a named region reachable with Tab.
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= ZOOMED["width"] + 1
+    wraps = page.locator("main .krds-table-wrap")
+    assert wraps.count() >= 1
+    for index in range(wraps.count()):
+        each = wraps.nth(index)
+        if each.evaluate("(el) => el.scrollWidth > el.clientWidth + 1"):
+            assert each.get_attribute("role") == "region" and each.get_attribute("tabindex") == "0"
+            assert (each.get_attribute("aria-label") or "").strip()
+    # A table too wide for the screen (made so here) turns its wrapper into a named region.
+    wrap = wraps.first
+    wrap.evaluate(
+        "(el) => { el.querySelector('table').style.minWidth = '1400px'; window.dispatchEvent(new Event('resize')); }"
+    )
     assert wrap.evaluate("(el) => el.scrollWidth > el.clientWidth")
     assert wrap.get_attribute("role") == "region"
     assert wrap.get_attribute("tabindex") == "0"
     assert (wrap.get_attribute("aria-label") or "").strip()
-    # The page itself does not scroll sideways: only the table does.
     assert page.evaluate("() => document.documentElement.scrollWidth") <= ZOOMED["width"] + 1
+    check_accessibility(page)
     # A table that fits keeps no tab stop (staff home's call table at full width).
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto("/staff/")
