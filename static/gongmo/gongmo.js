@@ -130,7 +130,7 @@ document.addEventListener("DOMContentLoaded", function () {
       });
       if (found) {
         found.textContent = wanted
-          ? found.dataset.templateOne.replace("%(shown)s", shown).replace("%(total)s", options.length)
+          ? found.dataset.templateOne.replace("{shown}", shown).replace("{total}", options.length)
           : "";
       }
     }
