@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm_log.admin import StateLogInline
 
 from accounts import identities
+from config.admin_labels import NamedControlsAdmin, NamedTabularInline
 
 from . import resources
 from .formatting import format_krw
@@ -128,19 +129,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
-class TrackInline(admin.TabularInline):
+class TrackInline(NamedTabularInline):
     model = Track
     extra = 0
     fields = ["name", "name_ko", "max_awards", "subsidy_cap", "position"]
 
 
-class ServiceFieldInline(admin.TabularInline):
+class ServiceFieldInline(NamedTabularInline):
     model = ServiceField
     extra = 0
     fields = ["name", "name_ko", "max_awards", "position"]
 
 
-class EligibilityRuleInline(admin.TabularInline):
+class EligibilityRuleInline(NamedTabularInline):
     """The call's eligibility rules; parameters are JSON, checked against the rule's kind (staff
     edit them with a form for their kind on the call's eligibility page). The track list offers
     only this call's tracks."""
@@ -156,7 +157,7 @@ class EligibilityRuleInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class BudgetCategoryInline(admin.TabularInline):
+class BudgetCategoryInline(NamedTabularInline):
     """The call's budget categories (비목) and their caps."""
 
     model = BudgetCategory
@@ -164,7 +165,7 @@ class BudgetCategoryInline(admin.TabularInline):
     fields = ["code", "name", "name_ko", "cap_percent", "position"]
 
 
-class DeadlineExtensionInline(admin.TabularInline):
+class DeadlineExtensionInline(NamedTabularInline):
     """The deadline's extensions: recorded on the staff's notice page, read-only here."""
 
     model = DeadlineExtension
@@ -228,7 +229,7 @@ class CallAdminForm(forms.ModelForm):
 
 
 @admin.register(Call)
-class CallAdmin(LimitedImportExportAdmin):
+class CallAdmin(NamedControlsAdmin, LimitedImportExportAdmin):
     form = CallAdminForm
     resource_classes = [resources.CallResource]
     inlines = [

@@ -55,3 +55,31 @@ def style_widgets(fields):
             widget.attrs.setdefault("class", "krds-input krds-textarea")
         else:
             widget.attrs.setdefault("class", "krds-input")
+
+
+class LongChoices(forms.CheckboxSelectMultiple):
+    """A long list of checkboxes (the smart-services menu, technology fields, service types) in
+    one collapsible box with a search box (static/gongmo/choices.js filters the options as one
+    types; a hidden option stays chosen), the options in groups with a legend when ``group_by``
+    names each model instance's group. Without JavaScript: the box still opens and closes (a
+    ``<details>``), every option is there, the search box stays hidden."""
+
+    template_name = "forms/widgets/long_choices.html"
+
+    def __init__(self, attrs=None, choices=(), group_by=None):
+        super().__init__(attrs, choices)
+        self.group_by = group_by
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        groups = []
+        for _group, options, _index in context["widget"]["optgroups"]:
+            for option in options:
+                instance = getattr(option["value"], "instance", None)
+                title = self.group_by(instance) if self.group_by and instance is not None else ""
+                if not groups or groups[-1][0] != title:
+                    groups.append((title, []))
+                groups[-1][1].append(option)
+        context["widget"]["groups"] = groups
+        context["widget"]["chosen"] = sum(1 for _t, options in groups for o in options if o["selected"])
+        return context

@@ -118,7 +118,7 @@ TEMPLATES = [
                 "accounts.context_processors.roles",
             ],
             # config is no app: its template filters (Korean particles) are named here.
-            "libraries": {"korean": "config.templatetags.korean"},
+            "libraries": {"korean": "config.templatetags.korean", "a11y": "config.templatetags.a11y"},
         },
     },
 ]

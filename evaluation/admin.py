@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from competitions.admin import ReadOnlyAdmin
 from competitions.imports import LimitedImportExportAdmin
+from config.admin_labels import NamedTabularInline
 from config.korean import resolve_particles
 from projects.models import ApplicationState
 
@@ -106,7 +107,7 @@ class StageInline(admin.StackedInline):
     ]
 
 
-class CriterionInline(admin.TabularInline):
+class CriterionInline(NamedTabularInline):
     model = Criterion
     formset = CriterionFormSet
     extra = 0
@@ -119,7 +120,7 @@ class CriterionInline(admin.TabularInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class BonusRuleInline(admin.TabularInline):
+class BonusRuleInline(NamedTabularInline):
     model = BonusRule
     extra = 0
 

@@ -16,6 +16,8 @@ from competitions.formatting import format_krw, format_krw_long, korean_reading
 
 FONT = 'font-family="Pretendard GOV, system-ui, sans-serif"'
 GREY, BLUE, NAVY, GREEN, RED = "#e6e8ea", "#256ef4", "#0b3b8c", "#16856b", "#d50136"
+# The light grey of a maximum's track is drawn with an outline that reaches 3:1; so is an axis.
+OUTLINE = "#8a949e"
 
 
 def _open(chart_id, width, height, title, desc):
@@ -66,7 +68,7 @@ def places_chart(rows, width=640, bar_height=28, gap=14, label_width=210, chart_
         parts.append(f"<g><title>{escape(labels[index])}</title>")
         parts.append(_text(0, y + bar_height * 0.68, name))
         parts.append(
-            f'<rect x="{label_width}" y="{y}" width="{max_width:.1f}" height="{bar_height}" fill="{GREY}" rx="4"/>'
+            f'<rect x="{label_width}" y="{y}" width="{max_width:.1f}" height="{bar_height}" fill="{GREY}" stroke="{OUTLINE}" rx="4"/>'
         )
         parts.append(
             f'<rect x="{label_width}" y="{y}" width="{filled_width:.1f}" height="{bar_height}" '
@@ -80,14 +82,17 @@ def places_chart(rows, width=640, bar_height=28, gap=14, label_width=210, chart_
 
 # --- Applications per field, stacked by status ---------------------------------------------
 
+# Every colour a bar or a legend swatch takes reaches 3:1 against the white page (WCAG 1.4.11,
+# non-text contrast; tests/evaluation/test_charts.py measures them), neighbours differ in hue,
+# and stacked segments are parted by a white line.
 PALETTE = [
     "#0b3b8c",
     "#256ef4",
-    "#6ea0f8",
+    "#7c4dbd",
     "#16856b",
-    "#8fd3c1",
+    "#b02a77",
     "#c47a00",
-    "#f2b84b",
+    "#a0522d",
     "#d50136",
     "#8a949e",
     "#464c53",
@@ -126,7 +131,7 @@ def status_chart(rows, statuses, width=640, bar_height=26, gap=12, label_width=1
             length = plot * count / scale
             parts.append(
                 f'<rect x="{x:.1f}" y="{y}" width="{length:.1f}" height="{bar_height}" '
-                f'fill="{PALETTE[index % len(PALETTE)]}" class="segment"><title>{escape(f"{name} · {label}: {count}")}</title></rect>'
+                f'fill="{PALETTE[index % len(PALETTE)]}" stroke="#fff" class="segment"><title>{escape(f"{name} · {label}: {count}")}</title></rect>'
             )
             x += length
         parts.append(_text(x + 6, y + bar_height * 0.68, str(sum(counts)), size=13))
@@ -189,7 +194,7 @@ def score_chart(
         base = (index + 1) * row_height
         parts.append(_text(0, base - row_height / 2 + 5, name))
         parts.append(
-            f'<line x1="{label_width}" x2="{label_width + plot}" y1="{base}" y2="{base}" stroke="#b1b8be"/>'
+            f'<line x1="{label_width}" x2="{label_width + plot}" y1="{base}" y2="{base}" stroke="{OUTLINE}"/>'
         )
         for position, count in enumerate(bins):
             if not count:

@@ -15,6 +15,7 @@ from accounts import identities
 from competitions.admin import ReadOnlyAdmin, ReadOnlyStateLogInline, WonAdminMixin
 from competitions.imports import LimitedImportExportAdmin
 from competitions.lifecycle import TransitionRefused
+from config.admin_labels import NamedTabularInline
 
 from . import identity
 from .models import (
@@ -44,12 +45,12 @@ from .registration_number import normalise_registration_number, validate_registr
 from .resources import OrganisationResource
 
 
-class FiscalYearInline(admin.TabularInline):
+class FiscalYearInline(NamedTabularInline):
     model = FiscalYear
     extra = 0
 
 
-class SanctionInline(admin.TabularInline):
+class SanctionInline(NamedTabularInline):
     model = Sanction
     extra = 0
     fields = ["starts_on", "ends_on", "reason", "registration_number", "created_by", "created_at"]
@@ -59,7 +60,7 @@ class SanctionInline(admin.TabularInline):
         return False  # a sanction is corrected by a new record, never deleted
 
 
-class RegistrationNumberRecordInline(admin.TabularInline):
+class RegistrationNumberRecordInline(NamedTabularInline):
     """Every number the organisation has held, with who changed it and why: never edited."""
 
     model = RegistrationNumberRecord
@@ -191,7 +192,7 @@ class SanctionAdmin(admin.ModelAdmin):
         return False
 
 
-class ConsortiumMemberInline(admin.TabularInline):
+class ConsortiumMemberInline(NamedTabularInline):
     model = ConsortiumMember
     extra = 0
     can_delete = False
@@ -201,7 +202,7 @@ class ConsortiumMemberInline(admin.TabularInline):
         return False
 
 
-class DocumentInline(admin.TabularInline):
+class DocumentInline(NamedTabularInline):
     model = Document
     extra = 0
     can_delete = False
@@ -295,7 +296,7 @@ class AwardAdmin(WonAdminMixin, ReadOnlyAdmin):
     list_select_related = ["application"]
 
 
-class PhaseInline(admin.TabularInline):
+class PhaseInline(NamedTabularInline):
     model = Phase
     extra = 0
     can_delete = False
@@ -410,7 +411,7 @@ class IndicatorSettingsAdmin(admin.ModelAdmin):
         return False
 
 
-class IndicatorTargetInline(admin.TabularInline):
+class IndicatorTargetInline(NamedTabularInline):
     model = IndicatorTarget
     extra = 0
     can_delete = False

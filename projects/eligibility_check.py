@@ -175,6 +175,11 @@ def questions_and_answers(applications):
     return questions, answers
 
 
+def lead_share_percent(members):
+    """The lead's share of the budget: what the members that count (accepted) leave of 100 %."""
+    return Decimal(100) - sum((m.budget_share_percent for m in members if m.counts), Decimal(0))
+
+
 def application_facts(
     application,
     today=None,
@@ -196,7 +201,7 @@ def application_facts(
     # that the standing rule can refuse submission while they have not accepted.
     members = [m for m in proposed if m.counts]
     unaccepted = tuple((m.organisation.name, m.get_state_display()) for m in proposed if not m.counts)
-    lead_share = Decimal(100) - sum((m.budget_share_percent for m in members), Decimal(0))
+    lead_share = lead_share_percent(members)
     live_projects = live_projects or {}
 
     def running(organisation_id):

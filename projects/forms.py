@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from competitions.models import District, QuestionKind
 from competitions.questions import NO, YES, clean_answer, form_value, questions_of
-from config.krds import KRDSFormMixin, style_widgets
+from config.krds import KRDSFormMixin, LongChoices, style_widgets
 
 from .documents import MAX_DOCUMENT_BYTES, validate_document
 from .identity import number_holder, verification_refusal
@@ -153,9 +153,11 @@ class ApplicationForm(KRDSFormMixin, forms.ModelForm):
             "private_in_kind",
         ]
         widgets = {
-            "smart_services": forms.CheckboxSelectMultiple,
-            "technology_fields": forms.CheckboxSelectMultiple,
-            "service_types": forms.CheckboxSelectMultiple,
+            # Some hundred options in all: each list in a collapsible box with a search box,
+            # the smart-services menu in its areas (issue 20).
+            "smart_services": LongChoices(group_by=lambda service: service.area.display_name),
+            "technology_fields": LongChoices,
+            "service_types": LongChoices,
             "summary": forms.Textarea(attrs={"rows": 6}),
         }
 
@@ -165,6 +167,7 @@ class ApplicationForm(KRDSFormMixin, forms.ModelForm):
         self.fields["track"].queryset = call.tracks.all()
         self.fields["service_field"].queryset = call.service_fields.all()
         self.fields["smart_services"].queryset = self.fields["smart_services"].queryset.select_related("area")
+        self.fields["smart_services"].label_from_instance = lambda service: service.display_name
         self.fields["test_bed_district"].queryset = District.objects.select_related("region")
         if not self.is_bound:
             self.initial["version"] = self.instance.version

@@ -261,6 +261,19 @@ class Application(models.Model):
     def total_cost(self):
         return self.requested_subsidy + self.local_government + self.private_cash + self.private_in_kind
 
+    def funding_sources(self):
+        """The funding plan as a reader sees it: (source, amount in won, share of the total
+        project cost in whole per cent, rounded) for the national subsidy, the local
+        government, private cash and private in-kind."""
+        total = self.total_cost
+        sources = [
+            (_("National subsidy"), self.requested_subsidy),
+            (_("Local government"), self.local_government),
+            (_("Private cash"), self.private_cash),
+            (_("Private in-kind"), self.private_in_kind),
+        ]
+        return [(label, amount, round(amount * 100 / total, 1) if total else 0) for label, amount in sources]
+
     # --- Transitions: bodies are empty, projects.workflow does the work around them --------
     @fsm_log_by
     @fsm_log_description

@@ -21,7 +21,7 @@ from competitions.refusals import show_refusal
 from .. import corrections, workflow
 from ..answers import answer_sections
 from ..duplicates import findings_of, open_findings, with_open_findings
-from ..eligibility_check import check_many, with_eligibility_data
+from ..eligibility_check import check_many, lead_share_percent, with_eligibility_data
 from ..forms import CorrectionRequestForm, DecisionForm
 from ..indicators import proposed_table
 from ..models import Application, ApplicationState
@@ -174,6 +174,9 @@ def staff_application(request, pk):
             "form": form,
             "history": application_history(application, request.user),
             "documents": [d for d in application.documents.all() if not d.superseded],
+            "members": list(application.consortium_members.all()),
+            "lead_share": lead_share_percent(application.consortium_members.all()),
+            "funding_plan": application.funding_sources(),
             "answer_sections": answer_sections(application),
             "indicator_table": proposed_table(application),
             "corrections": corrections.history_of(application),

@@ -44,3 +44,114 @@ document.addEventListener("DOMContentLoaded", function () {
     });
   });
 });
+
+/* Narrow screens (a phone, 200 % zoom: KRDS hides its main menu under 1024 px): the main menu
+   folds behind the "Menu" button, a disclosure (aria-expanded); Escape closes it and gives the
+   focus back to the button. Without this script the button stays hidden and the menu open. */
+document.documentElement.classList.add("gongmo-js");
+document.addEventListener("DOMContentLoaded", function () {
+  var button = document.querySelector(".gongmo-menu-toggle");
+  var menu = document.getElementById("gongmo-menu");
+  if (!button || !menu) return;
+  button.hidden = false;
+  function set(open) {
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+    menu.classList.toggle("is-open", open);
+  }
+  button.addEventListener("click", function () {
+    set(button.getAttribute("aria-expanded") !== "true");
+  });
+  menu.addEventListener("keydown", function (event) {
+    if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
+      set(false);
+      button.focus();
+    }
+  });
+});
+
+/* After a failed submit the keyboard focus starts on the error summary (the title already says
+   "Error:"); each of its links leads to the field. */
+document.addEventListener("DOMContentLoaded", function () {
+  var summary = document.getElementById("gongmo-error-summary");
+  if (summary) summary.focus();
+});
+
+/* A KRDS table that does not fit (a phone, 200 % zoom) scrolls inside its wrapper: the wrapper
+   then becomes a named region reachable with Tab, so a keyboard user can scroll it too. Named
+   after the table's caption, or the heading before it. */
+(function () {
+  function nameOf(wrap) {
+    var caption = wrap.querySelector("caption");
+    if (caption && caption.textContent.trim()) return caption.textContent.trim();
+    var node = wrap.previousElementSibling;
+    while (node && !/^H[1-6]$/.test(node.tagName)) node = node.previousElementSibling;
+    if (node) return node.textContent.trim();
+    var section = wrap.closest("section");
+    var heading = section && section.querySelector("h1, h2, h3, h4");
+    return heading ? heading.textContent.trim() : document.title;
+  }
+  function mark() {
+    document.querySelectorAll(".krds-table-wrap").forEach(function (wrap) {
+      if (wrap.scrollWidth > wrap.clientWidth + 1) {
+        wrap.setAttribute("role", "region");
+        wrap.setAttribute("tabindex", "0");
+        if (!wrap.hasAttribute("aria-label")) wrap.setAttribute("aria-label", nameOf(wrap));
+        wrap.dataset.gongmoScroll = "1";
+      } else if (wrap.dataset.gongmoScroll) {
+        wrap.removeAttribute("role");
+        wrap.removeAttribute("tabindex");
+        wrap.removeAttribute("aria-label");
+        delete wrap.dataset.gongmoScroll;
+      }
+    });
+  }
+  window.addEventListener("DOMContentLoaded", mark);
+  window.addEventListener("load", mark);
+  window.addEventListener("resize", mark);
+})();
+
+/* A long list of checkboxes (forms/field.html, config.krds.LongChoices): the search box shows
+   only the options whose label holds what was typed (a group with none left is hidden), says
+   how many are shown, and the box's summary counts what is chosen. Hidden options keep their
+   state: the form sends every chosen one. Without this script the box lists every option. */
+document.addEventListener("DOMContentLoaded", function () {
+  document.querySelectorAll("[data-gongmo-choices]").forEach(function (box) {
+    var search = box.querySelector("[data-gongmo-search]");
+    var input = search && search.querySelector("input[type=search]");
+    var found = box.querySelector("[data-gongmo-found]");
+    var count = box.querySelector("[data-gongmo-count]");
+    var options = Array.prototype.slice.call(box.querySelectorAll(".krds-form-check"));
+    var countText = count ? count.textContent.trim().replace(/^\d+/, "") : "";
+    if (!input) return;
+    search.hidden = false;
+    function normal(text) {
+      return text.toLocaleLowerCase().replace(/\s+/g, " ").trim();
+    }
+    function filter() {
+      var wanted = normal(input.value);
+      var shown = 0;
+      options.forEach(function (option) {
+        var match = !wanted || normal(option.textContent).indexOf(wanted) !== -1;
+        option.hidden = !match;
+        if (match) shown += 1;
+      });
+      box.querySelectorAll(".gongmo-choice-group").forEach(function (group) {
+        group.hidden = !group.querySelector(".krds-form-check:not([hidden])");
+      });
+      if (found) {
+        found.textContent = wanted
+          ? found.dataset.templateOne.replace("{shown}", shown).replace("{total}", options.length)
+          : "";
+      }
+    }
+    function recount() {
+      if (count) count.textContent = box.querySelectorAll("input[type=checkbox]:checked").length + countText;
+    }
+    input.addEventListener("input", filter);
+    /* Enter in the search box must not submit the whole form. */
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") event.preventDefault();
+    });
+    box.addEventListener("change", recount);
+  });
+});

@@ -131,5 +131,12 @@ def test_the_job_page_says_what_its_state_is(client, auditor, status, says, neve
     page = client.get(reverse("audit:job", args=[mine.token])).content.decode()
     assert says in page
     assert never not in page
-    refreshes = '<meta http-equiv="refresh"' in page
-    assert refreshes == (status in (ExportJob.Status.PENDING, ExportJob.Status.RUNNING))
+    # No meta refresh (it moved the focus every 2 s): while building, the page asks job-status.js
+    # to poll it into a polite live region, with a link to reload by hand for those without it.
+    assert "http-equiv" not in page
+    building = status in (ExportJob.Status.PENDING, ExportJob.Status.RUNNING)
+    assert ("data-gongmo-poll" in page) == building
+    assert ('class="gongmo-job-refresh"' in page) == building
+    assert 'id="gongmo-job-status" role="status" aria-live="polite"' in page
+    assert "gongmo/job-status.js" in page
+    assert "<script>" not in page  # nothing inline: a strict CSP is coming

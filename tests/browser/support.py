@@ -2,8 +2,27 @@
 few moves people make (log in, reach a control with the keyboard)."""
 
 import time
+from pathlib import Path
+
+from django.conf import settings
 
 from .conftest import SCREENSHOTS
+
+# axe-core from npm (package.json, installed by `npm ci`), injected into every page a journey
+# visits: served from node_modules, never a CDN, and never by the application itself.
+AXE_PATH = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+FAILING_IMPACTS = {"critical", "serious"}
+AXE_RUN = """
+async (tags) => {
+  const result = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+  return result.violations.map((v) => ({
+    id: v.id, impact: v.impact, help: v.help, url: v.helpUrl,
+    nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target.join(' '), summary: n.failureSummary })),
+    count: v.nodes.length,
+  }));
+}
+"""
 
 # Runs in the page: the problems a person using a screen reader or the keyboard would meet first.
 A11Y_SCRIPT = """
@@ -74,10 +93,35 @@ A11Y_SCRIPT = """
 """
 
 
+def axe_violations(page):
+    """axe-core's WCAG 2.1 A/AA violations on the current page (every impact)."""
+    if not AXE_PATH.exists():
+        raise AssertionError(f"axe-core is not at {AXE_PATH}: run `npm ci` (make prepare does)")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(content=AXE_PATH.read_text(encoding="utf-8"))
+    return page.evaluate(AXE_RUN, AXE_TAGS)
+
+
+def axe_report(url, violations):
+    """A readable report: one paragraph per rule, the first elements it found with the reason."""
+    lines = [f"axe-core found {len(violations)} critical or serious violation(s) on {url}:"]
+    for violation in violations:
+        lines.append(
+            f"- [{violation['impact']}] {violation['id']}: {violation['help']} ({violation['count']} element(s); {violation['url']})"
+        )
+        for node in violation["nodes"]:
+            summary = " ".join((node["summary"] or "").split())
+            lines.append(f"    {node['target']}: {summary}")
+    return "\n".join(lines)
+
+
 def check_accessibility(page):
-    """Fails with every problem found on the current page."""
+    """Fails with every problem found on the current page: our own checks, then axe-core's
+    critical and serious violations."""
     problems = page.evaluate(A11Y_SCRIPT)
     assert problems == [], f"accessibility problems on {page.url}: {problems}"
+    failing = [v for v in axe_violations(page) if v["impact"] in FAILING_IMPACTS]
+    assert failing == [], axe_report(page.url, failing)
 
 
 class Journey:

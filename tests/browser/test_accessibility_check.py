@@ -55,3 +55,34 @@ def test_each_problem_is_reported(browser):
         "duplicate ids: same",
     ]:
         assert expected in problems, f"{expected!r} not in {problems}"
+
+
+def test_axe_reports_a_serious_violation_readably(browser):
+    """axe-core (from node_modules) runs in the page and its report names the rule and element."""
+    from .support import FAILING_IMPACTS, axe_report, axe_violations
+
+    page = browser.new_page()
+    page.set_content(
+        '<html lang="en"><head><title>t</title></head><body><main><h1>Apply</h1>'
+        '<p style="color:#bbb;background:#fff">Low contrast text</p><ul role="alert"><li>x</li></ul>'
+        "</main></body></html>"
+    )
+    failing = [v for v in axe_violations(page) if v["impact"] in FAILING_IMPACTS]
+    report = axe_report("about:blank", failing)
+    page.close()
+    ids = {v["id"] for v in failing}
+    assert {"color-contrast", "aria-allowed-role"} & ids, report
+    assert "color-contrast" in report and "p" in report
+
+
+def test_axe_passes_a_good_page(browser):
+    from .support import FAILING_IMPACTS, axe_violations
+
+    page = browser.new_page()
+    page.set_content(
+        GOOD.replace("<body>", "<head><title>Apply</title></head><body><main>").replace(
+            "</body>", "</main></body>"
+        )
+    )
+    assert [v for v in axe_violations(page) if v["impact"] in FAILING_IMPACTS] == []
+    page.close()

@@ -105,6 +105,9 @@ def test_company_applies_and_reads_its_reference(demo, new_page, lang, tmp_path,
         "from 22:00 to 02:00, routed in real time from residents' requests."
     )
     page.locator("[name=test_bed_region]").select_option(label={"ko": "부산광역시", "en": "Busan"}[lang])
+    # The long lists fold into boxes (issue 20): open each, then choose.
+    for name in ("smart_services", "technology_fields", "service_types"):
+        page.locator(f"details:has(#id_{name}) > summary").click()
     page.locator("label[for=id_smart_services_0]").click()
     page.locator("label[for=id_technology_fields_0]").click()
     page.locator("label[for=id_service_types_0]").click()

@@ -120,3 +120,38 @@ def test_status_bars_stack_each_fields_applications_on_one_scale():
     texts = [t.text for t in root.iter(f"{SVG}text")]
     assert {"Eligible", "Scored", "Selected", "3", "6"} <= set(texts)
     assert "Mobility: Eligible 2, Scored 1" in root.find(f"{SVG}desc").text
+
+
+def _luminance(colour):
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _contrast_on_white(colour):
+    return 1.05 / (_luminance(colour) + 0.05)
+
+
+def test_every_bar_swatch_and_line_reaches_3_to_1_against_the_page():
+    """WCAG 1.4.11 (non-text contrast): a bar, a legend swatch or an axis is told from the white
+    page by its fill or, for the light track of a maximum, by its outline."""
+    from evaluation.charts import PALETTE, status_chart
+
+    statuses = [f"status {n}" for n in range(len(PALETTE))]
+    charts = [
+        places_chart([("Mobility", 1, 2), ("Safety", 3, 2)]),
+        status_chart([("Mobility", list(range(1, len(PALETTE) + 1)))], statuses),
+        score_chart([("Mobility", [Decimal("71.5"), Decimal("40")])], Decimal("70.00")),
+        money_chart([("Pilot", 100, 50, 10)]),
+    ]
+    seen = set()
+    for svg in charts:
+        root = parse(svg)
+        for shape in [*root.iter(f"{SVG}rect"), *root.iter(f"{SVG}line")]:
+            colours = [shape.get(a) for a in ("fill", "stroke") if (shape.get(a) or "").startswith("#")]
+            colours = [c for c in colours if c.lower() not in ("#fff", "#ffffff")]
+            assert colours, f"a shape with no visible colour: {ET.tostring(shape)[:80]}"
+            best = max(_contrast_on_white(c) for c in colours)
+            seen.update(colours)
+            assert best >= 3, f"{colours} reach only {best:.2f}:1 against white"
+    assert set(PALETTE) <= seen
