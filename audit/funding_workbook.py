@@ -321,6 +321,7 @@ SHEET_TITLES = {
     "Expenditures": gettext_lazy("Expenditures"),
     "Budget": gettext_lazy("Budget"),
     "Indicators": gettext_lazy("Indicators"),
+    "Duplicate check": gettext_lazy("Duplicate check"),
     "Summary": gettext_lazy("Summary"),
     "Checks": gettext_lazy("Checks"),
 }
