@@ -14,6 +14,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 FIELD_NAMES = {
+    "added_by_change": _("added by the agreement change"),
     "answered_at": _("answered at"),
     "answered_by": _("answered by"),
     "application": _("application"),
@@ -91,6 +92,7 @@ FIELD_NAMES = {
     "requested_subsidy": _("national subsidy requested (KRW)"),
     "requested_subsidy_after": _("national subsidy requested after (KRW)"),
     "requested_subsidy_before": _("national subsidy requested before (KRW)"),
+    "removed_by_change": _("removed by the agreement change"),
     "responded_by": _("responded by"),
     "review": _("review"),
     "reviewer": _("reviewer"),

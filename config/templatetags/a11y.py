@@ -1,6 +1,6 @@
 """What base.html needs to tell everyone, screen reader or not, what went wrong on a page.
 
-``{% error_summary as problems %}`` gathers the errors of every bound form and formset the view
+``{% error_summary as form_problems %}`` gathers the errors of every bound form and formset the view
 put in the context (only those already validated: rendering never runs a form's validation), each
 with the id of its field, for the error summary at the top of the page and the "Error:" title.
 ``messages|refusals`` and ``messages|notices`` split the flash messages into the refused actions

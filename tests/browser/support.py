@@ -97,6 +97,10 @@ def axe_violations(page):
     """axe-core's WCAG 2.1 A/AA violations on the current page (every impact)."""
     if not AXE_PATH.exists():
         raise AssertionError(f"axe-core is not at {AXE_PATH}: run `npm ci` (make prepare does)")
+    # Colours are judged at rest: a panel still fading in (KRDS's help panel) is half transparent.
+    page.wait_for_function(
+        "() => document.getAnimations().every(a => a.playState !== 'running')", timeout=5_000
+    )
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         # Evaluated through the DevTools protocol, which the page's Content-Security-Policy does
         # not govern: a <script> tag would be an inline script the CSP rightly refuses (and the

@@ -47,7 +47,11 @@ def test_auditor_exports_the_funding_workbook(demo, new_page, lang, tmp_path):
     download.save_as(path)
 
     workbook = load_workbook(path, read_only=True)
-    assert {"Calls", "Applications", "Summary", "Checks"} <= set(workbook.sheetnames)
+    from audit.funding_workbook import sheet_title
+
+    assert {sheet_title(title, lang) for title in ("Calls", "Applications", "Summary", "Checks")} <= set(
+        workbook.sheetnames
+    )
     cells = {
         str(value)
         for row in workbook["Applications"].iter_rows(values_only=True)

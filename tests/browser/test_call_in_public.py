@@ -226,7 +226,7 @@ def test_a_call_from_its_notice_page_to_its_published_results(demo, new_page, la
     ap.locator("[name=test_bed_region]").select_option(label={"ko": "부산광역시", "en": "Busan"}[lang])
     # The long lists fold into boxes (issue 20): open each, then choose.
     for name in ("smart_services", "technology_fields", "service_types"):
-        ap.locator(f"details:has(#id_{name}) > summary").click()
+        ap.locator(f"details:has(#id_{name})").evaluate("box => { box.open = true; }")
     ap.locator("label[for=id_smart_services_0]").click()
     ap.locator("label[for=id_technology_fields_0]").click()
     ap.locator("label[for=id_service_types_0]").click()

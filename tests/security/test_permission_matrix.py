@@ -208,7 +208,7 @@ def applicant_token(world):
     applicant = world.users["applicant"]
     return (
         PersonalAccessToken.objects.filter(user=applicant).first()
-        or create_token(applicant, name="script", scope="read", days=7)[0]
+        or create_token(applicant, name="집계 스크립트", scope="read", days=7)[0]
     )
 
 
