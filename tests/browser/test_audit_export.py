@@ -54,12 +54,14 @@ def test_auditor_exports_the_funding_workbook(demo, new_page, lang, tmp_path):
     )
     cells = {
         str(value)
-        for row in workbook["Applications"].iter_rows(values_only=True)
+        for row in workbook[sheet_title("Applications", lang)].iter_rows(values_only=True)
         for value in row
         if value is not None
     }
     assert {application.reference for application in applications} <= cells
-    checks = [row for row in workbook["Checks"].iter_rows(values_only=True) if "FAIL" in row]
+    checks = [
+        row for row in workbook[sheet_title("Checks", lang)].iter_rows(values_only=True) if "FAIL" in row
+    ]
     assert checks == []
     workbook.close()
 

@@ -18,6 +18,7 @@ import pytest
 from openpyxl import load_workbook
 
 from accounts.roles import Role
+from audit.funding_workbook import sheet_title
 from competitions.models import BudgetCategory
 from projects.models import (
     Application,
@@ -314,17 +315,19 @@ def test_the_challenge_from_preliminary_selection_to_settlement(demo, new_page, 
     path = tmp_path / "challenge.xlsx"
     info.value.save_as(path)
     workbook = load_workbook(path, read_only=True)
-    budget_rows = [
-        r for r in workbook["Budget"].iter_rows(min_row=2, values_only=True) if r[0] == project.code
-    ]
+
+    def sheet(title):  # the Korean edition names its sheets in Korean
+        return workbook[sheet_title(title, lang)]
+
+    budget_rows = [r for r in sheet("Budget").iter_rows(min_row=2, values_only=True) if r[0] == project.code]
     assert sorted({r[1] for r in budget_rows}) == [1, 2, 3]
     assert len(budget_rows) == 3 * len(PLAN)
     assert {r[9] for r in budget_rows} == set(PLAN.values())  # planned per category
     assert sum(r[17] or 0 for r in budget_rows) == settlement.to_recover
-    [award] = [r for r in workbook["Awards"].iter_rows(min_row=2, values_only=True) if r[0] == project.code]
+    [award] = [r for r in sheet("Awards").iter_rows(min_row=2, values_only=True) if r[0] == project.code]
     assert (award[4], award[5], award[13]) == (15 * BN, 15 * BN, "50:50")
     assert award[14] == 3 * LOCAL_SPENT and award[15] == 0
-    checks = [r for r in workbook["Checks"].iter_rows(values_only=True) if "FAIL" in r]
+    checks = [r for r in sheet("Checks").iter_rows(values_only=True) if "FAIL" in r or "미충족" in r]
     assert checks == []
     workbook.close()
     auditor.step("workbook")
