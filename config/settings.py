@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "projects",
     "evaluation",
     "audit",
+    # The smart-city schemes (smartcity/): above evaluation, imported by nothing below.
+    "smartcity",
     # The REST API (api/): the top floor, imported by nothing.
     "rest_framework",
     "drf_spectacular",

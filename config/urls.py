@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("projects.urls")),
     path("", include("evaluation.urls")),
     path("", include("audit.urls")),
+    path("smart-city/", include("smartcity.urls")),
     path("", include("competitions.urls")),
 ]
 
