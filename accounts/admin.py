@@ -12,10 +12,10 @@ from .models import ConsentAcceptance, ConsentText, User
 class UserAdmin(DjangoUserAdmin):
     ordering = ["email"]
     list_display = ["email", "name", "is_staff", "is_active"]
-    search_fields = ["email", "first_name", "last_name"]
+    search_fields = ["email", "first_name", "last_name", "name_en"]
     fieldsets = [
         (None, {"fields": ["email", "password"]}),
-        (_("Personal info"), {"fields": ["first_name", "last_name", "language"]}),
+        (_("Personal info"), {"fields": ["first_name", "last_name", "name_en", "language"]}),
         (
             _("Roles and permissions"),
             {"fields": ["is_active", "is_staff", "is_superuser", "groups", "user_permissions"]},
@@ -28,7 +28,7 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.display(description=_("full name"), ordering="last_name")
     def name(self, user):
-        return user.get_full_name()
+        return user.display_name
 
     @admin.display(description=_("second factor"))
     def two_factor(self, obj):

@@ -26,15 +26,20 @@ class DemoAccount:
     password: str
     first_name: str  # Korean given and family names: shown family name first (User.get_full_name)
     last_name: str
+    name_en: str  # shown beside the Korean name on English pages
     is_staff: bool = False
 
 
 DEMO_ACCOUNTS = [
-    DemoAccount(Role.APPLICANT, "applicant@gongmo.example", "demo-applicant-2022", "민수", "김"),
-    DemoAccount(Role.STAFF, "staff@gongmo.example", "demo-staff-2022", "서연", "이", is_staff=True),
-    DemoAccount(Role.REVIEWER, "reviewer@gongmo.example", "demo-reviewer-2022", "지훈", "박"),
+    DemoAccount(Role.APPLICANT, "applicant@gongmo.example", "demo-applicant-2022", "민수", "김", "Minsu Kim"),
+    DemoAccount(
+        Role.STAFF, "staff@gongmo.example", "demo-staff-2022", "서연", "이", "Seoyeon Lee", is_staff=True
+    ),
+    DemoAccount(Role.REVIEWER, "reviewer@gongmo.example", "demo-reviewer-2022", "지훈", "박", "Jihoon Park"),
     # Auditors read the admin (view permissions only) until the auditors' room exists.
-    DemoAccount(Role.AUDITOR, "auditor@gongmo.example", "demo-auditor-2022", "유나", "최", is_staff=True),
+    DemoAccount(
+        Role.AUDITOR, "auditor@gongmo.example", "demo-auditor-2022", "유나", "최", "Yuna Choi", is_staff=True
+    ),
 ]
 
 
@@ -82,7 +87,7 @@ def ensure_demo_accounts():
     users = {}
     for account in DEMO_ACCOUNTS:
         user = User.objects.filter(email=account.email).first() or User(email=account.email)
-        user.first_name, user.last_name = account.first_name, account.last_name
+        user.first_name, user.last_name, user.name_en = account.first_name, account.last_name, account.name_en
         user.is_staff = account.is_staff
         user.is_active = True
         if not user.check_password(account.password):

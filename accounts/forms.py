@@ -37,7 +37,7 @@ class SignupForm(BaseUserCreationForm):
 
     class Meta:
         model = User
-        fields = ["email", "first_name", "last_name"]
+        fields = ["email", "first_name", "last_name", "name_en"]
 
     def __init__(self, *args, consent=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -60,7 +60,7 @@ class AccountForm(forms.ModelForm):
 
     class Meta:
         model = User
-        fields = ["first_name", "last_name", "language"]
+        fields = ["first_name", "last_name", "name_en", "language"]
         widgets = {"language": forms.RadioSelect}
         help_texts = {"language": _("The language of the e-mails and result letters sent to you.")}
 

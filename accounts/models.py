@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractUser
 from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -50,6 +51,15 @@ class User(AbstractUser):
         default=settings.LANGUAGE_CODE,
         help_text=_("The language of the e-mails sent to this person."),
     )
+    # A Korean name is written in Hangul, family name first; English pages show the name the
+    # person gives in Latin letters beside it (as in a passport), since Hangul alone is
+    # unreadable to a foreign reviewer or auditor.
+    name_en = models.CharField(
+        _("name in English"),
+        max_length=150,
+        blank=True,
+        help_text=_("As in your passport, e.g. Minsu Kim. Shown beside your name on English pages."),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS = []
@@ -69,7 +79,17 @@ class User(AbstractUser):
         self.email = (self.email or "").strip().lower()
 
     def __str__(self):
-        return self.get_full_name() or self.email
+        return self.display_name
+
+    @property
+    def display_name(self):
+        """The name shown on a page: the whole name (family name first if Korean), with the
+        English name beside it on pages not in Korean (김민수 (Minsu Kim))."""
+        name = self.get_full_name() or self.email
+        english = (self.name_en or "").strip()
+        if english and english != name and not (translation.get_language() or "").startswith("ko"):
+            return f"{name} ({english})"
+        return name
 
     def get_full_name(self):
         """The name as its owner's language writes it: a Korean name family name first and

@@ -63,7 +63,10 @@ def seed_demo_evaluation(calls, reviewer_user):
         seed_plan(calls[slug], criteria, bonuses)
     reviewer, _created = Reviewer.objects.get_or_create(user=reviewer_user, defaults={"code": "R-DEMO"})
     panel, _created = Panel.objects.get_or_create(
-        call=calls["pilot-city-demo"], track=None, service_field=None, defaults={"name": "Demo panel"}
+        call=calls["pilot-city-demo"],
+        track=None,
+        service_field=None,
+        defaults={"name": "시연 평가위원회 (Demo panel)"},
     )
     panel.reviewers.add(reviewer)
     return reviewer

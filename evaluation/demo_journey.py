@@ -62,16 +62,23 @@ COMPANY_NAMES = [
     ("단비재난알림(주)", "Danbi Disaster Alerts"),
     ("초록빛물관리(주)", "Chorokbit Water Management"),
 ]
-PROFESSORS = [("김", "민준"), ("이", "서연"), ("박", "도윤"), ("최", "지우"), ("정", "하준"), ("강", "서윤")]
+PROFESSORS = [
+    ("김", "민준", "Minjun Kim"),
+    ("이", "서연", "Seoyeon Lee"),
+    ("박", "도윤", "Doyun Park"),
+    ("최", "지우", "Jiwoo Choi"),
+    ("정", "하준", "Hajun Jeong"),
+    ("강", "서윤", "Seoyun Kang"),
+]
 # The companies' representatives (family name, given name).
 OWNERS = [
-    ("윤", "재원"),
-    ("장", "미경"),
-    ("임", "성호"),
-    ("한", "지민"),
-    ("오", "현우"),
-    ("서", "은지"),
-    ("신", "동현"),
+    ("윤", "재원", "Jaewon Yoon"),
+    ("장", "미경", "Mikyung Jang"),
+    ("임", "성호", "Sungho Lim"),
+    ("한", "지민", "Jimin Han"),
+    ("오", "현우", "Hyunwoo Oh"),
+    ("서", "은지", "Eunji Seo"),
+    ("신", "동현", "Donghyun Shin"),
 ]
 REGIONS = ["busan", "sejong", "daegu", "gwangju", "daejeon", "seoul"]
 TITLES = [
@@ -190,9 +197,9 @@ def panel_reviewers(journey, count):
         email = f"reviewer{n}@{journey.slug}.gongmo.example"
         user = User.objects.filter(email=email).first()
         if user is None:
-            last_name, first_name = PROFESSORS[(n - 1) % len(PROFESSORS)]
+            last_name, first_name, name_en = PROFESSORS[(n - 1) % len(PROFESSORS)]
             user = User.objects.create_user(
-                email=email, password=None, first_name=first_name, last_name=last_name
+                email=email, password=None, first_name=first_name, last_name=last_name, name_en=name_en
             )
             user.groups.add(group_for(Role.REVIEWER))
         university, _created = Organisation.objects.get_or_create(
@@ -225,12 +232,13 @@ def _company(journey, n):
             organisation=organisation, year=year, sales=sales * BN, total_assets=sales * BN // 2
         )
     organisation.refresh_size_class()
-    last_name, first_name = OWNERS[n % len(OWNERS)]
+    last_name, first_name, name_en = OWNERS[n % len(OWNERS)]
     user = User.objects.create_user(
         email=f"owner{n + 1}@{journey.slug}.gongmo.example",
         password=None,
         first_name=first_name,
         last_name=last_name,
+        name_en=name_en,
     )
     user.groups.add(group_for(Role.APPLICANT))
     Membership.objects.create(user=user, organisation=organisation, role=Membership.Role.OWNER)
