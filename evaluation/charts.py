@@ -168,8 +168,11 @@ def score_chart(
     if not rows:
         return ""
     axis = 28
+    # The cutoff's label sits in a band of its own above the rows: drawn inside the first
+    # row, it covered that row's tallest bars.
+    header = 20
     plot = width - label_width - 20
-    height = len(rows) * row_height + axis + 10
+    height = header + len(rows) * row_height + axis + 10
     binned = [(name, score_bins(scores, bin_width, top), scores) for name, scores in rows]
     tallest = max((max(bins) for _name, bins, _scores in binned), default=0) or 1
     cutoff_text = _("Cutoff %(cutoff)s") % {"cutoff": cutoff}
@@ -191,7 +194,7 @@ def score_chart(
 
     bar_width = plot * bin_width / top
     for index, (name, bins, _scores) in enumerate(binned):
-        base = (index + 1) * row_height
+        base = header + (index + 1) * row_height
         parts.append(_text(0, base - row_height / 2 + 5, name))
         parts.append(
             f'<line x1="{label_width}" x2="{label_width + plot}" y1="{base}" y2="{base}" stroke="{OUTLINE}"/>'
@@ -215,10 +218,22 @@ def score_chart(
         parts.append(_text(x_of(tick), height - 8, str(tick), size=12, anchor="middle", fill="#464c53"))
     x = x_of(cutoff)
     parts.append(
-        f'<line x1="{x:.1f}" x2="{x:.1f}" y1="4" y2="{len(rows) * row_height}" stroke="{RED}" '
-        f'stroke-width="2" stroke-dasharray="6 4" class="cutoff"/>'
+        f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{header - 4}" y2="{header + len(rows) * row_height}" '
+        f'stroke="{RED}" stroke-width="2" stroke-dasharray="6 4" class="cutoff"/>'
     )
-    parts.append(_text(x + 4, 14, cutoff_text, size=12, fill=RED))
+    # Right of the line, unless that would run past the chart's edge (a cutoff near the top).
+    right_side = x < label_width + plot * 0.7
+    parts.append(
+        _text(
+            x + 4 if right_side else x - 4,
+            14,
+            cutoff_text,
+            size=12,
+            fill=RED,
+            anchor="start" if right_side else "end",
+            extra=' class="cutoff-label"',
+        )
+    )
     parts.append("</svg>")
     return "".join(parts)
 

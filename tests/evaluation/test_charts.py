@@ -81,6 +81,23 @@ def test_score_histogram_heights_follow_the_counts_and_the_cutoff_line_sits_at_i
     assert "Mobility: 6 scores, 6 at or above the cutoff" in root.find(f"{SVG}desc").text
 
 
+@pytest.mark.parametrize("cutoff", ["10", "70", "95"])
+def test_the_cutoff_label_never_covers_a_bar_nor_runs_off_the_chart(cutoff):
+    # The tallest bars of the first row reach the top of that row: the label has its own band.
+    scores = [Decimal(cutoff)] * 9 + [Decimal("99")] * 9 + [Decimal("3")] * 9
+    root = parse(score_chart([("Mobility", scores), ("Energy", scores)], Decimal(cutoff), width=640))
+    (label,) = [t for t in root.iter(f"{SVG}text") if t.get("class") == "cutoff-label"]
+    label_bottom = float(label.get("y")) + 2  # the baseline plus descenders at 12 px
+    bar_tops = [float(r.get("y")) for r in root.iter(f"{SVG}rect") if r.get("class") == "bin"]
+    assert label_bottom < min(bar_tops)
+    x, anchor = float(label.get("x")), label.get("text-anchor")
+    approximate_width = 7 * len(label.text)  # 12 px glyphs: at most about 7 px wide each
+    right_edge = x + approximate_width if anchor == "start" else x
+    assert right_edge <= 640
+    (line,) = [line for line in root.iter(f"{SVG}line") if line.get("class") == "cutoff"]
+    assert float(line.get("y2")) <= float(root.get("viewBox").split()[3])
+
+
 def test_money_bars_share_one_scale():
     root = parse(money_chart([("Pilot", 400, 200, 100), ("Challenge", 800, 0, 0)]))
     amounts = widths(root, "amount")
