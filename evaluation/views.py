@@ -139,6 +139,9 @@ def review_form(request, pk):
             "declared": pledges.has_declared(assignment),
             "pledge_text": pledges.current_text(),
             "typed_name": request.POST.get("name", "") if request.method == "POST" else "",
+            # The error summary at the top of the page links to each refused score (the message
+            # names its criterion already).
+            "field_problems": [(row.error, f"points-{row.criterion.pk}", "") for row in rows if row.error],
         },
     )
 

@@ -3,6 +3,8 @@
 ``{% error_summary as form_problems %}`` gathers the errors of every bound form and formset the view
 put in the context (only those already validated: rendering never runs a form's validation), each
 with the id of its field, for the error summary at the top of the page and the "Error:" title.
+A page whose inputs are not a Django form (the review form's score rows) puts its errors in
+``field_problems``: (message, field id, label) triples, summarised the same way.
 ``messages|refusals`` and ``messages|notices`` split the flash messages into the refused actions
 (one alert region) and the rest (a status)."""
 
@@ -60,6 +62,9 @@ def error_summary(context):
             problems.extend(_formset_problems(value))
         elif isinstance(value, BaseForm):
             problems.extend(_form_problems(value))
+    problems.extend(
+        Problem(message, field_id, label) for message, field_id, label in context.get("field_problems", ())
+    )
     return problems
 
 

@@ -1,6 +1,7 @@
 """Forms that forgive: a refused review form keeps everything the reviewer typed, with each
 refusal beside the score it concerns."""
 
+import lxml.html
 import pytest
 from django.urls import reverse
 
@@ -31,6 +32,13 @@ def test_one_out_of_range_score_keeps_every_other_score_and_comment(client, call
     assert f'<p class="form-hint-invalid" id="points-{bad.pk}-error">{expected}</p>' in page
     assert page.count('class="form-hint-invalid"') == 1
     assert not Review.objects.filter(assignment=assignment).exists()
+    # The error summary at the top of the page names it too and links to the score's input; the
+    # title says there was an error.
+    tree = lxml.html.fromstring(page)
+    assert tree.findtext(".//title").strip().startswith("Error:")
+    (link,) = tree.get_element_by_id("gongmo-error-summary").xpath(".//li/a")
+    assert link.get("href") == f"#points-{bad.pk}" and link.text_content() == expected
+    assert tree.get_element_by_id(f"points-{bad.pk}").tag == "input"
 
 
 def test_a_saved_draft_shows_its_scores_again(client, call, assigned):
