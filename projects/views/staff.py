@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, has_role
-from competitions.eligibility import failures
+from competitions.eligibility import SIZE_CLASS_LABELS, failures
 from competitions.lifecycle import TransitionRefused
-from competitions.models import Call, ServiceField, SizeClass, Track
+from competitions.models import Call, ServiceField, Track
 from competitions.refusals import show_refusal
 
 from .. import corrections, workflow
@@ -111,7 +111,8 @@ def eligibility_queue(request):
             "tracks": tracks,
             "fields": fields,
             "states": ApplicationState.choices,
-            "size_classes": SizeClass.objects.all(),
+            # The size classes organisations are computed into, named as the rule book names them.
+            "size_classes": list(SIZE_CLASS_LABELS.items()),
             "query_prefix": (query.urlencode() + "&") if query else "",
             "decision_form": DecisionForm(),
         },
