@@ -276,7 +276,7 @@ def post_payment(project, *, by, amount, paid_on, reference="", tranche=None, no
         _refuse(_("A tranche is numbered from 1 to %(max)s.") % {"max": MAX_TRANCHE})
     with transaction.atomic():
         project = _locked_project(project)
-        if project.state != ProjectState.ACTIVE:
+        if not project.takes_payments:
             _refuse(_("Payments go only to active projects."))
         if project.payments_halted:
             _refuse(_("Payments are halted: %(reason)s") % {"reason": project.halt_reason})
@@ -339,7 +339,7 @@ def reverse_entry(entry, *, by, reason, on=None):
     with transaction.atomic():
         project = _locked_project(entry.project)
         entry = DisbursementEntry.objects.get(pk=entry.pk)
-        if project.state == ProjectState.CLOSED:
+        if not project.takes_entries:
             _refuse(_("The project is closed: it takes no entry."))
         if entry.kind == DisbursementEntry.Kind.REVERSAL:
             _refuse(_("A reversal cannot itself be reversed; post a new entry instead."))
@@ -390,7 +390,7 @@ def post_recovery(project, *, by, amount, received_on, reference=""):
         _refuse(_("A recovery must be a positive amount."))
     with transaction.atomic():
         project = _locked_project(project)
-        if project.state == ProjectState.CLOSED:
+        if not project.takes_entries:
             _refuse(_("The project is closed: it takes no entry."))
         _check_entry_date(project, received_on, DisbursementEntry.Kind.RECOVERY)
         entry = DisbursementEntry.objects.create(

@@ -97,6 +97,16 @@ class Project(models.Model):
     def clean_fields(self, exclude=None):
         super().clean_fields(exclude={*(exclude or ()), "state"})
 
+    @property
+    def takes_payments(self):
+        """Only an active project is paid: tranches stop at the final report."""
+        return self.state == ProjectState.ACTIVE
+
+    @property
+    def takes_entries(self):
+        """A closed project's ledger is final: no recovery and no reversal any more."""
+        return self.state != ProjectState.CLOSED
+
     @fsm_log_by
     @fsm_log_description
     @transition(field=state, source=ProjectState.ACTIVE, target=ProjectState.FINAL_REPORT)

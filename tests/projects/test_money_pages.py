@@ -85,6 +85,30 @@ def test_staff_post_a_payment_and_a_reversal_through_the_page(client, draft, sta
     assert ledger.totals(project.pk) == (0, 0)
 
 
+def test_the_page_offers_only_the_entries_the_project_still_takes(client, draft, staff):
+    project = make_project(draft, staff)
+    ledger.post_payment(project, by=staff, amount=100 * M, paid_on=date(2026, 5, 10))
+    client.force_login(staff)
+    url = reverse("projects:project_detail", args=[project.pk])
+
+    def actions():
+        page = client.get(url).content.decode()
+        return {
+            name for name in ("pay", "halt", "recover", "reverse") if f'name="action" value="{name}"' in page
+        }
+
+    assert actions() == {"pay", "halt", "recover", "reverse"}
+    Project.objects.filter(pk=project.pk).update(state="settled")
+    assert actions() == {"recover", "reverse"}  # what settlement finds due is recovered after it
+    Project.objects.filter(pk=project.pk).update(state="closed")
+    assert actions() == set()
+    # The server refuses them all the same, whatever the page offered.
+    entry = DisbursementEntry.objects.get()
+    response = client.post(url, {"action": "reverse", "entry": entry.pk, "reason": "Late"}, follow=True)
+    assert any("closed" in str(m) for m in response.context["messages"])
+    assert DisbursementEntry.objects.count() == 1
+
+
 def test_bulk_tranche_posts_a_share_of_each_award(client, open_call, staff):
     projects = many_projects(open_call, staff, 3)
     client.force_login(staff)
