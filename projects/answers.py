@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from competitions.models import Question, QuestionKind
 from competitions.questions import is_blank, questions_of
 
-from .documents import safe_filename
+from .documents import store_document
 from .models import Answer, Document
 
 
@@ -32,19 +32,14 @@ def save_answers(application, values, files, *, by):
         answer.save()
     for question, (upload, file_format) in files.items():
         answer = existing.get(question.pk) or Answer(application=application, question=question)
-        if answer.document_id:
-            Document.objects.filter(pk=answer.document_id).update(superseded=True)
-        document = Document(
-            application=application,
+        answer.document = store_document(
+            application,
             kind=question.document_kind,
-            original_name=safe_filename(upload.name),
+            upload=upload,
             file_format=file_format,
-            size=upload.size,
-            uploaded_by=by,
+            by=by,
+            answering=answer,
         )
-        document.file.save(document.original_name, upload, save=False)
-        document.save()
-        answer.document = document
         answer.updated_by = by
         answer.save()
 

@@ -30,15 +30,21 @@ def for_reviewers(application, blind=False):
     return documents
 
 
-def store_document(application, *, kind, upload, file_format, by):
+def store_document(application, *, kind, upload, file_format, by, answering=None):
     """Save ``upload`` (already validated) as the application's current document of ``kind``.
 
-    The previous document of that kind is marked superseded and kept, never deleted or
-    overwritten. Call it inside the caller's transaction. Returns the new Document."""
+    The document it replaces is marked superseded and kept, never deleted or overwritten: for a
+    file answering a call's question (``answering``: that Answer), the answer's previous file;
+    for any other, the current document of ``kind`` that answers no question. Call it inside
+    the caller's transaction. Returns the new Document."""
     from .models import Document
 
-    # A file answering a call's question is replaced only through its question.
-    application.documents.filter(kind=kind, superseded=False, answers__isnull=True).update(superseded=True)
+    if answering is None:
+        application.documents.filter(kind=kind, superseded=False, answers__isnull=True).update(
+            superseded=True
+        )
+    elif answering.document_id:
+        Document.objects.filter(pk=answering.document_id).update(superseded=True)
     document = Document(
         application=application,
         kind=kind,
