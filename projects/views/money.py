@@ -403,7 +403,16 @@ class AwardForm(KRDSFormMixin, forms.Form):
     national_subsidy = forms.IntegerField(label=gettext_lazy("National subsidy awarded (KRW)"), min_value=0)
     reason = forms.CharField(label=gettext_lazy("Why lower than the request (if it is)"), required=False)
     signed_on = forms.DateField(label=gettext_lazy("Agreement signed on"), widget=forms.DateInput())
-    parties = forms.CharField(label=gettext_lazy("Parties"), widget=forms.Textarea(attrs={"rows": 2}))
+    # The lead, the accepted members and the local government become AgreementParty records
+    # from the application (projects.parties); staff name only who signs for the money.
+    parties = forms.CharField(
+        label=gettext_lazy("Signing for the funders"),
+        help_text=gettext_lazy(
+            "The ministry and the agency that sign for the subsidy. The lead, the consortium members "
+            "and the local government are recorded from the application."
+        ),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
     starts_on = forms.DateField(label=gettext_lazy("Demonstration starts"), widget=forms.DateInput())
     ends_on = forms.DateField(label=gettext_lazy("Demonstration ends"), widget=forms.DateInput())
 

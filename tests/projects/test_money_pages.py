@@ -132,6 +132,9 @@ def test_award_page_creates_the_project(client, draft, staff):
     )
     call_in_state(draft.call, CallState.RESULTS_PUBLISHED)  # agreements follow published results
     client.force_login(staff)
+    # Staff name only who signs for the money; the applicant's side comes from the application.
+    form = client.get(reverse("projects:award", args=[draft.pk]), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "지원기관 서명 당사자" in form and "신청서에서 자동으로 기록됩니다" in form
     response = client.post(
         reverse("projects:award", args=[draft.pk]),
         {
@@ -145,6 +148,8 @@ def test_award_page_creates_the_project(client, draft, staff):
     project = Project.objects.get()
     assert response.url == reverse("projects:project_detail", args=[project.pk])
     assert Application.objects.get(pk=draft.pk).state == ApplicationState.AWARDED
+    assert project.agreement_parties == "MOLIT; KAIA"
+    assert [party.organisation_id for party in project.parties.filter(kind="lead")] == [draft.lead_id]
 
 
 def test_auditors_read_projects_but_every_write_is_refused(client, draft, staff):
