@@ -27,7 +27,7 @@ from .models import (
     Report,
     RequestState,
 )
-from .outbox import queue_email
+from .outbox import tell
 from .years import categories_of, log_project
 
 Kind = AgreementChange.Kind
@@ -170,15 +170,20 @@ def decide_change(change, *, by, approve, reason=""):
         change.decided_by, change.decided_at = by, timezone.now()
         change.decision_reason = reason.strip()
         change.save()
-        subject = (
-            _("Change to the agreement of %(project)s approved: %(kind)s")
-            if approve
-            else _("Change to the agreement of %(project)s declined: %(kind)s")
-        ) % {"project": project.code, "kind": change.get_kind_display()}
+
+        def decision():
+            return (
+                _("Change to the agreement of %(project)s approved: %(kind)s")
+                if approve
+                else _("Change to the agreement of %(project)s declined: %(kind)s")
+            ) % {"project": project.code, "kind": change.get_kind_display()}
+
         log_project(
-            project, by=by, transition="decide_agreement_change", description=f"{subject} {reason}".strip()
+            project, by=by, transition="decide_agreement_change", description=f"{decision()} {reason}".strip()
         )
         money_invariants.require(project)
-        for email in project.award.application.lead.members.values_list("email", flat=True):
-            queue_email(email, subject, f"{subject}\n\n{reason}".strip())
+        tell(
+            project.award.application.lead.members.all(),
+            lambda: (decision(), f"{decision()}\n\n{reason}".strip()),
+        )
     return change

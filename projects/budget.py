@@ -32,7 +32,7 @@ from .models import (
     RequestState,
     SettlementLine,
 )
-from .outbox import queue_email
+from .outbox import tell
 from .years import log_project
 
 
@@ -58,8 +58,13 @@ def split_in_proportion(total, weights):
 
 
 def _tell_lead(project, subject, body=""):
-    for email in project.award.application.lead.members.values_list("email", flat=True):
-        queue_email(email, subject, f"{subject}\n\n{body}".strip())
+    """``subject()`` is run in each reader's language; ``body`` is what staff wrote."""
+
+    def compose():
+        title = subject()
+        return title, f"{title}\n\n{body}".strip()
+
+    tell(project.award.application.lead.members.all(), compose)
 
 
 def _year_figures(year):
@@ -157,16 +162,19 @@ def decide_transfer(transfer, *, by, approve, reason=""):
         transfer.decided_by, transfer.decided_at = by, timezone.now()
         transfer.decision_reason = reason.strip()
         transfer.save()
-        subject = (
-            _("Budget transfer of %(amount)s in %(project)s approved")
-            if approve
-            else _("Budget transfer of %(amount)s in %(project)s declined")
-        ) % {"amount": format_krw(transfer.amount), "project": project.code}
+
+        def decision():
+            return (
+                _("Budget transfer of %(amount)s in %(project)s approved")
+                if approve
+                else _("Budget transfer of %(amount)s in %(project)s declined")
+            ) % {"amount": format_krw(transfer.amount), "project": project.code}
+
         log_project(
-            project, by=by, transition="decide_budget_transfer", description=f"{subject} {reason}".strip()
+            project, by=by, transition="decide_budget_transfer", description=f"{decision()} {reason}".strip()
         )
         money_invariants.require(project)
-        _tell_lead(project, subject, reason.strip())
+        _tell_lead(project, decision, reason.strip())
     return transfer
 
 

@@ -41,7 +41,7 @@ from .models import (
     IndicatorTarget,
     Organisation,
 )
-from .outbox import queue_email
+from .outbox import tell
 from .workflow import deadline_refusal
 
 FUNDING_FIELDS = ("requested_subsidy", "local_government", "private_cash", "private_in_kind")
@@ -238,14 +238,17 @@ def carry_over(source, call, *, by, now=None):
             % {"reference": source.reference or source.title, "call": source.call.display_title},
         )
         for member in members:
-            subject = _("%(lead)s asks %(organisation)s to join its consortium again for “%(call)s”") % {
-                "lead": source.lead.name,
-                "organisation": member.organisation.name,
-                "call": locked_call.display_title,
-            }
-            body = _(
-                "Accept or decline on your requests page in Gongmo; until you accept, you are not a member."
-            )
-            for email in member.organisation.members.values_list("email", flat=True):
-                queue_email(email, subject, f"{subject}\n\n{body}")
+
+            def invitation(member=member):
+                subject = _("%(lead)s asks %(organisation)s to join its consortium again for “%(call)s”") % {
+                    "lead": source.lead.name,
+                    "organisation": member.organisation.name,
+                    "call": locked_call.display_title,
+                }
+                body = _(
+                    "Accept or decline on your requests page in Gongmo; until you accept, you are not a member."
+                )
+                return subject, f"{subject}\n\n{body}"
+
+            tell(member.organisation.members.all(), invitation)
     return CarriedOver(draft, len(carried), len(members), len(indicators), skipped)

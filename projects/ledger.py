@@ -45,7 +45,7 @@ from .models import (
     Sanction,
     Settlement,
 )
-from .outbox import queue_email
+from .outbox import tell
 
 # The call's eligibility rules that also bind the awarded funding plan.
 FUNDING_RULE_KINDS = ("matching_funds", "national_share")
@@ -296,15 +296,17 @@ def post_payment(project, *, by, amount, paid_on, reference="", tranche=None, no
             posted_by=by,
         )
         money_invariants.require(project)
+
         # The lead's members hear of it through the outbox (sent after commit, or by the next
         # sweep when the broker is down).
-        subject = _("Payment of %(amount)s to %(project)s") % {
-            "amount": format_krw(amount),
-            "project": project.code,
-        }
-        lead = project.award.application.lead
-        for email in lead.members.values_list("email", flat=True):
-            queue_email(email, subject, subject)
+        def payment_notice():
+            subject = _("Payment of %(amount)s to %(project)s") % {
+                "amount": format_krw(amount),
+                "project": project.code,
+            }
+            return subject, subject
+
+        tell(project.award.application.lead.members.all(), payment_notice)
         return entry
 
 

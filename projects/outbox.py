@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from config.korean import resolve_particles
 
@@ -25,6 +25,17 @@ def queue_email(to, subject, body):
     # instead of failing a request whose data is already committed.
     transaction.on_commit(send_outbox.delay, robust=True)
     return message
+
+
+def tell(people, compose):
+    """Queue one e-mail to each of ``people``, written in that person's own language (the one
+    they chose on their account page), not in the language of whoever clicked: ``compose()``
+    returns (subject, body) and runs with that language active. ``people``: users (a
+    prefetched ``members.all()`` costs no query)."""
+    for person in people:
+        with translation.override(person.language or settings.LANGUAGE_CODE):
+            subject, body = compose()
+            queue_email(person.email, subject, body)
 
 
 def send_pending(limit=100):

@@ -31,7 +31,7 @@ from .models import (
     Project,
 )
 from .models.parties import SHARING
-from .outbox import queue_email
+from .outbox import tell
 
 HUNDRED = Decimal("100")
 CENT = Decimal("0.01")
@@ -176,12 +176,15 @@ def ask_new_members(change, project):
             state=PartyState.ASKED,
             added_by_change=change,
         )
-        subject = _("%(name)s is asked to join the agreement of %(project)s") % {
-            "name": organisation.name,
-            "project": project.code,
-        }
-        for email in organisation.members.values_list("email", flat=True):
-            queue_email(email, subject, f"{subject}\n\n{change.reason}")
+
+        def invitation(organisation=organisation):
+            subject = _("%(name)s is asked to join the agreement of %(project)s") % {
+                "name": organisation.name,
+                "project": project.code,
+            }
+            return subject, f"{subject}\n\n{change.reason}"
+
+        tell(organisation.members.all(), invitation)
 
 
 def requests_for(user):

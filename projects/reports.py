@@ -15,7 +15,7 @@ from competitions.lifecycle import TransitionRefused
 
 from .documents import safe_filename, validate_document
 from .models import Project, ProjectState, Report, ReportStatus, ReportSubmission
-from .outbox import queue_email
+from .outbox import tell
 
 
 def _refuse(*reasons):
@@ -74,15 +74,20 @@ def review_report(report, *, by, accept, comments=""):
         report.review_comments = comments
         if accept:
             report.accept(by=by, description=comments or _("Report accepted."))
-            subject = _("%(report)s for %(project)s was accepted")
         else:
             report.return_for_changes(by=by, description=comments)
             report.submitted_at = None  # due again; the returned document stays in its submission
-            subject = _("%(report)s for %(project)s was returned for changes")
         report.save()
-        subject = subject % {"report": report.get_kind_display(), "project": report.project.code}
-        for email in report.project.award.application.lead.members.values_list("email", flat=True):
-            queue_email(email, subject, f"{subject}\n\n{comments}".strip())
+
+        def decision():
+            subject = (
+                _("%(report)s for %(project)s was accepted")
+                if accept
+                else _("%(report)s for %(project)s was returned for changes")
+            ) % {"report": report.get_kind_display(), "project": report.project.code}
+            return subject, f"{subject}\n\n{comments}".strip()
+
+        tell(report.project.award.application.lead.members.all(), decision)
     return report
 
 
@@ -109,12 +114,15 @@ def remind_due_reports(today=None, *, within=timedelta(days=7)):
             ):
                 continue
             application = report.project.award.application
-            subject = _("%(report)s for %(project)s is due on %(due)s") % {
-                "report": report.get_kind_display(),
-                "project": report.project.code,
-                "due": report.due_on,
-            }
-            for member in application.lead.members.all():
-                queue_email(member.email, subject, subject)
+
+            def reminder(report=report):
+                subject = _("%(report)s for %(project)s is due on %(due)s") % {
+                    "report": report.get_kind_display(),
+                    "project": report.project.code,
+                    "due": report.due_on,
+                }
+                return subject, subject
+
+            tell(application.lead.members.all(), reminder)
         count += 1
     return count

@@ -73,6 +73,8 @@ def wait_until(condition, timeout, what):
 @pytest.fixture
 def scene(project, open_call, organisation, applicant, call, staff):  # noqa: F811
     """A draft ready to submit, a reviewer with an assignment under review, an active project."""
+    applicant.language = "en"  # e-mails about the project are written in the reader's language
+    applicant.save()
     Application.objects.filter(pk=project.award.application_id).update(reference="PC26-0900")
     # The project's call (open_call) has published its results; the draft goes to another call
     # still open for applications.

@@ -148,7 +148,10 @@ def selected(preliminary, city, applicant):
             state=state,
         )
         member.organisation.memberships.create(
-            user=UserFactory(email=f"{state}@partner.example"), role="owner"
+            user=UserFactory(
+                email=f"{state}@partner.example", language="en" if state == "accepted" else "ko"
+            ),
+            role="owner",
         )
     Application.objects.filter(pk=application.pk).update(
         state=ApplicationState.SELECTED, reference="SCP-0001"
@@ -202,8 +205,11 @@ def test_carry_over_copies_what_the_main_stage_takes(selected, main_stage, appli
         "Partner accepted": ("pending", Decimal("20.00")),
         "Partner pending": ("pending", Decimal("10.00")),
     }
-    told = set(OutboxMessage.objects.values_list("to", flat=True))
-    assert told == {"accepted@partner.example", "pending@partner.example"}
+    # Each in their own language, whatever the lead's.
+    told = dict(OutboxMessage.objects.values_list("to", "subject"))
+    assert set(told) == {"accepted@partner.example", "pending@partner.example"}
+    assert told["accepted@partner.example"].startswith(f"{selected.lead.name} asks Partner accepted to join")
+    assert "컨소시엄" in told["pending@partner.example"]
     assert (done.answers, done.members, done.indicators) == (2, 2, 1)
 
     # Files keep their own records with stage 1; the draft starts without documents.

@@ -351,6 +351,8 @@ def test_a_returned_report_is_submitted_again_and_both_documents_are_kept(projec
     with pytest.raises(TransitionRefused) as refused:
         reports.review_report(final, by=staff, accept=False)
     assert refused.value.reasons == ["Say what must change before the report can be accepted."]
+    applicant.language = "en"  # told in their own language
+    applicant.save()
     returned = reports.review_report(final, by=staff, accept=False, comments="Add the survey results.")
     assert (returned.status, returned.review_comments, returned.submitted_at) == (
         ReportStatus.RETURNED,
