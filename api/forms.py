@@ -1,10 +1,20 @@
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from config.krds import KRDSFormMixin
 
 from .models import Scope
 from .tokens import LIFETIMES
+
+
+def _lifetime(days):
+    return gettext("%(days)d days") % {"days": days}
+
+
+# Formatted when shown, in the reader's language (not once, at import, in whatever was active).
+lifetime_label = lazy(_lifetime, str)
 
 
 class TokenForm(KRDSFormMixin, forms.Form):
@@ -21,6 +31,6 @@ class TokenForm(KRDSFormMixin, forms.Form):
     days = forms.TypedChoiceField(
         label=_("Expires after"),
         coerce=int,
-        choices=[(days, _("%(days)d days") % {"days": days}) for days in LIFETIMES],
+        choices=[(days, lifetime_label(days)) for days in LIFETIMES],
         initial=90,
     )

@@ -127,3 +127,18 @@ def test_revoking_on_the_page_keeps_the_token_on_record(client, applicant):
     tokens.revoke_token(token, by=applicant)
     token.refresh_from_db()
     assert token.revoked_at == first
+
+
+def test_the_lifetime_choices_read_in_the_page_language_whatever_was_active_at_import(client, applicant):
+    from django.utils import translation
+
+    from api.forms import TokenForm
+
+    with translation.override("en"):
+        assert [str(label) for _days, label in TokenForm().fields["days"].choices][:2] == [
+            "7 days",
+            "30 days",
+        ]
+    client.force_login(applicant)
+    page = client.get(reverse("api_tokens"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "90일" in page and "90 days" not in page
