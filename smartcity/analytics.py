@@ -2,9 +2,13 @@
 technology field, service type, size class, year and call, within one call or across calls.
 
 Computed from the data, never from the reference figures (``Region.companies_2021`` and the
-like): one grouped query per breakdown, whatever the number of applications, awards or ledger
-entries, plus one query for the labels of cities and one for size classes. Analytics read like
-``audit/`` does (DESIGN.md §1), without importing it.
+like), in a fixed number of grouped queries whatever the number of applications, awards or
+ledger entries: one query groups the applications by every value of the partitioning tables at
+once (region, city, size class, call), and the region, city, size class, year and call tables
+are added up from its rows (as many as the combinations that occur, not the applications);
+technology fields and service types, which an application may have several of, take one query
+each; then one query each for the calls, the cities' and the size classes' labels. Analytics
+read like ``audit/`` does (DESIGN.md §1), without importing it.
 
 Definitions, each the project's own:
 - applicants: applications submitted (``Application.objects.submitted()``), whatever became of
@@ -21,11 +25,13 @@ applications.
 """
 
 import dataclasses
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import rules
-from django.db.models import BigIntegerField, Count, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models import BigIntegerField, Case, Count, OuterRef, Q, Subquery, Sum, Value, When
+from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from competitions.models import Call, District, SizeClass
@@ -55,21 +61,27 @@ class Scope:
         applications = Application.objects.submitted()
         if self.call is not None:
             return applications.filter(call=self.call)
-        applications = applications.annotate(call_year=call_year())
+        # Bounds in time rather than the year of each row: the index on opens_at serves them.
         if self.year_from is not None:
-            applications = applications.filter(call_year__gte=self.year_from)
+            applications = applications.filter(call__opens_at__gte=new_year(self.year_from))
         if self.year_to is not None:
-            applications = applications.filter(call_year__lte=self.year_to)
+            applications = applications.filter(call__opens_at__lt=new_year(self.year_to + 1))
         return applications
 
 
-def call_year():
-    """The year a call's reception opened, in Asia/Seoul: the year a call belongs to."""
-    return ExtractYear("call__opens_at", tzinfo=SEOUL)
+def new_year(year):
+    """The first instant of ``year`` in Asia/Seoul."""
+    return datetime(year, 1, 1, tzinfo=SEOUL)
+
+
+def call_year(call):
+    """The year a call belongs to: the year its reception opened, in Asia/Seoul."""
+    return timezone.localtime(call.opens_at, SEOUL).year
 
 
 def disbursed_per_application():
-    """Payments net of reversals of each application's project (OuterRef "pk"), 0 when none."""
+    """Payments net of reversals of each application's project (OuterRef "pk"), 0 when none;
+    looked up only for applications that have a project."""
     entries = (
         DisbursementEntry.objects.filter(PAID, project__award__application=OuterRef("pk"))
         .order_by()
@@ -77,7 +89,11 @@ def disbursed_per_application():
         .annotate(total=Sum("amount"))
         .values("total")[:1]
     )
-    return Coalesce(Subquery(entries), Value(0), output_field=BigIntegerField())
+    return Case(
+        When(award__project__isnull=False, then=Coalesce(Subquery(entries), Value(0))),
+        default=Value(0),
+        output_field=BigIntegerField(),
+    )
 
 
 MEASURES = {
@@ -89,8 +105,6 @@ MEASURES = {
     "awarded": lambda: Coalesce(Sum("award__national_subsidy"), Value(0), output_field=BigIntegerField()),
     "disbursed": lambda: Coalesce(Sum("disbursed"), Value(0), output_field=BigIntegerField()),
 }
-COUNT_MEASURES = ("applicants", "selected", "awards", "projects")
-MONEY_MEASURES = ("requested", "awarded", "disbursed")
 MEASURE_LABELS = {
     "applicants": _("Applicants (applications submitted)"),
     "selected": _("Selected (holding a place)"),
@@ -100,6 +114,7 @@ MEASURE_LABELS = {
     "awarded": _("Subsidy awarded (KRW)"),
     "disbursed": _("Subsidy disbursed, net of reversals (KRW)"),
 }
+NOT_STATED = _("Not stated")
 
 
 @dataclasses.dataclass
@@ -113,8 +128,11 @@ class Row:
     requested: int = 0
     awarded: int = 0
     disbursed: int = 0
+    order: object = None  # where the row goes when not by its label (a year, a call's opening)
 
-    opens_at: object = None  # a call's row: when it opened, to order the calls
+    def add(self, values):
+        for measure in MEASURES:
+            setattr(self, measure, getattr(self, measure) + int(values[f"m_{measure}"] or 0))
 
     def values(self):
         return [getattr(self, measure) for measure in MEASURES]
@@ -122,7 +140,7 @@ class Row:
 
 @dataclasses.dataclass
 class Table:
-    """One breakdown: its rows (in the dimension's order) and, for a partition, the total."""
+    """One breakdown: its rows in order and, for a partition, the total."""
 
     slug: str
     title: str
@@ -143,44 +161,53 @@ class Table:
 
 @dataclasses.dataclass(frozen=True)
 class Dimension:
+    """A breakdown. ``key(values, calls)`` gives the row a grouped row adds to, ``label(key,
+    values, calls)`` its label (None: looked up by ``labels(keys)`` for the whole table, in one
+    query, or "not stated"). The overlapping ones are grouped by their own ``fields``."""
+
     slug: str
     title: object
     heading: object
-    fields: tuple  # what the rows are grouped by (values() names)
-    label_of: object  # one grouped row's values -> (key, label or None)
-    annotations: object = None  # fn() -> {name: expression} annotated before grouping
-    labels: object = None  # fn(keys) -> {key: label}, one query for a whole table
-    overlapping: bool = False  # an application may count in several rows
+    key: object
+    label: object = None
+    labels: object = None
+    order: object = None  # fn(key, calls) -> sort key; default: by label, "not stated" last
+    overlapping: bool = False
+    fields: tuple = ()
     across_calls_only: bool = False
-    order: object = None  # sort key of a Row; default: by label, "not stated" last
 
 
-NOT_STATED = _("Not stated")
+# The partitioning tables share one grouped query: their values, and what labels them.
+SHARED_FIELDS = (
+    "lead__region_id",
+    "lead__region__name",
+    "lead__region__name_ko",
+    "place",
+    "lead__size_class",
+    "call_id",
+)
 
 
-def _named(prefix):
-    """(key, label) from the ``<prefix>__id``, ``__name`` and ``__name_ko`` values."""
-
-    def label(values):
-        key = values[f"{prefix}__id"]
-        if key is None:
-            return None, None
-        return key, pick_language(values[f"{prefix}__name"], values[f"{prefix}__name_ko"])
-
-    return label
-
-
-def _localized_fields(prefix):
-    return (f"{prefix}__id", f"{prefix}__name", f"{prefix}__name_ko")
+def _place():
+    """Where the service is tested (the application's test bed), else the city, county or
+    district the lead local government governs: companies record only their region."""
+    return Coalesce("test_bed_district_id", "lead__district_id")
 
 
 def _city_labels(keys):
-    districts = District.objects.filter(pk__in=[key for key in keys if key is not None])
-    return {district.pk: str(district) for district in districts.select_related("region")}
+    districts = District.objects.filter(pk__in=keys).select_related("region")
+    return {district.pk: str(district) for district in districts}
 
 
 def _size_labels(keys):
     return {size.code: size.display_name for size in SizeClass.objects.filter(code__in=keys)}
+
+
+def _named(prefix):
+    def label(key, values, calls):
+        return pick_language(values[f"{prefix}__name"], values[f"{prefix}__name_ko"])
+
+    return label
 
 
 DIMENSIONS = [
@@ -188,61 +215,57 @@ DIMENSIONS = [
         "region",
         _("By region (province)"),
         _("Region"),
-        _localized_fields("lead__region"),
-        _named("lead__region"),
+        key=lambda values, calls: values["lead__region_id"],
+        label=_named("lead__region"),
     ),
     Dimension(
         "city",
         _("By city, county or district"),
         _("City, county or district"),
-        ("place",),
-        lambda values: (values["place"], None),
-        # Where the service is tested (the application's test bed), else the city, county or
-        # district the lead local government governs: companies record only their region.
-        annotations=lambda: {"place": Coalesce("test_bed_district_id", "lead__district_id")},
+        key=lambda values, calls: values["place"],
         labels=_city_labels,
     ),
     Dimension(
         "technology",
         _("By technology field"),
         _("Technology field"),
-        _localized_fields("technology_fields"),
-        _named("technology_fields"),
+        key=lambda values, calls: values["technology_fields__id"],
+        label=_named("technology_fields"),
         overlapping=True,
+        fields=("technology_fields__id", "technology_fields__name", "technology_fields__name_ko"),
     ),
     Dimension(
         "service_type",
         _("By service type"),
         _("Service type"),
-        _localized_fields("service_types"),
-        _named("service_types"),
+        key=lambda values, calls: values["service_types__id"],
+        label=_named("service_types"),
         overlapping=True,
+        fields=("service_types__id", "service_types__name", "service_types__name_ko"),
     ),
     Dimension(
         "size_class",
         _("By size class of the lead"),
         _("Size class"),
-        ("lead__size_class",),
-        lambda values: (values["lead__size_class"] or None, None),
+        key=lambda values, calls: values["lead__size_class"] or None,
         labels=_size_labels,
     ),
     Dimension(
         "year",
         _("By year of the call"),
         _("Year"),
-        ("year",),
-        lambda values: (values["year"], str(values["year"])),
-        annotations=lambda: {"year": call_year()},
-        order=lambda row: row.key,
+        key=lambda values, calls: call_year(calls[values["call_id"]]),
+        label=lambda key, values, calls: str(key),
+        order=lambda key, calls: key,
     ),
     Dimension(
         "call",
         _("By call"),
         _("Call"),
-        ("call_id", "call__title", "call__title_ko", "call__opens_at"),
-        lambda values: (values["call_id"], pick_language(values["call__title"], values["call__title_ko"])),
+        key=lambda values, calls: values["call_id"],
+        label=lambda key, values, calls: calls[key].display_title,
+        order=lambda key, calls: (calls[key].opens_at, calls[key].slug),
         across_calls_only=True,
-        order=lambda row: row.opens_at,
     ),
 ]
 DIMENSIONS_BY_SLUG = {dimension.slug: dimension for dimension in DIMENSIONS}
@@ -252,45 +275,66 @@ def dimensions_for(scope):
     return [d for d in DIMENSIONS if scope.across_calls or not d.across_calls_only]
 
 
-def breakdown(scope, dimension):
-    """One Table: the scope's applications grouped by ``dimension``, in one grouped query (and
-    one for the labels of cities or size classes)."""
+def _grouped(scope, fields):
+    """The scope's applications grouped by ``fields``, with every measure (one query)."""
     applications = scope.applications().annotate(disbursed=disbursed_per_application())
-    if dimension.annotations is not None:
-        applications = applications.annotate(**dimension.annotations())
-    grouped = (
+    if "place" in fields:
+        applications = applications.annotate(place=_place())
+    return list(
         applications.order_by()
-        .values(*dimension.fields)
+        .values(*fields)
         .annotate(**{f"m_{measure}": make() for measure, make in MEASURES.items()})
     )
-    rows = []
+
+
+def _table(dimension, grouped, calls):
+    rows = {}
     for values in grouped:
-        key, label = dimension.label_of(values)
-        row = Row(key, label, opens_at=values.get("call__opens_at"))
-        for measure in MEASURES:
-            setattr(row, measure, int(values[f"m_{measure}"] or 0))
-        rows.append(row)
+        key = dimension.key(values, calls)
+        if key not in rows:
+            label = dimension.label(key, values, calls) if dimension.label and key is not None else None
+            rows[key] = Row(key, label)
+        rows[key].add(values)
     if dimension.labels is not None:
-        names = dimension.labels({row.key for row in rows if row.key is not None})
-        for row in rows:
+        names = dimension.labels([key for key in rows if key is not None])
+        for row in rows.values():
             row.label = names.get(row.key)
-    for row in rows:
+    for row in rows.values():
         if row.key is None or row.label is None:
             row.label = str(NOT_STATED)
-    rows.sort(key=dimension.order or (lambda row: (row.key is None, row.label)))
+        elif dimension.order is not None:
+            row.order = dimension.order(row.key, calls)
+    ordered = sorted(
+        rows.values(),
+        key=lambda row: (row.key is None, row.order if dimension.order else row.label),
+    )
     return Table(
-        dimension.slug, str(dimension.title), str(dimension.heading), rows, overlapping=dimension.overlapping
+        dimension.slug,
+        str(dimension.title),
+        str(dimension.heading),
+        ordered,
+        overlapping=dimension.overlapping,
     )
 
 
-def tables(scope):
-    """Every breakdown of the scope, in the page's order."""
-    return [breakdown(scope, dimension) for dimension in dimensions_for(scope)]
+def tables(scope, only=None):
+    """The breakdowns of the scope (or the one named ``only``), in the page's order."""
+    dimensions = [d for d in dimensions_for(scope) if only is None or d.slug == only]
+    shared = None
+    if any(not d.overlapping for d in dimensions):
+        shared = _grouped(scope, SHARED_FIELDS)
+    calls = {}
+    if any(d.slug in ("year", "call") for d in dimensions):
+        calls = Call.objects.in_bulk({values["call_id"] for values in shared})
+    return [
+        _table(dimension, _grouped(scope, dimension.fields) if dimension.overlapping else shared, calls)
+        for dimension in dimensions
+    ]
 
 
-def calls_for_choice():
-    """The calls staff may pick, newest first (one query)."""
-    return list(Call.objects.select_related("programme").order_by("-opens_at", "slug"))
+def breakdown(scope, dimension):
+    """One Table: the scope's applications broken down by ``dimension``."""
+    return tables(scope, only=dimension.slug)[0]
 
 
 # Who reads the analytics: staff and auditors (who read every call), nobody else.
