@@ -278,3 +278,50 @@ def money_chart(rows, width=640, bar_height=18, label_width=130, chart_id="money
             parts.append("</g>")
     parts.append("</svg>")
     return "".join(parts)
+
+
+# --- Grouped bars, one group per row of a breakdown -------------------------------------------
+
+
+def grouped_bars_chart(rows, series, title, chart_id, money=False, width=640, bar_height=16, label_width=170):
+    """Horizontal bars, one group per row (its label on the left), one bar per series, all on one
+    scale, with a legend. ``rows``: (label, [value per series]); ``series``: the series' labels;
+    ``money``: values are won (bars labelled in 억/만 원 in Korean). Used by the smart-city
+    analytics (smartcity.analytics) for each of its tables."""
+    if not rows or not series:
+        return ""
+
+    def shown(value):
+        return short_krw(value) if money else f"{value:,}"
+
+    legend = ((len(series) + 2) // 3) * 22 + 6
+    group = len(series) * bar_height + 12
+    height = legend + len(rows) * group + 4
+    plot = width - label_width - 110
+    scale = max((max(values) for _label, values in rows), default=0) or 1
+    desc = "; ".join(
+        f"{label}: " + ", ".join(f"{name} {shown(value)}" for name, value in zip(series, values, strict=True))
+        for label, values in rows
+    )
+    parts = _open(chart_id, width, height, title, desc)
+    for index, name in enumerate(series):
+        x, y = (index % 3) * (width / 3), (index // 3) * 22 + 4
+        parts.append(
+            f'<rect x="{x:.1f}" y="{y}" width="12" height="12" fill="{PALETTE[index % len(PALETTE)]}"/>'
+        )
+        parts.append(_text(x + 18, y + 11, name, size=12))
+    for row, (label, values) in enumerate(rows):
+        top = legend + row * group
+        parts.append(_text(0, top + group / 2, label, size=13))
+        for index, (name, value) in enumerate(zip(series, values, strict=True)):
+            y = top + index * bar_height
+            length = plot * value / scale
+            parts.append(f"<g><title>{escape(f'{label} · {name}: {shown(value)}')}</title>")
+            parts.append(
+                f'<rect x="{label_width}" y="{y}" width="{length:.1f}" height="{bar_height - 3}" '
+                f'fill="{PALETTE[index % len(PALETTE)]}" class="bar"/>'
+            )
+            parts.append(_text(label_width + length + 6, y + bar_height - 5, shown(value), size=11))
+            parts.append("</g>")
+    parts.append("</svg>")
+    return "".join(parts)

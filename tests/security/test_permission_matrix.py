@@ -521,6 +521,9 @@ MATRIX = {
     ),
     # The access log: auditors only (staff's own reads and exports are in it).
     "audit:access_log": Entry(get=row(LOGIN, 403, 403, 403, 403, 403, 200)),
+    # Smart-city policy analytics: staff and auditors read the tables and download each one.
+    "smartcity:analytics": Entry(get=STAFF_AND_AUDITOR_GET),
+    "smartcity:analytics_export": Entry(lambda w: {"table": "region", "kind": "xlsx"}, STAFF_AND_AUDITOR_GET),
 }
 
 # Further cases for some names: objects in another state or of another organisation.
