@@ -11,7 +11,7 @@ import dataclasses
 from collections import Counter, defaultdict
 from statistics import median
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
 from competitions.models import Call
@@ -19,7 +19,7 @@ from projects.ledger_figures import CallMoney, money_per_call
 from projects.models import Application, ApplicationState
 from projects.models.application import PLACE_STATES, SUBMITTED
 
-from .models import Assignment, DeclaredConflict, Review, SelectionResult, SelectionRun, Stage
+from .models import Assignment, DeclaredConflict, Review, Reviewer, SelectionResult, SelectionRun, Stage
 from .scoring import round_half_up
 from .stage_runs import stage_progress
 from .stage_sheets import scoring_of, stage_sheets
@@ -31,8 +31,8 @@ STATE_LABELS = dict(ApplicationState.choices)
 def state_counts(applications):
     """(label, count) for each state the ``applications`` are in, in workflow order, with the
     state's translated label (never the stored code)."""
-    counts = Counter(applications.values_list("state", flat=True))
-    return [(STATE_LABELS[state], counts[state]) for state in STATE_ORDER if counts[state]]
+    counts = dict(applications.order_by().values_list("state").annotate(n=Count("pk")))
+    return [(STATE_LABELS[state], counts[state]) for state in STATE_ORDER if counts.get(state)]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +65,40 @@ def _progress_annotations(prefix=""):
         "submitted": Count(counted, filter=active & Q(**{f"{prefix}review__state": Review.State.SUBMITTED})),
         "drafts": Count(counted, filter=active & Q(**{f"{prefix}review__state": Review.State.DRAFT})),
     }
+
+
+def reviewers_of(call):
+    """The reviewers with an assignment in ``call``, by code (a queryset, for a page of them)."""
+    return (
+        Reviewer.objects.filter(
+            Exists(Assignment.objects.filter(reviewer=OuterRef("pk"), application__call=call))
+        )
+        .select_related("user")
+        .order_by("code")
+    )
+
+
+def progress_per_reviewer(call, reviewer_ids):
+    """{reviewer id: Progress} in ``call`` of the given reviewers (a page of them): one grouped
+    query over their assignments only, never over the whole call's."""
+    rows = (
+        Assignment.objects.filter(reviewer_id__in=reviewer_ids, application__call=call)
+        .values("reviewer_id")
+        .annotate(**_progress_annotations())
+        .order_by()
+    )
+    return {row.pop("reviewer_id"): Progress(**row) for row in rows}
+
+
+def progress_per_application(application_ids):
+    """{application id: Progress} of the given applications (a page of them), in one query."""
+    rows = (
+        Assignment.objects.filter(application_id__in=application_ids)
+        .values("application_id")
+        .annotate(**_progress_annotations())
+        .order_by()
+    )
+    return {row.pop("application_id"): Progress(**row) for row in rows}
 
 
 # --- The staff's landing page -----------------------------------------------------------------
