@@ -119,3 +119,28 @@ def test_overview_in_korean_shows_no_english(staff_client, call, staff):
     assert "검토" in page or "평가" in page
     assert "Progress per application" not in page
     assert "applications with reviewers" not in page
+
+
+def test_the_dashboards_reviewer_counts_agree_with_the_overviews(call, staff):
+    """The call dashboard counts per reviewer in plain SQL, the overview per page of reviewers
+    with the ORM: the same figures, a recused assignment and a draft included."""
+    from evaluation.dashboard import call_dashboard, progress_per_reviewer, reviewers_of
+
+    applications = eligible_applications(call, 3)
+    make_reviewers(call, 7)
+    assign_reviewers(call, by=staff, seed=5)
+    criteria = {c: (str(c.max_points), "") for c in Criterion.objects.filter(plan__call=call)}
+    done, draft, recused = Assignment.objects.filter(application=applications[0]).order_by("pk")[:3]
+    reviewing.save_review(cleared_to_score(done), criteria, by=done.reviewer.user, submit=True)
+    reviewing.save_review(cleared_to_score(draft), {next(iter(criteria)): ("5", "")}, by=draft.reviewer.user)
+    reviewing.recuse(recused, by=recused.reviewer.user, reason="Advised them last year")
+    reviewers = list(reviewers_of(call))
+    orm = progress_per_reviewer(call, [r.pk for r in reviewers])
+    sql = {row.code: row.progress for row in call_dashboard(call).reviewers}
+    assert {r.code: orm[r.pk] for r in reviewers} == sql
+    assert (
+        sql[recused.reviewer.code].assigned
+        == Assignment.objects.filter(reviewer=recused.reviewer, state=Assignment.State.ACTIVE).count()
+    )
+    assert sum(p.submitted for p in sql.values()) == 1
+    assert sum(p.drafts for p in sql.values()) == 1
