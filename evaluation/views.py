@@ -285,7 +285,8 @@ def remind(request, slug):
 
 @staff_only
 def selection(request, slug):
-    call = get_object_or_404(Call, slug=slug)
+    # Tracks and fields read once, for the preview's quotas and the page's chart.
+    call = get_object_or_404(Call.objects.prefetch_related("tracks", "service_fields"), slug=slug)
     if request.method == "POST":
         try:
             if request.POST.get("action") == "confirm":
@@ -328,7 +329,7 @@ def selection(request, slug):
     changes, refusals = [], []
     if latest and not latest.confirmed_at:
         _first, changes, refusals = selection_runs.reconcile(latest)
-    if call.selection_runs.filter(confirmed_at__isnull=False).exists():
+    if (latest and latest.confirmed_at) or call.selection_runs.filter(confirmed_at__isnull=False).exists():
         # Results are published: the places held now (the one definition), not the preview's.
         filled = Counter(
             Application.objects.filter(call=call).holding_place().values_list("service_field_id", flat=True)
