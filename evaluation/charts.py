@@ -7,6 +7,7 @@ figures in a table next to the chart for those who would rather read.
 """
 
 from decimal import Decimal
+from itertools import groupby
 
 from django.utils.html import escape
 from django.utils.translation import get_language
@@ -142,13 +143,19 @@ def status_chart(rows, statuses, width=640, bar_height=26, gap=12, label_width=1
 # --- Score distribution per field, with the cutoff --------------------------------------------
 
 
+def _runs(scores):
+    """(score, how many in a row): a sorted list of 16,000 scores holds a few hundred runs, and
+    each run is binned and compared with the cutoff once (0.09 s a chart the other way)."""
+    return [(Decimal(score), len(list(run))) for score, run in groupby(scores)]
+
+
 def score_bins(scores, bin_width=5, top=100):
     """Counts of scores per bin [0, 5), [5, 10), … [95, 100]; the top score falls in the last bin."""
     count = int(top // bin_width)
     bins = [0] * count
-    for score in scores:
-        index = min(count - 1, max(0, int(Decimal(score) // bin_width)))
-        bins[index] += 1
+    for score, times in _runs(scores):
+        index = min(count - 1, max(0, int(score // bin_width)))
+        bins[index] += times
     return bins
 
 
@@ -174,6 +181,7 @@ def score_chart(
     plot = width - label_width - 20
     height = header + len(rows) * row_height + axis + 10
     binned = [(name, score_bins(scores, bin_width, top), scores) for name, scores in rows]
+    cutoff_value = Decimal(cutoff)
     tallest = max((max(bins) for _name, bins, _scores in binned), default=0) or 1
     cutoff_text = _("Cutoff %(cutoff)s") % {"cutoff": cutoff}
     desc = "; ".join(
@@ -181,7 +189,7 @@ def score_chart(
         % {
             "name": name,
             "count": len(scores),
-            "above": sum(1 for s in scores if Decimal(s) >= Decimal(cutoff)),
+            "above": sum(times for score, times in _runs(scores) if score >= cutoff_value),
         }
         for name, scores in rows
     )

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,19 +20,20 @@ from competitions.lifecycle import TransitionRefused
 from competitions.models import Call
 from competitions.refusals import show_refusal
 from projects import answers, documents
-from projects.models import Application
+from projects.models import Application, ApplicationState
 from projects.views.staff import staff_only
 
 from . import objections, pledges, reviewing, selection_runs
 from .assigning import assign_reviewers
 from .assignment import AssignmentImpossible
 from .charts import places_chart
-from .dashboard import state_counts
-from .models import Assignment, Criterion, Objection, Review, Reviewer
+from .dashboard import Progress, progress_per_application, progress_per_reviewer, reviewers_of, state_counts
+from .models import Assignment, Criterion, Objection, Review
 from .models.objection import DECISION_WINDOW
 from .selection import Outcome, minimum_shortfall
 
 RANKING_PAGE_SIZE = 50
+OVERVIEW_PAGE_SIZE = 50
 
 # --- Reviewers --------------------------------------------------------------------------------
 
@@ -201,47 +202,44 @@ def recuse(request, pk):
 
 @staff_only
 def evaluation_overview(request, slug):
+    """Review progress of a call, 50 reviewers and 50 applications a page: a constant number of
+    queries whatever the call's size (the counts are grouped queries over the page's rows)."""
     call = get_object_or_404(Call.objects.select_related("evaluation_plan"), slug=slug)
     plan = getattr(call, "evaluation_plan", None)
-    per_reviewer = (
-        Reviewer.objects.filter(assignments__application__call=call)
-        .annotate(
-            assigned=Count(
-                "assignments", filter=Q(assignments__state="active", assignments__application__call=call)
-            ),
-            submitted=Count(
-                "assignments",
-                filter=Q(
-                    assignments__state="active",
-                    assignments__application__call=call,
-                    assignments__review__state="submitted",
-                ),
-            ),
-        )
-        .select_related("user")
-        .order_by("code")
+    state = request.GET.get("state", "")
+    if state and state not in ApplicationState.values:
+        messages.error(request, _("There is no such status; applications in every status are shown."))
+        state = ""
+    reviewer_page = Paginator(reviewers_of(call), OVERVIEW_PAGE_SIZE).get_page(request.GET.get("reviewers"))
+    reviewer_progress = progress_per_reviewer(call, [r.pk for r in reviewer_page])
+    applications = Application.objects.filter(
+        Exists(Assignment.objects.filter(application=OuterRef("pk"))), call=call
+    ).order_by("reference")
+    if state:
+        applications = applications.filter(state=state)
+    page = Paginator(applications.only("pk", "reference", "state"), OVERVIEW_PAGE_SIZE).get_page(
+        request.GET.get("page")
     )
-    per_application = (
-        Application.objects.filter(call=call, assignments__isnull=False)
-        .annotate(
-            assigned=Count("assignments", filter=Q(assignments__state="active"), distinct=True),
-            submitted=Count(
-                "reviews",
-                filter=Q(reviews__state="submitted", reviews__assignment__state="active"),
-                distinct=True,
-            ),
-        )
-        .order_by("reference")
-    )
+    application_progress = progress_per_application([a.pk for a in page])
+    query = request.GET.copy()
+    query.pop("page", None)
+    reviewer_query = request.GET.copy()
+    reviewer_query.pop("reviewers", None)
     return render(
         request,
         "evaluation/overview.html",
         {
             "call": call,
             "plan": plan,
-            "per_reviewer": per_reviewer,
-            "per_application": per_application,
+            "reviewer_rows": [(r, reviewer_progress.get(r.pk, Progress())) for r in reviewer_page],
+            "reviewer_page": reviewer_page,
+            "rows": [(a, application_progress.get(a.pk, Progress())) for a in page],
+            "page": page,
+            "state": state,
             "states": state_counts(Application.objects.filter(call=call)),
+            "state_choices": ApplicationState.choices,
+            "query_prefix": (query.urlencode() + "&") if query else "",
+            "reviewer_query_prefix": (reviewer_query.urlencode() + "&") if reviewer_query else "",
         },
     )
 
@@ -290,7 +288,8 @@ def remind(request, slug):
 
 @staff_only
 def selection(request, slug):
-    call = get_object_or_404(Call, slug=slug)
+    # Tracks and fields read once, for the preview's quotas and the page's chart.
+    call = get_object_or_404(Call.objects.prefetch_related("tracks", "service_fields"), slug=slug)
     if request.method == "POST":
         try:
             if request.POST.get("action") == "confirm":
@@ -333,7 +332,7 @@ def selection(request, slug):
     changes, refusals = [], []
     if latest and not latest.confirmed_at:
         _first, changes, refusals = selection_runs.reconcile(latest)
-    if call.selection_runs.filter(confirmed_at__isnull=False).exists():
+    if (latest and latest.confirmed_at) or call.selection_runs.filter(confirmed_at__isnull=False).exists():
         # Results are published: the places held now (the one definition), not the preview's.
         filled = Counter(
             Application.objects.filter(call=call).holding_place().values_list("service_field_id", flat=True)

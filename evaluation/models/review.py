@@ -161,7 +161,11 @@ class Assignment(models.Model):
                 name="unique_stage_assignment",
             ),
         ]
-        indexes = [models.Index(fields=["reviewer", "state"])]
+        indexes = [
+            models.Index(fields=["reviewer", "state"]),
+            # The call dashboard counts assignments per reviewer from these alone.
+            models.Index(fields=["application", "state", "reviewer"], name="assignment_progress_idx"),
+        ]
 
     def __str__(self):
         return f"{self.application} → {self.reviewer}"
@@ -219,7 +223,8 @@ class Review(models.Model):
     class Meta:
         verbose_name = _("review")
         verbose_name_plural = _("reviews")
-        indexes = [models.Index(fields=["application", "state"])]
+        # Also the call dashboard's: reviews per reviewer reached without reading a review row.
+        indexes = [models.Index(fields=["application", "state", "assignment"], name="review_progress_idx")]
 
     def __str__(self):
         return f"{self.assignment}"
