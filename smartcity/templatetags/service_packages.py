@@ -1,0 +1,14 @@
+"""``{% attached_package application %}``: the service package attached to an application, with its
+items and estimated cost, on the applicant's and the staff's application pages (nothing when none
+is attached)."""
+
+from django import template
+
+from smartcity.menu import attached_package as package_of
+
+register = template.Library()
+
+
+@register.inclusion_tag("smartcity/menu/attached_package.html", takes_context=True)
+def attached_package(context, application):
+    return {"package": package_of(application), "application": application, "user": context.get("user")}
