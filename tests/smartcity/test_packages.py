@@ -290,3 +290,22 @@ def test_the_package_list_takes_the_same_queries_at_two_sizes(
         response = city_client.get(reverse("smartcity:menu_packages"))
     assert "32 packages" in response.content.decode()
     assert "10,000,000 KRW" in response.content.decode()
+
+
+def test_the_package_pages_and_the_attached_package_read_in_korean(
+    city_client, package, city_person, city_draft
+):
+    from tests.test_korean_pages import body_text, english_words, world_data_words
+
+    menu.add_line(package, item("Waterworks smart metering (operation)"), 3649, 12, by=city_person)
+    menu.add_line(package, item("Solar 1000 kW with ESS connection"), 1, None, by=city_person)
+    menu.attach(package, city_draft, by=city_person)
+    data_words = world_data_words(None)
+    for url in (
+        reverse("smartcity:menu_package", args=[package.pk]),
+        reverse("smartcity:menu_packages"),
+        reverse("projects:application_detail", args=[city_draft.pk]),
+    ):
+        html = city_client.get(url, HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+        assert "예상 사업비" in html
+        assert english_words(body_text(html), data_words) == [], url
