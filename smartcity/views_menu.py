@@ -24,8 +24,7 @@ def menu_board(request):
     return render(request, "smartcity/menu/board.html", {**menu.menu_board(), "menu": "smart_menu"})
 
 
-@login_required
-def package_list(request):
+def _list_page(request, form=None, status=200):
     packages = (
         Package.objects.visible_to(request.user)
         .with_totals()
@@ -37,8 +36,18 @@ def package_list(request):
     return render(
         request,
         "smartcity/menu/package_list.html",
-        {"page": page, "form": PackageForm(organisations=organisations), "composes": organisations.exists()},
+        {
+            "page": page,
+            "form": form or PackageForm(organisations=organisations),
+            "composes": organisations.exists(),
+        },
+        status=status,
     )
+
+
+@login_required
+def package_list(request):
+    return _list_page(request)
 
 
 @login_required
@@ -55,13 +64,7 @@ def package_create(request):
         else:
             messages.success(request, _("Package created. Add the menu items and their quantities."))
             return redirect("smartcity:menu_package", pk=package.pk)
-    packages = Package.objects.none()
-    return render(
-        request,
-        "smartcity/menu/package_list.html",
-        {"page": Paginator(packages, PAGE_SIZE).get_page(1), "form": form, "composes": True},
-        status=400,
-    )
+    return _list_page(request, form, status=400)
 
 
 def package_for(user, pk, perm="smartcity.view_package"):

@@ -7,7 +7,7 @@ Money is integer won. A package line is never deleted: a change or a removal sup
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
@@ -189,6 +189,11 @@ class PackageLine(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gte=1), name="package_line_quantity_positive"),
             models.CheckConstraint(condition=Q(months__gte=1), name="package_line_months_positive"),
+            # The estimate is the product, whatever path wrote the row.
+            models.CheckConstraint(
+                condition=Q(amount=F("unit_cost") * F("quantity") * F("months")),
+                name="package_line_amount_is_the_product",
+            ),
         ]
 
     def __str__(self):

@@ -309,3 +309,14 @@ def test_the_package_pages_and_the_attached_package_read_in_korean(
         html = city_client.get(url, HTTP_ACCEPT_LANGUAGE="ko").content.decode()
         assert "예상 사업비" in html
         assert english_words(body_text(html), data_words) == [], url
+
+
+def test_the_database_refuses_a_line_whose_estimate_is_not_the_product(package, city_person):
+    from django.db import IntegrityError, transaction
+
+    parking = item("Smart parking")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PackageLine.objects.create(
+            package=package, item=parking, quantity=2, unit_cost=10_000_000, amount=1, created_by=city_person
+        )
+    assert not package.lines.exists()
