@@ -150,7 +150,7 @@ def _reason_for(package, reason):
 
 def _locked(package):
     """The package locked for this change, its application with it (changes are serialized)."""
-    return Package.objects.select_for_update().select_related("application").get(pk=package.pk)
+    return Package.objects.select_for_update(of=("self",)).select_related("application").get(pk=package.pk)
 
 
 def add_line(package, item, quantity, months, by, reason=""):
