@@ -11,4 +11,9 @@ register = template.Library()
 
 @register.inclusion_tag("smartcity/menu/attached_package.html", takes_context=True)
 def attached_package(context, application):
-    return {"package": package_of(application), "application": application, "user": context.get("user")}
+    return {
+        "package": package_of(application),
+        "application": application,
+        # The applicant's page says whether the lead's people may edit; staff pages do not.
+        "can_edit": context.get("can_edit", False),
+    }

@@ -320,3 +320,16 @@ def test_the_database_refuses_a_line_whose_estimate_is_not_the_product(package, 
             package=package, item=parking, quantity=2, unit_cost=10_000_000, amount=1, created_by=city_person
         )
     assert not package.lines.exists()
+
+
+def test_the_local_governments_draft_points_to_the_packages_until_one_is_attached(city_client, city_draft):
+    page = city_client.get(reverse("projects:application_detail", args=[city_draft.pk])).content.decode()
+    assert reverse("smartcity:menu_packages") in page and "No smart services package is attached" in page
+
+
+def test_a_companys_application_says_nothing_of_packages(client, role_groups):
+    person = UserFactory()
+    draft = ApplicationFactory(lead=OrganisationFactory(owners=[person]), created_by=person)
+    client.force_login(person)
+    page = client.get(reverse("projects:application_detail", args=[draft.pk])).content.decode()
+    assert 'id="service-package"' not in page
