@@ -29,7 +29,8 @@ MAX_MONTHS = 120  # ten years of operation
 def menu_board():
     """The eight areas with their services, each service with its unit costs (``costs``) and the
     certified services that deliver it (``certified``), and the unit costs that price no menu
-    service (``other_costs``). Four queries whatever the size of the menu."""
+    service (``other_costs``). Three queries whatever the size of the menu (four once the
+    certified services are wired in, smartcity.links)."""
     areas = list(SmartServiceArea.objects.prefetch_related("services"))
     costs = list(UnitCost.objects.all())
     by_service = {}
@@ -80,15 +81,11 @@ def _refuse_unless_editable(package):
         )
 
 
-def _total(package):
-    return package.estimated_cost
-
-
 def _log(package, kind, by, line=None, reason=""):
     if hasattr(package, "total"):
         del package.total  # an annotation read before this change
     return PackageEvent.objects.create(
-        package=package, kind=kind, line=line, total_after=_total(package), reason=reason, by=by
+        package=package, kind=kind, line=line, total_after=package.estimated_cost, reason=reason, by=by
     )
 
 
