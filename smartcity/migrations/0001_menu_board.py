@@ -13,120 +13,295 @@ def load_unit_costs(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('competitions', '0012_duplicate_funding_rule_kinds'),
-        ('projects', '0016_application_carried_from'),
+        ("competitions", "0012_duplicate_funding_rule_kinds"),
+        ("projects", "0016_application_carried_from"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Package',
+            name="Package",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='package name')),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('attached', 'Attached to an application')], default='draft', max_length=20, verbose_name='state')),
-                ('attached_at', models.DateTimeField(blank=True, null=True, verbose_name='attached at')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('application', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='service_packages', to='projects.application', verbose_name='application')),
-                ('attached_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='attached by')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='service_packages', to='projects.organisation', verbose_name='local government')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="package name")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("attached", "Attached to an application")],
+                        default="draft",
+                        max_length=20,
+                        verbose_name="state",
+                    ),
+                ),
+                ("attached_at", models.DateTimeField(blank=True, null=True, verbose_name="attached at")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "application",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="service_packages",
+                        to="projects.application",
+                        verbose_name="application",
+                    ),
+                ),
+                (
+                    "attached_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="attached by",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="service_packages",
+                        to="projects.organisation",
+                        verbose_name="local government",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'service package',
-                'verbose_name_plural': 'service packages',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "service package",
+                "verbose_name_plural": "service packages",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='PackageLine',
+            name="PackageLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('quantity', models.PositiveIntegerField(verbose_name='quantity')),
-                ('months', models.PositiveSmallIntegerField(default=1, verbose_name='months')),
-                ('unit_cost', models.PositiveBigIntegerField(verbose_name='unit cost (KRW)')),
-                ('amount', models.PositiveBigIntegerField(verbose_name='estimated cost (KRW)')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('superseded_at', models.DateTimeField(blank=True, null=True, verbose_name='superseded at')),
-                ('reason', models.TextField(blank=True, verbose_name='reason for the change')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('package', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='lines', to='smartcity.package', verbose_name='package')),
-                ('replaced_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='smartcity.packageline', verbose_name='corrected by the line')),
-                ('superseded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='superseded by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("quantity", models.PositiveIntegerField(verbose_name="quantity")),
+                ("months", models.PositiveSmallIntegerField(default=1, verbose_name="months")),
+                ("unit_cost", models.PositiveBigIntegerField(verbose_name="unit cost (KRW)")),
+                ("amount", models.PositiveBigIntegerField(verbose_name="estimated cost (KRW)")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ("superseded_at", models.DateTimeField(blank=True, null=True, verbose_name="superseded at")),
+                ("reason", models.TextField(blank=True, verbose_name="reason for the change")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "package",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="lines",
+                        to="smartcity.package",
+                        verbose_name="package",
+                    ),
+                ),
+                (
+                    "replaced_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="smartcity.packageline",
+                        verbose_name="corrected by the line",
+                    ),
+                ),
+                (
+                    "superseded_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="superseded by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'package line',
-                'verbose_name_plural': 'package lines',
-                'ordering': ['package', 'pk'],
+                "verbose_name": "package line",
+                "verbose_name_plural": "package lines",
+                "ordering": ["package", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='PackageEvent',
+            name="PackageEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('created', 'Package created'), ('line_added', 'Item added'), ('line_changed', 'Item changed'), ('line_removed', 'Item removed'), ('attached', 'Attached to an application')], max_length=20, verbose_name='kind')),
-                ('total_after', models.PositiveBigIntegerField(verbose_name='estimated cost after (KRW)')),
-                ('reason', models.TextField(blank=True, verbose_name='reason')),
-                ('at', models.DateTimeField(auto_now_add=True, verbose_name='when')),
-                ('by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('package', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='events', to='smartcity.package', verbose_name='package')),
-                ('line', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='smartcity.packageline', verbose_name='line')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("created", "Package created"),
+                            ("line_added", "Item added"),
+                            ("line_changed", "Item changed"),
+                            ("line_removed", "Item removed"),
+                            ("attached", "Attached to an application"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("total_after", models.PositiveBigIntegerField(verbose_name="estimated cost after (KRW)")),
+                ("reason", models.TextField(blank=True, verbose_name="reason")),
+                ("at", models.DateTimeField(auto_now_add=True, verbose_name="when")),
+                (
+                    "by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                (
+                    "package",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="events",
+                        to="smartcity.package",
+                        verbose_name="package",
+                    ),
+                ),
+                (
+                    "line",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="smartcity.packageline",
+                        verbose_name="line",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'package event',
-                'verbose_name_plural': 'package events',
-                'ordering': ['at', 'pk'],
+                "verbose_name": "package event",
+                "verbose_name_plural": "package events",
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='UnitCost',
+            name="UnitCost",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name (English)')),
-                ('name_ko', models.CharField(blank=True, max_length=200, verbose_name='name (Korean)')),
-                ('unit_cost', models.PositiveBigIntegerField(verbose_name='unit cost (KRW)')),
-                ('unit', models.CharField(max_length=100, verbose_name='unit (English)')),
-                ('unit_ko', models.CharField(blank=True, max_length=100, verbose_name='unit (Korean)')),
-                ('per_month', models.BooleanField(default=False, help_text='A cost per month is multiplied by the number of months as well.', verbose_name='priced per month')),
-                ('note', models.CharField(blank=True, max_length=300, verbose_name='note (English)')),
-                ('note_ko', models.CharField(blank=True, max_length=300, verbose_name='note (Korean)')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('menu_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='unit_costs', to='competitions.smartservice', verbose_name='menu service')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name (English)")),
+                ("name_ko", models.CharField(blank=True, max_length=200, verbose_name="name (Korean)")),
+                ("unit_cost", models.PositiveBigIntegerField(verbose_name="unit cost (KRW)")),
+                ("unit", models.CharField(max_length=100, verbose_name="unit (English)")),
+                ("unit_ko", models.CharField(blank=True, max_length=100, verbose_name="unit (Korean)")),
+                (
+                    "per_month",
+                    models.BooleanField(
+                        default=False,
+                        help_text="A cost per month is multiplied by the number of months as well.",
+                        verbose_name="priced per month",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=300, verbose_name="note (English)")),
+                ("note_ko", models.CharField(blank=True, max_length=300, verbose_name="note (Korean)")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "menu_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="unit_costs",
+                        to="competitions.smartservice",
+                        verbose_name="menu service",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'application unit cost',
-                'verbose_name_plural': 'application unit costs',
-                'ordering': ['position', 'pk'],
+                "verbose_name": "application unit cost",
+                "verbose_name_plural": "application unit costs",
+                "ordering": ["position", "pk"],
             },
         ),
         migrations.AddField(
-            model_name='packageline',
-            name='item',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='smartcity.unitcost', verbose_name='item'),
+            model_name="packageline",
+            name="item",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="smartcity.unitcost",
+                verbose_name="item",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='package',
-            constraint=models.UniqueConstraint(condition=models.Q(('application__isnull', False)), fields=('application',), name='one_service_package_per_application'),
+            model_name="package",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("application__isnull", False)),
+                fields=("application",),
+                name="one_service_package_per_application",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='package',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('application__isnull', True), ('state', 'draft')), models.Q(('application__isnull', False), ('state', 'attached')), _connector='OR'), name='service_package_attached_with_application'),
+            model_name="package",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("application__isnull", True), ("state", "draft")),
+                    models.Q(("application__isnull", False), ("state", "attached")),
+                    _connector="OR",
+                ),
+                name="service_package_attached_with_application",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='unitcost',
-            constraint=models.UniqueConstraint(fields=('name',), name='unique_unit_cost_item'),
+            model_name="unitcost",
+            constraint=models.UniqueConstraint(fields=("name",), name="unique_unit_cost_item"),
         ),
         migrations.AddConstraint(
-            model_name='packageline',
-            constraint=models.CheckConstraint(condition=models.Q(('quantity__gte', 1)), name='package_line_quantity_positive'),
+            model_name="packageline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("quantity__gte", 1)), name="package_line_quantity_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='packageline',
-            constraint=models.CheckConstraint(condition=models.Q(('months__gte', 1)), name='package_line_months_positive'),
+            model_name="packageline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("months__gte", 1)), name="package_line_months_positive"
+            ),
         ),
         migrations.AddConstraint(
             model_name="packageline",
