@@ -10,3 +10,11 @@ class SmartCityConfig(AppConfig):
     name = "smartcity"
     verbose_name = _("Smart city")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from projects.panels import register_application_panel
+
+        # menu: the attached service package on the application pages.
+        from .panels import attached_package_panel
+
+        register_application_panel(attached_package_panel)

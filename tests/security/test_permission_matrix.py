@@ -219,6 +219,21 @@ def agreement_party(world):
     return AgreementParty.objects.filter(project=world.project).order_by("pk").first()
 
 
+def menu_package(world):
+    """A service package of a local government the applicant belongs to, with one item (once)."""
+    from smartcity import menu
+    from smartcity.models import Package, UnitCost
+    from tests.factories import OrganisationFactory
+
+    package = Package.objects.order_by("pk").first()
+    if package is None:
+        applicant = world.users["applicant"]
+        city = OrganisationFactory(name="시흥시", kind="local_government", owners=[applicant])
+        package = menu.create_package(city, "스마트 주차 지구", by=applicant)
+        menu.add_line(package, UnitCost.objects.get(name="Smart parking"), 20, None, by=applicant)
+    return package
+
+
 def K(**names):
     """kwargs from world attributes: K(pk="draft") -> {"pk": world.draft.pk}."""
 
@@ -481,6 +496,35 @@ MATRIX = {
         row(SKIP, 403, 403, 403, 403, 403, 403),
         lambda w: {"new_password1": "hijacked-pass-phrase-1", "new_password2": "hijacked-pass-phrase-1"},
     ),
+    # The smart services menu board (smartcity, menu): public; a service package is its local
+    # government's (the applicant's here) to change, staff read it, anyone else gets 404.
+    "smartcity:menu_board": Entry(get=everyone(200)),
+    "smartcity:menu_packages": Entry(get=row(LOGIN, 200, 200, 200, 200, 200, 200)),
+    "smartcity:menu_package_create": Entry(
+        # No URL arguments; made before the snapshot, the package's local government is posted.
+        kwargs=lambda w: menu_package(w) and {},
+        get=POST_ONLY_LOGGED_IN,
+        post=row(LOGIN, 400, SKIP, 400, 400, 400, 400),
+        data=lambda w: {"organisation": menu_package(w).organisation_id, "name": "끼어들기"},
+    ),
+    "smartcity:menu_package": Entry(
+        lambda w: {"pk": menu_package(w).pk},
+        row(LOGIN, 404, 200, 404, 404, 200, 404),
+        APPLICANT_POST,
+        lambda w: {"new-item": menu_package(w).lines.get().item_id, "new-quantity": "5"},
+    ),
+    "smartcity:menu_package_line": Entry(
+        lambda w: {"pk": menu_package(w).pk, "line_pk": menu_package(w).lines.get().pk},
+        POST_ONLY_LOGGED_IN,
+        APPLICANT_POST,
+        lambda w: {"action": "remove"},
+    ),
+    "smartcity:menu_package_attach": Entry(
+        lambda w: {"pk": menu_package(w).pk},
+        POST_ONLY_LOGGED_IN,
+        APPLICANT_POST,
+        lambda w: {"application": w.draft.pk},
+    ),
     "audit:exports": Entry(get=STAFF_AND_AUDITOR_GET),
     # Only the person who asked for the workbook sees its job and downloads it.
     "audit:job": Entry(K(token="export_job"), row(LOGIN, 403, 403, 403, 403, 404, 200)),
@@ -704,6 +748,7 @@ def snapshot():
             "projects",
             "evaluation",
             "audit",
+            "smartcity",
             "django_fsm_log",
         }:
             continue
