@@ -232,9 +232,7 @@ def on_group_permissions_changed(sender, instance, action, reverse, model, pk_se
     if action not in ("post_add", "post_remove", "pre_clear"):
         return
     if action == "pre_clear":
-        pk_set = set(
-            (instance.group_set if reverse else instance.permissions).values_list("pk", flat=True)
-        )
+        pk_set = set((instance.group_set if reverse else instance.permissions).values_list("pk", flat=True))
     if not pk_set:
         return
     verb = "added" if action == "post_add" else "removed"
