@@ -19,7 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -541,7 +541,7 @@ class ApplicationViewSet(
     @extend_schema(
         summary="Take a proposed member off the consortium (applicant, a draft)",
         request=None,
-        responses={204: None, 404: OpenApiResponse(description="No such member."), 409: REFUSED},
+        responses={204: None, 409: REFUSED},
     )
     @action(detail=True, methods=["post"], url_path=r"members/(?P<member>[0-9]{1,18})/remove")
     def remove_member(self, request, pk=None, member=None):
@@ -583,10 +583,7 @@ class ApplicationViewSet(
 
     @extend_schema(
         summary="The open correction request: its message, deadline and parts, each corrected or not",
-        responses={
-            200: s.CorrectionSerializer,
-            404: OpenApiResponse(description="No open correction request."),
-        },
+        responses={200: s.CorrectionSerializer},
     )
     @action(detail=True, methods=["get"])
     def correction(self, request, pk=None):
@@ -594,7 +591,7 @@ class ApplicationViewSet(
         application = corrections.return_if_overdue(self._application())
         asked = corrections.open_request(application)
         if asked is None:
-            raise Http404(_("No correction is requested for this application."))
+            raise NotFound(_("No correction is requested for this application."))
         return Response(s.CorrectionSerializer(asked).data)
 
     @extend_schema(
