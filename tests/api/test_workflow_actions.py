@@ -285,3 +285,74 @@ def test_staff_close_the_review_and_others_may_not(under_review, staff, applican
     assert closed.json()["scored"] == [] and len(closed.json()["lacking"]) == 1
     assert reload(application).state == ApplicationState.UNDER_REVIEW
     assert not Review.objects.filter(application=application).exists()
+
+
+def test_answers_named_by_a_correction_are_corrected_and_the_originals_kept(draft, applicant, staff, asked):
+    from projects.models import Answer, AnswerRevision
+
+    Application.objects.filter(pk=draft.pk).update(
+        state=ApplicationState.SUBMITTED, reference="PC26-0001", submitted_at=timezone.now()
+    )
+    reception_closed(draft.call)
+    asked_for = api_client(staff).post(
+        f"/api/v1/applications/{draft.pk}/correction-request/",
+        {
+            "parts": [{"kind": "answer", "target": "invested"}],
+            "message": "Your investment does not match the funding plan.",
+            "deadline": (timezone.now() + timedelta(days=3)).isoformat(),
+        },
+        format="json",
+    )
+    assert asked_for.status_code == 201, asked_for.json()
+    path = f"/api/v1/applications/{draft.pk}/correction/answers/"
+    client = api_client(applicant)
+    bad = client.post(path, {"answers": {"invested": "a lot"}}, format="json")
+    assert bad.status_code == 400 and "invested" in bad.json()["answers"]
+    unnamed = client.post(path, {"answers": {"secured": True}}, format="json")
+    assert unnamed.status_code == 409 and "does not name this part" in unnamed.json()["detail"]
+    corrected = client.post(path, {"answers": {"invested": "5,000,000"}}, format="json")
+    assert corrected.status_code == 200, corrected.json()
+    assert Answer.objects.get(application=draft, question=asked["invested"]).value == 5_000_000
+    [revision] = AnswerRevision.objects.filter(application=draft)
+    assert revision.value_before is None and revision.changed_by == applicant
+    assert client.get(f"/api/v1/applications/{draft.pk}/correction/").json()["items"][0]["corrected"]
+
+
+def test_the_lists_read_in_constant_queries(role_groups, staff, django_assert_max_num_queries):
+    call = evaluation_call("api-eval-lists", "AL26")
+    applications = eligible_applications(call, 3)
+    make_reviewers(call, 5, prefix="lists")
+    assign_reviewers(call, by=system_user(), seed=1)
+    busiest = (
+        Assignment.objects.filter(state="active")
+        .values_list("reviewer", flat=True)
+        .order_by("reviewer")
+        .first()
+    )
+    mine = list(
+        Assignment.objects.filter(reviewer_id=busiest, state="active").select_related("reviewer__user")
+    )
+    reviewing_client = api_client(mine[0].reviewer.user)
+    for assignment in mine:
+        cleared_to_score(assignment)
+        reviewing_client.post(
+            f"/api/v1/reviews/{assignment.pk}/scores/",
+            {
+                "scores": [
+                    {"criterion": c["id"], "points": "1"}
+                    for c in reviewing_client.get(f"/api/v1/reviews/{assignment.pk}/").json()["criteria"]
+                ]
+            },
+            format="json",
+        )
+    for application in applications:
+        Objection.objects.create(
+            application=application, outcome=ApplicationState.NOT_SELECTED, grounds="Grounds", filed_by=staff
+        )
+    staff_client = api_client(staff)
+    with django_assert_max_num_queries(10):
+        assert len(staff_client.get("/api/v1/objections/").json()["results"]) == 3
+    with django_assert_max_num_queries(10):
+        listed = reviewing_client.get("/api/v1/reviews/").json()["results"]
+    assert len(listed) == len(mine) >= 2
+    assert all(row["scores"] for row in listed)
