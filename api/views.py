@@ -413,7 +413,7 @@ class ApplicationViewSet(
         return values
 
     @extend_schema(
-        summary="Upload a document (applicant): to a draft, or a new version of a kind a correction names",
+        summary="Upload a document (applicant): to a draft, or a new version of what a correction names",
         request={"multipart/form-data": s.DocumentUploadSerializer},
         responses={201: s.DocumentSerializer, 400: BAD_INPUT, 409: REFUSED},
     )
@@ -422,20 +422,6 @@ class ApplicationViewSet(
         application = self._application("projects.change_application")
         data = self.given(s.DocumentUploadSerializer)
         upload = data["file"]
-        if application.state == ApplicationState.CORRECTION_REQUESTED:
-            # As on the page: only a kind the open request names, before its deadline.
-            if not data.get("kind"):
-                raise ValidationError({"kind": [_("Say which kind of document this is.")]})
-            return self.perform(
-                lambda: corrections.replace_document(
-                    application, kind=data["kind"], upload=upload, by=request.user
-                ),
-                lambda document: s.DocumentSerializer(document).data,
-                code=status.HTTP_201_CREATED,
-            )
-        late = workflow.draft_change_refusal(application, timezone.now())
-        if late:
-            return refusal([late])
         question = None
         if data.get("question"):
             question = application.call.questions.filter(
@@ -447,10 +433,32 @@ class ApplicationViewSet(
             raise ValidationError(
                 {"kind": [_("Say which kind of document this is, or which question it answers.")]}
             )
+        # As on the page: under an open correction request, only what it names, until its
+        # deadline (projects.corrections checks); otherwise only a draft, until the call closes.
+        correcting = application.state == ApplicationState.CORRECTION_REQUESTED
+        if correcting and question is None:
+            return self.perform(
+                lambda: corrections.replace_document(
+                    application, kind=data["kind"], upload=upload, by=request.user
+                ),
+                lambda document: s.DocumentSerializer(document).data,
+                code=status.HTTP_201_CREATED,
+            )
+        late = None if correcting else workflow.draft_change_refusal(application, timezone.now())
+        if late:
+            return refusal([late])
         try:
             file_format = validate_document(upload, upload.name, size=upload.size)
         except DjangoValidationError as exc:
             raise ValidationError({"file": exc.messages}) from None
+        if correcting:
+            return self.perform(
+                lambda: corrections.correct_answers(
+                    application, {}, {question: (upload, file_format)}, by=request.user
+                ),
+                lambda revisions: s.DocumentSerializer(revisions[0].document_after).data,
+                code=status.HTTP_201_CREATED,
+            )
         if question is not None:
             return self.perform(
                 lambda: workflow.save_draft(

@@ -297,7 +297,7 @@ def test_answers_named_by_a_correction_are_corrected_and_the_originals_kept(draf
     asked_for = api_client(staff).post(
         f"/api/v1/applications/{draft.pk}/correction-request/",
         {
-            "parts": [{"kind": "answer", "target": "invested"}],
+            "parts": [{"kind": "answer", "target": "invested"}, {"kind": "answer", "target": "plan"}],
             "message": "Your investment does not match the funding plan.",
             "deadline": (timezone.now() + timedelta(days=3)).isoformat(),
         },
@@ -315,7 +315,16 @@ def test_answers_named_by_a_correction_are_corrected_and_the_originals_kept(draf
     assert Answer.objects.get(application=draft, question=asked["invested"]).value == 5_000_000
     [revision] = AnswerRevision.objects.filter(application=draft)
     assert revision.value_before is None and revision.changed_by == applicant
-    assert client.get(f"/api/v1/applications/{draft.pk}/correction/").json()["items"][0]["corrected"]
+    # A file question's new file goes through the documents, naming the question.
+    plan = client.post(
+        f"/api/v1/applications/{draft.pk}/documents/",
+        {"file": SimpleUploadedFile("site-plan.pdf", pdf_bytes()), "question": "plan"},
+        format="multipart",
+    )
+    assert plan.status_code == 201, plan.json()
+    assert Answer.objects.get(application=draft, question=asked["plan"]).document_id == plan.json()["id"]
+    items = client.get(f"/api/v1/applications/{draft.pk}/correction/").json()["items"]
+    assert [item["corrected"] for item in items] == [True, True]
 
 
 def test_the_lists_read_in_constant_queries(role_groups, staff, django_assert_max_num_queries):
