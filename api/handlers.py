@@ -3,18 +3,16 @@ language), and the domain's refusals (TransitionRefused, a Django ValidationErro
 400 with their reasons, never as a 500."""
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from rest_framework import exceptions, status
-from rest_framework.response import Response
+from rest_framework import exceptions
 from rest_framework.views import exception_handler
 
-from competitions.lifecycle import TransitionRefused
+from .actions import REFUSALS, refusal
 
 
 def handle(exc, context):
-    if isinstance(exc, TransitionRefused):
-        return Response(
-            {"detail": " ".join(exc.reasons), "reasons": exc.reasons}, status=status.HTTP_409_CONFLICT
-        )
+    # A refusal that escaped an action's DomainActions.perform answers as it would have there.
+    if isinstance(exc, REFUSALS):
+        return refusal(exc)
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -23,7 +23,7 @@ def token_list(request):
     created = None
     if request.method == "POST" and form.is_valid():
         try:
-            token, raw = tokens.create_token(request.user, **form.cleaned_data)
+            token, raw = tokens.create_token(request.user, **form.cleaned_data, request=request)
         except ValidationError as exc:
             add_to_form(form, exc)
         else:
@@ -46,6 +46,6 @@ def token_list(request):
 @require_POST
 def token_revoke(request, pk):
     token = get_object_or_404(PersonalAccessToken, pk=pk, user=request.user)
-    tokens.revoke_token(token, by=request.user)
+    tokens.revoke_token(token, by=request.user, request=request)
     messages.success(request, _("The token “%(name)s” is revoked.") % {"name": token.name})
     return redirect("api_tokens")

@@ -7,9 +7,13 @@ from rest_framework import serializers
 
 from competitions.models import Call, ServiceField, Track
 from competitions.models.document_kind import DocumentKind
-from evaluation.models import Assignment, SelectionRun
+from evaluation.models import Assignment, Criterion, Objection, SelectionRun
 from projects.models import (
     Application,
+    ConsortiumMember,
+    CorrectionItem,
+    CorrectionItemKind,
+    CorrectionRequest,
     DisbursementEntry,
     Document,
     Expenditure,
@@ -405,3 +409,218 @@ class LedgerSerializer(serializers.Serializer):
     disbursements = DisbursementEntrySerializer(many=True)
     expenditures = ExpenditureSerializer(many=True)
     settlements = SettlementSerializer(many=True)
+
+
+# --- Consortium members (the lead proposes; the member organisation consents) ----------------
+
+
+class ConsortiumMemberSerializer(serializers.ModelSerializer):
+    application = serializers.PrimaryKeyRelatedField(read_only=True)
+    organisation = serializers.PrimaryKeyRelatedField(read_only=True)
+    organisation_name = serializers.CharField(source="organisation.name", read_only=True)
+    registration_number = serializers.CharField(source="organisation.registration_number", read_only=True)
+
+    class Meta:
+        model = ConsortiumMember
+        fields = [
+            "id",
+            "application",
+            "organisation",
+            "organisation_name",
+            "registration_number",
+            "budget_share_percent",
+            "state",
+            "responded_at",
+        ]
+        read_only_fields = fields
+
+
+class ConsortiumMemberAddSerializer(serializers.Serializer):
+    registration_number = serializers.CharField(
+        max_length=20, help_text=_("The member's business registration number (it must be registered).")
+    )
+    budget_share_percent = serializers.DecimalField(
+        max_digits=5, decimal_places=2, min_value=0, max_value=100
+    )
+
+
+class ConsortiumAnswerSerializer(serializers.Serializer):
+    accept = serializers.BooleanField(help_text=_("true to join the consortium, false to decline."))
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+# --- Corrections (staff ask; the applicant corrects and resubmits) ----------------------------
+
+
+class CorrectionPartSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=CorrectionItemKind.choices)
+    target = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text=_("A document kind, or a question's code; empty for the funding plan."),
+    )
+
+
+class CorrectionRequestInputSerializer(serializers.Serializer):
+    parts = CorrectionPartSerializer(many=True, max_length=200)
+    message = serializers.CharField(max_length=5000, help_text=_("What to correct; the applicant reads it."))
+    deadline = serializers.DateTimeField(help_text=_("When corrections close (ISO 8601, with its offset)."))
+
+
+class CorrectionItemSerializer(serializers.ModelSerializer):
+    corrected = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = CorrectionItem
+        fields = ["kind", "target", "label", "corrected", "corrected_at"]
+        read_only_fields = fields
+
+
+class CorrectionSerializer(serializers.ModelSerializer):
+    application = serializers.PrimaryKeyRelatedField(read_only=True)
+    items = CorrectionItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = CorrectionRequest
+        fields = ["id", "application", "message", "deadline", "status", "requested_at", "closed_at", "items"]
+        read_only_fields = fields
+
+
+class FundingPlanCorrectionSerializer(serializers.Serializer):
+    requested_subsidy = _won(required=False)
+    local_government = _won(required=False)
+    private_cash = _won(required=False)
+    private_in_kind = _won(required=False)
+
+
+class AnswersCorrectionSerializer(serializers.Serializer):
+    answers = serializers.DictField(
+        child=serializers.JSONField(),
+        help_text=_("The corrected answers by question code, as when changing a draft."),
+    )
+
+
+# --- Outcomes: accepting or declining an award, objections --------------------------------------
+
+
+class DeclineSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+
+class ObjectionFileSerializer(serializers.Serializer):
+    grounds = serializers.CharField(max_length=10000)
+
+
+class ObjectionSerializer(serializers.ModelSerializer):
+    application = serializers.PrimaryKeyRelatedField(read_only=True)
+    reference = serializers.CharField(source="application.reference", read_only=True)
+
+    class Meta:
+        model = Objection
+        fields = [
+            "id",
+            "application",
+            "reference",
+            "outcome",
+            "grounds",
+            "filed_at",
+            "state",
+            "decision",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
+class ObjectionDecisionSerializer(serializers.Serializer):
+    uphold = serializers.BooleanField(help_text=_("true to uphold the objection, false to dismiss it."))
+    decision = serializers.CharField(
+        max_length=10000, help_text=_("The written decision; the applicant reads it.")
+    )
+
+
+# --- Reviews (reviewers) and closing the review (staff) -------------------------------------------
+
+
+class CriterionSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name", read_only=True)
+
+    class Meta:
+        model = Criterion
+        fields = ["id", "name", "max_points", "weight"]
+        read_only_fields = fields
+
+
+class ScoreSerializer(serializers.Serializer):
+    criterion = _id()
+    points = serializers.CharField(
+        allow_blank=True, max_length=20, help_text=_("From 0 to the criterion's maximum.")
+    )
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class ReviewAssignmentSerializer(serializers.ModelSerializer):
+    """A reviewer's assignment: the application by its reference only (a blind review names no
+    applicant), the criteria, and the review as saved."""
+
+    reference = serializers.CharField(source="application.reference", read_only=True)
+    call = serializers.CharField(source="application.call.slug", read_only=True)
+    review_state = serializers.SerializerMethodField()
+    comment = serializers.SerializerMethodField()
+    scores = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assignment
+        fields = ["id", "reference", "call", "stage", "round", "review_state", "comment", "scores"]
+        read_only_fields = fields
+
+    def _review(self, assignment):
+        return getattr(assignment, "review", None)
+
+    def get_review_state(self, assignment) -> str | None:
+        review = self._review(assignment)
+        return review.state if review else None
+
+    def get_comment(self, assignment) -> str:
+        review = self._review(assignment)
+        return review.comment if review else ""
+
+    def get_scores(self, assignment) -> ScoreSerializer(many=True):
+        review = self._review(assignment)
+        scores = review.scores.all() if review else []
+        return [
+            {
+                "criterion": score.criterion_id,
+                "points": f"{score.points.normalize():f}",
+                "comment": score.comment,
+            }
+            for score in scores
+        ]
+
+
+class ReviewDetailSerializer(ReviewAssignmentSerializer):
+    criteria = serializers.SerializerMethodField()
+
+    class Meta(ReviewAssignmentSerializer.Meta):
+        fields = [*ReviewAssignmentSerializer.Meta.fields, "criteria"]
+        read_only_fields = fields
+
+    def get_criteria(self, assignment) -> CriterionSerializer(many=True):
+        return CriterionSerializer(Criterion.objects.for_assignment(assignment), many=True).data
+
+
+class ReviewInputSerializer(serializers.Serializer):
+    scores = ScoreSerializer(many=True, max_length=200)
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=10000)
+    submit = serializers.BooleanField(
+        required=False, default=False, help_text=_("true submits the review, which locks it.")
+    )
+
+
+class ClosedReviewSerializer(serializers.Serializer):
+    scored = serializers.ListField(child=serializers.IntegerField(), help_text=_("Applications scored now."))
+    already_scored = serializers.IntegerField()
+    lacking = serializers.ListField(
+        child=serializers.CharField(), help_text=_("Still under review, each with its reason.")
+    )
+    message = serializers.CharField()

@@ -2,7 +2,8 @@
 
 A token is ``gm_`` followed by 40 random URL-safe characters; the database keeps its SHA-256
 only, so a stolen database does not give working tokens. Checking a token refuses an unknown,
-expired or revoked one with the same answer, and records when it was last used."""
+expired or revoked one with the same answer, and records when it was last used. Making and
+revoking a token are written to the access log here, so every path to them is logged."""
 
 import hashlib
 import secrets
@@ -12,6 +13,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+
+from audit.access import record_token
 
 from .models import PersonalAccessToken, Scope
 
@@ -27,7 +30,7 @@ def digest(raw):
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def create_token(user, *, name, scope, days, now=None):
+def create_token(user, *, name, scope, days, now=None, request=None):
     """Make a token for ``user``; returns (the stored token, the raw token to show once)."""
     now = now or timezone.now()
     name = (name or "").strip()
@@ -43,19 +46,22 @@ def create_token(user, *, name, scope, days, now=None):
     if errors:
         raise ValidationError(errors)
     raw = PREFIX + secrets.token_urlsafe(30)
-    token = PersonalAccessToken.objects.create(
-        user=user,
-        name=name[:100],
-        prefix=raw[:10],
-        token_hash=digest(raw),
-        scope=scope,
-        expires_at=now + timedelta(days=days),
-    )
+    with transaction.atomic():
+        token = PersonalAccessToken.objects.create(
+            user=user,
+            name=name[:100],
+            prefix=raw[:10],
+            token_hash=digest(raw),
+            scope=scope,
+            expires_at=now + timedelta(days=days),
+        )
+        record_token(token, created=True, by=user, request=request)
     return token, raw
 
 
-def revoke_token(token, *, by, now=None):
-    """Revoke ``token`` (its owner only). The token stays on record; revoking twice changes nothing."""
+def revoke_token(token, *, by, now=None, request=None):
+    """Revoke ``token`` (its owner only). The token stays on record; revoking twice changes
+    nothing (and is logged once)."""
     if token.user_id != by.pk:
         raise PermissionDenied(_("You may revoke only your own tokens."))
     with transaction.atomic():
@@ -64,6 +70,7 @@ def revoke_token(token, *, by, now=None):
             locked.revoked_at = now or timezone.now()
             locked.revoked_by = by
             locked.save(update_fields=["revoked_at", "revoked_by"])
+            record_token(locked, created=False, by=by, request=request)
     return locked
 
 

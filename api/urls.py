@@ -9,6 +9,9 @@ router.register("calls", views.CallViewSet, basename="call")
 router.register("organisations", views.OrganisationViewSet, basename="organisation")
 router.register("applications", views.ApplicationViewSet, basename="application")
 router.register("projects", views.ProjectViewSet, basename="project")
+router.register("consortium-requests", views.ConsortiumRequestViewSet, basename="consortium-request")
+router.register("objections", views.ObjectionViewSet, basename="objection")
+router.register("reviews", views.ReviewViewSet, basename="review")
 
 app_name = "api"
 

@@ -1,7 +1,10 @@
 """API v1. Thin, like the pages' views: every check and change goes through the domain
 functions the pages use (projects.workflow, projects.answers via save_draft, projects.documents,
-evaluation.assigning, evaluation.selection_runs) and the same ``rules`` permissions, per object.
-An object the caller may not see answers 404, never 403 (ids are not a secret handshake)."""
+projects.identity for consortia, projects.corrections, projects.ledger, evaluation.assigning,
+evaluation.reviewing, evaluation.objections, evaluation.selection_runs) and the same ``rules``
+permissions, per object. An object the caller may not see answers 404, never 403 (ids are not a
+secret handshake). Every action goes through api.actions.DomainActions: input checked, the
+domain function called, its refusal a 409 with the reasons in the caller's language."""
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -16,7 +19,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -25,42 +28,24 @@ from accounts.roles import Role, has_role
 from competitions.lifecycle import TransitionRefused
 from competitions.models import Call, QuestionKind
 from competitions.questions import clean_answer, questions_of
-from evaluation import selection_runs
+from evaluation import objections, reviewing, selection_runs
 from evaluation.assigning import assign_reviewers
-from evaluation.assignment import AssignmentImpossible
-from evaluation.models import Assignment
-from projects import workflow
+from evaluation.models import Assignment, Criterion, Objection
+from projects import corrections, identity, ledger, workflow
 from projects.documents import store_document, validate_document
-from projects.forms import ApplicationForm, ApplicationStartForm
+from projects.forms import ApplicationForm, ApplicationStartForm, ConsortiumMemberForm
 from projects.ledger_figures import with_money
-from projects.models import Application, ApplicationState, Organisation, Project
+from projects.models import Application, ApplicationState, ConsortiumMember, Organisation, Project
 from projects.views.staff import filtered_applications, queue_filters
 
 from . import serializers as s
+from .actions import DomainActions, form_errors, refusal
 from .permissions import Authenticated, IsAuditor, IsStaff, TokenScope
 
 REFUSED = OpenApiResponse(
     s.RefusalSerializer, description="Refused, with the reasons in the caller's language."
 )
 BAD_INPUT = OpenApiResponse(OpenApiTypes.OBJECT, description="Bad input: the errors by field.")
-
-
-def _refusal(exc, code=status.HTTP_409_CONFLICT):
-    reasons = getattr(exc, "reasons", None) or [str(exc)]
-    return Response({"detail": " ".join(reasons), "reasons": reasons}, status=code)
-
-
-def _django_errors(exc):
-    """A Django ValidationError as DRF's (400, errors by field)."""
-    if hasattr(exc, "error_dict"):
-        return ValidationError(
-            {field: [m for e in errors for m in e.messages] for field, errors in exc.error_dict.items()}
-        )
-    return ValidationError({"non_field_errors": exc.messages})
-
-
-def _form_errors(form):
-    return ValidationError({field: list(errors) for field, errors in form.errors.items()})
 
 
 # --- Public calls ------------------------------------------------------------------------------
@@ -70,7 +55,7 @@ def _form_errors(form):
     list=extend_schema(summary="Public calls", auth=[]),
     retrieve=extend_schema(summary="One public call", auth=[]),
 )
-class CallViewSet(viewsets.ReadOnlyModelViewSet):
+class CallViewSet(DomainActions, viewsets.ReadOnlyModelViewSet):
     serializer_class = s.CallSerializer
     permission_classes = [AllowAny]
     lookup_field = "slug"
@@ -103,15 +88,12 @@ class CallViewSet(viewsets.ReadOnlyModelViewSet):
     def assignments(self, request, slug=None):
         call = self._staff_call()
         if request.method == "POST":
-            given = s.AssignRequestSerializer(data=request.data)
-            given.is_valid(raise_exception=True)
-            try:
-                created = assign_reviewers(call, by=request.user, seed=given.validated_data["seed"])
-            except (AssignmentImpossible, TransitionRefused) as exc:
-                return _refusal(exc)
-            except Call.evaluation_plan.RelatedObjectDoesNotExist:
-                return _refusal(TransitionRefused([_("Set up the call's evaluation plan first.")]))
-            return Response({"created": created}, status=status.HTTP_201_CREATED)
+            seed = self.given(s.AssignRequestSerializer)["seed"]
+            return self.perform(
+                lambda: assign_reviewers(call, by=request.user, seed=seed),
+                lambda created: {"created": created},
+                code=status.HTTP_201_CREATED,
+            )
         queryset = (
             Assignment.objects.filter(application__call=call)
             .select_related("application", "reviewer", "review")
@@ -140,9 +122,9 @@ class CallViewSet(viewsets.ReadOnlyModelViewSet):
                 call, by=request.user, token=str(request.query_params.get("preview", ""))[:64]
             )
         except TransitionRefused as exc:
-            return _refusal(exc)
+            return refusal(exc)
         except Call.evaluation_plan.RelatedObjectDoesNotExist:
-            return _refusal(TransitionRefused([_("Set up the call's evaluation plan first.")]))
+            return refusal([_("Set up the call's evaluation plan first.")])
         page = self.paginate_queryset(kept.results)
         response = self.get_paginated_response(
             s.SelectionResultSerializer([r._asdict() for r in page], many=True).data
@@ -165,13 +147,11 @@ class CallViewSet(viewsets.ReadOnlyModelViewSet):
     def runs(self, request, slug=None):
         call = self._staff_call()
         if request.method == "POST":
-            try:
-                run, _results = selection_runs.run_selection(call, by=request.user)
-            except TransitionRefused as exc:
-                return _refusal(exc)
-            except Call.evaluation_plan.RelatedObjectDoesNotExist:
-                return _refusal(TransitionRefused([_("Set up the call's evaluation plan first.")]))
-            return Response(s.SelectionRunSerializer(run).data, status=status.HTTP_201_CREATED)
+            return self.perform(
+                lambda: selection_runs.run_selection(call, by=request.user),
+                lambda ran: s.SelectionRunSerializer(ran[0]).data,
+                code=status.HTTP_201_CREATED,
+            )
         page = self.paginate_queryset(call.selection_runs.order_by("-number"))
         return self.get_paginated_response(s.SelectionRunSerializer(page, many=True).data)
 
@@ -194,15 +174,38 @@ class CallViewSet(viewsets.ReadOnlyModelViewSet):
     def confirm_run(self, request, slug=None, number=None):
         call = self._staff_call()
         run = get_object_or_404(call.selection_runs, number=int(number))
-        given = s.ConfirmRunSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        try:
-            run = selection_runs.confirm_run(
-                run, by=request.user, accepted_changes=given.validated_data.get("changes", "")
-            )
-        except TransitionRefused as exc:
-            return _refusal(exc)
-        return Response(s.SelectionRunSerializer(run).data)
+        changes = self.given(s.ConfirmRunSerializer).get("changes", "")
+        return self.perform(
+            lambda: selection_runs.confirm_run(run, by=request.user, accepted_changes=changes),
+            lambda confirmed: s.SelectionRunSerializer(confirmed).data,
+        )
+
+    @extend_schema(
+        summary="Close the review (staff): applications with enough reviews become scored",
+        request=None,
+        responses={200: s.ClosedReviewSerializer, 409: REFUSED},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="close-review",
+        permission_classes=[Authenticated, TokenScope, IsStaff],
+    )
+    def close_review(self, request, slug=None):
+        call = self._staff_call()
+        return self.perform(
+            lambda: reviewing.close_review(call, by=request.user),
+            lambda closed: (
+                s.ClosedReviewSerializer(
+                    {
+                        "scored": closed.scored,
+                        "already_scored": closed.already_scored,
+                        "lacking": [str(reason) for reason in closed.lacking],
+                        "message": str(closed.message()),
+                    }
+                ).data
+            ),
+        )
 
 
 # --- Organisations -----------------------------------------------------------------------------
@@ -253,7 +256,9 @@ STAFF_FILTERS = [
     ),
     retrieve=extend_schema(summary="One application, with its answers, documents and self-check"),
 )
-class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ApplicationViewSet(
+    DomainActions, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
     permission_classes = [Authenticated, TokenScope]
     parser_classes = [JSONParser, FormParser, MultiPartParser]
     queryset = Application.objects.none()  # the schema's id type; get_queryset says which
@@ -299,13 +304,11 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         },
     )
     def create(self, request):
-        given = s.ApplicationStartSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        data = given.validated_data
+        data = self.given(s.ApplicationStartSerializer)
         call = get_object_or_404(Call.objects.public(), slug=data["call"])
-        refusal = workflow.deadline_refusal(call, timezone.now())
-        if refusal:
-            return _refusal(TransitionRefused([refusal]))
+        late = workflow.deadline_refusal(call, timezone.now())
+        if late:
+            return refusal([late])
         form = ApplicationStartForm(
             {key: ("" if value is None else value) for key, value in data.items() if key != "call"},
             call=call,
@@ -313,21 +316,19 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             instance=Application(call=call),
         )
         if not form.is_valid():
-            raise _form_errors(form)
-        try:
-            application = workflow.start_application(
+            raise form_errors(form)
+        return self.perform(
+            lambda: workflow.start_application(
                 call,
                 lead=form.cleaned_data["lead"],
                 track=form.cleaned_data["track"],
                 service_field=form.cleaned_data.get("service_field"),
                 title=form.cleaned_data["title"],
                 by=request.user,
-            )
-        except TransitionRefused as exc:
-            return _refusal(exc)
-        except DjangoValidationError as exc:
-            raise _django_errors(exc) from None
-        return Response(s.ApplicationDetailSerializer(application).data, status=status.HTTP_201_CREATED)
+            ),
+            _detail,
+            code=status.HTTP_201_CREATED,
+        )
 
     @extend_schema(
         summary="Change a draft: its fields and answers (applicant)",
@@ -336,19 +337,15 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     )
     def partial_update(self, request, pk=None):
         application = self._application("projects.change_application")
-        given = s.ApplicationChangeSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        changes = dict(given.validated_data)
+        changes = dict(self.given(s.ApplicationChangeSerializer))
         version = changes.pop("version")
         raw_answers = changes.pop("answers", {}) or {}
         if application.state != ApplicationState.DRAFT:
-            return _refusal(
-                TransitionRefused(
-                    [
-                        _("Only a draft can be edited; this application is “%(state)s”.")
-                        % {"state": application.applicant_label}
-                    ]
-                )
+            return refusal(
+                [
+                    _("Only a draft can be edited; this application is “%(state)s”.")
+                    % {"state": application.applicant_label}
+                ]
             )
         # The page's form checks the fields (tracks and fields of this call, the district in
         # its region...): fed with the draft's current values, changed where the call says.
@@ -372,15 +369,12 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             errors.update({field: list(messages) for field, messages in form.errors.items()})
         if errors:
             raise ValidationError(errors)
-        try:
-            application = workflow.save_draft(
+        return self.perform(
+            lambda: workflow.save_draft(
                 application, form.changes(), by=request.user, expected_version=version, answers=answers
-            )
-        except (workflow.EditConflict, TransitionRefused) as exc:
-            return _refusal(exc)
-        except DjangoValidationError as exc:
-            raise _django_errors(exc) from None
-        return Response(s.ApplicationDetailSerializer(application).data)
+            ),
+            _detail,
+        )
 
     def _answers(self, application, raw_answers):
         """{question: cleaned value} for the answers given by code, each checked by its question's
@@ -419,21 +413,14 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
         return values
 
     @extend_schema(
-        summary="Upload a document to a draft (applicant), checked by its content",
+        summary="Upload a document (applicant): to a draft, or a new version of what a correction names",
         request={"multipart/form-data": s.DocumentUploadSerializer},
         responses={201: s.DocumentSerializer, 400: BAD_INPUT, 409: REFUSED},
     )
     @action(detail=True, methods=["post"], parser_classes=[MultiPartParser])
     def documents(self, request, pk=None):
         application = self._application("projects.change_application")
-        given = s.DocumentUploadSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        data = given.validated_data
-        if application.state != ApplicationState.DRAFT:
-            return _refusal(TransitionRefused([_("Only a draft can be changed.")]))
-        refusal = workflow.deadline_refusal(application.call, timezone.now())
-        if refusal:
-            return _refusal(TransitionRefused([refusal]))
+        data = self.given(s.DocumentUploadSerializer)
         upload = data["file"]
         question = None
         if data.get("question"):
@@ -446,27 +433,48 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
             raise ValidationError(
                 {"kind": [_("Say which kind of document this is, or which question it answers.")]}
             )
+        # As on the page: under an open correction request, only what it names, until its
+        # deadline (projects.corrections checks); otherwise only a draft, until the call closes.
+        correcting = application.state == ApplicationState.CORRECTION_REQUESTED
+        if correcting and question is None:
+            return self.perform(
+                lambda: corrections.replace_document(
+                    application, kind=data["kind"], upload=upload, by=request.user
+                ),
+                lambda document: s.DocumentSerializer(document).data,
+                code=status.HTTP_201_CREATED,
+            )
+        late = None if correcting else workflow.draft_change_refusal(application, timezone.now())
+        if late:
+            return refusal([late])
         try:
             file_format = validate_document(upload, upload.name, size=upload.size)
         except DjangoValidationError as exc:
             raise ValidationError({"file": exc.messages}) from None
+        if correcting:
+            return self.perform(
+                lambda: corrections.correct_answers(
+                    application, {}, {question: (upload, file_format)}, by=request.user
+                ),
+                lambda revisions: s.DocumentSerializer(revisions[0].document_after).data,
+                code=status.HTTP_201_CREATED,
+            )
         if question is not None:
-            try:
-                saved = workflow.save_draft(
+            return self.perform(
+                lambda: workflow.save_draft(
                     application,
                     {},
                     by=request.user,
                     expected_version=application.version,
                     files={question: (upload, file_format)},
-                )
-            except (workflow.EditConflict, TransitionRefused) as exc:
-                return _refusal(exc)
-            document = saved.answers.get(question=question).document
-        else:
-            with transaction.atomic():
-                document = store_document(
-                    application, kind=data["kind"], upload=upload, file_format=file_format, by=request.user
-                )
+                ),
+                lambda saved: s.DocumentSerializer(saved.answers.get(question=question).document).data,
+                code=status.HTTP_201_CREATED,
+            )
+        with transaction.atomic():
+            document = store_document(
+                application, kind=data["kind"], upload=upload, file_format=file_format, by=request.user
+            )
         return Response(s.DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
@@ -477,11 +485,7 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
         application = self._application("projects.change_application")
-        try:
-            application = workflow.submit(application, by=request.user)
-        except TransitionRefused as exc:
-            return _refusal(exc)
-        return Response(s.ApplicationDetailSerializer(application).data)
+        return self.perform(lambda: workflow.submit(application, by=request.user), _detail)
 
     @extend_schema(
         summary="Withdraw an application (applicant)",
@@ -491,15 +495,8 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["post"])
     def withdraw(self, request, pk=None):
         application = self._application("projects.change_application")
-        given = s.WithdrawSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        try:
-            application = workflow.withdraw(
-                application, by=request.user, reason=given.validated_data.get("reason", "")
-            )
-        except TransitionRefused as exc:
-            return _refusal(exc)
-        return Response(s.ApplicationDetailSerializer(application).data)
+        reason = self.given(s.WithdrawSerializer).get("reason", "")
+        return self.perform(lambda: workflow.withdraw(application, by=request.user, reason=reason), _detail)
 
     @extend_schema(
         summary="Decide eligibility (staff): confirm, or reject with a reason",
@@ -509,18 +506,319 @@ class ApplicationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, views
     @action(detail=True, methods=["post"], permission_classes=[Authenticated, TokenScope, IsStaff])
     def eligibility(self, request, pk=None):
         application = self._application("projects.decide_eligibility")
-        given = s.EligibilityDecisionSerializer(data=request.data)
-        given.is_valid(raise_exception=True)
-        try:
-            application = workflow.decide_eligibility(
+        data = self.given(s.EligibilityDecisionSerializer)
+        return self.perform(
+            lambda: workflow.decide_eligibility(
+                application, by=request.user, eligible=data["eligible"], reason=data.get("reason", "")
+            ),
+            _detail,
+        )
+
+    # --- The consortium: the lead proposes members (each then consents: ConsortiumRequestViewSet)
+
+    @extend_schema(
+        summary="The application's consortium members",
+        methods=["GET"],
+        responses={200: s.ConsortiumMemberSerializer(many=True)},
+    )
+    @extend_schema(
+        summary="Propose a consortium member (applicant, a draft): it joins once its people accept",
+        methods=["POST"],
+        request=s.ConsortiumMemberAddSerializer,
+        responses={201: s.ConsortiumMemberSerializer, 400: BAD_INPUT, 409: REFUSED},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def members(self, request, pk=None):
+        if request.method == "GET":
+            application = self._application()
+            members = application.consortium_members.select_related("organisation").order_by("pk")
+            return Response(s.ConsortiumMemberSerializer(members, many=True).data)
+        application = self._application("projects.change_application")
+        data = self.given(s.ConsortiumMemberAddSerializer)
+        late = workflow.draft_change_refusal(application, timezone.now())
+        if late:
+            return refusal([late])
+        # The page's form checks the number, the lead, duplicates and the shares.
+        form = ConsortiumMemberForm({key: str(value) for key, value in data.items()}, application=application)
+        if not form.is_valid():
+            raise form_errors(form)
+        return self.perform(
+            form.save, lambda member: s.ConsortiumMemberSerializer(member).data, code=status.HTTP_201_CREATED
+        )
+
+    @extend_schema(
+        summary="Take a proposed member off the consortium (applicant, a draft)",
+        request=None,
+        responses={204: None, 409: REFUSED},
+    )
+    @action(detail=True, methods=["post"], url_path=r"members/(?P<member>[0-9]{1,18})/remove")
+    def remove_member(self, request, pk=None, member=None):
+        application = self._application("projects.change_application")
+        proposed = get_object_or_404(application.consortium_members, pk=int(member))
+        return self.perform(
+            lambda: identity.remove_consortium_member(proposed, by=request.user),
+            lambda _removed: None,
+            code=status.HTTP_204_NO_CONTENT,
+        )
+
+    # --- Corrections: staff ask for one; the applicant corrects the named parts and resubmits
+
+    @extend_schema(
+        summary="Ask for a correction (staff): the parts, what to correct, a deadline",
+        request=s.CorrectionRequestInputSerializer,
+        responses={201: s.CorrectionSerializer, 400: BAD_INPUT, 409: REFUSED},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="correction-request",
+        permission_classes=[Authenticated, TokenScope, IsStaff],
+    )
+    def correction_request(self, request, pk=None):
+        application = self._application("projects.request_correction")
+        data = self.given(s.CorrectionRequestInputSerializer)
+        return self.perform(
+            lambda: corrections.request_correction(
                 application,
                 by=request.user,
-                eligible=given.validated_data["eligible"],
-                reason=given.validated_data.get("reason", ""),
+                parts=[(part["kind"], part.get("target", "")) for part in data["parts"]],
+                message=data["message"],
+                deadline=data["deadline"],
+            ),
+            lambda asked: s.CorrectionSerializer(asked).data,
+            code=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(
+        summary="The open correction request: its message, deadline and parts, each corrected or not",
+        responses={200: s.CorrectionSerializer},
+    )
+    @action(detail=True, methods=["get"])
+    def correction(self, request, pk=None):
+        # Opened lazily, as on the page: a request past its deadline returns to staff first.
+        application = corrections.return_if_overdue(self._application())
+        asked = corrections.open_request(application)
+        if asked is None:
+            raise NotFound(_("No correction is requested for this application."))
+        return Response(s.CorrectionSerializer(asked).data)
+
+    @extend_schema(
+        summary="Correct the funding plan a correction request names (applicant); the old plan is kept",
+        request=s.FundingPlanCorrectionSerializer,
+        responses={200: s.ApplicationDetailSerializer, 400: BAD_INPUT, 409: REFUSED},
+    )
+    @action(detail=True, methods=["post"], url_path="correction/funding-plan")
+    def correct_funding_plan(self, request, pk=None):
+        application = self._application("projects.change_application")
+        values = self.given(s.FundingPlanCorrectionSerializer)
+        return self.perform(
+            lambda: corrections.correct_funding_plan(application, values, by=request.user), _detail
+        )
+
+    @extend_schema(
+        summary="Correct the answers a correction request names (applicant); the old answers are kept",
+        request=s.AnswersCorrectionSerializer,
+        responses={200: s.ApplicationDetailSerializer, 400: BAD_INPUT, 409: REFUSED},
+    )
+    @action(detail=True, methods=["post"], url_path="correction/answers")
+    def correct_answers(self, request, pk=None):
+        application = self._application("projects.change_application")
+        values = self._answers(application, self.given(s.AnswersCorrectionSerializer)["answers"])
+        return self.perform(
+            lambda: corrections.correct_answers(application, values, by=request.user),
+            lambda _revisions: _detail(Application.objects.get(pk=application.pk)),
+        )
+
+    @extend_schema(
+        summary="Resubmit the corrected application (applicant), before the correction deadline",
+        request=None,
+        responses={200: s.ApplicationDetailSerializer, 409: REFUSED},
+    )
+    @action(detail=True, methods=["post"])
+    def resubmit(self, request, pk=None):
+        application = self._application("projects.change_application")
+        return self.perform(lambda: corrections.resubmit(application, by=request.user), _detail)
+
+    # --- Outcomes: the selected lead accepts or declines; an applicant objects ---------------------
+
+    @extend_schema(
+        summary="Accept the award (the selected applicant)",
+        request=None,
+        responses={200: s.ApplicationDetailSerializer, 409: REFUSED},
+    )
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        application = self._application("projects.change_application")
+        return self.perform(lambda: ledger.accept_selection(application, by=request.user), _detail)
+
+    @extend_schema(
+        summary="Decline the award (the selected applicant); the next in line may take the place",
+        request=s.DeclineSerializer,
+        responses={200: s.ApplicationDetailSerializer, 400: BAD_INPUT, 409: REFUSED},
+    )
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        application = self._application("projects.change_application")
+        reason = self.given(s.DeclineSerializer).get("reason", "")
+        return self.perform(
+            lambda: selection_runs.decline(application, by=request.user, reason=reason),
+            lambda _declined: _detail(Application.objects.get(pk=application.pk)),
+        )
+
+    @extend_schema(
+        summary="The application's objections",
+        methods=["GET"],
+        responses={200: s.ObjectionSerializer(many=True)},
+    )
+    @extend_schema(
+        summary="Object to the outcome (applicant), within the objection period",
+        methods=["POST"],
+        request=s.ObjectionFileSerializer,
+        responses={201: s.ObjectionSerializer, 400: BAD_INPUT, 409: REFUSED},
+    )
+    @action(detail=True, methods=["get", "post"], pagination_class=None)
+    def objections(self, request, pk=None):
+        if request.method == "GET":
+            application = self._application()
+            filed = application.objections.select_related("application").order_by("filed_at", "pk")
+            return Response(s.ObjectionSerializer(filed, many=True).data)
+        application = self._application("projects.change_application")
+        grounds = self.given(s.ObjectionFileSerializer)["grounds"]
+        return self.perform(
+            lambda: objections.file_objection(application, by=request.user, grounds=grounds),
+            lambda filed: s.ObjectionSerializer(filed).data,
+            code=status.HTTP_201_CREATED,
+        )
+
+
+def _detail(application):
+    return s.ApplicationDetailSerializer(application).data
+
+
+# --- Consortium requests: a member organisation's people consent ----------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Places in consortia offered to your organisations, not yet answered"),
+)
+class ConsortiumRequestViewSet(DomainActions, mixins.ListModelMixin, viewsets.GenericViewSet):
+    serializer_class = s.ConsortiumMemberSerializer
+    permission_classes = [Authenticated, TokenScope]
+    queryset = ConsortiumMember.objects.none()  # the schema's id type; get_queryset says which
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        return identity.consortium_requests(self.request.user)
+
+    @extend_schema(
+        summary="Accept or decline a place in a consortium (a member of the proposed organisation)",
+        request=s.ConsortiumAnswerSerializer,
+        responses={200: s.ConsortiumMemberSerializer, 400: BAD_INPUT, 409: REFUSED},
+    )
+    @action(detail=True, methods=["post"])
+    def respond(self, request, pk=None):
+        # Any of the organisation's places, answered or not (a second answer is a 409, as on
+        # the page); another organisation's is a 404.
+        member = get_object_or_404(
+            ConsortiumMember.objects.filter(organisation__memberships__user=request.user).distinct(), pk=pk
+        )
+        data = self.given(s.ConsortiumAnswerSerializer)
+        return self.perform(
+            lambda: identity.respond_to_consortium(
+                member, by=request.user, accept=data["accept"], reason=data.get("reason", "")
+            ),
+            lambda answered: s.ConsortiumMemberSerializer(answered).data,
+        )
+
+
+# --- Objections (staff decide) -----------------------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Objections, those to decide first (staff)"),
+    retrieve=extend_schema(summary="One objection (staff)"),
+)
+class ObjectionViewSet(DomainActions, viewsets.ReadOnlyModelViewSet):
+    serializer_class = s.ObjectionSerializer
+    permission_classes = [Authenticated, TokenScope, IsStaff]
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_queryset(self):
+        return Objection.objects.select_related("application").order_by("state", "filed_at", "pk")
+
+    @extend_schema(
+        summary="Decide an objection (staff): uphold or dismiss, with a written decision",
+        request=s.ObjectionDecisionSerializer,
+        responses={200: s.ObjectionSerializer, 400: BAD_INPUT, 409: REFUSED},
+    )
+    @action(detail=True, methods=["post"])
+    def decide(self, request, pk=None):
+        objection = self.get_object()
+        data = self.given(s.ObjectionDecisionSerializer)
+        return self.perform(
+            lambda: objections.decide_objection(
+                objection, by=request.user, uphold=data["uphold"], decision=data["decision"]
+            ),
+            lambda decided: s.ObjectionSerializer(decided).data,
+        )
+
+
+# --- Reviews (reviewers score their assignments) ------------------------------------------------------
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Your active review assignments (reviewers)"),
+    retrieve=extend_schema(summary="One of your assignments, with its criteria and your scores"),
+)
+class ReviewViewSet(DomainActions, viewsets.ReadOnlyModelViewSet):
+    permission_classes = [Authenticated, TokenScope]
+    queryset = Assignment.objects.none()  # the schema's id type; get_queryset says which
+    lookup_value_regex = r"[0-9]{1,18}"
+
+    def get_serializer_class(self):
+        return s.ReviewAssignmentSerializer if self.action == "list" else s.ReviewDetailSerializer
+
+    def get_queryset(self):
+        # The review page's rule: the caller's own active assignments only (others: 404).
+        reviewer = reviewing.reviewer_of(self.request.user)
+        if reviewer is None:
+            return Assignment.objects.none()
+        return (
+            Assignment.objects.filter(reviewer=reviewer, state=Assignment.State.ACTIVE)
+            .select_related("application__call", "review")
+            .prefetch_related("review__scores")
+            .order_by("application__reference", "pk")
+        )
+
+    @extend_schema(
+        summary="Save your scores (reviewers); submit to lock the review",
+        request=s.ReviewInputSerializer,
+        responses={200: s.ReviewDetailSerializer, 400: BAD_INPUT, 409: REFUSED},
+    )
+    @action(detail=True, methods=["post"])
+    def scores(self, request, pk=None):
+        assignment = self.get_object()
+        data = self.given(s.ReviewInputSerializer)
+        criteria = {criterion.pk: criterion for criterion in Criterion.objects.for_assignment(assignment)}
+        unknown = [entry["criterion"] for entry in data["scores"] if entry["criterion"] not in criteria]
+        if unknown:
+            raise ValidationError(
+                {
+                    "scores": [
+                        _("This review has no criterion %(ids)s.") % {"ids": ", ".join(map(str, unknown))}
+                    ]
+                }
             )
-        except TransitionRefused as exc:
-            return _refusal(exc)
-        return Response(s.ApplicationDetailSerializer(application).data)
+        entries = {
+            criteria[entry["criterion"]]: (entry["points"], entry.get("comment", ""))
+            for entry in data["scores"]
+        }
+        return self.perform(
+            lambda: reviewing.save_review(
+                assignment, entries, by=request.user, comment=data.get("comment", ""), submit=data["submit"]
+            ),
+            lambda _review: s.ReviewDetailSerializer(self.get_queryset().get(pk=assignment.pk)).data,
+        )
 
 
 # --- Auditors: projects and ledgers (read only) --------------------------------------------------

@@ -10,7 +10,11 @@ One place records everything, without the apps below knowing of it:
   arguments and the file's name. New download views are logged without a line of their own.
 - ``user_logged_in`` / ``user_login_failed`` record log-ins and failures (the e-mail as typed).
 - Group and permission changes of a user (either side of the relation) and changes of its
-  ``is_staff`` / ``is_superuser`` / ``is_active`` flags record who changed whose roles.
+  ``is_staff`` / ``is_superuser`` / ``is_active`` flags record who changed whose roles; a
+  group's own permissions changing (in the admin or anywhere) is recorded once, naming the
+  group: it changes the roles of all its members at once.
+- ``record_token`` is called by api.tokens when a personal access token is made or revoked,
+  whatever the path (the account page, the API, the shell).
 
 Entries are append-only (``AccessEvent``); the retention sweep (``prune_access_log``, daily in
 beat and ``manage.py prune_access_log``) is the only deletion: older than
@@ -219,6 +223,51 @@ def on_relation_changed(sender, instance, action, reverse, model, pk_set, **kwar
     name = instance.name if kind == "groups" else f"{instance.content_type.app_label}.{instance.codename}"
     for user in User.objects.filter(pk__in=pk_set):
         _record_role_change(user, {kind: {verb: [name]}})
+
+
+def on_group_permissions_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
+    """A group's permissions changed, seen from the group (``group.permissions.set``, the
+    admin's group form) or from the permission (``permission.group_set.add``): one entry per
+    group, naming the permissions added or removed."""
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    if action == "pre_clear":
+        pk_set = set((instance.group_set if reverse else instance.permissions).values_list("pk", flat=True))
+    if not pk_set:
+        return
+    verb = "added" if action == "post_add" else "removed"
+    request, actor = _changer()
+    if reverse:
+        changes = [(group, [instance.pk]) for group in Group.objects.filter(pk__in=pk_set)]
+    else:
+        changes = [(instance, pk_set)]
+    for group, permissions in changes:
+        record(
+            Action.GROUP_CHANGED,
+            request=request,
+            actor=actor,
+            actor_email="" if actor is not None else "system",
+            target=group.name,
+            detail={"group": group.pk, "permissions": {verb: _names(Permission, permissions)}},
+        )
+
+
+def record_token(token, *, created, by, request=None):
+    """A personal access token made (``created``) or revoked by ``by``: whose, which (its name
+    and first characters, never the token), its scope and expiry."""
+    request = request or _current_request.get()
+    record(
+        Action.TOKEN_CREATED if created else Action.TOKEN_REVOKED,
+        request=request,
+        actor=by,
+        subject=token.user,
+        target=str(token),
+        detail={
+            "token": token.pk,
+            "scope": token.scope,
+            "expires_at": token.expires_at.isoformat(),
+        },
+    )
 
 
 def describe_role_change(detail):

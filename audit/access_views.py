@@ -20,6 +20,8 @@ from .access import describe_role_change
 from .models import AccessEvent
 
 PAGE_SIZE = 50
+# Entries whose detail is a change of groups or permissions, described in a line.
+ROLE_ACTIONS = (AccessEvent.Action.ROLES_CHANGED, AccessEvent.Action.GROUP_CHANGED)
 
 
 def may_read_access_log(user):
@@ -93,7 +95,7 @@ def access_log(request):
             event,
             shown_as(event.actor, request.user, codes) if event.actor is not None else event.actor_email,
             shown_as(event.subject, request.user, codes),
-            describe_role_change(event.detail) if event.action == AccessEvent.Action.ROLES_CHANGED else "",
+            describe_role_change(event.detail) if event.action in ROLE_ACTIONS else "",
         )
         for event in page
     ]

@@ -87,7 +87,8 @@ class AccessLogIsAppendOnly(Exception):
 
 class AccessEvent(models.Model):
     """Who opened which document, downloaded which workbook, exported which admin list, logged
-    in or failed to, and changed whose roles (issue 18). Written by audit.access only; never
+    in or failed to, changed whose roles or a group's permissions, and made or revoked which
+    personal access token (issue 18). Written by audit.access only; never
     changed, never deleted but by the retention sweep."""
 
     class Action(models.TextChoices):
@@ -97,6 +98,9 @@ class AccessEvent(models.Model):
         LOGGED_IN = "logged_in", _("Logged in")
         LOGIN_FAILED = "login_failed", _("Log-in failed")
         ROLES_CHANGED = "roles_changed", _("Changed roles")
+        GROUP_CHANGED = "group_changed", _("Changed a group's permissions")
+        TOKEN_CREATED = "token_created", _("Made a personal access token")
+        TOKEN_REVOKED = "token_revoked", _("Revoked a personal access token")
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True, editable=False)
     action = models.CharField(_("what"), max_length=24, choices=Action.choices, db_index=True, editable=False)

@@ -431,6 +431,7 @@ SPECTACULAR_SETTINGS = {
         "OrganisationKindEnum": "projects.models.organisation.OrganisationKind",
         "DocumentKindEnum": "competitions.models.document_kind.DocumentKind",
         "DisbursementKindEnum": "projects.models.award.DisbursementEntry.Kind",
+        "CorrectionItemKindEnum": "projects.models.correction.CorrectionItemKind",
     },
 }
 

@@ -155,6 +155,20 @@ def respond_to_consortium(member, *, by, accept, reason=""):
     return locked
 
 
+def remove_consortium_member(member, *, by, now=None):
+    """The lead takes a proposed member off its draft. Only a draft's, before its deadline:
+    what was submitted is never deleted."""
+    from .workflow import draft_change_refusal
+
+    application = member.application
+    if not by.has_perm("projects.change_application", application):
+        raise PermissionDenied(_("Only the lead organisation's members change its consortium."))
+    refusal = draft_change_refusal(application, now or timezone.now())
+    if refusal:
+        raise TransitionRefused([refusal])
+    member.delete()
+
+
 # --- People in organisations ------------------------------------------------------------------
 
 

@@ -55,6 +55,14 @@ def deadline_refusal(call, now):
     return _("This call is not receiving applications.")
 
 
+def draft_change_refusal(application, now):
+    """Why ``application``'s draft parts (its consortium, its documents) may not change at
+    ``now`` (None when they may): only a draft, only while its call receives applications."""
+    if application.state != ApplicationState.DRAFT:
+        return _("Only a draft can be changed.")
+    return deadline_refusal(application.call, now)
+
+
 def one_per_lead_refusal(call, lead, exclude_pk=None):
     """Why ``lead`` may not have another application in ``call`` (None when it may): a call
     that takes one application per lead organisation refuses a second one, draft or submitted,

@@ -17,7 +17,7 @@ from competitions.lifecycle import TransitionRefused
 from competitions.models import Call
 from competitions.refusals import show_refusal
 
-from .. import carry_over, corrections, workflow
+from .. import carry_over, corrections, identity, workflow
 from ..answers import answer_sections
 from ..dashboard import applicant_dashboard
 from ..documents import store_document, validate_document
@@ -300,12 +300,7 @@ def application_withdraw(request, pk):
 
 def _draft_for_change(request, pk):
     application = application_for(request.user, pk, "projects.change_application")
-    refusal = None
-    if application.state != ApplicationState.DRAFT:
-        refusal = _("Only a draft can be changed.")
-    else:
-        refusal = workflow.deadline_refusal(application.call, timezone.now())
-    return application, refusal
+    return application, workflow.draft_change_refusal(application, timezone.now())
 
 
 @login_required
@@ -327,12 +322,13 @@ def member_add(request, pk):
 @login_required
 @require_POST
 def member_remove(request, pk, member_pk):
-    application, refusal = _draft_for_change(request, pk)
-    if refusal:
-        messages.error(request, refusal)
+    application = application_for(request.user, pk, "projects.change_application")
+    member = get_object_or_404(application.consortium_members, pk=member_pk)
+    try:
+        identity.remove_consortium_member(member, by=request.user)
+    except TransitionRefused as exc:
+        show_refusal(request, exc)
     else:
-        # Removing a member from an unsubmitted draft; submitted data is never deleted.
-        get_object_or_404(application.consortium_members, pk=member_pk).delete()
         messages.success(request, _("Consortium member removed."))
     return redirect("projects:application_detail", pk=pk)
 

@@ -550,6 +550,33 @@ MATRIX = {
     "api:application-submit": Entry(kwargs=K(pk="draft"), get=everyone(401), post=everyone(401)),
     "api:application-withdraw": Entry(kwargs=K(pk="draft"), get=everyone(401), post=everyone(401)),
     "api:application-eligibility": Entry(kwargs=K(pk="draft"), get=everyone(401), post=everyone(401)),
+    "api:application-members": Entry(kwargs=K(pk="draft"), get=everyone(401), post=everyone(401)),
+    "api:application-remove-member": Entry(
+        kwargs=lambda world: {"pk": world.draft.pk, "member": world.consortium_request.pk},
+        get=everyone(401),
+        post=everyone(401),
+    ),
+    "api:application-correction-request": Entry(kwargs=K(pk="draft"), get=everyone(401), post=everyone(401)),
+    "api:application-correction": Entry(kwargs=K(pk="draft"), get=everyone(401)),
+    "api:application-correct-funding-plan": Entry(
+        kwargs=K(pk="draft"), get=everyone(401), post=everyone(401)
+    ),
+    "api:application-correct-answers": Entry(kwargs=K(pk="draft"), get=everyone(401), post=everyone(401)),
+    "api:application-resubmit": Entry(kwargs=K(pk="draft"), get=everyone(401), post=everyone(401)),
+    "api:application-accept": Entry(kwargs=K(pk="draft"), get=everyone(401), post=everyone(401)),
+    "api:application-decline": Entry(kwargs=K(pk="draft"), get=everyone(401), post=everyone(401)),
+    "api:application-objections": Entry(kwargs=K(pk="draft"), get=everyone(401), post=everyone(401)),
+    "api:call-close-review": Entry(kwargs=K(slug="eval_call"), get=everyone(401), post=everyone(401)),
+    "api:consortium-request-list": Entry(get=everyone(401)),
+    "api:consortium-request-respond": Entry(
+        kwargs=K(pk="consortium_request"), get=everyone(401), post=everyone(401)
+    ),
+    "api:objection-list": Entry(get=everyone(401)),
+    "api:objection-detail": Entry(kwargs=K(pk="objection"), get=everyone(401)),
+    "api:objection-decide": Entry(kwargs=K(pk="objection"), get=everyone(401), post=everyone(401)),
+    "api:review-list": Entry(get=everyone(401)),
+    "api:review-detail": Entry(kwargs=K(pk="assignment"), get=everyone(401)),
+    "api:review-scores": Entry(kwargs=K(pk="assignment"), get=everyone(401), post=everyone(401)),
     "api:project-list": Entry(get=everyone(401)),
     "api:project-detail": Entry(kwargs=lambda world: {"code": world.project.code}, get=everyone(401)),
     "api:project-ledger": Entry(kwargs=lambda world: {"code": world.project.code}, get=everyone(401)),
