@@ -47,6 +47,7 @@ bench: prepare
 	$(DEV) $(BIN)/python tests/bench/run.py
 	$(DEV) $(BIN)/python tests/bench/workbook.py
 	$(DEV) $(BIN)/python tests/bench/burst.py
+	$(DEV) $(BIN)/python tests/bench/submit.py
 	$(DEV) $(BIN)/python tests/bench/duplicates.py
 
 # The browser journeys (Chromium at /usr/bin/chromium, or CHROMIUM_PATH) write screenshots to

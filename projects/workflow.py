@@ -16,7 +16,7 @@ from competitions.lifecycle import TransitionRefused, require_call_state
 from competitions.models import Call
 
 from .duplicates import check_at_submission, open_findings_refusal
-from .eligibility_check import check_eligibility
+from .eligibility_check import check_many, with_eligibility_data
 from .models import (
     Application,
     ApplicationState,
@@ -179,13 +179,23 @@ def _next_reference(call):
     return f"{prefix}-{row[0]:04d}"
 
 
+def _locked_for_submission(pk):
+    """The draft to submit, row-locked (that row only: the call, read with it, stays free for
+    the other submissions to the call), with everything the eligibility snapshot reads (its
+    consortium and documents prefetched): the one read of the application a submission makes."""
+    return with_eligibility_data(Application.objects.select_for_update(of=("self",))).get(pk=pk)
+
+
 def submit(application, *, by, now=None):
-    """Submit a draft: refused after the deadline (to the second, by the server's clock) and
-    while an automatic eligibility rule fails (listing every failing reason)."""
-    _require(by, "projects.change_application", application, _("You may not submit this application."))
+    """Submit a draft (an Application or its id): refused after the deadline (to the second,
+    by the server's clock) and while an automatic eligibility rule fails (listing every failing
+    reason). Raises Application.DoesNotExist for an unknown id and PermissionDenied for someone
+    who may not submit it, both before anything is changed."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = _locked(application)
+        locked = _locked_for_submission(getattr(application, "pk", application))
+        # Checked on the locked row: one permission query, and no second read of the row.
+        _require(by, "projects.change_application", locked, _("You may not submit this application."))
         if locked.state != ApplicationState.DRAFT:
             if locked.reference:
                 raise TransitionRefused(
@@ -206,7 +216,7 @@ def submit(application, *, by, now=None):
             refusal = one_per_lead_refusal(locked.call, locked.lead, exclude_pk=locked.pk)
         if refusal:
             raise TransitionRefused([refusal])
-        failing = failures(check_eligibility(locked))
+        failing = failures(check_many([locked])[locked.pk])
         if failing:
             raise TransitionRefused([f"{result.label}: {result.reason}" for result in failing])
         check_at_submission(locked)  # the duplicate-funding check (중복성 검토)
@@ -214,7 +224,8 @@ def submit(application, *, by, now=None):
         locked.reference = _next_reference(locked.call)
         locked.submitted_at = now
         locked.submit(by=by, description=_("Submitted as %(reference)s.") % {"reference": locked.reference})
-        locked.save()
+        # Only what the submission changed (updated_at is auto_now and needs naming).
+        locked.save(update_fields=["reference", "submitted_at", "state", "updated_at"])
         _notify_lead(
             locked,
             _("Application %(reference)s received") % {"reference": locked.reference},

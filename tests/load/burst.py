@@ -214,10 +214,11 @@ class Server:
 
 
 class Answer:
-    def __init__(self, status, headers, body, seconds):
+    def __init__(self, status, headers, content, seconds):
         self.status = status
         self.headers = headers
-        self.body = body
+        self.content = content  # the bytes (a download); ``body`` is the page's text
+        self.body = content.decode("utf-8", "replace")
         self.seconds = seconds
 
     @property
@@ -244,21 +245,35 @@ def _headers(port, cookies=None, referer=None):
     return headers
 
 
-def request(port, method, path, *, cookies=None, form=None, referer=None, connection=None):
-    """One request on a fresh connection (or ``connection``); timed to the answer's last byte."""
+def request(
+    port,
+    method,
+    path,
+    *,
+    cookies=None,
+    form=None,
+    referer=None,
+    connection=None,
+    body=None,
+    content_type=None,
+):
+    """One request on a fresh connection (or ``connection``); timed to the answer's last byte.
+    ``form``: fields sent url-encoded; or ``body`` (bytes) sent as ``content_type`` (a
+    multipart upload)."""
     conn = connection or http.client.HTTPConnection(HOST, port, timeout=120)
     headers = _headers(port, cookies, referer)
-    body = None
     if form is not None:
         body = urlencode(form)
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
+        content_type = "application/x-www-form-urlencoded"
+    if content_type:
+        headers["Content-Type"] = content_type
     started = time.perf_counter()
     try:
         conn.request(method, path, body=body, headers=headers)
         response = conn.getresponse()
         data = response.read()
         seconds = time.perf_counter() - started
-        return Answer(response.status, response.headers, data.decode("utf-8", "replace"), seconds)
+        return Answer(response.status, response.headers, data, seconds)
     finally:
         conn.close()
 

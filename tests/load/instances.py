@@ -37,13 +37,17 @@ from tests.load.burst import (
     _environment,
     request,
 )
-from tests.loopback import HOST, Balancer, stop_group
+from tests.loopback import Balancer, stop_group
 from tests.objectstore import SeaweedFS
 
 BIN = Path(sys.executable).parent
 PASSWORD = "two-instances-" + "pw-7"
 DOWNLOAD_LINK = re.compile(r'href="(/documents/(\d+)/)"')
 JOB_LINK = re.compile(r"/audit/jobs/([0-9a-f-]{36})/")
+PREVIEW_TOKEN = re.compile(r"preview=([0-9a-f]{32})")
+RANKING_ROW = '<th scope="row">'
+# The evaluation call's scored applications: more than the ranking's page of 50, so page 2 exists.
+SCORED = 80
 
 
 @dataclass
@@ -75,23 +79,24 @@ def multipart(fields, files):
     return out.getvalue(), f"multipart/form-data; boundary={boundary}"
 
 
-def raw(port, method, path, *, cookies=None, body=None, content_type=None, referer=None):
-    """A request with a raw body (the burst's ``request`` sends forms only); returns status,
-    headers and the body's bytes."""
-    import http.client
+def at_once(submissions):
+    """POST each (port, application page, cookies, form token) to its submit URL, all released
+    at the same instant, one thread each; the statuses, in order."""
+    barrier = threading.Barrier(len(submissions))
+    statuses = [None] * len(submissions)
 
-    from tests.load.burst import _headers
+    def submit(index, port, page, cookies, token):
+        barrier.wait()
+        statuses[index] = request(
+            port, "POST", f"{page}submit/", cookies=cookies, form={"csrfmiddlewaretoken": token}, referer=page
+        ).status
 
-    conn = http.client.HTTPConnection(HOST, port, timeout=120)
-    headers = _headers(port, cookies, referer)
-    if content_type:
-        headers["Content-Type"] = content_type
-    try:
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        return response.status, response.headers, response.read()
-    finally:
-        conn.close()
+    threads = [threading.Thread(target=submit, args=(n, *each)) for n, each in enumerate(submissions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return statuses
 
 
 def token_on(port, path, cookies):
@@ -110,9 +115,21 @@ def run(settings):
     burst_like = BurstSettings(
         database_url=settings.database_url, database=settings.database, broker_url=settings.broker_url
     )
-    processes, store = [], None
     try:
-        store = SeaweedFS(var_dir / "seaweedfs").__enter__()
+        with SeaweedFS(var_dir / "seaweedfs") as store:
+            _drive(settings, burst_like, store, var_dir, facts)
+        return facts
+    finally:
+        if not settings.keep_database:
+            _drop_database(burst_like)
+        subprocess.run(["rm", "-rf", str(var_dir)], check=False)
+
+
+def _drive(settings, burst_like, store, var_dir, facts):
+    """Everything between the object store's start and stop: the database, the instances, the
+    worker, the balancer and the checks (the facts are added to ``facts``)."""
+    processes = []
+    try:
         env = _environment(burst_like, var_dir)
         env.update(
             store.env,
@@ -171,7 +188,7 @@ def run(settings):
         body, content_type = multipart(
             {"csrfmiddlewaretoken": token, "kind": "other"}, {"file": ("annex.pdf", content)}
         )
-        status, _headers, _body = raw(
+        facts["upload_status"] = request(
             a.port,
             "POST",
             f"{page}documents/",
@@ -179,12 +196,11 @@ def run(settings):
             body=body,
             content_type=content_type,
             referer=page,
-        )
-        facts["upload_status"] = status
+        ).status
         on_b = request(b.port, "GET", page, cookies=applicant)
         links = sorted({int(pk) for _path, pk in DOWNLOAD_LINK.findall(on_b.body)})
         facts["documents_listed_on_b"] = len(links)
-        downloaded = [raw(b.port, "GET", f"/documents/{pk}/", cookies=applicant)[2] for pk in links]
+        downloaded = [request(b.port, "GET", f"/documents/{pk}/", cookies=applicant).content for pk in links]
         facts["uploaded_bytes_served_by_b"] = content in downloaded
         facts["bucket_objects"] = len(store.stored_names())
         disk = var_dir / "instance-disk"
@@ -192,28 +208,34 @@ def run(settings):
             [str(p) for p in disk.rglob("*") if p.is_file()] if disk.exists() else []
         )
 
-        # 3. The same draft submitted through A and B at the same instant.
+        # 3. The same draft submitted through A and B at the same instant (the row lock); then
+        # two other drafts of the call, one through each, at the same instant (the call's
+        # reference counter: two numbers, no gap, none twice).
         token_a, _ = token_on(a.port, page, applicant)
-        barrier = threading.Barrier(2)
-        statuses = [None, None]
+        facts["double_submit_statuses"] = at_once(
+            [(port, page, applicant, token_a) for port in (a.port, b.port)]
+        )
+        others = []
+        for port, (other_page, other_session) in zip((a.port, b.port), seeded["other_drafts"], strict=True):
+            jar = {cookie: other_session}
+            others.append((port, other_page, jar, token_on(port, other_page, jar)[0]))
+        facts["two_drafts_statuses"] = at_once(others)
 
-        def submit(index, port):
-            barrier.wait()
-            statuses[index] = request(
-                port,
-                "POST",
-                f"{page}submit/",
-                cookies=applicant,
-                form={"csrfmiddlewaretoken": token_a},
-                referer=page,
-            ).status
-
-        threads = [threading.Thread(target=submit, args=(n, port)) for n, port in enumerate((a.port, b.port))]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        facts["double_submit_statuses"] = statuses
+        # 3b. A selection preview kept by A (the ranking's first page) is what B serves for its
+        # token's second page: a miss would compute a fresh one under a new token.
+        staff = {cookie: seeded["staff_session"]}
+        ranking = seeded["ranking_page"]
+        first = request(a.port, "GET", ranking, cookies=staff)
+        kept = PREVIEW_TOKEN.search(first.body)
+        facts["preview_first_page"] = {"status": first.status, "rows": first.body.count(RANKING_ROW)}
+        facts["preview_token_kept_by_b"] = False
+        if kept:
+            second = request(b.port, "GET", f"{ranking}?preview={kept.group(1)}&page=2", cookies=staff)
+            facts["preview_second_page_on_b"] = {
+                "status": second.status,
+                "rows": second.body.count(RANKING_ROW),
+            }
+            facts["preview_token_kept_by_b"] = set(PREVIEW_TOKEN.findall(second.body)) == {kept.group(1)}
 
         # 4. Failed log-ins through A and B, counted together.
         login = "/accounts/login/"
@@ -269,8 +291,9 @@ def run(settings):
             download = f"/audit/jobs/{job.group(1)}/download/"
             deadline = time.monotonic() + 180
             while time.monotonic() < deadline:
-                status, _headers, data = raw(b.port, "GET", download, cookies=auditor)
-                if status == 200 and data[:2] == b"PK":
+                answer = request(b.port, "GET", download, cookies=auditor)
+                data = answer.content
+                if answer.status == 200 and data[:2] == b"PK":
                     from openpyxl import load_workbook
 
                     facts["workbook_sheets"] = load_workbook(io.BytesIO(data), read_only=True).sheetnames
@@ -284,15 +307,9 @@ def run(settings):
         stop_group(worker, timeout=10)
         worker_log.close()
         balancer.stop()
-        return facts
     finally:
         for process in processes:
             process.stop()
-        if store is not None:
-            store.__exit__(None, None, None)
-        if not settings.keep_database:
-            _drop_database(burst_like)
-        subprocess.run(["rm", "-rf", str(var_dir)], check=False)
 
 
 # --- the children: seed and verify, with Django set up -----------------------------------------
@@ -305,6 +322,25 @@ def _django():
     django.setup()
 
 
+def attach_required(application, user, pdf):
+    """The documents a complete draft needs: the proposal and the business registration."""
+    from django.core.files.base import ContentFile
+
+    from projects.models import Document
+
+    for kind in ("proposal", "business_registration"):
+        document = Document(
+            application=application,
+            kind=kind,
+            original_name=f"{kind}.pdf",
+            file_format="pdf",
+            size=len(pdf),
+            uploaded_by=user,
+        )
+        document.file.save(document.original_name, ContentFile(pdf), save=False)
+        document.save()
+
+
 def seed():
     _django()
     from datetime import timedelta
@@ -312,7 +348,6 @@ def seed():
 
     from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.core.files.base import ContentFile
     from django.db import transaction
     from django.utils import timezone
     from django_otp import DEVICE_ID_SESSION_KEY
@@ -321,7 +356,8 @@ def seed():
     from accounts.roles import Role, sync_role_groups
     from accounts.two_factor import requires_two_factor
     from competitions.models import CallState
-    from projects.models import Document
+    from evaluation.generate import generate, system_user
+    from tests.evaluation.conftest import evaluation_call
     from tests.factories import (
         ApplicationFactory,
         CallFactory,
@@ -367,18 +403,19 @@ def seed():
         lead = OrganisationFactory(owners=[user], name="Two Instances Co.")
         application = ApplicationFactory(call=call, lead=lead, created_by=user)
         pdf = pdf_bytes()
-        for kind in ("proposal", "business_registration"):
-            document = Document(
-                application=application,
-                kind=kind,
-                original_name=f"{kind}.pdf",
-                file_format="pdf",
-                size=len(pdf),
-                uploaded_by=user,
+        attach_required(application, user, pdf)
+        others = []
+        for n in range(2):
+            other = UserFactory(email=f"other-{n}@instances.example")
+            draft = ApplicationFactory(
+                call=call, lead=OrganisationFactory(owners=[other], name=f"Other Co. {n}"), created_by=other
             )
-            document.file.save(document.original_name, ContentFile(pdf), save=False)
-            document.save()
+            attach_required(draft, other, pdf)
+            others.append((other, draft))
         auditor = UserFactory(email="auditor@instances.example", roles=[Role.AUDITOR])
+        staff = UserFactory(email="staff@instances.example", roles=[Role.STAFF])
+        evaluated = evaluation_call("two-instances-ranking", "LR")
+        generate(evaluated, count=SCORED, reviewers=8, seed=6, by=system_user())
     return {
         "call": call.pk,
         "application": application.pk,
@@ -387,6 +424,9 @@ def seed():
         "applicant_session": session_of(user),
         "auditor_session": session_of(auditor),
         "login_email": user.email,
+        "other_drafts": [(f"/applications/{draft.pk}/", session_of(other)) for other, draft in others],
+        "staff_session": session_of(staff),
+        "ranking_page": f"/staff/calls/{evaluated.slug}/selection/",
     }
 
 
@@ -403,11 +443,16 @@ def verify(application_id):
         object_id=application.pk,
         transition="submit",
     ).count()
+    references = sorted(
+        Application.objects.filter(call_id=application.call_id)
+        .exclude(reference="")
+        .values_list("reference", flat=True)
+    )
     return {
         "state": application.state,
         "reference": application.reference,
         "submit_log_entries": submits,
-        "applications_with_reference": Application.objects.exclude(reference="").count(),
+        "references_in_call": references,
     }
 
 

@@ -1,6 +1,6 @@
 """Two instances behind HAProxy sharing PostgreSQL, Redis and the object store (issue 19;
 tests/load/instances.py does the driving): sessions, uploads, the submission's row lock, log-in
-throttling and built workbooks hold across both. The deadline burst through the balancer is
+throttling, kept selection previews and built workbooks hold across both. The deadline burst through the balancer is
 tests/load/test_burst.py's second case."""
 
 import json
@@ -11,7 +11,7 @@ from tests.load.test_burst import server_url
 FAILURE_LIMIT = 4
 
 
-def test_two_instances_share_sessions_files_locks_throttles_and_workbooks():
+def test_two_instances_share_sessions_files_locks_throttles_previews_and_workbooks():
     facts = run(
         InstanceSettings(
             database_url=server_url(), database="gongmo_instances_ci", failure_limit=FAILURE_LIMIT
@@ -26,13 +26,25 @@ def test_two_instances_share_sessions_files_locks_throttles_and_workbooks():
     assert facts["upload_status"] == 302
     assert facts["documents_listed_on_b"] == 3  # the two seeded and the new one
     assert facts["uploaded_bytes_served_by_b"] is True
-    assert facts["bucket_objects"] == 3
+    # The applicant's three, and the two documents of each of the two other drafts.
+    assert facts["bucket_objects"] == 3 + 2 * 2
     assert facts["files_on_instance_disk"] == []
     # Submitted through A and B at the same instant: once, with one reference.
     assert sorted(facts["double_submit_statuses"]) == [302, 302]
     stored = facts["database"]
-    assert stored["state"] == "submitted" and stored["reference"].startswith("LB-")
-    assert stored["submit_log_entries"] == 1 and stored["applications_with_reference"] == 1
+    assert stored["state"] == "submitted"
+    assert stored["submit_log_entries"] == 1
+    # Two other drafts submitted through A and B at the same instant: the call's counter gives
+    # the next two numbers, none twice and no gap.
+    assert facts["two_drafts_statuses"] == [302, 302]
+    assert stored["references_in_call"] == ["LB-0001", "LB-0002", "LB-0003"]
+    assert stored["reference"] == "LB-0001"
+    # The selection preview A computed and kept is the one B pages through (a miss would make
+    # a fresh preview under a new token).
+    assert facts["preview_first_page"] == {"status": 200, "rows": 50}
+    assert facts["preview_token_kept_by_b"] is True
+    assert facts["preview_second_page_on_b"]["status"] == 200
+    assert facts["preview_second_page_on_b"]["rows"] > 0
     # Failed log-ins alternating between A and B count toward one limit (the last one reaches
     # it and is answered 429); the right password is then refused on both.
     assert facts["failed_login_statuses"] == [200] * (FAILURE_LIMIT - 1) + [429]
@@ -42,4 +54,4 @@ def test_two_instances_share_sessions_files_locks_throttles_and_workbooks():
     assert facts["workbook_asked"] == 302
     assert facts["workbook_downloaded_through_b"] is True, facts["worker_log_tail"]
     assert "Checks" in facts["workbook_sheets"]
-    assert facts["bucket_objects_after_workbook"] == 4
+    assert facts["bucket_objects_after_workbook"] == facts["bucket_objects"] + 1
