@@ -23,3 +23,7 @@ def people_told(responses):
 # source, copy (two Calls), tracks ({source track pk: its copy}), by: a call was copied
 # (competitions.call_copy); each floor above copies what it keeps of a call, in that transaction.
 call_copied = Signal()
+
+# job (a competitions.ImportJob, done), totals ({"new": n, "update": n, ...}): a background
+# import was written (competitions.import_jobs); audit records it in the access log.
+import_finished = Signal()
