@@ -19,7 +19,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
+from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django_fsm_log.models import StateLog
@@ -32,6 +33,7 @@ logger = logging.getLogger(__name__)
 
 PROGRESS_EVERY_ROWS = 100
 MAX_ERRORS_KEPT = 50
+MAX_ATTEMPTS = 3
 
 
 def goes_to_background(storage, name):
@@ -92,22 +94,42 @@ def may_import(user, model):
 
 
 def run(job_id):
-    """Import the job's file: all rows or none. Safe to run again: only a waiting job starts."""
+    """Import the job's file: all rows or none. Safe to run again (the task is redelivered when
+    its worker dies, whose transaction then wrote nothing): a finished job is left alone, at most
+    MAX_ATTEMPTS starts, and a job another worker is still importing is left to it (row lock)."""
     job = ImportJob.objects.select_related("requested_by", "content_type").get(pk=job_id)
-    started = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PENDING).update(
-        status=ImportJob.Status.RUNNING, started_at=timezone.now()
-    )
-    if not started:
+    if not job.is_live:
         return job
+    live = ImportJob.objects.filter(
+        pk=job.pk, status__in=[ImportJob.Status.PENDING, ImportJob.Status.RUNNING]
+    )
+    if not live.filter(attempts__lt=MAX_ATTEMPTS).update(
+        status=ImportJob.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+    ):
+        job.status = ImportJob.Status.RUNNING
+        with translation.override(job.lang):
+            _finish_failed(
+                job,
+                [],
+                _("The import was interrupted %(count)d times; nothing was imported.")
+                % {"count": MAX_ATTEMPTS},
+            )
+        return ImportJob.objects.get(pk=job.pk)
     job.status = ImportJob.Status.RUNNING
     with translation.override(job.lang):
         try:
             _import(job)
+        except ImportTakenElsewhere:
+            return job
         except Exception as exc:  # noqa: BLE001 - an unreadable file or a crash ends the job, with the reason
             logger.exception("Import job %s failed", job.pk)
             _finish_failed(job, [], _("The file could not be imported: %(reason)s") % {"reason": exc})
     cache.delete(progress_key(job))
     return ImportJob.objects.get(pk=job.pk)
+
+
+class ImportTakenElsewhere(Exception):
+    """Another worker holds the job's row lock: it is importing this file now."""
 
 
 def _import(job):
@@ -129,6 +151,10 @@ def _import(job):
     resource = resource_class(**model_admin.get_import_resource_kwargs(request))
     _report_progress(resource, job)
     with transaction.atomic():
+        try:  # held until the rows are written: a second delivery of the task steps aside
+            ImportJob.objects.select_for_update(nowait=True).filter(pk=job.pk).get()
+        except DatabaseError as exc:
+            raise ImportTakenElsewhere from exc
         result = resource.import_data(
             dataset,
             dry_run=False,
@@ -152,7 +178,15 @@ def _import(job):
                 finished_at=timezone.now(),
             )
             _log(job, "finish", ImportJob.Status.RUNNING, ImportJob.Status.DONE, user, _summary(totals))
-            import_finished.send(sender=ImportJob, job=job, totals=totals)
+            import_finished.send(
+                sender=model,
+                model=model,
+                by=user,
+                file_name=job.original_name,
+                totals=totals,
+                request=None,
+                job=job,
+            )
             return
     _finish_failed(
         job, errors, _("Nothing was imported: %(count)d rows have errors.") % {"count": len(errors)}

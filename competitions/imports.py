@@ -109,3 +109,20 @@ class LimitedImportExportAdmin(ImportExportModelAdmin):
                 )
                 return redirect("competitions:import_job", token=job.token)
         return super().process_import(request, **kwargs)
+
+    def process_result(self, result, request):
+        """A small import, written in the request: told to the floors above like a big one."""
+        from import_export.results import RowResult
+
+        from .signals import import_finished
+
+        import_finished.send(
+            sender=self.model,
+            model=self.model,
+            by=request.user,
+            file_name=request.POST.get("original_file_name", ""),
+            totals={kind: result.totals[kind] for kind in sorted(RowResult.valid_import_types)},
+            request=request,
+            job=None,
+        )
+        return super().process_result(result, request)

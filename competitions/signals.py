@@ -24,6 +24,7 @@ def people_told(responses):
 # (competitions.call_copy); each floor above copies what it keeps of a call, in that transaction.
 call_copied = Signal()
 
-# job (a competitions.ImportJob, done), totals ({"new": n, "update": n, ...}): a background
-# import was written (competitions.import_jobs); audit records it in the access log.
+# model, by (the staff member), file_name, totals ({"new": n, "update": n, ...}), request (None
+# for a background import), job (the ImportJob, or None for one written in the request): an
+# admin spreadsheet import was written; audit records it in the access log.
 import_finished = Signal()

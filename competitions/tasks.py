@@ -9,9 +9,10 @@ def close_ended_receptions():
     return close()
 
 
-# acks_late: a worker that dies mid-import rolls its transaction back; the redelivered message
-# finds the job running, not waiting, and leaves it (import_jobs.run starts only waiting jobs).
-@shared_task(acks_late=True)
+# acks_late + reject_on_worker_lost: when the worker importing a file dies, its transaction
+# wrote nothing and the message goes back to the queue; the next delivery imports the file again
+# (at most import_jobs.MAX_ATTEMPTS starts; one still being imported elsewhere is left alone).
+@shared_task(acks_late=True, reject_on_worker_lost=True)
 def run_import(job_id):
     """A staff import confirmed in the admin, too big to be written in the request."""
     from .import_jobs import run

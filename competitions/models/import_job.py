@@ -41,6 +41,7 @@ class ImportJob(models.Model):
     # [{"row": n, "message": "..."}], row counted from the first row below the header.
     errors = models.JSONField(_("errors"), default=list, blank=True)
     error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django_fsm_log.models import StateLog
 
 from accounts.roles import Role
+from audit.models import AccessEvent
 from competitions import import_jobs
 from competitions.models import ImportJob
 from projects.models import Organisation
@@ -83,6 +84,9 @@ def test_a_big_import_runs_in_the_background_and_reaches_100_percent(
     ]
     assert "5 new" in log.last().description
     assert staff_user.logentry_set.count() == 5
+    [event] = AccessEvent.objects.filter(action="admin_import")  # and in the access log
+    assert (event.actor, event.target) == (staff_user, f"projects.Organisation: upload.{kind}")
+    assert event.detail == {"list": "projects.Organisation", "totals": job.totals, "job": str(job.token)}
 
 
 def test_a_bad_row_fails_the_job_names_the_row_and_writes_nothing(
@@ -109,6 +113,7 @@ def test_a_bad_row_fails_the_job_names_the_row_and_writes_nothing(
     assert job.errors == [{"row": 4, "message": f"registration_number: {BAD_CHECK_DIGIT}"}]
     assert job.error == "Nothing was imported: 1 rows have errors."
     assert not Organisation.objects.exists()  # rows 1-3 and 5-6 were rolled back too
+    assert not AccessEvent.objects.filter(action="admin_import").exists()
     page = staff_client.get(reverse("competitions:import_job", args=[job.token])).content.decode()
     assert "Nothing was imported" in page and BAD_CHECK_DIGIT in page
     assert StateLog.objects.for_(job).last().transition == "fail"
@@ -150,6 +155,8 @@ def test_a_small_import_is_still_written_in_the_request(staff_client, django_cap
     assert not ImportJob.objects.exists()
     assert Organisation.objects.count() == 3
     assert "Import finished: 3 new" in response.content.decode()
+    [event] = AccessEvent.objects.filter(action="admin_import")
+    assert event.target == "projects.Organisation: upload.xlsx" and event.detail["totals"]["new"] == 3
 
 
 def test_the_byte_threshold_alone_sends_an_import_to_the_background(
@@ -237,3 +244,39 @@ def test_the_progress_page_reads_a_constant_number_of_queries(
     with django_assert_max_num_queries(8):
         response = staff_client.get(reverse("competitions:import_job", args=[job.token]))
     assert response.content.decode().count("<td>bad</td>") == error_count
+
+
+def stored_job(user, rows, **fields):
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from tests.audit.test_imports import format_index, model_admin, xlsx
+
+    name = default_storage.save("django-import-export/rows.xlsx", ContentFile(xlsx(rows).read()))
+    return ImportJob.objects.create(
+        requested_by=user,
+        content_type_id=_organisation_type(),
+        file=name,
+        original_name="rows.xlsx",
+        input_format=format_index(model_admin(Organisation).get_import_formats(), "xlsx"),
+        **fields,
+    )
+
+
+def test_a_job_whose_worker_died_is_imported_again_on_redelivery(staff_user):
+    job = stored_job(staff_user, companies(4), status=ImportJob.Status.RUNNING, attempts=1)
+    job = import_jobs.run(job.pk)  # the broker hands the message to another worker
+    assert (job.status, job.attempts, job.rows_done) == (ImportJob.Status.DONE, 2, 4)
+    assert Organisation.objects.count() == 4
+    assert import_jobs.run(job.pk).attempts == 2  # a finished job is left alone
+    assert Organisation.objects.count() == 4
+
+
+def test_a_job_interrupted_too_often_fails_and_writes_nothing(staff_user):
+    job = stored_job(
+        staff_user, companies(4), status=ImportJob.Status.RUNNING, attempts=import_jobs.MAX_ATTEMPTS
+    )
+    job = import_jobs.run(job.pk)
+    assert job.status == ImportJob.Status.FAILED
+    assert job.error == "The import was interrupted 3 times; nothing was imported."
+    assert not Organisation.objects.exists()
