@@ -15,6 +15,7 @@ a worker (competitions.import_jobs) and the staff member is sent to its progress
 from itertools import islice
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
@@ -22,10 +23,14 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ImportForm
+from import_export.results import RowResult
 from import_export.tmp_storages import MediaStorage
 from openpyxl import load_workbook
 
+from . import import_jobs
 from .files import _ZIP_MAGIC, inspect_archive, safe_filename
+from .models import ImportJob
+from .signals import import_finished
 
 
 def data_rows_over(upload, limit):
@@ -87,8 +92,6 @@ class LimitedImportExportAdmin(ImportExportModelAdmin):
     @method_decorator(require_POST)
     def process_import(self, request, **kwargs):
         """The confirm step: a big file goes to a worker, a small one is imported here."""
-        from . import import_jobs
-
         if not self.has_import_permission(request):
             raise PermissionDenied
         form = self.create_confirm_form(request)
@@ -96,6 +99,16 @@ class LimitedImportExportAdmin(ImportExportModelAdmin):
             stored = self.get_tmp_storage_class()(
                 name=form.cleaned_data["import_file_name"], **self.get_tmp_storage_class_kwargs()
             )
+            if isinstance(stored, MediaStorage):
+                # A second click on "Confirm" finds the job the first one started.
+                started = ImportJob.objects.filter(
+                    file=stored.get_full_path(), requested_by=request.user
+                ).first()
+                if started is not None:
+                    return redirect("competitions:import_job", token=started.token)
+                if not stored._storage.exists(stored.get_full_path()):
+                    messages.error(request, _("This preview is no longer available; upload the file again."))
+                    return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_import")
             if isinstance(stored, MediaStorage) and import_jobs.goes_to_background(
                 stored._storage, stored.get_full_path()
             ):
@@ -112,10 +125,6 @@ class LimitedImportExportAdmin(ImportExportModelAdmin):
 
     def process_result(self, result, request):
         """A small import, written in the request: told to the floors above like a big one."""
-        from import_export.results import RowResult
-
-        from .signals import import_finished
-
         import_finished.send(
             sender=self.model,
             model=self.model,

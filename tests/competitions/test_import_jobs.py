@@ -280,3 +280,26 @@ def test_a_job_interrupted_too_often_fails_and_writes_nothing(staff_user):
     assert job.status == ImportJob.Status.FAILED
     assert job.error == "The import was interrupted 3 times; nothing was imported."
     assert not Organisation.objects.exists()
+
+
+def test_a_second_confirm_finds_the_first_job_and_imports_nothing_twice(
+    staff_client, django_capture_on_commit_callbacks
+):
+    response = preview(staff_client, Organisation, companies(5))
+    with django_capture_on_commit_callbacks(execute=True):
+        first = confirm(staff_client, Organisation, response)
+        again = confirm(staff_client, Organisation, response)
+    job = ImportJob.objects.get()
+    assert first.redirect_chain[0][0] == again.redirect_chain[0][0] == f"/staff/imports/{job.token}/"
+    assert Organisation.objects.count() == 5
+
+
+def test_a_vanished_preview_is_said_in_plain_words(staff_client):
+    from import_export.tmp_storages import MediaStorage
+
+    response = preview(staff_client, Organisation, companies(5))
+    MediaStorage(name=response.context["confirm_form"].initial["import_file_name"]).remove()
+    response = confirm(staff_client, Organisation, response)
+    assert response.redirect_chain[-1][0] == reverse("admin:projects_organisation_import")
+    assert "This preview is no longer available; upload the file again." in response.content.decode()
+    assert not ImportJob.objects.exists() and not Organisation.objects.exists()
