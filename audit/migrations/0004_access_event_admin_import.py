@@ -4,15 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('audit', '0003_accessevent'),
+        ("audit", "0003_accessevent"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='accessevent',
-            name='action',
-            field=models.CharField(choices=[('document_opened', 'Opened a document'), ('workbook_downloaded', 'Downloaded a workbook'), ('admin_export', 'Exported an admin list'), ('admin_import', 'Imported an admin list'), ('logged_in', 'Logged in'), ('login_failed', 'Log-in failed'), ('roles_changed', 'Changed roles')], db_index=True, editable=False, max_length=24, verbose_name='what'),
+            model_name="accessevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("document_opened", "Opened a document"),
+                    ("workbook_downloaded", "Downloaded a workbook"),
+                    ("admin_export", "Exported an admin list"),
+                    ("admin_import", "Imported an admin list"),
+                    ("logged_in", "Logged in"),
+                    ("login_failed", "Log-in failed"),
+                    ("roles_changed", "Changed roles"),
+                ],
+                db_index=True,
+                editable=False,
+                max_length=24,
+                verbose_name="what",
+            ),
         ),
     ]
