@@ -292,3 +292,21 @@ def prune_access_log(now=None):
     """Delete the entries older than ACCESS_LOG_RETENTION_DAYS; returns how many went."""
     cutoff = (now or timezone.now()) - timedelta(days=settings.ACCESS_LOG_RETENTION_DAYS)
     return AccessEvent.objects.prune(cutoff)
+
+
+# --- Imports ------------------------------------------------------------------------------------
+
+
+def on_import_finished(sender, model, by, file_name, totals, request=None, job=None, **kwargs):
+    """An admin spreadsheet import was written (competitions.signals.import_finished): who, into
+    which list, from which file, how many rows; a background one names its job."""
+    detail = {"list": model._meta.label, "totals": totals}
+    if job is not None:
+        detail["job"] = str(job.token)
+    record(
+        Action.ADMIN_IMPORT,
+        request=request,
+        actor=by,
+        target=f"{model._meta.label}: {file_name}",
+        detail=detail,
+    )

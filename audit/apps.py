@@ -13,6 +13,8 @@ class AuditConfig(AppConfig):
         from django.contrib.auth.signals import user_logged_in, user_login_failed
         from django.db.models.signals import m2m_changed, post_init, post_save
 
+        from competitions.signals import import_finished
+
         from . import access
 
         User = get_user_model()
@@ -25,6 +27,7 @@ class AuditConfig(AppConfig):
             sender=Group.permissions.through,
             dispatch_uid="gongmo-access-group-permissions",
         )
+        import_finished.connect(access.on_import_finished, dispatch_uid="gongmo-access-import-finished")
         for through in (User.groups.through, User.user_permissions.through):
             m2m_changed.connect(
                 access.on_relation_changed, sender=through, dispatch_uid=f"gongmo-access-{through.__name__}"

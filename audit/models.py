@@ -95,6 +95,7 @@ class AccessEvent(models.Model):
         DOCUMENT_OPENED = "document_opened", _("Opened a document")
         WORKBOOK_DOWNLOADED = "workbook_downloaded", _("Downloaded a workbook")
         ADMIN_EXPORT = "admin_export", _("Exported an admin list")
+        ADMIN_IMPORT = "admin_import", _("Imported an admin list")
         LOGGED_IN = "logged_in", _("Logged in")
         LOGIN_FAILED = "login_failed", _("Log-in failed")
         ROLES_CHANGED = "roles_changed", _("Changed roles")

@@ -7,21 +7,33 @@ memory: above ``IMPORT_MAX_BYTES`` (10 MB), with more than ``IMPORT_MAX_ROWS`` d
 minute and end in a 500; it is now refused in a second. Every admin with import-export buttons
 derives from ``LimitedImportExportAdmin``. Imports stay all-or-nothing
 (``IMPORT_EXPORT_USE_TRANSACTIONS``).
+
+A confirmed import above ``IMPORT_BACKGROUND_BYTES`` / ``IMPORT_BACKGROUND_ROWS`` is handed to
+a worker (competitions.import_jobs) and the staff member is sent to its progress page.
 """
 
 from itertools import islice
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
 from import_export.admin import ImportExportModelAdmin
 from import_export.forms import ImportForm
+from import_export.results import RowResult
+from import_export.tmp_storages import MediaStorage
 from openpyxl import load_workbook
 
+from . import import_jobs
 from .files import _ZIP_MAGIC, inspect_archive, safe_filename
+from .models import ImportJob
+from .signals import import_finished
 
 
-def _data_rows_over(upload, limit):
+def data_rows_over(upload, limit):
     """Whether the file has more than ``limit`` rows below its header, reading no further."""
     upload.seek(0)
     if upload.read(len(_ZIP_MAGIC)) == _ZIP_MAGIC:
@@ -54,7 +66,7 @@ def check_import_file(upload):
     if upload.read(len(_ZIP_MAGIC)) == _ZIP_MAGIC:
         inspect_archive(upload, name, office=True)
     try:
-        too_many = _data_rows_over(upload, settings.IMPORT_MAX_ROWS)
+        too_many = data_rows_over(upload, settings.IMPORT_MAX_ROWS)
     except Exception:  # openpyxl's assorted errors: import-export reports the unreadable file itself
         too_many = False
     finally:
@@ -76,3 +88,50 @@ class LimitedImportForm(ImportForm):
 
 class LimitedImportExportAdmin(ImportExportModelAdmin):
     import_form_class = LimitedImportForm
+
+    @method_decorator(require_POST)
+    def process_import(self, request, **kwargs):
+        """The confirm step: a big file goes to a worker, a small one is imported here."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = self.create_confirm_form(request)
+        if form.is_valid():
+            stored = self.get_tmp_storage_class()(
+                name=form.cleaned_data["import_file_name"], **self.get_tmp_storage_class_kwargs()
+            )
+            if isinstance(stored, MediaStorage):
+                # A second click on "Confirm" finds the job the first one started.
+                started = ImportJob.objects.filter(
+                    file=stored.get_full_path(), requested_by=request.user
+                ).first()
+                if started is not None:
+                    return redirect("competitions:import_job", token=started.token)
+                if not stored._storage.exists(stored.get_full_path()):
+                    messages.error(request, _("This preview is no longer available; upload the file again."))
+                    return redirect(f"admin:{self.opts.app_label}_{self.opts.model_name}_import")
+            if isinstance(stored, MediaStorage) and import_jobs.goes_to_background(
+                stored._storage, stored.get_full_path()
+            ):
+                job = import_jobs.start_import(
+                    request.user,
+                    self.model,
+                    stored_name=stored.get_full_path(),
+                    original_name=form.cleaned_data["original_file_name"],
+                    input_format=form.cleaned_data["format"],
+                    resource=form.cleaned_data.get("resource", ""),
+                )
+                return redirect("competitions:import_job", token=job.token)
+        return super().process_import(request, **kwargs)
+
+    def process_result(self, result, request):
+        """A small import, written in the request: told to the floors above like a big one."""
+        import_finished.send(
+            sender=self.model,
+            model=self.model,
+            by=request.user,
+            file_name=request.POST.get("original_file_name", ""),
+            totals={kind: result.totals[kind] for kind in sorted(RowResult.valid_import_types)},
+            request=request,
+            job=None,
+        )
+        return super().process_result(result, request)

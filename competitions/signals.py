@@ -23,3 +23,8 @@ def people_told(responses):
 # source, copy (two Calls), tracks ({source track pk: its copy}), by: a call was copied
 # (competitions.call_copy); each floor above copies what it keeps of a call, in that transaction.
 call_copied = Signal()
+
+# model, by (the staff member), file_name, totals ({"new": n, "update": n, ...}), request (None
+# for a background import), job (the ImportJob, or None for one written in the request): an
+# admin spreadsheet import was written; audit records it in the access log.
+import_finished = Signal()

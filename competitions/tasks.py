@@ -7,3 +7,15 @@ def close_ended_receptions():
     from .lifecycle import close_ended_receptions as close
 
     return close()
+
+
+# acks_late + reject_on_worker_lost: when the worker importing a file dies, its transaction
+# wrote nothing and the message goes back to the queue; the next delivery imports the file again
+# (at most import_jobs.MAX_ATTEMPTS starts; one still being imported elsewhere is left alone).
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_import(job_id):
+    """A staff import confirmed in the admin, too big to be written in the request."""
+    from .import_jobs import run
+
+    run(job_id)
+    return job_id

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_questions, views_setup, views_staff
+from . import views, views_imports, views_questions, views_setup, views_staff
 
 app_name = "competitions"
 
@@ -18,5 +18,6 @@ urlpatterns = [
     path("staff/calls/<slug:slug>/notice/", views_staff.notice_page, name="staff_notice_page"),
     path("staff/calls/<slug:slug>/notice/<int:pk>/edit/", views_staff.notice_edit, name="staff_notice_edit"),
     path("staff/questions/", views_staff.question_queue, name="question_queue"),
+    path("staff/imports/<uuid:token>/", views_imports.import_job, name="import_job"),
     path("staff/questions/<int:pk>/answer/", views_staff.question_answer, name="question_answer"),
 ]

@@ -284,6 +284,13 @@ IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # Staff imports (competitions/imports.py): bigger files or more rows are refused with a message.
 IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(10 * 1024 * 1024)))
 IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "20000"))
+# A confirmed import above either of these is written by a Celery worker, with a progress page
+# (competitions/import_jobs.py); smaller ones in the request.
+IMPORT_BACKGROUND_BYTES = int(os.environ.get("IMPORT_BACKGROUND_BYTES", str(1024 * 1024)))
+IMPORT_BACKGROUND_ROWS = int(os.environ.get("IMPORT_BACKGROUND_ROWS", "2000"))
+# The file between the preview and the confirm step goes through Django's storage API (local
+# disk or the object store), so the confirm may reach another instance and a worker can read it.
+IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
 
 # --- Security (production values when DEBUG is off) -----------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -2,6 +2,7 @@ from .budget import BudgetCategory
 from .call import Call, CallState, Programme, ServiceField, Track
 from .document_kind import IDENTIFYING_DOCUMENT_KINDS, DocumentKind
 from .eligibility_rule import EligibilityRule
+from .import_job import ImportJob
 from .notice_page import (
     CallContact,
     CallDocument,
@@ -39,6 +40,7 @@ __all__ = [
     "NoticeRevision",
     "Inquiry",
     "EligibilityRule",
+    "ImportJob",
     "CallState",
     "DocumentKind",
     "IDENTIFYING_DOCUMENT_KINDS",

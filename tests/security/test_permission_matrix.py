@@ -311,6 +311,8 @@ MATRIX = {
         lambda w: {"slug": w.open_call.slug, "pk": call_notice(w).pk}, STAFF_GET
     ),
     "competitions:question_queue": Entry(get=STAFF_GET),
+    # A background import's progress page: its requester (who may import into that list) only.
+    "competitions:import_job": Entry(K(token="import_job"), STAFF_GET),
     "competitions:question_answer": Entry(
         lambda w: {"pk": open_question(w).pk},
         row(LOGIN, 403, 403, 403, 403, 302, 403),

@@ -6,12 +6,13 @@ money, documents and a finished export job."""
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accounts.roles import Role
 from audit.models import ExportJob
-from competitions.models import CallState
+from competitions.models import CallState, ImportJob
 from evaluation import committee
 from evaluation.generate import ensure_plan
 from evaluation.models import Assignment, Objection, Panel, Reviewer
@@ -22,6 +23,7 @@ from projects.models import (
     ConsortiumMember,
     Document,
     MembershipInvitation,
+    Organisation,
 )
 from tests.factories import (
     ApplicationFactory,
@@ -73,6 +75,7 @@ class World:
     project: object
     export_job: object
     reviewer_invitation: object = None  # an external reviewer invited by e-mail, not yet accepted
+    import_job: object = None  # staff's finished background import of organisations
 
 
 def attach(application, user, kind="proposal", name="proposal.pdf"):
@@ -191,6 +194,19 @@ def build_world():
     export_job.calls.add(eval_call)
     export_job.file.save("funding.xlsx", ContentFile(b"PK\x03\x04 workbook"), save=True)
 
+    import_job = ImportJob.objects.create(
+        requested_by=staff,
+        content_type=ContentType.objects.get_for_model(Organisation),
+        file="django-import-export/organisations.xlsx",
+        original_name="기관목록.xlsx",
+        input_format="0",
+        status=ImportJob.Status.DONE,
+        total_rows=1,
+        rows_done=1,
+        totals={"new": 1, "update": 0, "delete": 0, "skip": 0},
+        finished_at=now,
+    )
+
     reviewer_invitation = committee.invite_reviewer(
         committee.Invitee("Invited Expert", "invited@security.example"), by=staff, site="http://testserver/"
     )
@@ -227,4 +243,5 @@ def build_world():
         project=project,
         export_job=export_job,
         reviewer_invitation=reviewer_invitation,
+        import_job=import_job,
     )

@@ -1,0 +1,247 @@
+"""Big staff imports run in the background (issue 18), like the funding workbook's export.
+
+A confirmed import whose file is above ``IMPORT_BACKGROUND_BYTES`` or has more than
+``IMPORT_BACKGROUND_ROWS`` data rows becomes an ``ImportJob``: the file the preview stored
+(through Django's storage API, so any worker can read it) is attached to the job, a Celery task
+imports it (in process when no broker is configured) and the staff member watches a progress
+page. Smaller imports are written in the request, as before.
+
+Still all-or-nothing: the rows, the admin's history entries and the job's outcome are written in
+one transaction; a bad row rolls every row back and the job records the rows' errors, in the
+requester's language, with their numbers. Progress is reported through the cache, since the
+rows being written are invisible to other connections until that transaction commits.
+"""
+
+import logging
+from types import SimpleNamespace
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
+from django.db import DatabaseError, transaction
+from django.db.models import F
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django_fsm_log.models import StateLog
+from import_export.results import RowResult
+
+from .models import ImportJob
+from .signals import import_finished
+
+logger = logging.getLogger(__name__)
+
+PROGRESS_EVERY_ROWS = 100
+MAX_ERRORS_KEPT = 50
+MAX_ATTEMPTS = 3
+
+
+def goes_to_background(storage, name):
+    """Whether a stored import file is big enough to be imported by a worker."""
+    from .imports import data_rows_over
+
+    if storage.size(name) > settings.IMPORT_BACKGROUND_BYTES:
+        return True
+    with storage.open(name, "rb") as handle:
+        return data_rows_over(handle, settings.IMPORT_BACKGROUND_ROWS)
+
+
+def start_import(user, model, *, stored_name, original_name, input_format, resource=""):
+    """Record the job (logged: who, when) and queue its task after commit."""
+    from .tasks import run_import
+
+    with transaction.atomic():
+        job = ImportJob.objects.create(
+            requested_by=user,
+            content_type=ContentType.objects.get_for_model(model),
+            file=stored_name,
+            original_name=original_name[:300],
+            input_format=str(input_format),
+            resource=str(resource or ""),
+            lang=translation.get_language() or settings.LANGUAGE_CODE,
+        )
+        _log(job, "request", "", ImportJob.Status.PENDING, user, original_name)
+        transaction.on_commit(lambda: run_import.delay(job.pk), robust=True)
+    return job
+
+
+def progress_key(job):
+    return f"gongmo-import-progress-{job.pk}"
+
+
+def rows_done(job):
+    """Rows the worker has gone through so far (the cache while it runs, else the job)."""
+    if job.status == ImportJob.Status.RUNNING:
+        return cache.get(progress_key(job), job.rows_done)
+    return job.rows_done
+
+
+def percent(job):
+    if job.status == ImportJob.Status.DONE:
+        return 100
+    return min(99, int(100 * rows_done(job) / job.total_rows)) if job.total_rows else 0
+
+
+def may_import(user, model):
+    """The admin's own rule: the model's import permission (IMPORT_EXPORT_IMPORT_PERMISSION_CODE)."""
+    model_admin = admin.site._registry.get(model)
+    return (
+        model_admin is not None
+        and user.is_active
+        and user.is_staff
+        and model_admin.has_import_permission(SimpleNamespace(user=user))
+    )
+
+
+def run(job_id):
+    """Import the job's file: all rows or none. Safe to run again (the task is redelivered when
+    its worker dies, whose transaction then wrote nothing): a finished job is left alone, at most
+    MAX_ATTEMPTS starts, and a job another worker is still importing is left to it (row lock)."""
+    job = ImportJob.objects.select_related("requested_by", "content_type").get(pk=job_id)
+    if not job.is_live:
+        return job
+    live = ImportJob.objects.filter(
+        pk=job.pk, status__in=[ImportJob.Status.PENDING, ImportJob.Status.RUNNING]
+    )
+    if not live.filter(attempts__lt=MAX_ATTEMPTS).update(
+        status=ImportJob.Status.RUNNING, started_at=timezone.now(), attempts=F("attempts") + 1
+    ):
+        job.status = ImportJob.Status.RUNNING
+        with translation.override(job.lang):
+            _finish_failed(
+                job,
+                [],
+                _("The import was interrupted %(count)d times; nothing was imported.")
+                % {"count": MAX_ATTEMPTS},
+            )
+        return ImportJob.objects.get(pk=job.pk)
+    job.status = ImportJob.Status.RUNNING
+    with translation.override(job.lang):
+        try:
+            _import(job)
+        except ImportTakenElsewhere:
+            return job
+        except Exception as exc:  # noqa: BLE001 - an unreadable file or a crash ends the job, with the reason
+            logger.exception("Import job %s failed", job.pk)
+            _finish_failed(job, [], _("The file could not be imported: %(reason)s") % {"reason": exc})
+    cache.delete(progress_key(job))
+    return ImportJob.objects.get(pk=job.pk)
+
+
+class ImportTakenElsewhere(Exception):
+    """Another worker holds the job's row lock: it is importing this file now."""
+
+
+def _import(job):
+    user, model = job.requested_by, job.model
+    if not may_import(user, model):
+        _finish_failed(job, [], _("You may no longer import into this list."))
+        return
+    model_admin = admin.site._registry[model]
+    request = SimpleNamespace(user=user)
+    input_format = model_admin.get_import_formats()[int(job.input_format)](encoding=model_admin.from_encoding)
+    with job.file.open("rb") as handle:
+        data = handle.read()
+    if not input_format.is_binary():
+        data = data.decode(model_admin.from_encoding)
+    dataset = input_format.create_dataset(data)
+    ImportJob.objects.filter(pk=job.pk).update(total_rows=len(dataset))
+    job.total_rows = len(dataset)
+    resource_class = model_admin.get_import_resource_classes(request)[int(job.resource or 0)]
+    resource = resource_class(**model_admin.get_import_resource_kwargs(request))
+    _report_progress(resource, job)
+    with transaction.atomic():
+        try:  # held until the rows are written: a second delivery of the task steps aside
+            ImportJob.objects.select_for_update(nowait=True).filter(pk=job.pk).get()
+        except DatabaseError as exc:
+            raise ImportTakenElsewhere from exc
+        result = resource.import_data(
+            dataset,
+            dry_run=False,
+            raise_errors=False,
+            use_transactions=True,
+            rollback_on_validation_errors=True,
+            file_name=job.original_name,
+            user=user,
+            retain_instance_in_row_result=True,
+        )
+        errors = row_errors(result)
+        if errors:
+            transaction.set_rollback(True)
+        else:
+            model_admin.generate_log_entries(result, request)
+            totals = {kind: result.totals[kind] for kind in RowResult.valid_import_types}
+            ImportJob.objects.filter(pk=job.pk).update(
+                status=ImportJob.Status.DONE,
+                rows_done=job.total_rows,
+                totals=totals,
+                finished_at=timezone.now(),
+            )
+            _log(job, "finish", ImportJob.Status.RUNNING, ImportJob.Status.DONE, user, _summary(totals))
+            import_finished.send(
+                sender=model,
+                model=model,
+                by=user,
+                file_name=job.original_name,
+                totals=totals,
+                request=None,
+                job=job,
+            )
+            return
+    _finish_failed(
+        job, errors, _("Nothing was imported: %(count)d rows have errors.") % {"count": len(errors)}
+    )
+
+
+def _report_progress(resource, job):
+    """Count the rows as the resource goes through them, every PROGRESS_EVERY_ROWS in the cache."""
+    after_import_row = resource.after_import_row
+    key = progress_key(job)
+
+    def counted(row, row_result, **kwargs):
+        after_import_row(row, row_result, **kwargs)
+        number = kwargs.get("row_number", 0)
+        if number % PROGRESS_EVERY_ROWS == 0:
+            cache.set(key, number, timeout=24 * 3600)
+
+    resource.after_import_row = counted
+
+
+def row_errors(result):
+    """Every failed row's number and message, in the active language, the first rows first."""
+    errors = [
+        {"row": number, "message": "; ".join(str(error.error) for error in row_errs)}
+        for number, row_errs in result.row_errors()
+    ]
+    for invalid in result.invalid_rows:
+        messages = [
+            f"{field}: {message}" if field != "__all__" else message
+            for field, field_messages in invalid.error_dict.items()
+            for message in field_messages
+        ]
+        errors.append({"row": invalid.number, "message": "; ".join(messages)})
+    errors += [{"row": 0, "message": str(error.error)} for error in result.base_errors]
+    return sorted(errors, key=lambda error: error["row"])
+
+
+def _finish_failed(job, errors, reason):
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.FAILED,
+        errors=errors[:MAX_ERRORS_KEPT],
+        error=reason[:2000],
+        rows_done=0,
+        finished_at=timezone.now(),
+    )
+    _log(job, "fail", job.status, ImportJob.Status.FAILED, job.requested_by, reason)
+
+
+def _summary(totals):
+    return _("%(new)d new, %(update)d updated, %(delete)d deleted, %(skip)d skipped") % {
+        kind: totals.get(kind, 0) for kind in ("new", "update", "delete", "skip")
+    }
+
+
+def _log(job, transition, source, state, by, why):
+    StateLog.objects.create(
+        content_object=job, transition=transition, source_state=source, state=state, by=by, description=why
+    )
