@@ -1,0 +1,16 @@
+from .certification import (  # noqa: F401
+    Assessment,
+    AssessmentScore,
+    Certificate,
+    CertificateCounter,
+    CertificateState,
+    CertificationApplication,
+    CertificationApplicationState,
+    CertificationIndex,
+    CertificationKind,
+    CertificationRound,
+    CertifiedService,
+    IndexCategory,
+    IndexItem,
+    PilotProjectLink,
+)
