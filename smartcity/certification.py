@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 from django_fsm_log.models import StateLog
 
@@ -39,6 +40,21 @@ from .models import (
 from .models.certification import KIND_LETTER
 
 TWO_PLACES = Decimal("0.01")
+
+# What each logged step is called on the pages that show the history.
+STEP_LABELS = {
+    "submit": gettext_lazy("Submitted"),
+    "start_assessment": gettext_lazy("Assessors assigned"),
+    "certify": gettext_lazy("Certified"),
+    "refuse": gettext_lazy("Not certified"),
+    "withdraw": gettext_lazy("Withdrawn"),
+    "issue": gettext_lazy("Certificate issued"),
+    "suspend": gettext_lazy("Suspended"),
+    "reinstate": gettext_lazy("Reinstated"),
+    "revoke": gettext_lazy("Revoked"),
+    "replace": gettext_lazy("Replaced by a renewal"),
+    "link_project": gettext_lazy("Linked to a pilot project"),
+}
 
 # Who may apply for which kind: companies certify services, local governments their city.
 APPLICANT_KINDS = {

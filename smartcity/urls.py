@@ -1,5 +1,52 @@
 """The smart-city schemes' pages. Each scheme adds its own patterns here."""
 
+from django.urls import path, re_path
+
+from . import views_certification
+
 app_name = "smartcity"
 
 urlpatterns = []
+
+# certification
+urlpatterns += [
+    path("catalogue/", views_certification.catalogue_list, name="catalogue"),
+    re_path(
+        r"^catalogue/export\.(?P<fmt>csv|xlsx)$",
+        views_certification.catalogue_export,
+        name="catalogue_export",
+    ),
+    path("catalogue/<int:pk>/", views_certification.catalogue_service, name="catalogue_service"),
+    path("certification/", views_certification.certification_home, name="certification_home"),
+    path("certification/rounds/new/", views_certification.round_create, name="certification_round_create"),
+    path(
+        "certification/rounds/<int:pk>/apply/",
+        views_certification.certification_apply,
+        name="certification_apply",
+    ),
+    path(
+        "certification/applications/<int:pk>/",
+        views_certification.certification_application,
+        name="certification_application",
+    ),
+    path(
+        "certification/applications/<int:pk>/assess/",
+        views_certification.certification_assess,
+        name="certification_assess",
+    ),
+    path(
+        "certification/applications/<int:pk>/assign/",
+        views_certification.certification_assign,
+        name="certification_assign",
+    ),
+    path(
+        "certification/applications/<int:pk>/decide/",
+        views_certification.certification_decide,
+        name="certification_decide",
+    ),
+    path(
+        "certification/certificates/<int:pk>/change/",
+        views_certification.certificate_change,
+        name="certificate_change",
+    ),
+]
