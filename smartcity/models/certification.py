@@ -236,8 +236,12 @@ class Assessment(models.Model):
     application = models.ForeignKey(
         CertificationApplication, on_delete=models.PROTECT, related_name="assessments"
     )
-    assessor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("assessor")
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("assigned by")
+    )
     assigned_at = models.DateTimeField(_("assigned"), auto_now_add=True)
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)
@@ -255,7 +259,12 @@ class Assessment(models.Model):
 
 
 class AssessmentScore(models.Model):
-    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="scores")
+    assessment = models.ForeignKey(
+        Assessment,
+        on_delete=models.CASCADE,
+        related_name="scores",
+        verbose_name=_("certification assessment"),
+    )
     item = models.ForeignKey(IndexItem, on_delete=models.PROTECT, related_name="+")
     points = models.PositiveIntegerField(_("points"))
 
@@ -314,10 +323,19 @@ class CertifiedService(models.Model):
     description = models.TextField(_("description"))
     description_en = models.TextField(_("description in English"), blank=True)
     service_type = models.ForeignKey(
-        "competitions.ServiceType", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "competitions.ServiceType",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("service type"),
     )
-    technology_fields = models.ManyToManyField("competitions.TechnologyField", blank=True, related_name="+")
-    regions = models.ManyToManyField("competitions.Region", blank=True, related_name="+")
+    technology_fields = models.ManyToManyField(
+        "competitions.TechnologyField", blank=True, related_name="+", verbose_name=_("technology fields")
+    )
+    regions = models.ManyToManyField(
+        "competitions.Region", blank=True, related_name="+", verbose_name=_("regions where deployed")
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     objects = CertifiedServiceQuerySet.as_manager()
@@ -375,15 +393,27 @@ class Certificate(models.Model):
         verbose_name=_("holder"),
     )
     certified_service = models.ForeignKey(
-        CertifiedService, on_delete=models.PROTECT, null=True, blank=True, related_name="certificates"
+        CertifiedService,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="certificates",
+        verbose_name=_("certified service"),
     )
     previous = models.OneToOneField(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="renewal"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="renewal",
+        verbose_name=_("previous certificate"),
     )
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"))
     issued_at = models.DateTimeField(_("issued"), default=timezone.now)
-    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("issued by")
+    )
     total_points = models.DecimalField(_("total points"), max_digits=7, decimal_places=2)
     state = FSMField(
         _("state"), default=CertificateState.ACTIVE, choices=CertificateState.choices, protected=True
@@ -445,9 +475,13 @@ class PilotProjectLink(models.Model):
     project = models.ForeignKey(
         "projects.Project", on_delete=models.PROTECT, related_name="certificate_links"
     )
-    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="project_links")
-    linked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    linked_at = models.DateTimeField(auto_now_add=True)
+    certificate = models.ForeignKey(
+        Certificate, on_delete=models.PROTECT, related_name="project_links", verbose_name=_("certificate")
+    )
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("linked by")
+    )
+    linked_at = models.DateTimeField(_("linked at"), auto_now_add=True)
 
     class Meta:
         constraints = [
