@@ -100,10 +100,24 @@ def test_filters_narrow_the_catalogue(client, staff):
     fields = list(TechnologyField.objects.order_by("pk")[:2])
     busan, seoul = Region.objects.get(slug="busan"), Region.objects.exclude(slug="busan").first()
     _a, first = certified(
-        round, staff, UserFactory(), title="첫째 서비스", technology_fields=[fields[0]], regions=[busan]
+        round,
+        staff,
+        UserFactory(),
+        title="첫째 서비스",
+        title_en="",
+        technology_fields=[fields[0]],
+        regions=[busan],
     )
+    other = UserFactory()
     _b, second = certified(
-        round, staff, UserFactory(), title="둘째 서비스", technology_fields=[fields[1]], regions=[seoul]
+        round,
+        staff,
+        other,
+        organisation=OrganisationFactory(owners=[other], name="Second Co"),
+        title="둘째 서비스",
+        title_en="",
+        technology_fields=[fields[1]],
+        regions=[seoul],
     )
     by_field = catalogue(client, technology_field=fields[1].pk).content.decode()
     assert "둘째 서비스" in by_field and "첫째 서비스" not in by_field
@@ -117,7 +131,7 @@ def test_filters_narrow_the_catalogue(client, staff):
 
 def test_exports_carry_the_filtered_rows(client, staff):
     round = service_round(staff, min_assessors=1)
-    _a, certificate = certified(round, staff, UserFactory(), title="=HYPERLINK(1)")
+    _a, certificate = certified(round, staff, UserFactory(), title="=HYPERLINK(1)", title_en="")
     response = client.get(reverse("smartcity:catalogue_export", args=["csv"]))
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows[1][0] == "'=HYPERLINK(1)" and rows[1][7] == certificate.number and len(rows) == 2
