@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from django_fsm import can_proceed
 from django_fsm_log.models import StateLog
 
-from competitions.files import validate_document
+from competitions.files import safe_filename, validate_document
 from competitions.lifecycle import TransitionRefused
 from projects.models import Organisation
 from projects.models.organisation import OrganisationKind
@@ -222,7 +222,7 @@ def apply(
             submitted_by=by,
             submitted_at=now,
         )
-        application.evidence.save(evidence.name, evidence, save=False)
+        application.evidence.save(safe_filename(evidence.name), evidence, save=False)
         application.save()
         application.technology_fields.set(technology_fields)
         application.regions.set(regions)
@@ -263,7 +263,7 @@ def assign_assessors(application, assessors, *, by):
                 application=locked, assessor=person, defaults={"assigned_by": by}
             )
         if locked.state == CertificationApplicationState.SUBMITTED:
-            locked.start_assessment(by=by, description=_("Assessors assigned."))
+            locked.start_assessment(by=by)  # the history names the step; no text to store
             locked.save()
     return locked
 

@@ -3,8 +3,8 @@
 Categories and sub-categories follow "Table 1. Smart City Certification Index in Korea" of the
 menu board / living lab report (seed 004): service · technology-infrastructure, governance ·
 institution and innovation. The report gives no points; the points and thresholds below are
-the starting values staff can change in the admin (a pass needs 60 % of each category and 70
-of 100 in total). The service index adapts the same three categories to one service.
+our starting values (a pass needs 60 % of each category and 70 of 100 in total), kept in the
+database so that a later index is a new row, not a code change. The service index adapts the same three categories to one service.
 """
 
 # (kind, name, name_ko, overall threshold, [(category, category_ko, threshold, [(item, item_ko, points)])])

@@ -191,3 +191,43 @@ def test_the_public_sees_only_certified_services(client, staff):
     assert failed.state == "failed" and submitted.state == "submitted"
     assert "떨어진 서비스" not in page and "심사 중 서비스" not in page
     assert "No certified service" in page
+
+
+def test_staff_open_a_round_all_year_or_with_a_window(client, staff):
+    from smartcity.models import CertificationRound
+
+    client.force_login(staff)
+    url = reverse("smartcity:certification_round_create")
+    data = {
+        "kind": "city",
+        "name": "City 2027",
+        "name_ko": "2027 도시",
+        "validity_years": 3,
+        "min_assessors": 3,
+    }
+    assert client.post(url, data).status_code == 302
+    round = CertificationRound.objects.get()
+    assert round.open_all_year and round.index.kind == "city" and round.is_receiving()
+    bad = client.post(url, {**data, "opens_at": "2027-03-01T09:00", "closes_at": "2027-02-01T09:00"})
+    assert bad.status_code == 200 and CertificationRound.objects.count() == 1
+    assert b"Reception must close after it opens." in bad.content
+
+
+def test_a_bad_evidence_file_is_refused_with_its_reason_and_nothing_stored(client, staff):
+    owner = UserFactory()
+    company = OrganisationFactory(owners=[owner])
+    round = service_round(staff)
+    client.force_login(owner)
+    response = client.post(
+        reverse("smartcity:certification_apply", args=[round.pk]),
+        {
+            "organisation": company.pk,
+            "title": "서비스",
+            "description": "설명",
+            "menu_item": SmartService.objects.first().pk,
+            "evidence": evidence("evidence.docx"),
+        },
+    )
+    assert response.status_code == 200
+    assert "evidence.docx is named .docx but its content is PDF." in response.content.decode()
+    assert not CertificationApplication.objects.exists()
