@@ -222,7 +222,8 @@ def apply(
             submitted_by=by,
             submitted_at=now,
         )
-        application.evidence.save(safe_filename(evidence.name), evidence, save=False)
+        application.evidence_name = safe_filename(evidence.name)
+        application.evidence.save(application.evidence_name, evidence, save=False)
         application.save()
         application.technology_fields.set(technology_fields)
         application.regions.set(regions)

@@ -30,6 +30,11 @@ urlpatterns += [
         name="certification_application",
     ),
     path(
+        "certification/applications/<int:pk>/evidence/",
+        views_certification.certification_evidence,
+        name="certification_evidence",
+    ),
+    path(
         "certification/applications/<int:pk>/assess/",
         views_certification.certification_assess,
         name="certification_assess",

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -210,6 +210,15 @@ def certification_application(request, pk):
         context["assign_form"] = AssignAssessorsForm()
         context["change_form"] = CertificateChangeForm()
     return render(request, "smartcity/certification/application.html", context)
+
+
+@login_required
+def certification_evidence(request, pk):
+    """The evidence file, to those who may see the application (its name as uploaded)."""
+    application = _application_for(request.user, pk)
+    return FileResponse(
+        application.evidence.open("rb"), as_attachment=True, filename=application.evidence_name or "evidence"
+    )
 
 
 @login_required

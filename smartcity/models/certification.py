@@ -5,6 +5,8 @@ certified services the public catalogue lists.
 The rules (the pass rule, numbering, the certificate's life) live in smartcity.certification;
 here are the fields, the states and the transitions, each logged by django-fsm-log."""
 
+import uuid
+
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -115,7 +117,8 @@ class CertificationApplicationState(models.TextChoices):
 
 
 def evidence_path(instance, filename):
-    return f"certification/{instance.organisation_id}/{filename}"
+    # Never the user's name on disk (as projects.models.document_path): a random name.
+    return f"certification/{instance.organisation_id}/{uuid.uuid4().hex}"
 
 
 class CertificationApplication(models.Model):
@@ -158,6 +161,7 @@ class CertificationApplication(models.Model):
         "competitions.Region", blank=True, related_name="+", verbose_name=_("regions where deployed")
     )
     evidence = models.FileField(_("evidence"), upload_to=evidence_path)
+    evidence_name = models.CharField(_("file name"), max_length=255, blank=True)
     renews = models.ForeignKey(
         "Certificate",
         on_delete=models.PROTECT,

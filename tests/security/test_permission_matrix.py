@@ -336,6 +336,9 @@ MATRIX = {
     "smartcity:certification_application": Entry(
         lambda w: {"pk": certified_application(w).pk}, row(LOGIN, 404, 200, 200, 404, 200, 404)
     ),
+    "smartcity:certification_evidence": Entry(
+        lambda w: {"pk": certified_application(w).pk}, row(LOGIN, 404, 200, 200, 404, 200, 404)
+    ),
     "smartcity:certification_assess": Entry(
         lambda w: {"pk": certified_application(w).pk},
         POST_ONLY_LOGGED_IN,

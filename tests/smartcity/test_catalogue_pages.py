@@ -50,6 +50,8 @@ def test_the_whole_journey_through_the_pages(client, staff):
     application = CertificationApplication.objects.get()
     assert response.status_code == 302 and response["Location"].endswith(f"/applications/{application.pk}/")
 
+    download = client.get(reverse("smartcity:certification_evidence", args=[application.pk]))
+    assert b"".join(download.streaming_content).startswith(b"%PDF-")
     assessor = UserFactory(roles=[Role.REVIEWER])
     client.force_login(staff)
     client.post(

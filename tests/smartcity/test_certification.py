@@ -58,6 +58,8 @@ def test_a_service_passes_and_gets_a_gapless_numbered_certificate(staff, owner):
     round = service_round(staff, validity_years=3)
     application, certificate = certified(round, staff, owner)
     assert application.state == CertificationApplicationState.PASSED
+    # The evidence is stored under a random name; its own name is kept for the download.
+    assert application.evidence_name == "evidence.pdf" and "evidence" not in application.evidence.name
     year = timezone.localdate().year
     assert certificate.number == f"SC-S-{year}-0001"
     assert certificate.valid_until == certification.add_years(certificate.valid_from, 3) - timedelta(days=1)
