@@ -11,7 +11,17 @@ from django.utils.translation.template import templatize
 
 ROOT = Path(__file__).resolve().parents[1]
 CATALOGUE = ROOT / "locale" / "ko" / "LC_MESSAGES" / "django.po"
-SOURCE_DIRS = ["accounts", "competitions", "projects", "evaluation", "audit", "api", "config", "smartcity", "templates"]
+SOURCE_DIRS = [
+    "accounts",
+    "competitions",
+    "projects",
+    "evaluation",
+    "audit",
+    "api",
+    "config",
+    "smartcity",
+    "templates",
+]
 KEYWORDS = {
     "_": None,
     "gettext": None,

@@ -4,240 +4,642 @@ import django.core.validators
 import django.db.models.deletion
 import django.utils.timezone
 import django_fsm
-import smartcity.models.certification
 from django.conf import settings
 from django.db import migrations, models
 
+import smartcity.models.certification
 from smartcity.certification_index import load_indexes
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('competitions', '0012_duplicate_funding_rule_kinds'),
-        ('projects', '0016_application_carried_from'),
+        ("competitions", "0012_duplicate_funding_rule_kinds"),
+        ("projects", "0016_application_carried_from"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CertificationIndex',
+            name="CertificationIndex",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name (English)')),
-                ('name_ko', models.CharField(blank=True, max_length=200, verbose_name='name (Korean)')),
-                ('kind', models.CharField(choices=[('service', 'Smart city service certification'), ('city', 'Smart city certification')], max_length=10, verbose_name='kind')),
-                ('overall_threshold', models.PositiveIntegerField(verbose_name='overall pass threshold (points)')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name (English)")),
+                ("name_ko", models.CharField(blank=True, max_length=200, verbose_name="name (Korean)")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("service", "Smart city service certification"),
+                            ("city", "Smart city certification"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "overall_threshold",
+                    models.PositiveIntegerField(verbose_name="overall pass threshold (points)"),
+                ),
             ],
             options={
-                'verbose_name': 'certification index',
-                'verbose_name_plural': 'certification indexes',
-                'ordering': ['kind', 'id'],
+                "verbose_name": "certification index",
+                "verbose_name_plural": "certification indexes",
+                "ordering": ["kind", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Certificate',
+            name="Certificate",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.CharField(max_length=20, unique=True, verbose_name='certificate number')),
-                ('kind', models.CharField(choices=[('service', 'Smart city service certification'), ('city', 'Smart city certification')], max_length=10, verbose_name='kind')),
-                ('valid_from', models.DateField(verbose_name='valid from')),
-                ('valid_until', models.DateField(verbose_name='valid until')),
-                ('issued_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='issued')),
-                ('total_points', models.DecimalField(decimal_places=2, max_digits=7, verbose_name='total points')),
-                ('state', django_fsm.FSMField(choices=[('active', 'Valid'), ('suspended', 'Suspended'), ('revoked', 'Revoked'), ('renewed', 'Replaced by a renewal')], default='active', max_length=50, protected=True, verbose_name='state')),
-                ('state_reason', models.TextField(blank=True, verbose_name='reason')),
-                ('issued_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='issued by')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='certificates', to='projects.organisation', verbose_name='holder')),
-                ('previous', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='renewal', to='smartcity.certificate', verbose_name='previous certificate')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.CharField(max_length=20, unique=True, verbose_name="certificate number")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("service", "Smart city service certification"),
+                            ("city", "Smart city certification"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("valid_from", models.DateField(verbose_name="valid from")),
+                ("valid_until", models.DateField(verbose_name="valid until")),
+                ("issued_at", models.DateTimeField(default=django.utils.timezone.now, verbose_name="issued")),
+                (
+                    "total_points",
+                    models.DecimalField(decimal_places=2, max_digits=7, verbose_name="total points"),
+                ),
+                (
+                    "state",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("active", "Valid"),
+                            ("suspended", "Suspended"),
+                            ("revoked", "Revoked"),
+                            ("renewed", "Replaced by a renewal"),
+                        ],
+                        default="active",
+                        max_length=50,
+                        protected=True,
+                        verbose_name="state",
+                    ),
+                ),
+                ("state_reason", models.TextField(blank=True, verbose_name="reason")),
+                (
+                    "issued_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="issued by",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="certificates",
+                        to="projects.organisation",
+                        verbose_name="holder",
+                    ),
+                ),
+                (
+                    "previous",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="renewal",
+                        to="smartcity.certificate",
+                        verbose_name="previous certificate",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'certificate',
-                'verbose_name_plural': 'certificates',
-                'ordering': ['-issued_at', '-id'],
+                "verbose_name": "certificate",
+                "verbose_name_plural": "certificates",
+                "ordering": ["-issued_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='CertificateCounter',
+            name="CertificateCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('service', 'Smart city service certification'), ('city', 'Smart city certification')], max_length=10)),
-                ('year', models.PositiveSmallIntegerField()),
-                ('last_number', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("service", "Smart city service certification"),
+                            ("city", "Smart city certification"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField()),
+                ("last_number", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('kind', 'year'), name='one_certificate_counter')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("kind", "year"), name="one_certificate_counter")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CertificationApplication',
+            name="CertificationApplication",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200, verbose_name='service or city')),
-                ('title_en', models.CharField(blank=True, max_length=200, verbose_name='name in English')),
-                ('description', models.TextField(verbose_name='description')),
-                ('description_en', models.TextField(blank=True, verbose_name='description in English')),
-                ('evidence', models.FileField(upload_to=smartcity.models.certification.evidence_path, verbose_name='evidence')),
-                ('evidence_name', models.CharField(blank=True, max_length=255, verbose_name='file name')),
-                ('state', django_fsm.FSMField(choices=[('submitted', 'Submitted'), ('under_assessment', 'Under assessment'), ('passed', 'Certified'), ('failed', 'Not certified'), ('withdrawn', 'Withdrawn')], default='submitted', max_length=50, protected=True, verbose_name='state')),
-                ('submitted_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='submitted')),
-                ('decision_reason', models.TextField(blank=True, verbose_name='why')),
-                ('menu_item', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='competitions.smartservice', verbose_name='service on the menu board')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='certification_applications', to='projects.organisation', verbose_name='applicant')),
-                ('regions', models.ManyToManyField(blank=True, related_name='+', to='competitions.region', verbose_name='regions where deployed')),
-                ('renews', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='renewal_applications', to='smartcity.certificate', verbose_name='certificate to renew')),
-                ('service_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='competitions.servicetype', verbose_name='service type')),
-                ('submitted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('technology_fields', models.ManyToManyField(blank=True, related_name='+', to='competitions.technologyfield', verbose_name='technology fields')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("title", models.CharField(max_length=200, verbose_name="service or city")),
+                ("title_en", models.CharField(blank=True, max_length=200, verbose_name="name in English")),
+                ("description", models.TextField(verbose_name="description")),
+                ("description_en", models.TextField(blank=True, verbose_name="description in English")),
+                (
+                    "evidence",
+                    models.FileField(
+                        upload_to=smartcity.models.certification.evidence_path, verbose_name="evidence"
+                    ),
+                ),
+                ("evidence_name", models.CharField(blank=True, max_length=255, verbose_name="file name")),
+                (
+                    "state",
+                    django_fsm.FSMField(
+                        choices=[
+                            ("submitted", "Submitted"),
+                            ("under_assessment", "Under assessment"),
+                            ("passed", "Certified"),
+                            ("failed", "Not certified"),
+                            ("withdrawn", "Withdrawn"),
+                        ],
+                        default="submitted",
+                        max_length=50,
+                        protected=True,
+                        verbose_name="state",
+                    ),
+                ),
+                (
+                    "submitted_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="submitted"),
+                ),
+                ("decision_reason", models.TextField(blank=True, verbose_name="why")),
+                (
+                    "menu_item",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="competitions.smartservice",
+                        verbose_name="service on the menu board",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="certification_applications",
+                        to="projects.organisation",
+                        verbose_name="applicant",
+                    ),
+                ),
+                (
+                    "regions",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to="competitions.region",
+                        verbose_name="regions where deployed",
+                    ),
+                ),
+                (
+                    "renews",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="renewal_applications",
+                        to="smartcity.certificate",
+                        verbose_name="certificate to renew",
+                    ),
+                ),
+                (
+                    "service_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="competitions.servicetype",
+                        verbose_name="service type",
+                    ),
+                ),
+                (
+                    "submitted_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "technology_fields",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to="competitions.technologyfield",
+                        verbose_name="technology fields",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'certification application',
-                'verbose_name_plural': 'certification applications',
-                'ordering': ['-submitted_at', '-id'],
+                "verbose_name": "certification application",
+                "verbose_name_plural": "certification applications",
+                "ordering": ["-submitted_at", "-id"],
             },
         ),
         migrations.AddField(
-            model_name='certificate',
-            name='application',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='certificate', to='smartcity.certificationapplication'),
+            model_name="certificate",
+            name="application",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="certificate",
+                to="smartcity.certificationapplication",
+            ),
         ),
         migrations.CreateModel(
-            name='Assessment',
+            name="Assessment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('assigned_at', models.DateTimeField(auto_now_add=True, verbose_name='assigned')),
-                ('submitted_at', models.DateTimeField(blank=True, null=True, verbose_name='submitted')),
-                ('comment', models.TextField(blank=True, verbose_name='comment')),
-                ('assessor', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='assessor')),
-                ('assigned_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='assigned by')),
-                ('application', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='assessments', to='smartcity.certificationapplication')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("assigned_at", models.DateTimeField(auto_now_add=True, verbose_name="assigned")),
+                ("submitted_at", models.DateTimeField(blank=True, null=True, verbose_name="submitted")),
+                ("comment", models.TextField(blank=True, verbose_name="comment")),
+                (
+                    "assessor",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="assessor",
+                    ),
+                ),
+                (
+                    "assigned_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="assigned by",
+                    ),
+                ),
+                (
+                    "application",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="assessments",
+                        to="smartcity.certificationapplication",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'certification assessment',
-                'verbose_name_plural': 'certification assessments',
-                'ordering': ['application_id', 'id'],
+                "verbose_name": "certification assessment",
+                "verbose_name_plural": "certification assessments",
+                "ordering": ["application_id", "id"],
             },
         ),
         migrations.CreateModel(
-            name='CertificationRound',
+            name="CertificationRound",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name (English)')),
-                ('name_ko', models.CharField(blank=True, max_length=200, verbose_name='name (Korean)')),
-                ('kind', models.CharField(choices=[('service', 'Smart city service certification'), ('city', 'Smart city certification')], max_length=10, verbose_name='kind')),
-                ('opens_at', models.DateTimeField(blank=True, null=True, verbose_name='reception opens')),
-                ('closes_at', models.DateTimeField(blank=True, null=True, verbose_name='reception closes')),
-                ('validity_years', models.PositiveSmallIntegerField(default=3, validators=[django.core.validators.MinValueValidator(1)], verbose_name='certificate validity (years)')),
-                ('min_assessors', models.PositiveSmallIntegerField(default=3, validators=[django.core.validators.MinValueValidator(1)], verbose_name='minimum number of assessments')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('index', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='rounds', to='smartcity.certificationindex', verbose_name='index')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name (English)")),
+                ("name_ko", models.CharField(blank=True, max_length=200, verbose_name="name (Korean)")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("service", "Smart city service certification"),
+                            ("city", "Smart city certification"),
+                        ],
+                        max_length=10,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("opens_at", models.DateTimeField(blank=True, null=True, verbose_name="reception opens")),
+                ("closes_at", models.DateTimeField(blank=True, null=True, verbose_name="reception closes")),
+                (
+                    "validity_years",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="certificate validity (years)",
+                    ),
+                ),
+                (
+                    "min_assessors",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="minimum number of assessments",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "index",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="rounds",
+                        to="smartcity.certificationindex",
+                        verbose_name="index",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'certification round',
-                'verbose_name_plural': 'certification rounds',
-                'ordering': ['-id'],
+                "verbose_name": "certification round",
+                "verbose_name_plural": "certification rounds",
+                "ordering": ["-id"],
             },
         ),
         migrations.AddField(
-            model_name='certificationapplication',
-            name='round',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='applications', to='smartcity.certificationround', verbose_name='round'),
+            model_name="certificationapplication",
+            name="round",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="applications",
+                to="smartcity.certificationround",
+                verbose_name="round",
+            ),
         ),
         migrations.CreateModel(
-            name='CertifiedService',
+            name="CertifiedService",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name')),
-                ('name_en', models.CharField(blank=True, max_length=200, verbose_name='name in English')),
-                ('description', models.TextField(verbose_name='description')),
-                ('description_en', models.TextField(blank=True, verbose_name='description in English')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('menu_item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='certified_services', to='competitions.smartservice', verbose_name='service on the menu board')),
-                ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='certified_services', to='projects.organisation', verbose_name='company')),
-                ('regions', models.ManyToManyField(blank=True, related_name='+', to='competitions.region', verbose_name='regions where deployed')),
-                ('service_type', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='competitions.servicetype', verbose_name='service type')),
-                ('technology_fields', models.ManyToManyField(blank=True, related_name='+', to='competitions.technologyfield', verbose_name='technology fields')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name")),
+                ("name_en", models.CharField(blank=True, max_length=200, verbose_name="name in English")),
+                ("description", models.TextField(verbose_name="description")),
+                ("description_en", models.TextField(blank=True, verbose_name="description in English")),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                (
+                    "menu_item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="certified_services",
+                        to="competitions.smartservice",
+                        verbose_name="service on the menu board",
+                    ),
+                ),
+                (
+                    "organisation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="certified_services",
+                        to="projects.organisation",
+                        verbose_name="company",
+                    ),
+                ),
+                (
+                    "regions",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to="competitions.region",
+                        verbose_name="regions where deployed",
+                    ),
+                ),
+                (
+                    "service_type",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="competitions.servicetype",
+                        verbose_name="service type",
+                    ),
+                ),
+                (
+                    "technology_fields",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="+",
+                        to="competitions.technologyfield",
+                        verbose_name="technology fields",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'certified service',
-                'verbose_name_plural': 'certified services',
-                'ordering': ['name', 'id'],
+                "verbose_name": "certified service",
+                "verbose_name_plural": "certified services",
+                "ordering": ["name", "id"],
             },
         ),
         migrations.AddField(
-            model_name='certificate',
-            name='certified_service',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='certificates', to='smartcity.certifiedservice', verbose_name='certified service'),
+            model_name="certificate",
+            name="certified_service",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="certificates",
+                to="smartcity.certifiedservice",
+                verbose_name="certified service",
+            ),
         ),
         migrations.CreateModel(
-            name='IndexCategory',
+            name="IndexCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name (English)')),
-                ('name_ko', models.CharField(blank=True, max_length=200, verbose_name='name (Korean)')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('pass_threshold', models.PositiveIntegerField(verbose_name='pass threshold (points)')),
-                ('index', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='categories', to='smartcity.certificationindex', verbose_name='index')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name (English)")),
+                ("name_ko", models.CharField(blank=True, max_length=200, verbose_name="name (Korean)")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                ("pass_threshold", models.PositiveIntegerField(verbose_name="pass threshold (points)")),
+                (
+                    "index",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="categories",
+                        to="smartcity.certificationindex",
+                        verbose_name="index",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'index category',
-                'verbose_name_plural': 'index categories',
-                'ordering': ['index_id', 'position', 'id'],
+                "verbose_name": "index category",
+                "verbose_name_plural": "index categories",
+                "ordering": ["index_id", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='IndexItem',
+            name="IndexItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, verbose_name='name (English)')),
-                ('name_ko', models.CharField(blank=True, max_length=200, verbose_name='name (Korean)')),
-                ('position', models.PositiveSmallIntegerField(default=0, verbose_name='position')),
-                ('max_points', models.PositiveIntegerField(validators=[django.core.validators.MinValueValidator(1)], verbose_name='maximum points')),
-                ('category', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='smartcity.indexcategory', verbose_name='category')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, verbose_name="name (English)")),
+                ("name_ko", models.CharField(blank=True, max_length=200, verbose_name="name (Korean)")),
+                ("position", models.PositiveSmallIntegerField(default=0, verbose_name="position")),
+                (
+                    "max_points",
+                    models.PositiveIntegerField(
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="maximum points",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="items",
+                        to="smartcity.indexcategory",
+                        verbose_name="category",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'index sub-category',
-                'verbose_name_plural': 'index sub-categories',
-                'ordering': ['category_id', 'position', 'id'],
+                "verbose_name": "index sub-category",
+                "verbose_name_plural": "index sub-categories",
+                "ordering": ["category_id", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='AssessmentScore',
+            name="AssessmentScore",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('points', models.PositiveIntegerField(verbose_name='points')),
-                ('assessment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scores', to='smartcity.assessment', verbose_name='certification assessment')),
-                ('item', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='smartcity.indexitem')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("points", models.PositiveIntegerField(verbose_name="points")),
+                (
+                    "assessment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="scores",
+                        to="smartcity.assessment",
+                        verbose_name="certification assessment",
+                    ),
+                ),
+                (
+                    "item",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="smartcity.indexitem",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='PilotProjectLink',
+            name="PilotProjectLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('linked_at', models.DateTimeField(auto_now_add=True, verbose_name='linked at')),
-                ('certificate', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='project_links', to='smartcity.certificate', verbose_name='certificate')),
-                ('linked_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='linked by')),
-                ('project', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='certificate_links', to='projects.project')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("linked_at", models.DateTimeField(auto_now_add=True, verbose_name="linked at")),
+                (
+                    "certificate",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="project_links",
+                        to="smartcity.certificate",
+                        verbose_name="certificate",
+                    ),
+                ),
+                (
+                    "linked_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="linked by",
+                    ),
+                ),
+                (
+                    "project",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="certificate_links",
+                        to="projects.project",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='assessment',
-            constraint=models.UniqueConstraint(fields=('application', 'assessor'), name='one_assessment_per_assessor'),
+            model_name="assessment",
+            constraint=models.UniqueConstraint(
+                fields=("application", "assessor"), name="one_assessment_per_assessor"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='certificate',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_until__gte', models.F('valid_from'))), name='certificate_valid_period'),
+            model_name="certificate",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("valid_until__gte", models.F("valid_from"))),
+                name="certificate_valid_period",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='assessmentscore',
-            constraint=models.UniqueConstraint(fields=('assessment', 'item'), name='one_score_per_item'),
+            model_name="assessmentscore",
+            constraint=models.UniqueConstraint(fields=("assessment", "item"), name="one_score_per_item"),
         ),
         migrations.AddConstraint(
-            model_name='pilotprojectlink',
-            constraint=models.UniqueConstraint(fields=('project', 'certificate'), name='one_link_per_project_certificate'),
+            model_name="pilotprojectlink",
+            constraint=models.UniqueConstraint(
+                fields=("project", "certificate"), name="one_link_per_project_certificate"
+            ),
         ),
         migrations.RunPython(load_indexes, migrations.RunPython.noop),
     ]
