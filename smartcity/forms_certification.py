@@ -105,6 +105,10 @@ class CertificateChangeForm(KRDSFormMixin, forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea, max_length=2000)
 
 
+class ProjectLinkForm(KRDSFormMixin, forms.Form):
+    project = forms.CharField(label=_("Pilot project code"), max_length=30)
+
+
 class RoundForm(KRDSFormMixin, forms.ModelForm):
     class Meta:
         model = CertificationRound

@@ -25,6 +25,7 @@ from .forms_certification import (
     CatalogueFilterForm,
     CertificateChangeForm,
     CertificationApplicationForm,
+    ProjectLinkForm,
     RoundForm,
 )
 from .models import (
@@ -209,6 +210,7 @@ def certification_application(request, pk):
         context["assessments"] = application.assessments.select_related("assessor")
         context["assign_form"] = AssignAssessorsForm()
         context["change_form"] = CertificateChangeForm()
+        context["link_form"] = ProjectLinkForm()
     return render(request, "smartcity/certification/application.html", context)
 
 
@@ -298,6 +300,25 @@ def certificate_change(request, pk):
             show_refusal(request, exc)
         else:
             messages.success(request, _("The certificate was changed."))
+    return redirect("smartcity:certification_application", pk=certificate.application_id)
+
+
+@staff_only
+@require_POST
+def certificate_link_project(request, pk):
+    """Link a funded pilot project (by its code) to the certificate its service holds."""
+    from projects.models import Project
+
+    certificate = get_object_or_404(Certificate, pk=pk)
+    form = ProjectLinkForm(request.POST)
+    project = (
+        Project.objects.filter(code=form.data.get("project", "").strip()).first() if form.is_valid() else None
+    )
+    if project is None:
+        messages.error(request, _("No project has that code."))
+    else:
+        certification.link_project(project, certificate, by=request.user)
+        messages.success(request, _("The project was linked to the certificate."))
     return redirect("smartcity:certification_application", pk=certificate.application_id)
 
 

@@ -350,6 +350,9 @@ MATRIX = {
     "smartcity:certification_decide": Entry(
         lambda w: {"pk": certified_application(w).pk}, STAFF_POST_ONLY_GET, STAFF_POST
     ),
+    "smartcity:certificate_link_project": Entry(
+        lambda w: {"pk": certified_application(w).certificate.pk}, STAFF_POST_ONLY_GET, STAFF_POST
+    ),
     "smartcity:certificate_change": Entry(
         lambda w: {"pk": certified_application(w).certificate.pk}, STAFF_POST_ONLY_GET, STAFF_POST
     ),

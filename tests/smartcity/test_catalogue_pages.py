@@ -7,6 +7,7 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from accounts.roles import Role
@@ -233,3 +234,28 @@ def test_a_bad_evidence_file_is_refused_with_its_reason_and_nothing_stored(clien
     assert response.status_code == 200
     assert "evidence.docx is named .docx but its content is PDF." in response.content.decode()
     assert not CertificationApplication.objects.exists()
+
+
+def test_staff_link_a_pilot_project_by_its_code(client, staff):
+    from tests.factories import ApplicationFactory, CallFactory, TrackFactory, signed_project
+
+    owner = UserFactory()
+    application, certificate = certified(service_round(staff, min_assessors=1), staff, owner)
+    call = CallFactory()
+    TrackFactory(call=call)
+    pilot = ApplicationFactory(
+        call=call,
+        lead=application.organisation,
+        created_by=owner,
+        state="selected",
+        accepted_at=timezone.now(),
+    )
+    project = signed_project(pilot, by=staff)
+    client.force_login(staff)
+    url = reverse("smartcity:certificate_link_project", args=[certificate.pk])
+    client.post(url, {"project": "NO-SUCH-CODE"})
+    assert not certificate.project_links.exists()
+    client.post(url, {"project": project.code})
+    assert list(certificate.project_links.values_list("project__code", flat=True)) == [project.code]
+    page = client.get(reverse("smartcity:certification_application", args=[application.pk]))
+    assert project.code in page.content.decode()
