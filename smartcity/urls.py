@@ -50,6 +50,11 @@ urlpatterns += [
         name="certification_decide",
     ),
     path(
+        "certification/certificates/<int:pk>/link-project/",
+        views_certification.certificate_link_project,
+        name="certificate_link_project",
+    ),
+    path(
         "certification/certificates/<int:pk>/change/",
         views_certification.certificate_change,
         name="certificate_change",
