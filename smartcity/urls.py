@@ -1,8 +1,8 @@
 """The smart-city schemes' pages. Each scheme adds its own patterns here."""
 
-from django.urls import path
+from django.urls import path, re_path
 
-from . import views_analytics, views_menu
+from . import views_analytics, views_certification, views_menu
 
 app_name = "smartcity"
 
@@ -22,4 +22,57 @@ urlpatterns += [
     path("menu/packages/<int:pk>/", views_menu.package_detail, name="menu_package"),
     path("menu/packages/<int:pk>/lines/<int:line_pk>/", views_menu.package_line, name="menu_package_line"),
     path("menu/packages/<int:pk>/attach/", views_menu.package_attach, name="menu_package_attach"),
+]
+
+# certification
+urlpatterns += [
+    path("catalogue/", views_certification.catalogue_list, name="catalogue"),
+    re_path(
+        r"^catalogue/export\.(?P<fmt>csv|xlsx)$",
+        views_certification.catalogue_export,
+        name="catalogue_export",
+    ),
+    path("catalogue/<int:pk>/", views_certification.catalogue_service, name="catalogue_service"),
+    path("certification/", views_certification.certification_home, name="certification_home"),
+    path("certification/rounds/new/", views_certification.round_create, name="certification_round_create"),
+    path(
+        "certification/rounds/<int:pk>/apply/",
+        views_certification.certification_apply,
+        name="certification_apply",
+    ),
+    path(
+        "certification/applications/<int:pk>/",
+        views_certification.certification_application,
+        name="certification_application",
+    ),
+    path(
+        "certification/applications/<int:pk>/evidence/",
+        views_certification.certification_evidence,
+        name="certification_evidence",
+    ),
+    path(
+        "certification/applications/<int:pk>/assess/",
+        views_certification.certification_assess,
+        name="certification_assess",
+    ),
+    path(
+        "certification/applications/<int:pk>/assign/",
+        views_certification.certification_assign,
+        name="certification_assign",
+    ),
+    path(
+        "certification/applications/<int:pk>/decide/",
+        views_certification.certification_decide,
+        name="certification_decide",
+    ),
+    path(
+        "certification/certificates/<int:pk>/link-project/",
+        views_certification.certificate_link_project,
+        name="certificate_link_project",
+    ),
+    path(
+        "certification/certificates/<int:pk>/change/",
+        views_certification.certificate_change,
+        name="certificate_change",
+    ),
 ]

@@ -142,7 +142,7 @@ def world_data_words(world):
     from django.apps import apps
 
     words = set()
-    for label in ("accounts", "competitions", "projects", "evaluation", "audit"):
+    for label in ("accounts", "competitions", "projects", "evaluation", "audit", "smartcity"):
         for model in apps.get_app_config(label).get_models():
             text_fields = [
                 f.attname

@@ -234,6 +234,24 @@ def menu_package(world):
     return package
 
 
+def certified_application(world):
+    """The applicant's service certified in an all-year round, assessed by the world's reviewer
+    (once): its application, certificate and catalogue entry."""
+    from smartcity import certification
+    from smartcity.models import CertificationApplication
+    from tests.smartcity.certification_world import apply_for_service, score_all, service_round
+
+    application = CertificationApplication.objects.filter(organisation=world.org).first()
+    if application is None:
+        staff, reviewer = world.users["staff"], world.users["reviewer"]
+        round = service_round(staff, min_assessors=1)
+        application = apply_for_service(round, world.users["applicant"], organisation=world.org)
+        certification.assign_assessors(application, [reviewer], by=staff)
+        score_all(application, [reviewer], 0.9)
+        application, _certificate = certification.decide(application, by=staff)
+    return application
+
+
 def K(**names):
     """kwargs from world attributes: K(pk="draft") -> {"pk": world.draft.pk}."""
 
@@ -318,6 +336,42 @@ MATRIX = {
         row(LOGIN, 403, 403, 403, 403, 302, 403),
         STAFF_POST,
         lambda w: {f"q{open_question(w).pk}-answer": "Once per call."},
+    ),
+    # certification: the catalogue is public; an application is seen by its organisation's
+    # people, its assessors (the world's reviewer) and staff; staff assign, decide and change
+    # certificates; the assessor alone scores.
+    "smartcity:catalogue": Entry(get=everyone(200)),
+    "smartcity:catalogue_export": Entry(lambda w: {"fmt": "csv"}, everyone(200)),
+    "smartcity:catalogue_service": Entry(
+        lambda w: {"pk": certified_application(w).certificate.certified_service_id}, everyone(200)
+    ),
+    "smartcity:certification_home": Entry(get=row(LOGIN, 200, 200, 200, 200, 200, 200)),
+    "smartcity:certification_round_create": Entry(get=STAFF_GET, post=STAFF_POST),
+    "smartcity:certification_apply": Entry(
+        lambda w: {"pk": certified_application(w).round_id}, row(LOGIN, 200, 200, 200, 200, 200, 200)
+    ),
+    "smartcity:certification_application": Entry(
+        lambda w: {"pk": certified_application(w).pk}, row(LOGIN, 404, 200, 200, 404, 200, 404)
+    ),
+    "smartcity:certification_evidence": Entry(
+        lambda w: {"pk": certified_application(w).pk}, row(LOGIN, 404, 200, 200, 404, 200, 404)
+    ),
+    "smartcity:certification_assess": Entry(
+        lambda w: {"pk": certified_application(w).pk},
+        POST_ONLY_LOGGED_IN,
+        row(LOGIN, 404, 403, SKIP, 404, 403, 404),
+    ),
+    "smartcity:certification_assign": Entry(
+        lambda w: {"pk": certified_application(w).pk}, STAFF_POST_ONLY_GET, STAFF_POST
+    ),
+    "smartcity:certification_decide": Entry(
+        lambda w: {"pk": certified_application(w).pk}, STAFF_POST_ONLY_GET, STAFF_POST
+    ),
+    "smartcity:certificate_link_project": Entry(
+        lambda w: {"pk": certified_application(w).certificate.pk}, STAFF_POST_ONLY_GET, STAFF_POST
+    ),
+    "smartcity:certificate_change": Entry(
+        lambda w: {"pk": certified_application(w).certificate.pk}, STAFF_POST_ONLY_GET, STAFF_POST
     ),
     "projects:dashboard": Entry(get=row(LOGIN, 200, 200, 200, 200, 200, 200)),
     "projects:organisation_create": Entry(get=row(LOGIN, 200, 200, 200, 200, 200, 200)),

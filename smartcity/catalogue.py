@@ -1,0 +1,177 @@
+"""The certified-services catalogue: what the public may search (services whose certificate
+was not revoked), each with its current certificate, in a constant number of queries; and
+the same rows for the CSV and XLSX exports."""
+
+import csv
+import io
+from dataclasses import dataclass
+
+from django.db.models import OuterRef, Prefetch, Q, Subquery
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from competitions.models import Region, TechnologyField
+from competitions.resources import FORMULA_TRIGGERS
+
+from .models import Certificate, CertificateState, CertifiedService
+
+STATUS_LABELS = {
+    "valid": gettext_lazy("Valid"),
+    "suspended": gettext_lazy("Suspended"),
+    "expired": gettext_lazy("Expired"),
+}
+
+
+@dataclass
+class Filters:
+    q: str = ""
+    area: object = None
+    technology_field: object = None
+    service_type: object = None
+    region: object = None
+    company: str = ""
+    valid_only: bool = False
+
+
+def _current(field):
+    """The newest certificate of the service that was not revoked: its ``field``."""
+    return Subquery(
+        Certificate.objects.filter(certified_service=OuterRef("pk"))
+        .exclude(state=CertificateState.REVOKED)
+        .order_by("-issued_at", "-pk")
+        .values(field)[:1]
+    )
+
+
+def search(filters, today=None):
+    """The listed services matching ``filters``, each annotated with its current certificate's
+    number, state and validity (``status`` is set by ``with_status``)."""
+    today = today or timezone.localdate()
+    services = (
+        CertifiedService.objects.currently_certified(today)
+        if filters.valid_only
+        else CertifiedService.objects.listed()
+    )
+    if filters.q:
+        services = services.filter(
+            Q(name__icontains=filters.q)
+            | Q(name_en__icontains=filters.q)
+            | Q(description__icontains=filters.q)
+            | Q(description_en__icontains=filters.q)
+        )
+    if filters.area is not None:
+        services = services.filter(menu_item__area=filters.area)
+    if filters.service_type is not None:
+        services = services.filter(service_type=filters.service_type)
+    if filters.company:
+        services = services.filter(organisation__name__icontains=filters.company)
+    # M2M filters through a subquery, so that a service is listed once.
+    if filters.technology_field is not None:
+        services = services.filter(
+            pk__in=CertifiedService.technology_fields.through.objects.filter(
+                technologyfield=filters.technology_field
+            ).values("certifiedservice")
+        )
+    if filters.region is not None:
+        services = services.filter(
+            pk__in=CertifiedService.regions.through.objects.filter(region=filters.region).values(
+                "certifiedservice"
+            )
+        )
+    return (
+        services.select_related("menu_item__area", "organisation", "service_type")
+        .prefetch_related(
+            Prefetch("technology_fields", queryset=TechnologyField.objects.order_by("code")),
+            Prefetch("regions", queryset=Region.objects.order_by("id")),
+        )
+        .annotate(
+            certificate_number=_current("number"),
+            certificate_state=_current("state"),
+            certificate_valid_from=_current("valid_from"),
+            certificate_valid_until=_current("valid_until"),
+        )
+        .order_by("name", "pk")
+    )
+
+
+def status_of(service, today=None):
+    """valid, suspended or expired: what the catalogue marks a service with."""
+    today = today or timezone.localdate()
+    if service.certificate_state == CertificateState.SUSPENDED:
+        return "suspended"
+    if service.certificate_valid_until is None or service.certificate_valid_until < today:
+        return "expired"
+    return "valid"
+
+
+def with_status(services, today=None):
+    for service in services:
+        service.status = status_of(service, today)
+        service.status_label = STATUS_LABELS[service.status]
+    return services
+
+
+# --- Exports ----------------------------------------------------------------------------------
+
+
+def _safe(value):
+    text = "" if value is None else str(value)
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
+
+
+def export_header():
+    return [
+        _("Service"),
+        _("Company"),
+        _("Area"),
+        _("Service on the menu board"),
+        _("Service type"),
+        _("Technology fields"),
+        _("Regions where deployed"),
+        _("Certificate number"),
+        _("Status"),
+        _("Valid from"),
+        _("Valid until"),
+    ]
+
+
+def export_rows(services, today=None):
+    for service in with_status(services, today):
+        yield [
+            _safe(service.display_name),
+            _safe(service.organisation.name),
+            _safe(service.menu_item.area.display_name),
+            _safe(service.menu_item.display_name),
+            _safe(service.service_type.display_name if service.service_type else ""),
+            _safe(", ".join(field.display_name for field in service.technology_fields.all())),
+            _safe(", ".join(region.display_name for region in service.regions.all())),
+            service.certificate_number,
+            str(service.status_label),
+            service.certificate_valid_from,
+            service.certificate_valid_until,
+        ]
+
+
+def as_csv(services, today=None):
+    out = io.StringIO()
+    out.write("\ufeff")  # Excel reads UTF-8 (Korean) only with the byte-order mark
+    writer = csv.writer(out)
+    writer.writerow(export_header())
+    for row in export_rows(services, today):
+        writer.writerow(["" if value is None else value for value in row])
+    return out.getvalue().encode("utf-8")
+
+
+def as_xlsx(services, today=None):
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("Certified services"))
+    sheet.append(export_header())
+    for row in export_rows(services, today):
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
