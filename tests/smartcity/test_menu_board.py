@@ -113,8 +113,25 @@ def test_the_board_links_the_certified_services_of_each_menu_item(client, monkey
     assert '<a href="/smart-city/catalogue/7/">Parking guidance certified</a>' in html
 
 
-def test_no_certified_services_until_the_certification_part_is_wired():
+def test_the_board_links_each_menu_item_to_its_currently_certified_services(client, role_groups):
+    from smartcity import certification
+    from tests.factories import StaffFactory, UserFactory
+
+    from .certification_world import certified, service_round
+
     assert certified_services_for(SmartService.objects.all()) == {}
+    staff, owner = StaffFactory(), UserFactory()
+    item = SmartService.objects.order_by("pk").first()
+    _application, certificate = certified(service_round(staff), staff, owner, menu_item=item)
+    service = certificate.certified_service
+    assert certified_services_for(SmartService.objects.all()) == {item.pk: [service]}
+    html = client.get(reverse("smartcity:menu_board"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f'<a href="{service.get_absolute_url()}">Smart parking guide</a>' in html
+    # A suspended certificate takes the service off the board.
+    certification.suspend(certificate, by=staff, reason="Evidence under review")
+    assert certified_services_for(SmartService.objects.all()) == {}
+    html = client.get(reverse("smartcity:menu_board"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert service.get_absolute_url() not in html
 
 
 def test_the_board_takes_the_same_queries_however_large_the_menu(client, django_assert_max_num_queries):
