@@ -103,8 +103,9 @@ class Sheet:
     def append(self, values):
         """Write one row. The hot loop of the funding workbook's 4 million cells: exact type
         checks first (subclasses take the slower path)."""
-        self._row += 1
-        row, ws, formats = self._row, self._ws, self._formats
+        self._row = row = self._row + 1
+        ws, formats = self._ws, self._formats
+        write_string, write_number = ws.write_string, ws.write_number
         for column, value in enumerate(values):
             if value is None:
                 continue
@@ -112,9 +113,9 @@ class Sheet:
             if kind is str:
                 if value.startswith(RICH_START) and value.endswith(RICH_END):
                     value = _plain_run(value)
-                ws.write_string(row, column, value, formats[column])
+                write_string(row, column, value, formats[column])
             elif kind is int or kind is float or kind is Decimal:
-                ws.write_number(row, column, value, formats[column])
+                write_number(row, column, value, formats[column])
             else:
                 self._write_other(row, column, value)
         self.count += 1
