@@ -23,6 +23,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 import xlsxwriter
+from django.utils.functional import Promise
 
 OPTIONS = {
     "constant_memory": True,  # one row in memory at a time: the DESIGN.md §5 memory budget
@@ -104,7 +105,7 @@ class Sheet:
         """Write one row. The hot loop of the funding workbook's 4 million cells: exact type
         checks first (subclasses take the slower path)."""
         self._row = row = self._row + 1
-        ws, formats = self._ws, self._formats
+        ws, formats, dates = self._ws, self._formats, self._dates
         write_string, write_number = ws.write_string, ws.write_number
         for column, value in enumerate(values):
             if value is None:
@@ -116,18 +117,23 @@ class Sheet:
                 write_string(row, column, value, formats[column])
             elif kind is int or kind is float or kind is Decimal:
                 write_number(row, column, value, formats[column])
+            elif kind is datetime or kind is date:
+                ws.write_datetime(row, column, value, formats[column] or dates[kind])
+            elif kind is bool:
+                ws.write_boolean(row, column, value, formats[column])
             else:
                 self._write_other(row, column, value)
         self.count += 1
 
     def _write_other(self, row, column, value):
+        """Subclasses of the types above."""
         ws, cell_format = self._ws, self._formats[column]
         if isinstance(value, bool):
             ws.write_boolean(row, column, value, cell_format)
         elif isinstance(value, datetime | date):
             kind = datetime if isinstance(value, datetime) else date
             ws.write_datetime(row, column, value, cell_format or self._dates[kind])
-        elif isinstance(value, str):  # a str subclass (a translated or safe string)
+        elif isinstance(value, str | Promise):  # a safe or a lazily translated string
             text = str(value)
             if text.startswith(RICH_START) and text.endswith(RICH_END):
                 text = _plain_run(text)

@@ -9,6 +9,8 @@ from io import BytesIO
 
 import pytest
 from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy
 from openpyxl import load_workbook
 
 from audit import xlsx_writer
@@ -92,6 +94,16 @@ def test_a_date_in_a_column_without_a_format_is_still_a_date():
     sheet = written([[date(2026, 1, 2), datetime(2026, 1, 2, 3, 4)]])
     assert (sheet["A2"].value, sheet["A2"].number_format) == (datetime(2026, 1, 2), "yyyy-mm-dd")
     assert sheet["B2"].is_date and sheet["B2"].number_format == "yyyy-mm-dd hh:mm"
+
+
+def test_subclasses_of_the_cell_types_are_written_by_what_they_are():
+    class Points(int):
+        pass
+
+    sheet = written([[SafeString("=1+1"), Points(7), gettext_lazy("Call")]])
+    assert (sheet["A2"].value, sheet["A2"].data_type) == ("=1+1", "s")
+    assert (sheet["B2"].value, sheet["B2"].data_type) == (7, "n")
+    assert (sheet["C2"].value, sheet["C2"].data_type) == ("Call", "s")
 
 
 def test_a_value_of_no_cell_type_is_refused():
