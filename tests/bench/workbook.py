@@ -14,9 +14,9 @@ projects with 10,000 expenditures and 100,000 disbursement ledger rows.
       time, with the same small cache) and nothing else: no text sanitising, no checks, no
       summary queries, no translation, no progress;
     - it styles amount and date cells the cheapest way openpyxl allows (one reusable styled
-      cell per column), exactly as the export does;
-    - the three small sheets (Quotas, Summary, Checks: a few dozen cells) it copies from the
-      export's output, read before its clock starts; it writes Calls from the ORM.
+      cell per column, as the export did when it was written with openpyxl);
+    - the small sheets (all but the four large ones: a few thousand cells) it copies from the
+      export's output, read before its clock starts.
     Both run in a fresh child process (the export's figure excludes only Django's start-up).
     "The same cells" is verified, not assumed: both files are read back with openpyxl and every
     cell of every sheet must hold the same value (floats to the 16 significant digits
