@@ -2,8 +2,9 @@
 
 Two dangers in a workbook built from applicants' input:
 
-- characters Excel refuses: control characters other than tab, newline and carriage return make
-  the file unreadable (openpyxl raises on them); they are removed;
+- characters XML 1.0 has no place for: control characters other than tab, newline and carriage
+  return (a writer escapes them as ``_x0007_``, which the spreadsheet turns back into the
+  character; openpyxl refuses them); they are removed;
 - formula injection (CSV/DDE injection): a text starting with ``=``, ``+``, ``-``, ``@``, a tab or
   a carriage return may be taken for a formula by a spreadsheet, e.g. an organisation called
   ``=HYPERLINK("http://evil.example", "Click")``. Such a text gets a leading apostrophe and is
@@ -13,8 +14,9 @@ Only for text: numbers and dates are written as real numeric or date cells and n
 through here.
 """
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+import re
 
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010\013\014\016-\037]")  # as openpyxl's
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 EXCEL_MAX_CELL_CHARS = 32_767
 

@@ -8,9 +8,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from audit import xlsx_writer
 from audit.funding_workbook import write_funding_workbook
 from competitions.models import CallState
 from projects.models import ApplicationState, Organisation
+from tests.audit.test_xlsx_writer import TRICKY_TEXTS
 from tests.factories import ApplicationFactory, CallFactory, ServiceFieldFactory, TrackFactory
 
 pytestmark = pytest.mark.django_db
@@ -89,3 +91,19 @@ def test_libreoffice_reads_every_sheet_as_text_and_numbers(soffice, workbook, tm
     assert all(len(row["Submitted at"]) == len("2026-01-31 17:00") for row in applications)
     checks = list(csv.DictReader((outdir / "funding-Checks.csv").open(encoding="utf-8")))
     assert checks and {row["Result"] for row in checks} == {"PASS"}
+
+
+def test_libreoffice_shows_texts_as_typed(soffice, tmp_path):
+    """What the writer writes (audit.xlsx_writer): formulas, numbers, links, rich-text XML and
+    Excel's _xHHHH_ escapes, all shown as typed; amounts as formatted numbers."""
+    path = tmp_path / "texts.xlsx"
+    texts = [*TRICKY_TEXTS, "_x0041_"]
+    with xlsx_writer.Workbook(path) as book:
+        sheet = book.add_sheet("Texts", ["Text", "Amount"], formats=[None, "#,##0"])
+        for text in texts:
+            sheet.append([text, 1_234_567])
+    outdir = tmp_path / "csv"
+    convert(soffice, path, outdir, sheet=1)
+    rows = list(csv.reader((outdir / "texts-Texts.csv").open(encoding="utf-8")))
+    assert rows[0] == ["Text", "Amount"]
+    assert rows[1:] == [[text, "1,234,567"] for text in texts]

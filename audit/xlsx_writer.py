@@ -1,0 +1,149 @@
+"""The one place that writes .xlsx files: a small streaming writer over XlsxWriter.
+
+Why XlsxWriter (README "Dependencies", docs/benchmarks.md): maintained since 2013, it keeps a
+format per cell, writes in constant memory (a row at a time, each sheet streamed to a temporary
+file) and, with the options below, never turns a text into a formula, a number or a link; its
+files open in Excel, LibreOffice and openpyxl. It writes the funding workbook's cells in a little
+over half openpyxl's time.
+
+The sheet modules produce rows of plain values; a ``Sheet`` writes each value by its type:
+
+- ``str``: a text cell, always (``write_string``), whatever it starts with;
+- ``int``, ``float``, ``Decimal``: a numeric cell; ``bool``: a boolean cell;
+- ``datetime``, ``date``: a date cell (naive: convert to Seoul wall time first);
+- ``None``: no cell.
+
+Each column may carry a number format (won amounts, dates), applied to every value written in
+it. Rows go top to bottom, once each (constant-memory mode cannot go back).
+"""
+
+import shutil
+import tempfile
+from datetime import date, datetime
+from decimal import Decimal
+
+import xlsxwriter
+from django.utils.functional import Promise
+
+OPTIONS = {
+    "constant_memory": True,  # one row in memory at a time: the DESIGN.md §5 memory budget
+    # Texts stay texts: an applicant's "=HYPERLINK(...)", "00123" or "www.x.kr" is shown as typed.
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+}
+HEADER = {"bold": True}
+# A date cell needs a format to read as a date; these serve columns that declare none.
+DEFAULT_FORMATS = {datetime: "yyyy-mm-dd hh:mm", date: "yyyy-mm-dd"}
+# In constant-memory mode XlsxWriter copies a text that starts with "<r>" and ends with "</r>"
+# into the file as rich-text XML, unescaped; such a text is wrapped in a plain run of its own.
+RICH_START, RICH_END = "<r>", "</r>"
+XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+class Workbook:
+    """A workbook written to ``target`` (a path or a binary file object) when closed.
+
+    Use as a context manager: on success the file is written; on an error nothing is written
+    and the temporary files are removed either way."""
+
+    def __init__(self, target):
+        self._scratch = tempfile.mkdtemp(prefix="gongmo-xlsx-")
+        self._book = xlsxwriter.Workbook(target, {**OPTIONS, "tmpdir": self._scratch})
+        self._formats = {}
+        self._header = self._book.add_format(HEADER)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        try:
+            if error is None:
+                self._book.close()
+        finally:
+            self.discard()
+
+    def discard(self):
+        """Drop what was written so far (and the temporary files)."""
+        for worksheet in self._book.worksheets():
+            handle = getattr(worksheet, "row_data_fh", None)
+            if handle is not None and not handle.closed:
+                handle.close()
+        shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def number_format(self, code):
+        """The cell format for number format ``code`` (one per code in the file)."""
+        if code is None:
+            return None
+        if code not in self._formats:
+            self._formats[code] = self._book.add_format({"num_format": code})
+        return self._formats[code]
+
+    def add_sheet(self, title, header, *, widths=(), formats=()):
+        """A sheet named ``title`` with a bold, frozen ``header`` row; ``widths``: column
+        widths (characters); ``formats``: a number format code (or None) per column."""
+        return Sheet(self, self._book.add_worksheet(title), header, widths, formats)
+
+
+class Sheet:
+    """Rows appended top to bottom; ``count``: the rows appended (the header aside)."""
+
+    def __init__(self, workbook, worksheet, header, widths, formats):
+        self._ws = worksheet
+        for index, width in enumerate(widths):
+            worksheet.set_column(index, index, width)
+        worksheet.freeze_panes(1, 0)
+        for index, text in enumerate(header):
+            worksheet.write_string(0, index, str(text), workbook._header)
+        formats = list(formats) + [None] * (len(header) - len(formats))
+        self._formats = [workbook.number_format(code) for code in formats]
+        self._dates = {kind: workbook.number_format(code) for kind, code in DEFAULT_FORMATS.items()}
+        self._row = 0
+        self.count = 0
+
+    def append(self, values):
+        """Write one row. The hot loop of the funding workbook's 4 million cells: exact type
+        checks first (subclasses take the slower path)."""
+        self._row = row = self._row + 1
+        ws, formats, dates = self._ws, self._formats, self._dates
+        write_string, write_number = ws.write_string, ws.write_number
+        for column, value in enumerate(values):
+            if value is None:
+                continue
+            kind = type(value)
+            if kind is str:
+                if value.startswith(RICH_START) and value.endswith(RICH_END):
+                    value = _plain_run(value)
+                write_string(row, column, value, formats[column])
+            elif kind is int or kind is float or kind is Decimal:
+                write_number(row, column, value, formats[column])
+            elif kind is datetime or kind is date:
+                ws.write_datetime(row, column, value, formats[column] or dates[kind])
+            elif kind is bool:
+                ws.write_boolean(row, column, value, formats[column])
+            else:
+                self._write_other(row, column, value)
+        self.count += 1
+
+    def _write_other(self, row, column, value):
+        """Subclasses of the types above."""
+        ws, cell_format = self._ws, self._formats[column]
+        if isinstance(value, bool):
+            ws.write_boolean(row, column, value, cell_format)
+        elif isinstance(value, datetime | date):
+            kind = datetime if isinstance(value, datetime) else date
+            ws.write_datetime(row, column, value, cell_format or self._dates[kind])
+        elif isinstance(value, str | Promise):  # a safe or a lazily translated string
+            text = str(value)
+            if text.startswith(RICH_START) and text.endswith(RICH_END):
+                text = _plain_run(text)
+            ws.write_string(row, column, text, cell_format)
+        elif isinstance(value, int | float | Decimal):
+            ws.write_number(row, column, value, cell_format)
+        else:
+            raise TypeError(f"No cell type for {type(value).__name__} (column {column + 1})")
+
+
+def _plain_run(text):
+    """``text`` as one rich-text run of itself, escaped: shown exactly as typed."""
+    return f'<r><t xml:space="preserve">{text.translate(XML_ESCAPES)}</t></r>'

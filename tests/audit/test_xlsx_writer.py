@@ -1,0 +1,163 @@
+"""audit.xlsx_writer, the one writer of .xlsx files (XlsxWriter underneath), read back with
+openpyxl: texts stay texts whatever they look like, every value keeps its type and its column's
+number format, and a failed build writes nothing and leaves no temporary file behind."""
+
+import os
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from io import BytesIO
+
+import pytest
+from django.utils import timezone
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy
+from openpyxl import load_workbook
+
+from audit import xlsx_writer
+from audit.funding_workbook import write_funding_workbook
+from competitions.models import CallState
+from projects.models import ApplicationState, Organisation
+from tests.factories import ApplicationFactory, CallFactory, ServiceFieldFactory, TrackFactory
+
+# Texts a spreadsheet or the writer could take for something else: formulas, numbers, links,
+# XlsxWriter's own rich-text XML (written unescaped in constant-memory mode unless wrapped) and
+# Excel's _xHHHH_ escapes.
+TRICKY_TEXTS = [
+    "=1+1",
+    "@SUM(A1)",
+    "+82-2-123-4567",
+    "-5",
+    "00123",
+    "1e5",
+    "https://evil.example/x",
+    "<r><t>rich</t></r>",
+    '<r><t>x</t></r></is></c><c r="Z9"><v>1</v></c><c><is><r>',
+    "  spaces kept  ",
+    "스마트시티 & <도시>",
+]
+
+
+def written(rows, formats=(), widths=()):
+    buffer = BytesIO()
+    with xlsx_writer.Workbook(buffer) as book:
+        sheet = book.add_sheet("Sheet", ["A", "B", "C"], widths=widths, formats=formats)
+        for row in rows:
+            sheet.append(row)
+    assert sheet.count == len(rows)
+    buffer.seek(0)
+    return load_workbook(buffer)["Sheet"]
+
+
+def test_texts_stay_texts_whatever_they_look_like():
+    sheet = written([[text] for text in TRICKY_TEXTS])
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert [cell.value for cell in cells] == TRICKY_TEXTS
+    assert {cell.data_type for cell in cells} == {"s"}
+    # Nothing injected: no cell but the texts (and the header).
+    assert [
+        cell.coordinate for row in sheet.iter_rows(min_row=2) for cell in row if cell.value is not None
+    ] == [f"A{number}" for number in range(2, len(TRICKY_TEXTS) + 2)]
+
+
+def test_excels_own_escapes_are_escaped():
+    """Excel reads "_x0041_" in a cell's XML as "A"; the writer escapes the underscore
+    ("_x005F_"), which Excel and LibreOffice read back as typed (tests/office) and openpyxl
+    leaves as it is."""
+    assert written([["_x0041_"]])["A2"].value == "_x005F_x0041_"
+
+
+def test_values_keep_their_type_and_their_columns_number_format():
+    when = datetime(2026, 3, 4, 17, 30)
+    sheet = written(
+        [
+            [1_234_567_890, when, Decimal("87.25")],
+            [None, date(2026, 5, 1), True],
+            [0.5, None, False],
+        ],
+        formats=["#,##0", "yyyy-mm-dd hh:mm"],
+        widths=[16, 17, 9],
+    )
+    header, money, day, fraction = sheet[1], sheet["A2"], sheet["B3"], sheet["A4"]
+    assert [cell.value for cell in header] == ["A", "B", "C"] and all(cell.font.b for cell in header)
+    assert sheet.freeze_panes == "A2"
+    assert (money.value, money.data_type, money.number_format) == (1_234_567_890, "n", "#,##0")
+    assert (sheet["B2"].value, sheet["B2"].number_format) == (when, "yyyy-mm-dd hh:mm")
+    assert sheet["C2"].value == 87.25 and sheet["C2"].number_format == "General"
+    # A date in a column whose format is a time keeps the column's format (as before).
+    assert day.value == datetime(2026, 5, 1) and day.number_format == "yyyy-mm-dd hh:mm"
+    assert (sheet["C3"].value, sheet["C4"].value) == (True, False)
+    assert sheet["A3"].value is None and fraction.number_format == "#,##0"
+    assert sheet.column_dimensions["A"].width > sheet.column_dimensions["C"].width
+
+
+def test_a_date_in_a_column_without_a_format_is_still_a_date():
+    sheet = written([[date(2026, 1, 2), datetime(2026, 1, 2, 3, 4)]])
+    assert (sheet["A2"].value, sheet["A2"].number_format) == (datetime(2026, 1, 2), "yyyy-mm-dd")
+    assert sheet["B2"].is_date and sheet["B2"].number_format == "yyyy-mm-dd hh:mm"
+
+
+def test_subclasses_of_the_cell_types_are_written_by_what_they_are():
+    class Points(int):
+        pass
+
+    sheet = written([[SafeString("=1+1"), Points(7), gettext_lazy("Call")]])
+    assert (sheet["A2"].value, sheet["A2"].data_type) == ("=1+1", "s")
+    assert (sheet["B2"].value, sheet["B2"].data_type) == (7, "n")
+    assert (sheet["C2"].value, sheet["C2"].data_type) == ("Call", "s")
+
+
+def test_a_value_of_no_cell_type_is_refused():
+    with pytest.raises(TypeError, match="column 2"):
+        written([[1, object()]])
+
+
+def test_a_failed_build_writes_nothing_and_removes_its_temporary_files(tmp_path):
+    path = tmp_path / "never.xlsx"
+    with pytest.raises(RuntimeError), xlsx_writer.Workbook(path) as book:
+        sheet = book.add_sheet("Sheet", ["A"])
+        sheet.append(["written to a temporary file"])
+        scratch = book._scratch
+        assert os.listdir(scratch)
+        raise RuntimeError("the build stopped")
+    assert not path.exists() and not os.path.exists(scratch)
+
+
+@pytest.mark.django_db
+def test_the_funding_workbook_keeps_formula_like_names_as_text_and_money_formatted(tmp_path):
+    now = timezone.now()
+    call = CallFactory(
+        slug="text-2026",
+        state=CallState.EVALUATION,
+        title="@SUM(A1)",
+        opens_at=now - timedelta(days=30),
+        closes_at=now - timedelta(days=10),
+    )
+    TrackFactory(call=call, max_awards=4)
+    ServiceFieldFactory(call=call, max_awards=2)
+    for n, name in enumerate(["=1+1", "<r><t>rich</t></r>"], 1):
+        application = ApplicationFactory(
+            call=call,
+            reference=f"TX26-{n:04d}",
+            state=ApplicationState.ELIGIBLE,
+            submitted_at=now - timedelta(days=11),
+            requested_subsidy=98_765_432,
+        )
+        Organisation.objects.filter(pk=application.lead_id).update(name=name)
+    path = tmp_path / "funding.xlsx"
+    assert write_funding_workbook([call], path)["passed"]
+    book = load_workbook(path)
+    title = book["Calls"]["B2"]
+    assert (title.value, title.data_type) == ("'@SUM(A1)", "s")
+    applications = book["Applications"]
+    header = [cell.value for cell in applications[1]]
+    lead, requested = header.index("Lead organisation"), header.index("Requested subsidy (KRW)")
+    rows = list(applications.iter_rows(min_row=2))
+    assert {(row[lead].value, row[lead].data_type) for row in rows} == {
+        ("'=1+1", "s"),
+        ("<r><t>rich</t></r>", "s"),
+    }
+    for row in rows:
+        money = row[requested]
+        assert (money.value, money.data_type, money.number_format) == (98_765_432, "n", "#,##0")
+    for sheet in book.worksheets:
+        assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
