@@ -9,9 +9,8 @@ from django.utils.translation import gettext_lazy
 
 from competitions.models import Question, QuestionKind
 from competitions.questions import answer_text
+from config.safe_cells import safe_text
 from projects.models import Answer, Application
-
-from .safe_cells import safe_text
 
 COLUMNS = (
     # (header, kind, width) as the workbook's Column takes them

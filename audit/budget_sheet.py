@@ -6,10 +6,9 @@ projects.ledger_figures.budget_figures (the same the pages and the money invaria
 
 from django.utils.translation import gettext_lazy
 
+from config.safe_cells import safe_text
 from projects.ledger_figures import budget_figures
 from projects.models import BudgetLine, Project, Settlement, SettlementLine
-
-from .safe_cells import safe_text
 
 COLUMNS = (
     (gettext_lazy("Project"), "text", 15),

@@ -8,9 +8,8 @@ open, cleared or upheld, by whom (e-mail, as the Disbursements sheet names who p
 from django.utils.translation import gettext_lazy
 
 from competitions.formatting import SEOUL
+from config.safe_cells import safe_text
 from projects.models import DuplicateFinding
-
-from .safe_cells import safe_text
 
 COLUMNS = (
     # (header, kind, width) as the workbook's Column takes them

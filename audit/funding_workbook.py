@@ -9,7 +9,7 @@ which would build a model instance or run converters for each of 500,000 score r
 
 - Amounts are integer KRW in numeric cells formatted ``#,##0``; times are date cells in
   Asia/Seoul wall time (``yyyy-mm-dd hh:mm``); dates ``yyyy-mm-dd``; scores plain numbers.
-- Every text cell goes through ``audit.safe_cells.safe_text`` (no control characters, no
+- Every text cell goes through ``config.safe_cells.safe_text`` (no control characters, no
   formula injection).
 - Headers and sheet names follow ``lang``. Enumerated values (states, kinds, outcomes) are the
   system's codes in the English edition; the Korean edition shows their Korean labels where a
@@ -51,6 +51,7 @@ from accounts.models import User
 from competitions.formatting import SEOUL
 from competitions.models import BudgetCategory, Call, Region, ServiceField, Track
 from config.korean import resolve_particles
+from config.safe_cells import safe_text
 from evaluation.invariants import outcome_checks
 from evaluation.models import (
     AdvancementResult,
@@ -83,7 +84,6 @@ from projects.money_invariants import INVARIANTS, ProjectMoney, broken
 from projects.registration_number import format_registration_number
 
 from . import answers_sheet, budget_sheet, code_labels, duplicates_sheet, indicators_sheet, xlsx_writer
-from .safe_cells import safe_text
 from .schedule_sheets import LOG_COLUMNS, SLOT_COLUMNS, log_rows, schedule_checks, slot_rows
 
 TEXT, NUMBER, KRW, DATETIME, DATE = "text", "number", "krw", "datetime", "date"

@@ -5,10 +5,9 @@ name of its evidence file."""
 
 from django.utils.translation import gettext_lazy
 
+from config.safe_cells import safe_text
 from projects.indicators import latest_actuals
 from projects.models import Indicator, IndicatorTarget, Project
-
-from .safe_cells import safe_text
 
 COLUMNS = (
     # (header, kind, width) as the workbook's Column takes them

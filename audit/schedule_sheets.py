@@ -13,9 +13,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.identities import pseudonyms
+from config.safe_cells import safe_text
 from evaluation.models import NoShowConsequence, ScheduleEntry, Slot, StageSchedule
-
-from .safe_cells import safe_text
 
 TEXT, NUMBER, DATETIME = "text", "number", "datetime"  # audit.funding_workbook's column kinds
 

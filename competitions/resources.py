@@ -12,6 +12,8 @@ Exported text that a spreadsheet program would run as a formula gets a leading a
 from import_export import fields, resources
 from import_export.widgets import DurationWidget, ForeignKeyWidget, NumberWidget
 
+from config.safe_cells import FORMULA_TRIGGERS
+
 from .models import (
     Call,
     Programme,
@@ -24,9 +26,6 @@ from .models import (
     TechnologyField,
     Track,
 )
-
-# A cell starting with one of these is a formula to Excel and LibreOffice (OWASP: CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class StrictResource(resources.ModelResource):

@@ -1,9 +1,9 @@
 """The analytics tables as CSV and XLSX files: headers in the reader's language, numbers as
 numbers (money in integer won), text cells that a spreadsheet never takes for a formula.
 
-smartcity sits below ``audit/`` in no way (nothing imports audit, DESIGN.md §1), so the one
-small cell guard is here; it follows audit.safe_cells. Downloads are recorded in the access log
-by audit's middleware, which logs every response that carries a Content-Disposition."""
+Text cells go through config.safe_cells, the one rule every export follows. Downloads are
+recorded in the access log by audit's middleware, which logs every response that carries a
+Content-Disposition."""
 
 import csv
 import io
@@ -11,19 +11,12 @@ import io
 from django.http import HttpResponse
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from config.safe_cells import safe_text
 
 from .analytics import MEASURE_LABELS, MEASURES
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def safe_text(value):
-    """``value`` as inert text: no character Excel refuses, a leading apostrophe before what a
-    spreadsheet would read as a formula (an organisation named ``=HYPERLINK(...)``)."""
-    text = ILLEGAL_CHARACTERS_RE.sub("", "" if value is None else str(value))
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
 
 
 def table_rows(table):

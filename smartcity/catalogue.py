@@ -11,10 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from competitions.models import Region, TechnologyField
-from competitions.resources import FORMULA_TRIGGERS
+from config.safe_cells import safe_text
 
 from .models import Certificate, CertificateState, CertifiedService
 
@@ -117,12 +116,6 @@ def with_status(services, today=None):
 # --- Exports ----------------------------------------------------------------------------------
 
 
-def _safe(value):
-    text = "" if value is None else str(value)
-    text = ILLEGAL_CHARACTERS_RE.sub("", text)
-    return "'" + text if text.startswith(FORMULA_TRIGGERS) else text
-
-
 def export_header():
     return [
         _("Service"),
@@ -142,13 +135,13 @@ def export_header():
 def export_rows(services, today=None):
     for service in with_status(services, today):
         yield [
-            _safe(service.display_name),
-            _safe(service.organisation.name),
-            _safe(service.menu_item.area.display_name),
-            _safe(service.menu_item.display_name),
-            _safe(service.service_type.display_name if service.service_type else ""),
-            _safe(", ".join(field.display_name for field in service.technology_fields.all())),
-            _safe(", ".join(region.display_name for region in service.regions.all())),
+            safe_text(service.display_name),
+            safe_text(service.organisation.name),
+            safe_text(service.menu_item.area.display_name),
+            safe_text(service.menu_item.display_name),
+            safe_text(service.service_type.display_name if service.service_type else ""),
+            safe_text(", ".join(field.display_name for field in service.technology_fields.all())),
+            safe_text(", ".join(region.display_name for region in service.regions.all())),
             service.certificate_number,
             str(service.status_label),
             service.certificate_valid_from,

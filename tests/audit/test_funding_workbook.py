@@ -17,9 +17,9 @@ from openpyxl import load_workbook
 
 from audit import code_labels
 from audit.funding_workbook import SHEETS, code_columns, sheet_title, write_funding_workbook
-from audit.safe_cells import safe_text
 from competitions.formatting import SEOUL
 from competitions.models import CallState
+from config.safe_cells import safe_text
 from evaluation import selection_runs
 from evaluation.generate import generate, system_user
 from evaluation.models import Reviewer, Score

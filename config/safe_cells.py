@@ -1,4 +1,6 @@
-"""Text cells that Excel (and LibreOffice) open safely.
+"""Text cells that Excel (and LibreOffice) open safely: the one rule for every spreadsheet and CSV
+Gongmo writes (the funding workbook, admin exports, the smart-city exports), kept in config/ so
+that every app, whatever its floor, uses the same one.
 
 Two dangers in a workbook built from applicants' input:
 
