@@ -123,6 +123,9 @@ def test_a_service_is_certified_and_found_in_public(demo, new_page, lang, tmp_pa
     assert {s.item_id: s.points for s in assessment.scores.all()} == {i.pk: i.max_points - 2 for i in items}
     assert rp.locator(f"form[action='{application_url}assess/']").count() == 0
     reviewer.step("assessed")
+    reviewer.goto("/smart-city/certification/", "home-assessed")
+    done = rp.locator("main li", has=rp.locator(f"a[href='{application_url}']")).inner_text()
+    assert done.endswith({"ko": "제출 완료", "en": "Submitted"}[lang]), done
 
     # 5. Staff decide by the pass rule: a certificate with its number and validity.
     staff.goto(application_url, "ready-to-decide")
