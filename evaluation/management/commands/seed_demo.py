@@ -21,7 +21,8 @@ from projects.registration_number import format_registration_number
 class Command(BaseCommand):
     help = (
         "Load the demo calls (the 2022 pilot call evaluated, paid and settled; one call open, one in "
-        "evaluation), organisations, evaluation plans and one account per role. Idempotent."
+        "evaluation), organisations, evaluation plans, a smart-city certification round open all year "
+        "with one certified service, and one account per role. Idempotent."
     )
 
     def handle(self, *args, **options):
@@ -43,6 +44,16 @@ class Command(BaseCommand):
         seed_demo_journeys(calls, staff=users[Role.STAFF], reviewer=reviewer)
         seed_demo_money(calls["pilot-city-2022"], staff=users[Role.STAFF])
         calls = finish_demo_calls(calls, by=users[Role.STAFF])
+        # Imported here, not at the top: smartcity sits above evaluation, which must not import
+        # it; only this command, run from outside every app, brings the layers together.
+        from smartcity.demo import seed_demo_smartcity
+
+        seed_demo_smartcity(
+            staff=users[Role.STAFF],
+            reviewer=users[Role.REVIEWER],
+            applicant=users[Role.APPLICANT],
+            company=organisations[0],
+        )
         return calls, organisations
 
     def report(self, calls, organisations):
