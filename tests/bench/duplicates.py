@@ -5,7 +5,8 @@ Workload: a call of 20,000 submitted applications checked against 100,000 earlie
 earlier call, decided: not selected, ineligible or awarded), led by 30,000 organisations (so
 leads apply more than once and pending applications are found), 2,000 of the earlier proposals
 awarded as running or recent projects in service fields named as the call's, 300 organisations
-with a sanction on record.
+with a sanction on record, a third of the proposals with one or two consortium members (one
+in five of them not yet accepted).
 
 The text index: every proposal has its own generated words (a 4,000-word vocabulary, about 50
 words a proposal). Computing real MinHash signatures for 120,000 proposals would take the data
@@ -47,6 +48,7 @@ RERUN = os.environ.get("BENCH_DUP_RERUN", "500")
 ORGANISATIONS = max(10, int(30_000 * APPLICATIONS / 20_000))
 PROJECTS = min(2_000, EARLIER // 10)
 SANCTIONED = max(1, ORGANISATIONS // 100)
+MEMBERED = 1 / 3  # of the proposals: with a consortium
 COPIED = 0.2  # of the sample: near-copies of earlier proposals
 VOCABULARY = 4_000
 FIELDS = ["Mobility", "Safety", "Energy", "Environment", "Welfare"]
@@ -86,7 +88,15 @@ def build(rng):
     from competitions.models import Call, Region, ServiceField, Track
     from projects import duplicates
     from projects.bulk import insert_rows
-    from projects.models import Application, Award, Organisation, Project, ProposalBucket, Sanction
+    from projects.models import (
+        Application,
+        Award,
+        ConsortiumMember,
+        Organisation,
+        Project,
+        ProposalBucket,
+        Sanction,
+    )
     from tests.factories import CallFactory
 
     call_command("migrate", verbosity=0)
@@ -151,6 +161,22 @@ def build(rng):
         )
         applications = Application.objects.bulk_create(
             (application(call, n, "submitted", "NEW") for n in range(APPLICATIONS)), batch_size=5000
+        )
+        # Consortia: a third of the proposals have one or two members, accepted but one in five
+        # (a pending member is not a party: the check must not follow it).
+        ConsortiumMember.objects.bulk_create(
+            (
+                ConsortiumMember(
+                    application=a,
+                    organisation=organisation,
+                    budget_share_percent=10,
+                    state="pending" if rng.random() < 0.2 else "accepted",
+                )
+                for a in [*earlier, *applications]
+                if rng.random() < MEMBERED
+                for organisation in {rng.choice(organisations) for _n in range(rng.randint(1, 2))} - {a.lead}
+            ),
+            batch_size=5000,
         )
         # Running or recent projects: awarded earlier proposals.
         awarded = rng.sample(earlier, PROJECTS)
