@@ -144,15 +144,14 @@ def similar_proposals(application, buckets):
     """(other application, score, passages) for submitted proposals near-identical to this one."""
     if not buckets:
         return []
-    match = Q()
-    for band, value in enumerate(buckets):
-        match |= Q(band=band, bucket=value)
+    # Proposals sharing any of this one's bucket values, by one indexed ``IN`` list. The band
+    # need not be matched as well: a bucket value hashes its band's number in (``bands``), and
+    # a candidate is only a candidate: the comparison below decides.
     candidates = (
         Application.objects.filter(
-            pk__in=ProposalBucket.objects.filter(match)
-            .exclude(application_id__in=_own_stages(application))
-            .values("application_id")
+            pk__in=ProposalBucket.objects.filter(bucket__in=buckets).values("application_id")
         )
+        .exclude(pk__in=_own_stages(application))
         .submitted()
         .select_related("lead")
         .only("pk", "reference", "title", "summary", "lead__name")
@@ -184,30 +183,43 @@ class Found:
     passages: list = field(default_factory=list)
 
 
-def _organisation_ids(application):
-    """The lead and the accepted consortium members, as a subquery (no round trip)."""
-    members = ConsortiumMember.objects.filter(
-        application_id=application.pk, state=ConsortiumMemberState.ACCEPTED
-    ).values("organisation_id")
-    return Q(pk=application.lead_id) | Q(pk__in=members)
+def organisation_ids(application):
+    """The lead and the accepted consortium members: from the consortium the caller prefetched
+    (a submission's eligibility snapshot did: no query), else one query."""
+    prefetched = getattr(application, "_prefetched_objects_cache", {}).get("consortium_members")
+    if prefetched is not None:
+        members = {m.organisation_id for m in prefetched if m.counts}
+    else:
+        members = set(
+            ConsortiumMember.objects.filter(
+                application_id=application.pk, state=ConsortiumMemberState.ACCEPTED
+            ).values_list("organisation_id", flat=True)
+        )
+    return {application.lead_id, *members}
 
 
-def _involving(prefix, application):
-    """Applications led by, or with an accepted member among, this application's organisations."""
-    members = ConsortiumMember.objects.filter(
-        application_id=application.pk, state=ConsortiumMemberState.ACCEPTED
-    ).values("organisation_id")
-    their_memberships = ConsortiumMember.objects.filter(state=ConsortiumMemberState.ACCEPTED).filter(
-        Q(organisation_id=application.lead_id) | Q(organisation_id__in=members)
+def involved_applications(organisations):
+    """{application id: state} of every application (any call, any state, this one included)
+    these organisations lead or are accepted members of: one query, two look-ups by an index
+    (lead; member organisation) on literal id lists."""
+    led = Application.objects.filter(lead_id__in=organisations).order_by().values_list("pk", "state")
+    joined = (
+        ConsortiumMember.objects.filter(
+            state=ConsortiumMemberState.ACCEPTED, organisation_id__in=organisations
+        )
+        .order_by()
+        .values_list("application_id", "application__state")
     )
-    return (
-        Q(**{f"{prefix}lead_id": application.lead_id})
-        | Q(**{f"{prefix}lead_id__in": members})
-        | Q(**{f"{prefix}pk__in": their_memberships.values("application_id")})
-    )
+    return dict(led.union(joined, all=True))
 
 
-def related_projects(application, today):
+def related_projects(application, today, involved):
+    """The active or recent projects of the ``involved`` applications (involved_applications),
+    other than this one's, in the same service field (by name) or sharing a smart service or
+    technology field."""
+    others = sorted(pk for pk in involved if pk != application.pk)
+    if not others:
+        return []
     field_match = Q(pk__in=[])
     if application.service_field_id:
         same_name = ServiceField.objects.filter(pk=application.service_field_id).values("name")
@@ -215,12 +227,11 @@ def related_projects(application, today):
     field_match |= Q(award__application__smart_services__in=application.smart_services.all())
     field_match |= Q(award__application__technology_fields__in=application.technology_fields.all())
     return (
-        Project.objects.filter(_involving("award__application__", application))
+        Project.objects.filter(award__application_id__in=others)
         .filter(
             Q(state__in=LIVE_PROJECT_STATES) | Q(ends_on__gte=today - timedelta(days=RECENT_PROJECT_DAYS))
         )
         .filter(field_match)
-        .exclude(award__application_id=application.pk)
         .select_related("award__application__lead", "award__application__service_field")
         .distinct()
         .order_by("pk")
@@ -234,32 +245,52 @@ def _own_stages(application):
     return [pk for pk in (application.pk, application.carried_from_id) if pk is not None]
 
 
-def pending_applications(application):
-    return (
-        Application.objects.filter(_involving("", application))
-        .filter(state__in=PENDING_STATES)
-        .exclude(pk__in=_own_stages(application))
-        .select_related("lead", "call")
-        .distinct()
-        .order_by("pk")
-    )
+def pending_applications(application, involved):
+    """The ``involved`` applications (involved_applications) still pending, other than this
+    one's own stages."""
+    own = _own_stages(application)
+    pending = sorted(pk for pk, state in involved.items() if state in PENDING_STATES and pk not in own)
+    if not pending:
+        return []
+    return Application.objects.filter(pk__in=pending).select_related("lead", "call").order_by("pk")
 
 
-def sanction_history(application):
-    from .models import Organisation
+def sanction_history(organisations, sanctions=None, named=None):
+    """Every sanction of these organisations, by pk. ``sanctions``: {organisation id: [Sanction,
+    ...]} already read for them (projects.eligibility_check.sanctions_of, as the submission's
+    eligibility snapshot reads it), with ``named`` {organisation id: Organisation} for the
+    names; read here (one query) when not given."""
+    if sanctions is None:
+        return (
+            Sanction.objects.filter(organisation_id__in=organisations)
+            .select_related("organisation")
+            .order_by("pk")
+        )
+    found = sorted((s for pk in organisations for s in sanctions.get(pk, ())), key=lambda s: s.pk)
+    for sanction in found:
+        sanction.organisation = named[sanction.organisation_id]
+    return found
 
-    return (
-        Sanction.objects.filter(organisation__in=Organisation.objects.filter(_organisation_ids(application)))
-        .select_related("organisation")
-        .order_by("pk")
-    )
+
+def _named_parties(application):
+    """{organisation id: Organisation} of the lead and the members, as prefetched with the
+    application (projects.eligibility_check.with_eligibility_data)."""
+    return {
+        application.lead_id: application.lead,
+        **{m.organisation_id: m.organisation for m in application.consortium_members.all()},
+    }
 
 
-def find_duplicates(application, *, today=None, buckets=None):
-    """Everything the check finds for ``application`` (nothing is written)."""
+def find_duplicates(application, *, today=None, buckets=None, sanctions=None):
+    """Everything the check finds for ``application`` (nothing is written). ``sanctions``: the
+    parties' sanctions the eligibility snapshot already read (sanction_history), when given
+    with the application as with_eligibility_data reads it."""
     today = today or timezone.localdate()
+    organisations = organisation_ids(application)
+    involved = involved_applications(organisations)
+    named = _named_parties(application) if sanctions is not None else None
     found = []
-    for project in related_projects(application, today):
+    for project in related_projects(application, today, involved):
         other = project.award.application
         found.append(
             Found(
@@ -281,7 +312,7 @@ def find_duplicates(application, *, today=None, buckets=None):
                 other_application=other,
             )
         )
-    for other in pending_applications(application):
+    for other in pending_applications(application, involved):
         found.append(
             Found(
                 FindingKind.PENDING_APPLICATION,
@@ -299,7 +330,7 @@ def find_duplicates(application, *, today=None, buckets=None):
                 other_application=other,
             )
         )
-    for sanction in sanction_history(application):
+    for sanction in sanction_history(organisations, sanctions, named):
         found.append(
             Found(
                 FindingKind.SANCTION,
@@ -370,12 +401,14 @@ def _index(application, buckets):
     )
 
 
-def check_at_submission(application):
+def check_at_submission(application, *, sanctions=None):
     """Inside the submission's transaction, before the reference number is taken: find, store
     the findings, index the proposal. A draft has no findings and no buckets yet, so nothing is
-    read first: four reads, and one or two writes."""
+    read first. With the application as with_eligibility_data reads it and the ``sanctions``
+    its eligibility snapshot read: two reads (the involved applications, the index
+    candidates) when nothing is found, a read for each kind found, and one or two writes."""
     buckets = proposal_buckets(application)
-    found = find_duplicates(application, buckets=buckets)
+    found = find_duplicates(application, buckets=buckets, sanctions=sanctions)
     if found:
         DuplicateFinding.objects.bulk_create([_new_finding(application, f) for f in found])
     _index(application, buckets)

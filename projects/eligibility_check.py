@@ -254,9 +254,10 @@ def _configured_rules(applications):
     }
 
 
-def check_many(applications, today=None):
+def check_many(applications, today=None, sanctions=None):
     """{application pk: [RuleResult, ...]} for a list of applications (use with_eligibility_data):
-    the standing rules that concern each (competitions.eligibility), then its call's rules."""
+    the standing rules that concern each (competitions.eligibility), then its call's rules.
+    ``sanctions``: sanctions_of these applications, when the caller already read them."""
     applications = list(applications)
     if not applications:
         return {}
@@ -269,7 +270,8 @@ def check_many(applications, today=None):
         kind in PROJECT_RULE_KINDS for configured in rules.values() for kind, _p in configured
     )
     projects = live_projects_by_organisation(applications) if reads_projects else None
-    sanctions = sanctions_of(applications)
+    if sanctions is None:
+        sanctions = sanctions_of(applications)
     results = {}
     for a in applications:
         facts = application_facts(a, today, selected, asked, indicators, projects, sanctions)

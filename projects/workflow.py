@@ -16,7 +16,7 @@ from competitions.lifecycle import TransitionRefused, require_call_state
 from competitions.models import Call
 
 from .duplicates import check_at_submission, open_findings_refusal
-from .eligibility_check import check_many, with_eligibility_data
+from .eligibility_check import check_many, sanctions_of, with_eligibility_data
 from .models import (
     Application,
     ApplicationState,
@@ -216,10 +216,12 @@ def submit(application, *, by, now=None):
             refusal = one_per_lead_refusal(locked.call, locked.lead, exclude_pk=locked.pk)
         if refusal:
             raise TransitionRefused([refusal])
-        failing = failures(check_many([locked])[locked.pk])
+        # Read once: the eligibility snapshot and the duplicate-funding check both list them.
+        sanctions = sanctions_of([locked])
+        failing = failures(check_many([locked], sanctions=sanctions)[locked.pk])
         if failing:
             raise TransitionRefused([f"{result.label}: {result.reason}" for result in failing])
-        check_at_submission(locked)  # the duplicate-funding check (중복성 검토)
+        check_at_submission(locked, sanctions=sanctions)  # the duplicate-funding check (중복성 검토)
         recipients = _lead_emails(locked)  # read before the call's counter is locked
         locked.reference = _next_reference(locked.call)
         locked.submitted_at = now

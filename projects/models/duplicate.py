@@ -97,7 +97,9 @@ class ProposalBucket(models.Model):
     bucket = models.BigIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["band", "bucket"])]
+        # Looked up by bucket value (projects.duplicates.similar_proposals: bucket IN the
+        # proposal's 16 values, for the application ids): the index answers it alone.
+        indexes = [models.Index(fields=["bucket", "application"], name="proposal_bucket_by_value")]
         constraints = [
             models.UniqueConstraint(fields=["application", "band"], name="unique_proposal_bucket_band"),
         ]

@@ -15,8 +15,8 @@ The figures are medians over BENCH_SUBMIT_ROUNDS rounds (100) after a few unmeas
 the statements are counted in one more round, not timed.
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres: the
-database gongmo_bench_submit is created and dropped) and Redis (BENCH_BROKER_URL, default
-redis://127.0.0.1:6379/12, emptied at the end). Prints a table and writes
+database gongmo_bench_submit, or BENCH_SUBMIT_DATABASE, is created and dropped) and Redis
+(BENCH_BROKER_URL, default redis://127.0.0.1:6379/12, emptied at the end). Prints a table and writes
 bench-results/submit.json.
 """
 
@@ -132,7 +132,8 @@ def bench(seeded):
 def main():
     settings = BurstSettings(
         database_url=os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres"),
-        database="gongmo_bench_submit",
+        # Another name for runs side by side (two checkouts compared on one server).
+        database=os.environ.get("BENCH_SUBMIT_DATABASE", "gongmo_bench_submit"),
         broker_url=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/12"),
     )
     broker = _broker(settings)
