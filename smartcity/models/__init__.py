@@ -16,4 +16,5 @@ from .certification import (  # noqa: F401
     IndexItem,
     PilotProjectLink,
 )
+from .living_lab import AgeBand, Feedback, LabManager, LabPhase, LabService, LivingLab, Participant  # noqa: F401
 from .menu import Package, PackageEvent, PackageEventKind, PackageLine, PackageState, UnitCost  # noqa: F401
