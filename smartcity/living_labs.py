@@ -148,17 +148,18 @@ def withdraw(participant, *, by, reason=""):
 def give_feedback(participant, service, *, rating, comment=""):
     """The participant's rating and comment on ``service`` in the lab's current phase; a second
     one in the same phase corrects the first (kept, marked replaced)."""
-    lab = participant.lab
     if not participant.active:
         raise ValidationError(_("You have withdrawn from this living lab."))
-    if not lab.takes_feedback:
-        raise ValidationError(_("This living lab is closed: it takes no more feedback."))
-    if service.lab_id != lab.pk:
+    if service.lab_id != participant.lab_id:
         raise ValidationError({"service": _("Choose a service this living lab tests.")})
     if rating not in RATINGS:
         raise ValidationError({"rating": _("Give a rating from 1 to 5.")})
     now = timezone.now()
     with transaction.atomic():
+        # The phase as stored now, not as the caller last saw it: the lab may have moved on.
+        lab = LivingLab.objects.select_for_update().get(pk=participant.lab_id)
+        if not lab.takes_feedback:
+            raise ValidationError(_("This living lab is closed: it takes no more feedback."))
         Feedback.objects.select_for_update().filter(
             participant=participant, service=service, phase=lab.phase, replaced_at__isnull=True
         ).update(replaced_at=now)

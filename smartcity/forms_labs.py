@@ -1,0 +1,52 @@
+"""The living labs' forms: joining with consent, feedback, the next phase, a manager, withdrawal."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from config.krds import KRDSFormMixin
+
+from .living_labs import RATINGS
+from .models import AgeBand, LabService
+
+
+class JoinForm(KRDSFormMixin, forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    contact = forms.CharField(
+        label=_("Contact (phone or e-mail)"), max_length=200, help_text=_("Only the lab's managers see it.")
+    )
+    age_band = forms.ChoiceField(label=_("Age band"), choices=AgeBand.choices)
+    consent = forms.BooleanField(
+        label=_("I agree to the collection and use of my personal data as set out above."), required=False
+    )
+
+
+class ServiceChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, service):
+        return service.display_name
+
+
+class FeedbackForm(KRDSFormMixin, forms.Form):
+    service = ServiceChoiceField(queryset=LabService.objects.none(), label=_("Service"), empty_label=None)
+    rating = forms.TypedChoiceField(
+        label=_("Rating (1 = poor, 5 = very good)"),
+        choices=[(rating, str(rating)) for rating in RATINGS],
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(label=_("Comment"), required=False, max_length=2000, widget=forms.Textarea)
+
+    def __init__(self, *args, lab, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = lab.services.order_by("position", "pk")
+
+
+class PhaseForm(KRDSFormMixin, forms.Form):
+    reason = forms.CharField(label=_("Reason for the change"), max_length=500)
+
+
+class ManagerForm(KRDSFormMixin, forms.Form):
+    email = forms.EmailField(label=_("E-mail address of the manager"))
+
+
+class WithdrawForm(KRDSFormMixin, forms.Form):
+    reason = forms.CharField(label=_("Why you withdraw (optional)"), required=False, max_length=500)

@@ -1,0 +1,212 @@
+"""Living labs (issue 17): a funded project's lab collects citizens' feedback through its phases;
+consent is required; withdrawal keeps the row and the feedback; personal data is seen only by
+the lab's approved managers; the results' numbers match counts made here."""
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+from django_fsm_log.models import StateLog
+
+from competitions.lifecycle import TransitionRefused
+from projects.models import Application, ApplicationState
+from smartcity import living_labs
+from smartcity.models import Feedback, LabPhase, LivingLab, Participant
+from tests.factories import ApplicationFactory, StaffFactory, UserFactory, signed_project
+
+from .labs_world import join, open_test_lab
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(role_groups):
+    return StaffFactory()
+
+
+@pytest.fixture
+def manager(role_groups):
+    return UserFactory(email="manager@lab.example")
+
+
+@pytest.fixture
+def project(staff):
+    draft = ApplicationFactory()
+    Application.objects.filter(pk=draft.pk).update(
+        state=ApplicationState.SELECTED, reference=f"PC26-{draft.pk:04d}", accepted_at=timezone.now()
+    )
+    return signed_project(Application.objects.get(pk=draft.pk), by=staff)
+
+
+@pytest.fixture
+def lab(project, staff, manager):
+    return open_test_lab(project, staff, manager)
+
+
+def citizens(n):
+    return [UserFactory(email=f"citizen{i}@example.com") for i in range(n)]
+
+
+def test_a_lab_collects_feedback_in_each_phase_and_the_results_match(lab, manager, staff):
+    people = [join(lab, user) for user in citizens(3)]
+    parking, sharing = lab.services.order_by("position")
+    given = {}  # (phase, service pk) -> ratings, counted here independently
+    plan = {
+        LabPhase.EXPLORE: [(parking, 3), (sharing, 4)],
+        LabPhase.CO_DESIGN: [(parking, 4), (sharing, 2)],
+        LabPhase.TEST: [(parking, 5), (sharing, 3)],
+        LabPhase.EVALUATE: [(parking, 5), (sharing, 5)],
+    }
+    for step, (phase, ratings) in enumerate(plan.items()):
+        assert lab.phase == phase
+        for offset, person in enumerate(people):
+            for service, base in ratings:
+                rating = max(1, min(5, base - offset))
+                living_labs.give_feedback(person, service, rating=rating, comment=f"{phase} {offset}")
+                given.setdefault((phase, service.pk), []).append(rating)
+        lab = living_labs.advance(lab, by=manager if step % 2 else staff, reason=f"단계 {step + 1} 완료")
+    assert lab.phase == LabPhase.CLOSED
+
+    results = {phase.phase: phase for phase in living_labs.results(lab)}
+    assert list(results) == [LabPhase.EXPLORE, LabPhase.CO_DESIGN, LabPhase.TEST, LabPhase.EVALUATE]
+    for phase, phase_result in results.items():
+        assert phase_result.count == 6
+        for result in phase_result.services:
+            ratings = given[(phase, result.service.pk)]
+            assert result.count == len(ratings)
+            assert result.average == round(sum(ratings) / len(ratings), 2)
+            assert result.distribution == {r: ratings.count(r) for r in (1, 2, 3, 4, 5)}
+
+    # Every phase change is logged with who and why.
+    logs = StateLog.objects.for_(lab).exclude(transition__in=["open", "approve_manager"]).order_by("pk")
+    assert [log.state for log in logs] == ["co_design", "test", "evaluate", "closed"]
+    assert [log.by for log in logs] == [staff, manager, staff, manager]
+    assert logs[0].description == "단계 1 완료"
+
+    # A closed lab takes no more feedback and no more phases.
+    with pytest.raises(ValidationError):
+        living_labs.give_feedback(people[0], parking, rating=3)
+    with pytest.raises(TransitionRefused):
+        living_labs.advance(lab, by=staff, reason="다시")
+
+
+def test_a_second_feedback_in_a_phase_corrects_the_first_and_keeps_it(lab):
+    person = join(lab, citizens(1)[0])
+    service = lab.services.first()
+    living_labs.give_feedback(person, service, rating=2, comment="불편")
+    living_labs.give_feedback(person, service, rating=5, comment="개선됨")
+    rows = Feedback.objects.filter(participant=person, service=service).order_by("pk")
+    assert [(row.rating, row.replaced_at is not None) for row in rows] == [(2, True), (5, False)]
+    explore = living_labs.results(lab)[0]
+    assert explore.services[0].count == 1 and explore.services[0].average == 5
+
+
+def test_consent_is_required_and_recorded(lab):
+    user = citizens(1)[0]
+    with pytest.raises(ValidationError):
+        living_labs.join(lab, user, name="김", contact="kim@example.com", age_band="20s", consent_given=False)
+    assert not Participant.objects.exists()
+    participant = join(lab, user)
+    assert participant.consent_version == "LL-2026-1"
+    assert participant.consent_text == lab.consent_text
+    assert participant.consented_at is not None
+    with pytest.raises(ValidationError):
+        join(lab, user)  # once per lab
+
+
+def test_joining_without_ticking_consent_on_the_page_is_refused(client, lab):
+    user = citizens(1)[0]
+    client.force_login(user)
+    response = client.post(
+        reverse("smartcity:lab_join", args=[lab.pk]),
+        {"name": "김", "contact": "kim@example.com", "age_band": "20s"},
+    )
+    assert response.status_code == 400
+    assert not Participant.objects.exists()
+    response = client.post(
+        reverse("smartcity:lab_join", args=[lab.pk]),
+        {"name": "김", "contact": "kim@example.com", "age_band": "20s", "consent": "on"},
+    )
+    assert response.status_code == 302
+    assert Participant.objects.get().user == user
+
+
+def test_withdrawal_keeps_the_participant_and_the_feedback(client, lab, manager):
+    user = citizens(1)[0]
+    person = join(lab, user, name="탈퇴자")
+    living_labs.give_feedback(person, lab.services.first(), rating=4, comment="좋아요")
+    client.force_login(user)
+    response = client.post(reverse("smartcity:lab_withdraw", args=[lab.pk]), {"reason": "이사"})
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.withdrawn_at is not None and person.withdrawal_reason == "이사"
+    assert Feedback.objects.filter(participant=person).count() == 1
+    with pytest.raises(ValidationError):
+        living_labs.give_feedback(person, lab.services.first(), rating=1)
+    # The results keep the feedback, without the name.
+    client.force_login(manager)
+    page = client.get(reverse("smartcity:lab_results", args=[lab.pk])).content.decode()
+    assert "좋아요" in page and "탈퇴자" not in page
+
+
+def test_feedback_through_the_page(client, lab):
+    user = citizens(1)[0]
+    join(lab, user)
+    client.force_login(user)
+    url = reverse("smartcity:lab_feedback", args=[lab.pk])
+    service = lab.services.first()
+    assert client.post(url, {"service": service.pk, "rating": "9"}).status_code == 400
+    assert not Feedback.objects.exists()
+    assert client.post(url, {"service": service.pk, "rating": "4", "comment": "편리"}).status_code == 302
+    feedback = Feedback.objects.get()
+    assert (feedback.rating, feedback.phase, feedback.comment) == (4, "explore", "편리")
+
+
+def test_personal_data_only_for_approved_managers(client, lab, manager, staff):
+    people = citizens(2)
+    join(lab, people[0], name="비밀이름")
+    url = reverse("smartcity:lab_participants", args=[lab.pk])
+    client.force_login(manager)
+    response = client.get(url)
+    assert response.status_code == 200 and "비밀이름" in response.content.decode()
+    for someone in (staff, people[0], people[1]):
+        client.force_login(someone)
+        assert client.get(url).status_code == 403
+    # Staff see the results, not the people; another citizen sees neither.
+    client.force_login(staff)
+    results = client.get(reverse("smartcity:lab_results", args=[lab.pk]))
+    assert results.status_code == 200 and "비밀이름" not in results.content.decode()
+    client.force_login(people[1])
+    assert client.get(reverse("smartcity:lab_results", args=[lab.pk])).status_code == 403
+    assert client.get(reverse("smartcity:lab_feedback", args=[lab.pk])).status_code == 404
+    assert "비밀이름" not in client.get(reverse("smartcity:lab", args=[lab.pk])).content.decode()
+
+
+def test_only_managers_and_staff_move_the_phase_and_only_staff_approve_managers(lab, manager):
+    citizen = citizens(1)[0]
+    with pytest.raises(PermissionDenied):
+        living_labs.advance(lab, by=citizen, reason="이유")
+    with pytest.raises(TransitionRefused):
+        living_labs.advance(lab, by=manager, reason=" ")
+    with pytest.raises(PermissionDenied):
+        living_labs.approve_manager(lab, citizen, by=manager)
+    assert LivingLab.objects.get(pk=lab.pk).phase == LabPhase.EXPLORE
+
+
+def test_lists_keep_a_constant_number_of_queries(client, lab, manager, django_assert_max_num_queries):
+    for user in citizens(12):
+        living_labs.give_feedback(join(lab, user), lab.services.first(), rating=3)
+    client.force_login(manager)
+    for name in ("lab_participants", "lab_results"):
+        with django_assert_max_num_queries(14):
+            assert client.get(reverse(f"smartcity:{name}", args=[lab.pk])).status_code == 200
+    with django_assert_max_num_queries(12):
+        assert client.get(reverse("smartcity:labs")).status_code == 200
+
+
+def test_the_results_page_draws_a_chart_beside_the_table(client, lab, staff):
+    living_labs.give_feedback(join(lab, citizens(1)[0]), lab.services.first(), rating=5)
+    client.force_login(staff)
+    page = client.get(reverse("smartcity:lab_results", args=[lab.pk])).content.decode()
+    assert '<svg xmlns="http://www.w3.org/2000/svg" role="img"' in page
+    assert "<script" not in page.split("</header>")[-1].split("<footer")[0]
