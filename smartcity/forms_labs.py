@@ -10,7 +10,7 @@ from .models import AgeBand, LabService
 
 
 class JoinForm(KRDSFormMixin, forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=_("Full name"), max_length=100)
     contact = forms.CharField(
         label=_("Contact (phone or e-mail)"), max_length=200, help_text=_("Only the lab's managers see it.")
     )
