@@ -50,3 +50,46 @@ class ManagerForm(KRDSFormMixin, forms.Form):
 
 class WithdrawForm(KRDSFormMixin, forms.Form):
     reason = forms.CharField(label=_("Why you withdraw (optional)"), required=False, max_length=500)
+
+
+class ProjectChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, project):
+        return f"{project.code} · {project.award.application.title}"
+
+
+class LabForm(KRDSFormMixin, forms.Form):
+    project = ProjectChoiceField(queryset=None, label=_("Project"), empty_label=None)
+    name = forms.CharField(label=_("Name of the living lab"), max_length=200)
+    name_en = forms.CharField(label=_("Name in English"), max_length=200, required=False)
+    description = forms.CharField(label=_("What citizens will test"), widget=forms.Textarea)
+    description_en = forms.CharField(label=_("Description in English"), widget=forms.Textarea, required=False)
+    services = forms.CharField(
+        label=_("Services tested"),
+        widget=forms.Textarea,
+        help_text=_("One service a line; its English name after a vertical bar (|) if you have one."),
+    )
+    consent_version = forms.CharField(label=_("Consent version"), max_length=20)
+    consent_text = forms.CharField(
+        label=_("Consent to the collection and use of personal data"), widget=forms.Textarea
+    )
+    consent_text_en = forms.CharField(
+        label=_("Consent text in English"), widget=forms.Textarea, required=False
+    )
+
+    def __init__(self, *args, **kwargs):
+        from projects.models import Project
+
+        super().__init__(*args, **kwargs)
+        self.fields["project"].queryset = Project.objects.filter(living_lab__isnull=True).select_related(
+            "award__application"
+        )
+
+    def clean_services(self):
+        services = []
+        for line in self.cleaned_data["services"].splitlines():
+            name, _bar, english = line.partition("|")
+            if name.strip():
+                services.append((name.strip(), english.strip(), None))
+        if not services:
+            raise forms.ValidationError(_("Name at least one service the lab tests."))
+        return services

@@ -80,6 +80,7 @@ urlpatterns += [
 # labs
 urlpatterns += [
     path("labs/", views_labs.lab_list, name="labs"),
+    path("labs/new/", views_labs.lab_create, name="lab_create"),
     path("labs/<int:pk>/", views_labs.lab_detail, name="lab"),
     path("labs/<int:pk>/join/", views_labs.lab_join, name="lab_join"),
     path("labs/<int:pk>/feedback/", views_labs.lab_feedback, name="lab_feedback"),

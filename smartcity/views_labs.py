@@ -16,9 +16,10 @@ from django.views.decorators.http import require_POST
 from competitions.lifecycle import TransitionRefused
 from competitions.refusals import add_to_form, show_refusal
 from evaluation.charts import grouped_bars_chart
+from projects.views.staff import staff_only
 
 from . import living_labs
-from .forms_labs import FeedbackForm, JoinForm, ManagerForm, PhaseForm, WithdrawForm
+from .forms_labs import FeedbackForm, JoinForm, LabForm, ManagerForm, PhaseForm, WithdrawForm
 from .models import Feedback, LivingLab
 
 PAGE_SIZE = 50
@@ -37,7 +38,37 @@ def lab_list(request):
         .order_by("-created_at", "-pk")
     )
     page = Paginator(labs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "smartcity/labs/lab_list.html", {"page": page, "menu": "living_labs"})
+    return render(
+        request,
+        "smartcity/labs/lab_list.html",
+        {
+            "page": page,
+            "opens": request.user.has_perm("smartcity.approve_livinglab_manager", None),
+            "menu": "living_labs",
+        },
+    )
+
+
+@staff_only
+def lab_create(request):
+    """Staff open a living lab on a funded project (its citizen-led track)."""
+    form = LabForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = dict(form.cleaned_data)
+            project, services = data.pop("project"), data.pop("services")
+            try:
+                lab = living_labs.open_lab(project, services=services, by=request.user, **data)
+            except ValidationError as exc:
+                add_to_form(form, exc)
+            else:
+                messages.success(request, _("The living lab is open. Approve its managers on its page."))
+                return redirect("smartcity:lab", pk=lab.pk)
+        status = 400
+    return render(
+        request, "smartcity/labs/lab_form.html", {"form": form, "menu": "living_labs"}, status=status
+    )
 
 
 def _lab_page(request, lab, join_form=None, status=200):

@@ -670,6 +670,7 @@ MATRIX = {
     # participant (the other applicant); its approved manager (the applicant) and staff read the
     # results and move the phase; only the approved manager reads the participants' personal data.
     "smartcity:labs": Entry(get=everyone(200)),
+    "smartcity:lab_create": Entry(get=STAFF_GET, post=STAFF_POST),
     "smartcity:lab": Entry(lambda w: {"pk": living_lab(w).pk}, everyone(200)),
     "smartcity:lab_join": Entry(
         lambda w: {"pk": living_lab(w).pk}, POST_ONLY_LOGGED_IN, row(LOGIN, 400, 400, 400, 400, 400, 400)

@@ -210,3 +210,30 @@ def test_the_results_page_draws_a_chart_beside_the_table(client, lab, staff):
     page = client.get(reverse("smartcity:lab_results", args=[lab.pk])).content.decode()
     assert '<svg xmlns="http://www.w3.org/2000/svg" role="img"' in page
     assert "<script" not in page.split("</header>")[-1].split("<footer")[0]
+
+
+def test_staff_open_a_lab_on_a_funded_project_through_the_page(client, project, staff):
+    client.force_login(staff)
+    url = reverse("smartcity:lab_create")
+    data = {
+        "project": project.pk,
+        "name": "안심 귀갓길 리빙랩",
+        "description": "시민이 안심 귀갓길 서비스를 시험합니다.",
+        "services": "\n",
+        "consent_version": "LL-1",
+        "consent_text": "이름과 연락처를 수집합니다.",
+    }
+    assert client.post(url, data).status_code == 400  # no service named
+    assert not LivingLab.objects.exists()
+    data["services"] = "안심 귀갓길 | Safe way home\n스마트 가로등"
+    response = client.post(url, data)
+    lab = LivingLab.objects.get()
+    assert response.status_code == 302 and response.url == reverse("smartcity:lab", args=[lab.pk])
+    assert [(s.name, s.name_en) for s in lab.services.order_by("position")] == [
+        ("안심 귀갓길", "Safe way home"),
+        ("스마트 가로등", ""),
+    ]
+    assert lab.phase == LabPhase.EXPLORE and lab.created_by == staff
+    # One lab per project: the project is no longer offered.
+    assert client.post(url, data).status_code == 400
+    assert LivingLab.objects.count() == 1
