@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 from config.krds import KRDSFormMixin
 
 from .living_labs import RATINGS
-from .models import AgeBand, LabService
+from .models import AgeBand, LabService, QuestionKind
+from .models.living_lab import FEEDBACK_PHASES
 
 
 class JoinForm(KRDSFormMixin, forms.Form):
@@ -93,3 +94,37 @@ class LabForm(KRDSFormMixin, forms.Form):
         if not services:
             raise forms.ValidationError(_("Name at least one service the lab tests."))
         return services
+
+
+class QuestionForm(KRDSFormMixin, forms.Form):
+    phase = forms.ChoiceField(label=_("Phase"), choices=[(p.value, p.label) for p in FEEDBACK_PHASES])
+    kind = forms.ChoiceField(label=_("Kind of answer"), choices=QuestionKind.choices)
+    text = forms.CharField(label=_("Question"), max_length=300)
+    text_en = forms.CharField(label=_("Question in English"), max_length=300, required=False)
+
+
+class SurveyForm(KRDSFormMixin, forms.Form):
+    """The current phase's questions, each optional (one answers what one wishes)."""
+
+    def __init__(self, *args, questions, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.questions = {}
+        for question in questions:
+            name = f"q{question.pk}"
+            self.questions[name] = question
+            if question.kind == QuestionKind.RATING:
+                self.fields[name] = forms.TypedChoiceField(
+                    label=question.display_text,
+                    choices=[(rating, str(rating)) for rating in RATINGS],
+                    coerce=int,
+                    empty_value=None,
+                    required=False,
+                    widget=forms.RadioSelect,
+                )
+            else:
+                self.fields[name] = forms.CharField(
+                    label=question.display_text, max_length=1000, required=False, widget=forms.Textarea
+                )
+
+    def answers(self):
+        return {question: self.cleaned_data.get(name) for name, question in self.questions.items()}

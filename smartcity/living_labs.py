@@ -16,7 +16,17 @@ from django_fsm_log.models import StateLog
 from competitions.lifecycle import TransitionRefused
 
 from . import labs_rules  # noqa: F401  (registers the permissions)
-from .models import Feedback, LabManager, LabPhase, LabService, LivingLab, Participant
+from .models import (
+    Feedback,
+    LabManager,
+    LabPhase,
+    LabService,
+    LivingLab,
+    Participant,
+    QuestionKind,
+    SurveyAnswer,
+    SurveyQuestion,
+)
 from .models.living_lab import FEEDBACK_PHASES
 
 # The transition that leaves each phase, in order.
@@ -171,6 +181,101 @@ def give_feedback(participant, service, *, rating, comment=""):
             comment=(comment or "").strip(),
             given_at=now,
         )
+
+
+# --- Short surveys ----------------------------------------------------------------------------
+
+
+def add_question(lab, *, phase, kind, text, by, text_en=""):
+    """A question of ``phase``'s survey (the lab's managers or staff)."""
+    if not by.has_perm("smartcity.run_livinglab", lab):
+        raise PermissionDenied(_("Only the lab's managers and staff set its surveys."))
+    if phase not in FEEDBACK_PHASES:
+        raise ValidationError({"phase": _("Choose a phase of the living lab.")})
+    if not (text or "").strip():
+        raise ValidationError({"text": _("Write the question.")})
+    position = lab.questions.filter(phase=phase).count()
+    return SurveyQuestion.objects.create(
+        lab=lab,
+        phase=phase,
+        kind=kind,
+        text=text.strip(),
+        text_en=(text_en or "").strip(),
+        position=position,
+        created_by=by,
+    )
+
+
+def current_questions(lab):
+    return lab.questions.filter(phase=lab.phase).order_by("position", "pk")
+
+
+def answer_survey(participant, answers):
+    """Record the participant's answers to the current phase's survey: ``answers`` maps a
+    question to a rating (1–5) or a text; empty answers are skipped; answering again corrects."""
+    if not participant.active:
+        raise ValidationError(_("You have withdrawn from this living lab."))
+    now = timezone.now()
+    with transaction.atomic():
+        lab = LivingLab.objects.select_for_update().get(pk=participant.lab_id)
+        if not lab.takes_feedback:
+            raise ValidationError(_("This living lab is closed: it takes no more feedback."))
+        saved = []
+        for question, value in answers.items():
+            if question.lab_id != lab.pk or question.phase != lab.phase:
+                raise ValidationError(_("This question is not in the current phase's survey."))
+            if value in (None, ""):
+                continue
+            if question.kind == QuestionKind.RATING and value not in RATINGS:
+                raise ValidationError(_("Give a rating from 1 to 5."))
+            SurveyAnswer.objects.filter(
+                question=question, participant=participant, replaced_at__isnull=True
+            ).update(replaced_at=now)
+            saved.append(
+                SurveyAnswer.objects.create(
+                    question=question,
+                    participant=participant,
+                    rating=value if question.kind == QuestionKind.RATING else None,
+                    text=str(value).strip() if question.kind == QuestionKind.TEXT else "",
+                    answered_at=now,
+                )
+            )
+    return saved
+
+
+@dataclass
+class QuestionResult:
+    question: SurveyQuestion
+    count: int = 0
+    total: int = 0
+    distribution: dict = field(default_factory=lambda: dict.fromkeys(RATINGS, 0))
+    texts: list = field(default_factory=list)
+
+    @property
+    def average(self):
+        return (
+            round(self.total / self.count, 2)
+            if self.count and self.question.kind == QuestionKind.RATING
+            else None
+        )
+
+
+def survey_results(lab):
+    """Per phase, each question's current answers: count, average and distribution of ratings,
+    or the texts, without who gave them. Two queries."""
+    questions = list(lab.questions.order_by("phase", "position", "pk"))
+    table = {question.pk: QuestionResult(question) for question in questions}
+    for answer in SurveyAnswer.objects.filter(question__lab=lab, replaced_at__isnull=True).only(
+        "question_id", "rating", "text"
+    ):
+        result = table[answer.question_id]
+        result.count += 1
+        if answer.rating:
+            result.total += answer.rating
+            result.distribution[answer.rating] += 1
+        elif answer.text:
+            result.texts.append(answer.text)
+    return {phase: [table[q.pk] for q in questions if q.phase == phase] for phase in FEEDBACK_PHASES}
 
 
 # --- Results ----------------------------------------------------------------------------------

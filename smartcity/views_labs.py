@@ -19,7 +19,16 @@ from evaluation.charts import grouped_bars_chart
 from projects.views.staff import staff_only
 
 from . import living_labs
-from .forms_labs import FeedbackForm, JoinForm, LabForm, ManagerForm, PhaseForm, WithdrawForm
+from .forms_labs import (
+    FeedbackForm,
+    JoinForm,
+    LabForm,
+    ManagerForm,
+    PhaseForm,
+    QuestionForm,
+    SurveyForm,
+    WithdrawForm,
+)
 from .models import Feedback, LivingLab
 
 PAGE_SIZE = 50
@@ -87,6 +96,7 @@ def _lab_page(request, lab, join_form=None, status=200):
             "phase_form": PhaseForm(),
             "manager_form": ManagerForm(),
             "withdraw_form": WithdrawForm(),
+            "question_form": QuestionForm(initial={"phase": lab.phase}),
             "menu": "living_labs",
         },
         status=status,
@@ -149,6 +159,10 @@ def lab_feedback(request, pk):
                 messages.success(request, _("Thank you: your feedback is recorded."))
                 return redirect("smartcity:lab_feedback", pk=lab.pk)
         status = 400
+    return _feedback_page(request, lab, participant, form, status=status)
+
+
+def _feedback_page(request, lab, participant, form, survey_form=None, status=200):
     given = (
         Feedback.objects.filter(participant=participant, replaced_at__isnull=True)
         .select_related("service")
@@ -157,9 +171,52 @@ def lab_feedback(request, pk):
     return render(
         request,
         "smartcity/labs/feedback.html",
-        {"lab": lab, "participant": participant, "form": form, "given": given, "menu": "living_labs"},
+        {
+            "lab": lab,
+            "participant": participant,
+            "form": form,
+            "survey_form": survey_form or SurveyForm(questions=living_labs.current_questions(lab)),
+            "given": given,
+            "menu": "living_labs",
+        },
         status=status,
     )
+
+
+@login_required
+@require_POST
+def lab_survey(request, pk):
+    lab = _lab(pk)
+    participant = _participant(request, lab)
+    form = SurveyForm(request.POST, questions=living_labs.current_questions(lab))
+    if form.is_valid():
+        try:
+            living_labs.answer_survey(participant, form.answers())
+        except ValidationError as exc:
+            add_to_form(form, exc)
+        else:
+            messages.success(request, _("Thank you: your answers are recorded."))
+            return redirect("smartcity:lab_feedback", pk=lab.pk)
+    return _feedback_page(request, lab, participant, FeedbackForm(lab=lab), survey_form=form, status=400)
+
+
+@login_required
+@require_POST
+def lab_question(request, pk):
+    lab = _lab(pk)
+    if not request.user.has_perm("smartcity.run_livinglab", lab):
+        raise PermissionDenied
+    form = QuestionForm(request.POST)
+    if form.is_valid():
+        try:
+            living_labs.add_question(lab, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            show_refusal(request, exc)
+        else:
+            messages.success(request, _("The question is added to the phase's survey."))
+    else:
+        messages.error(request, _("Write the question and choose its phase and kind of answer."))
+    return redirect("smartcity:lab", pk=lab.pk)
 
 
 @login_required
@@ -185,6 +242,7 @@ def lab_results(request, pk):
     if not request.user.has_perm("smartcity.view_livinglab_results", lab):
         raise PermissionDenied
     phases = living_labs.results(lab)
+    survey = living_labs.survey_results(lab)
     ratings = [str(rating) for rating in living_labs.RATINGS]
     charts = [
         grouped_bars_chart(
@@ -207,6 +265,7 @@ def lab_results(request, pk):
             "ratings": living_labs.RATINGS,
             "comments": living_labs.comments(lab, current),
             "comments_phase": current,
+            "surveys": [(phase.label, survey[phase.phase]) for phase in phases if survey[phase.phase]],
             "menu": "living_labs",
         },
     )

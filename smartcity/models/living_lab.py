@@ -240,3 +240,69 @@ class Feedback(models.Model):
 
     def __str__(self):
         return f"{self.service} · {self.phase} · {self.rating}"
+
+
+class QuestionKind(models.TextChoices):
+    RATING = "rating", _("Rating from 1 to 5")
+    TEXT = "text", _("Short text")
+
+
+class SurveyQuestion(models.Model):
+    """A question of a phase's short survey, set by the lab's managers or staff."""
+
+    lab = models.ForeignKey(
+        LivingLab, on_delete=models.PROTECT, related_name="questions", verbose_name=_("living lab")
+    )
+    phase = models.CharField(_("phase"), max_length=10, choices=LabPhase.choices)
+    kind = models.CharField(_("kind of answer"), max_length=10, choices=QuestionKind.choices)
+    text = models.CharField(_("question"), max_length=300)
+    text_en = models.CharField(_("question in English"), max_length=300, blank=True)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("created by")
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["lab_id", "phase", "position", "pk"]
+        verbose_name = _("survey question")
+        verbose_name_plural = _("survey questions")
+
+    def __str__(self):
+        return self.text
+
+    @property
+    def display_text(self):
+        return pick_language(self.text_en or self.text, self.text)
+
+
+class SurveyAnswer(models.Model):
+    """A participant's answer to a survey question; answering again corrects it (the old is kept)."""
+
+    question = models.ForeignKey(
+        SurveyQuestion, on_delete=models.PROTECT, related_name="answers", verbose_name=_("question")
+    )
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="answers", verbose_name=_("participant")
+    )
+    rating = models.PositiveSmallIntegerField(
+        _("rating"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    text = models.TextField(_("answer"), blank=True)
+    answered_at = models.DateTimeField(_("answered at"))
+    replaced_at = models.DateTimeField(_("replaced at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["question_id", "-answered_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["question", "participant"],
+                condition=Q(replaced_at__isnull=True),
+                name="one_current_answer_per_question_and_participant",
+            ),
+        ]
+        verbose_name = _("survey answer")
+        verbose_name_plural = _("survey answers")
+
+    def __str__(self):
+        return f"{self.question} · {self.pk}"

@@ -264,6 +264,10 @@ def living_lab(world):
         lab = open_test_lab(world.project, world.users["staff"], world.users["applicant"])
         participant = join(lab, world.users["other_applicant"])
         living_labs.give_feedback(participant, lab.services.first(), rating=4, comment="편리합니다")
+        question = living_labs.add_question(
+            lab, phase="explore", kind="rating", text="서비스를 추천하시겠습니까?", by=world.users["staff"]
+        )
+        living_labs.answer_survey(participant, {question: 5})
     return lab
 
 
@@ -677,6 +681,12 @@ MATRIX = {
     ),
     "smartcity:lab_feedback": Entry(
         lambda w: {"pk": living_lab(w).pk}, row(LOGIN, 200, 404, 404, 404, 404, 404)
+    ),
+    "smartcity:lab_survey": Entry(
+        lambda w: {"pk": living_lab(w).pk}, POST_ONLY_LOGGED_IN, row(LOGIN, SKIP, 404, 404, 404, 404, 404)
+    ),
+    "smartcity:lab_question": Entry(
+        lambda w: {"pk": living_lab(w).pk}, POST_ONLY_LOGGED_IN, row(LOGIN, 403, SKIP, 403, 403, SKIP, 403)
     ),
     "smartcity:lab_withdraw": Entry(
         lambda w: {"pk": living_lab(w).pk}, POST_ONLY_LOGGED_IN, row(LOGIN, SKIP, 404, 404, 404, 404, 404)

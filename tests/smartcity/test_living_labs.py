@@ -237,3 +237,46 @@ def test_staff_open_a_lab_on_a_funded_project_through_the_page(client, project, 
     # One lab per project: the project is no longer offered.
     assert client.post(url, data).status_code == 400
     assert LivingLab.objects.count() == 1
+
+
+def test_a_phase_survey_is_answered_corrected_and_tabulated(client, lab, manager):
+    rating = living_labs.add_question(lab, phase="explore", kind="rating", text="추천 의향", by=manager)
+    text = living_labs.add_question(lab, phase="explore", kind="text", text="바라는 점", by=manager)
+    later = living_labs.add_question(lab, phase="test", kind="rating", text="실증 만족도", by=manager)
+    people = [join(lab, user) for user in citizens(3)]
+    for person, value in zip(people, (5, 3, 4), strict=True):
+        living_labs.answer_survey(person, {rating: value, text: ""})
+    living_labs.answer_survey(people[1], {rating: 1, text: "야간 안내"})  # a correction
+    with pytest.raises(ValidationError):
+        living_labs.answer_survey(people[0], {later: 3})  # not the current phase's question
+    with pytest.raises(ValidationError):
+        living_labs.answer_survey(people[0], {rating: 7})
+
+    explore = living_labs.survey_results(lab)["explore"]
+    by_question = {result.question: result for result in explore}
+    assert by_question[rating].count == 3
+    assert by_question[rating].average == round((5 + 1 + 4) / 3, 2)
+    assert by_question[rating].distribution == {1: 1, 2: 0, 3: 0, 4: 1, 5: 1}
+    assert by_question[text].texts == ["야간 안내"]
+
+    # Through the pages: the participant sees the survey, answers it; the manager sees the table.
+    user = people[2].user
+    client.force_login(user)
+    page = client.get(reverse("smartcity:lab_feedback", args=[lab.pk])).content.decode()
+    assert "추천 의향" in page and "실증 만족도" not in page
+    response = client.post(reverse("smartcity:lab_survey", args=[lab.pk]), {f"q{rating.pk}": "2"})
+    assert response.status_code == 302
+    assert living_labs.survey_results(lab)["explore"][0].distribution[2] == 1
+    client.force_login(manager)
+    results = client.get(reverse("smartcity:lab_results", args=[lab.pk])).content.decode()
+    assert "추천 의향" in results and "야간 안내" in results
+
+
+def test_only_managers_and_staff_set_questions(client, lab):
+    citizen = citizens(1)[0]
+    with pytest.raises(PermissionDenied):
+        living_labs.add_question(lab, phase="explore", kind="text", text="?", by=citizen)
+    client.force_login(citizen)
+    url = reverse("smartcity:lab_question", args=[lab.pk])
+    assert client.post(url, {"phase": "explore", "kind": "text", "text": "질문"}).status_code == 403
+    assert not lab.questions.exists()
