@@ -280,3 +280,18 @@ def test_only_managers_and_staff_set_questions(client, lab):
     url = reverse("smartcity:lab_question", args=[lab.pk])
     assert client.post(url, {"phase": "explore", "kind": "text", "text": "질문"}).status_code == 403
     assert not lab.questions.exists()
+
+
+def test_the_phase_moves_and_a_manager_is_approved_through_the_pages(client, lab, manager, staff):
+    client.force_login(manager)
+    url = reverse("smartcity:lab_phase", args=[lab.pk])
+    client.post(url, {"reason": ""})
+    assert LivingLab.objects.get(pk=lab.pk).phase == LabPhase.EXPLORE  # no reason, no move
+    assert client.post(url, {"reason": "탐색 완료"}).status_code == 302
+    assert LivingLab.objects.get(pk=lab.pk).phase == LabPhase.CO_DESIGN
+    newcomer = UserFactory(email="second@lab.example")
+    client.force_login(staff)
+    client.post(reverse("smartcity:lab_manager", args=[lab.pk]), {"email": "nobody@lab.example"})
+    assert lab.managers.count() == 1
+    client.post(reverse("smartcity:lab_manager", args=[lab.pk]), {"email": "second@lab.example"})
+    assert lab.managers.filter(user=newcomer, approved_by=staff).exists()
