@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import views_analytics, views_certification, views_menu
+from . import views_analytics, views_certification, views_labs, views_menu
 
 app_name = "smartcity"
 
@@ -75,4 +75,20 @@ urlpatterns += [
         views_certification.certificate_change,
         name="certificate_change",
     ),
+]
+
+# labs
+urlpatterns += [
+    path("labs/", views_labs.lab_list, name="labs"),
+    path("labs/new/", views_labs.lab_create, name="lab_create"),
+    path("labs/<int:pk>/", views_labs.lab_detail, name="lab"),
+    path("labs/<int:pk>/join/", views_labs.lab_join, name="lab_join"),
+    path("labs/<int:pk>/feedback/", views_labs.lab_feedback, name="lab_feedback"),
+    path("labs/<int:pk>/survey/", views_labs.lab_survey, name="lab_survey"),
+    path("labs/<int:pk>/questions/", views_labs.lab_question, name="lab_question"),
+    path("labs/<int:pk>/withdraw/", views_labs.lab_withdraw, name="lab_withdraw"),
+    path("labs/<int:pk>/results/", views_labs.lab_results, name="lab_results"),
+    path("labs/<int:pk>/participants/", views_labs.lab_participants, name="lab_participants"),
+    path("labs/<int:pk>/phase/", views_labs.lab_phase, name="lab_phase"),
+    path("labs/<int:pk>/managers/", views_labs.lab_manager, name="lab_manager"),
 ]

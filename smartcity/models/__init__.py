@@ -16,4 +16,16 @@ from .certification import (  # noqa: F401
     IndexItem,
     PilotProjectLink,
 )
+from .living_lab import (  # noqa: F401
+    AgeBand,
+    Feedback,
+    LabManager,
+    LabPhase,
+    LabService,
+    LivingLab,
+    Participant,
+    QuestionKind,
+    SurveyAnswer,
+    SurveyQuestion,
+)
 from .menu import Package, PackageEvent, PackageEventKind, PackageLine, PackageState, UnitCost  # noqa: F401

@@ -252,6 +252,25 @@ def certified_application(world):
     return application
 
 
+def living_lab(world):
+    """A living lab on the world's project (once): the applicant is its staff-approved manager,
+    the other applicant a citizen taking part with one feedback."""
+    from smartcity import living_labs
+    from smartcity.models import LivingLab
+    from tests.smartcity.labs_world import join, open_test_lab
+
+    lab = LivingLab.objects.filter(project=world.project).first()
+    if lab is None:
+        lab = open_test_lab(world.project, world.users["staff"], world.users["applicant"])
+        participant = join(lab, world.users["other_applicant"])
+        living_labs.give_feedback(participant, lab.services.first(), rating=4, comment="편리합니다")
+        question = living_labs.add_question(
+            lab, phase="explore", kind="rating", text="서비스를 추천하시겠습니까?", by=world.users["staff"]
+        )
+        living_labs.answer_survey(participant, {question: 5})
+    return lab
+
+
 def K(**names):
     """kwargs from world attributes: K(pk="draft") -> {"pk": world.draft.pk}."""
 
@@ -651,6 +670,37 @@ MATRIX = {
     # Smart-city policy analytics: staff and auditors read the tables and download each one.
     "smartcity:analytics": Entry(get=STAFF_AND_AUDITOR_GET),
     "smartcity:analytics_export": Entry(lambda w: {"table": "region", "kind": "xlsx"}, STAFF_AND_AUDITOR_GET),
+    # labs: a living lab is public; a citizen joins (with consent) and gives feedback as a
+    # participant (the other applicant); its approved manager (the applicant) and staff read the
+    # results and move the phase; only the approved manager reads the participants' personal data.
+    "smartcity:labs": Entry(get=everyone(200)),
+    "smartcity:lab_create": Entry(get=STAFF_GET, post=STAFF_POST),
+    "smartcity:lab": Entry(lambda w: {"pk": living_lab(w).pk}, everyone(200)),
+    "smartcity:lab_join": Entry(
+        lambda w: {"pk": living_lab(w).pk}, POST_ONLY_LOGGED_IN, row(LOGIN, 400, 400, 400, 400, 400, 400)
+    ),
+    "smartcity:lab_feedback": Entry(
+        lambda w: {"pk": living_lab(w).pk}, row(LOGIN, 200, 404, 404, 404, 404, 404)
+    ),
+    "smartcity:lab_survey": Entry(
+        lambda w: {"pk": living_lab(w).pk}, POST_ONLY_LOGGED_IN, row(LOGIN, SKIP, 404, 404, 404, 404, 404)
+    ),
+    "smartcity:lab_question": Entry(
+        lambda w: {"pk": living_lab(w).pk}, POST_ONLY_LOGGED_IN, row(LOGIN, 403, SKIP, 403, 403, SKIP, 403)
+    ),
+    "smartcity:lab_withdraw": Entry(
+        lambda w: {"pk": living_lab(w).pk}, POST_ONLY_LOGGED_IN, row(LOGIN, SKIP, 404, 404, 404, 404, 404)
+    ),
+    "smartcity:lab_results": Entry(
+        lambda w: {"pk": living_lab(w).pk}, row(LOGIN, 403, 200, 403, 403, 200, 403)
+    ),
+    "smartcity:lab_participants": Entry(
+        lambda w: {"pk": living_lab(w).pk}, row(LOGIN, 403, 200, 403, 403, 403, 403)
+    ),
+    "smartcity:lab_phase": Entry(
+        lambda w: {"pk": living_lab(w).pk}, POST_ONLY_LOGGED_IN, row(LOGIN, 403, SKIP, 403, 403, SKIP, 403)
+    ),
+    "smartcity:lab_manager": Entry(lambda w: {"pk": living_lab(w).pk}, POST_ONLY_LOGGED_IN, STAFF_POST),
 }
 
 # Further cases for some names: objects in another state or of another organisation.
