@@ -2,11 +2,11 @@
 
 from django.urls import path, re_path
 
-from . import views_analytics, views_certification, views_labs, views_menu
+from . import views_analytics, views_certification, views_home, views_labs, views_menu
 
 app_name = "smartcity"
 
-urlpatterns = []
+urlpatterns = [path("", views_home.home, name="home")]
 
 # analytics
 urlpatterns += [

@@ -359,6 +359,7 @@ MATRIX = {
     # certification: the catalogue is public; an application is seen by its organisation's
     # people, its assessors (the world's reviewer) and staff; staff assign, decide and change
     # certificates; the assessor alone scores.
+    "smartcity:home": Entry(get=everyone(200)),
     "smartcity:catalogue": Entry(get=everyone(200)),
     "smartcity:catalogue_export": Entry(lambda w: {"fmt": "csv"}, everyone(200)),
     "smartcity:catalogue_service": Entry(
