@@ -379,7 +379,9 @@ def test_overlapping_reminder_runs_send_each_report_once(project, applicant, mon
     today = max(project.reports.values_list("due_on", flat=True))  # every report is due
     due = project.reports.filter(submitted_at__isnull=True).count()
     assert due >= 2
-    real_queue_email, overlapped = reports.queue_email, []
+    from projects import outbox
+
+    real_queue_email, overlapped = outbox.queue_email, []
 
     def queue_email_and_overlap(*args, **kwargs):
         real_queue_email(*args, **kwargs)
@@ -387,7 +389,7 @@ def test_overlapping_reminder_runs_send_each_report_once(project, applicant, mon
             overlapped.append(None)
             overlapped[0] = reports.remind_due_reports(today=today)
 
-    monkeypatch.setattr(reports, "queue_email", queue_email_and_overlap)
+    monkeypatch.setattr(outbox, "queue_email", queue_email_and_overlap)
     first = reports.remind_due_reports(today=today)
     assert first + overlapped[0] == due and overlapped[0] >= 1
     subjects = list(OutboxMessage.objects.values_list("subject", flat=True))

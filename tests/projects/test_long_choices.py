@@ -13,6 +13,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def menu(db):
+    from smartcity.models import UnitCost
+
+    # A menu of the test's own: the loaded unit costs point at the reference menu's services.
+    UnitCost.objects.update(menu_item=None)
     SmartService.objects.all().delete()
     services = []
     for area_name in ["Mobility", "Safety"]:
