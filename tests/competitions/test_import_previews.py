@@ -107,7 +107,7 @@ def test_the_preview_is_in_the_requesters_language(staff_user, django_capture_on
     assert job.status == ImportJob.Status.FAILED
     [error] = job.errors
     assert error["row"] == 3 and "사업자등록번호" in error["message"]
-    assert "가져오" in job.error and "Nothing" not in job.error
+    assert job.error.startswith("아무것도 가져올 수 없습니다.")
     good = stored_job(staff_user, companies(4, start=800), status=ImportJob.Status.PREVIEWING, lang="ko")
     assert format_index(model_admin(Organisation).get_import_formats(), "xlsx") == good.input_format
     good = import_jobs.run_preview(good.pk)
@@ -202,3 +202,25 @@ def test_the_preview_page_reads_a_constant_number_of_queries(
     with django_assert_max_num_queries(8):
         response = staff_client.get(reverse("competitions:import_job", args=[previewed.token]))
     assert response.content.decode().count("<td>Org ") == row_count
+
+
+def test_the_preview_page_reads_in_korean(client, staff_user):
+    from tests.test_korean_pages import WORD, body_text, english_words
+
+    checked = import_jobs.run_preview(
+        stored_job(staff_user, companies(4), status=ImportJob.Status.PREVIEWING, lang="ko").pk
+    )
+    bad = import_jobs.run_preview(
+        stored_job(staff_user, companies(4, bad_at=2), status=ImportJob.Status.PREVIEWING, lang="ko").pk
+    )
+    waiting = stored_job(staff_user, companies(4), status=ImportJob.Status.PREVIEWING, lang="ko")
+    assert (checked.status, bad.status) == (ImportJob.Status.PREVIEWED, ImportJob.Status.FAILED)
+    # The file's own cells and column keys are data, not wording.
+    data = {word.lower() for row in companies(4) for cell in row for word in WORD.findall(str(cell))}
+    data |= {"rows", "xlsx", "registration_number"}
+    client.force_login(staff_user)
+    for job in (checked, bad, waiting):
+        page = client.get(reverse("competitions:import_job", args=[job.token]), HTTP_ACCEPT_LANGUAGE="ko")
+        assert english_words(body_text(page.content.decode()), data) == [], job.status
+    page = client.get(reverse("competitions:import_job", args=[checked.token]), HTTP_ACCEPT_LANGUAGE="ko")
+    assert "가져오기 확정" in page.content.decode() and "사업자등록번호" in page.content.decode()
