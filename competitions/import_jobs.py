@@ -19,6 +19,7 @@ member's confirm on the progress page then queues the write above, on the same j
 """
 
 import logging
+from datetime import timedelta
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -27,7 +28,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DatabaseError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.encoding import force_str
 from django.utils.text import capfirst
@@ -89,7 +90,11 @@ def confirm(job, user):
 
     with transaction.atomic():
         queued = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEWED).update(
-            status=ImportJob.Status.PENDING, attempts=0, rows_done=0, started_at=None
+            status=ImportJob.Status.PENDING,
+            attempts=0,
+            rows_done=0,
+            started_at=None,
+            queued_at=timezone.now(),
         )
         if queued:
             job.status = ImportJob.Status.PENDING
@@ -406,3 +411,41 @@ def _log(job, transition, source, state, by, why):
     StateLog.objects.create(
         content_object=job, transition=transition, source_state=source, state=state, by=by, description=why
     )
+
+
+def sweep_stale_jobs(now=None):
+    """Beat, every 5 minutes: an import job no worker took within IMPORT_QUEUE_TIMEOUT_SECONDS, or
+    one being checked or written for longer than IMPORT_STALE_AFTER_SECONDS (its worker died),
+    becomes failed with the reason in the requester's language, logged with the system account.
+    It wrote nothing (the write is one transaction). A write still going on holds the job's row
+    lock and is passed over (SKIP LOCKED), as are jobs another sweep holds. Returns the job ids."""
+    from accounts.system import system_user
+
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.IMPORT_STALE_AFTER_SECONDS)
+    queued = now - timedelta(seconds=settings.IMPORT_QUEUE_TIMEOUT_SECONDS)
+    waiting = Q(status__in=[ImportJob.Status.PREVIEWING, ImportJob.Status.PENDING], started_at__isnull=True)
+    candidates = (waiting & Q(queued_at__lt=queued)) | Q(
+        status__in=[ImportJob.Status.PREVIEWING, ImportJob.Status.PENDING, ImportJob.Status.RUNNING],
+        started_at__lt=stale,
+    )
+    if not ImportJob.objects.filter(candidates).exists():
+        return []
+    system = system_user()
+    swept = []
+    with transaction.atomic():
+        for job in ImportJob.objects.select_for_update(skip_locked=True).filter(candidates).order_by("pk"):
+            with translation.override(job.lang):
+                if job.started_at is None:
+                    reason = _("No worker took the file; nothing was imported. Import the file again.")
+                else:
+                    reason = _(
+                        "The worker stopped before it finished; nothing was imported. Import the file again."
+                    )
+            if ImportJob.objects.filter(pk=job.pk, status=job.status).update(
+                status=ImportJob.Status.FAILED, error=reason, rows_done=0, finished_at=now
+            ):
+                _log(job, "sweep_stale", job.status, ImportJob.Status.FAILED, system, reason)
+                logger.warning("Import job %s marked failed: %s", job.pk, reason)
+                swept.append(job.pk)
+    return swept

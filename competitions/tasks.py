@@ -29,3 +29,11 @@ def run_preview(job_id):
 
     check(job_id)
     return job_id
+
+
+@shared_task
+def sweep_stale_imports():
+    """Beat, every 5 minutes: import jobs no worker took, or whose worker died, become failed."""
+    from .import_jobs import sweep_stale_jobs
+
+    return sweep_stale_jobs()

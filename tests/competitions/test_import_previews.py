@@ -224,3 +224,42 @@ def test_the_preview_page_reads_in_korean(client, staff_user):
         assert english_words(body_text(page.content.decode()), data) == [], job.status
     page = client.get(reverse("competitions:import_job", args=[checked.token]), HTTP_ACCEPT_LANGUAGE="ko")
     assert "가져오기 확정" in page.content.decode() and "사업자등록번호" in page.content.decode()
+
+
+def test_the_sweeper_fails_jobs_no_worker_took_or_whose_worker_died(staff_user, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from accounts.system import system_user
+
+    now = timezone.now()
+    old = now - timedelta(hours=2)
+
+    def job(status, **fields):
+        return stored_job(staff_user, companies(1), status=status, **fields)
+
+    never_taken = job(ImportJob.Status.PREVIEWING, queued_at=old)
+    confirmed_long_ago = job(ImportJob.Status.PENDING, queued_at=old, lang="ko")
+    died = job(ImportJob.Status.RUNNING, queued_at=old, started_at=old)
+    fresh = job(ImportJob.Status.RUNNING, queued_at=old, started_at=now)
+    waits_for_a_person = job(ImportJob.Status.PREVIEWED, queued_at=old, started_at=old)
+    done = job(ImportJob.Status.DONE, queued_at=old, started_at=old)
+    assert sorted(import_jobs.sweep_stale_jobs(now)) == [never_taken.pk, confirmed_long_ago.pk, died.pk]
+    for swept in (never_taken, confirmed_long_ago, died):
+        swept.refresh_from_db()
+        assert swept.status == ImportJob.Status.FAILED
+        entry = StateLog.objects.for_(swept).get()
+        assert (entry.transition, entry.by) == ("sweep_stale", system_user())
+    assert never_taken.error == "No worker took the file; nothing was imported. Import the file again."
+    assert "가져오지 않았습니다" in confirmed_long_ago.error  # the requester's language
+    assert died.error.startswith("The worker stopped before it finished")
+    for kept in (fresh, waits_for_a_person, done):
+        status = kept.status
+        kept.refresh_from_db()
+        assert kept.status == status
+    assert import_jobs.sweep_stale_jobs(now) == []  # a second sweep finds nothing
+    assert import_jobs.run(died.pk).status == ImportJob.Status.FAILED  # a late redelivery writes nothing
+    assert not Organisation.objects.exists()
+    schedule = settings.CELERY_BEAT_SCHEDULE["sweep-stale-imports"]
+    assert schedule["task"] == "competitions.tasks.sweep_stale_imports"
