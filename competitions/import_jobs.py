@@ -63,24 +63,11 @@ def is_big(handle, size):
     return data_rows_over(handle, settings.IMPORT_BACKGROUND_ROWS)
 
 
-def start_preview(user, model, *, stored_name, original_name, input_format, resource=""):
+def start_preview(user, model, **file):
     """Record a big upload as a job to be checked by a worker (logged: who, when)."""
     from .tasks import run_preview
 
-    with transaction.atomic():
-        job = ImportJob.objects.create(
-            requested_by=user,
-            content_type=ContentType.objects.get_for_model(model),
-            file=stored_name,
-            original_name=original_name[:300],
-            input_format=str(input_format),
-            resource=str(resource or ""),
-            lang=translation.get_language() or settings.LANGUAGE_CODE,
-            status=ImportJob.Status.PREVIEWING,
-        )
-        _log(job, "request_preview", "", ImportJob.Status.PREVIEWING, user, original_name)
-        transaction.on_commit(lambda: run_preview.delay(job.pk), robust=True)
-    return job
+    return _queue_new_job(user, model, ImportJob.Status.PREVIEWING, "request_preview", run_preview, **file)
 
 
 def confirm(job, user):
@@ -105,10 +92,16 @@ def confirm(job, user):
     return bool(queued)
 
 
-def start_import(user, model, *, stored_name, original_name, input_format, resource=""):
+def start_import(user, model, **file):
     """Record the job (logged: who, when) and queue its task after commit."""
     from .tasks import run_import
 
+    return _queue_new_job(user, model, ImportJob.Status.PENDING, "request", run_import, **file)
+
+
+def _queue_new_job(
+    user, model, status, transition, task, *, stored_name, original_name, input_format, resource=""
+):
     with transaction.atomic():
         job = ImportJob.objects.create(
             requested_by=user,
@@ -118,9 +111,10 @@ def start_import(user, model, *, stored_name, original_name, input_format, resou
             input_format=str(input_format),
             resource=str(resource or ""),
             lang=translation.get_language() or settings.LANGUAGE_CODE,
+            status=status,
         )
-        _log(job, "request", "", ImportJob.Status.PENDING, user, original_name)
-        transaction.on_commit(lambda: run_import.delay(job.pk), robust=True)
+        _log(job, transition, "", status, user, original_name)
+        transaction.on_commit(lambda: task.delay(job.pk), robust=True)
     return job
 
 
