@@ -8,8 +8,9 @@ minute and end in a 500; it is now refused in a second. Every admin with import-
 derives from ``LimitedImportExportAdmin``. Imports stay all-or-nothing
 (``IMPORT_EXPORT_USE_TRANSACTIONS``).
 
-A confirmed import above ``IMPORT_BACKGROUND_BYTES`` / ``IMPORT_BACKGROUND_ROWS`` is handed to
-a worker (competitions.import_jobs) and the staff member is sent to its progress page.
+An upload above ``IMPORT_BACKGROUND_BYTES`` / ``IMPORT_BACKGROUND_ROWS`` is previewed by a worker
+(competitions.import_jobs) and the staff member is sent to its progress page, which shows the
+preview and its Confirm button; a confirmed import above them is written by a worker too.
 """
 
 from itertools import islice
@@ -88,6 +89,32 @@ class LimitedImportForm(ImportForm):
 
 class LimitedImportExportAdmin(ImportExportModelAdmin):
     import_form_class = LimitedImportForm
+
+    def import_action(self, request, **kwargs):
+        """The upload step: a big file is previewed by a worker, a small one here, as before."""
+        if request.method == "POST" and self.has_import_permission(request):
+            form = self.create_import_form(request)
+            if form.is_valid() and issubclass(self.get_tmp_storage_class(), MediaStorage):
+                upload = form.cleaned_data["import_file"]
+                try:
+                    big = import_jobs.is_big(upload, upload.size)
+                except Exception:  # an unreadable file: import-export's own preview says so
+                    big = False
+                finally:
+                    upload.seek(0)
+                if big:
+                    input_format = self.get_import_formats()[int(form.cleaned_data["format"])]()
+                    stored = self.write_to_tmp_storage(upload, input_format)
+                    job = import_jobs.start_preview(
+                        request.user,
+                        self.model,
+                        stored_name=stored.get_full_path(),
+                        original_name=upload.name,
+                        input_format=form.cleaned_data["format"],
+                        resource=form.cleaned_data.get("resource", ""),
+                    )
+                    return redirect("competitions:import_job", token=job.token)
+        return super().import_action(request, **kwargs)
 
     @method_decorator(require_POST)
     def process_import(self, request, **kwargs):

@@ -19,3 +19,21 @@ def run_import(job_id):
 
     run(job_id)
     return job_id
+
+
+# The dry run writes nothing, so a redelivered check simply checks the file again.
+@shared_task(acks_late=True, reject_on_worker_lost=True)
+def run_preview(job_id):
+    """A staff import too big to be previewed in the request: every row checked, none written."""
+    from .import_jobs import run_preview as check
+
+    check(job_id)
+    return job_id
+
+
+@shared_task
+def sweep_stale_imports():
+    """Beat, every 5 minutes: import jobs no worker took, or whose worker died, become failed."""
+    from .import_jobs import sweep_stale_jobs
+
+    return sweep_stale_jobs()

@@ -19,5 +19,6 @@ urlpatterns = [
     path("staff/calls/<slug:slug>/notice/<int:pk>/edit/", views_staff.notice_edit, name="staff_notice_edit"),
     path("staff/questions/", views_staff.question_queue, name="question_queue"),
     path("staff/imports/<uuid:token>/", views_imports.import_job, name="import_job"),
+    path("staff/imports/<uuid:token>/confirm/", views_imports.confirm_import, name="import_job_confirm"),
     path("staff/questions/<int:pk>/answer/", views_staff.question_answer, name="question_answer"),
 ]

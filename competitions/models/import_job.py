@@ -10,11 +10,16 @@ import uuid
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
 class ImportJob(models.Model):
+    # A big file is checked by the worker first (previewing → previewed, or failed with its bad
+    # rows); the staff member's confirm then sends it on to be written (pending → running → done).
     class Status(models.TextChoices):
+        PREVIEWING = "previewing", _("Checking the rows")
+        PREVIEWED = "previewed", _("Ready to import")
         PENDING = "pending", _("Waiting")
         RUNNING = "running", _("Importing")
         DONE = "done", _("Imported")
@@ -40,9 +45,14 @@ class ImportJob(models.Model):
     totals = models.JSONField(_("totals"), default=dict, blank=True)
     # [{"row": n, "message": "..."}], row counted from the first row below the header.
     errors = models.JSONField(_("errors"), default=list, blank=True)
+    # The dry run's outcome: {"totals": {...}, "headers": [...], "rows": [{"row": n, "type": "new",
+    # "cells": [[before, after], ...]}]}, only the first import_jobs.PREVIEW_ROWS_SHOWN rows.
+    preview = models.JSONField(_("preview"), default=dict, blank=True)
     error = models.TextField(_("error"), blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     created_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    # When it was last handed to a worker (the upload, then the confirm): the stale-job sweeper's clock.
+    queued_at = models.DateTimeField(_("queued"), default=timezone.now)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
@@ -60,4 +70,5 @@ class ImportJob(models.Model):
 
     @property
     def is_live(self):
-        return self.status in (self.Status.PENDING, self.Status.RUNNING)
+        """Whether a worker has still to go through the file (checking it or writing it)."""
+        return self.status in (self.Status.PREVIEWING, self.Status.PENDING, self.Status.RUNNING)

@@ -4,6 +4,7 @@ progress page; still all or nothing; small imports are written in the request as
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.cache import cache
+from django.test import override_settings
 from django.urls import reverse
 from django_fsm_log.models import StateLog
 
@@ -52,12 +53,31 @@ def companies(count, start=700, bad_at=None):
     ]
 
 
-def confirm_in_background(client, rows, capture, kind="xlsx"):
-    """Preview the rows, then confirm them with the worker running (eager, after commit)."""
-    response = preview(client, Organisation, rows, kind)
-    assert "confirm_form" in response.context, "the preview found errors"
+def upload_in_background(client, rows, capture, kind="xlsx"):
+    """Upload the rows: above the threshold the preview is a job, checked by the worker (eager,
+    after commit), and the staff member is sent to its page."""
     with capture(execute=True):
-        return confirm(client, Organisation, response)
+        response = preview(client, Organisation, rows, kind)
+    job = ImportJob.objects.order_by("-pk").first()
+    assert response.status_code == 302, "the preview was made in the request"
+    assert response.url == reverse("competitions:import_job", args=[job.token])
+    job.refresh_from_db()
+    return job
+
+
+def confirm_in_background(client, rows, capture, kind="xlsx"):
+    """Upload the rows, then press the preview page's Confirm with the worker running."""
+    job = upload_in_background(client, rows, capture, kind)
+    assert job.status == ImportJob.Status.PREVIEWED, job.errors or job.error
+    with capture(execute=True):
+        return client.post(reverse("competitions:import_job_confirm", args=[job.token]), follow=True)
+
+
+def preview_in_request(client, rows, kind="xlsx"):
+    """The upload previewed in the request, as a small file is (the thresholds raised for it),
+    so that the confirm form's own background path can be exercised."""
+    with override_settings(IMPORT_BACKGROUND_ROWS=10**6, IMPORT_BACKGROUND_BYTES=10**9):
+        return preview(client, Organisation, rows, kind)
 
 
 @pytest.mark.parametrize("kind", ["xlsx", "csv"])
@@ -79,7 +99,9 @@ def test_a_big_import_runs_in_the_background_and_reaches_100_percent(
     # Who asked and when, and how it ended, are in the state log; and in the admin's history.
     log = StateLog.objects.for_(job).order_by("pk")
     assert [(entry.transition, entry.state, entry.by) for entry in log] == [
-        ("request", "pending", staff_user),
+        ("request_preview", "previewing", staff_user),
+        ("preview", "previewed", staff_user),
+        ("confirm", "pending", staff_user),
         ("finish", "done", staff_user),
     ]
     assert "5 new" in log.last().description
@@ -90,25 +112,18 @@ def test_a_big_import_runs_in_the_background_and_reaches_100_percent(
 
 
 def test_a_bad_row_fails_the_job_names_the_row_and_writes_nothing(
-    staff_client, django_capture_on_commit_callbacks, monkeypatch
+    staff_client, django_capture_on_commit_callbacks
 ):
-    rows = companies(6, bad_at=4)
-    response = preview(staff_client, Organisation, companies(6))
-    # The file on disk is the one with the bad row: the preview was of an earlier version.
-    bad = preview(staff_client, Organisation, rows)
-    assert "confirm_form" not in bad.context  # the preview itself refuses it ...
-    form = response.context["confirm_form"]
-    from import_export.tmp_storages import MediaStorage
-
     from tests.audit.test_imports import xlsx
 
-    # ... so swap the previewed file for the bad one, as a change between the steps would.
-    stored = MediaStorage(name=form.initial["import_file_name"])
-    stored.remove()
-    stored.save(xlsx(rows).read())
+    job = upload_in_background(staff_client, companies(6), django_capture_on_commit_callbacks)
+    assert job.status == ImportJob.Status.PREVIEWED
+    # The file on disk changes between the preview and the confirm: the write checks it again.
+    job.file.storage.delete(job.file.name)
+    job.file.storage.save(job.file.name, xlsx(companies(6, bad_at=4)))
     with django_capture_on_commit_callbacks(execute=True):
-        response = confirm(staff_client, Organisation, response)
-    job = ImportJob.objects.get()
+        staff_client.post(reverse("competitions:import_job_confirm", args=[job.token]))
+    job.refresh_from_db()
     assert job.status == ImportJob.Status.FAILED
     assert job.errors == [{"row": 4, "message": f"registration_number: {BAD_CHECK_DIGIT}"}]
     assert job.error == "Nothing was imported: 1 rows have errors."
@@ -285,7 +300,7 @@ def test_a_job_interrupted_too_often_fails_and_writes_nothing(staff_user):
 def test_a_second_confirm_finds_the_first_job_and_imports_nothing_twice(
     staff_client, django_capture_on_commit_callbacks
 ):
-    response = preview(staff_client, Organisation, companies(5))
+    response = preview_in_request(staff_client, companies(5))
     with django_capture_on_commit_callbacks(execute=True):
         first = confirm(staff_client, Organisation, response)
         again = confirm(staff_client, Organisation, response)
@@ -297,7 +312,7 @@ def test_a_second_confirm_finds_the_first_job_and_imports_nothing_twice(
 def test_a_vanished_preview_is_said_in_plain_words(staff_client):
     from import_export.tmp_storages import MediaStorage
 
-    response = preview(staff_client, Organisation, companies(5))
+    response = preview_in_request(staff_client, companies(5))
     MediaStorage(name=response.context["confirm_form"].initial["import_file_name"]).remove()
     response = confirm(staff_client, Organisation, response)
     assert response.redirect_chain[-1][0] == reverse("admin:projects_organisation_import")

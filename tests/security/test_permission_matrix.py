@@ -350,6 +350,10 @@ MATRIX = {
     "competitions:question_queue": Entry(get=STAFF_GET),
     # A background import's progress page: its requester (who may import into that list) only.
     "competitions:import_job": Entry(K(token="import_job"), STAFF_GET),
+    # Its preview's Confirm button (POST only); on the world's finished job it changes nothing.
+    "competitions:import_job_confirm": Entry(
+        K(token="import_job"), STAFF_POST_ONLY_GET, row(LOGIN, 403, 403, 403, 403, 302, 403)
+    ),
     "competitions:question_answer": Entry(
         lambda w: {"pk": open_question(w).pk},
         row(LOGIN, 403, 403, 403, 403, 302, 403),
