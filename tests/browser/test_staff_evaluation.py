@@ -37,7 +37,8 @@ def test_staff_confirm_eligibility_assign_and_follow(demo, new_page, lang):
     color = "(el) => getComputedStyle(el).color"
     assert page.locator("#f-call").evaluate(color) != page.locator("#f-track").evaluate(color)
     assert page.locator("#f-state").evaluate(color) == page.locator("#f-call").evaluate(color)
-    # The staff menu: every staff link on one line, and no "My applications" (staff apply for nothing).
+    # The staff menu: every staff link on one line (the smart-city schemes share one entry, past
+    # calls are a tab of the calls page), and no "My applications" (staff apply for nothing).
     links = page.locator(".gongmo-menu .gnb-main-trigger")
     boxes = [link.bounding_box() for link in links.all()]
     assert len(boxes) == 8
