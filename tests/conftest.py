@@ -74,6 +74,19 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _celery_join_flag_reset():
+    """Celery's "a result may not be joined here" flag is one process-wide global, set and reset
+    around every eager task: two threads running eager tasks at once (the concurrent submissions
+    of tests/postgres) can leave it set, and a later test's ``result.get()`` is then refused as if
+    it ran inside a task. Each test starts with it cleared."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+    _set_task_join_will_block(False)
+
+
+@pytest.fixture(autouse=True)
 def _empty_cache():
     """Throttling counters live in the (process-memory) cache: each test starts with none."""
     from django.core.cache import cache

@@ -87,6 +87,14 @@ def test_the_browsers_language_chooses_the_page_language(accept, lang):
     assert f'<html lang="{lang}">' in response.content.decode()
 
 
+def test_a_join_flag_left_set_by_concurrent_eager_tasks_does_not_outlive_its_test():
+    # Set as two threads running eager tasks at once can leave it (see tests/conftest.py); the
+    # next test (the one above, in any order) must still be able to join an eager result.
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(True)
+
+
 def test_a_task_runs_at_once_in_the_embedded_default():
     """Without a broker a task runs inside the request (eager), so a newcomer needs no worker."""
 
