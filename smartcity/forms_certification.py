@@ -13,12 +13,19 @@ from .models import Certificate, CertificateState, CertificationKind, Certificat
 
 class CatalogueFilterForm(KRDSFormMixin, forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    area = forms.ModelChoiceField(SmartServiceArea.objects.all(), label=_("Area"), required=False)
-    technology_field = forms.ModelChoiceField(
-        TechnologyField.objects.all(), label=_("Technology field"), required=False
+    # An empty filter reads "All", not Django's "---------".
+    area = forms.ModelChoiceField(
+        SmartServiceArea.objects.all(), label=_("Area"), required=False, empty_label=_("All")
     )
-    service_type = forms.ModelChoiceField(ServiceType.objects.all(), label=_("Service type"), required=False)
-    region = forms.ModelChoiceField(Region.objects.all(), label=_("Region where deployed"), required=False)
+    technology_field = forms.ModelChoiceField(
+        TechnologyField.objects.all(), label=_("Technology field"), required=False, empty_label=_("All")
+    )
+    service_type = forms.ModelChoiceField(
+        ServiceType.objects.all(), label=_("Service type"), required=False, empty_label=_("All")
+    )
+    region = forms.ModelChoiceField(
+        Region.objects.all(), label=_("Region where deployed"), required=False, empty_label=_("All")
+    )
     company = forms.CharField(label=_("Company"), required=False, max_length=100)
     valid_only = forms.BooleanField(label=_("Only services certified today"), required=False)
 

@@ -259,3 +259,14 @@ def test_staff_link_a_pilot_project_by_its_code(client, staff):
     assert list(certificate.project_links.values_list("project__code", flat=True)) == [project.code]
     page = client.get(reverse("smartcity:certification_application", args=[application.pk]))
     assert project.code in page.content.decode()
+
+
+def test_empty_filters_read_all_in_the_visitors_language(client):
+    """A select left empty says 전체 / All, never Django's "---------"; the filters sit in one
+    row (gongmo-filters) and dates do not break inside."""
+    korean = client.get(reverse("smartcity:catalogue"), HTTP_ACCEPT_LANGUAGE="ko").content.decode()
+    assert "---------" not in korean
+    assert korean.count('<option value="" selected>전체</option>') == 4
+    english = client.get(reverse("smartcity:catalogue"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert english.count('<option value="" selected>All</option>') == 4
+    assert 'class="gongmo-filters' in english
