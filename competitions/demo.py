@@ -278,8 +278,9 @@ def demo_call_spec(now):
         **{
             **PILOT_2022.__dict__,
             "slug": DEMO_SLUG,
-            "title": "Demo: national pilot smart city innovation technology contest (open now)",
-            "title_ko": "데모: 국가시범도시 스마트시티 혁신기술 공모 (접수 중)",
+            # The title names the call, not its state: the journeys move the demo call on.
+            "title": "Demo: national pilot smart city innovation technology contest",
+            "title_ko": "데모: 국가시범도시 스마트시티 혁신기술 공모",
             "reference_prefix": "PCDEMO",
             "opens_at": opens,
             "closes_at": closes,

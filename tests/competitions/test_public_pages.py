@@ -18,7 +18,7 @@ def get(client, url, language):
 def test_list_shows_the_open_demo_call_but_not_past_or_draft(client, demo):
     CallFactory(slug="secret-draft", title="Secret draft call")
     page = get(client, reverse("competitions:call_list"), "en").content.decode()
-    assert "Demo: national pilot smart city innovation technology contest (open now)" in page
+    assert "Demo: national pilot smart city innovation technology contest" in page
     assert "Open for applications" in page
     assert "2022 national pilot smart city" not in page
     assert "Secret draft call" not in page
@@ -41,7 +41,7 @@ def test_list_in_korean(client, demo):
     page = response.content.decode()
     assert response["Content-Language"] == "ko"
     assert '<html lang="ko">' in page
-    assert "데모: 국가시범도시 스마트시티 혁신기술 공모 (접수 중)" in page
+    assert "데모: 국가시범도시 스마트시티 혁신기술 공모" in page
     assert "37억 9,000만 원" in page
 
 
