@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.roles import Role, group_for, has_role
 from competitions.lifecycle import TransitionRefused
-from projects.outbox import queue_email
+from projects.outbox import queue_email, tell
 
 from .models import Reviewer, ReviewerInvitation
 
@@ -130,15 +130,17 @@ def invite_reviewer(invitee, *, by, site, now=None):
             # An account of their own already has a password: nothing to accept.
             accepted_at=now if existing_account else None,
         )
-        if existing_account:
-            queue_email(
-                email,
-                _("You are now a reviewer on Gongmo"),
-                _(
-                    "The ministry added you to its pool of reviewers. Log in as usual: "
-                    "your reviews are under My reviews (%(link)s)."
-                )
-                % {"link": site.rstrip("/") + reverse("evaluation:my_reviews")},
+        if existing_account:  # written in the language of their account page
+            tell(
+                [user],
+                lambda: (
+                    _("You are now a reviewer on Gongmo"),
+                    _(
+                        "The ministry added you to its pool of reviewers. Log in as usual: "
+                        "your reviews are under My reviews (%(link)s)."
+                    )
+                    % {"link": site.rstrip("/") + reverse("evaluation:my_reviews")},
+                ),
             )
         else:
             _send_invitation(invitation, site)

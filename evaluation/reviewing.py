@@ -18,7 +18,7 @@ from competitions.lifecycle import TransitionRefused
 from competitions.models import Call, CallState
 from projects import workflow
 from projects.models import Application, ApplicationState
-from projects.outbox import queue_email
+from projects.outbox import Recipient, tell
 
 from .assignment import AssignmentImpossible, assign
 from .conflicts import conflicts_for, is_conflicted
@@ -153,11 +153,13 @@ def save_review(assignment, entries, *, by, comment="", submit=False, now=None):
         review.save()
         if submit:
             _complete_if_done(application)
-            queue_email(
-                by.email,
-                _("Review submitted: %(reference)s") % {"reference": application.reference},
-                _("Your review of %(reference)s was submitted on %(time)s; it is now locked.")
-                % {"reference": application.reference, "time": format_seoul(now)},
+            tell(
+                [by],
+                lambda: (
+                    _("Review submitted: %(reference)s") % {"reference": application.reference},
+                    _("Your review of %(reference)s was submitted on %(time)s; it is now locked.")
+                    % {"reference": application.reference, "time": format_seoul(now)},
+                ),
             )
     return review
 
@@ -331,7 +333,7 @@ UNDATED_REMINDER_INTERVAL = timedelta(days=7)
 
 
 def pending_reviews(call):
-    """{reviewer id: (e-mail, reviews not yet submitted, oldest assignment time)} for a call."""
+    """{reviewer id: (Recipient, reviews not yet submitted, oldest assignment time)} for a call."""
     pending = {}
     rows = (
         Assignment.objects.filter(
@@ -340,15 +342,16 @@ def pending_reviews(call):
             application__state=ApplicationState.UNDER_REVIEW,
         )
         .exclude(review__state=Review.State.SUBMITTED)
-        .values("reviewer_id", "reviewer__user__email")
+        .values("reviewer_id", "reviewer__user__email", "reviewer__user__language")
         .annotate(count=Count("pk"), oldest=Min("created_at"))
     )
     for row in rows:
-        pending[row["reviewer_id"]] = (row["reviewer__user__email"], row["count"], row["oldest"])
+        reader = Recipient(row["reviewer__user__email"], row["reviewer__user__language"])
+        pending[row["reviewer_id"]] = (reader, row["count"], row["oldest"])
     return pending
 
 
-def _send_reminder(call, reviewer_id, email, count, *, by, today, due_at):
+def _send_reminder(call, reviewer_id, reader, count, *, by, today, due_at):
     """Record the reminder and queue its e-mail in one transaction; False when this reviewer
     was already reminded of this call today (by another run, or by staff)."""
     try:
@@ -356,15 +359,17 @@ def _send_reminder(call, reviewer_id, email, count, *, by, today, due_at):
             ReviewReminder.objects.create(
                 reviewer_id=reviewer_id, call=call, sent_on=today, pending=count, sent_by=by
             )
-            body = _("You have %(count)d review(s) to submit for %(call)s.") % {
-                "count": count,
-                "call": call.display_title,
-            }
-            if due_at is not None:
-                body += "\n" + _("Reviews are due by %(due)s.") % {"due": format_seoul(due_at)}
-            queue_email(
-                email, _("Reminder: reviews waiting in %(call)s") % {"call": call.display_title}, body
-            )
+
+            def reminder():
+                body = _("You have %(count)d review(s) to submit for %(call)s.") % {
+                    "count": count,
+                    "call": call.display_title,
+                }
+                if due_at is not None:
+                    body += "\n" + _("Reviews are due by %(due)s.") % {"due": format_seoul(due_at)}
+                return _("Reminder: reviews waiting in %(call)s") % {"call": call.display_title}, body
+
+            tell([reader], reminder)
     except IntegrityError:
         return False
     return True
@@ -378,8 +383,8 @@ def remind_call_reviewers(call, *, by, now=None):
     due_at = plan.review_due_at if plan else None
     today = timezone.localdate(now)
     return sum(
-        _send_reminder(call, reviewer_id, email, count, by=by, today=today, due_at=due_at)
-        for reviewer_id, (email, count, _oldest) in pending_reviews(call).items()
+        _send_reminder(call, reviewer_id, reader, count, by=by, today=today, due_at=due_at)
+        for reviewer_id, (reader, count, _oldest) in pending_reviews(call).items()
     )
 
 
@@ -412,6 +417,6 @@ def remind_reviewers(now=None):
                 if reviewer_id not in recent and row[2] <= now - UNDATED_REMINDER_INTERVAL
             }
         system = system or system_user()
-        for reviewer_id, (email, count, _oldest) in pending.items():
-            sent += _send_reminder(call, reviewer_id, email, count, by=system, today=today, due_at=due_at)
+        for reviewer_id, (reader, count, _oldest) in pending.items():
+            sent += _send_reminder(call, reviewer_id, reader, count, by=system, today=today, due_at=due_at)
     return sent

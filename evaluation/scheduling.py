@@ -10,14 +10,14 @@ import random
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from competitions.formatting import SEOUL, format_seoul
 from competitions.lifecycle import TransitionRefused
 from projects import workflow
 from projects.models import Application, ApplicationState
-from projects.outbox import queue_email
+from projects.outbox import tell
 
 from .conflicts import conflicts_for
 from .models import (
@@ -405,10 +405,10 @@ def _notice_no_show(application, slot, consequence):
 def _tell(application, slot, notice, extra=None):
     """One e-mail to each member of the lead organisation, in the member's own language
     (accounts.User.language, which they set on their account page)."""
-    for email, language in application.lead.members.values_list("email", "language"):
-        with translation.override(language):
-            subject, body = notice(application, slot, str(extra) if extra is not None else None)
-        queue_email(email, subject, body)
+    tell(
+        application.lead.members.only("email", "language"),
+        lambda: notice(application, slot, str(extra) if extra is not None else None),
+    )
 
 
 # -- What people see -------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Prefetch
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from competitions.eligibility import failures
@@ -41,7 +41,7 @@ from .models import (
     FundingPlanRevision,
 )
 from .models.correction import FUNDING_PLAN_FIELDS
-from .outbox import queue_email
+from .outbox import tell
 
 Kind = CorrectionItemKind
 
@@ -556,15 +556,9 @@ def _names(items):
 
 def _tell_lead(application, message):
     """E-mail each member of the lead organisation in their own language, through the outbox."""
-    for member in application.lead.members.all():
-        with translation.override(member.language):
-            subject, body = message()
-            queue_email(member.email, str(subject), str(body))
+    tell(application.lead.members.all(), message)
 
 
 def _tell_staff(request, message):
     """E-mail the staff member who asked for the correction, in their language."""
-    staff = request.requested_by
-    with translation.override(staff.language):
-        subject, body = message()
-        queue_email(staff.email, str(subject), str(body))
+    tell([request.requested_by], message)

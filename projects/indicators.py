@@ -13,6 +13,7 @@
   call, in a constant number of queries).
 """
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -21,7 +22,7 @@ from decimal import Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from competitions.lifecycle import TransitionRefused
@@ -37,7 +38,7 @@ from .models import (
     Report,
     ReportStatus,
 )
-from .outbox import queue_email
+from .outbox import tell
 
 # Follow-up reports are reminded from this long before they are due (and while overdue).
 FOLLOW_UP_REMINDER_WINDOW = timedelta(days=30)
@@ -400,10 +401,10 @@ def remind_follow_up_reports(today=None, *, within=FOLLOW_UP_REMINDER_WINDOW):
                 .update(last_reminded_on=today)
             ):
                 continue
-            for member in report.project.award.application.lead.members.all():
-                with translation.override(member.language):
-                    subject, body = _follow_up_message(report, today)
-                queue_email(member.email, subject, body)
+            tell(
+                report.project.award.application.lead.members.all(),
+                functools.partial(_follow_up_message, report, today),
+            )
         count += 1
     return count
 

@@ -1,5 +1,7 @@
 """Queue and send e-mail through the outbox (see models/outbox.py for why)."""
 
+from typing import NamedTuple
+
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -27,11 +29,19 @@ def queue_email(to, subject, body):
     return message
 
 
+class Recipient(NamedTuple):
+    """Someone to write to who need not be loaded as a user: an address and its language
+    (None: the site's language, e.g. an invitation to an address without an account)."""
+
+    email: str
+    language: str | None = None
+
+
 def tell(people, compose):
     """Queue one e-mail to each of ``people``, written in that person's own language (the one
     they chose on their account page), not in the language of whoever clicked: ``compose()``
     returns (subject, body) and runs with that language active. ``people``: users (a
-    prefetched ``members.all()`` costs no query)."""
+    prefetched ``members.all()`` costs no query) or Recipients."""
     for person in people:
         with translation.override(person.language or settings.LANGUAGE_CODE):
             subject, body = compose()

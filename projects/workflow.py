@@ -26,7 +26,7 @@ from .models import (
     ReferenceCounter,
 )
 from .models.application import ELIGIBILITY_PENDING_STATES
-from .outbox import queue_email
+from .outbox import tell
 
 
 class EditConflict(Exception):
@@ -222,26 +222,28 @@ def submit(application, *, by, now=None):
         if failing:
             raise TransitionRefused([f"{result.label}: {result.reason}" for result in failing])
         check_at_submission(locked, sanctions=sanctions)  # the duplicate-funding check (중복성 검토)
-        recipients = _lead_emails(locked)  # read before the call's counter is locked
+        recipients = _lead_members(locked)  # read before the call's counter is locked
         locked.reference = _next_reference(locked.call)
         locked.submitted_at = now
         locked.submit(by=by, description=_("Submitted as %(reference)s.") % {"reference": locked.reference})
         # Only what the submission changed (updated_at is auto_now and needs naming).
         locked.save(update_fields=["reference", "submitted_at", "state", "updated_at"])
-        _notify_lead(
-            locked,
-            _("Application %(reference)s received") % {"reference": locked.reference},
-            _(
-                "Your application “%(title)s” to %(call)s was received at %(when)s with reference number %(reference)s."
+
+        def receipt():
+            return (
+                _("Application %(reference)s received") % {"reference": locked.reference},
+                _(
+                    "Your application “%(title)s” to %(call)s was received at %(when)s with reference number %(reference)s."
+                )
+                % {
+                    "title": locked.title,
+                    "call": locked.call.display_title,
+                    "when": format_seoul(now),
+                    "reference": locked.reference,
+                },
             )
-            % {
-                "title": locked.title,
-                "call": locked.call.display_title,
-                "when": format_seoul(now),
-                "reference": locked.reference,
-            },
-            recipients=recipients,
-        )
+
+        _notify_lead(locked, receipt, recipients=recipients)
     return locked
 
 
@@ -304,21 +306,26 @@ def _decide(locked, by, eligible, reason):
     locked.decision_reason = reason
     locked.notified_at = timezone.now()
     locked.save()
-    if eligible:
-        subject = _("Application %(reference)s is eligible") % {"reference": locked.reference}
-        body = _(
-            "Your application %(reference)s meets the eligibility rules of %(call)s and goes on to evaluation."
+
+    def decision():
+        values = {"reference": locked.reference, "call": locked.call.display_title, "reason": reason}
+        if eligible:
+            return (
+                _("Application %(reference)s is eligible") % values,
+                _(
+                    "Your application %(reference)s meets the eligibility rules of %(call)s and goes on to evaluation."
+                )
+                % values,
+            )
+        return (
+            _("Application %(reference)s is not eligible") % values,
+            _(
+                "Your application %(reference)s does not meet the eligibility rules of %(call)s. Reason: %(reason)s"
+            )
+            % values,
         )
-    else:
-        subject = _("Application %(reference)s is not eligible") % {"reference": locked.reference}
-        body = _(
-            "Your application %(reference)s does not meet the eligibility rules of %(call)s. Reason: %(reason)s"
-        )
-    _notify_lead(
-        locked,
-        subject,
-        body % {"reference": locked.reference, "call": locked.call.display_title, "reason": reason},
-    )
+
+    _notify_lead(locked, decision)
     return locked
 
 
@@ -333,14 +340,15 @@ def decide_many(applications, *, by, eligible, reason=""):
     return decided, refused
 
 
-def _lead_emails(application):
-    return list(application.lead.members.values_list("email", flat=True))
+def _lead_members(application):
+    """The lead organisation's members, with what an e-mail to each needs (address, language)."""
+    return list(application.lead.members.only("pk", "email", "language"))
 
 
-def _notify_lead(application, subject, body, recipients=None):
-    """E-mail every member of the lead organisation (or ``recipients``) through the outbox."""
-    for email in _lead_emails(application) if recipients is None else recipients:
-        queue_email(email, str(subject), str(body))
+def _notify_lead(application, compose, recipients=None):
+    """E-mail every member of the lead organisation (or ``recipients``) through the outbox, each
+    in their own language: ``compose()`` returns (subject, body) (outbox.tell)."""
+    tell(_lead_members(application) if recipients is None else recipients, compose)
 
 
 def bulk_transition(application_ids, transition_name, *, by, description=""):

@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import User
 from accounts.system import SYSTEM_EMAIL
 from evaluation import reviewing
 from evaluation.models import Assignment, Criterion, EvaluationPlan, ReviewReminder
@@ -33,10 +34,16 @@ def test_reviews_due_in_two_days_are_reminded_once_a_day(call, assigned):
     now = timezone.now()
     due(call, now + timedelta(days=2))
     pending = reviewers_with_pending(call)
+    # Each reviewer reads the reminder in the language of their account page.
+    korean, *english = sorted(pending)
+    User.objects.filter(email__in=english).update(language="en")
+    User.objects.filter(email=korean).update(language="ko")
     assert reviewing.remind_reviewers(now=now) == len(pending) == 7
     assert set(OutboxMessage.objects.values_list("to", flat=True)) == pending
-    message = OutboxMessage.objects.filter(to=sorted(pending)[0]).get()
+    message = OutboxMessage.objects.filter(to=english[0]).get()
     assert "Reminder: reviews waiting in" in message.subject and "due by" in message.body
+    message = OutboxMessage.objects.filter(to=korean).get()
+    assert message.subject.startswith("[독촉 알림]") and "평가서 제출 기한은" in message.body
     # the hourly beat again the same day: nobody twice
     assert reviewing.remind_reviewers(now=now + timedelta(hours=1)) == 0
     assert OutboxMessage.objects.count() == 7
@@ -65,6 +72,8 @@ def test_submitted_reviews_are_not_reminded(call, assigned):
     due(call, now + timedelta(days=1))
     assignment = Assignment.objects.filter(application=assigned[0]).first()
     reviewer = assignment.reviewer
+    User.objects.filter(pk=reviewer.user_id).update(language="en")
+    reviewer.user.refresh_from_db()
     entries = {c: (str(c.max_points), "") for c in Criterion.objects.filter(plan__call=call)}
     for own in Assignment.objects.filter(reviewer=reviewer, state="active"):
         reviewing.save_review(cleared_to_score(own), entries, by=reviewer.user, submit=True)

@@ -25,7 +25,7 @@ def _media_in_tmp(settings, tmp_path):
 
 @pytest.fixture
 def applicant(role_groups):
-    return UserFactory(email="owner@company.example")
+    return UserFactory(email="owner@company.example", language="en")  # reads its e-mails in English
 
 
 @pytest.fixture

@@ -236,3 +236,31 @@ def test_large_member_over_30_percent_fails_the_pilot_rule(draft, applicant):
     with pytest.raises(TransitionRefused) as refused:
         workflow.submit(draft, by=applicant)
     assert any("Hanbit Construction" in reason and "31%" in reason for reason in refused.value.reasons)
+
+
+# --- each reader's language -------------------------------------------------------------------
+
+
+def test_receipt_and_decision_reach_each_member_in_their_own_language(draft, applicant, staff):
+    """The receipt and the eligibility notice are written in each reader's language (the one on
+    their account page), whatever language the person who clicked was using."""
+    from django.utils import translation
+
+    from tests.factories import UserFactory
+
+    colleague = UserFactory(language="ko")
+    draft.lead.memberships.create(user=colleague, role="member")
+    applicant.language = "en"
+    applicant.save(update_fields=["language"])
+    with translation.override("ko"):  # the applicant's browser asks for Korean
+        application = workflow.submit(draft, by=applicant)
+    receipts = {mail.to: mail for mail in OutboxMessage.objects.all()}
+    assert receipts[applicant.email].subject == f"Application {application.reference} received"
+    assert receipts[colleague.email].subject == f"신청서 {application.reference} 접수 완료"
+    reception_closed(draft.call)
+    with translation.override("en"):
+        workflow.decide_eligibility(application, by=staff, eligible=False, reason="Not an SME.")
+    notices = {mail.to: mail for mail in OutboxMessage.objects.filter(body__contains="Not an SME.")}
+    assert "not eligible" in notices[applicant.email].subject
+    assert "not eligible" not in notices[colleague.email].subject
+    assert application.reference in notices[colleague.email].subject
