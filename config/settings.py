@@ -249,6 +249,7 @@ CELERY_BEAT_SCHEDULE = {
     "follow-up-reports": {"task": "projects.tasks.follow_up_reports", "schedule": 24 * 3600.0},
     "close-ended-receptions": {"task": "competitions.tasks.close_ended_receptions", "schedule": 60.0},
     "return-overdue-corrections": {"task": "projects.tasks.return_overdue_corrections", "schedule": 60.0},
+    "check-unchecked-duplicates": {"task": "projects.tasks.check_unchecked_duplicates", "schedule": 60.0},
     "remind-reviewers": {"task": "evaluation.tasks.remind_reviewers", "schedule": 3600.0},
     "sweep-stale-exports": {"task": "audit.tasks.sweep_stale_exports", "schedule": 300.0},
     "sweep-stale-imports": {"task": "competitions.tasks.sweep_stale_imports", "schedule": 300.0},

@@ -16,8 +16,9 @@ For one application, against its lead and its accepted consortium members:
   sharing a band are the only candidates, and only they are compared. The previous stage's
   application it continues is the same proposal, not a copy: left out.
 
-Run at submission (inside the submission's transaction, a fixed handful of queries) and by
-staff on demand. A re-run adds only what is new; a finding is never deleted: staff clear it with
+Run by a worker once a submission has committed (``check_after_submission``; the receipt does not
+wait for it, and a check lost on the way is swept up by ``check_unchecked``), again when
+eligibility is confirmed, and by staff on demand. A re-run adds only what is new; a finding is never deleted: staff clear it with
 a reason or reject the application citing it, both logged with who, when and why.
 """
 
@@ -401,17 +402,37 @@ def _index(application, buckets):
     )
 
 
-def check_at_submission(application, *, sanctions=None):
-    """Inside the submission's transaction, before the reference number is taken: find, store
-    the findings, index the proposal. A draft has no findings and no buckets yet, so nothing is
-    read first. With the application as with_eligibility_data reads it and the ``sanctions``
-    its eligibility snapshot read: two reads (the involved applications, the index
-    candidates) when nothing is found, a read for each kind found, and one or two writes."""
-    buckets = proposal_buckets(application)
-    found = find_duplicates(application, buckets=buckets, sanctions=sanctions)
-    if found:
-        DuplicateFinding.objects.bulk_create([_new_finding(application, f) for f in found])
-    _index(application, buckets)
+def check_after_submission(application_id):
+    """The check of a new submission, run by a worker once the submission has committed (the
+    applicant's receipt does not wait for it). Safe to run twice: a re-run stores only what is
+    new and indexes again. A submission whose check was lost (the broker down) is caught by
+    ``check_unchecked`` and, in any case, checked again when eligibility is confirmed."""
+    with transaction.atomic():
+        locked = Application.objects.select_for_update().filter(pk=application_id).first()
+        if locked is None or locked.state in (ApplicationState.DRAFT, ApplicationState.WITHDRAWN):
+            return 0
+        return len(recheck(locked))
+
+
+# A submission gives its check this long to run before the sweep takes it up.
+UNCHECKED_GRACE = timedelta(minutes=2)
+
+
+def check_unchecked(now=None):
+    """Beat: check every submitted application with no index yet (its check was never run),
+    submitted more than UNCHECKED_GRACE ago. Returns how many were checked."""
+    now = now or timezone.now()
+    unchecked = (
+        Application.objects.submitted()
+        .filter(submitted_at__lt=now - UNCHECKED_GRACE)
+        .exclude(title="")
+        .exclude(pk__in=ProposalBucket.objects.values("application_id"))
+        .values_list("pk", flat=True)
+    )
+    ids = list(unchecked[:500])
+    for application_id in ids:
+        check_after_submission(application_id)
+    return len(ids)
 
 
 def _require_staff(user):

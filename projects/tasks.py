@@ -29,3 +29,19 @@ def follow_up_reports():
     from .indicators import follow_up_reports as run
 
     return run()
+
+
+@shared_task
+def check_duplicates(application_id):
+    """The duplicate-funding check of a submission, after it committed."""
+    from .duplicates import check_after_submission
+
+    return check_after_submission(application_id)
+
+
+@shared_task
+def check_unchecked_duplicates():
+    """Beat, every minute: submissions whose check never ran (lost on the way to the worker)."""
+    from .duplicates import check_unchecked
+
+    return check_unchecked()

@@ -5,6 +5,8 @@ reasons in the user's language (changing nothing), runs the django-fsm-2 transit
 who, when, from, to and why by django-fsm-log) and queues the e-mail in the outbox.
 """
 
+from functools import partial
+
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
@@ -15,7 +17,7 @@ from competitions.formatting import format_seoul
 from competitions.lifecycle import TransitionRefused, require_call_state
 from competitions.models import Call
 
-from .duplicates import check_at_submission, open_findings_refusal
+from .duplicates import open_findings_refusal
 from .eligibility_check import check_many, sanctions_of, with_eligibility_data
 from .models import (
     Application,
@@ -27,6 +29,7 @@ from .models import (
 )
 from .models.application import ELIGIBILITY_PENDING_STATES
 from .outbox import tell
+from .tasks import check_duplicates
 
 
 class EditConflict(Exception):
@@ -221,7 +224,6 @@ def submit(application, *, by, now=None):
         failing = failures(check_many([locked], sanctions=sanctions)[locked.pk])
         if failing:
             raise TransitionRefused([f"{result.label}: {result.reason}" for result in failing])
-        check_at_submission(locked, sanctions=sanctions)  # the duplicate-funding check (중복성 검토)
         recipients = _lead_members(locked)  # read before the call's counter is locked
         locked.reference = _next_reference(locked.call)
         locked.submitted_at = now
@@ -244,6 +246,10 @@ def submit(application, *, by, now=None):
             )
 
         _notify_lead(locked, receipt, recipients=recipients)
+        # The duplicate-funding check (중복성 검토) runs once this commits, by a worker: it
+        # refuses nothing, so the receipt need not wait for it (confirming eligibility runs it
+        # again anyway, and a lost one is swept up: duplicates.check_unchecked).
+        transaction.on_commit(partial(check_duplicates.delay, locked.pk), robust=True)
     return locked
 
 

@@ -17,8 +17,8 @@ are their real bands. The check of each sampled application computes its own sig
 text, exactly as at submission.
 
 Timed:
-(a) the check as at submission (``check_at_submission``: find, store the findings, index the
-    proposal), one transaction per application, for a random sample (BENCH_DUP_SAMPLE, 200):
+(a) the check of a submission (``check_after_submission``, the worker's task once the
+    submission committed: lock, find, store the new findings, index the proposal), one per application, for a random sample (BENCH_DUP_SAMPLE, 200):
     median, 95th percentile, mean; a fifth of the sample are near-copies of earlier proposals
     and must be found;
 (b) a staff re-run of the call (``recheck`` per application, as run_check and the eligibility
@@ -257,8 +257,8 @@ def main():
     timings, cpu, statements = [], [], []
     for application in Application.objects.filter(pk__in=[a.pk for a in sample]).order_by("?"):
         began, began_cpu = time.perf_counter(), time.process_time()
-        with transaction.atomic(), CaptureQueriesContext(connection) as queries:
-            duplicates.check_at_submission(application)
+        with CaptureQueriesContext(connection) as queries:
+            duplicates.check_after_submission(application.pk)
         timings.append(time.perf_counter() - began)
         cpu.append(time.process_time() - began_cpu)
         statements.append(len(queries.captured_queries))

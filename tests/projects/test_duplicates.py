@@ -1,7 +1,7 @@
 """The duplicate-funding check (중복성 검토): each kind of finding on constructed cases, none on
 unrelated ones; found at submission and on demand; cleared only with a reason; staff only."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -243,14 +243,17 @@ def eligible_draft(call, **extra):
     return application, user
 
 
-def test_submission_records_findings_and_indexes_the_proposal(open_call):
+def test_submission_records_findings_and_indexes_the_proposal(open_call, django_capture_on_commit_callbacks):
+    """The check runs once the submission has committed (a worker's task; eager here)."""
     first, first_user = eligible_draft(open_call, title="Shuttle", summary=PROPOSAL)
-    workflow.submit(first, by=first_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.submit(first, by=first_user)
     assert ProposalBucket.objects.filter(application=first).count() == duplicates.BANDS
     assert not DuplicateFinding.objects.filter(application=first).exists()
 
     copy, user = eligible_draft(open_call, title="Shuttle", summary=PROPOSAL)
-    workflow.submit(copy, by=user)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.submit(copy, by=user)
     finding = DuplicateFinding.objects.get(application=copy)
     assert (finding.kind, finding.other_application_id, finding.state) == (
         FindingKind.SIMILAR_TEXT,
@@ -258,6 +261,34 @@ def test_submission_records_findings_and_indexes_the_proposal(open_call):
         FindingState.OPEN,
     )
     assert finding.score == 1.0
+    # The task run twice (a worker's retry) stores nothing new and keeps one index.
+    duplicates.check_after_submission(copy.pk)
+    assert DuplicateFinding.objects.filter(application=copy).count() == 1
+    assert ProposalBucket.objects.filter(application=copy).count() == duplicates.BANDS
+
+
+def test_a_submission_does_not_wait_for_the_check_and_a_lost_check_is_swept(
+    open_call, django_capture_on_commit_callbacks
+):
+    first, first_user = eligible_draft(open_call, title="Shuttle", summary=PROPOSAL)
+    with django_capture_on_commit_callbacks(execute=True):
+        workflow.submit(first, by=first_user)
+    copy, user = eligible_draft(open_call, title="Shuttle", summary=PROPOSAL)
+    # The broker lost the task: the submission stands, unchecked for now.
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        workflow.submit(copy, by=user)
+    assert len(callbacks) == 2  # the receipt's outbox, the check
+    assert Application.objects.get(pk=copy.pk).state == "submitted" and not DuplicateFinding.objects.filter(application=copy).exists()
+    # The sweep leaves it to its task for a grace period, then checks it, once.
+    assert duplicates.check_unchecked(now=timezone.now()) == 0
+    later = timezone.now() + duplicates.UNCHECKED_GRACE + timedelta(seconds=1)
+    assert duplicates.check_unchecked(now=later) == 1
+    assert DuplicateFinding.objects.get(application=copy).kind == FindingKind.SIMILAR_TEXT
+    assert duplicates.check_unchecked(now=later) == 0
+    # A withdrawn or draft application is never checked.
+    draft, _user = eligible_draft(open_call, title="Shuttle", summary=PROPOSAL)
+    assert duplicates.check_after_submission(draft.pk) == 0
+    assert not ProposalBucket.objects.filter(application=draft).exists()
 
 
 def test_staff_run_adds_only_new_findings():

@@ -15,12 +15,10 @@ from .conftest import attach
 # factor, asked on every request so that a role granted mid-session counts); the application,
 # read once and row-locked with what the eligibility snapshot reads (call, track, lead), its
 # consortium and its documents; the permission, checked on that row; the rest of the snapshot
-# (sanctions, read once for it and the duplicate-funding check; rules, the call's questions with
-# the answers); the duplicate-funding check (projects.duplicates): the applications its
-# organisations lead or join (none but this one for a new applicant: no project or pending
-# application read), candidates from the text index and the proposal's index entries; the
-# recipients, the number, the log, the row (only the columns that changed) and the e-mail.
-MAX_QUERIES = 18
+# (sanctions, rules, the call's questions with the answers); the recipients, the number, the
+# log, the row (only the columns that changed) and the e-mail. The duplicate-funding check runs
+# after the commit, in a worker (projects.duplicates.check_after_submission): not counted here.
+MAX_QUERIES = 15
 
 
 def eligible_draft(call):
