@@ -1,0 +1,50 @@
+"""Two certification decisions at once, the first of their kind this year: the counter row
+(created by the first, locked by both) gives each its own number, gapless, and the same
+application decided twice at once is certified once."""
+
+from django.utils import timezone
+
+from competitions.lifecycle import TransitionRefused
+from smartcity import certification
+from smartcity.models import Certificate, CertificationApplication
+from tests.factories import OrganisationFactory, StaffFactory, UserFactory
+from tests.postgres.test_concurrency import race
+from tests.smartcity.certification_world import apply_for_service, assessors, score_all, service_round
+
+
+def assessed(round, staff, name):
+    owner = UserFactory()
+    application = apply_for_service(round, owner, OrganisationFactory(owners=[owner], name=name))
+    people = assessors(round.min_assessors)
+    certification.assign_assessors(application, people, by=staff)
+    score_all(application, people, 0.9)
+    return CertificationApplication.objects.get(pk=application.pk)
+
+
+def test_two_first_certificates_of_the_year_at_once_get_numbers_one_and_two(role_groups):
+    staff = StaffFactory()
+    round = service_round(staff, min_assessors=1)
+    first, second = assessed(round, staff, "First Co"), assessed(round, staff, "Second Co")
+
+    outcomes = race(
+        [lambda: certification.decide(first, by=staff), lambda: certification.decide(second, by=staff)]
+    )
+    assert [kind for kind, _value in outcomes] == ["ok", "ok"], outcomes
+    year = timezone.localdate().year
+    assert sorted(Certificate.objects.values_list("number", flat=True)) == [
+        f"SC-S-{year}-0001",
+        f"SC-S-{year}-0002",
+    ]
+
+
+def test_one_application_decided_twice_at_once_is_certified_once(role_groups):
+    staff = StaffFactory()
+    round = service_round(staff, min_assessors=1)
+    application = assessed(round, staff, "Only Co")
+
+    outcomes = race([lambda: certification.decide(application, by=staff)] * 2)
+    kinds = sorted(kind for kind, _value in outcomes)
+    assert kinds == ["error", "ok"], outcomes
+    [error] = [value for kind, value in outcomes if kind == "error"]
+    assert isinstance(error, TransitionRefused)
+    assert Certificate.objects.count() == 1
