@@ -158,8 +158,6 @@ def withdraw(participant, *, by, reason=""):
 def give_feedback(participant, service, *, rating, comment=""):
     """The participant's rating and comment on ``service`` in the lab's current phase; a second
     one in the same phase corrects the first (kept, marked replaced)."""
-    if not participant.active:
-        raise ValidationError(_("You have withdrawn from this living lab."))
     if service.lab_id != participant.lab_id:
         raise ValidationError({"service": _("Choose a service this living lab tests.")})
     if rating not in RATINGS:
@@ -168,6 +166,9 @@ def give_feedback(participant, service, *, rating, comment=""):
     with transaction.atomic():
         # The phase as stored now, not as the caller last saw it: the lab may have moved on.
         lab = LivingLab.objects.select_for_update().get(pk=participant.lab_id)
+        # Withdrawn as stored now too: a withdrawal in another tab counts.
+        if not Participant.objects.get(pk=participant.pk).active:
+            raise ValidationError(_("You have withdrawn from this living lab."))
         if not lab.takes_feedback:
             raise ValidationError(_("This living lab is closed: it takes no more feedback."))
         Feedback.objects.select_for_update().filter(

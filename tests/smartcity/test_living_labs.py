@@ -295,3 +295,16 @@ def test_the_phase_moves_and_a_manager_is_approved_through_the_pages(client, lab
     assert lab.managers.count() == 1
     client.post(reverse("smartcity:lab_manager", args=[lab.pk]), {"email": "second@lab.example"})
     assert lab.managers.filter(user=newcomer, approved_by=staff).exists()
+
+
+def test_feedback_from_a_tab_opened_before_the_withdrawal_is_refused(lab):
+    """The participant withdrew in another tab: the stale object still says active, the row
+    as stored does not, and nothing is written."""
+    user = citizens(1)[0]
+    person = join(lab, user, name="두 탭")
+    stale = Participant.objects.get(pk=person.pk)
+    living_labs.withdraw(person, by=user, reason="그만")
+    assert stale.active
+    with pytest.raises(ValidationError):
+        living_labs.give_feedback(stale, lab.services.first(), rating=5)
+    assert not Feedback.objects.filter(participant=person).exists()
