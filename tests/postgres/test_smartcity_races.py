@@ -1,4 +1,4 @@
-"""Two certification decisions at once, the first of their kind this year: the counter row
+"""Smart-city writes at once. Two certification decisions at once, the first of their kind this year: the counter row
 (created by the first, locked by both) gives each its own number, gapless, and the same
 application decided twice at once is certified once."""
 
@@ -48,3 +48,31 @@ def test_one_application_decided_twice_at_once_is_certified_once(role_groups):
     [error] = [value for kind, value in outcomes if kind == "error"]
     assert isinstance(error, TransitionRefused)
     assert Certificate.objects.count() == 1
+
+
+def test_a_package_line_changed_in_two_tabs_at_once_is_changed_once(role_groups):
+    """Two planners of the city change the same line at once: the package row lock serializes
+    them; the second finds the line already replaced and is refused; one replacement exists."""
+    from smartcity import menu
+    from smartcity.models import PackageLine, UnitCost
+
+    planner, colleague = UserFactory(), UserFactory()
+    city = OrganisationFactory(
+        name="시흥시", kind="local_government", government_level="basic", owners=[planner, colleague]
+    )
+    package = menu.create_package(city, "스마트 주차", by=planner)
+    line = menu.add_line(package, UnitCost.objects.get(name="Smart parking"), 20, None, by=planner)
+
+    outcomes = race(
+        [
+            lambda: menu.change_line(line, 30, None, by=planner),
+            lambda: menu.change_line(line, 40, None, by=colleague),
+        ]
+    )
+    kinds = sorted(kind for kind, _value in outcomes)
+    assert kinds == ["error", "ok"], outcomes
+    [error] = [value for kind, value in outcomes if kind == "error"]
+    assert isinstance(error, TransitionRefused) and "already been changed" in str(error)
+    current = PackageLine.objects.filter(package=package, superseded_at__isnull=True)
+    assert current.count() == 1 and current.get().quantity in (30, 40)
+    assert PackageLine.objects.filter(package=package).count() == 2
