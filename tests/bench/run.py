@@ -13,7 +13,8 @@ SQLite database (the embedded default) under var/bench/.
   first preview after a change of the plan's scoring settings (rewrite + dry run, <= 0.3 s);
 - staff pages (<= 60 ms median of 5 GETs, <= 15 queries): eligibility queue, ranking (a new
   preview and the next page of a kept one), the project list with 2,000 projects (built in
-  bulk as tests/bench/workbook.py builds them), the evaluation overview and the call dashboard.
+  bulk as tests/bench/workbook.py builds them), the evaluation overview, the call dashboard and
+  the smart-city policy analytics across calls.
 
 Prints one table, every row with its budget and met / not met, and writes the same rows
 (``verdicts``) with the figures to bench-results/evaluation.json.
@@ -297,6 +298,8 @@ def staff_pages(call, staff):
         "projects": reverse("projects:project_list"),
         "evaluation overview": reverse("evaluation:overview", args=[call.slug]),
         "call dashboard": reverse("evaluation:call_dashboard", args=[call.slug]),
+        # Issue 17's policy analytics: every table, across calls (the 20,000 and the demo's).
+        "policy analytics": reverse("smartcity:analytics"),
     }
     figures = {}
     for name, url in urls.items():
