@@ -5,8 +5,6 @@ reasons in the user's language (changing nothing), runs the django-fsm-2 transit
 who, when, from, to and why by django-fsm-log) and queues the e-mail in the outbox.
 """
 
-from functools import partial
-
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone
@@ -249,7 +247,8 @@ def submit(application, *, by, now=None):
         # The duplicate-funding check (중복성 검토) runs once this commits, by a worker: it
         # refuses nothing, so the receipt need not wait for it (confirming eligibility runs it
         # again anyway, and a lost one is swept up: duplicates.check_unchecked).
-        transaction.on_commit(partial(check_duplicates.delay, locked.pk), robust=True)
+        # (A function, not functools.partial: a robust hook's failure is logged by its name.)
+        transaction.on_commit(lambda: check_duplicates.delay(locked.pk), robust=True)
     return locked
 
 

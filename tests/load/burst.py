@@ -571,7 +571,8 @@ def seed(on_time, late):
         pilot_rules(call)
         # No password: nobody logs in with one here, and 200 hashes would take a minute.
         users = User.objects.bulk_create(
-            User(email=f"applicant-{n:04d}@burst.example", password=make_password(None))
+            # English readers: the receipts are checked by their English subject.
+            User(email=f"applicant-{n:04d}@burst.example", password=make_password(None), language="en")
             for n in range(on_time + late)
         )
         group_for(Role.APPLICANT).user_set.add(*users)

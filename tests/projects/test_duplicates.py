@@ -278,7 +278,10 @@ def test_a_submission_does_not_wait_for_the_check_and_a_lost_check_is_swept(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         workflow.submit(copy, by=user)
     assert len(callbacks) == 2  # the receipt's outbox, the check
-    assert Application.objects.get(pk=copy.pk).state == "submitted" and not DuplicateFinding.objects.filter(application=copy).exists()
+    assert (
+        Application.objects.get(pk=copy.pk).state == "submitted"
+        and not DuplicateFinding.objects.filter(application=copy).exists()
+    )
     # The sweep leaves it to its task for a grace period, then checks it, once.
     assert duplicates.check_unchecked(now=timezone.now()) == 0
     later = timezone.now() + duplicates.UNCHECKED_GRACE + timedelta(seconds=1)
