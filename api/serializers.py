@@ -444,6 +444,15 @@ class ConsortiumMemberAddSerializer(serializers.Serializer):
     )
 
 
+class ConsortiumMemberRemoveSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text=_("Why the member is taken off (logged)."),
+    )
+
+
 class ConsortiumAnswerSerializer(serializers.Serializer):
     accept = serializers.BooleanField(help_text=_("true to join the consortium, false to decline."))
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)

@@ -532,7 +532,7 @@ class ApplicationViewSet(
     def members(self, request, pk=None):
         if request.method == "GET":
             application = self._application()
-            members = application.consortium_members.select_related("organisation").order_by("pk")
+            members = application.consortium_members.live().select_related("organisation").order_by("pk")
             return Response(s.ConsortiumMemberSerializer(members, many=True).data)
         application = self._application("projects.change_application")
         data = self.given(s.ConsortiumMemberAddSerializer)
@@ -548,16 +548,17 @@ class ApplicationViewSet(
         )
 
     @extend_schema(
-        summary="Take a proposed member off the consortium (applicant, a draft)",
-        request=None,
-        responses={204: None, 409: REFUSED},
+        summary="Take a proposed member off the consortium (applicant, a draft): withdrawn, kept, logged",
+        request=s.ConsortiumMemberRemoveSerializer,
+        responses={204: None, 400: BAD_INPUT, 409: REFUSED},
     )
     @action(detail=True, methods=["post"], url_path=r"members/(?P<member>[0-9]{1,18})/remove")
     def remove_member(self, request, pk=None, member=None):
         application = self._application("projects.change_application")
-        proposed = get_object_or_404(application.consortium_members, pk=int(member))
+        proposed = get_object_or_404(application.consortium_members.live(), pk=int(member))
+        reason = self.given(s.ConsortiumMemberRemoveSerializer).get("reason", "")
         return self.perform(
-            lambda: identity.remove_consortium_member(proposed, by=request.user),
+            lambda: identity.remove_consortium_member(proposed, by=request.user, reason=reason),
             lambda _removed: None,
             code=status.HTTP_204_NO_CONTENT,
         )
@@ -718,11 +719,9 @@ class ConsortiumRequestViewSet(DomainActions, mixins.ListModelMixin, viewsets.Ge
     )
     @action(detail=True, methods=["post"])
     def respond(self, request, pk=None):
-        # Any of the organisation's places, answered or not (a second answer is a 409, as on
-        # the page); another organisation's is a 404.
-        member = get_object_or_404(
-            ConsortiumMember.objects.filter(organisation__memberships__user=request.user).distinct(), pk=pk
-        )
+        # Any of the organisation's places still proposed, answered or not (a second answer is
+        # a 409, as on the page); another organisation's, or one the lead withdrew, is a 404.
+        member = get_object_or_404(identity.consortium_places(request.user), pk=pk)
         data = self.given(s.ConsortiumAnswerSerializer)
         return self.perform(
             lambda: identity.respond_to_consortium(
