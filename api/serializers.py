@@ -444,6 +444,15 @@ class ConsortiumMemberAddSerializer(serializers.Serializer):
     )
 
 
+class ConsortiumMemberRemoveSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        help_text=_("Why the member is taken off (logged)."),
+    )
+
+
 class ConsortiumAnswerSerializer(serializers.Serializer):
     accept = serializers.BooleanField(help_text=_("true to join the consortium, false to decline."))
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
@@ -568,10 +577,30 @@ class ReviewAssignmentSerializer(serializers.ModelSerializer):
     review_state = serializers.SerializerMethodField()
     comment = serializers.SerializerMethodField()
     scores = serializers.SerializerMethodField()
+    # What scoring waits for (evaluation.pledges): read with the assignment (the view annotates).
+    pledge_signed = serializers.BooleanField(
+        read_only=True,
+        help_text=_("Whether you signed the integrity and confidentiality pledge for the call."),
+    )
+    no_conflict_declared = serializers.BooleanField(
+        read_only=True,
+        help_text=_("Whether you declared no conflict of interest with this application."),
+    )
 
     class Meta:
         model = Assignment
-        fields = ["id", "reference", "call", "stage", "round", "review_state", "comment", "scores"]
+        fields = [
+            "id",
+            "reference",
+            "call",
+            "stage",
+            "round",
+            "pledge_signed",
+            "no_conflict_declared",
+            "review_state",
+            "comment",
+            "scores",
+        ]
         read_only_fields = fields
 
     def _review(self, assignment):
@@ -615,6 +644,53 @@ class ReviewInputSerializer(serializers.Serializer):
     submit = serializers.BooleanField(
         required=False, default=False, help_text=_("true submits the review, which locks it.")
     )
+
+
+class PledgeSerializer(serializers.Serializer):
+    """The integrity and confidentiality pledge of an assignment's call: the text reviewers sign
+    now (in the caller's language) and, once signed, the signature."""
+
+    call = serializers.CharField(help_text=_("The call's slug: one pledge per call."))
+    version = serializers.IntegerField(help_text=_("The version of the text signed now."))
+    text = serializers.CharField()
+    signed = serializers.BooleanField()
+    signed_version = serializers.IntegerField(
+        allow_null=True, help_text=_("The version of the text you signed; null until signed.")
+    )
+    signed_name = serializers.CharField(allow_blank=True)
+    signed_at = serializers.DateTimeField(allow_null=True)
+
+
+class PledgeSignSerializer(serializers.Serializer):
+    agreed = serializers.BooleanField(
+        required=False, default=False, help_text=_("true: you agree to the pledge's text.")
+    )
+    name = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=200, help_text=_("Sign with your name.")
+    )
+
+
+class NoConflictSerializer(serializers.Serializer):
+    assignment = _id()
+    declared_at = serializers.DateTimeField()
+
+
+class ConflictInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=2000,
+        help_text=_("Briefly, why you have a conflict of interest with the application."),
+    )
+
+
+class RecusedSerializer(serializers.Serializer):
+    recused = serializers.BooleanField()
+    replaced = serializers.BooleanField(
+        help_text=_("Whether another reviewer was assigned; if not, the ministry assigns one.")
+    )
+    message = serializers.CharField()
 
 
 class ClosedReviewSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ domain function called, its refusal a 409 with the reasons in the caller's langu
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.forms.models import model_to_dict
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -28,9 +29,9 @@ from accounts.roles import Role, has_role
 from competitions.lifecycle import TransitionRefused
 from competitions.models import Call, QuestionKind
 from competitions.questions import clean_answer, questions_of
-from evaluation import objections, reviewing, selection_runs
+from evaluation import objections, pledges, reviewing, selection_runs
 from evaluation.assigning import assign_reviewers
-from evaluation.models import Assignment, Criterion, Objection
+from evaluation.models import Assignment, Criterion, NoConflictDeclaration, Objection, Pledge
 from projects import corrections, identity, ledger, workflow
 from projects.documents import store_document, validate_document
 from projects.forms import ApplicationForm, ApplicationStartForm, ConsortiumMemberForm
@@ -531,7 +532,7 @@ class ApplicationViewSet(
     def members(self, request, pk=None):
         if request.method == "GET":
             application = self._application()
-            members = application.consortium_members.select_related("organisation").order_by("pk")
+            members = application.consortium_members.live().select_related("organisation").order_by("pk")
             return Response(s.ConsortiumMemberSerializer(members, many=True).data)
         application = self._application("projects.change_application")
         data = self.given(s.ConsortiumMemberAddSerializer)
@@ -547,16 +548,17 @@ class ApplicationViewSet(
         )
 
     @extend_schema(
-        summary="Take a proposed member off the consortium (applicant, a draft)",
-        request=None,
-        responses={204: None, 409: REFUSED},
+        summary="Take a proposed member off the consortium (applicant, a draft): withdrawn, kept, logged",
+        request=s.ConsortiumMemberRemoveSerializer,
+        responses={204: None, 400: BAD_INPUT, 409: REFUSED},
     )
     @action(detail=True, methods=["post"], url_path=r"members/(?P<member>[0-9]{1,18})/remove")
     def remove_member(self, request, pk=None, member=None):
         application = self._application("projects.change_application")
-        proposed = get_object_or_404(application.consortium_members, pk=int(member))
+        proposed = get_object_or_404(application.consortium_members.live(), pk=int(member))
+        reason = self.given(s.ConsortiumMemberRemoveSerializer).get("reason", "")
         return self.perform(
-            lambda: identity.remove_consortium_member(proposed, by=request.user),
+            lambda: identity.remove_consortium_member(proposed, by=request.user, reason=reason),
             lambda _removed: None,
             code=status.HTTP_204_NO_CONTENT,
         )
@@ -717,11 +719,9 @@ class ConsortiumRequestViewSet(DomainActions, mixins.ListModelMixin, viewsets.Ge
     )
     @action(detail=True, methods=["post"])
     def respond(self, request, pk=None):
-        # Any of the organisation's places, answered or not (a second answer is a 409, as on
-        # the page); another organisation's is a 404.
-        member = get_object_or_404(
-            ConsortiumMember.objects.filter(organisation__memberships__user=request.user).distinct(), pk=pk
-        )
+        # Any of the organisation's places still proposed, answered or not (a second answer is
+        # a 409, as on the page); another organisation's, or one the lead withdrew, is a 404.
+        member = get_object_or_404(identity.consortium_places(request.user), pk=pk)
         data = self.given(s.ConsortiumAnswerSerializer)
         return self.perform(
             lambda: identity.respond_to_consortium(
@@ -787,7 +787,93 @@ class ReviewViewSet(DomainActions, viewsets.ReadOnlyModelViewSet):
             Assignment.objects.filter(reviewer=reviewer, state=Assignment.State.ACTIVE)
             .select_related("application__call", "review")
             .prefetch_related("review__scores")
+            .annotate(
+                pledge_signed=Exists(
+                    Pledge.objects.filter(
+                        reviewer_id=OuterRef("reviewer_id"), call_id=OuterRef("application__call_id")
+                    )
+                ),
+                no_conflict_declared=Exists(
+                    NoConflictDeclaration.objects.filter(assignment_id=OuterRef("pk"))
+                ),
+            )
             .order_by("application__reference", "pk")
+        )
+
+    # --- Before the first score, as on the review page (evaluation.pledges): the pledge for the
+    # call, the declaration of no conflict with the application, or a conflict declared (recusal).
+
+    @extend_schema(
+        summary="The integrity and confidentiality pledge of the assignment's call, and your signature",
+        methods=["GET"],
+        responses={200: s.PledgeSerializer},
+    )
+    @extend_schema(
+        summary="Sign the pledge for the assignment's call (reviewers): once per call, before any score",
+        methods=["POST"],
+        request=s.PledgeSignSerializer,
+        responses={200: s.PledgeSerializer, 400: BAD_INPUT, 409: REFUSED},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def pledge(self, request, pk=None):
+        assignment = self.get_object()
+        if request.method == "POST":
+            data = self.given(s.PledgeSignSerializer)
+            return self.perform(
+                lambda: pledges.sign_pledge(
+                    assignment,
+                    by=request.user,
+                    agreed=data["agreed"],
+                    name=data["name"],
+                    ip_address=request.META.get("REMOTE_ADDR") or None,
+                ),
+                lambda signed: _pledge(assignment, signed),
+            )
+        return Response(
+            _pledge(assignment, pledges.signed_pledge(assignment.reviewer_id, assignment.application.call_id))
+        )
+
+    @extend_schema(
+        summary="Declare no conflict of interest with the assignment's application (reviewers)",
+        request=None,
+        responses={200: s.NoConflictSerializer, 409: REFUSED},
+    )
+    @action(detail=True, methods=["post"], url_path="no-conflict")
+    def no_conflict(self, request, pk=None):
+        assignment = self.get_object()
+        return self.perform(
+            lambda: pledges.declare_no_conflict(
+                assignment, by=request.user, ip_address=request.META.get("REMOTE_ADDR") or None
+            ),
+            lambda declared: (
+                s.NoConflictSerializer(
+                    {"assignment": assignment.pk, "declared_at": declared.declared_at}
+                ).data
+            ),
+        )
+
+    @extend_schema(
+        summary="Declare a conflict of interest and recuse yourself (reviewers); another reviewer is assigned",
+        request=s.ConflictInputSerializer,
+        responses={200: s.RecusedSerializer, 400: BAD_INPUT, 409: REFUSED},
+    )
+    @action(detail=True, methods=["post"])
+    def conflict(self, request, pk=None):
+        assignment = self.get_object()
+        reason = self.given(s.ConflictInputSerializer)["reason"]
+        return self.perform(
+            lambda: reviewing.recuse(assignment, by=request.user, reason=reason),
+            lambda replacement: (
+                s.RecusedSerializer(
+                    {
+                        "recused": True,
+                        "replaced": replacement is not None,
+                        "message": _("You recused yourself; another reviewer has been assigned.")
+                        if replacement is not None
+                        else _("You recused yourself. The ministry will assign another reviewer."),
+                    }
+                ).data
+            ),
         )
 
     @extend_schema(
@@ -819,6 +905,22 @@ class ReviewViewSet(DomainActions, viewsets.ReadOnlyModelViewSet):
             ),
             lambda _review: s.ReviewDetailSerializer(self.get_queryset().get(pk=assignment.pk)).data,
         )
+
+
+def _pledge(assignment, signed):
+    """The pledge of ``assignment``'s call as the API reads it: the current text, the signature."""
+    text = pledges.current_text()
+    return s.PledgeSerializer(
+        {
+            "call": assignment.application.call.slug,
+            "version": text.version,
+            "text": text.display_body,
+            "signed": signed is not None,
+            "signed_version": signed.text.version if signed is not None else None,
+            "signed_name": signed.signed_name if signed is not None else "",
+            "signed_at": signed.signed_at if signed is not None else None,
+        }
+    ).data
 
 
 # --- Auditors: projects and ledgers (read only) --------------------------------------------------

@@ -16,6 +16,11 @@ the upload becomes a job in the ``previewing`` state, the worker checks every ro
 (the dry run's transaction is rolled back), and the job becomes ``previewed`` with the counts and
 the first ``PREVIEW_ROWS_SHOWN`` rows of the diff, or ``failed`` with the bad rows. The staff
 member's confirm on the progress page then queues the write above, on the same job.
+
+A preview never confirmed expires ``IMPORT_PREVIEW_TTL_HOURS`` after it was made: the sweeper
+(``expire_previews``, with the stale-job sweep) marks the job ``expired`` (kept, logged) and
+deletes its stored upload, and deletes the upload of a small preview made in the request that
+no job holds; confirming an expired preview is refused with the reason.
 """
 
 import logging
@@ -33,10 +38,12 @@ from django.utils import timezone, translation
 from django.utils.encoding import force_str
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_fsm_log.models import StateLog
 from import_export.resources import Diff
 from import_export.results import RowResult
 
+from .lifecycle import TransitionRefused
 from .models import ImportJob
 from .signals import import_finished
 
@@ -70,18 +77,26 @@ def start_preview(user, model, **file):
     return _queue_new_job(user, model, ImportJob.Status.PREVIEWING, "request_preview", run_preview, **file)
 
 
-def confirm(job, user):
+def confirm(job, user, *, now=None):
     """The staff member confirms a checked file: the same job is queued to be written. A second
-    click, or a job not (or no longer) previewed, changes nothing. Returns whether it was queued."""
+    click, or a job not (or no longer) previewed, changes nothing. Returns whether it was queued.
+    Refused (TransitionRefused, nothing queued) once the preview expired, the sweeper having
+    passed or not (an overdue preview expires here)."""
     from .tasks import run_import
 
+    now = now or timezone.now()
+    expire_previews(now, among=ImportJob.objects.filter(pk=job.pk))
     with transaction.atomic():
-        queued = ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEWED).update(
-            status=ImportJob.Status.PENDING,
-            attempts=0,
-            rows_done=0,
-            started_at=None,
-            queued_at=timezone.now(),
+        queued = (
+            ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEWED)
+            .exclude(_overdue_preview(now))
+            .update(
+                status=ImportJob.Status.PENDING,
+                attempts=0,
+                rows_done=0,
+                started_at=None,
+                queued_at=now,
+            )
         )
         if queued:
             job.status = ImportJob.Status.PENDING
@@ -89,7 +104,21 @@ def confirm(job, user):
                 job, "confirm", ImportJob.Status.PREVIEWED, ImportJob.Status.PENDING, user, job.original_name
             )
             transaction.on_commit(lambda: run_import.delay(job.pk), robust=True)
+    if not queued and ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.EXPIRED).exists():
+        raise TransitionRefused([expired_message()])
     return bool(queued)
+
+
+def expired_message():
+    """Why an expired preview is not imported, in the active language."""
+    hours = settings.IMPORT_PREVIEW_TTL_HOURS
+    return ngettext(
+        "This preview expired: it was not confirmed within %(hours)d hour, so nothing was imported "
+        "and the uploaded file was deleted. Upload the file again.",
+        "This preview expired: it was not confirmed within %(hours)d hours, so nothing was imported "
+        "and the uploaded file was deleted. Upload the file again.",
+        hours,
+    ) % {"hours": hours}
 
 
 def start_import(user, model, **file):
@@ -238,7 +267,10 @@ def _preview(job):
     headers = [_column_label(job.model, field) for field in resource.get_import_fields()]
     preview = {"totals": totals, "headers": headers, "rows": shown}
     if ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEWING).update(
-        status=ImportJob.Status.PREVIEWED, preview=preview, rows_done=job.total_rows
+        status=ImportJob.Status.PREVIEWED,
+        preview=preview,
+        rows_done=job.total_rows,
+        previewed_at=timezone.now(),
     ):
         _log(job, "preview", ImportJob.Status.PREVIEWING, ImportJob.Status.PREVIEWED, user, _summary(totals))
 
@@ -443,3 +475,69 @@ def sweep_stale_jobs(now=None):
                 logger.warning("Import job %s marked failed: %s", job.pk, reason)
                 swept.append(job.pk)
     return swept
+
+
+def _overdue_preview(now):
+    """The previews not confirmed within IMPORT_PREVIEW_TTL_HOURS of being made (a job from
+    before previewed_at was kept is timed from its upload)."""
+    cutoff = now - timedelta(hours=settings.IMPORT_PREVIEW_TTL_HOURS)
+    return Q(status=ImportJob.Status.PREVIEWED) & (
+        Q(previewed_at__lt=cutoff) | Q(previewed_at__isnull=True, created_at__lt=cutoff)
+    )
+
+
+def expire_previews(now=None, *, among=None):
+    """Beat, with the stale-job sweep: a background preview never confirmed within
+    IMPORT_PREVIEW_TTL_HOURS becomes expired, with the reason in the requester's language,
+    logged with the system account (transition ``expire``); the job is kept, only its stored
+    upload is deleted (through the storage API, once the change is committed). Then the uploads
+    of small previews made in the request, never confirmed, that no job holds are deleted too.
+    ``among``: only these jobs (a confirm checks its own), and no upload sweep. Returns the ids."""
+    from accounts.system import system_user
+
+    now = now or timezone.now()
+    candidates = (among if among is not None else ImportJob.objects).filter(_overdue_preview(now))
+    expired = []
+    if candidates.exists():
+        system = system_user()
+        with transaction.atomic():
+            for job in candidates.select_for_update(skip_locked=True).order_by("pk"):
+                with translation.override(job.lang):
+                    reason = expired_message()
+                if ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.PREVIEWED).update(
+                    status=ImportJob.Status.EXPIRED, error=reason, rows_done=0, finished_at=now
+                ):
+                    _log(job, "expire", ImportJob.Status.PREVIEWED, ImportJob.Status.EXPIRED, system, reason)
+                    transaction.on_commit(
+                        lambda name=job.file.name, storage=job.file.storage: _delete(storage, name)
+                    )
+                    expired.append(job.pk)
+    if among is None:
+        _delete_abandoned_uploads(now)
+    return expired
+
+
+def _delete(storage, name):
+    if name and storage.exists(name):
+        storage.delete(name)
+
+
+def _delete_abandoned_uploads(now):
+    """The uploads import-export stored for a preview made in the request (a small file) that
+    was never confirmed: older than IMPORT_PREVIEW_TTL_HOURS and held by no job. A confirmed
+    one was removed by import-export, or belongs to its job."""
+    from import_export.tmp_storages import MediaStorage
+
+    tmp = MediaStorage()
+    storage, folder = tmp._storage, tmp.MEDIA_FOLDER or ""
+    cutoff = now - timedelta(hours=settings.IMPORT_PREVIEW_TTL_HOURS)
+    try:
+        _dirs, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    names = [f"{folder}/{name}" if folder else name for name in files]
+    held = set(ImportJob.objects.filter(file__in=names).values_list("file", flat=True))
+    for name in names:
+        if name not in held and storage.get_modified_time(name) < cutoff:
+            storage.delete(name)
+            logger.info("Deleted the upload of a preview never confirmed: %s", name)

@@ -33,7 +33,8 @@ def run_preview(job_id):
 
 @shared_task
 def sweep_stale_imports():
-    """Beat, every 5 minutes: import jobs no worker took, or whose worker died, become failed."""
-    from .import_jobs import sweep_stale_jobs
+    """Beat, every 5 minutes: import jobs no worker took, or whose worker died, become failed;
+    previews never confirmed within IMPORT_PREVIEW_TTL_HOURS expire (their uploads deleted)."""
+    from .import_jobs import expire_previews, sweep_stale_jobs
 
-    return sweep_stale_jobs()
+    return {"failed": sweep_stale_jobs(), "expired": expire_previews()}

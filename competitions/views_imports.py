@@ -9,7 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 
 from . import import_jobs
+from .lifecycle import TransitionRefused
 from .models import ImportJob
+from .refusals import show_refusal
 
 
 def _own_job(request, token):
@@ -24,11 +26,15 @@ def _own_job(request, token):
 @login_required
 def confirm_import(request, token):
     """The preview's Confirm button: the checked file is queued to be written (a second click
-    changes nothing) and the staff member stays on the progress page."""
+    changes nothing) and the staff member stays on the progress page; an expired preview is
+    refused with the reason."""
     job = _own_job(request, token)  # the permission first: a GET by anyone else is refused, not 405
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
-    import_jobs.confirm(job, request.user)
+    try:
+        import_jobs.confirm(job, request.user)
+    except TransitionRefused as exc:
+        show_refusal(request, exc)
     return redirect("competitions:import_job", token=job.token)
 
 

@@ -297,6 +297,10 @@ IMPORT_BACKGROUND_ROWS = int(os.environ.get("IMPORT_BACKGROUND_ROWS", "2000"))
 # The file between the preview and the confirm step goes through Django's storage API (local
 # disk or the object store), so the confirm may reach another instance and a worker can read it.
 IMPORT_EXPORT_TMP_STORAGE_CLASS = "import_export.tmp_storages.MediaStorage"
+# A preview never confirmed expires this many hours after it was made: the sweeper marks a
+# background preview "expired" (the job is kept, logged) and deletes its stored upload, and
+# deletes a small preview's upload too; confirming it is then refused (competitions.import_jobs).
+IMPORT_PREVIEW_TTL_HOURS = int(os.environ.get("IMPORT_PREVIEW_TTL_HOURS", "24"))
 
 # --- Security (production values when DEBUG is off) -----------------------------------------
 SESSION_COOKIE_HTTPONLY = True

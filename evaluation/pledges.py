@@ -24,6 +24,11 @@ def has_signed(reviewer_id, call_id):
     return Pledge.objects.filter(reviewer_id=reviewer_id, call_id=call_id).exists()
 
 
+def signed_pledge(reviewer_id, call_id):
+    """The reviewer's signed pledge for the call, with its text, or None."""
+    return Pledge.objects.filter(reviewer_id=reviewer_id, call_id=call_id).select_related("text").first()
+
+
 def has_declared(assignment):
     return NoConflictDeclaration.objects.filter(assignment_id=assignment.pk).exists()
 

@@ -215,11 +215,11 @@ def carry_over(source, call, *, by, now=None):
             )
 
         # Every member is proposed again and consents again: a place in stage 1 is no consent
-        # to stage 2. Members who declined in stage 1 are not asked again.
+        # to stage 2. Members who declined in stage 1, or whom its lead withdrew, are not asked again.
         members = list(
-            source.consortium_members.exclude(state=ConsortiumMemberState.DECLINED).select_related(
-                "organisation"
-            )
+            source.consortium_members.live()
+            .exclude(state=ConsortiumMemberState.DECLINED)
+            .select_related("organisation")
         )
         ConsortiumMember.objects.bulk_create(
             ConsortiumMember(

@@ -278,7 +278,7 @@ def _named_parties(application):
     application (projects.eligibility_check.with_eligibility_data)."""
     return {
         application.lead_id: application.lead,
-        **{m.organisation_id: m.organisation for m in application.consortium_members.all()},
+        **{m.organisation_id: m.organisation for m in application.consortium_members.all() if m.is_live},
     }
 
 

@@ -37,7 +37,10 @@ def with_eligibility_data(queryset):
         "call__previous_stage", "call__indicator_settings", "track__call", "lead", "service_field"
     ).prefetch_related(
         # The parties' sanctions are read for the whole page in one query (sanctions_of).
-        Prefetch("consortium_members", queryset=ConsortiumMember.objects.select_related("organisation")),
+        # Only the live members: one the lead withdrew is kept for the record and counts for nothing.
+        Prefetch(
+            "consortium_members", queryset=ConsortiumMember.objects.live().select_related("organisation")
+        ),
         "documents",
     )
 
@@ -71,7 +74,7 @@ def sanctions_of(applications):
     from .models import Sanction
 
     organisations = {a.lead_id for a in applications} | {
-        m.organisation_id for a in applications for m in a.consortium_members.all()
+        m.organisation_id for a in applications for m in a.consortium_members.all() if m.is_live
     }
     found = defaultdict(list)
     for sanction in Sanction.objects.filter(organisation_id__in=organisations).order_by("pk"):
@@ -196,9 +199,10 @@ def application_facts(
     the page (read through each organisation when not given)."""
     today = today or timezone.localdate()
     call = application.call
-    proposed = list(application.consortium_members.all())
-    # Only accepted members are parties (ConsortiumMember.counts); the others are listed so
-    # that the standing rule can refuse submission while they have not accepted.
+    proposed = [m for m in application.consortium_members.all() if m.is_live]
+    # Only accepted members are parties (ConsortiumMember.counts); the others still proposed are
+    # listed so that the standing rule can refuse submission while they have not accepted (a
+    # member the lead withdrew is neither).
     members = [m for m in proposed if m.counts]
     unaccepted = tuple((m.organisation.name, m.get_state_display()) for m in proposed if not m.counts)
     lead_share = lead_share_percent(members)

@@ -206,7 +206,7 @@ class ConsortiumMemberForm(KRDSFormMixin, forms.ModelForm):
             )
         elif organisation.pk == self.application.lead_id:
             self.add_error("registration_number", _("The lead organisation is not also a consortium member."))
-        elif self.application.consortium_members.filter(organisation=organisation).exists():
+        elif self.application.consortium_members.live().filter(organisation=organisation).exists():
             self.add_error("registration_number", _("This organisation is already a member."))
         elif refusal := verification_refusal(organisation):
             self.add_error("registration_number", refusal)
@@ -214,7 +214,9 @@ class ConsortiumMemberForm(KRDSFormMixin, forms.ModelForm):
         if share is not None:
             taken = sum(
                 m.budget_share_percent
-                for m in self.application.consortium_members.exclude(state=ConsortiumMemberState.DECLINED)
+                for m in self.application.consortium_members.live().exclude(
+                    state=ConsortiumMemberState.DECLINED
+                )
             )
             if taken + share >= 100:
                 self.add_error(

@@ -124,6 +124,12 @@ def consortium_requests(user):
     )
 
 
+def consortium_places(user):
+    """Every place still proposed (answered or not) to organisations ``user`` belongs to: what
+    their people may answer. A place the lead withdrew is no longer theirs to see."""
+    return ConsortiumMember.objects.live().filter(organisation__memberships__user=user).distinct()
+
+
 def respond_to_consortium(member, *, by, accept, reason=""):
     """One of the member organisation's own people accepts or declines the place (logged)."""
     with transaction.atomic():
@@ -136,6 +142,8 @@ def respond_to_consortium(member, *, by, accept, reason=""):
             raise PermissionDenied(
                 _("Only a member of %(name)s answers for it.") % {"name": locked.organisation}
             )
+        if not locked.is_live:
+            raise TransitionRefused([_("The lead organisation withdrew this request.")])
         if locked.state != ConsortiumMemberState.PENDING:
             raise TransitionRefused(
                 [_("This request was already answered: %(state)s.") % {"state": locked.get_state_display()}]
@@ -155,9 +163,10 @@ def respond_to_consortium(member, *, by, accept, reason=""):
     return locked
 
 
-def remove_consortium_member(member, *, by, now=None):
-    """The lead takes a proposed member off its draft. Only a draft's, before its deadline:
-    what was submitted is never deleted."""
+def remove_consortium_member(member, *, by, reason="", now=None):
+    """The lead takes a proposed member off its draft, before its deadline. Nothing is deleted:
+    the member is withdrawn (logged: who, when, why) and counts for nothing from then on; the
+    organisation may be proposed again. Returns the withdrawn member."""
     from .workflow import draft_change_refusal
 
     application = member.application
@@ -166,7 +175,13 @@ def remove_consortium_member(member, *, by, now=None):
     refusal = draft_change_refusal(application, now or timezone.now())
     if refusal:
         raise TransitionRefused([refusal])
-    member.delete()
+    with transaction.atomic():
+        locked = ConsortiumMember.objects.select_for_update().get(pk=member.pk)
+        if not locked.is_live:
+            raise TransitionRefused([_("This member was already taken off the consortium.")])
+        locked.withdraw(by=by, description=(reason or "").strip() or _("Withdrawn by the lead organisation."))
+        locked.save(update_fields=["state"])
+    return locked
 
 
 # --- People in organisations ------------------------------------------------------------------

@@ -24,6 +24,8 @@ class ImportJob(models.Model):
         RUNNING = "running", _("Importing")
         DONE = "done", _("Imported")
         FAILED = "failed", _("Import failed")
+        # Previewed, never confirmed within IMPORT_PREVIEW_TTL_HOURS: its upload is deleted.
+        EXPIRED = "expired", _("Preview expired")
 
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     requested_by = models.ForeignKey(
@@ -54,6 +56,8 @@ class ImportJob(models.Model):
     # When it was last handed to a worker (the upload, then the confirm): the stale-job sweeper's clock.
     queued_at = models.DateTimeField(_("queued"), default=timezone.now)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    # When the worker's preview was ready: the clock of its expiry (IMPORT_PREVIEW_TTL_HOURS).
+    previewed_at = models.DateTimeField(_("previewed"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:

@@ -445,12 +445,18 @@ class ConsortiumMemberState(models.TextChoices):
     PENDING = "pending", _("Waiting for the organisation's acceptance")
     ACCEPTED = "accepted", _("Accepted")
     DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the lead")
 
 
 class ConsortiumMemberQuerySet(models.QuerySet):
     def taking_part(self):
         """The members that count: the database form of ConsortiumMember.counts."""
         return self.filter(state=ConsortiumMemberState.ACCEPTED)
+
+    def live(self):
+        """The members still proposed (whatever their answer): not withdrawn by the lead, whose
+        rows are kept for the record only (the database form of ConsortiumMember.is_live)."""
+        return self.exclude(state=ConsortiumMemberState.WITHDRAWN)
 
 
 class ConsortiumMember(models.Model):
@@ -459,7 +465,11 @@ class ConsortiumMember(models.Model):
     The applicant proposes it; one of the organisation's own members accepts or declines
     (projects.identity.respond_to_consortium, logged). Until accepted it counts for nothing:
     not in the eligibility facts, not for conflicts of interest, and the application cannot be
-    submitted while one is not accepted."""
+    submitted while one is not accepted.
+
+    The lead may take a member off its draft (projects.identity.remove_consortium_member): the
+    row is kept, withdrawn, with who, when and why in the state log, and counts for nothing;
+    the same organisation may then be proposed again (a new row)."""
 
     State = ConsortiumMemberState
 
@@ -494,7 +504,12 @@ class ConsortiumMember(models.Model):
         verbose_name = _("consortium member")
         verbose_name_plural = _("consortium members")
         constraints = [
-            models.UniqueConstraint(fields=["application", "organisation"], name="unique_consortium_member")
+            # Once per application among the live rows: a withdrawn one may be proposed again.
+            models.UniqueConstraint(
+                fields=["application", "organisation"],
+                condition=~models.Q(state=ConsortiumMemberState.WITHDRAWN),
+                name="unique_live_consortium_member",
+            )
         ]
 
     def __str__(self):
@@ -504,6 +519,11 @@ class ConsortiumMember(models.Model):
     def counts(self):
         """Whether the member takes part (eligibility, conflicts): only once it accepted."""
         return self.state == ConsortiumMemberState.ACCEPTED
+
+    @property
+    def is_live(self):
+        """Whether the member is still proposed: not withdrawn by the lead."""
+        return self.state != ConsortiumMemberState.WITHDRAWN
 
     @fsm_log_by
     @fsm_log_description
@@ -516,6 +536,20 @@ class ConsortiumMember(models.Model):
     @transition(field=state, source=ConsortiumMemberState.PENDING, target=ConsortiumMemberState.DECLINED)
     def decline(self, by=None, description=None):
         """A member of the organisation refuses to join the consortium."""
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=state,
+        source=[
+            ConsortiumMemberState.PENDING,
+            ConsortiumMemberState.ACCEPTED,
+            ConsortiumMemberState.DECLINED,
+        ],
+        target=ConsortiumMemberState.WITHDRAWN,
+    )
+    def withdraw(self, by=None, description=None):
+        """The lead takes the member off its draft: kept for the record, counting for nothing."""
 
 
 def document_path(document, filename):

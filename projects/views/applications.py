@@ -154,7 +154,7 @@ def application_detail(request, pk):
             "results": results,
             "failing": failures(results),
             "can_edit": request.user.has_perm("projects.change_application", application),
-            "members": application.consortium_members.select_related("organisation"),
+            "members": application.consortium_members.live().select_related("organisation"),
             "documents": application.documents.filter(superseded=False),
             "member_form": ConsortiumMemberForm(application=application),
             "document_form": DocumentForm(),
@@ -268,7 +268,7 @@ def application_submit(request, pk):
             "application": application,
             "results": results,
             "failing": failures(results),
-            "members": application.consortium_members.select_related("organisation"),
+            "members": application.consortium_members.live().select_related("organisation"),
             "documents": application.documents.filter(superseded=False),
             "answer_sections": answer_sections(application),
             "refusal": workflow.deadline_refusal(application.call, timezone.now()),
@@ -332,9 +332,9 @@ def member_add(request, pk):
 @require_POST
 def member_remove(request, pk, member_pk):
     application = application_for(request.user, pk, "projects.change_application")
-    member = get_object_or_404(application.consortium_members, pk=member_pk)
+    member = get_object_or_404(application.consortium_members.live(), pk=member_pk)
     try:
-        identity.remove_consortium_member(member, by=request.user)
+        identity.remove_consortium_member(member, by=request.user, reason=request.POST.get("reason", ""))
     except TransitionRefused as exc:
         show_refusal(request, exc)
     else:

@@ -15,7 +15,7 @@ from competitions.refusals import show_refusal
 
 from .. import identity, parties
 from ..forms import FiscalYearFormSet, InviteMemberForm, OrganisationForm
-from ..models import AgreementParty, ConsortiumMember, Membership, MembershipInvitation, Organisation
+from ..models import AgreementParty, Membership, MembershipInvitation, Organisation
 
 
 def organisation_for(user, pk, perm="projects.view_organisation"):
@@ -153,9 +153,7 @@ def invitation_respond(request, pk):
 @require_POST
 def consortium_respond(request, pk):
     """A member of the proposed organisation accepts or declines its place in a consortium."""
-    member = get_object_or_404(
-        ConsortiumMember.objects.filter(organisation__memberships__user=request.user), pk=pk
-    )
+    member = get_object_or_404(identity.consortium_places(request.user), pk=pk)
     accept = request.POST.get("answer") == "accept"
     try:
         identity.respond_to_consortium(

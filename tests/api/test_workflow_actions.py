@@ -90,8 +90,28 @@ def test_a_member_is_taken_off_a_draft_only_and_never_by_another_organisation(dr
     refused = api_client(applicant).post(remove)
     assert refused.status_code == 409 and refused.json()["reasons"] == ["Only a draft can be changed."]
     Application.objects.filter(pk=draft.pk).update(state=ApplicationState.DRAFT)
-    assert api_client(applicant).post(remove).status_code == 204
-    assert not ConsortiumMember.objects.filter(pk=proposed.pk).exists()
+    lead = api_client(applicant)
+    assert lead.post(remove, {"reason": "Left the project."}, format="json").status_code == 204
+    # Never deleted: withdrawn, with who and why logged; off the list, and not to be removed twice.
+    withdrawn = ConsortiumMember.objects.get(pk=proposed.pk)
+    assert withdrawn.state == ConsortiumMember.State.WITHDRAWN
+    log = StateLog.objects.for_(withdrawn).get()
+    assert (log.transition, log.by, log.description) == ("withdraw", applicant, "Left the project.")
+    assert lead.get(f"/api/v1/applications/{draft.pk}/members/").json() == []
+    assert lead.post(remove).status_code == 404
+    # Its people no longer see the request, nor answer it.
+    member = api_client(stranger)
+    assert member.get("/api/v1/consortium-requests/").json()["results"] == []
+    respond = f"/api/v1/consortium-requests/{proposed.pk}/respond/"
+    assert member.post(respond, {"accept": True}, format="json").status_code == 404
+    # The same organisation may be proposed again.
+    again = lead.post(
+        f"/api/v1/applications/{draft.pk}/members/",
+        {"registration_number": other.registration_number, "budget_share_percent": "15"},
+        format="json",
+    )
+    assert again.status_code == 201, again.json()
+    assert again.json()["state"] == "pending" and again.json()["id"] != proposed.pk
 
 
 # --- Corrections ------------------------------------------------------------------------------------

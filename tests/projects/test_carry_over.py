@@ -222,6 +222,19 @@ def test_carry_over_copies_what_the_main_stage_takes(selected, main_stage, appli
     assert "SCP-0001" in log.description
 
 
+def test_a_member_the_lead_withdrew_is_not_carried_over(selected, main_stage, applicant):
+    withdrawn = ConsortiumMember.objects.create(
+        application=selected,
+        organisation=OrganisationFactory(name="Partner withdrawn"),
+        budget_share_percent=Decimal("5.00"),
+        state=ConsortiumMember.State.WITHDRAWN,
+    )
+    done = carry_over.carry_over(selected, main_stage, by=applicant)
+    names = set(done.application.consortium_members.values_list("organisation__name", flat=True))
+    assert names == {"Partner accepted", "Partner pending"}
+    assert ConsortiumMember.objects.get(pk=withdrawn.pk).state == ConsortiumMember.State.WITHDRAWN
+
+
 def test_targets_beyond_the_main_stage_years_are_left_out(selected, main_stage, applicant):
     IndicatorSettings.objects.filter(call=main_stage).update(project_years=1)
     indicator = indicators.current(selected).get()
