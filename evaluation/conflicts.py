@@ -9,6 +9,10 @@ an application when
 
 A consortium member counts only once it accepted (ConsortiumMember.counts): an applicant cannot
 make a reviewer conflicted by naming the reviewer's institute without its consent.
+
+Underneath both is one rule, ``reviewers_conflicted_with``: a reviewer is conflicted with an
+organisation that is one of the reviewer's organisations or that the reviewer declared a
+conflict with. The certification's assessors (smartcity.certification) are held to it too.
 """
 
 from collections import defaultdict
@@ -31,9 +35,31 @@ def reviewers_organisations(reviewers):
     }
 
 
+def reviewers_conflicted_with(reviewers, organisation_ids, *, organisations=None):
+    """{reviewer id: the organisations of ``organisation_ids`` the reviewer is conflicted with},
+    only for reviewers conflicted with at least one. A reviewer is conflicted with an
+    organisation that is the reviewer's affiliation, one the reviewer's account is a member of,
+    or one the reviewer declared a conflict with (DeclaredConflict). Two queries, one when
+    ``organisations`` (reviewers_organisations' answer for the same reviewers) is given."""
+    organisation_ids = set(organisation_ids)
+    if organisations is None:
+        organisations = reviewers_organisations(reviewers)
+    conflicted = defaultdict(set)
+    for reviewer_id, own in organisations.items():
+        conflicted[reviewer_id] |= own & organisation_ids
+    for reviewer_id, organisation_id in DeclaredConflict.objects.filter(
+        reviewer__in=[r.pk for r in reviewers]
+    ).values_list("reviewer_id", "organisation_id"):
+        if organisation_id in organisation_ids:
+            conflicted[reviewer_id].add(organisation_id)
+    return {reviewer_id: found for reviewer_id, found in conflicted.items() if found}
+
+
 def conflicts_for(call, applications, reviewers):
     """{application id: {reviewer ids that may not review it}} for ``reviewers`` (Reviewer
-    objects with ``user_id`` and ``affiliation_id``), in a fixed number of queries."""
+    objects with ``user_id`` and ``affiliation_id``), in a fixed number of queries: a reviewer
+    conflicted with one of the application's organisations (reviewers_conflicted_with), and a
+    reviewer whose own organisation takes part anywhere in the call."""
     application_ids = [a.pk for a in applications]
     organisations_of = defaultdict(set)  # application -> its organisations
     for application in applications:
@@ -53,24 +79,22 @@ def conflicts_for(call, applications, reviewers):
         .values_list("organisation_id", flat=True)
     )
 
-    declared = defaultdict(set)  # organisation -> reviewers who declared a conflict with it
-    for reviewer_id, organisation_id in DeclaredConflict.objects.filter(
-        reviewer__in=[r.pk for r in reviewers]
-    ).values_list("reviewer_id", "organisation_id"):
-        declared[organisation_id].add(reviewer_id)
-
+    own = reviewers_organisations(reviewers)
+    conflicted = reviewers_conflicted_with(
+        reviewers, set().union(*organisations_of.values()), organisations=own
+    )
     applying_reviewers = {
-        reviewer_id
-        for reviewer_id, organisations in reviewers_organisations(reviewers).items()
-        if organisations & in_call
+        reviewer_id for reviewer_id, organisations in own.items() if organisations & in_call
     }
-    conflicts = {}
-    for application_id in application_ids:
-        blocked = set(applying_reviewers)
-        for organisation_id in organisations_of[application_id]:
-            blocked |= declared.get(organisation_id, set())
-        conflicts[application_id] = blocked
-    return conflicts
+    return {
+        application_id: applying_reviewers
+        | {
+            reviewer_id
+            for reviewer_id, organisations in conflicted.items()
+            if organisations & organisations_of[application_id]
+        }
+        for application_id in application_ids
+    }
 
 
 def is_conflicted(reviewer, application):

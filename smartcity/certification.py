@@ -25,6 +25,7 @@ from projects.models import Organisation
 from projects.models.organisation import OrganisationKind
 
 from . import certification_rules  # noqa: F401  (registers the permissions)
+from .certification_assessors import assessor_problems, scoring_problems
 from .models import (
     Assessment,
     AssessmentScore,
@@ -54,6 +55,8 @@ STEP_LABELS = {
     "revoke": gettext_lazy("Revoked"),
     "replace": gettext_lazy("Replaced by a renewal"),
     "link_project": gettext_lazy("Linked to a pilot project"),
+    "copy_index": gettext_lazy("Copied as a new version"),
+    "revise_index": gettext_lazy("Index edited"),
 }
 
 # Who may apply for which kind: companies certify services, local governments their city.
@@ -68,7 +71,9 @@ def _require(user, perm, obj, message):
         raise PermissionDenied(message)
 
 
-def _log(obj, *, by, transition, description="", source=None):
+def log_step(obj, *, by, transition, description="", source=None):
+    """Who did what to ``obj``, when and why, in django-fsm-log's StateLog (the page's history
+    names the step by STEP_LABELS)."""
     StateLog.objects.create(
         by=by,
         source_state=source if source is not None else getattr(obj, "state", ""),
@@ -227,7 +232,7 @@ def apply(
         application.save()
         application.technology_fields.set(technology_fields)
         application.regions.set(regions)
-        _log(application, by=by, transition="submit", source="")
+        log_step(application, by=by, transition="submit", source="")
     return application
 
 
@@ -243,7 +248,9 @@ def _locked(application):
 
 
 def assign_assessors(application, assessors, *, by):
-    """Staff assign assessors; the application moves under assessment (the first time)."""
+    """Staff assign assessors (users), each a reviewer of the pool not conflicted with the
+    applicant (smartcity.certification_assessors); the application moves under assessment (the
+    first time). Refused with the reasons, nothing written, when one may not assess."""
     _require(by, "smartcity.decide_certificationapplication", application, _("Only staff assign assessors."))
     with transaction.atomic():
         locked = _locked(application)
@@ -252,11 +259,7 @@ def assign_assessors(application, assessors, *, by):
             CertificationApplicationState.UNDER_ASSESSMENT,
         ):
             raise TransitionRefused([_("This application is no longer being assessed.")])
-        problems = [
-            _("%(person)s belongs to the applicant and cannot assess it.") % {"person": person}
-            for person in assessors
-            if locked.organisation.memberships.filter(user=person).exists()
-        ]
+        problems = assessor_problems(locked, assessors)
         if problems:
             raise TransitionRefused(problems)
         for person in assessors:
@@ -271,7 +274,8 @@ def assign_assessors(application, assessors, *, by):
 
 def submit_assessment(assessment, points, *, by, comment=""):
     """An assessor's scores, ``points`` {IndexItem pk: int}: every sub-category of the index,
-    each from 0 to its maximum. Locked once submitted."""
+    each from 0 to its maximum. Refused when the assessor is now conflicted with the applicant
+    (a conflict declared after the assignment). Locked once submitted."""
     application = assessment.application
     if assessment.assessor_id != by.pk:
         raise PermissionDenied(_("Only the assigned assessor scores this assessment."))
@@ -282,6 +286,9 @@ def submit_assessment(assessment, points, *, by, comment=""):
             raise TransitionRefused([_("This assessment has already been submitted.")])
         if locked.state != CertificationApplicationState.UNDER_ASSESSMENT:
             raise TransitionRefused([_("This application is not under assessment.")])
+        problems = scoring_problems(locked, by)
+        if problems:
+            raise TransitionRefused(problems)
         items = [
             item
             for category in locked.round.index.categories.prefetch_related("items")
@@ -379,7 +386,7 @@ def _issue(application, result, *, by, today):
         issued_by=by,
         total_points=result.total,
     )
-    _log(certificate, by=by, transition="issue", source="", description=application.decision_reason)
+    log_step(certificate, by=by, transition="issue", source="", description=application.decision_reason)
     if previous is not None:
         previous = Certificate.objects.select_for_update().get(pk=previous.pk)
         if previous.state in (CertificateState.ACTIVE, CertificateState.SUSPENDED):
@@ -450,7 +457,7 @@ def link_project(project, certificate, *, by):
             project=project, certificate=certificate, defaults={"linked_by": by}
         )
         if created:
-            _log(
+            log_step(
                 certificate,
                 by=by,
                 transition="link_project",

@@ -34,3 +34,4 @@ rules.add_perm("smartcity.assess_certificationapplication", is_assigned_assessor
 rules.add_perm("smartcity.decide_certificationapplication", is_staff_member)
 rules.add_perm("smartcity.change_certificate_state", is_staff_member)
 rules.add_perm("smartcity.add_certificationround", is_staff_member)
+rules.add_perm("smartcity.change_certificationindex", is_staff_member)

@@ -41,7 +41,8 @@ def seed_demo_round(*, staff):
         name=ROUND_NAME,
         defaults={
             "name_ko": ROUND_NAME_KO,
-            "index": CertificationIndex.objects.get(kind=CertificationKind.SERVICE),
+            # The first service index (staff may since have made later versions).
+            "index": CertificationIndex.objects.filter(kind=CertificationKind.SERVICE).order_by("pk").first(),
             "min_assessors": 1,
             "created_by": staff,
         },

@@ -3,12 +3,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.roles import Role, group_for
 from competitions.models import Region, ServiceType, SmartService, SmartServiceArea, TechnologyField
 from config.krds import KRDSFormMixin
 from projects.models import Organisation
 
-from .models import Certificate, CertificateState, CertificationKind, CertificationRound
+from .models import Certificate, CertificateState, CertificationIndex, CertificationKind, CertificationRound
 
 
 class CatalogueFilterForm(KRDSFormMixin, forms.Form):
@@ -95,13 +94,23 @@ class AssessmentForm(KRDSFormMixin, forms.Form):
 
 
 class AssignAssessorsForm(KRDSFormMixin, forms.Form):
-    assessors = forms.ModelMultipleChoiceField(
-        queryset=None, label=_("Assessors"), widget=forms.CheckboxSelectMultiple
+    """Reviewers of the pool (``candidates``, from certification_assessors.assessor_candidates);
+    the page lists the conflicted ones marked, without a box to tick."""
+
+    assessors = forms.TypedMultipleChoiceField(
+        label=_("Assessors"), coerce=int, widget=forms.CheckboxSelectMultiple
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, candidates, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assessors"].queryset = group_for(Role.REVIEWER).user_set.order_by("email")
+        self.candidates = candidates
+        # A conflicted reviewer has no box on the page; one posted anyway is refused by
+        # certification.assign_assessors with the reason, rather than as "not a valid choice".
+        self.offered = {c.user.pk: c.user for c in candidates}
+        self.fields["assessors"].choices = [(pk, str(user)) for pk, user in self.offered.items()]
+
+    def clean_assessors(self):
+        return [self.offered[pk] for pk in self.cleaned_data["assessors"]]
 
 
 class CertificateChangeForm(KRDSFormMixin, forms.Form):
@@ -117,18 +126,141 @@ class ProjectLinkForm(KRDSFormMixin, forms.Form):
 
 
 class RoundForm(KRDSFormMixin, forms.ModelForm):
+    """A new round; it is assessed against the index chosen among those of its kind (the
+    latest of the kind when none is chosen)."""
+
     class Meta:
         model = CertificationRound
-        fields = ["kind", "name", "name_ko", "opens_at", "closes_at", "validity_years", "min_assessors"]
+        fields = [
+            "kind",
+            "index",
+            "name",
+            "name_ko",
+            "opens_at",
+            "closes_at",
+            "validity_years",
+            "min_assessors",
+        ]
         widgets = {
             "opens_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
             "closes_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
         }
         help_texts = {"opens_at": _("Leave both empty for a round open all year.")}
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        index = self.fields["index"]
+        index.queryset = CertificationIndex.objects.order_by("kind", "-pk")
+        index.required = False
+        index.empty_label = _("The latest index of this kind")
+        index.label_from_instance = lambda i: f"{i.get_kind_display()} · {i.display_name}"
+        index.help_text = _(
+            "The index the round's applications are assessed against; it must be of the round's kind."
+        )
+
     def clean(self):
         data = super().clean()
         opens, closes = data.get("opens_at"), data.get("closes_at")
         if opens and closes and closes <= opens:
             self.add_error("closes_at", _("Reception must close after it opens."))
+        kind, index = data.get("kind"), data.get("index")
+        if kind and index is not None and index.kind != kind:
+            self.add_error("index", _("Choose an index of the round's kind."))
+        elif kind and index is None:
+            data["index"] = CertificationIndex.objects.filter(kind=kind).order_by("-pk").first()
+            if data["index"] is None:
+                self.add_error("index", _("No index of this kind exists yet."))
         return data
+
+
+# --- The index as versions --------------------------------------------------------------------
+
+
+class IndexForm(KRDSFormMixin, forms.Form):
+    name = forms.CharField(label=_("Name (English)"), max_length=200)
+    name_ko = forms.CharField(label=_("Name (Korean)"), max_length=200, required=False)
+    overall_threshold = forms.IntegerField(label=_("Overall pass threshold (points)"), min_value=0)
+
+
+class IndexCategoryForm(KRDSFormMixin, forms.Form):
+    id = forms.IntegerField(widget=forms.HiddenInput)
+    name = forms.CharField(label=_("Category name (English)"), max_length=200)
+    name_ko = forms.CharField(label=_("Category name (Korean)"), max_length=200, required=False)
+    pass_threshold = forms.IntegerField(label=_("Category pass threshold (points)"), min_value=0)
+
+
+class IndexItemForm(KRDSFormMixin, forms.Form):
+    id = forms.IntegerField(widget=forms.HiddenInput)
+    name = forms.CharField(label=_("Sub-category name (English)"), max_length=200)
+    name_ko = forms.CharField(label=_("Sub-category name (Korean)"), max_length=200, required=False)
+    max_points = forms.IntegerField(label=_("Points"), min_value=0)
+    remove = forms.BooleanField(label=_("Remove this sub-category"), required=False)
+
+
+IndexCategoryFormSet = forms.formset_factory(IndexCategoryForm, extra=0)
+IndexItemFormSet = forms.formset_factory(IndexItemForm, extra=0)
+
+
+class IndexEditForms:
+    """The index's own form and its categories' and sub-categories' formsets, for an index
+    with its parts prefetched (certification_versions.with_parts)."""
+
+    def __init__(self, index, data=None):
+        categories = list(index.categories.all())
+        self.form = IndexForm(
+            data,
+            prefix="index",
+            initial={
+                "name": index.name,
+                "name_ko": index.name_ko,
+                "overall_threshold": index.overall_threshold,
+            },
+        )
+        self.categories = IndexCategoryFormSet(
+            data,
+            prefix="categories",
+            initial=[
+                {"id": c.pk, "name": c.name, "name_ko": c.name_ko, "pass_threshold": c.pass_threshold}
+                for c in categories
+            ],
+        )
+        items = [(c, i) for c in categories for i in c.items.all()]
+        self.items = IndexItemFormSet(
+            data,
+            prefix="items",
+            initial=[
+                {"id": i.pk, "name": i.name, "name_ko": i.name_ko, "max_points": i.max_points}
+                for _c, i in items
+            ],
+        )
+        # The page shows each category's sub-categories under it.
+        self.groups = [
+            (
+                category,
+                form,
+                [f for (c, _i), f in zip(items, self.items.forms, strict=False) if c.pk == category.pk],
+            )
+            for category, form in zip(categories, self.categories.forms, strict=False)
+        ]
+
+    def is_valid(self):
+        return all([self.form.is_valid(), self.categories.is_valid(), self.items.is_valid()])
+
+    def values(self):
+        """What certification_versions.revise_index takes."""
+        fields = ("name", "name_ko", "pass_threshold")
+        return {
+            **{key: self.form.cleaned_data[key] for key in ("name", "name_ko", "overall_threshold")},
+            "categories": {
+                f.cleaned_data["id"]: {k: f.cleaned_data[k] for k in fields}
+                for f in self.categories
+                if "id" in f.cleaned_data
+            },
+            "items": {
+                f.cleaned_data["id"]: {
+                    k: f.cleaned_data[k] for k in ("name", "name_ko", "max_points", "remove")
+                }
+                for f in self.items
+                if "id" in f.cleaned_data
+            },
+        }

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from . import views_analytics, views_certification, views_home, views_labs, views_menu
+from . import views_analytics, views_certification, views_home, views_index, views_labs, views_menu
 
 app_name = "smartcity"
 
@@ -35,6 +35,9 @@ urlpatterns += [
     path("catalogue/<int:pk>/", views_certification.catalogue_service, name="catalogue_service"),
     path("certification/", views_certification.certification_home, name="certification_home"),
     path("certification/rounds/new/", views_certification.round_create, name="certification_round_create"),
+    path("certification/indexes/", views_index.index_list, name="certification_indexes"),
+    path("certification/indexes/<int:pk>/copy/", views_index.index_copy, name="certification_index_copy"),
+    path("certification/indexes/<int:pk>/edit/", views_index.index_edit, name="certification_index_edit"),
     path(
         "certification/rounds/<int:pk>/apply/",
         views_certification.certification_apply,

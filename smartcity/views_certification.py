@@ -19,6 +19,7 @@ from competitions.refusals import show_refusal
 from projects.views.staff import staff_only
 
 from . import catalogue, certification
+from .certification_assessors import assessor_candidates
 from .forms_certification import (
     AssessmentForm,
     AssignAssessorsForm,
@@ -141,8 +142,7 @@ def certification_home(request):
 def round_create(request):
     form = RoundForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        round = form.save(commit=False)
-        round.index = CertificationIndex.objects.filter(kind=round.kind).order_by("-pk").first()
+        round = form.save(commit=False)  # the index: chosen, or the latest of the kind (RoundForm)
         round.created_by = request.user
         round.save()
         messages.success(request, _("The certification round was opened."))
@@ -208,7 +208,8 @@ def certification_application(request, pk):
     if is_staff:
         context["verdict"] = certification.verdict(application)
         context["assessments"] = application.assessments.select_related("assessor")
-        context["assign_form"] = AssignAssessorsForm()
+        if application.state in ("submitted", "under_assessment"):
+            context["assign_form"] = AssignAssessorsForm(candidates=assessor_candidates(application))
         context["change_form"] = CertificateChangeForm()
         context["link_form"] = ProjectLinkForm()
     return render(request, "smartcity/certification/application.html", context)
@@ -252,12 +253,12 @@ def certification_assess(request, pk):
 @require_POST
 def certification_assign(request, pk):
     application = get_object_or_404(CertificationApplication, pk=pk)
-    form = AssignAssessorsForm(request.POST)
+    form = AssignAssessorsForm(request.POST, candidates=assessor_candidates(application))
     if not form.is_valid():
         messages.error(request, _("Choose at least one assessor."))
         return redirect("smartcity:certification_application", pk=pk)
     try:
-        certification.assign_assessors(application, list(form.cleaned_data["assessors"]), by=request.user)
+        certification.assign_assessors(application, form.cleaned_data["assessors"], by=request.user)
     except TransitionRefused as exc:
         show_refusal(request, exc)
     else:

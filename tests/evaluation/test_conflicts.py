@@ -76,3 +76,26 @@ def test_the_top_up_after_a_recusal_never_brings_in_a_member_of_the_applying_org
     leaving = Assignment.objects.filter(application=applications[0]).first()
     assert reviewing.recuse(leaving, by=leaving.reviewer.user, reason="former colleague") is None
     assert not Assignment.objects.filter(reviewer__in=free).exists()
+
+
+def test_reviewers_conflicted_with_organisations_is_the_one_rule(call):
+    """Affiliation, membership or a declared conflict; nothing else (another reviewer's
+    declaration, an organisation not asked about)."""
+    from evaluation.conflicts import reviewers_conflicted_with
+    from evaluation.models import DeclaredConflict
+
+    applicant, elsewhere = OrganisationFactory(name="Applicant Co"), OrganisationFactory(name="Elsewhere")
+    affiliated, member, declared, clear = make_reviewers(call, 4, prefix="org")
+    affiliated.affiliation = applicant
+    affiliated.save()
+    Membership.objects.create(user=member.user, organisation=applicant)
+    DeclaredConflict.objects.create(reviewer=declared, organisation=applicant, reason="former employer")
+    DeclaredConflict.objects.create(reviewer=clear, organisation=elsewhere)
+    reviewers = [affiliated, member, declared, clear]
+    assert reviewers_conflicted_with(reviewers, [applicant.pk]) == {
+        affiliated.pk: {applicant.pk},
+        member.pk: {applicant.pk},
+        declared.pk: {applicant.pk},
+    }
+    assert reviewers_conflicted_with(reviewers, [applicant.pk, elsewhere.pk])[clear.pk] == {elsewhere.pk}
+    assert reviewers_conflicted_with(reviewers, []) == {}

@@ -371,6 +371,15 @@ MATRIX = {
     ),
     "smartcity:certification_home": Entry(get=row(LOGIN, 200, 200, 200, 200, 200, 200)),
     "smartcity:certification_round_create": Entry(get=STAFF_GET, post=STAFF_POST),
+    # The index's versions: staff only. The world's service index has been assessed against
+    # (certified_application), so its edit page offers only a copy.
+    "smartcity:certification_indexes": Entry(get=STAFF_GET),
+    "smartcity:certification_index_copy": Entry(
+        lambda w: {"pk": certified_application(w).round.index_id}, STAFF_POST_ONLY_GET, STAFF_POST
+    ),
+    "smartcity:certification_index_edit": Entry(
+        lambda w: {"pk": certified_application(w).round.index_id}, STAFF_GET, STAFF_POST
+    ),
     "smartcity:certification_apply": Entry(
         lambda w: {"pk": certified_application(w).round_id}, row(LOGIN, 200, 200, 200, 200, 200, 200)
     ),

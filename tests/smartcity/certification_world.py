@@ -1,9 +1,10 @@
 """Factories for certification tests: a service round open all year, a company that applies,
-staff and three assessors, and helpers to score and decide."""
+staff and three assessors (reviewers of the pool), and helpers to score and decide."""
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from competitions.models import Region, ServiceType, SmartService, TechnologyField
+from evaluation.models import Reviewer
 from smartcity import certification
 from smartcity.models import CertificationIndex, CertificationKind, CertificationRound
 from tests.factories import OrganisationFactory, StaffFactory, UserFactory
@@ -17,7 +18,7 @@ def evidence(name="evidence.pdf"):
 def service_round(staff, **extra):
     return CertificationRound.objects.create(
         kind=CertificationKind.SERVICE,
-        index=CertificationIndex.objects.get(kind=CertificationKind.SERVICE),
+        index=CertificationIndex.objects.filter(kind=CertificationKind.SERVICE).order_by("pk").first(),
         name="Service certification 2026",
         name_ko="2026년 서비스 인증",
         created_by=staff,
@@ -28,7 +29,7 @@ def service_round(staff, **extra):
 def city_round(staff, **extra):
     return CertificationRound.objects.create(
         kind=CertificationKind.CITY,
-        index=CertificationIndex.objects.get(kind=CertificationKind.CITY),
+        index=CertificationIndex.objects.filter(kind=CertificationKind.CITY).order_by("pk").first(),
         name="City certification 2026",
         name_ko="2026년 도시 인증",
         created_by=staff,
@@ -53,8 +54,18 @@ def apply_for_service(round, owner, organisation=None, **extra):
     return certification.apply(round, organisation=organisation, by=owner, **values)
 
 
+def reviewer(affiliation=None, expertise=(), **user):
+    """A user of the reviewer pool (evaluation.models.Reviewer): who may assess."""
+    person = UserFactory(**user)
+    pool_member = Reviewer.objects.create(
+        user=person, affiliation=affiliation, code=f"RC{Reviewer.objects.count() + 1:04d}"
+    )
+    pool_member.expertise.set(expertise)
+    return person
+
+
 def assessors(n=3):
-    return [UserFactory() for _ in range(n)]
+    return [reviewer() for _ in range(n)]
 
 
 def score_all(application, people, share):

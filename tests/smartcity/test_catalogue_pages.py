@@ -16,7 +16,7 @@ from smartcity import certification
 from smartcity.models import CertificationApplication, CertifiedService
 from tests.factories import OrganisationFactory, StaffFactory, UserFactory
 
-from .certification_world import certified, evidence, service_round
+from .certification_world import certified, evidence, reviewer, service_round
 
 pytestmark = pytest.mark.django_db
 
@@ -53,7 +53,7 @@ def test_the_whole_journey_through_the_pages(client, staff):
 
     download = client.get(reverse("smartcity:certification_evidence", args=[application.pk]))
     assert b"".join(download.streaming_content).startswith(b"%PDF-")
-    assessor = UserFactory(roles=[Role.REVIEWER])
+    assessor = reviewer(roles=[Role.REVIEWER])
     client.force_login(staff)
     client.post(
         reverse("smartcity:certification_assign", args=[application.pk]), {"assessors": [assessor.pk]}

@@ -27,6 +27,7 @@ from .certification_world import (
     certified,
     city_round,
     evidence,
+    reviewer,
     score_all,
     service_round,
 )
@@ -84,7 +85,7 @@ def test_city_numbers_run_apart_from_service_numbers(staff, owner):
     application = certification.apply(
         round, organisation=city, by=owner, title="세종시", description="도시 전체", evidence=evidence()
     )
-    person = UserFactory()
+    person = reviewer()
     certification.assign_assessors(application, [person], by=staff)
     score_all(application, [person], 0.8)
     application, certificate = certification.decide(application, by=staff)
@@ -95,7 +96,7 @@ def test_city_numbers_run_apart_from_service_numbers(staff, owner):
 def test_one_category_below_its_threshold_fails_even_with_a_high_total(staff, owner):
     round = service_round(staff, min_assessors=1)
     application = apply_for_service(round, owner)
-    person = UserFactory()
+    person = reviewer()
     certification.assign_assessors(application, [person], by=staff)
     index = round.index
     points = {}
@@ -213,7 +214,7 @@ def test_refusals_store_nothing(staff, owner):
 def test_assessors_score_within_the_index_and_only_once(staff, owner):
     round = service_round(staff, min_assessors=1)
     application = apply_for_service(round, owner)
-    person, stranger = UserFactory(), UserFactory()
+    person, stranger = reviewer(), UserFactory()
     certification.assign_assessors(application, [person], by=staff)
     assessment = application.assessments.get()
     items = [i for c in round.index.categories.all() for i in c.items.all()]
@@ -225,7 +226,7 @@ def test_assessors_score_within_the_index_and_only_once(staff, owner):
     certification.submit_assessment(assessment, {i.pk: 1 for i in items}, by=person)
     with pytest.raises(TransitionRefused, match="already"):
         certification.submit_assessment(assessment, {i.pk: 1 for i in items}, by=person)
-    with pytest.raises(TransitionRefused, match="belongs to the applicant"):
+    with pytest.raises(TransitionRefused, match="not in the reviewer pool"):
         certification.assign_assessors(application, [owner], by=staff)
 
 
