@@ -264,7 +264,7 @@ DEMO_SLUG = "pilot-city-demo"
 REVIEW_DEMO_SLUG = "pilot-city-review-demo"
 # Calls whose applications are walked through the evaluation by evaluation.demo_journey: the
 # lifecycle stops at "published" until their journey has run (finish_demo_calls then ends them).
-JOURNEY_SLUGS = {"pilot-city-2022"}
+JOURNEY_SLUGS = {"pilot-city-2022", "innovation-tech-2022"}
 
 
 def demo_window(now):
