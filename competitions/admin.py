@@ -132,7 +132,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 class TrackInline(NamedTabularInline):
     model = Track
     extra = 0
-    fields = ["name", "name_ko", "max_awards", "subsidy_cap", "position"]
+    fields = ["name", "name_ko", "max_awards", "subsidy_cap", "living_lab", "position"]
 
 
 class ServiceFieldInline(NamedTabularInline):
@@ -328,7 +328,8 @@ class QuotaAdmin(LimitedImportExportAdmin):
 class TrackAdmin(WonAdminMixin, QuotaAdmin):
     resource_classes = [resources.TrackResource]
     won_fields = ("subsidy_cap",)
-    list_display = QuotaAdmin.list_display + ["subsidy_cap"]
+    list_display = QuotaAdmin.list_display + ["subsidy_cap", "living_lab"]
+    list_filter = [*QuotaAdmin.list_filter, "living_lab"]
 
 
 @admin.register(ServiceField)

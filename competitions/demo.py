@@ -60,6 +60,7 @@ class QuotaSpec:
     name_ko: str
     max_awards: int
     subsidy_cap: int | None = None
+    living_lab: bool = False  # a track: its funded projects may open a living lab
 
 
 @dataclass
@@ -187,7 +188,7 @@ INNOVATION_TECH_2022 = CallSpec(
     ),
     tracks=[
         QuotaSpec("Enterprise-led", "기업 주도형", 10, 1_500_000_000),
-        QuotaSpec("Citizen-led living lab", "시민 주도 리빙랩형", 5, 1_000_000_000),
+        QuotaSpec("Citizen-led living lab", "시민 주도 리빙랩형", 5, 1_000_000_000, living_lab=True),
     ],
     rules=[
         ("Enterprise-led", "allowed_applicants", {"kinds": ["company", "university"]}),
@@ -263,7 +264,7 @@ DEMO_SLUG = "pilot-city-demo"
 REVIEW_DEMO_SLUG = "pilot-city-review-demo"
 # Calls whose applications are walked through the evaluation by evaluation.demo_journey: the
 # lifecycle stops at "published" until their journey has run (finish_demo_calls then ends them).
-JOURNEY_SLUGS = {"pilot-city-2022"}
+JOURNEY_SLUGS = {"pilot-city-2022", "innovation-tech-2022"}
 
 
 def demo_window(now):
@@ -357,6 +358,7 @@ def _upsert_call(spec, keep_window=False):
                 "name_ko": quota.name_ko,
                 "max_awards": quota.max_awards,
                 "subsidy_cap": quota.subsidy_cap,
+                "living_lab": quota.living_lab,
                 "position": position,
             },
         )

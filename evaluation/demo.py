@@ -73,13 +73,19 @@ def seed_demo_evaluation(calls, reviewer_user):
 
 
 def seed_demo_journeys(calls, *, staff, reviewer):
-    """The evaluated calls (evaluation.demo_journey), each walked once: the 2022 pilot call to
-    its published results, the demo call in evaluation to the demo reviewer's waiting reviews.
-    Returns the slugs walked now."""
-    from .demo_journey import PILOT_2022_JOURNEY, REVIEW_DEMO_JOURNEY, run_staged_call
+    """The evaluated calls (evaluation.demo_journey), each walked once: the 2022 pilot call and
+    the innovation-technology call's living-lab track to their published results, the demo call
+    in evaluation to the demo reviewer's waiting reviews. Returns the slugs walked now."""
+    from .demo_journey import (
+        INNOVATION_2022_JOURNEY,
+        PILOT_2022_JOURNEY,
+        REVIEW_DEMO_JOURNEY,
+        run_staged_call,
+    )
 
     walked = []
-    for journey, publish in ((PILOT_2022_JOURNEY, True), (REVIEW_DEMO_JOURNEY, False)):
+    journeys = ((PILOT_2022_JOURNEY, True), (INNOVATION_2022_JOURNEY, True), (REVIEW_DEMO_JOURNEY, False))
+    for journey, publish in journeys:
         call = calls[journey.slug]
         if call.applications.exists():
             continue

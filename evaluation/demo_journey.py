@@ -5,7 +5,8 @@ evaluation.assigning, reviewers sign the pledge, declare no conflict and score t
 evaluation.reviewing, advancement and selection runs are recorded and confirmed.
 
 ``pilot-city-2022`` is evaluated as document review then presentation (30:70, the final score
-weighted) with its 14 places and results published; ``pilot-city-review-demo`` has closed its
+weighted) with its 14 places and results published, and so is the citizen-led living-lab track
+of ``innovation-tech-2022`` (six companies); ``pilot-city-review-demo`` has closed its
 reception and is in evaluation: the document review's other reviewers have scored, the demo
 reviewer's assignments wait (the pledge not yet signed, so the reviewer walks it first).
 
@@ -97,10 +98,16 @@ class Journey:
     applications: int
     reviewers: int  # besides the demo reviewer
     seed: int
+    track: str = ""  # the track every company applies to (its name); empty: the call's first
 
 
 PILOT_2022_JOURNEY = Journey("pilot-city-2022", "522", applications=24, reviewers=6, seed=2022)
 REVIEW_DEMO_JOURNEY = Journey("pilot-city-review-demo", "526", applications=10, reviewers=5, seed=2026)
+# The innovation-technology call's citizen-led living-lab track: six companies apply, those
+# selected may run a living lab (smartcity.demo opens one on the first project).
+INNOVATION_2022_JOURNEY = Journey(
+    "innovation-tech-2022", "524", applications=6, reviewers=5, seed=2023, track="Citizen-led living lab"
+)
 
 
 # --- Stages ---------------------------------------------------------------------------------------
@@ -261,7 +268,7 @@ def _attach(application, kind, user, content):
 def submitted_applications(call, journey):
     """Each company applies a day before the deadline and submits through projects.workflow."""
     fields = list(call.service_fields.order_by("position"))
-    track = call.tracks.order_by("position").first()
+    track = call.tracks.get(name=journey.track) if journey.track else call.tracks.order_by("position").first()
     content = pdf_bytes()
     rng = random.Random(journey.seed)
     applications = []
@@ -272,7 +279,7 @@ def submitted_applications(call, journey):
         application = Application.objects.create(
             call=call,
             track=track,
-            service_field=fields[n % len(fields)],
+            service_field=fields[n % len(fields)] if fields else None,
             lead=organisation,
             created_by=user,
             title=f"{title_ko} ({title})",

@@ -218,6 +218,35 @@ def seed_demo_money(call, *, staff, count=3):
     return projects
 
 
+def seed_demo_agreement(call, *, staff):
+    """The first selected application of ``call`` accepted, awarded
+    what it asked and its one-year agreement signed (June 2022 to May 2023), through
+    projects.ledger: a project still running its demonstration, without money or reports yet.
+    Runs once (nothing happens when the call already has an award). Returns the project or None."""
+    from datetime import date
+
+    from . import ledger
+    from .models import Application, ApplicationState, Award, Project
+
+    if Award.objects.filter(application__call=call).exists():
+        return Project.objects.filter(award__application__call=call).order_by("pk").first()
+    application = (
+        Application.objects.filter(call=call, state=ApplicationState.SELECTED).order_by("reference").first()
+    )
+    if application is None:
+        return None
+    ledger.accept_selection(application, by=application.created_by)
+    award = ledger.create_award(application, by=staff)
+    return ledger.sign_agreement(
+        award,
+        by=staff,
+        signed_on=date(2022, 6, 1),
+        parties=f"국토교통부(MOLIT); 국토교통과학기술진흥원(KAIA); {application.lead.name}",
+        starts_on=date(2022, 6, 1),
+        ends_on=date(2023, 5, 31),
+    )
+
+
 # Two indicators per demo project (values are our choice, not the ministry's): name, Korean
 # name, unit, baseline, target for the year, the actual reported in the final report.
 DEMO_INDICATORS = [

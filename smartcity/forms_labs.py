@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from config.krds import KRDSFormMixin
 
-from .living_labs import RATINGS
+from .living_labs import RATINGS, projects_that_may_open_a_lab
 from .models import AgeBand, LabService, QuestionKind
 from .models.living_lab import FEEDBACK_PHASES
 
@@ -59,7 +59,12 @@ class ProjectChoiceField(forms.ModelChoiceField):
 
 
 class LabForm(KRDSFormMixin, forms.Form):
-    project = ProjectChoiceField(queryset=None, label=_("Project"), empty_label=None)
+    project = ProjectChoiceField(
+        queryset=None,
+        label=_("Project"),
+        empty_label=None,
+        help_text=_("Only projects funded on a citizen-led living-lab track, without a lab yet."),
+    )
     name = forms.CharField(label=_("Name of the living lab"), max_length=200)
     name_en = forms.CharField(label=_("Name in English"), max_length=200, required=False)
     description = forms.CharField(label=_("What citizens will test"), widget=forms.Textarea)
@@ -78,12 +83,8 @@ class LabForm(KRDSFormMixin, forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        from projects.models import Project
-
         super().__init__(*args, **kwargs)
-        self.fields["project"].queryset = Project.objects.filter(living_lab__isnull=True).select_related(
-            "award__application"
-        )
+        self.fields["project"].queryset = projects_that_may_open_a_lab().order_by("code")
 
     def clean_services(self):
         services = []

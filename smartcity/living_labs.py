@@ -51,11 +51,30 @@ def _log(obj, *, by, transition, description="", state=""):
     )
 
 
+def runs_on_living_lab_track(project):
+    """A living lab is the citizen-led track's own: only a project funded on a living-lab track
+    (``Track.living_lab``, set by staff where tracks are configured) opens one."""
+    return project.award.application.track.living_lab
+
+
+def projects_that_may_open_a_lab():
+    """The funded projects of a living-lab track that run no lab yet (what staff may choose)."""
+    from projects.models import Project
+
+    return Project.objects.filter(
+        living_lab__isnull=True, award__application__track__living_lab=True
+    ).select_related("award__application")
+
+
 def open_lab(project, *, name, description, consent_version, consent_text, services, by, **english):
     """Open the living lab of ``project`` testing ``services`` ((name, name_en, menu item or None)).
-    Staff only; one lab per project."""
+    Staff only; one lab per project, funded on a living-lab track."""
     if not by.has_perm("smartcity.approve_livinglab_manager", None):
         raise PermissionDenied(_("Only staff open a living lab."))
+    if not runs_on_living_lab_track(project):
+        raise TransitionRefused(
+            [_("A living lab opens only on a project funded on a citizen-led living-lab track.")]
+        )
     if not services:
         raise ValidationError(_("Name at least one service the lab tests."))
     if LivingLab.objects.filter(project=project).exists():
@@ -329,8 +348,18 @@ def results(lab):
 
 def comments(lab, phase):
     """The phase's current comments, without who wrote them (results are anonymous)."""
+    return _current_comments(lab).filter(phase=phase)
+
+
+def all_comments(lab):
+    """Every phase's current comments, phase by phase, without who wrote them. One query."""
+    order = {phase: position for position, phase in enumerate(FEEDBACK_PHASES)}
+    return sorted(_current_comments(lab), key=lambda feedback: order.get(feedback.phase, len(order)))
+
+
+def _current_comments(lab):
     return (
-        Feedback.objects.filter(service__lab=lab, phase=phase, replaced_at__isnull=True)
+        Feedback.objects.filter(service__lab=lab, replaced_at__isnull=True)
         .exclude(comment="")
         .select_related("service")
         .order_by("service__position", "-given_at")

@@ -91,6 +91,11 @@ urlpatterns += [
     path("labs/<int:pk>/questions/", views_labs.lab_question, name="lab_question"),
     path("labs/<int:pk>/withdraw/", views_labs.lab_withdraw, name="lab_withdraw"),
     path("labs/<int:pk>/results/", views_labs.lab_results, name="lab_results"),
+    re_path(
+        r"^labs/(?P<pk>\d+)/results\.(?P<fmt>csv|xlsx)$",
+        views_labs.lab_results_export,
+        name="lab_results_export",
+    ),
     path("labs/<int:pk>/participants/", views_labs.lab_participants, name="lab_participants"),
     path("labs/<int:pk>/phase/", views_labs.lab_phase, name="lab_phase"),
     path("labs/<int:pk>/managers/", views_labs.lab_manager, name="lab_manager"),

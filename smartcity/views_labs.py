@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -18,7 +18,7 @@ from competitions.refusals import add_to_form, show_refusal
 from evaluation.charts import grouped_bars_chart
 from projects.views.staff import staff_only
 
-from . import living_labs
+from . import labs_export, living_labs
 from .forms_labs import (
     FeedbackForm,
     JoinForm,
@@ -71,6 +71,9 @@ def lab_create(request):
                 lab = living_labs.open_lab(project, services=services, by=request.user, **data)
             except ValidationError as exc:
                 add_to_form(form, exc)
+            except TransitionRefused as exc:
+                for reason in exc.reasons:
+                    form.add_error("project", reason)
             else:
                 messages.success(request, _("The living lab is open. Approve its managers on its page."))
                 return redirect("smartcity:lab", pk=lab.pk)
@@ -269,6 +272,23 @@ def lab_results(request, pk):
             "menu": "living_labs",
         },
     )
+
+
+@login_required
+def lab_results_export(request, pk, fmt):
+    """The results as a CSV or XLSX file: no personal data, comments without names."""
+    lab = _lab(pk)
+    if not request.user.has_perm("smartcity.view_livinglab_results", lab):
+        raise PermissionDenied
+    if fmt == "csv":
+        response = HttpResponse(labs_export.as_csv(lab), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(
+            labs_export.as_xlsx(lab),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="{labs_export.filename(lab, fmt)}"'
+    return response
 
 
 @login_required

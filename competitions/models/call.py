@@ -493,6 +493,14 @@ class Track(Quota):
         validators=MONEY_MIN,
         help_text=_("Leave empty to use the call's maximum."),
     )
+    living_lab = models.BooleanField(
+        _("living-lab track"),
+        default=False,
+        help_text=_(
+            "The citizen-led living-lab track: only its funded projects may open a living lab, "
+            "where citizens test the services and give feedback."
+        ),
+    )
 
     class Meta:
         ordering = ["call", "position", "id"]

@@ -261,6 +261,10 @@ def living_lab(world):
 
     lab = LivingLab.objects.filter(project=world.project).first()
     if lab is None:
+        # Labs open only on the citizen-led living-lab track: the world's project is on one.
+        track = world.project.award.application.track
+        track.living_lab = True
+        track.save(update_fields=["living_lab"])
         lab = open_test_lab(world.project, world.users["staff"], world.users["applicant"])
         participant = join(lab, world.users["other_applicant"])
         living_labs.give_feedback(participant, lab.services.first(), rating=4, comment="편리합니다")
@@ -710,6 +714,9 @@ MATRIX = {
     ),
     "smartcity:lab_results": Entry(
         lambda w: {"pk": living_lab(w).pk}, row(LOGIN, 403, 200, 403, 403, 200, 403)
+    ),
+    "smartcity:lab_results_export": Entry(
+        lambda w: {"pk": living_lab(w).pk, "fmt": "csv"}, row(LOGIN, 403, 200, 403, 403, 200, 403)
     ),
     "smartcity:lab_participants": Entry(
         lambda w: {"pk": living_lab(w).pk}, row(LOGIN, 403, 200, 403, 403, 403, 403)

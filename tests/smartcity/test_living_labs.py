@@ -2,19 +2,23 @@
 consent is required; withdrawal keeps the row and the feedback; personal data is seen only by
 the lab's approved managers; the results' numbers match counts made here."""
 
+import csv
+import io
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import translation
 from django_fsm_log.models import StateLog
+from openpyxl import load_workbook
 
+from audit.models import AccessEvent
 from competitions.lifecycle import TransitionRefused
-from projects.models import Application, ApplicationState
 from smartcity import living_labs
-from smartcity.models import Feedback, LabPhase, LivingLab, Participant
-from tests.factories import ApplicationFactory, StaffFactory, UserFactory, signed_project
+from smartcity.models import Feedback, LabPhase, LabService, LivingLab, Participant
+from tests.factories import OrganisationFactory, StaffFactory, UserFactory
 
-from .labs_world import join, open_test_lab
+from .labs_world import funded_project, join, open_test_lab
 
 pytestmark = pytest.mark.django_db
 
@@ -31,11 +35,7 @@ def manager(role_groups):
 
 @pytest.fixture
 def project(staff):
-    draft = ApplicationFactory()
-    Application.objects.filter(pk=draft.pk).update(
-        state=ApplicationState.SELECTED, reference=f"PC26-{draft.pk:04d}", accepted_at=timezone.now()
-    )
-    return signed_project(Application.objects.get(pk=draft.pk), by=staff)
+    return funded_project(staff, living_lab=True)
 
 
 @pytest.fixture
@@ -308,3 +308,162 @@ def test_feedback_from_a_tab_opened_before_the_withdrawal_is_refused(lab):
     with pytest.raises(ValidationError):
         living_labs.give_feedback(stale, lab.services.first(), rating=5)
     assert not Feedback.objects.filter(participant=person).exists()
+
+
+# --- Only the citizen-led living-lab track ----------------------------------------------------
+
+
+def test_a_lab_opens_only_on_a_project_of_a_living_lab_track(staff):
+    enterprise = funded_project(staff, living_lab=False)
+    logs = StateLog.objects.count()
+    with translation.override("ko"), pytest.raises(TransitionRefused) as refused:
+        open_test_lab(enterprise, staff)
+    assert refused.value.reasons == ["리빙랩은 시민 주도 리빙랩형으로 지원받은 과제에서만 열 수 있습니다."]
+    assert not LivingLab.objects.exists() and not LabService.objects.exists()
+    assert StateLog.objects.count() == logs
+    # Once staff mark the track as the living-lab track, the same project may open one.
+    track = enterprise.award.application.track
+    track.living_lab = True
+    track.save()
+    assert open_test_lab(enterprise, staff).project == enterprise
+
+
+def test_the_open_a_lab_page_lists_only_projects_of_a_living_lab_track(client, staff, project):
+    enterprise = funded_project(staff, living_lab=False)
+    other_lab_project = funded_project(staff, living_lab=True)
+    open_test_lab(other_lab_project, staff)  # already runs one
+    client.force_login(staff)
+    url = reverse("smartcity:lab_create")
+    response = client.get(url)
+    assert list(response.context["form"].fields["project"].queryset) == [project]
+    page = response.content.decode()
+    assert f'value="{project.pk}"' in page
+    assert f'value="{enterprise.pk}"' not in page and f'value="{other_lab_project.pk}"' not in page
+    # A forged choice of the enterprise-led project is refused, nothing written.
+    data = {
+        "project": enterprise.pk,
+        "name": "기업 리빙랩",
+        "description": "시험",
+        "services": "서비스",
+        "consent_version": "LL-1",
+        "consent_text": "수집합니다.",
+    }
+    assert client.post(url, data).status_code == 400
+    assert not LivingLab.objects.filter(project=enterprise).exists()
+
+
+# --- The results as CSV and XLSX --------------------------------------------------------------
+
+
+def _fill(lab, manager, people):
+    """Feedback and survey answers in two phases; returns what was given, counted here."""
+    parking, sharing = lab.services.order_by("position")
+    question = living_labs.add_question(lab, phase="co_design", kind="rating", text="추천 의향", by=manager)
+    wish = living_labs.add_question(lab, phase="co_design", kind="text", text="바라는 점", by=manager)
+    given = {}
+    for n, person in enumerate(people):
+        rating = 1 + n % 5
+        living_labs.give_feedback(person, parking, rating=rating, comment='=HYPERLINK("x")' if n == 0 else "")
+        given.setdefault(("explore", parking.pk), []).append(rating)
+    lab = living_labs.advance(lab, by=manager, reason="탐색 완료")
+    for n, person in enumerate(people):
+        rating = 5 - n % 3
+        living_labs.give_feedback(person, sharing, rating=rating, comment=f"공유 의견 {n}")
+        given.setdefault(("co_design", sharing.pk), []).append(rating)
+        living_labs.answer_survey(person, {question: 2 + n % 4, wish: "야간 운영" if n == 1 else ""})
+    return lab, given, question
+
+
+def test_managers_and_staff_download_the_results_without_personal_data(client, lab, manager, staff):
+    people = [join(lab, user, name=f"참여자{n}") for n, user in enumerate(citizens(4))]
+    lab, given, question = _fill(lab, manager, people)
+    client.force_login(manager)
+    url = reverse("smartcity:lab_results_export", args=[lab.pk, "csv"])
+    before = AccessEvent.objects.count()
+    response = client.get(url, HTTP_ACCEPT_LANGUAGE="ko")
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith(f'attachment; filename="living-lab-{lab.pk}-results-')
+    assert "no-store" in response["Cache-Control"]
+    event = AccessEvent.objects.order_by("pk").last()
+    assert AccessEvent.objects.count() == before + 1 and event.actor == manager
+    assert event.detail["view"] == "smartcity:lab_results_export"
+
+    text = response.content.decode("utf-8-sig")
+    for person in people:
+        assert person.name not in text and person.contact not in text and person.user.email not in text
+    lines = list(csv.reader(io.StringIO(text)))
+    assert lines[0] == ["단계·서비스별 의견"]
+    assert lines[1][:4] == ["단계", "서비스", "의견 수", "평균 평점"]
+    rows = {(line[0], line[1]): line[2:] for line in lines[2:10]}
+    with translation.override("ko"):
+        for phase in (LabPhase.EXPLORE, LabPhase.CO_DESIGN, LabPhase.TEST, LabPhase.EVALUATE):
+            for service in lab.services.all():
+                ratings = given.get((phase.value, service.pk), [])
+                expected = [
+                    str(len(ratings)),
+                    str(round(sum(ratings) / len(ratings), 2)) if ratings else "",
+                    *(str(ratings.count(r)) for r in (1, 2, 3, 4, 5)),
+                ]
+                assert rows[(str(phase.label), service.name)] == expected
+    survey = lines[lines.index(["설문 결과"]) + 2]
+    answers = [2 + n % 4 for n in range(4)]
+    assert survey[1:3] == ["추천 의향", "1~5점 평점"]
+    assert survey[3:] == [
+        "4",
+        str(round(sum(answers) / 4, 2)),
+        *(str(answers.count(r)) for r in (1, 2, 3, 4, 5)),
+    ]
+    written = lines[lines.index(["의견 및 서술형 답변"]) + 2 :]
+    assert ["탐색", "스마트 주차 안내", "1", '\'=HYPERLINK("x")'] in written
+    assert sum(1 for line in written if line[3].startswith("공유 의견")) == 4
+    assert any(line[1] == "바라는 점" and line[3] == "야간 운영" for line in written)
+
+    client.force_login(staff)
+    response = client.get(reverse("smartcity:lab_results_export", args=[lab.pk, "xlsx"]))
+    assert response.status_code == 200
+    book = load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == [
+        "Feedback per phase and service",
+        "Survey results",
+        "Comments and written answers",
+    ]
+    rows = list(book["Feedback per phase and service"].iter_rows(values_only=True))
+    assert rows[0][:4] == ("Phase", "Service", "Feedback given", "Average rating")
+    explore = [row for row in rows if row[0] == "Explore" and row[1] == "Smart parking guidance"][0]
+    ratings = given[("explore", lab.services.order_by("position")[0].pk)]
+    assert explore[2:] == (
+        len(ratings),
+        round(sum(ratings) / len(ratings), 2),
+        *(ratings.count(r) for r in range(1, 6)),
+    )
+    cells = [cell for sheet in book for row in sheet.iter_rows(values_only=True) for cell in row if cell]
+    assert not any(str(cell).startswith("=") for cell in cells)
+    assert not any(person.name in str(cell) for person in people for cell in cells)
+
+
+def test_only_managers_and_staff_download_the_results(client, lab):
+    people = citizens(2)
+    join(lab, people[0])
+    other_org_person = UserFactory(email="other@org.example")
+    OrganisationFactory(owners=[other_org_person])
+    for kind in ("csv", "xlsx"):
+        url = reverse("smartcity:lab_results_export", args=[lab.pk, kind])
+        response = client.get(url)
+        assert response.status_code == 302 and reverse("accounts:login") in response["Location"]
+        for someone in (people[0], people[1], other_org_person):
+            client.force_login(someone)
+            assert client.get(url).status_code == 403
+        client.logout()
+    assert client.get(f"/smart-city/labs/{lab.pk}/results.pdf").status_code == 404
+
+
+@pytest.mark.parametrize("count", [3, 15])
+def test_the_export_runs_a_constant_number_of_queries(
+    client, lab, manager, count, django_assert_max_num_queries
+):
+    people = [join(lab, user) for user in citizens(count)]
+    _fill(lab, manager, people)
+    client.force_login(manager)
+    for kind in ("csv", "xlsx"):
+        with django_assert_max_num_queries(14):
+            assert client.get(reverse("smartcity:lab_results_export", args=[lab.pk, kind])).status_code == 200

@@ -14,7 +14,7 @@ from accounts.roles import Role
 from competitions.demo import finish_demo_calls, seed_demo_calls
 from competitions.formatting import format_seoul
 from evaluation.demo import seed_demo_evaluation, seed_demo_journeys
-from projects.demo import seed_demo_money, seed_demo_organisations
+from projects.demo import seed_demo_agreement, seed_demo_money, seed_demo_organisations
 from projects.registration_number import format_registration_number
 
 
@@ -22,7 +22,8 @@ class Command(BaseCommand):
     help = (
         "Load the demo calls (the 2022 pilot call evaluated, paid and settled; one call open, one in "
         "evaluation), organisations, evaluation plans, a smart-city certification round open all year "
-        "with one certified service, and one account per role. Idempotent."
+        "with one certified service, a living lab on a citizen-led project, and one account per role. "
+        "Idempotent."
     )
 
     def handle(self, *args, **options):
@@ -43,6 +44,8 @@ class Command(BaseCommand):
         reviewer = seed_demo_evaluation(calls, reviewer_user=users[Role.REVIEWER])
         seed_demo_journeys(calls, staff=users[Role.STAFF], reviewer=reviewer)
         seed_demo_money(calls["pilot-city-2022"], staff=users[Role.STAFF])
+        # The innovation-technology call's living-lab track: one project (smartcity.demo's lab).
+        seed_demo_agreement(calls["innovation-tech-2022"], staff=users[Role.STAFF])
         calls = finish_demo_calls(calls, by=users[Role.STAFF])
         # Imported here, not at the top: smartcity sits above evaluation, which must not import
         # it; only this command, run from outside every app, brings the layers together.
