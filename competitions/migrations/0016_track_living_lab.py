@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('competitions', '0014_import_job_preview_in_background'),
+        ('competitions', '0015_import_preview_expiry'),
     ]
 
     operations = [
