@@ -58,6 +58,7 @@ RENDERED_THROUGH = {
     "projects/spending.py": HISTORY,
     "projects/views/organisations.py": MESSAGES,
     "projects/carry_over.py": f"{REFUSALS}; {EMAIL}",
+    "smartcity/certification_assessors.py": REFUSALS,
     "projects/parties.py": f"{REFUSALS}; {HISTORY}",
     "projects/views/applications.py": MESSAGES,
     "projects/views/years.py": FORM_ERRORS,
