@@ -5,18 +5,12 @@ Text cells go through config.safe_cells, the one rule every export follows. Down
 recorded in the access log by audit's middleware, which logs every response that carries a
 Content-Disposition."""
 
-import csv
-import io
-
-from django.http import HttpResponse
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from config.safe_cells import safe_text
 
 from .analytics import MEASURE_LABELS, MEASURES
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from .spreadsheets import csv_bytes, download, xlsx_bytes
 
 
 def table_rows(table):
@@ -33,39 +27,10 @@ def filename(table, scope_name, extension):
     return f"analytics-{table.slug}-{scope_name}.{extension}"
 
 
-def _attachment(response, name):
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
-def csv_response(table, scope_name):
-    buffer = io.StringIO()
-    buffer.write("\ufeff")  # Excel reads the Korean headers as UTF-8 only with the BOM
-    writer = csv.writer(buffer)
-    for line in table_rows(table):
-        writer.writerow(line)
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    return _attachment(response, filename(table, scope_name, "csv"))
-
-
-def xlsx_response(table, scope_name):
-    workbook = Workbook(write_only=True)
-    # A sheet title holds at most 31 characters and none of []:*?/\
-    sheet = workbook.create_sheet(
-        title=safe_text(table.title).translate(str.maketrans("", "", "[]:*?/\\"))[:31]
-    )
-    for line in table_rows(table):
-        sheet.append(line)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX)
-    return _attachment(response, filename(table, scope_name, "xlsx"))
-
-
 def export_response(table, scope_name, kind):
-    if kind == "csv":
-        return csv_response(table, scope_name)
-    return xlsx_response(table, scope_name)
+    rows = table_rows(table)
+    content = csv_bytes(rows) if kind == "csv" else xlsx_bytes([(table.title, rows)])
+    return download(content, kind, filename(table, scope_name, kind))
 
 
 def scope_label(scope):

@@ -2,20 +2,18 @@
 was not revoked), each with its current certificate, in a constant number of queries; and
 the same rows for the CSV and XLSX exports."""
 
-import csv
-import io
 from dataclasses import dataclass
 
 from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from openpyxl import Workbook
 
 from competitions.models import Region, TechnologyField
 from config.safe_cells import safe_text
 
 from .models import Certificate, CertificateState, CertifiedService
+from .spreadsheets import csv_bytes, xlsx_bytes
 
 STATUS_LABELS = {
     "valid": gettext_lazy("Valid"),
@@ -150,21 +148,8 @@ def export_rows(services, today=None):
 
 
 def as_csv(services, today=None):
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel reads UTF-8 (Korean) only with the byte-order mark
-    writer = csv.writer(out)
-    writer.writerow(export_header())
-    for row in export_rows(services, today):
-        writer.writerow(["" if value is None else value for value in row])
-    return out.getvalue().encode("utf-8")
+    return csv_bytes([export_header(), *export_rows(services, today)])
 
 
 def as_xlsx(services, today=None):
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("Certified services"))
-    sheet.append(export_header())
-    for row in export_rows(services, today):
-        sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return xlsx_bytes([(_("Certified services"), [export_header(), *export_rows(services, today)])])

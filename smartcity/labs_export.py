@@ -7,20 +7,15 @@ Text cells go through config.safe_cells (never a formula); numbers stay numbers.
 is recorded in the access log and sent ``no-store`` by the middlewares that handle every
 response carrying a Content-Disposition (audit.access, config.security_headers)."""
 
-import csv
-import io
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from openpyxl import Workbook
 
 from config.safe_cells import safe_text
 
 from . import living_labs
 from .models import LabPhase, QuestionKind
 from .models.living_lab import FEEDBACK_PHASES
-
-SHEET_TITLE_FORBIDDEN = str.maketrans("", "", "[]:*?/\\")
+from .spreadsheets import csv_bytes, xlsx_bytes
 
 
 def _ratings_header():
@@ -98,29 +93,18 @@ def filename(lab, extension):
     return f"living-lab-{lab.pk}-results-{timezone.localdate().isoformat()}.{extension}"
 
 
+def _lines(header, rows):
+    return [[str(text) for text in header], *rows]
+
+
 def as_csv(lab):
     """The tables one after the other, each under its title, a blank line between them."""
-    out = io.StringIO()
-    out.write("\ufeff")  # Excel reads UTF-8 (Korean) only with the byte-order mark
-    writer = csv.writer(out)
+    lines = []
     for number, (title, header, rows) in enumerate(tables(lab)):
-        if number:
-            writer.writerow([])
-        writer.writerow([title])
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow(["" if value is None else value for value in row])
-    return out.getvalue().encode("utf-8")
+        lines += ([[]] if number else []) + [[title]] + _lines(header, rows)
+    return csv_bytes(lines)
 
 
 def as_xlsx(lab):
     """One sheet a table."""
-    workbook = Workbook(write_only=True)
-    for title, header, rows in tables(lab):
-        sheet = workbook.create_sheet(title=safe_text(title).translate(SHEET_TITLE_FORBIDDEN)[:31])
-        sheet.append([str(text) for text in header])
-        for row in rows:
-            sheet.append(row)
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return xlsx_bytes((title, _lines(header, rows)) for title, header, rows in tables(lab))

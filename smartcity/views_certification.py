@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,6 +38,7 @@ from .models import (
     CertifiedService,
     IndexCategory,
 )
+from .spreadsheets import download
 
 SERVICES_PER_PAGE = 50
 
@@ -71,15 +72,8 @@ def catalogue_export(request, fmt):
     _form, filters = _filters(request)
     services = catalogue.search(filters)
     stamp = timezone.localdate().isoformat()
-    if fmt == "csv":
-        response = HttpResponse(catalogue.as_csv(services), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(
-            catalogue.as_xlsx(services),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="certified-services-{stamp}.{fmt}"'
-    return response
+    content = catalogue.as_csv(services) if fmt == "csv" else catalogue.as_xlsx(services)
+    return download(content, fmt, f"certified-services-{stamp}.{fmt}")
 
 
 def catalogue_service(request, pk):

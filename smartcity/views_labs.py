@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -30,6 +30,7 @@ from .forms_labs import (
     WithdrawForm,
 )
 from .models import Feedback, LivingLab
+from .spreadsheets import download
 
 PAGE_SIZE = 50
 
@@ -280,15 +281,8 @@ def lab_results_export(request, pk, fmt):
     lab = _lab(pk)
     if not request.user.has_perm("smartcity.view_livinglab_results", lab):
         raise PermissionDenied
-    if fmt == "csv":
-        response = HttpResponse(labs_export.as_csv(lab), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(
-            labs_export.as_xlsx(lab),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="{labs_export.filename(lab, fmt)}"'
-    return response
+    content = labs_export.as_csv(lab) if fmt == "csv" else labs_export.as_xlsx(lab)
+    return download(content, fmt, labs_export.filename(lab, fmt))
 
 
 @login_required
