@@ -151,17 +151,14 @@ def seed_demo_money(call, *, staff, count=3):
     projects = []
     for n, application in enumerate(selected):
         owner = application.created_by
-        ledger.accept_selection(application, by=owner)
-        award = ledger.create_award(application, by=staff)
-        project = ledger.sign_agreement(
-            award,
-            by=staff,
-            signed_on=date(2022, 5, 2),
-            parties=f"국토교통부(MOLIT); 국토교통과학기술진흥원(KAIA); {application.lead.name}",
-            starts_on=date(2022, 5, 2),
-            ends_on=date(2022, 11, 30),
+        project = _accepted_awarded_signed(
+            application,
+            staff,
+            date(2022, 5, 2),
+            date(2022, 11, 30),
             phases=[("1차년도 실증 (Demonstration)", date(2022, 5, 2), date(2022, 8, 31))],
         )
+        award = project.award
         subsidy = award.national_subsidy
         first = subsidy // 2
         # Two agreement years, each split by the call's budget categories (비목); year 2 is paid
@@ -225,7 +222,6 @@ def seed_demo_agreement(call, *, staff):
     Runs once (nothing happens when the call already has an award). Returns the project or None."""
     from datetime import date
 
-    from . import ledger
     from .models import Application, ApplicationState, Award, Project
 
     if Award.objects.filter(application__call=call).exists():
@@ -235,15 +231,23 @@ def seed_demo_agreement(call, *, staff):
     )
     if application is None:
         return None
+    return _accepted_awarded_signed(application, staff, date(2022, 6, 1), date(2023, 5, 31))
+
+
+def _accepted_awarded_signed(application, staff, starts_on, ends_on, **agreement):
+    """The lead accepts its selection, staff award it and sign the agreement on its first day."""
+    from . import ledger
+
     ledger.accept_selection(application, by=application.created_by)
     award = ledger.create_award(application, by=staff)
     return ledger.sign_agreement(
         award,
         by=staff,
-        signed_on=date(2022, 6, 1),
+        signed_on=starts_on,
         parties=f"국토교통부(MOLIT); 국토교통과학기술진흥원(KAIA); {application.lead.name}",
-        starts_on=date(2022, 6, 1),
-        ends_on=date(2023, 5, 31),
+        starts_on=starts_on,
+        ends_on=ends_on,
+        **agreement,
     )
 
 
