@@ -6,11 +6,15 @@ Collected only with GONGMO_BROWSER_TESTS=1 (tests/conftest.py); .ci/run installs
 
 import io
 import os
+import shutil
+import sqlite3
+import tempfile
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db import connection
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # On a closed network Chromium's own background connections are refused and slow it down.
@@ -83,8 +87,35 @@ def new_page(browser, live_server, lang):
     assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
 
 
+@pytest.fixture(scope="session")
+def demo_snapshot():
+    """The demo as seeded by the first journey that asks for it: a copy of the database and of
+    its uploaded files, so that the other journeys start from the same demo without seeding it
+    again (seed_demo takes some twenty seconds; the journeys ask for it about thirty times)."""
+    return {}
+
+
 @pytest.fixture
-def demo(settings, tmp_path):
-    """The project's demo data (seed_demo), with uploads kept out of var/media."""
-    settings.MEDIA_ROOT = tmp_path / "media"
+def demo(settings, tmp_path, demo_snapshot):
+    """The project's demo data (seed_demo), with uploads kept out of var/media.
+
+    On SQLite (the journeys' database in CI, in memory) the first journey seeds it and keeps a
+    copy through SQLite's online backup; each later journey gets that copy back whole (every
+    table, its sequences included) in milliseconds, and the uploaded files with it. On another
+    database every journey seeds it."""
+    settings.MEDIA_ROOT = media = tmp_path / "media"
+    if connection.vendor != "sqlite":
+        call_command("seed_demo", stdout=io.StringIO())
+        return
+    connection.ensure_connection()
+    if "database" in demo_snapshot:
+        demo_snapshot["database"].backup(connection.connection)
+        shutil.copytree(demo_snapshot["media"], media, dirs_exist_ok=True)
+        return
     call_command("seed_demo", stdout=io.StringIO())
+    copy = sqlite3.connect(":memory:", check_same_thread=False)
+    connection.connection.backup(copy)
+    kept = Path(tempfile.mkdtemp(prefix="gongmo-demo-media-"))
+    if media.exists():
+        shutil.copytree(media, kept, dirs_exist_ok=True)
+    demo_snapshot.update(database=copy, media=kept)
