@@ -32,8 +32,11 @@ serve: prepare
 	wait
 
 # The tests ask for debug themselves (config/test_settings.py, named in pyproject.toml).
+# They run on every core (pytest-xdist; a test file stays on one worker, so a module's seeded
+# demo is seeded once); TEST_WORKERS=0 runs them in this process, one after another.
+TEST_WORKERS ?= auto
 test: prepare
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # The model-based lifecycle test (tests/stateful), longer than in `make test` and shrinking a
 # failing sequence to a minimal one. STATEFUL_EXAMPLES and STATEFUL_STEPS set the size.

@@ -68,9 +68,12 @@ def pytest_collect_directory(path, parent):
     return None
 
 
+FAST_PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_PASSWORD_HASHERS
 
 
 @pytest.fixture(autouse=True)
@@ -165,18 +168,23 @@ def staff_client(client, staff_user):
 
 
 @pytest.fixture(scope="module")
-def seeded_demo(django_db_setup, django_db_blocker):
+def seeded_demo(django_db_setup, django_db_blocker, tmp_path_factory):
     """The demo (`seed_demo`), seeded once for a module's tests instead of once a test.
 
     It is written inside a transaction held open for the whole module and rolled back at its
     end; each test's own transaction is a savepoint inside it, so what one test changes is gone
-    before the next, as with a per-test seed."""
+    before the next, as with a per-test seed. It is seeded as a test would seed it (in English,
+    with the tests' password hasher), its uploads in a folder of the module's own."""
     import io
 
     from django.core.management import call_command
     from django.db import connections, transaction
+    from django.test import override_settings
 
-    with django_db_blocker.unblock():
+    as_a_test = override_settings(
+        MEDIA_ROOT=tmp_path_factory.mktemp("demo-media"), PASSWORD_HASHERS=FAST_PASSWORD_HASHERS
+    )
+    with django_db_blocker.unblock(), as_a_test, translation.override("en"):
         atomics = {alias: transaction.atomic(using=alias) for alias in connections}
         for atomic in atomics.values():
             atomic.__enter__()

@@ -16,7 +16,10 @@ from competitions.models import Call, CallState, EligibilityRule, Programme, Ser
 from evaluation.models import AdvancementRun, Assignment, Panel, Pledge, Review, SelectionRun, Stage
 from projects.models import Application, FiscalYear, Membership, Organisation
 
-pytestmark = pytest.mark.django_db
+# The demo is seeded once for the module (tests/conftest.py's seeded_demo, with its uploads in
+# a folder of its own); each test's changes are rolled back. The tests of seeding itself (a
+# re-run, a closed window, the printed logins) seed again on top of it.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("demo")]
 
 SLUGS = {
     "pilot-city-2022",
@@ -26,11 +29,6 @@ SLUGS = {
     "pilot-city-demo",
     "pilot-city-review-demo",
 }
-
-
-@pytest.fixture(autouse=True)
-def _media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"  # the demo companies' documents
 
 
 def seed():
@@ -66,7 +64,6 @@ def snapshot():
 
 
 def test_seed_demo_is_idempotent():
-    seed()
     first = snapshot()
     seed()
     assert snapshot() == first
@@ -74,7 +71,6 @@ def test_seed_demo_is_idempotent():
 
 
 def test_pilot_city_2022_exact_numbers():
-    seed()
     call = Call.objects.get(slug="pilot-city-2022")
     assert call.budget_total == 3_790_000_000
     assert call.max_awards == 14
@@ -96,7 +92,6 @@ def test_pilot_city_2022_exact_numbers():
 
 
 def test_innovation_tech_tracks():
-    seed()
     call = Call.objects.get(slug="innovation-tech-2022")
     assert call.budget_total == 20_000_000_000
     assert list(call.tracks.order_by("position").values_list("name", "max_awards", "subsidy_cap")) == [
@@ -106,7 +101,6 @@ def test_innovation_tech_tracks():
 
 
 def test_challenge_main_is_stage_two_of_the_preliminary():
-    seed()
     preliminary = Call.objects.get(slug="challenge-2022-preliminary")
     main = Call.objects.get(slug="challenge-2022-main")
     assert main.previous_stage == preliminary
@@ -115,7 +109,6 @@ def test_challenge_main_is_stage_two_of_the_preliminary():
 
 
 def test_demo_call_is_open_now_and_copies_the_pilot_call():
-    seed()
     demo = Call.objects.get(slug="pilot-city-demo")
     pilot = Call.objects.get(slug="pilot-city-2022")
     assert demo.is_receiving()
@@ -131,7 +124,6 @@ def test_demo_call_is_open_now_and_copies_the_pilot_call():
 
 
 def test_a_closed_demo_window_is_reopened():
-    seed()
     Call.objects.filter(slug="pilot-city-demo").update(
         opens_at=timezone.now() - timezone.timedelta(days=60),
         closes_at=timezone.now() - timezone.timedelta(days=1),
@@ -141,7 +133,6 @@ def test_a_closed_demo_window_is_reopened():
 
 
 def test_the_2022_calls_went_through_logged_transitions():
-    seed()
     call = Call.objects.get(slug="pilot-city-2022")
     transitions = list(StateLog.objects.for_(call).order_by("pk").values_list("transition", "by__email"))
     assert transitions == [
@@ -170,7 +161,6 @@ def test_one_login_per_role_is_printed_and_works():
 
 
 def test_demo_calls_carry_the_demo_eligibility_rules():
-    seed()
     pilot = [rule.kind for rule in EligibilityRule.objects.filter(call__slug="pilot-city-demo")]
     assert pilot == [
         "allowed_applicants",
@@ -188,7 +178,6 @@ def test_demo_calls_carry_the_demo_eligibility_rules():
 
 
 def test_demo_applicant_owns_an_sme_and_partners_exist():
-    seed()
     owned = Organisation.objects.get(memberships__user__email="applicant@gongmo.example")
     assert owned.size_class == "sme"
     assert "≤ 80 bn band for Information and communication" in owned.size_class_reason
@@ -200,7 +189,6 @@ def test_demo_applicant_owns_an_sme_and_partners_exist():
 def test_demo_evaluation_plans_add_up_to_100_and_the_reviewer_sits_on_the_demo_panel():
     from evaluation.models import EvaluationPlan, Panel
 
-    seed()
     for plan in EvaluationPlan.objects.all():
         stages = list(plan.stages.all())
         if stages:  # each stage's criteria add up to 100, the weights too
@@ -226,7 +214,6 @@ def test_every_invariant_holds_in_every_demo_call():
 
     from audit.funding_workbook import write_funding_workbook
 
-    seed()
     for call in Call.objects.order_by("slug"):
         summary = write_funding_workbook([call], BytesIO())
         assert summary["checks"], call.slug
@@ -240,7 +227,6 @@ def test_the_pilot_call_was_evaluated_in_two_stages_and_its_results_published():
     from evaluation.models.stage import StageKind
     from projects.models import ApplicationState
 
-    seed()
     call = Call.objects.get(slug="pilot-city-2022")
     plan = call.evaluation_plan
     assert plan.final_score == "weighted"
@@ -286,7 +272,6 @@ def test_the_pilot_call_was_evaluated_in_two_stages_and_its_results_published():
 def test_the_review_demo_call_is_in_evaluation_with_the_demo_reviewer_assigned():
     from evaluation.models import EvaluationPlan
 
-    seed()
     call = Call.objects.get(slug="pilot-city-review-demo")
     assert call.state == CallState.EVALUATION
     assert not call.is_receiving()
@@ -313,7 +298,6 @@ def test_the_review_demo_call_is_in_evaluation_with_the_demo_reviewer_assigned()
 
 
 def test_demo_staff_can_open_the_stages_and_selection_pages(client):
-    seed()
     client.force_login(User.objects.get(email="staff@gongmo.example"))
     for slug in ("pilot-city-review-demo", "pilot-city-2022"):
         for url in (f"/staff/calls/{slug}/stages/", f"/staff/calls/{slug}/selection/"):
@@ -322,7 +306,6 @@ def test_demo_staff_can_open_the_stages_and_selection_pages(client):
 
 
 def test_demo_organisations_have_korean_names():
-    seed()
     owned = Organisation.objects.get(memberships__user__email="applicant@gongmo.example")
     assert owned.name.startswith("해운대스마트모빌리티(주) (")
     applicants = Organisation.objects.filter(led_applications__call__slug="pilot-city-2022").distinct()
@@ -334,7 +317,6 @@ def test_demo_organisations_have_korean_names():
 def test_the_pilot_calls_projects_were_paid_spent_reported_and_one_settled():
     from projects.models import DisbursementEntry, Expenditure, Project, Report
 
-    seed()
     projects = Project.objects.filter(award__application__call__slug="pilot-city-2022")
     assert projects.count() == 3
     for project in projects:
@@ -357,7 +339,6 @@ def test_the_first_day_journeys_of_the_call_in_evaluation_are_walked_from_the_pa
     from evaluation.models import AdvancementRun
     from projects.models import ApplicationState
 
-    seed()
     call = Call.objects.get(slug="pilot-city-review-demo")
     reviewer = User.objects.get(email="reviewer@gongmo.example")
     client.force_login(reviewer)

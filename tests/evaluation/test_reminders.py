@@ -31,7 +31,8 @@ def due(call, when):
 
 
 def test_reviews_due_in_two_days_are_reminded_once_a_day(call, assigned):
-    now = timezone.now()
+    # Noon in Seoul: "an hour later" must fall on the same Seoul day whenever the test runs.
+    now = timezone.localtime().replace(hour=12, minute=0, second=0, microsecond=0)
     due(call, now + timedelta(days=2))
     pending = reviewers_with_pending(call)
     # Each reviewer reads the reminder in the language of their account page.

@@ -54,7 +54,7 @@ SCORED = 80
 class InstanceSettings:
     database_url: str = "postgres://postgres@127.0.0.1:5432/postgres"
     database: str = "gongmo_instances"
-    broker_url: str = "redis://127.0.0.1:6379/13"
+    broker_url: str = "redis://127.0.0.1:6379/15"  # its own: tests/faults uses 13
     cache_url: str = "redis://127.0.0.1:6379/14"
     workers: int = 2
     keep_database: bool = False
