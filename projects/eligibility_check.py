@@ -248,11 +248,18 @@ def application_facts(
 def _configured_rules(applications):
     """(call, track) -> [(kind, params)] for every call of ``applications``, in one query."""
     by_call = defaultdict(list)
-    for rule in EligibilityRule.objects.filter(call_id__in={a.call_id for a in applications}):
-        by_call[rule.call_id].append(rule)
+    # In each call's order (EligibilityRule.Meta.ordering, without the join to the call that
+    # ordering by "call" costs), as plain values: only these four are read.
+    rows = (
+        EligibilityRule.objects.filter(call_id__in={a.call_id for a in applications})
+        .order_by("call_id", "position", "pk")
+        .values_list("call_id", "track_id", "kind", "params")
+    )
+    for call_id, track_id, kind, params in rows:
+        by_call[call_id].append((track_id, kind, params))
     return {
         (a.call_id, a.track_id): [
-            (r.kind, r.params) for r in by_call[a.call_id] if r.track_id is None or r.track_id == a.track_id
+            (kind, params) for track_id, kind, params in by_call[a.call_id] if track_id in (None, a.track_id)
         ]
         for a in applications
     }

@@ -35,9 +35,15 @@ def is_organisation_owner(user, organisation):
 
 @rules.predicate
 def is_lead_member(user, application):
+    """A member of the application's lead organisation. Read from the lead's people when they
+    were read with the application (a submission reads them for its receipt), else asked."""
     if application is None or not user.is_authenticated:
         return False
-    return application.lead.memberships.filter(user=user).exists()
+    lead = application.lead
+    members = getattr(lead, "_prefetched_objects_cache", {}).get("members")
+    if members is not None:
+        return any(member.pk == user.pk for member in members)
+    return lead.memberships.filter(user=user).exists()
 
 
 rules.add_perm("projects.view_organisation", is_organisation_member | is_staff_member)

@@ -7,6 +7,7 @@ who, when, from, to and why by django-fsm-log) and queues the e-mail in the outb
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,7 +17,7 @@ from competitions.lifecycle import TransitionRefused, require_call_state
 from competitions.models import Call
 
 from .duplicates import open_findings_refusal
-from .eligibility_check import check_many, sanctions_of, with_eligibility_data
+from .eligibility_check import check_many, sanctions_of
 from .models import (
     Application,
     ApplicationState,
@@ -182,9 +183,32 @@ def _next_reference(call):
 
 def _locked_for_submission(pk):
     """The draft to submit, row-locked (that row only: the call, read with it, stays free for
-    the other submissions to the call), with everything the eligibility snapshot reads (its
-    consortium and documents prefetched): the one read of the application a submission makes."""
-    return with_eligibility_data(Application.objects.select_for_update(of=("self",))).get(pk=pk)
+    the other submissions to the call), with everything the submission reads: its call (with
+    the indicator settings), track, lead organisation and service field, its live consortium
+    and documents as the eligibility snapshot reads them, and the lead organisation's people
+    (who may submit it, and whom the receipt goes to). The one read of the application a
+    submission makes, and the statement every request of a deadline burst waits on: joined only
+    to what it reads (not with_eligibility_data's previous stage and the track's call again)."""
+    from accounts.models import User
+
+    from .models import ConsortiumMember
+
+    locked = (
+        Application.objects.select_for_update(of=("self",))
+        .select_related("call__indicator_settings", "track", "lead", "service_field")
+        .prefetch_related(
+            Prefetch(
+                "consortium_members", queryset=ConsortiumMember.objects.live().select_related("organisation")
+            ),
+            "documents",
+            Prefetch("lead__members", queryset=User.objects.only("email", "language")),
+        )
+        .get(pk=pk)
+    )
+    # The track's call is the application's: read once. (A call with a previous stage has it
+    # read when the snapshot names it: rare, and only then.)
+    locked.track.call = locked.call
+    return locked
 
 
 def submit(application, *, by, now=None):
@@ -195,7 +219,7 @@ def submit(application, *, by, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         locked = _locked_for_submission(getattr(application, "pk", application))
-        # Checked on the locked row: one permission query, and no second read of the row.
+        # Checked on the locked row, whose lead's people were read with it: no query of its own.
         _require(by, "projects.change_application", locked, _("You may not submit this application."))
         if locked.state != ApplicationState.DRAFT:
             if locked.reference:
@@ -222,7 +246,7 @@ def submit(application, *, by, now=None):
         failing = failures(check_many([locked], sanctions=sanctions)[locked.pk])
         if failing:
             raise TransitionRefused([f"{result.label}: {result.reason}" for result in failing])
-        recipients = _lead_members(locked)  # read before the call's counter is locked
+        recipients = locked.lead.members.all()  # read with the application
         locked.reference = _next_reference(locked.call)
         locked.submitted_at = now
         locked.submit(by=by, description=_("Submitted as %(reference)s.") % {"reference": locked.reference})

@@ -14,11 +14,12 @@ from .conftest import attach
 # Session, user, the person's roles (accounts.two_factor: whether they must have passed a second
 # factor, asked on every request so that a role granted mid-session counts); the application,
 # read once and row-locked with what the eligibility snapshot reads (call, track, lead), its
-# consortium and its documents; the permission, checked on that row; the rest of the snapshot
-# (sanctions, rules, the call's questions with the answers); the recipients, the number, the
-# log, the row (only the columns that changed) and the e-mail. The duplicate-funding check runs
-# after the commit, in a worker (projects.duplicates.check_after_submission): not counted here.
-MAX_QUERIES = 15
+# consortium, its documents and the lead organisation's people (the permission is checked on
+# them, and the receipt goes to them); the rest of the snapshot (sanctions, rules, the call's
+# questions with the answers); the number, the log, the row (only the columns that changed) and
+# the e-mail. The duplicate-funding check runs after the commit, in a worker
+# (projects.duplicates.check_after_submission): not counted here.
+MAX_QUERIES = 14
 
 
 def eligible_draft(call):
@@ -58,6 +59,10 @@ def test_a_submission_costs_a_fixed_number_of_queries_and_one_counter_statement(
         if sql.startswith("SELECT") and 'FROM "projects_application"' in sql.split("WHERE")[0]
     ]
     assert len([sql for sql in reads if '"projects_application"."id" = ' in sql]) == 1, reads
+    # The permission is read from the lead's people read with the application: no query of its own.
+    assert not [sql for sql in queries if sql.startswith('SELECT 1 AS "a" FROM "projects_membership"')], (
+        queries
+    )
     update = after[1]
     assert update.startswith('UPDATE "projects_application" SET "state"') and '"title"' not in update, update
     assert Application.objects.filter(call=open_call).order_by("reference").last().reference == "PC26-0004"

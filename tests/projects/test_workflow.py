@@ -111,6 +111,22 @@ def test_only_members_of_the_lead_may_submit(draft, stranger):
     assert reload(draft).state == ApplicationState.DRAFT
 
 
+def test_the_lead_member_rule_reads_the_people_read_with_the_application(
+    draft, applicant, stranger, django_assert_num_queries
+):
+    from projects.rules import is_lead_member
+
+    loaded = Application.objects.select_related("lead").prefetch_related("lead__members").get(pk=draft.pk)
+    with django_assert_num_queries(0):
+        assert is_lead_member(applicant, loaded)
+        assert not is_lead_member(stranger, loaded)
+    # Without them it asks (one query each).
+    plain = Application.objects.select_related("lead").get(pk=draft.pk)
+    with django_assert_num_queries(2):
+        assert is_lead_member(applicant, plain)
+        assert not is_lead_member(stranger, plain)
+
+
 # --- save_draft: no lost updates ------------------------------------------------------------
 
 
