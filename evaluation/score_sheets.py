@@ -538,7 +538,9 @@ def ranked(call, plan, scoring):
     rows = _ranked_rows(call, scoring, fingerprint)
     stale = [row[0] for row in rows if not row[9]]  # no sheet, or one of other settings
     if stale:
-        write_sheets(call, plan, scoring, stale)
+        # After a change of the plan's scoring settings every sheet is stale: one statement over
+        # the whole call is cheaper than its applications' ids in batches.
+        write_sheets(call, plan, scoring, None if len(stale) > _BATCH else stale)
         rows = _ranked_rows(call, scoring, fingerprint)
     decimal = _Decimals()
     above, below = [], []
