@@ -2,7 +2,10 @@
 scored by ``evaluation.scoring``) or its score sheet (``ranked``, what selection reads).
 
 A ScoreSheet holds an application's evaluation score, bonus, final score, top-criterion score
-and whether it is below the cutoff, computed by ``evaluation.scoring.score`` from its reviews.
+and whether it is below the cutoff, computed from its reviews by the database in one statement
+(``_sheets_sql``: a plan's scoring change rewrites 20,000 sheets without reading 100,000 reviews
+into Python), by the rule ``evaluation.scoring.score`` defines, tested equal on random review
+sets and compared sheet by sheet at every recorded run (``check_sheets``).
 Sheets are written when an application's review completes (its scores lock then: reviews of a
 scored application cannot change), marked stale when a bonus is granted or withdrawn or the
 review is reopened, and carry the fingerprint of the plan settings they were computed under, so
@@ -16,7 +19,7 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from projects.models import Application, ApplicationState, Organisation
@@ -30,6 +33,7 @@ from .scoring import (
     SME_LEAD,
     TOP_CRITERION,
     TWO_PLACES,
+    Aggregation,
     Candidate,
     ScoringPlan,
     from_hundredths,
@@ -229,6 +233,16 @@ def candidates_for(call, scoring, application_ids=None, stage_id=None, states=CO
 
 
 # --- Sheets ------------------------------------------------------------------------------------
+#
+# The sheets are computed by the database, in one statement a batch: with 20,000 applications a
+# plan's scoring change must not wait for 100,000 reviews to be read into Python (issue 19). The
+# rule is the rule book's (DESIGN.md §3 "Scoring") and ``evaluation.scoring.score``'s; the two
+# are tested equal on random review sets (tests/evaluation/test_score_sheet_sql.py), and every
+# recorded run compares each sheet with the Python definition (``check_sheets``).
+#
+# Every value is worked in integer hundredths (scores have 2 decimals), so that the one rounding,
+# half-up to 2 decimals, is exact on SQLite and PostgreSQL alike: integer division truncates on
+# both, and round_half_up(num / den) = (2·num + den) div (2·den) for num ≥ 0 (mirrored below 0).
 
 _SHEET_FIELDS = [
     "reviews",
@@ -243,37 +257,152 @@ _SHEET_FIELDS = [
 _BATCH = 500  # applications a statement: SQLite allows 32,766 parameters
 
 
-def _sheet(scored, fingerprint, now):
-    return ScoreSheet(
-        application_id=scored.candidate.application_id,
-        reviews=len(scored.candidate.reviewer_totals),
-        evaluation_score=scored.evaluation_score,
-        bonus=scored.bonus,
-        final_score=scored.final_score,
-        top_criterion_score=scored.top_criterion_score,
-        below_cutoff=scored.below_cutoff,
-        plan_fingerprint=fingerprint,
-        computed_at=now,
+def _hundredths(column):
+    # Exact on both databases: SQLite may hold a 2-place decimal as a float, which ROUND restores.
+    return f"CAST(ROUND({column} * 100) AS BIGINT)"
+
+
+def _to_hundredths(value):
+    return int(Decimal(value).quantize(TWO_PLACES) * 100)
+
+
+def _rounded_mean(total, count):
+    """SQL: ``total / count`` (integer hundredths) rounded half-up to an integer (away from zero
+    on a tie), as ``evaluation.scoring.round_half_up`` does; NULL when ``count`` is 0."""
+    count = f"NULLIF({count}, 0)"
+    return (
+        f"CASE WHEN {total} >= 0 THEN (2 * {total} + {count}) / (2 * {count})"
+        f" ELSE -((2 * -({total}) + {count}) / (2 * {count})) END"
     )
+
+
+def _aggregate_sql(method, trim_at, h):
+    """SQL: the values ``h`` (integer hundredths, NULL for none) of an application's reviews
+    (its GROUP BY group) aggregated by the plan's method and rounded half-up to 2 decimals:
+    trimmed mean: with ``trim_at`` or more values drop one highest and one lowest (only one each,
+    even when tied) and average the rest, with fewer the plain mean; mean: the plain mean;
+    median: the middle value, or the mean of the two middle ones for an even count (the rows
+    carry ``{h}_middle``, see ``_middles_sql``). NULL without values."""
+    total, count = f"CAST(SUM({h}) AS BIGINT)", f"COUNT({h})"
+    if method == Aggregation.MEAN:
+        return _rounded_mean(total, count)
+    if method == Aggregation.MEDIAN:
+        return _rounded_mean(
+            f"CAST(SUM(CASE WHEN {h}_middle THEN {h} END) AS BIGINT)",
+            f"SUM(CASE WHEN {h}_middle THEN 1 ELSE 0 END)",
+        )
+    trim = f"{count} >= {int(trim_at)}"
+    return _rounded_mean(
+        f"CASE WHEN {trim} THEN {total} - MIN({h}) - MAX({h}) ELSE {total} END",
+        f"CASE WHEN {trim} THEN {count} - 2 ELSE {count} END",
+    )
+
+
+def _middles_sql(columns):
+    """SQL: for the median, whether each value of ``columns`` is a middle one of its
+    application's values (by position among them in order: 2·i ∈ {n, n + 2} for an even count
+    n, 2·i = n + 1 for an odd one)."""
+    return "".join(
+        f", ({h} IS NOT NULL AND 2 * ROW_NUMBER() OVER (PARTITION BY app, {h} IS NULL ORDER BY {h})"
+        f" IN (COUNT({h}) OVER (PARTITION BY app), COUNT({h}) OVER (PARTITION BY app) + 1,"
+        f" COUNT({h}) OVER (PARTITION BY app) + 2)) AS {h}_middle"
+        for h in columns
+    )
+
+
+def _sheets_sql(call, scoring, fingerprint, now, application_ids, states=CONSIDERED_STATES):
+    """The statement (and its parameters) that writes the sheets of the considered applications
+    of ``call`` (those among ``application_ids`` when given) from their reviews that count:
+    reviews = how many; evaluation score = the reviewer totals aggregated by the plan's method
+    (none without reviews); bonus = the granted bonus points summed, capped at the bonus cap;
+    final score = evaluation score + bonus; top-criterion score = the top criterion's points
+    aggregated the same way; below the cutoff = no reviews, or an evaluation score under the
+    cutoff, or a thresholded criterion's aggregate under its minimum (or missing)."""
+    review, assignment, application, score_table, award, rule, sheet = (
+        Review._meta.db_table,
+        Assignment._meta.db_table,
+        Application._meta.db_table,
+        Score._meta.db_table,
+        BonusAward._meta.db_table,
+        BonusRule._meta.db_table,
+        ScoreSheet._meta.db_table,
+    )
+    counted, counted_params = counted_reviews_sql("r", "a")
+    only, only_params = _only("p.id", application_ids)
+    considered = f"p.call_id = %s AND p.state IN ({', '.join(['%s'] * len(states))}){only}"
+    considered_params = [call.pk, *states, *only_params]
+    needed = sorted({scoring.top_criterion_id, *scoring.thresholds} - {None})
+    # One row a review that counts: its total (h) and its points for each criterion the plan
+    # needs (c0, c1, ...: the top and the thresholded ones; NULL when it gave none).
+    criterion_column = {pk: f"c{n}" for n, pk in enumerate(needed)}
+    review_values = (
+        f"SELECT r.application_id AS app, {_hundredths('r.total')} AS h"
+        + "".join(f", {_hundredths(f's{n}.points')} AS c{n}" for n in range(len(needed)))
+        + f" FROM {review} r JOIN {assignment} a ON a.id = r.assignment_id"
+        f" JOIN {application} p ON p.id = r.application_id"
+        + "".join(
+            f" LEFT JOIN {score_table} s{n} ON s{n}.review_id = r.id AND s{n}.criterion_id = %s"
+            for n in range(len(needed))
+        )
+        + f" WHERE {considered} AND {counted}"
+    )
+    params = [*needed, *considered_params, *counted_params]
+    columns = ["h", *criterion_column.values()]
+    if scoring.method == Aggregation.MEDIAN:
+        review_values = f"SELECT *{_middles_sql(columns)} FROM ({review_values}) plain"
+
+    def aggregate(h):
+        return _aggregate_sql(scoring.method, scoring.trim_at, h)
+
+    top = (
+        "NULL" if scoring.top_criterion_id is None else aggregate(criterion_column[scoring.top_criterion_id])
+    )
+    per_application = (
+        f"SELECT app, COUNT(*) AS reviews, {aggregate('h')} AS evaluation, {top} AS top"
+        + "".join(
+            f", {aggregate(c)} AS {c}" for pk, c in criterion_column.items() if pk in scoring.thresholds
+        )
+        + f" FROM ({review_values}) review_values GROUP BY app"
+    )
+    bonuses = (
+        f"SELECT ba.application_id AS app, CAST(SUM({_hundredths('br.points')}) AS BIGINT) AS points"
+        f" FROM {award} ba JOIN {rule} br ON br.id = ba.rule_id JOIN {application} p ON p.id = ba.application_id"
+        f" WHERE {considered} GROUP BY ba.application_id"
+    )
+    params += considered_params
+    cap = _to_hundredths(scoring.bonus_cap)
+    bonus = f"CASE WHEN b.points IS NULL THEN 0 WHEN b.points > {cap} THEN {cap} ELSE b.points END"
+    below = f"e.evaluation IS NULL OR e.evaluation < {_to_hundredths(scoring.cutoff)}" + "".join(
+        f" OR e.{criterion_column[pk]} IS NULL OR e.{criterion_column[pk]} < {_to_hundredths(minimum)}"
+        for pk, minimum in scoring.thresholds.items()
+    )
+    fields = ", ".join(_SHEET_FIELDS)
+    sql = (
+        f"INSERT INTO {sheet} (application_id, {fields})"
+        f" WITH scores AS ({per_application}), bonuses AS ({bonuses})"
+        f" SELECT p.id, COALESCE(e.reviews, 0), e.evaluation / 100.0, ({bonus}) / 100.0,"
+        f" (e.evaluation + {bonus}) / 100.0, e.top / 100.0, ({below}), %s, %s"
+        f" FROM {application} p LEFT JOIN scores e ON e.app = p.id LEFT JOIN bonuses b ON b.app = p.id"
+        f" WHERE {considered}"
+        " ON CONFLICT (application_id) DO UPDATE SET "
+        + ", ".join(f"{name} = excluded.{name}" for name in _SHEET_FIELDS)
+    )
+    params += [fingerprint, connection.ops.adapt_datetimefield_value(now), *considered_params]
+    return sql, params
 
 
 def write_sheets(call, plan, scoring, application_ids=None):
     """Compute the sheets of the considered applications among ``application_ids`` (None: all
-    of the call) from their reviews, and store them. Returns how many were written."""
+    of the call) from their reviews, in the database, and store them. Returns how many were
+    written."""
     fingerprint = plan_fingerprint(plan, scoring)
     ids = None if application_ids is None else sorted(set(application_ids))
     batches = [None] if ids is None else [ids[i : i + _BATCH] for i in range(0, len(ids), _BATCH)]
     now, written = timezone.now(), 0
-    for batch in batches:
-        sheets = [_sheet(score(c, scoring), fingerprint, now) for c in candidates_for(call, scoring, batch)]
-        ScoreSheet.objects.bulk_create(
-            sheets,
-            batch_size=2000,
-            update_conflicts=True,
-            unique_fields=["application"],
-            update_fields=_SHEET_FIELDS,
-        )
-        written += len(sheets)
+    with transaction.atomic(), connection.cursor() as cursor:
+        for batch in batches:
+            cursor.execute(*_sheets_sql(call, scoring, fingerprint, now, batch))
+            written += cursor.rowcount
     return written
 
 
@@ -371,11 +500,6 @@ def _order_by(tie_breaks):
     return ", ".join(terms)
 
 
-def _hundredths(column):
-    # Exact on both databases: SQLite may hold a 2-place decimal as a float, which ROUND restores.
-    return f"CAST(ROUND({column} * 100) AS BIGINT)"
-
-
 def _ranked_rows(call, scoring, fingerprint):
     application, organisation, sheet = (
         Application._meta.db_table,
@@ -414,7 +538,9 @@ def ranked(call, plan, scoring):
     rows = _ranked_rows(call, scoring, fingerprint)
     stale = [row[0] for row in rows if not row[9]]  # no sheet, or one of other settings
     if stale:
-        write_sheets(call, plan, scoring, stale)
+        # After a change of the plan's scoring settings every sheet is stale: one statement over
+        # the whole call is cheaper than its applications' ids in batches.
+        write_sheets(call, plan, scoring, None if len(stale) > _BATCH else stale)
         rows = _ranked_rows(call, scoring, fingerprint)
     decimal = _Decimals()
     above, below = [], []

@@ -11,8 +11,8 @@ rounding the exact quotient), and nothing is rounded before the end.
 
 Speed: a national call ranks 20,000 applications, so the per-candidate path is kept short (the
 plan's settings are bound once per run in ``_scorer``, and keys are built in one expression).
-Selection itself reads each application's scores from its score sheet (``evaluation.score_sheets``),
-computed by ``score`` when its review completes.
+A preview reads each application's scores from its score sheet (``evaluation.score_sheets``),
+which the database computes by this rule when its review completes (tested equal to ``score``).
 """
 
 from collections.abc import Callable, Iterable, Mapping, Sequence

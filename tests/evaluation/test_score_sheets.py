@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.db.models import F
 
-from evaluation import objections, selection_runs
+from evaluation import objections, score_sheets, selection_runs
 from evaluation.generate import generate
 from evaluation.models import (
     BonusAward,
@@ -117,7 +117,9 @@ def test_sheets_are_written_when_the_review_completes(call, staff, scored):
     assert check_sheets(call, plan, scoring) == []  # every sheet agrees with its reviews
 
 
-def test_a_changed_plan_is_noticed_and_the_sheets_computed_again(call, staff, scored):
+@pytest.mark.parametrize("batch", [500, 7])  # the stale ids in batches; more than a batch: the whole call
+def test_a_changed_plan_is_noticed_and_the_sheets_computed_again(call, staff, scored, batch, monkeypatch):
+    monkeypatch.setattr(score_sheets, "_BATCH", batch)
     before, _ = preview_and_definition(call)
     EvaluationPlan.objects.filter(call=call).update(cutoff=Decimal("80.00"), aggregation="mean")
     after, definition = preview_and_definition(call)
