@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from statistics import median
 
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef
+from django.db.models import Count, Exists, OuterRef, Sum
 from django.utils import timezone
 
 from competitions.models import Call
@@ -132,11 +132,11 @@ def call_summaries(calls=None):
     ):
         states[call_id][state] = count
         submitted[call_id] += sent
-    progress = {
-        row.pop("application__call_id"): Progress(**row)
-        for row in Assignment.objects.filter(application__call_id__in=ids)
-        .values("application__call_id")
-        .annotate(**progress_annotations())
+    progress = {  # the reviewers' kept progress (evaluation.review_progress), added up per call
+        call_id: Progress(assigned, submitted, drafts)
+        for call_id, assigned, submitted, drafts in ReviewerProgress.objects.filter(call_id__in=ids)
+        .values_list("call_id")
+        .annotate(Sum("assigned"), Sum("submitted"), Sum("drafts"))
         .order_by()
     }
     money = money_per_call(ids)
