@@ -8,4 +8,8 @@ class EvaluationConfig(AppConfig):
 
     def ready(self):
         # A copied call takes its evaluation plan along (competitions.call_copy).
-        from . import call_copy  # noqa: F401
+        # Each reviewer's kept progress follows every assignment and review saved.
+        from . import (
+            call_copy,  # noqa: F401
+            review_progress,  # noqa: F401
+        )

@@ -18,6 +18,7 @@ from projects.models import Application, ApplicationState
 from .assignment import AssignmentImpossible, assign
 from .conflicts import conflicts_for
 from .models import Assignment, Panel
+from .review_progress import recount
 from .stage_runs import current_stages
 
 
@@ -116,6 +117,7 @@ def assign_reviewers(call, *, by, seed=0):
             ["application_id", "reviewer_id", "state", "recusal_reason", "round", "created_at", "stage_id"],
             new_rows,
         )
+        recount(call.pk, {row[1] for row in new_rows})  # their kept progress (evaluation.review_progress)
         workflow.bulk_transition(
             [a.pk for a in applications if a.pk],
             "open_review",

@@ -11,8 +11,8 @@ import dataclasses
 from collections import Counter, defaultdict
 from statistics import median
 
-from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q
+from django.core.cache import cache
+from django.db.models import Count, Exists, OuterRef, Sum
 from django.utils import timezone
 
 from competitions.models import Call
@@ -20,13 +20,22 @@ from projects.ledger_figures import CallMoney, money_per_call
 from projects.models import Application, ApplicationState
 from projects.models.application import PLACE_STATES, SUBMITTED
 
-from .models import Assignment, DeclaredConflict, Review, Reviewer, SelectionResult, SelectionRun, Stage
+from .models import (
+    Assignment,
+    DeclaredConflict,
+    Review,
+    Reviewer,
+    ReviewerProgress,
+    SelectionResult,
+    SelectionRun,
+    Stage,
+)
+from .review_progress import progress_annotations
 from .scoring import round_half_up
 from .stage_runs import stage_progress
 from .stage_sheets import scoring_of, stage_sheets
 
 STATE_ORDER = list(ApplicationState.values)
-ASSIGNED = "assigned"  # the assignments' part of _progress_per_reviewer, beside the review states
 STATE_LABELS = dict(ApplicationState.choices)
 
 
@@ -58,38 +67,22 @@ class Progress:
         return round(100 * self.submitted / self.assigned) if self.assigned else 0
 
 
-def _progress_annotations(prefix=""):
-    """Counts of active assignments (``prefix``: the path to them from the model counted on)."""
-    active = Q(**{f"{prefix}state": Assignment.State.ACTIVE})
-    counted = f"{prefix}pk"
-    return {
-        "assigned": Count(counted, filter=active),
-        "submitted": Count(counted, filter=active & Q(**{f"{prefix}review__state": Review.State.SUBMITTED})),
-        "drafts": Count(counted, filter=active & Q(**{f"{prefix}review__state": Review.State.DRAFT})),
-    }
-
-
 def reviewers_of(call):
-    """The reviewers with an assignment in ``call``, by code (a queryset, for a page of them)."""
+    """The reviewers with an assignment in ``call``, by code (a queryset, for a page of them):
+    those with a kept progress row in it (evaluation.review_progress)."""
     return (
-        Reviewer.objects.filter(
-            Exists(Assignment.objects.filter(reviewer=OuterRef("pk"), application__call=call))
-        )
+        Reviewer.objects.filter(Exists(ReviewerProgress.objects.filter(reviewer=OuterRef("pk"), call=call)))
         .select_related("user")
         .order_by("code")
     )
 
 
 def progress_per_reviewer(call, reviewer_ids):
-    """{reviewer id: Progress} in ``call`` of the given reviewers (a page of them): one grouped
-    query over their assignments only, never over the whole call's."""
-    rows = (
-        Assignment.objects.filter(reviewer_id__in=reviewer_ids, application__call=call)
-        .values("reviewer_id")
-        .annotate(**_progress_annotations())
-        .order_by()
+    """{reviewer id: Progress} in ``call`` of the given reviewers (a page of them), as kept."""
+    rows = ReviewerProgress.objects.filter(call=call, reviewer_id__in=reviewer_ids).values_list(
+        "reviewer_id", "assigned", "submitted", "drafts"
     )
-    return {row.pop("reviewer_id"): Progress(**row) for row in rows}
+    return {reviewer_id: Progress(*counts) for reviewer_id, *counts in rows}
 
 
 def progress_per_application(application_ids):
@@ -97,7 +90,7 @@ def progress_per_application(application_ids):
     rows = (
         Assignment.objects.filter(application_id__in=application_ids)
         .values("application_id")
-        .annotate(**_progress_annotations())
+        .annotate(**progress_annotations())
         .order_by()
     )
     return {row.pop("application_id"): Progress(**row) for row in rows}
@@ -139,11 +132,11 @@ def call_summaries(calls=None):
     ):
         states[call_id][state] = count
         submitted[call_id] += sent
-    progress = {
-        row.pop("application__call_id"): Progress(**row)
-        for row in Assignment.objects.filter(application__call_id__in=ids)
-        .values("application__call_id")
-        .annotate(**_progress_annotations())
+    progress = {  # the reviewers' kept progress (evaluation.review_progress), added up per call
+        call_id: Progress(assigned, submitted, drafts)
+        for call_id, assigned, submitted, drafts in ReviewerProgress.objects.filter(call_id__in=ids)
+        .values_list("call_id")
+        .annotate(Sum("assigned"), Sum("submitted"), Sum("drafts"))
         .order_by()
     }
     money = money_per_call(ids)
@@ -245,14 +238,7 @@ def call_dashboard(call):
     run = SelectionRun.objects.filter(call=call).order_by("-number").first()
     scores = defaultdict(list)
     if run is not None:
-        # Each distinct score once with how many share it (scores repeat a great deal): a few
-        # hundred rows instead of one Decimal per application of a 20,000-application call.
-        for field_id, score, count in (
-            SelectionResult.objects.filter(run=run, evaluation_score__isnull=False)
-            .values_list("application__service_field_id", "evaluation_score")
-            .annotate(count=Count("pk"))
-            .order_by("evaluation_score")
-        ):
+        for field_id, score, count in run_score_counts(run):
             scores[field_id].extend([score] * count)
     rows = [
         FieldRow(field, per_field[field.pk], scores[field.pk], total=submitted[field.pk]) for field in fields
@@ -287,44 +273,36 @@ def call_dashboard(call):
     )
 
 
+RUN_SCORES_SECONDS = 24 * 60 * 60
+
+
+def run_score_counts(run):
+    """(service field id, evaluation score, how many) of a recorded run's results, in score
+    order: each distinct score once (scores repeat a great deal), a few hundred rows instead of
+    one Decimal per application of a 20,000-application call. A recorded run's results never
+    change (they are written once, with the run), so they are kept in the cache under the run
+    (its number and time included) for a day: the dashboard groups them once, not at each view
+    (20,000 results joined to their applications: 15-25 ms of SQLite)."""
+    key = f"run-score-counts:{run.call_id}:{run.pk}:{run.number}:{run.created_at.timestamp()}"
+    rows = cache.get(key)
+    if rows is None:
+        rows = list(
+            SelectionResult.objects.filter(run=run, evaluation_score__isnull=False)
+            .values_list("application__service_field_id", "evaluation_score")
+            .annotate(count=Count("pk"))
+            .order_by("evaluation_score")
+        )
+        cache.set(key, rows, RUN_SCORES_SECONDS)
+    return rows
+
+
 def _progress_per_reviewer(call):
-    """(code, e-mail, assigned, submitted, drafts) per reviewer of ``call``, as
-    ``_progress_annotations`` counts them, in one statement of two grouped parts that read
-    indexes only (evaluation migration 0012): the assignments per reviewer, and the reviews of
-    active assignments per reviewer and review state, reached from the call's applications (one
-    lookup a review instead of four an assignment: 5 ms instead of 35 ms at 2,000 applications);
-    only the few hundred groups are then named."""
-    assignment, application, review, reviewer, user = (
-        Assignment._meta.db_table,
-        Application._meta.db_table,
-        Review._meta.db_table,
-        Reviewer._meta.db_table,
-        Reviewer._meta.get_field("user").related_model._meta.db_table,
+    """(code, e-mail, assigned, submitted, drafts) per reviewer of ``call``: their kept progress
+    (evaluation.review_progress), one row a reviewer, instead of counting the call's 100,000
+    assignments and reviews at each view."""
+    return ReviewerProgress.objects.filter(call=call).values_list(
+        "reviewer__code", "reviewer__user__email", "assigned", "submitted", "drafts"
     )
-    sql = (
-        f"SELECT v.code, u.email, g.kind, g.n FROM ("
-        f" SELECT a.reviewer_id AS reviewer_id, %s AS kind,"
-        f" SUM(CASE WHEN a.state = %s THEN 1 ELSE 0 END) AS n"
-        f" FROM {application} p JOIN {assignment} a ON a.application_id = p.id"
-        f" WHERE p.call_id = %s GROUP BY a.reviewer_id"
-        f" UNION ALL"
-        f" SELECT a.reviewer_id, r.state, COUNT(*)"
-        f" FROM {application} p JOIN {review} r ON r.application_id = p.id"
-        f" JOIN {assignment} a ON a.id = r.assignment_id"
-        f" WHERE p.call_id = %s AND a.state = %s GROUP BY a.reviewer_id, r.state) g"
-        f" JOIN {reviewer} v ON v.id = g.reviewer_id JOIN {user} u ON u.id = v.user_id"
-        f" ORDER BY v.code"
-    )
-    active = Assignment.State.ACTIVE
-    counts = {}
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [ASSIGNED, active, call.pk, call.pk, active])
-        for code, email, kind, count in cursor.fetchall():
-            counts.setdefault((code, email), Counter())[kind] += count
-    return [
-        (code, email, kinds[ASSIGNED], kinds[Review.State.SUBMITTED], kinds[Review.State.DRAFT])
-        for (code, email), kinds in counts.items()
-    ]
 
 
 # --- One stage of a call evaluated in stages ----------------------------------------------------
@@ -360,7 +338,7 @@ def stage_dashboard(call, stage_id=None):
     stages = list(
         Stage.objects.filter(plan__call=call)
         .select_related("plan")
-        .annotate(**_progress_annotations("assignments__"))  # each stage's reviews, in the same query
+        .annotate(**progress_annotations("assignments__"))  # each stage's reviews, in the same query
         .order_by("position")
     )
     if not stages:

@@ -32,6 +32,7 @@ from .models import (
     Reviewer,
     Score,
 )
+from .review_progress import recount
 from .reviewing import complete_reviews
 
 DEFAULT_CRITERIA = [
@@ -262,6 +263,7 @@ def score_all(call, applications, *, by, rng):
         review.total = total
     Review.objects.bulk_update(reviews, ["total"], batch_size=5000)
     Score.objects.bulk_create(scores, batch_size=10000)
+    recount(call.pk)
     complete_reviews(quality, by=by, description="Generated scores.")
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from competitions.lifecycle import TransitionRefused
 
 from .models import Assignment, EvaluationPlan, Review, Stage
+from .review_progress import recount_applications
 
 
 def current_round(application_id):
@@ -37,6 +38,7 @@ def supersede_round(application_id):
     Assignment.objects.filter(
         application_id=application_id, round=superseded, state=Assignment.State.ACTIVE
     ).update(state=Assignment.State.PAST)
+    recount_applications([application_id])
     return superseded + 1
 
 

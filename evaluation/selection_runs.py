@@ -268,13 +268,24 @@ class Change:
         return holds_place(self.current) and not holds_place(self.target)
 
 
-def reconcile(run):
+def reconcile(run, *, published_only=False):
     """What confirming ``run`` does to the call: (first publications as {state: [application
     ids]}, changes of published outcomes as Changes, refusals). An awarded application (its
-    agreement signed) cannot lose its place: a run that takes it away is refused."""
+    agreement signed) cannot lose its place: a run that takes it away is refused.
+
+    ``published_only``: only the changes and refusals (the ranking page lists them), read from
+    the results of applications no longer scored (first publications left empty): a few rows
+    of a national call's 20,000 instead of all of them."""
     first = {state: [] for state in PUBLISH}
     changes, refusals = [], []
-    rows = run.results.values_list(
+    results = run.results.all()
+    if published_only:
+        results = results.filter(
+            application__in=Application.objects.filter(call_id=run.call_id).exclude(
+                state=ApplicationState.SCORED
+            )
+        )
+    rows = results.values_list(
         "application_id", "application__reference", "application__state", "outcome", "reason", "rank"
     ).order_by("rank", "pk")
     for application_id, reference, state, outcome, reason, rank in rows:

@@ -27,7 +27,14 @@ from . import objections, pledges, reviewing, selection_runs
 from .assigning import assign_reviewers
 from .assignment import AssignmentImpossible
 from .charts import places_chart
-from .dashboard import Progress, progress_per_application, progress_per_reviewer, reviewers_of, state_counts
+from .dashboard import (
+    STATE_LABELS,
+    Progress,
+    progress_per_application,
+    progress_per_reviewer,
+    reviewers_of,
+    state_counts,
+)
 from .models import Assignment, Criterion, Objection, Review
 from .models.objection import DECISION_WINDOW
 from .selection import Outcome, minimum_shortfall
@@ -221,6 +228,8 @@ def evaluation_overview(request, slug):
         request.GET.get("page")
     )
     application_progress = progress_per_application([a.pk for a in page])
+    for application in page:  # get_state_display would rebuild the state choices for each row
+        application.state_label = STATE_LABELS[application.state]
     query = request.GET.copy()
     query.pop("page", None)
     reviewer_query = request.GET.copy()
@@ -331,7 +340,7 @@ def selection(request, slug):
     latest = call.selection_runs.order_by("-number").first()
     changes, refusals = [], []
     if latest and not latest.confirmed_at:
-        _first, changes, refusals = selection_runs.reconcile(latest)
+        _first, changes, refusals = selection_runs.reconcile(latest, published_only=True)
     if (latest and latest.confirmed_at) or call.selection_runs.filter(confirmed_at__isnull=False).exists():
         # Results are published: the places held now (the one definition), not the preview's.
         filled = Counter(

@@ -3,7 +3,7 @@ from .objection import Objection, Reinstatement
 from .plan import BonusAward, BonusRule, Criterion, EvaluationPlan, FinalScore, LetterComments
 from .pledge import NoConflictDeclaration, Pledge, PledgeText
 from .reminder import ReviewReminder
-from .review import Assignment, DeclaredConflict, Panel, Review, Reviewer, Score
+from .review import Assignment, DeclaredConflict, Panel, Review, Reviewer, ReviewerProgress, Score
 from .score_sheet import ScoreSheet, StageScoreSheet
 from .selection_run import SelectionResult, SelectionRun
 from .slot import ChangeRequest, NoShowConsequence, ScheduleEntry, Slot, StageSchedule
@@ -38,6 +38,7 @@ __all__ = [
     "Review",
     "ReviewReminder",
     "Reviewer",
+    "ReviewerProgress",
     "ReviewerInvitation",
     "Score",
     "ScoreSheet",

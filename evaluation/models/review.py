@@ -184,6 +184,27 @@ class Assignment(models.Model):
         return self.state == self.State.PAST
 
 
+class ReviewerProgress(models.Model):
+    """A reviewer's review progress in one call, kept so that a dashboard of a national call
+    (500 reviewers, 100,000 assignments and reviews) reads 500 rows instead of counting them:
+    the active assignments, and among them those whose review is submitted or a draft
+    (``evaluation.review_progress``, the one definition). Derived data, never edited: rewritten
+    from the assignments and reviews by ``review_progress.recount`` in the transaction of every
+    write that changes them, and checked equal to a fresh count by the tests."""
+
+    call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="+")
+    reviewer = models.ForeignKey(Reviewer, on_delete=models.PROTECT, related_name="progress")
+    assigned = models.PositiveIntegerField(default=0)
+    submitted = models.PositiveIntegerField(default=0)
+    drafts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["call", "reviewer"], name="unique_reviewer_progress")]
+
+    def __str__(self):
+        return f"{self.reviewer} in {self.call}: {self.submitted}/{self.assigned}"
+
+
 def counted_reviews_sql(review="r", assignment="a"):
     """``ReviewQuerySet.counted`` as an SQL condition on a review row ``review`` joined to its
     assignment ``assignment``, with its parameters: for the plain-SQL readers (score sheets,

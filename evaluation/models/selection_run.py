@@ -70,6 +70,10 @@ class SelectionResult(models.Model):
         verbose_name = _("selection result")
         verbose_name_plural = _("selection results")
         constraints = [models.UniqueConstraint(fields=["run", "application"], name="unique_result_per_run")]
+        # The call dashboard's score distribution: a run's scores in order, from the index.
+        indexes = [
+            models.Index(fields=["run", "evaluation_score", "application"], name="result_score_idx"),
+        ]
 
     def __str__(self):
         return f"{self.application}: {self.outcome}"

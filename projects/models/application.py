@@ -227,6 +227,12 @@ class Application(models.Model):
         indexes = [
             models.Index(fields=["call", "state"]),
             models.Index(fields=["call", "submitted_at", "id"]),
+            # The call dashboard's applications per field and status (the index alone answers
+            # it), and the evaluation overview's page of 50 by reference (no sort of 20,000).
+            models.Index(
+                fields=["call", "service_field", "state", "submitted_at"], name="application_field_state_idx"
+            ),
+            models.Index(fields=["call", "reference", "state"], name="application_reference_idx"),
         ]
 
     def __str__(self):

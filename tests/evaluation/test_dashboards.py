@@ -315,3 +315,18 @@ def test_evaluation_overview_state_labels_are_translated(staff_client, call):
         label = str(ApplicationState.ELIGIBLE.label)
     assert f"{label}: 1" in page
     assert "eligible: 1" not in page
+
+
+def test_a_runs_score_counts_are_grouped_once_and_kept_under_the_run(call, staff, django_assert_num_queries):
+    """A recorded run's results never change: the dashboard groups them once (issue 19)."""
+    from evaluation.dashboard import run_score_counts
+
+    scored_call(call, staff, 8)
+    run = call.selection_runs.get()
+    first = run_score_counts(run)
+    assert sum(count for _field, _score, count in first) == run.results.exclude(evaluation_score=None).count()
+    with django_assert_num_queries(0):
+        assert run_score_counts(run) == first
+    second, _results = selection_runs.run_selection(call, by=staff)
+    with django_assert_num_queries(1):  # a new run: its own key
+        assert run_score_counts(second) == first  # the same reviews: the same scores

@@ -86,6 +86,9 @@ def test_a_re_run_after_an_upheld_objection_never_leaves_two_winners_for_one_pla
     (gone,) = [c for c in changes if c.loses_place]
     assert gone.application_id in winners_before and gone.reason == "field_quota_full"
     assert not [c for c in changes if c.gains_place]  # the loser is scored: a first publication
+    # The ranking page reads only what is already published: the same changes and refusals.
+    none_first, page_changes, page_refusals = selection_runs.reconcile(run, published_only=True)
+    assert (page_changes, page_refusals) == (changes, refusals) and not any(none_first.values())
 
     owner = owner_of(Application.objects.get(pk=gone.application_id))
     owner.language = "en"  # e-mails follow their reader's language (Korean by default)

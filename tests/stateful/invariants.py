@@ -82,6 +82,7 @@ def check_all(call, *, sanctions=(), submissions=()):
     found = []
     found += places(call, applications)
     found += reviews(call, applications)
+    found += review_progress(call)
     found += conflicts(call, applications)
     found += money(call)
     found += agreement_years(call)
@@ -285,6 +286,33 @@ def reviews(call, applications):
                 )
             )
     return found
+
+
+def review_progress(call):
+    """Each reviewer's kept progress in the call (evaluation.review_progress, what the dashboards
+    read) equals a fresh count of their assignments and reviews: the counters never drift."""
+    from evaluation.models import ReviewerProgress
+    from evaluation.review_progress import counted_progress
+
+    counted = {
+        reviewer_id: (c["assigned"], c["submitted"], c["drafts"])
+        for reviewer_id, c in counted_progress(call.pk).items()
+    }
+    kept = {
+        reviewer_id: counts
+        for reviewer_id, *counts in ReviewerProgress.objects.filter(call=call).values_list(
+            "reviewer_id", "assigned", "submitted", "drafts"
+        )
+    }
+    kept = {reviewer_id: tuple(counts) for reviewer_id, counts in kept.items()}
+    return [
+        Violation(
+            "reviews.progress_kept",
+            f"reviewer #{reviewer_id}: kept (assigned, submitted, drafts) {kept.get(reviewer_id)}, counted {counted.get(reviewer_id)}",
+        )
+        for reviewer_id in sorted(set(counted) | set(kept))
+        if kept.get(reviewer_id) != counted.get(reviewer_id, (0, 0, 0))
+    ]
 
 
 def _organisations_of(call):
