@@ -48,9 +48,9 @@ class Migration(migrations.Migration):
             name='ReviewerProgress',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('assigned', models.PositiveIntegerField(default=0)),
-                ('submitted', models.PositiveIntegerField(default=0)),
-                ('drafts', models.PositiveIntegerField(default=0)),
+                ('assigned', models.PositiveIntegerField(default=0, verbose_name='reviews assigned')),
+                ('submitted', models.PositiveIntegerField(default=0, verbose_name='reviews submitted')),
+                ('drafts', models.PositiveIntegerField(default=0, verbose_name='reviews in draft')),
             ],
         ),
         migrations.AddIndex(

@@ -194,9 +194,9 @@ class ReviewerProgress(models.Model):
 
     call = models.ForeignKey(Call, on_delete=models.PROTECT, related_name="+")
     reviewer = models.ForeignKey(Reviewer, on_delete=models.PROTECT, related_name="progress")
-    assigned = models.PositiveIntegerField(default=0)
-    submitted = models.PositiveIntegerField(default=0)
-    drafts = models.PositiveIntegerField(default=0)
+    assigned = models.PositiveIntegerField(_("reviews assigned"), default=0)
+    submitted = models.PositiveIntegerField(_("reviews submitted"), default=0)
+    drafts = models.PositiveIntegerField(_("reviews in draft"), default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["call", "reviewer"], name="unique_reviewer_progress")]
