@@ -16,19 +16,29 @@ PG = "DATABASE_URL=postgres://postgres@127.0.0.1:5432/gongmo_ci .venv/bin/pytest
 # Folders that need what a plain `make test` does not have. They are not collected here, but
 # each is reported as one skipped test with the reason and the command that runs it (so that
 # `make test` never drops tests without saying so); .ci/run runs every one of them.
+# Under pytest-xdist (`make test` on several cores) the folders that commit their rows are run
+# by a plain pytest after: each of their tests ends with a flush, and on a worker the next test
+# file (which could be any) would find the migrations' reference data gone; they also start
+# servers and time a burst against a deadline, better alone on the machine.
+IN_A_WORKER = bool(os.environ.get("PYTEST_XDIST_WORKER"))
+ONE_PROCESS = "commits its rows (a flush after each test), so runs in one process, not beside other tests"
+
+
+def _on_postgres_only(needs, folder):
+    if not ON_POSTGRES:
+        return (needs, f"{PG} tests/{folder}")
+    if IN_A_WORKER:
+        return (ONE_PROCESS, f"{PG} tests/{folder}")
+    return None
+
+
 NOT_RUN_HERE = {
     # Row locks and concurrent transactions need a real server.
-    "postgres": None
-    if ON_POSTGRES
-    else ("needs PostgreSQL (row locks, concurrent transactions)", f"{PG} tests/postgres"),
+    "postgres": _on_postgres_only("needs PostgreSQL (row locks, concurrent transactions)", "postgres"),
     # Real workers, brokers and gunicorn against the test database.
-    "faults": None
-    if ON_POSTGRES
-    else ("needs PostgreSQL and Redis (real workers, brokers, gunicorn)", f"{PG} tests/faults"),
+    "faults": _on_postgres_only("needs PostgreSQL and Redis (real workers, brokers, gunicorn)", "faults"),
     # The deadline burst through gunicorn, in a PostgreSQL database of its own.
-    "load": None
-    if ON_POSTGRES
-    else ("needs PostgreSQL and Redis (the deadline burst through gunicorn)", f"{PG} tests/load"),
+    "load": _on_postgres_only("needs PostgreSQL and Redis (the deadline burst through gunicorn)", "load"),
     # LibreOffice opens the workbook; a missing soffice then fails these loudly.
     "office": None
     if os.environ.get("GONGMO_OFFICE_TESTS") == "1"
