@@ -29,20 +29,26 @@ from .indicators import indicator_facts
 SELECTED_STATES = ("selected", "awarded")
 
 
-def with_eligibility_data(queryset):
-    """Everything application_facts reads, fetched once for the whole queryset."""
+def eligibility_prefetches():
+    """What application_facts reads of an application's own rows: its consortium and documents.
+
+    The parties' sanctions are read for the whole page in one query (sanctions_of). Only the
+    live members: one the lead withdrew is kept for the record and counts for nothing."""
     from .models import ConsortiumMember
 
-    return queryset.select_related(
-        "call__previous_stage", "call__indicator_settings", "track__call", "lead", "service_field"
-    ).prefetch_related(
-        # The parties' sanctions are read for the whole page in one query (sanctions_of).
-        # Only the live members: one the lead withdrew is kept for the record and counts for nothing.
+    return (
         Prefetch(
             "consortium_members", queryset=ConsortiumMember.objects.live().select_related("organisation")
         ),
         "documents",
     )
+
+
+def with_eligibility_data(queryset):
+    """Everything application_facts reads, fetched once for the whole queryset."""
+    return queryset.select_related(
+        "call__previous_stage", "call__indicator_settings", "track__call", "lead", "service_field"
+    ).prefetch_related(*eligibility_prefetches())
 
 
 def _party(organisation, share, is_lead, today, live_projects=(), sanctions=None):

@@ -17,7 +17,7 @@ from competitions.lifecycle import TransitionRefused, require_call_state
 from competitions.models import Call
 
 from .duplicates import open_findings_refusal
-from .eligibility_check import check_many, sanctions_of
+from .eligibility_check import check_many, eligibility_prefetches, sanctions_of
 from .models import (
     Application,
     ApplicationState,
@@ -191,16 +191,11 @@ def _locked_for_submission(pk):
     to what it reads (not with_eligibility_data's previous stage and the track's call again)."""
     from accounts.models import User
 
-    from .models import ConsortiumMember
-
     locked = (
         Application.objects.select_for_update(of=("self",))
         .select_related("call__indicator_settings", "track", "lead", "service_field")
         .prefetch_related(
-            Prefetch(
-                "consortium_members", queryset=ConsortiumMember.objects.live().select_related("organisation")
-            ),
-            "documents",
+            *eligibility_prefetches(),
             Prefetch("lead__members", queryset=User.objects.only("email", "language")),
         )
         .get(pk=pk)
