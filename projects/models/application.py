@@ -131,6 +131,9 @@ OBJECTIONABLE_STATES = (
 OBJECTION_WINDOW = timedelta(days=10)
 
 
+STATE_LABELS = dict(ApplicationState.choices)
+
+
 class Application(models.Model):
     call = models.ForeignKey(
         Call, on_delete=models.PROTECT, related_name="applications", verbose_name=_("call")
@@ -237,6 +240,11 @@ class Application(models.Model):
 
     def __str__(self):
         return self.reference or self.title
+
+    def get_state_display(self):
+        # Django's own rebuilds every translated state label for each call (the eligibility
+        # queue's 50 rows: a thousand translations); one label is looked up instead.
+        return str(STATE_LABELS.get(self.state, self.state))
 
     def clean_fields(self, exclude=None):
         # The protected state changes only through transitions.

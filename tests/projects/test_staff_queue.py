@@ -171,3 +171,18 @@ def test_queue_keeps_its_budget_with_the_duplicate_funding_rules(
         by_kind = {result.kind: result for result in results}
         assert by_kind["max_concurrent_projects"].passed
         assert not by_kind["no_active_project_in_field"].passed  # these name no service field
+
+
+@pytest.mark.parametrize("language", ["en", "ko"])
+def test_each_state_is_shown_by_its_translated_label(language):
+    """Application.get_state_display looks up one label (the queue shows it on every row) and
+    says what Django's own would: the choice's label in the reader's language."""
+    from django.utils import translation
+
+    with translation.override(language):
+        for state, label in ApplicationState.choices:
+            shown = Application(state=state).get_state_display()
+            assert shown == str(label)
+            assert isinstance(shown, str)
+        if language == "ko":
+            assert Application(state=ApplicationState.SUBMITTED).get_state_display() != "Submitted"
