@@ -103,10 +103,14 @@ class Sheet:
 
     def append(self, values):
         """Write one row. The hot loop of the funding workbook's 4 million cells: exact type
-        checks first (subclasses take the slower path)."""
+        checks first (subclasses take the slower path). The cells go to XlsxWriter's
+        undecorated writers (what its own ``write`` and ``write_row`` call): the public ones
+        only add a check for "A1"-style addresses, which a row number never is; that check was
+        about a tenth of the export's CPU (docs/benchmarks.md). XlsxWriter is pinned in
+        requirements.txt and tests/audit/test_xlsx_writer.py reads every kind of cell back."""
         self._row = row = self._row + 1
         ws, formats, dates = self._ws, self._formats, self._dates
-        write_string, write_number = ws.write_string, ws.write_number
+        write_string, write_number = ws._write_string, ws._write_number
         for column, value in enumerate(values):
             if value is None:
                 continue
@@ -118,9 +122,9 @@ class Sheet:
             elif kind is int or kind is float or kind is Decimal:
                 write_number(row, column, value, formats[column])
             elif kind is datetime or kind is date:
-                ws.write_datetime(row, column, value, formats[column] or dates[kind])
+                ws._write_datetime(row, column, value, formats[column] or dates[kind])
             elif kind is bool:
-                ws.write_boolean(row, column, value, formats[column])
+                ws._write_boolean(row, column, value, formats[column])
             else:
                 self._write_other(row, column, value)
         self.count += 1
