@@ -35,8 +35,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 BENCH_VAR = ROOT / "var" / "bench"
-shutil.rmtree(BENCH_VAR, ignore_errors=True)
-BENCH_VAR.mkdir(parents=True)
+if __name__ == "__main__":
+    # A fresh database each run; only when run, not when a script imports ``bare_sheet_rows``
+    # to time phases against a database already built (tests/bench/ranking_phases.py).
+    shutil.rmtree(BENCH_VAR, ignore_errors=True)
+    BENCH_VAR.mkdir(parents=True)
 os.environ.setdefault("GONGMO_VAR_DIR", str(BENCH_VAR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.pop("DATABASE_URL", None)
