@@ -3,11 +3,13 @@ technology field, service type, size class, year and call, within one call or ac
 
 Computed from the data, never from the reference figures (``Region.companies_2021`` and the
 like), in a fixed number of grouped queries whatever the number of applications, awards or
-ledger entries: one query groups the applications by every value of the partitioning tables at
-once (region, city, size class, call), and the region, city, size class, year and call tables
-are added up from its rows (as many as the combinations that occur, not the applications);
-technology fields and service types, which an application may have several of, take one query
-each; then one query each for the calls, the cities' and the size classes' labels. Analytics
+ledger entries: the applications are grouped by every value of the partitioning tables at once
+(region, city, size class, call), and the region, city, size class, year and call tables are
+added up from those rows (as many as the combinations that occur, not the applications);
+technology fields and service types, which an application may have several of, are grouped by
+their own. Each grouping is two queries: the applications' own measures, then the measures of
+the awarded ones (award, project, payments), read from the awards' side. Then one query each
+for the calls' and the regions', cities' and size classes' labels. Analytics
 read like ``audit/`` does (DESIGN.md §1), without importing it.
 
 Definitions, each the project's own:
@@ -34,7 +36,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from competitions.models import Call, District, SizeClass
+from competitions.models import Call, District, Region, SizeClass
 from competitions.models.localized import pick_language
 from projects.ledger_figures import PAID
 from projects.models import Application, Award, DisbursementEntry
@@ -193,8 +195,6 @@ class Dimension:
 # The partitioning tables share one grouped query: their values, and what labels them.
 SHARED_FIELDS = (
     "lead__region_id",
-    "lead__region__name",
-    "lead__region__name_ko",
     "place",
     "lead__size_class",
     "call_id",
@@ -210,6 +210,12 @@ def _place():
 def _city_labels(keys):
     districts = District.objects.filter(pk__in=keys).select_related("region")
     return {district.pk: str(district) for district in districts}
+
+
+def _region_labels(keys):
+    # Labelled apart: grouping the applications by the region's names as well cost a join and
+    # two text columns for each of them (about 0.01 s at 20,000 on SQLite).
+    return {region.pk: region.display_name for region in Region.objects.filter(pk__in=keys)}
 
 
 def _size_labels(keys):
@@ -229,7 +235,7 @@ DIMENSIONS = [
         _("By region (province)"),
         _("Region"),
         key=lambda values, calls: values["lead__region_id"],
-        label=_named("lead__region"),
+        labels=_region_labels,
     ),
     Dimension(
         "city",
