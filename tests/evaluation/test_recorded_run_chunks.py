@@ -4,6 +4,7 @@ byte for byte the whole-call ``inputs_hash``, its results those of the whole-lis
 (every review scored and ranked in Python), and a ranking that read other scores than those it
 checked and hashed is refused."""
 
+import functools
 import random
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ from evaluation.models import BonusAward, BonusRule, Criterion, EvaluationPlan, 
 from evaluation.score_sheets import SheetTally, candidates_for, scoring_plan
 from evaluation.scoring import TIE_BREAKS
 from evaluation.selection import InputsDigest, inputs_hash, select
+from projects.bulk import insert_rows
 from projects.models import Application
 
 pytestmark = pytest.mark.django_db
@@ -62,6 +64,8 @@ def test_a_recorded_run_in_chunks_gives_the_whole_list_results_and_hash(
     call, staff, scored, monkeypatch, seed, chunk
 ):
     monkeypatch.setattr(score_sheets, "CHUNK", chunk)
+    # Results inserted 10 at a time: written while the ranking's cursor is still being read.
+    monkeypatch.setattr(selection_runs, "insert_rows", functools.partial(insert_rows, batch_size=10))
     vary_the_plan(call, random.Random(seed))
     run, results = selection_runs.run_selection(call, by=staff)
     expected, digest = definition(call)
