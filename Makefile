@@ -48,7 +48,7 @@ stateful: prepare
 
 # Every bench runs even when an earlier one misses a budget (each prints its met / NOT MET
 # table); the target fails at the end if any did.
-BENCHES := run workbook burst submit duplicates
+BENCHES := run workbook burst submit duplicates recorded_memory
 bench: prepare
 	@failed=""; for bench in $(BENCHES); do \
 		$(DEV) $(BIN)/python tests/bench/$$bench.py || failed="$$failed $$bench"; \

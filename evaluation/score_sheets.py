@@ -18,6 +18,7 @@ import json
 from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -110,10 +111,21 @@ def _decimal_converter():
     return convert
 
 
+class IdRange(NamedTuple):
+    """The applications whose ids run from ``first`` to ``last`` (both included): a chunk of a
+    call read in id order (``id_chunks``), named by its two ends instead of every id."""
+
+    first: int
+    last: int
+
+
 def _only(column, application_ids):
-    """An SQL condition (and its parameters) keeping ``column`` to ``application_ids`` (None: all)."""
+    """An SQL condition (and its parameters) keeping ``column`` to ``application_ids`` (None: all;
+    an IdRange: those between its ends)."""
     if application_ids is None:
         return "", []
+    if isinstance(application_ids, IdRange):
+        return f" AND {column} BETWEEN %s AND %s", [application_ids.first, application_ids.last]
     return f" AND {column} IN ({', '.join(['%s'] * len(application_ids))})", list(application_ids)
 
 
@@ -202,11 +214,11 @@ def _bonus_points(call, convert, application_ids, states=CONSIDERED_STATES):
 
 def candidates_for(call, scoring, application_ids=None, stage_id=None, states=CONSIDERED_STATES):
     """The considered applications of ``call`` (or those of them in ``application_ids``; those in
-    ``states`` instead of the considered ones when given) as Candidates, with the values of every
-    review that counts (of the stage ``stage_id`` when given), in three queries. Review totals
-    are stored weighted when a review is saved, so the score rows are read only for the
-    criteria the plan needs (the top and thresholded ones)."""
-    if application_ids is not None:
+    ``states`` instead of the considered ones when given; an IdRange: those between its ends) as
+    Candidates, with the values of every review that counts (of the stage ``stage_id`` when
+    given), in three queries. Review totals are stored weighted when a review is saved, so the
+    score rows are read only for the criteria the plan needs (the top and thresholded ones)."""
+    if application_ids is not None and not isinstance(application_ids, IdRange):
         application_ids = sorted(set(application_ids))
         if not application_ids:
             return []
@@ -427,23 +439,26 @@ def mark_stale(application_ids):
     ScoreSheet.objects.filter(application_id__in=application_ids).update(plan_fingerprint="")
 
 
-def check_sheets(call, plan, scoring, candidates=None):
+def check_sheets(call, plan, scoring, candidates=None, *, application_ids=None, tally=None):
     """Compare every considered application's sheet with its reviews (the definition; the
     ``candidates_for`` of the call when already read) and rewrite the sheets that differ or are
-    missing. Returns the ids rewritten."""
+    missing. Returns the ids rewritten. ``application_ids`` (an IdRange, or ids): only the sheets
+    of those applications are read (a chunk of a recorded run; ``candidates`` are then that
+    chunk's). ``tally``: a SheetTally given every candidate's scores (what its sheet now holds)."""
     fingerprint = plan_fingerprint(plan, scoring)
     application, sheet = Application._meta.db_table, ScoreSheet._meta.db_table
     columns = ", ".join(
         _hundredths(f"g.{name}")
         for name in ("evaluation_score", "bonus", "final_score", "top_criterion_score")
     )
+    only, only_params = _only("g.application_id", application_ids)
     sql = (
         f"SELECT g.application_id, g.reviews, {columns}, g.below_cutoff, g.plan_fingerprint = %s"
-        f" FROM {sheet} g JOIN {application} p ON p.id = g.application_id WHERE p.call_id = %s"
+        f" FROM {sheet} g JOIN {application} p ON p.id = g.application_id WHERE p.call_id = %s{only}"
     )
     decimal = _Decimals()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [fingerprint, call.pk])
+        cursor.execute(sql, [fingerprint, call.pk, *only_params])
         stored = {
             pk: (
                 reviews,
@@ -456,8 +471,10 @@ def check_sheets(call, plan, scoring, candidates=None):
             )
             for pk, reviews, ev, bonus, final, top, below, current in cursor.fetchall()
         }
+    if candidates is None:
+        candidates = candidates_for(call, scoring, application_ids)
     wrong = []
-    for candidate in candidates_for(call, scoring) if candidates is None else candidates:
+    for candidate in candidates:
         s = score(candidate, scoring)
         expected = (
             len(candidate.reviewer_totals),
@@ -470,9 +487,64 @@ def check_sheets(call, plan, scoring, candidates=None):
         )
         if stored.get(candidate.application_id) != expected:
             wrong.append(candidate.application_id)
+        if tally is not None:
+            tally.add(candidate.application_id, s.evaluation_score, s.bonus, s.final_score, s.below_cutoff)
     if wrong:
         write_sheets(call, plan, scoring, wrong)
     return wrong
+
+
+# --- A recorded run, chunk by chunk --------------------------------------------------------------
+#
+# A recorded run reads every review (the definition) but never the whole call at once: it reads
+# the considered applications in chunks of CHUNK, in id order (the canonical order of the
+# inputs' hash), checks each chunk's sheets, then ranks by the sheets, read from the database
+# as a stream (DESIGN.md §5: its peak memory stays flat from 5,000 to 80,000 applications).
+
+CHUNK = 1000  # applications a chunk: about 5,000 reviews
+
+
+def id_chunks(call, size=None):
+    """The considered applications of ``call`` in chunks of ``size`` (CHUNK) in id order, each an
+    IdRange (one query a chunk, reading only its ids)."""
+    size = size or CHUNK
+    application = Application._meta.db_table
+    states = ", ".join(["%s"] * len(CONSIDERED_STATES))
+    sql = (
+        f"SELECT p.id FROM {application} p WHERE p.call_id = %s AND p.state IN ({states}) AND p.id > %s"
+        f" ORDER BY p.id LIMIT {int(size)}"
+    )
+    after = 0
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [call.pk, *CONSIDERED_STATES, after])
+            ids = [row[0] for row in cursor.fetchall()]
+        if not ids:
+            return
+        yield IdRange(ids[0], ids[-1])
+        after = ids[-1]
+
+
+class SheetTally:
+    """An order-free fingerprint of the sheets a run ranks by: how many, and the sum of each one's
+    hash of (application id, evaluation score, bonus, final score, below the cutoff). The
+    recorded run tallies the scores it checked, then the rows it ranked: equal tallies mean the
+    ranking read the very scores that were hashed, though no review or bonus is locked in between."""
+
+    def __init__(self):
+        self.count = 0
+        self.total = 0
+
+    def add(self, application_id, evaluation, bonus, final, below):
+        self.count += 1
+        self.total = (self.total + hash((application_id, evaluation, bonus, final, bool(below)))) & (
+            2**64 - 1
+        )
+
+    def __eq__(self, other):
+        return isinstance(other, SheetTally) and (self.count, self.total) == (other.count, other.total)
+
+    __hash__ = None
 
 
 # --- Ranking -----------------------------------------------------------------------------------
@@ -500,7 +572,7 @@ def _order_by(tie_breaks):
     return ", ".join(terms)
 
 
-def _ranked_rows(call, scoring, fingerprint):
+def _ranked_sql(call, scoring, fingerprint, where=""):
     application, organisation, sheet = (
         Application._meta.db_table,
         Organisation._meta.db_table,
@@ -513,11 +585,15 @@ def _ranked_rows(call, scoring, fingerprint):
         f" g.below_cutoff, g.plan_fingerprint = %s"
         f" FROM {application} p JOIN {organisation} o ON o.id = p.lead_id"
         f" LEFT JOIN {sheet} g ON g.application_id = p.id"
-        f" WHERE p.call_id = %s AND p.state IN ({states})"
+        f" WHERE p.call_id = %s AND p.state IN ({states}){where}"
         f" ORDER BY {_order_by(scoring.tie_breaks)}"
     )
+    return sql, [fingerprint, call.pk, *CONSIDERED_STATES]
+
+
+def _ranked_rows(call, scoring, fingerprint):
     with connection.cursor() as cursor:
-        cursor.execute(sql, [fingerprint, call.pk, *CONSIDERED_STATES])
+        cursor.execute(*_ranked_sql(call, scoring, fingerprint))
         return cursor.fetchall()
 
 
@@ -550,3 +626,42 @@ def ranked(call, plan, scoring):
             (pk, reference, track, field, subsidy, decimal[evaluation], decimal[bonus], decimal[final])
         )
     return above, below
+
+
+class SheetsChanged(Exception):
+    """A sheet the run ranks is missing, stale, or not what the run checked and hashed: a review
+    or a bonus changed while it ran."""
+
+
+def ranked_streams(call, plan, scoring, tally, size=None):
+    """``ranked`` read as two streams (the ranked ones, then those below the cutoff), each from
+    its own query fetched ``size`` rows at a time (a server-side cursor on PostgreSQL), for a
+    recorded run whose sheets ``check_sheets`` has just checked: every row is added to ``tally``,
+    and a missing or stale sheet raises SheetsChanged."""
+    fingerprint = plan_fingerprint(plan, scoring)
+    decimal = _Decimals()
+    size = size or CHUNK
+
+    def stream(where):
+        sql, params = _ranked_sql(call, scoring, fingerprint, where)
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, params)
+            while rows := cursor.fetchmany(size):
+                for pk, reference, track, field, subsidy, evaluation, bonus, final, is_below, current in rows:
+                    if not current:
+                        raise SheetsChanged(pk)
+                    row = (
+                        pk,
+                        reference,
+                        track,
+                        field,
+                        subsidy,
+                        decimal[evaluation],
+                        decimal[bonus],
+                        decimal[final],
+                    )
+                    tally.add(pk, row[5], row[6], row[7], is_below)
+                    yield row
+
+    # An application without a sheet is in neither stream; the tally's count tells.
+    return stream(" AND NOT g.below_cutoff"), stream(" AND g.below_cutoff")

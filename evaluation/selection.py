@@ -8,7 +8,7 @@ top and gives every candidate exactly one ``Result`` with an outcome and a reaso
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC
 from decimal import Decimal
@@ -165,9 +165,13 @@ def minimum_shortfall(results: Iterable[Result], minimum: int) -> Shortfall | No
     """The call's minimum number of awards (DESIGN.md §3 "Selection") is a target the walk
     cannot force: a run reports, never hides, that fewer can be selected (None when enough are,
     or when the call sets no minimum)."""
+    return shortfall(minimum, sum(1 for r in results if r.outcome == Outcome.SELECTED))
+
+
+def shortfall(minimum: int, selected: int) -> Shortfall | None:
+    """``minimum_shortfall`` when the selected applications were counted as they were written."""
     if not minimum:
         return None
-    selected = sum(1 for r in results if r.outcome == Outcome.SELECTED)
     return Shortfall(minimum, selected) if selected < minimum else None
 
 
@@ -240,23 +244,26 @@ def _allocate(above: list[tuple], below: list[tuple], quotas: Quotas) -> list[Re
 
 
 def _walk(above: Sequence[tuple], below: Sequence[tuple], quotas: Quotas) -> list[Result]:
-    """The walk of the ranking. ``above`` (best first) and ``below`` (the cutoff's) hold
-    (application id, reference, track id, field id, requested subsidy, evaluation score, bonus,
-    final score). A request the call's rules refuse is skipped (``ineligible_request``, never a
-    reserve)."""
+    return list(walk(above, below, quotas))
+
+
+def walk(above: Iterable[tuple], below: Iterable[tuple], quotas: Quotas) -> Iterator[Result]:
+    """The walk of the ranking, one Result at a time. ``above`` (best first) and ``below`` (the
+    cutoff's) hold (application id, reference, track id, field id, requested subsidy, evaluation
+    score, bonus, final score); ``below`` is read only once ``above`` is walked, so both may be
+    streams (a recorded run reads them from the database in chunks). A request the call's rules
+    refuse is skipped (``ineligible_request``, never a reserve)."""
     selected_, reserve, not_selected = Outcome.SELECTED, Outcome.RESERVE, Outcome.NOT_SELECTED
     reserve_per_field = quotas.reserve_per_field
     room = Room(quotas)
     refusal, take = room.refusal, room.take
     ranges = quotas.subsidy_range
     reserves: dict[int | None, int] = {}
-    results: list[Result] = []
-    append = results.append
     make = tuple.__new__  # Result(...) without the keyword machinery: 20,000 of them a run
     for position, row in enumerate(above, 1):
         track_id, field_id, subsidy = row[2], row[3], row[4]
         if ranges and request_refused(quotas, track_id, subsidy):
-            append(make(Result, (*row, position, not_selected, Reason.INELIGIBLE_REQUEST)))
+            yield make(Result, (*row, position, not_selected, Reason.INELIGIBLE_REQUEST))
             continue
         reason = refusal(track_id, field_id, subsidy)
         if reason is None:
@@ -269,12 +276,11 @@ def _walk(above: Sequence[tuple], below: Sequence[tuple], quotas: Quotas) -> lis
                 outcome = reserve
             else:
                 outcome = not_selected
-        append(make(Result, (*row, position, outcome, reason)))
+        yield make(Result, (*row, position, outcome, reason))
 
     below_cutoff, below_reason = Outcome.BELOW_CUTOFF, Reason.BELOW_CUTOFF
     for row in below:
-        append(make(Result, (*row, None, below_cutoff, below_reason)))
-    return results
+        yield make(Result, (*row, None, below_cutoff, below_reason))
 
 
 # -- Reproducibility ---------------------------------------------------------------------------
@@ -324,6 +330,16 @@ def canonical_inputs(candidates: Iterable[Candidate], plan: ScoringPlan, quotas:
     """
     candidates = sorted(candidates, key=_application_id)
     _check_unique(candidates)
+    return _CANDIDATES_OPEN + ",".join(map(_candidate_json, candidates)) + _settings_json(plan, quotas)
+
+
+# "candidates" sorts first among the keys: the canonical text is this opening, the candidates'
+# arrays separated by commas, then the closing with the other keys (``_settings_json``).
+_CANDIDATES_OPEN = '{"candidates":['
+
+
+def _settings_json(plan: ScoringPlan, quotas: Quotas) -> str:
+    """The end of the canonical text after the candidates: '],"plan":...,"schema":...}'."""
     settings = {
         "plan": {
             "method": str(plan.method),
@@ -344,8 +360,8 @@ def canonical_inputs(candidates: Iterable[Candidate], plan: ScoringPlan, quotas:
         },
         "schema": HASH_SCHEMA,
     }
-    rest = _dumps(settings)  # '{"plan":...,"quotas":...,"schema":...}'; "candidates" sorts first
-    return '{"candidates":[' + ",".join(map(_candidate_json, candidates)) + "]," + rest[1:]
+    rest = _dumps(settings)  # '{"plan":...,"quotas":...,"schema":...}'
+    return "]," + rest[1:]
 
 
 def _dumps(value) -> str:
@@ -355,6 +371,33 @@ def _dumps(value) -> str:
 def inputs_hash(candidates: Iterable[Candidate], plan: ScoringPlan, quotas: Quotas) -> str:
     """SHA-256 (hex) of ``canonical_inputs``: the same inputs give the same hash, in any order."""
     return hashlib.sha256(canonical_inputs(candidates, plan, quotas).encode("ascii")).hexdigest()
+
+
+class InputsDigest:
+    """``inputs_hash`` computed piece by piece: the candidates are added in chunks, in
+    increasing application-id order (the canonical order, checked), so that a recorded run
+    never holds the whole canonical text. The digest is byte for byte the one ``inputs_hash``
+    gives for the same candidates (tested)."""
+
+    def __init__(self):
+        self._sha = hashlib.sha256(_CANDIDATES_OPEN.encode("ascii"))
+        self._last_id = None
+
+    def add(self, candidates: Iterable[Candidate]) -> None:
+        for candidate in candidates:
+            if self._last_id is not None and candidate.application_id <= self._last_id:
+                raise ValueError(
+                    f"Candidates must come in increasing application-id order ({candidate.application_id} "
+                    f"after {self._last_id})."
+                )
+            text = _candidate_json(candidate)
+            self._sha.update((text if self._last_id is None else "," + text).encode("ascii"))
+            self._last_id = candidate.application_id
+
+    def hexdigest(self, plan: ScoringPlan, quotas: Quotas) -> str:
+        sha = self._sha.copy()
+        sha.update(_settings_json(plan, quotas).encode("ascii"))
+        return sha.hexdigest()
 
 
 # -- Declines ----------------------------------------------------------------------------------

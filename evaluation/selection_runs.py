@@ -9,9 +9,11 @@ hash is recorded) and immutable once written.
 import gc
 import hashlib
 import uuid
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -32,17 +34,29 @@ from projects.outbox import queue_email
 
 from .invariants import check_outcomes
 from .models import Criterion, EvaluationPlan, SelectionResult, SelectionRun
-from .score_sheets import candidates_for, check_sheets, ranked, scoring_plan
+from .score_sheets import (
+    SheetsChanged,
+    SheetTally,
+    candidates_for,
+    check_sheets,
+    id_chunks,
+    ranked,
+    ranked_streams,
+    scoring_plan,
+)
+from .scoring import ScoringPlan
 from .selection import (
     REASON_LABELS,
+    InputsDigest,
     Outcome,
     Quotas,
     Result,
     inputs_hash,
-    minimum_shortfall,
     promote_after_decline,
     select,
     select_ranked,
+    shortfall,
+    walk,
 )
 from .stage_runs import final_selection, stages_of
 
@@ -79,33 +93,32 @@ def _require_staff(user):
         raise PermissionDenied(_("Only ministry staff run selection."))
 
 
-def compute(call, *, with_hash=True, last_stage_scores=None):
-    """(results, hash, parameters) for the call's current inputs, without recording anything.
+@dataclass(frozen=True)
+class Settings:
+    """What a run of the call is computed under: its plan, the plan's stages (none for a single
+    stage), the scoring plan (single stage) and the quotas, and the parameters a run records."""
 
-    A preview (no hash) reads the score sheets, ranked by the database (``score_sheets.ranked``):
-    no review row is read. A recorded run reads every review, scores and ranks them here (the
-    definition; its hash fingerprints every input) and rewrites any score sheet that disagrees,
-    so previews and recorded runs give the same results (tested). For a call evaluated in
-    stages, ``last_stage_scores`` (a dict) receives each application's last stage's own score.
-    """
+    plan: EvaluationPlan
+    stages: list
+    scoring: ScoringPlan | None
+    quotas: Quotas
+    parameters: dict
+
+
+def settings_of(call):
     plan = EvaluationPlan.objects.filter(call=call).annotate(staged=Count("stages")).first()
     if plan is None:
         raise TransitionRefused([_("Set up the call's evaluation plan first.")])
     stages = stages_of(plan) if plan.staged else []
-    if stages:  # evaluated in stages: ranked by the final score of the last stage's applications
-        quotas = quotas_for(call, plan)
-        results, digest = final_selection(call, plan, stages, quotas, last_stage_scores=last_stage_scores)
-        return (
-            results,
-            digest if with_hash else None,
-            {"stages": [s.pk for s in stages], "final_score": plan.final_score},
-        )
+    quotas = quotas_for(call, plan)
+    if stages:
+        parameters = {"stages": [s.pk for s in stages], "final_score": plan.final_score}
+        return Settings(plan, stages, None, quotas, parameters)
     criteria = list(Criterion.objects.filter(plan=plan))
     problem = plan.criteria_problem(criteria)
     if problem:
         raise TransitionRefused([problem])
     scoring = scoring_plan(plan, criteria)
-    quotas = quotas_for(call, plan)
     parameters = {
         "method": scoring.method,
         "trim_at": scoring.trim_at,
@@ -121,12 +134,61 @@ def compute(call, *, with_hash=True, last_stage_scores=None):
         "reserve_per_field": quotas.reserve_per_field,
         "subsidy_range": {str(k): list(v) for k, v in quotas.subsidy_range.items()},
     }
+    return Settings(plan, [], scoring, quotas, parameters)
+
+
+def compute(call, *, with_hash=True, last_stage_scores=None):
+    """(results, hash, parameters) for the call's current inputs, without recording anything.
+
+    A preview (no hash) reads the score sheets, ranked by the database (``score_sheets.ranked``):
+    no review row is read. With the hash, every review is read, scored and ranked here (the
+    definition; its hash fingerprints every input) and any score sheet that disagrees is
+    rewritten, so previews and recorded runs give the same results (tested); a recorded run does
+    the same in chunks (``checked_inputs_hash`` and ``recorded_results``). For a call evaluated
+    in stages, ``last_stage_scores`` (a dict) receives each application's last stage's own score.
+    """
+    settings = settings_of(call)
+    plan, scoring, quotas, parameters = settings.plan, settings.scoring, settings.quotas, settings.parameters
+    if settings.stages:  # evaluated in stages: ranked by the final score of the last stage's applications
+        results, digest = final_selection(
+            call, plan, settings.stages, quotas, last_stage_scores=last_stage_scores
+        )
+        return results, digest if with_hash else None, parameters
     if not with_hash:
         with _collector_paused():
             return select_ranked(*ranked(call, plan, scoring), quotas), None, parameters
     candidates = candidates_for(call, scoring)
     check_sheets(call, plan, scoring, candidates)
     return select(candidates, scoring, quotas), inputs_hash(candidates, scoring, quotas), parameters
+
+
+def checked_inputs_hash(call, settings, tally=None):
+    """The inputs' hash of a single-stage call (``inputs_hash`` of every candidate, the same
+    digest), read a chunk of applications at a time in id order: each chunk's reviews are read
+    and scored (the definition) and its sheets checked and rewritten where they disagree
+    (``check_sheets``), then hashed. ``tally`` (a SheetTally) receives every candidate's scores."""
+    digest = InputsDigest()
+    for chunk in id_chunks(call):
+        candidates = sorted(candidates_for(call, settings.scoring, chunk), key=attrgetter("application_id"))
+        check_sheets(call, settings.plan, settings.scoring, candidates, application_ids=chunk, tally=tally)
+        digest.add(candidates)
+    return digest.hexdigest(settings.scoring, settings.quotas)
+
+
+def recorded_results(call, settings, checked):
+    """The results of a single-stage call, one at a time: the ranking read from the sheets
+    ``checked_inputs_hash`` has just checked (the database ranks them, tested equal to
+    ``evaluation.scoring.rank``), walked through the quotas (``selection.walk``). ``checked`` is
+    the tally of the scores it checked: once walked, a ranking that read other scores (a review
+    or a bonus changed while the run read) refuses the run instead of recording it."""
+    ranked_tally = SheetTally()
+    above, below = ranked_streams(call, settings.plan, settings.scoring, ranked_tally)
+    try:
+        yield from walk(above, below, settings.quotas)
+    except SheetsChanged:
+        ranked_tally = None
+    if ranked_tally != checked:
+        raise TransitionRefused([_("Scores changed while the selection ran; run the selection again.")])
 
 
 # A preview is kept this long, so that staff page through one consistent ranking (20,000
@@ -171,21 +233,40 @@ def _preview_key(call, token):
     return f"selection-preview:{call.pk}:{token}"
 
 
+_RESULT_COLUMNS = [
+    "run_id",
+    "application_id",
+    "evaluation_score",
+    "bonus",
+    "final_score",
+    "stage_score",
+    "rank",
+    "outcome",
+    "reason",
+    "requested_subsidy",
+]
+
+
 def run_selection(call, *, by, dry_run=False):
     """Rank and select; record a SelectionRun unless ``dry_run``. Serialized per call: a second
-    run waits for the first to commit (PostgreSQL row lock on the call)."""
+    run waits for the first to commit (PostgreSQL row lock on the call). Returns (the run, its
+    results): a dry run's as a list, a recorded run's as RecordedResults, read back from the
+    run's rows when used (a recorded run writes them as it walks, never holding them all)."""
     _require_staff(by)
     if dry_run:  # records nothing, so it neither waits for nor holds the call's lock
         results, _digest, _parameters = compute(call, with_hash=False)
         return None, results
     with transaction.atomic():
         call = require_call_state(call, "selection", by=by)
+        settings = settings_of(call)
         stage_scores = {}
-        results, digest, parameters = compute(call, last_stage_scores=stage_scores)
+        if settings.stages:
+            results, digest, parameters = compute(call, last_stage_scores=stage_scores)
+        else:
+            checked = SheetTally()
+            digest = checked_inputs_hash(call, settings, checked)
+            results, parameters = recorded_results(call, settings, checked), settings.parameters
         parameters["min_awards"] = call.min_awards
-        shortfall = minimum_shortfall(results, call.min_awards)
-        if shortfall:
-            parameters["shortfall"] = {"minimum": shortfall.minimum, "selected": shortfall.selected}
         last = SelectionRun.objects.filter(call=call).order_by("-number").first()
         run = SelectionRun.objects.create(
             call=call,
@@ -194,37 +275,85 @@ def run_selection(call, *, by, dry_run=False):
             inputs_hash=digest,
             created_by=by,
         )
-        insert_rows(
-            SelectionResult,
-            [
-                "run_id",
+        selected = _write_results(run, results, stage_scores)
+        short = shortfall(call.min_awards, selected)
+        if short:
+            run.parameters["shortfall"] = {"minimum": short.minimum, "selected": short.selected}
+            run.save(update_fields=["parameters"])
+    return run, RecordedResults(run)
+
+
+def _write_results(run, results, stage_scores):
+    """Insert the run's results as they come (in batches); returns how many are selected."""
+    selected = 0
+
+    def rows():
+        nonlocal selected
+        for r in results:
+            selected += r.outcome == Outcome.SELECTED
+            yield (
+                run.pk,
+                r.application_id,
+                r.evaluation_score,
+                r.bonus,
+                r.final_score,
+                stage_scores.get(r.application_id),
+                r.rank,
+                str(r.outcome),
+                str(r.reason),
+                r.requested_subsidy,
+            )
+
+    with _collector_paused():
+        insert_rows(SelectionResult, _RESULT_COLUMNS, rows())
+    return selected
+
+
+class RecordedResults(Sequence):
+    """A recorded run's results (``selection.Result``) in the order the run walked them, read
+    from its rows when iterated (a chunk at a time), so that a run of 80,000 applications is not
+    kept in memory; equal to a list of the same Results."""
+
+    def __init__(self, run):
+        self.run = run
+
+    def _rows(self):
+        return (
+            SelectionResult.objects.filter(run=self.run)
+            .order_by("pk")
+            .values_list(
                 "application_id",
+                "application__reference",
+                "application__track_id",
+                "application__service_field_id",
+                "requested_subsidy",
                 "evaluation_score",
                 "bonus",
                 "final_score",
-                "stage_score",
                 "rank",
                 "outcome",
                 "reason",
-                "requested_subsidy",
-            ],
-            (
-                (
-                    run.pk,
-                    r.application_id,
-                    r.evaluation_score,
-                    r.bonus,
-                    r.final_score,
-                    stage_scores.get(r.application_id),
-                    r.rank,
-                    str(r.outcome),
-                    str(r.reason),
-                    r.requested_subsidy,
-                )
-                for r in results
-            ),
+            )
         )
-    return run, results
+
+    def __iter__(self):
+        return map(Result._make, self._rows().iterator(chunk_size=2000))
+
+    def __len__(self):
+        return self._rows().count()
+
+    def __getitem__(self, index):
+        return list(self)[index]
+
+    def __eq__(self, other):
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return list(self) == list(other)
+
+    __hash__ = None
+
+    def __repr__(self):
+        return f"<RecordedResults of run #{self.run.number}>"
 
 
 # The state each outcome of a run is published as.
@@ -343,7 +472,11 @@ def confirm_run(run, *, by, accepted_changes=""):
             raise TransitionRefused([_("Run #%(number)d is already confirmed.") % {"number": run.number}])
         if SelectionRun.objects.filter(call=call, number__gt=run.number).exists():
             raise TransitionRefused([_("A newer run exists; confirm the latest run.")])
-        _results, digest, _parameters = compute(call)
+        settings = settings_of(call)
+        if settings.stages:
+            _results, digest, _parameters = compute(call)
+        else:
+            digest = checked_inputs_hash(call, settings)
         if digest != run.inputs_hash:
             raise TransitionRefused(
                 [_("Scores or settings changed since this run; run the selection again.")]
