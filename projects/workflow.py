@@ -7,7 +7,6 @@ who, when, from, to and why by django-fsm-log) and queues the e-mail in the outb
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,8 +15,9 @@ from competitions.formatting import format_seoul
 from competitions.lifecycle import TransitionRefused, require_call_state
 from competitions.models import Call
 
+from .compiled_reads import CompiledRead, attach_prefetched
 from .duplicates import open_findings_refusal
-from .eligibility_check import check_many, eligibility_prefetches, sanctions_of
+from .eligibility_check import check_many, load_eligibility_rows, sanctions_of
 from .models import (
     Application,
     ApplicationState,
@@ -188,22 +188,40 @@ def _locked_for_submission(pk):
     and documents as the eligibility snapshot reads them, and the lead organisation's people
     (who may submit it, and whom the receipt goes to). The one read of the application a
     submission makes, and the statement every request of a deadline burst waits on: joined only
-    to what it reads (not with_eligibility_data's previous stage and the track's call again)."""
-    from accounts.models import User
-
+    to what it reads (not with_eligibility_data's previous stage and the track's call again).
+    Its other rows are read by queries compiled once per process (load_eligibility_rows,
+    _LEAD_PEOPLE): what eligibility_prefetches and the lead's people would read, without
+    building and compiling the same SQL on every request."""
     locked = (
         Application.objects.select_for_update(of=("self",))
         .select_related("call__indicator_settings", "track", "lead", "service_field")
-        .prefetch_related(
-            *eligibility_prefetches(),
-            Prefetch("lead__members", queryset=User.objects.only("email", "language")),
-        )
         .get(pk=pk)
     )
     # The track's call is the application's: read once. (A call with a previous stage has it
     # read when the snapshot names it: rare, and only then.)
     locked.track.call = locked.call
+    load_eligibility_rows(locked)
+    attach_prefetched(locked.lead, "members", _lead_people().objects(locked.lead_id))
     return locked
+
+
+_LEAD_PEOPLE = []
+
+
+def _lead_people():
+    """The people of an organisation, with what the permission and an e-mail read of them."""
+    if not _LEAD_PEOPLE:
+        from accounts.models import User
+
+        _LEAD_PEOPLE.append(
+            CompiledRead(
+                User,
+                lambda organisation: User.objects.filter(memberships__organisation_id=organisation).only(
+                    "email", "language"
+                ),
+            )
+        )
+    return _LEAD_PEOPLE[0]
 
 
 def submit(application, *, by, now=None):
