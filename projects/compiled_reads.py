@@ -19,19 +19,23 @@ from itertools import count
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
-from django.db.models.query import ModelIterable
+from django.db.models.query import ModelIterable, get_related_populators
+from django.db.transaction import TransactionManagementError
 
 _STAND_IN = -(10**15)  # ids the database never hands out: one per argument and list position
 
 
 class _Compiled:
-    def __init__(self, sql, params, slots, compiler, names):
+    def __init__(self, sql, params, slots, compiler, locks):
         self.sql = sql
         self.params = params  # the queryset's own parameters (constants), the slots to fill
         self.slots = slots  # [(position in params, argument, index in its list or None)]
         self.compiler = compiler  # only to convert values, as the queryset's iterator does
         self.converters = compiler.get_converters([col for col, _alias, _ in compiler.select])
-        self.names = names  # model reads: the attribute each column loads
+        self.locks = locks  # select_for_update: only inside a transaction
+        self.names = None  # model reads: the attribute each of the model's columns loads
+        self.columns = None  # model reads: where the model's columns are in a row
+        self.related = ()  # model reads: what fills in the select_related rows (as Django does)
 
     def bind(self, args):
         params = list(self.params)
@@ -41,9 +45,11 @@ class _Compiled:
 
 
 class CompiledRead:
-    """``build(*args)`` -> a QuerySet of ``model`` (no select_related, no annotations: its rows
-    become instances) or a ``values_list`` of it (its rows become tuples). Call ``objects(*args)``
-    or ``rows(*args)`` with real ids."""
+    """``build(*args)`` -> a QuerySet of ``model`` (with select_related and select_for_update if
+    wanted, no annotations: its rows become instances, with their related rows, as the queryset
+    would give them) or a ``values_list`` of it (its rows become tuples). Call ``objects(*args)``
+    or ``rows(*args)`` with real ids. (prefetch_related is not run: read those rows with a
+    CompiledRead of their own and attach_prefetched them.)"""
 
     def __init__(self, model, build):
         self.model = model
@@ -71,14 +77,17 @@ class CompiledRead:
         slots = [(position, *wanted[p]) for position, p in enumerate(params) if p in wanted]
         if sorted(slot[1:] for slot in slots) != sorted(wanted.values()):
             raise ValueError(f"{queryset.model.__name__}: each id must be one parameter of its SQL")
-        names = None
+        locks = queryset.query.select_for_update and compiler.connection.features.has_select_for_update
+        compiled = _Compiled(sql, list(params), slots, compiler, locks)
         if issubclass(queryset._iterable_class, ModelIterable):
-            if compiler.klass_info is None or compiler.klass_info.get("related_klass_infos"):
-                raise ValueError("A compiled read loads one model: no select_related")
-            if compiler.annotation_col_map:
-                raise ValueError("A compiled read loads one model: no annotations")
-            names = [col.target.attname for col, _alias, _ in compiler.select]
-        return _Compiled(sql, list(params), slots, compiler, names)
+            # As django.db.models.query.ModelIterable builds its instances.
+            if compiler.annotation_col_map or queryset._known_related_objects:
+                raise ValueError("A compiled read loads models and their select_related: no annotations")
+            fields = compiler.klass_info["select_fields"]
+            compiled.columns = slice(fields[0], fields[-1] + 1)
+            compiled.names = [col.target.attname for col, _alias, _ in compiler.select[compiled.columns]]
+            compiled.related = get_related_populators(compiler.klass_info, compiler.select, alias)
+        return compiled
 
     def _run(self, args):
         shape = tuple(len(a) if isinstance(a, (list, tuple)) else None for a in args)
@@ -90,6 +99,8 @@ class CompiledRead:
         compiled = by_shape[shape]
         if compiled is None:
             return alias, compiled, []
+        if compiled.locks and connection.get_autocommit():
+            raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
         with connection.cursor() as cursor:
             cursor.execute(compiled.sql, compiled.bind(args))
             rows = cursor.fetchall()
@@ -107,7 +118,13 @@ class CompiledRead:
         alias, compiled, rows = self._run(args)
         if compiled is not None and compiled.names is None:
             raise TypeError("objects() reads a queryset of model instances; use rows()")
-        return [self.model.from_db(alias, compiled.names, list(row)) for row in rows]
+        instances = []
+        for row in rows:
+            instance = self.model.from_db(alias, compiled.names, row[compiled.columns])
+            for related in compiled.related:
+                related.populate(row, instance)
+            instances.append(instance)
+        return instances
 
 
 def attach_prefetched(instance, name, objects):

@@ -189,39 +189,45 @@ def _locked_for_submission(pk):
     (who may submit it, and whom the receipt goes to). The one read of the application a
     submission makes, and the statement every request of a deadline burst waits on: joined only
     to what it reads (not with_eligibility_data's previous stage and the track's call again).
-    Its other rows are read by queries compiled once per process (load_eligibility_rows,
-    _LEAD_PEOPLE): what eligibility_prefetches and the lead's people would read, without
-    building and compiling the same SQL on every request."""
-    locked = (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("call__indicator_settings", "track", "lead", "service_field")
-        .get(pk=pk)
-    )
+    Each read is compiled once per process (_reads, load_eligibility_rows): what the queryset
+    with eligibility_prefetches and the lead's people would read, without building and
+    compiling the same SQL on every request of a burst."""
+    found = _reads()["application"].objects(pk)
+    if not found:
+        raise Application.DoesNotExist(f"No application {pk}")
+    (locked,) = found
     # The track's call is the application's: read once. (A call with a previous stage has it
     # read when the snapshot names it: rare, and only then.)
     locked.track.call = locked.call
     load_eligibility_rows(locked)
-    attach_prefetched(locked.lead, "members", _lead_people().objects(locked.lead_id))
+    attach_prefetched(locked.lead, "members", _reads()["lead_people"].objects(locked.lead_id))
     return locked
 
 
-_LEAD_PEOPLE = []
+_READS = {}
 
 
-def _lead_people():
-    """The people of an organisation, with what the permission and an e-mail read of them."""
-    if not _LEAD_PEOPLE:
+def _reads():
+    """The submission's reads of the application and of its lead's people (who may submit it,
+    with what an e-mail to each needs), each compiled once per process (projects.compiled_reads)."""
+    if not _READS:
         from accounts.models import User
 
-        _LEAD_PEOPLE.append(
-            CompiledRead(
-                User,
-                lambda organisation: User.objects.filter(memberships__organisation_id=organisation).only(
-                    "email", "language"
-                ),
-            )
+        _READS["application"] = CompiledRead(
+            Application,
+            lambda pk: (
+                Application.objects.select_for_update(of=("self",))
+                .select_related("call__indicator_settings", "track", "lead", "service_field")
+                .filter(pk=pk)
+            ),
         )
-    return _LEAD_PEOPLE[0]
+        _READS["lead_people"] = CompiledRead(
+            User,
+            lambda organisation: User.objects.filter(memberships__organisation_id=organisation).only(
+                "email", "language"
+            ),
+        )
+    return _READS
 
 
 def submit(application, *, by, now=None):

@@ -6,7 +6,8 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
+from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
 from competitions.models import Question, QuestionKind, QuestionSection
@@ -152,11 +153,36 @@ def test_a_read_is_compiled_once_for_each_length_of_its_lists(busy_application):
 def test_a_read_whose_ids_are_not_its_parameters_is_refused(busy_application):
     with pytest.raises(ValueError, match="one parameter"):
         CompiledRead(Organisation, lambda pk: Organisation.objects.filter(pk=abs(pk))).objects(1)
-    with pytest.raises(ValueError, match="select_related"):
+    with pytest.raises(ValueError, match="annotations"):
         CompiledRead(
-            ConsortiumMember, lambda pk: ConsortiumMember.objects.select_related("organisation").filter(pk=pk)
+            Organisation, lambda pk: Organisation.objects.annotate(n=Count("pk")).filter(pk=pk)
         ).objects(1)
     with pytest.raises(TypeError, match="rows"):
         CompiledRead(Organisation, lambda pk: Organisation.objects.filter(pk=pk).values_list("name")).objects(
             1
         )
+
+
+def test_a_locking_read_with_its_related_rows_is_the_querysets(busy_application):
+    read = CompiledRead(
+        ConsortiumMember,
+        lambda application: (
+            ConsortiumMember.objects.select_for_update(of=("self",))
+            .select_related("organisation", "application__call")
+            .filter(application_id=application)
+        ),
+    )
+    with transaction.atomic():
+        loaded = read.objects(busy_application.pk)
+        again = read.objects(busy_application.pk)
+        expected = list(
+            ConsortiumMember.objects.select_related("organisation", "application__call").filter(
+                application=busy_application
+            )
+        )
+    with CaptureQueriesContext(connection) as queries:
+        assert [(m.pk, m.organisation.name, m.application.call.title) for m in loaded] == [
+            (m.pk, m.organisation.name, m.application.call.title) for m in expected
+        ]
+    assert not queries.captured_queries, "the related rows were read with the members"
+    assert [m.pk for m in again] == [m.pk for m in loaded]
