@@ -28,7 +28,7 @@ from .models import (
 )
 from .models.application import ELIGIBILITY_PENDING_STATES
 from .outbox import tell
-from .tasks import check_duplicates
+from .tasks import after_submission
 
 
 class EditConflict(Exception):
@@ -286,12 +286,14 @@ def submit(application, *, by, now=None):
                 },
             )
 
-        _notify_lead(locked, receipt, recipients=recipients)
-        # The duplicate-funding check (중복성 검토) runs once this commits, by a worker: it
-        # refuses nothing, so the receipt need not wait for it (confirming eligibility runs it
-        # again anyway, and a lost one is swept up: duplicates.check_unchecked).
+        # Sent by the task below, not by a send task of its own: one publish, not two.
+        _notify_lead(locked, receipt, recipients=recipients, publish=False)
+        # The receipt goes out, and the duplicate-funding check (중복성 검토) runs, once this
+        # commits, by a worker: the check refuses nothing, so the receipt need not wait for it
+        # (confirming eligibility runs it again anyway, and a lost one is swept up:
+        # duplicates.check_unchecked; a lost receipt by the outbox sweep).
         # (A function, not functools.partial: a robust hook's failure is logged by its name.)
-        transaction.on_commit(lambda: check_duplicates.delay(locked.pk), robust=True)
+        transaction.on_commit(lambda: after_submission.delay(locked.pk), robust=True)
     return locked
 
 
@@ -393,10 +395,10 @@ def _lead_members(application):
     return list(application.lead.members.only("pk", "email", "language"))
 
 
-def _notify_lead(application, compose, recipients=None):
+def _notify_lead(application, compose, recipients=None, publish=True):
     """E-mail every member of the lead organisation (or ``recipients``) through the outbox, each
     in their own language: ``compose()`` returns (subject, body) (outbox.tell)."""
-    tell(_lead_members(application) if recipients is None else recipients, compose)
+    tell(_lead_members(application) if recipients is None else recipients, compose, publish=publish)
 
 
 def bulk_transition(application_ids, transition_name, *, by, description=""):
