@@ -23,6 +23,9 @@ from django.db.models.query import ModelIterable, get_related_populators
 from django.db.transaction import TransactionManagementError
 
 _STAND_IN = -(10**15)  # ids the database never hands out: one per argument and list position
+# Compiled SQL kept per read and connection: one per length of its lists (a staff page's reads
+# vary with the page), the oldest dropped beyond this.
+MAX_SHAPES = 64
 
 
 class _Compiled:
@@ -95,6 +98,8 @@ class CompiledRead:
         connection = connections[alias]
         by_shape = self._compiled.setdefault(connection, {})
         if shape not in by_shape:
+            if len(by_shape) >= MAX_SHAPES:
+                del by_shape[next(iter(by_shape))]
             by_shape[shape] = self._compile(alias, shape)
         compiled = by_shape[shape]
         if compiled is None:

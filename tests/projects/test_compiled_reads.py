@@ -6,7 +6,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 
@@ -134,13 +134,17 @@ def test_sanctions_rules_and_answers_are_the_querysets_rows(busy_application, op
     assert answers == {application.pk: {"secured": True}}  # the other application's answer is not read
 
 
-def test_a_read_is_compiled_once_for_each_length_of_its_lists(busy_application):
+def test_a_read_is_compiled_once_for_each_length_of_its_lists(busy_application, monkeypatch):
+    monkeypatch.setattr("projects.compiled_reads.MAX_SHAPES", 2)  # the oldest dropped beyond two
     read = CompiledRead(Organisation, lambda ids: Organisation.objects.filter(pk__in=ids).order_by("pk"))
     everyone = list(Organisation.objects.order_by("pk").values_list("pk", flat=True))
 
     assert [o.pk for o in read.objects(everyone[:2])] == everyone[:2]
     assert [o.pk for o in read.objects(everyone[2:4])] == everyone[2:4]  # the same SQL, other ids
     assert [o.pk for o in read.objects(everyone)] == everyone
+    assert [o.pk for o in read.objects(everyone[:3])] == everyone[:3]
+    assert [o.pk for o in read.objects(everyone[:2])] == everyone[:2]  # compiled again
+    assert len(read._compiled[connections["default"]]) == 2
     with CaptureQueriesContext(connection) as queries:
         assert read.objects([]) == []
     assert not queries.captured_queries
