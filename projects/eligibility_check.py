@@ -30,19 +30,19 @@ from .indicators import indicator_facts
 SELECTED_STATES = ("selected", "awarded")
 
 
+def _live_consortium():
+    """The members application_facts reads, with their organisations: only the live ones (one
+    the lead withdrew is kept for the record and counts for nothing)."""
+    from .models import ConsortiumMember
+
+    return ConsortiumMember.objects.live().select_related("organisation")
+
+
 def eligibility_prefetches():
     """What application_facts reads of an application's own rows: its consortium and documents.
 
-    The parties' sanctions are read for the whole page in one query (sanctions_of). Only the
-    live members: one the lead withdrew is kept for the record and counts for nothing."""
-    from .models import ConsortiumMember
-
-    return (
-        Prefetch(
-            "consortium_members", queryset=ConsortiumMember.objects.live().select_related("organisation")
-        ),
-        "documents",
-    )
+    The parties' sanctions are read for the whole page in one query (sanctions_of)."""
+    return (Prefetch("consortium_members", queryset=_live_consortium()), "documents")
 
 
 def _compiled_reads():
@@ -51,15 +51,13 @@ def _compiled_reads():
     the apps are ready."""
     from competitions.models import Question
 
-    from .models import ConsortiumMember, Document, Organisation, Sanction
+    from .models import ConsortiumMember, Document, Sanction
 
     return {
+        # The same rows as the prefetches (in their models' own ordering), for one application.
         "members": CompiledRead(
-            ConsortiumMember,
-            lambda application: ConsortiumMember.objects.live().filter(application_id=application),
+            ConsortiumMember, lambda application: _live_consortium().filter(application_id=application)
         ),
-        "organisations": CompiledRead(Organisation, lambda ids: Organisation.objects.filter(pk__in=ids)),
-        # The relation's own ordering (Document.Meta.ordering), as the prefetch reads them.
         "documents": CompiledRead(
             Document, lambda application: Document.objects.filter(application_id=application)
         ),
@@ -115,15 +113,8 @@ def load_eligibility_rows(application):
     """For one application: what eligibility_prefetches reads (its live consortium with each
     member's organisation, its documents), through reads compiled once per process, stored as
     the prefetch stores them. For the submission, whose every request of a deadline burst
-    would otherwise build and compile these queries again. Two queries (three with members)."""
-    members = _read("members").objects(application.pk)
-    if members:
-        organisations = {
-            o.pk: o for o in _read("organisations").objects(sorted({m.organisation_id for m in members}))
-        }
-        for member in members:
-            member.organisation = organisations[member.organisation_id]
-    attach_prefetched(application, "consortium_members", members)
+    would otherwise build and compile these queries again. Two queries."""
+    attach_prefetched(application, "consortium_members", _read("members").objects(application.pk))
     attach_prefetched(application, "documents", _read("documents").objects(application.pk))
     return application
 
