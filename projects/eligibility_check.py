@@ -23,25 +23,100 @@ from competitions.matching import ratio_of
 from competitions.models import EligibilityRule
 from competitions.models.localized import pick_language
 
+from .compiled_reads import CompiledRead, attach_prefetched
 from .indicators import indicator_facts
 
 # States in which a stage-1 application counts as selected (they arrive with evaluation).
 SELECTED_STATES = ("selected", "awarded")
 
 
+def _live_consortium():
+    """The members application_facts reads, with their organisations: only the live ones (one
+    the lead withdrew is kept for the record and counts for nothing)."""
+    from .models import ConsortiumMember
+
+    return ConsortiumMember.objects.live().select_related("organisation")
+
+
 def eligibility_prefetches():
     """What application_facts reads of an application's own rows: its consortium and documents.
 
-    The parties' sanctions are read for the whole page in one query (sanctions_of). Only the
-    live members: one the lead withdrew is kept for the record and counts for nothing."""
-    from .models import ConsortiumMember
+    The parties' sanctions are read for the whole page in one query (sanctions_of)."""
+    return (Prefetch("consortium_members", queryset=_live_consortium()), "documents")
 
-    return (
-        Prefetch(
-            "consortium_members", queryset=ConsortiumMember.objects.live().select_related("organisation")
+
+def _compiled_reads():
+    """What eligibility_prefetches reads, and the sanctions, rules and questions check_many
+    reads, each compiled once per process (projects.compiled_reads): built on first use, after
+    the apps are ready."""
+    from competitions.models import Question
+
+    from .models import ConsortiumMember, Document, Sanction
+
+    return {
+        # The same rows as the prefetches (in their models' own ordering), for one application.
+        "members": CompiledRead(
+            ConsortiumMember, lambda application: _live_consortium().filter(application_id=application)
         ),
-        "documents",
-    )
+        "documents": CompiledRead(
+            Document, lambda application: Document.objects.filter(application_id=application)
+        ),
+        "sanctions": CompiledRead(
+            Sanction,
+            lambda organisations: Sanction.objects.filter(organisation_id__in=organisations).order_by("pk"),
+        ),
+        # In each call's order (EligibilityRule.Meta.ordering, without the join to the call that
+        # ordering by "call" costs), as plain values: only these four are read.
+        "rules": CompiledRead(
+            EligibilityRule,
+            lambda calls: (
+                EligibilityRule.objects.filter(call_id__in=calls)
+                .order_by("call_id", "position", "pk")
+                .values_list("call_id", "track_id", "kind", "params")
+            ),
+        ),
+        "questions": CompiledRead(
+            Question,
+            lambda calls, applications: (
+                Question.objects.filter(call_id__in=calls)
+                .annotate(
+                    mine=FilteredRelation("answers", condition=Q(answers__application_id__in=applications))
+                )
+                .order_by("section__position", "section_id", "position", "pk")
+                .values_list(
+                    "call_id",
+                    "code",
+                    "label",
+                    "label_ko",
+                    "kind",
+                    "choices",
+                    "required",
+                    "mine__application_id",
+                    "mine__value",
+                    "mine__document_id",
+                )
+            ),
+        ),
+    }
+
+
+_READS = {}
+
+
+def _read(name):
+    if not _READS:
+        _READS.update(_compiled_reads())
+    return _READS[name]
+
+
+def load_eligibility_rows(application):
+    """For one application: what eligibility_prefetches reads (its live consortium with each
+    member's organisation, its documents), through reads compiled once per process, stored as
+    the prefetch stores them. For the submission, whose every request of a deadline burst
+    would otherwise build and compile these queries again. Two queries."""
+    attach_prefetched(application, "consortium_members", _read("members").objects(application.pk))
+    attach_prefetched(application, "documents", _read("documents").objects(application.pk))
+    return application
 
 
 def with_eligibility_data(queryset):
@@ -77,13 +152,12 @@ def _parties_of(applications):
 def sanctions_of(applications):
     """{organisation id: [Sanction, ...]} for every lead and member (accepted or not) of these
     applications, in one query."""
-    from .models import Sanction
 
     organisations = {a.lead_id for a in applications} | {
         m.organisation_id for a in applications for m in a.consortium_members.all() if m.is_live
     }
     found = defaultdict(list)
-    for sanction in Sanction.objects.filter(organisation_id__in=organisations).order_by("pk"):
+    for sanction in _read("sanctions").objects(sorted(organisations)):
         found[sanction.organisation_id].append(sanction)
     return found
 
@@ -146,26 +220,7 @@ def questions_and_answers(applications):
     """({call id: {code: QuestionFacts}}, {application id: {code: value}}) for these
     applications in one query: every question of their calls, each joined to the answers of
     these applications only (a file question's answer is True once a document is attached)."""
-    from competitions.models import Question
-
-    ids = [a.pk for a in applications]
-    rows = (
-        Question.objects.filter(call_id__in={a.call_id for a in applications})
-        .annotate(mine=FilteredRelation("answers", condition=Q(answers__application_id__in=ids)))
-        .order_by("section__position", "section_id", "position", "pk")
-        .values_list(
-            "call_id",
-            "code",
-            "label",
-            "label_ko",
-            "kind",
-            "choices",
-            "required",
-            "mine__application_id",
-            "mine__value",
-            "mine__document_id",
-        )
-    )
+    rows = _read("questions").rows(sorted({a.call_id for a in applications}), [a.pk for a in applications])
     questions, answers = defaultdict(dict), defaultdict(dict)
     for call_id, code, label, label_ko, kind, choices, required, application_id, value, document_id in rows:
         if code not in questions[call_id]:
@@ -254,13 +309,7 @@ def application_facts(
 def _configured_rules(applications):
     """(call, track) -> [(kind, params)] for every call of ``applications``, in one query."""
     by_call = defaultdict(list)
-    # In each call's order (EligibilityRule.Meta.ordering, without the join to the call that
-    # ordering by "call" costs), as plain values: only these four are read.
-    rows = (
-        EligibilityRule.objects.filter(call_id__in={a.call_id for a in applications})
-        .order_by("call_id", "position", "pk")
-        .values_list("call_id", "track_id", "kind", "params")
-    )
+    rows = _read("rules").rows(sorted({a.call_id for a in applications}))
     for call_id, track_id, kind, params in rows:
         by_call[call_id].append((track_id, kind, params))
     return {

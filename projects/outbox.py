@@ -14,13 +14,16 @@ from .models import OutboxMessage
 MAX_ATTEMPTS = 5
 
 
-def queue_email(to, subject, body):
+def queue_email(to, subject, body, publish=True):
     """Write the message in the caller's transaction; send it after commit (eager or worker).
     Korean particles left double ('%(name)s이(가)' once filled in) are resolved here, the one
-    place every e-mail passes (config.korean)."""
+    place every e-mail passes (config.korean). ``publish=False``: the caller's own task after
+    commit sends it (projects.tasks.after_submission), so no send task of its own is queued."""
     message = OutboxMessage.objects.create(
         to=to, subject=resolve_particles(str(subject)), body=resolve_particles(str(body))
     )
+    if not publish:
+        return message
     from .tasks import send_outbox
 
     # delay_on_commit, made robust: with the broker down the row waits for the next sweep
@@ -37,15 +40,15 @@ class Recipient(NamedTuple):
     language: str | None = None
 
 
-def tell(people, compose):
+def tell(people, compose, publish=True):
     """Queue one e-mail to each of ``people``, written in that person's own language (the one
     they chose on their account page), not in the language of whoever clicked: ``compose()``
     returns (subject, body) and runs with that language active. ``people``: users (a
-    prefetched ``members.all()`` costs no query) or Recipients."""
+    prefetched ``members.all()`` costs no query) or Recipients. ``publish``: as queue_email."""
     for person in people:
         with translation.override(person.language or settings.LANGUAGE_CODE):
             subject, body = compose()
-            queue_email(person.email, subject, body)
+            queue_email(person.email, subject, body, publish=publish)
 
 
 def send_pending(limit=100):

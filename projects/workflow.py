@@ -7,7 +7,6 @@ who, when, from, to and why by django-fsm-log) and queues the e-mail in the outb
 
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
-from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -16,8 +15,9 @@ from competitions.formatting import format_seoul
 from competitions.lifecycle import TransitionRefused, require_call_state
 from competitions.models import Call
 
+from .compiled_reads import CompiledRead, attach_prefetched
 from .duplicates import open_findings_refusal
-from .eligibility_check import check_many, eligibility_prefetches, sanctions_of
+from .eligibility_check import check_many, load_eligibility_rows, sanctions_of
 from .models import (
     Application,
     ApplicationState,
@@ -28,7 +28,7 @@ from .models import (
 )
 from .models.application import ELIGIBILITY_PENDING_STATES
 from .outbox import tell
-from .tasks import check_duplicates
+from .tasks import after_submission
 
 
 class EditConflict(Exception):
@@ -188,22 +188,46 @@ def _locked_for_submission(pk):
     and documents as the eligibility snapshot reads them, and the lead organisation's people
     (who may submit it, and whom the receipt goes to). The one read of the application a
     submission makes, and the statement every request of a deadline burst waits on: joined only
-    to what it reads (not with_eligibility_data's previous stage and the track's call again)."""
-    from accounts.models import User
-
-    locked = (
-        Application.objects.select_for_update(of=("self",))
-        .select_related("call__indicator_settings", "track", "lead", "service_field")
-        .prefetch_related(
-            *eligibility_prefetches(),
-            Prefetch("lead__members", queryset=User.objects.only("email", "language")),
-        )
-        .get(pk=pk)
-    )
+    to what it reads (not with_eligibility_data's previous stage and the track's call again).
+    Each read is compiled once per process (_reads, load_eligibility_rows): what the queryset
+    with eligibility_prefetches and the lead's people would read, without building and
+    compiling the same SQL on every request of a burst."""
+    found = _reads()["application"].objects(pk)
+    if not found:
+        raise Application.DoesNotExist(f"No application {pk}")
+    (locked,) = found
     # The track's call is the application's: read once. (A call with a previous stage has it
     # read when the snapshot names it: rare, and only then.)
     locked.track.call = locked.call
+    load_eligibility_rows(locked)
+    attach_prefetched(locked.lead, "members", _reads()["lead_people"].objects(locked.lead_id))
     return locked
+
+
+_READS = {}
+
+
+def _reads():
+    """The submission's reads of the application and of its lead's people (who may submit it,
+    with what an e-mail to each needs), each compiled once per process (projects.compiled_reads)."""
+    if not _READS:
+        from accounts.models import User
+
+        _READS["application"] = CompiledRead(
+            Application,
+            lambda pk: (
+                Application.objects.select_for_update(of=("self",))
+                .select_related("call__indicator_settings", "track", "lead", "service_field")
+                .filter(pk=pk)
+            ),
+        )
+        _READS["lead_people"] = CompiledRead(
+            User,
+            lambda organisation: User.objects.filter(memberships__organisation_id=organisation).only(
+                "email", "language"
+            ),
+        )
+    return _READS
 
 
 def submit(application, *, by, now=None):
@@ -262,12 +286,14 @@ def submit(application, *, by, now=None):
                 },
             )
 
-        _notify_lead(locked, receipt, recipients=recipients)
-        # The duplicate-funding check (중복성 검토) runs once this commits, by a worker: it
-        # refuses nothing, so the receipt need not wait for it (confirming eligibility runs it
-        # again anyway, and a lost one is swept up: duplicates.check_unchecked).
+        # Sent by the task below, not by a send task of its own: one publish, not two.
+        _notify_lead(locked, receipt, recipients=recipients, publish=False)
+        # The receipt goes out, and the duplicate-funding check (중복성 검토) runs, once this
+        # commits, by a worker: the check refuses nothing, so the receipt need not wait for it
+        # (confirming eligibility runs it again anyway, and a lost one is swept up:
+        # duplicates.check_unchecked; a lost receipt by the outbox sweep).
         # (A function, not functools.partial: a robust hook's failure is logged by its name.)
-        transaction.on_commit(lambda: check_duplicates.delay(locked.pk), robust=True)
+        transaction.on_commit(lambda: after_submission.delay(locked.pk), robust=True)
     return locked
 
 
@@ -369,10 +395,10 @@ def _lead_members(application):
     return list(application.lead.members.only("pk", "email", "language"))
 
 
-def _notify_lead(application, compose, recipients=None):
+def _notify_lead(application, compose, recipients=None, publish=True):
     """E-mail every member of the lead organisation (or ``recipients``) through the outbox, each
     in their own language: ``compose()`` returns (subject, body) (outbox.tell)."""
-    tell(_lead_members(application) if recipients is None else recipients, compose)
+    tell(_lead_members(application) if recipients is None else recipients, compose, publish=publish)
 
 
 def bulk_transition(application_ids, transition_name, *, by, description=""):

@@ -20,7 +20,7 @@ def test_a_broker_outage_does_not_fail_the_submission(
     def broker_down(*args, **kwargs):
         raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.send_outbox, "delay", broker_down)
+    monkeypatch.setattr(tasks.after_submission, "delay", broker_down)
     with django_capture_on_commit_callbacks(execute=True):
         application = workflow.submit(draft, by=applicant)
     assert application.state == ApplicationState.SUBMITTED
@@ -31,6 +31,32 @@ def test_a_broker_outage_does_not_fail_the_submission(
     assert message.status == OutboxMessage.Status.SENT
     assert mail.outbox[-1].to == [applicant.email]
     assert "PC26-0001" in mail.outbox[-1].subject
+
+
+def test_one_task_after_a_submission_sends_its_receipt_then_checks_it(
+    draft, applicant, monkeypatch, django_capture_on_commit_callbacks
+):
+    published = []
+    monkeypatch.setattr(tasks.send_outbox, "delay", lambda: published.append("send_outbox"))
+    checked = []
+    monkeypatch.setattr("projects.duplicates.check_after_submission", checked.append)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        workflow.submit(draft, by=applicant)
+    assert len(callbacks) == 1 and not published  # no send task of the receipt's own
+    assert OutboxMessage.objects.get().status == OutboxMessage.Status.SENT
+    assert mail.outbox[-1].to == [applicant.email] and checked == [draft.pk]
+
+
+def test_the_check_after_a_submission_runs_even_when_sending_fails(draft, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr("projects.outbox.send_pending", broken)
+    checked = []
+    monkeypatch.setattr("projects.duplicates.check_after_submission", checked.append)
+    with pytest.raises(RuntimeError):
+        tasks.after_submission(draft.pk)
+    assert checked == [draft.pk]
 
 
 def test_a_failing_mail_server_is_retried_then_marked_failed(monkeypatch):
