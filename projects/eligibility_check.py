@@ -44,11 +44,68 @@ def eligibility_prefetches():
     )
 
 
+# What application_facts reads of an application's call, joined to the call wherever it is read.
+CALL_JOINS = ("previous_stage", "indicator_settings")
+# The consortium and the documents as an eligibility page reads them (eligibility_page): plain
+# lists on each application, under these names.
+PAGE_MEMBERS, PAGE_DOCUMENTS = "eligibility_members", "eligibility_documents"
+
+
 def with_eligibility_data(queryset):
-    """Everything application_facts reads, fetched once for the whole queryset."""
+    """Everything application_facts reads, fetched once for the whole queryset. (The track's call
+    is not joined a second time: application_facts gives the track the application's call.)"""
     return queryset.select_related(
-        "call__previous_stage", "call__indicator_settings", "track__call", "lead", "service_field"
+        *(f"call__{join}" for join in CALL_JOINS), "track", "lead", "service_field"
     ).prefetch_related(*eligibility_prefetches())
+
+
+def with_call_data(calls):
+    """These calls (a queryset) with what application_facts reads of each (eligibility_page)."""
+    return calls.select_related(*CALL_JOINS)
+
+
+def eligibility_page(applications, calls=()):
+    """The list of ``applications`` (a queryset: a page of a list, evaluated here) with what
+    check_many reads, read for a list of many: each application's call is one shared instance
+    a call, taken from ``calls`` (read with with_call_data) or read in one query for those not
+    among them, and its live consortium (with the organisations) and documents are plain lists
+    (PAGE_MEMBERS, PAGE_DOCUMENTS) rather than prefetched managers, whose per-row querysets
+    cost more than the rows on a page of 50."""
+    from competitions.models import Call
+
+    from .models import ConsortiumMember
+
+    applications = list(
+        applications.select_related("track", "lead", "service_field").prefetch_related(
+            Prefetch(
+                "consortium_members",
+                queryset=ConsortiumMember.objects.live().select_related("organisation"),
+                to_attr=PAGE_MEMBERS,
+            ),
+            Prefetch("documents", to_attr=PAGE_DOCUMENTS),
+        )
+    )
+    by_id = {call.pk: call for call in calls}
+    missing = {a.call_id for a in applications} - by_id.keys()
+    if missing:
+        by_id.update((call.pk, call) for call in with_call_data(Call.objects.filter(pk__in=missing)))
+    for application in applications:
+        application.call = by_id[application.call_id]
+    return applications
+
+
+def _live_members(application):
+    """The application's live consortium members: as eligibility_page read them, else as
+    prefetched (eligibility_prefetches) or, without a prefetch, read now."""
+    members = getattr(application, PAGE_MEMBERS, None)
+    if members is None:
+        members = application.consortium_members.all()
+    return [m for m in members if m.is_live]
+
+
+def _documents(application):
+    documents = getattr(application, PAGE_DOCUMENTS, None)
+    return application.documents.all() if documents is None else documents
 
 
 def _party(organisation, share, is_lead, today, live_projects=(), sanctions=None):
@@ -70,7 +127,7 @@ def _party(organisation, share, is_lead, today, live_projects=(), sanctions=None
 def _parties_of(applications):
     """The ids of the leads and accepted members of these applications (members prefetched)."""
     return {a.lead_id for a in applications} | {
-        m.organisation_id for a in applications for m in a.consortium_members.all() if m.counts
+        m.organisation_id for a in applications for m in _live_members(a) if m.counts
     }
 
 
@@ -80,7 +137,7 @@ def sanctions_of(applications):
     from .models import Sanction
 
     organisations = {a.lead_id for a in applications} | {
-        m.organisation_id for a in applications for m in a.consortium_members.all() if m.is_live
+        m.organisation_id for a in applications for m in _live_members(a)
     }
     found = defaultdict(list)
     for sanction in Sanction.objects.filter(organisation_id__in=organisations).order_by("pk"):
@@ -205,7 +262,9 @@ def application_facts(
     the page (read through each organisation when not given)."""
     today = today or timezone.localdate()
     call = application.call
-    proposed = [m for m in application.consortium_members.all() if m.is_live]
+    if application.track.call_id == call.pk:
+        application.track.call = call  # the track's call is the application's: read once
+    proposed = _live_members(application)
     # Only accepted members are parties (ConsortiumMember.counts); the others still proposed are
     # listed so that the standing rule can refuse submission while they have not accepted (a
     # member the lead withdrew is neither).
@@ -240,7 +299,7 @@ def application_facts(
         subsidy_max=application.track.effective_subsidy_max,
         previous_stage_title=previous.display_title if previous else None,
         selected_in_previous_stage=(call.previous_stage_id, application.lead_id) in selected_pairs,
-        document_kinds=frozenset(d.kind for d in application.documents.all() if not d.superseded),
+        document_kinds=frozenset(d.kind for d in _documents(application) if not d.superseded),
         unaccepted_members=unaccepted,
         questions=questions.get(application.call_id, {}),
         answers=answers.get(application.pk, {}),
