@@ -158,9 +158,11 @@ def rule(code, *, label, description, params=None, automatic=True, question_chec
         if code in RULE_KINDS:
             raise ValueError(f"Eligibility rule kind {code!r} is registered twice.")
 
-        def check(facts, checked_params):
+        def check(facts, checked_params, shown_label=None):
+            """``shown_label``: the label already translated (prepare), else translated here."""
             passed, reason = function(facts, checked_params)
-            return RuleResult(kind=code, label=str(label), passed=passed, reason=str(reason))
+            shown = str(label) if shown_label is None else shown_label
+            return RuleResult(kind=code, label=shown, passed=passed, reason=str(reason))
 
         RULE_KINDS[code] = RuleKind(
             code=code,
@@ -873,13 +875,13 @@ def evaluate_standing(facts: ApplicationFacts) -> list[RuleResult]:
 # -- Running a rule set ------------------------------------------------------------------------
 
 
-def evaluate(configured: Iterable[tuple[str, Mapping]], facts: ApplicationFacts) -> list[RuleResult]:
-    """Run the configured (kind, params) pairs in order.
-
-    A rule that cannot run (unknown kind, bad params) fails with a reason saying so, rather than
-    breaking the page that asked.
-    """
-    results = []
+def prepare(configured: Iterable[tuple[str, Mapping]]) -> list:
+    """The configured (kind, params) pairs made ready to run on the facts of many applications
+    (evaluate_prepared), in the active language: each rule's params checked and its label
+    translated once, not once an application. A rule that cannot run (unknown kind, bad params)
+    is kept as its result: failed, with a reason saying so. (The checks read their params and
+    never change them, so the applications share one checked copy.)"""
+    prepared = []
     for kind, params in configured:
         rule_kind = RULE_KINDS.get(kind)
         try:
@@ -887,10 +889,24 @@ def evaluate(configured: Iterable[tuple[str, Mapping]], facts: ApplicationFacts)
         except ValidationError as error:
             label = str(rule_kind.label) if rule_kind else kind
             reason = _("This rule is misconfigured: %(errors)s") % {"errors": " ".join(error.messages)}
-            results.append(RuleResult(kind=kind, label=label, passed=False, reason=reason))
+            prepared.append(RuleResult(kind=kind, label=label, passed=False, reason=reason))
             continue
-        results.append(rule_kind.check(facts, checked))
-    return results
+        prepared.append((rule_kind.check, checked, str(rule_kind.label)))
+    return prepared
+
+
+def evaluate_prepared(prepared: list, facts: ApplicationFacts) -> list[RuleResult]:
+    """Run the rules ``prepare`` made ready, in order."""
+    return [item if isinstance(item, RuleResult) else item[0](facts, item[1], item[2]) for item in prepared]
+
+
+def evaluate(configured: Iterable[tuple[str, Mapping]], facts: ApplicationFacts) -> list[RuleResult]:
+    """Run the configured (kind, params) pairs in order.
+
+    A rule that cannot run (unknown kind, bad params) fails with a reason saying so, rather than
+    breaking the page that asked.
+    """
+    return evaluate_prepared(prepare(configured), facts)
 
 
 def failures(results: Iterable[RuleResult]) -> list[RuleResult]:

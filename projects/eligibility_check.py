@@ -16,8 +16,9 @@ from competitions.eligibility import (
     ApplicationFacts,
     Party,
     QuestionFacts,
-    evaluate,
+    evaluate_prepared,
     evaluate_standing,
+    prepare,
 )
 from competitions.matching import ratio_of
 from competitions.models import EligibilityRule
@@ -348,10 +349,12 @@ def check_many(applications, today=None, sanctions=None):
     projects = live_projects_by_organisation(applications) if reads_projects else None
     if sanctions is None:
         sanctions = sanctions_of(applications)
+    # Each rule set's params checked and labels translated once, not once an application.
+    prepared = {key: prepare(configured) for key, configured in rules.items()}
     results = {}
     for a in applications:
         facts = application_facts(a, today, selected, asked, indicators, projects, sanctions)
-        results[a.pk] = evaluate_standing(facts) + evaluate(rules[(a.call_id, a.track_id)], facts)
+        results[a.pk] = evaluate_standing(facts) + evaluate_prepared(prepared[(a.call_id, a.track_id)], facts)
     return results
 
 
