@@ -792,10 +792,10 @@ def _plain_number(number):
 
 
 def consortium_accepted(facts):
-    label = str(gettext_lazy("Consortium members' acceptance"))
+    if not facts.unaccepted_members and not facts.members:
+        return None
+    label = _("Consortium members' acceptance")
     if not facts.unaccepted_members:
-        if not facts.members:
-            return None
         return RuleResult("consortium_accepted", label, True, _("Every consortium member has accepted."))
     message = _("%(name)s has not accepted joining the consortium (%(state)s).")
     reason = " ".join(message % {"name": name, "state": state} for name, state in facts.unaccepted_members)
@@ -803,11 +803,11 @@ def consortium_accepted(facts):
 
 
 def parties_verified(facts):
-    label = str(gettext_lazy("Verified public bodies"))
     unverified = [party for party in facts.parties if party.unverified]
+    if not unverified and not any(party.kind in PUBLIC_BODY_KINDS for party in facts.parties):
+        return None
+    label = _("Verified public bodies")
     if not unverified:
-        if not any(party.kind in PUBLIC_BODY_KINDS for party in facts.parties):
-            return None
         return RuleResult(
             "parties_verified", label, True, _("No organisation of the application awaits verification.")
         )
@@ -818,10 +818,10 @@ def parties_verified(facts):
 
 def required_answers(facts):
     """Every required question of the call is answered (the one place submission asks it)."""
-    label = str(gettext_lazy("Required answers"))
     required = [q for q in facts.questions.values() if q.required]
     if not required:
         return None
+    label = _("Required answers")
     missing = [q.label for q in required if facts.answers.get(q.code) in (None, "", [])]
     if not missing:
         return RuleResult("required_answers", label, True, _("Every required question is answered."))
@@ -833,7 +833,7 @@ def required_indicators(facts):
     """The application proposes at least the performance indicators its call requires."""
     if not facts.indicators_required:
         return None
-    label = str(gettext_lazy("Performance indicators"))
+    label = _("Performance indicators")
     values = {"required": facts.indicators_required, "proposed": facts.indicators_proposed}
     if facts.indicators_proposed >= facts.indicators_required:
         reason = _("%(proposed)s performance indicators proposed; the call requires at least %(required)s.")
@@ -849,7 +849,7 @@ def local_matching(facts):
     Challenge's 50:50), when the call sets one."""
     if facts.matching_ratio is None:
         return None
-    label = str(gettext_lazy("Local matching"))
+    label = _("Local matching")
     args = (facts.matching_ratio, facts.requested_subsidy, facts.local_government)
     problem = local_matching_problem(*args)
     if problem:

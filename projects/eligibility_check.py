@@ -65,19 +65,24 @@ def with_call_data(calls):
     return calls.select_related(*CALL_JOINS)
 
 
-def eligibility_page(applications, calls=()):
+def eligibility_page(applications, calls=(), tracks=None, service_fields=None):
     """The list of ``applications`` (a queryset: a page of a list, evaluated here) with what
-    check_many reads, read for a list of many: each application's call is one shared instance
-    a call, taken from ``calls`` (read with with_call_data) or read in one query for those not
-    among them, and its live consortium (with the organisations) and documents are plain lists
-    (PAGE_MEMBERS, PAGE_DOCUMENTS) rather than prefetched managers, whose per-row querysets
-    cost more than the rows on a page of 50."""
-    from competitions.models import Call
+    check_many reads, read for a list of many. Rows share what they have in common: each
+    application's call is one instance a call, taken from ``calls`` (read with with_call_data);
+    its track and service field likewise from ``tracks`` and ``service_fields`` when given (the
+    call's, when the page lists one call), else joined to it. Those not among them are read in
+    one query each. Its live consortium (with the organisations) and documents are plain lists
+    (PAGE_MEMBERS, PAGE_DOCUMENTS) rather than prefetched managers, whose per-row querysets cost
+    more than the rows of a page of 50."""
+    from competitions.models import Call, ServiceField, Track
 
     from .models import ConsortiumMember
 
+    joins = ["lead"] + [
+        name for name, known in (("track", tracks), ("service_field", service_fields)) if known is None
+    ]
     applications = list(
-        applications.select_related("track", "lead", "service_field").prefetch_related(
+        applications.select_related(*joins).prefetch_related(
             Prefetch(
                 "consortium_members",
                 queryset=ConsortiumMember.objects.live().select_related("organisation"),
@@ -86,13 +91,25 @@ def eligibility_page(applications, calls=()):
             Prefetch("documents", to_attr=PAGE_DOCUMENTS),
         )
     )
-    by_id = {call.pk: call for call in calls}
-    missing = {a.call_id for a in applications} - by_id.keys()
-    if missing:
-        by_id.update((call.pk, call) for call in with_call_data(Call.objects.filter(pk__in=missing)))
-    for application in applications:
-        application.call = by_id[application.call_id]
+    _share(applications, "call", calls, with_call_data(Call.objects.all()))
+    if tracks is not None:
+        _share(applications, "track", tracks, Track.objects.all())
+    if service_fields is not None:
+        _share(applications, "service_field", service_fields, ServiceField.objects.all())
     return applications
+
+
+def _share(applications, name, known, queryset):
+    """Give each application its foreign key ``name`` from ``known`` (instances read once for
+    the page), those not among them read from ``queryset`` in one query."""
+    by_id = {row.pk: row for row in known}
+    attname = f"{name}_id"
+    missing = {getattr(a, attname) for a in applications} - by_id.keys() - {None}
+    if missing:
+        by_id.update((row.pk, row) for row in queryset.filter(pk__in=missing))
+    for application in applications:
+        if getattr(application, attname) is not None:
+            setattr(application, name, by_id[getattr(application, attname)])
 
 
 def _live_members(application):

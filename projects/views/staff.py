@@ -95,18 +95,18 @@ def eligibility_queue(request):
     filters = queue_filters(request.GET)
     if request.GET.get("call") and "call" not in filters:
         messages.error(request, _("No call has this address; every call is shown."))
-    # Read whole, once: the filter lists them, and the page's applications are checked against
-    # them (one instance a call, not one a row).
+    # Each read once for the filters, and shared by the page's rows (one instance a call, a
+    # track, a field; not one a row): the calls whole, as the rules read them.
     calls = list(with_call_data(Call.objects.public()))
+    slug = filters.get("call")
+    tracks = list(Track.objects.filter(call__slug=slug)) if slug else None
+    fields = list(ServiceField.objects.filter(call__slug=slug)) if slug else None
     page = Paginator(with_open_findings(filtered_applications(filters)), QUEUE_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    applications = eligibility_page(page.object_list, calls)
+    applications = eligibility_page(page.object_list, calls, tracks, fields)
     results = check_many(applications)
     rows = [(a, results[a.pk], failures(results[a.pk])) for a in applications]
-    slug = filters.get("call")
-    tracks = list(Track.objects.filter(call__slug=slug)) if slug else []
-    fields = list(ServiceField.objects.filter(call__slug=slug)) if slug else []
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -117,8 +117,8 @@ def eligibility_queue(request):
             "page": page,
             "filters": filters,
             "calls": calls,
-            "tracks": tracks,
-            "fields": fields,
+            "tracks": tracks or [],
+            "fields": fields or [],
             "states": ApplicationState.choices,
             # The size classes organisations are computed into, named as the rule book names them.
             "size_classes": list(SIZE_CLASS_LABELS.items()),
