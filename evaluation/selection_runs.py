@@ -207,6 +207,7 @@ def run_selection(call, *, by, dry_run=False):
                 "outcome",
                 "reason",
                 "requested_subsidy",
+                "service_field_id",
             ],
             (
                 (
@@ -220,6 +221,7 @@ def run_selection(call, *, by, dry_run=False):
                     str(r.outcome),
                     str(r.reason),
                     r.requested_subsidy,
+                    r.field_id,
                 )
                 for r in results
             ),
