@@ -234,3 +234,6 @@ def test_the_queues_page_read_gives_the_same_results_as_reading_each_application
     assert any(not result.passed for results in alone.values() for result in results)
     assert len({id(a.call) for a in page}) == len({id(a.track) for a in page}) == 1
     assert {id(a.track.call) for a in page} == {id(page[0].call)}
+    # Given nothing (no call filtered), the calls are read in one query and the rest joined.
+    assert check_many(eligibility_page(queryset)) == alone
+    assert eligibility_page(queryset.none()) == []
