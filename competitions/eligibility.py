@@ -158,9 +158,11 @@ def rule(code, *, label, description, params=None, automatic=True, question_chec
         if code in RULE_KINDS:
             raise ValueError(f"Eligibility rule kind {code!r} is registered twice.")
 
-        def check(facts, checked_params):
+        def check(facts, checked_params, shown_label=None):
+            """``shown_label``: the label already translated (prepare), else translated here."""
             passed, reason = function(facts, checked_params)
-            return RuleResult(kind=code, label=str(label), passed=passed, reason=str(reason))
+            shown = str(label) if shown_label is None else shown_label
+            return RuleResult(kind=code, label=shown, passed=passed, reason=str(reason))
 
         RULE_KINDS[code] = RuleKind(
             code=code,
@@ -790,10 +792,10 @@ def _plain_number(number):
 
 
 def consortium_accepted(facts):
-    label = str(gettext_lazy("Consortium members' acceptance"))
+    if not facts.unaccepted_members and not facts.members:
+        return None
+    label = _("Consortium members' acceptance")
     if not facts.unaccepted_members:
-        if not facts.members:
-            return None
         return RuleResult("consortium_accepted", label, True, _("Every consortium member has accepted."))
     message = _("%(name)s has not accepted joining the consortium (%(state)s).")
     reason = " ".join(message % {"name": name, "state": state} for name, state in facts.unaccepted_members)
@@ -801,11 +803,11 @@ def consortium_accepted(facts):
 
 
 def parties_verified(facts):
-    label = str(gettext_lazy("Verified public bodies"))
     unverified = [party for party in facts.parties if party.unverified]
+    if not unverified and not any(party.kind in PUBLIC_BODY_KINDS for party in facts.parties):
+        return None
+    label = _("Verified public bodies")
     if not unverified:
-        if not any(party.kind in PUBLIC_BODY_KINDS for party in facts.parties):
-            return None
         return RuleResult(
             "parties_verified", label, True, _("No organisation of the application awaits verification.")
         )
@@ -816,10 +818,10 @@ def parties_verified(facts):
 
 def required_answers(facts):
     """Every required question of the call is answered (the one place submission asks it)."""
-    label = str(gettext_lazy("Required answers"))
     required = [q for q in facts.questions.values() if q.required]
     if not required:
         return None
+    label = _("Required answers")
     missing = [q.label for q in required if facts.answers.get(q.code) in (None, "", [])]
     if not missing:
         return RuleResult("required_answers", label, True, _("Every required question is answered."))
@@ -831,7 +833,7 @@ def required_indicators(facts):
     """The application proposes at least the performance indicators its call requires."""
     if not facts.indicators_required:
         return None
-    label = str(gettext_lazy("Performance indicators"))
+    label = _("Performance indicators")
     values = {"required": facts.indicators_required, "proposed": facts.indicators_proposed}
     if facts.indicators_proposed >= facts.indicators_required:
         reason = _("%(proposed)s performance indicators proposed; the call requires at least %(required)s.")
@@ -847,7 +849,7 @@ def local_matching(facts):
     Challenge's 50:50), when the call sets one."""
     if facts.matching_ratio is None:
         return None
-    label = str(gettext_lazy("Local matching"))
+    label = _("Local matching")
     args = (facts.matching_ratio, facts.requested_subsidy, facts.local_government)
     problem = local_matching_problem(*args)
     if problem:
@@ -873,13 +875,13 @@ def evaluate_standing(facts: ApplicationFacts) -> list[RuleResult]:
 # -- Running a rule set ------------------------------------------------------------------------
 
 
-def evaluate(configured: Iterable[tuple[str, Mapping]], facts: ApplicationFacts) -> list[RuleResult]:
-    """Run the configured (kind, params) pairs in order.
-
-    A rule that cannot run (unknown kind, bad params) fails with a reason saying so, rather than
-    breaking the page that asked.
-    """
-    results = []
+def prepare(configured: Iterable[tuple[str, Mapping]]) -> list:
+    """The configured (kind, params) pairs made ready to run on the facts of many applications
+    (evaluate_prepared), in the active language: each rule's params checked and its label
+    translated once, not once an application. A rule that cannot run (unknown kind, bad params)
+    is kept as its result: failed, with a reason saying so. (The checks read their params and
+    never change them, so the applications share one checked copy.)"""
+    prepared = []
     for kind, params in configured:
         rule_kind = RULE_KINDS.get(kind)
         try:
@@ -887,10 +889,24 @@ def evaluate(configured: Iterable[tuple[str, Mapping]], facts: ApplicationFacts)
         except ValidationError as error:
             label = str(rule_kind.label) if rule_kind else kind
             reason = _("This rule is misconfigured: %(errors)s") % {"errors": " ".join(error.messages)}
-            results.append(RuleResult(kind=kind, label=label, passed=False, reason=reason))
+            prepared.append(RuleResult(kind=kind, label=label, passed=False, reason=reason))
             continue
-        results.append(rule_kind.check(facts, checked))
-    return results
+        prepared.append((rule_kind.check, checked, str(rule_kind.label)))
+    return prepared
+
+
+def evaluate_prepared(prepared: list, facts: ApplicationFacts) -> list[RuleResult]:
+    """Run the rules ``prepare`` made ready, in order."""
+    return [item if isinstance(item, RuleResult) else item[0](facts, item[1], item[2]) for item in prepared]
+
+
+def evaluate(configured: Iterable[tuple[str, Mapping]], facts: ApplicationFacts) -> list[RuleResult]:
+    """Run the configured (kind, params) pairs in order.
+
+    A rule that cannot run (unknown kind, bad params) fails with a reason saying so, rather than
+    breaking the page that asked.
+    """
+    return evaluate_prepared(prepare(configured), facts)
 
 
 def failures(results: Iterable[RuleResult]) -> list[RuleResult]:

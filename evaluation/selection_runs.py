@@ -244,6 +244,7 @@ _RESULT_COLUMNS = [
     "outcome",
     "reason",
     "requested_subsidy",
+    "service_field_id",
 ]
 
 
@@ -302,6 +303,7 @@ def _write_results(run, results, stage_scores):
                 str(r.outcome),
                 str(r.reason),
                 r.requested_subsidy,
+                r.field_id,
             )
 
     with _collector_paused():
@@ -325,7 +327,7 @@ class RecordedResults(Sequence):
                 "application_id",
                 "application__reference",
                 "application__track_id",
-                "application__service_field_id",
+                "service_field_id",  # the field the run counted it under (recorded with it)
                 "requested_subsidy",
                 "evaluation_score",
                 "bonus",

@@ -16,8 +16,9 @@ from competitions.eligibility import (
     ApplicationFacts,
     Party,
     QuestionFacts,
-    evaluate,
+    evaluate_prepared,
     evaluate_standing,
+    prepare,
 )
 from competitions.matching import ratio_of
 from competitions.models import EligibilityRule
@@ -119,11 +120,83 @@ def load_eligibility_rows(application):
     return application
 
 
+# What application_facts reads of an application's call, joined to the call wherever it is read.
+CALL_JOINS = ("previous_stage", "indicator_settings")
+# The consortium and the documents as an eligibility page reads them (eligibility_page): plain
+# lists on each application, under these names.
+PAGE_MEMBERS, PAGE_DOCUMENTS = "eligibility_members", "eligibility_documents"
+
+
 def with_eligibility_data(queryset):
-    """Everything application_facts reads, fetched once for the whole queryset."""
+    """Everything application_facts reads, fetched once for the whole queryset. (The track's call
+    is not joined a second time: application_facts gives the track the application's call.)"""
     return queryset.select_related(
-        "call__previous_stage", "call__indicator_settings", "track__call", "lead", "service_field"
+        *(f"call__{join}" for join in CALL_JOINS), "track", "lead", "service_field"
     ).prefetch_related(*eligibility_prefetches())
+
+
+def with_call_data(calls):
+    """These calls (a queryset) with what application_facts reads of each (eligibility_page)."""
+    return calls.select_related(*CALL_JOINS)
+
+
+def eligibility_page(applications, calls=(), tracks=None, service_fields=None):
+    """The list of ``applications`` (a queryset: a page of a list, evaluated here) with what
+    check_many reads, read for a list of many. Rows share what they have in common: each
+    application's call is one instance a call, taken from ``calls`` (read with with_call_data);
+    its track and service field likewise from ``tracks`` and ``service_fields`` when given (the
+    call's, when the page lists one call), else joined to it. Those not among them are read in
+    one query each. Its live consortium (with the organisations) and documents are plain lists
+    (PAGE_MEMBERS, PAGE_DOCUMENTS) rather than prefetched managers, whose per-row querysets cost
+    more than the rows of a page of 50."""
+    from competitions.models import Call, ServiceField, Track
+
+    joins = ["lead"] + [
+        name for name, known in (("track", tracks), ("service_field", service_fields)) if known is None
+    ]
+    applications = list(
+        applications.select_related(*joins).prefetch_related(
+            Prefetch(
+                "consortium_members",
+                queryset=_live_consortium(),
+                to_attr=PAGE_MEMBERS,
+            ),
+            Prefetch("documents", to_attr=PAGE_DOCUMENTS),
+        )
+    )
+    _share(applications, "call", calls, with_call_data(Call.objects.all()))
+    if tracks is not None:
+        _share(applications, "track", tracks, Track.objects.all())
+    if service_fields is not None:
+        _share(applications, "service_field", service_fields, ServiceField.objects.all())
+    return applications
+
+
+def _share(applications, name, known, queryset):
+    """Give each application its foreign key ``name`` from ``known`` (instances read once for
+    the page), those not among them read from ``queryset`` in one query."""
+    by_id = {row.pk: row for row in known}
+    attname = f"{name}_id"
+    missing = {getattr(a, attname) for a in applications} - by_id.keys() - {None}
+    if missing:
+        by_id.update((row.pk, row) for row in queryset.filter(pk__in=missing))
+    for application in applications:
+        if getattr(application, attname) is not None:
+            setattr(application, name, by_id[getattr(application, attname)])
+
+
+def _live_members(application):
+    """The application's live consortium members: as eligibility_page read them, else as
+    prefetched (eligibility_prefetches) or, without a prefetch, read now."""
+    members = getattr(application, PAGE_MEMBERS, None)
+    if members is None:
+        members = application.consortium_members.all()
+    return [m for m in members if m.is_live]
+
+
+def _documents(application):
+    documents = getattr(application, PAGE_DOCUMENTS, None)
+    return application.documents.all() if documents is None else documents
 
 
 def _party(organisation, share, is_lead, today, live_projects=(), sanctions=None):
@@ -145,7 +218,7 @@ def _party(organisation, share, is_lead, today, live_projects=(), sanctions=None
 def _parties_of(applications):
     """The ids of the leads and accepted members of these applications (members prefetched)."""
     return {a.lead_id for a in applications} | {
-        m.organisation_id for a in applications for m in a.consortium_members.all() if m.counts
+        m.organisation_id for a in applications for m in _live_members(a) if m.counts
     }
 
 
@@ -154,7 +227,7 @@ def sanctions_of(applications):
     applications, in one query."""
 
     organisations = {a.lead_id for a in applications} | {
-        m.organisation_id for a in applications for m in a.consortium_members.all() if m.is_live
+        m.organisation_id for a in applications for m in _live_members(a)
     }
     found = defaultdict(list)
     for sanction in _read("sanctions").objects(sorted(organisations)):
@@ -260,7 +333,9 @@ def application_facts(
     the page (read through each organisation when not given)."""
     today = today or timezone.localdate()
     call = application.call
-    proposed = [m for m in application.consortium_members.all() if m.is_live]
+    if application.track.call_id == call.pk:
+        application.track.call = call  # the track's call is the application's: read once
+    proposed = _live_members(application)
     # Only accepted members are parties (ConsortiumMember.counts); the others still proposed are
     # listed so that the standing rule can refuse submission while they have not accepted (a
     # member the lead withdrew is neither).
@@ -295,7 +370,7 @@ def application_facts(
         subsidy_max=application.track.effective_subsidy_max,
         previous_stage_title=previous.display_title if previous else None,
         selected_in_previous_stage=(call.previous_stage_id, application.lead_id) in selected_pairs,
-        document_kinds=frozenset(d.kind for d in application.documents.all() if not d.superseded),
+        document_kinds=frozenset(d.kind for d in _documents(application) if not d.superseded),
         unaccepted_members=unaccepted,
         questions=questions.get(application.call_id, {}),
         answers=answers.get(application.pk, {}),
@@ -338,10 +413,12 @@ def check_many(applications, today=None, sanctions=None):
     projects = live_projects_by_organisation(applications) if reads_projects else None
     if sanctions is None:
         sanctions = sanctions_of(applications)
+    # Each rule set's params checked and labels translated once, not once an application.
+    prepared = {key: prepare(configured) for key, configured in rules.items()}
     results = {}
     for a in applications:
         facts = application_facts(a, today, selected, asked, indicators, projects, sanctions)
-        results[a.pk] = evaluate_standing(facts) + evaluate(rules[(a.call_id, a.track_id)], facts)
+        results[a.pk] = evaluate_standing(facts) + evaluate_prepared(prepared[(a.call_id, a.track_id)], facts)
     return results
 
 

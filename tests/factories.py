@@ -200,6 +200,7 @@ def selected_in_a_confirmed_run(application, *, by, reference="PC26-0001"):
         outcome="selected",
         reason="selected",
         requested_subsidy=application.requested_subsidy,
+        service_field_id=application.service_field_id,
     )
     return Application.objects.get(pk=application.pk)
 

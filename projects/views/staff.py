@@ -21,7 +21,13 @@ from competitions.refusals import show_refusal
 from .. import corrections, workflow
 from ..answers import answer_sections
 from ..duplicates import findings_of, open_findings, with_open_findings
-from ..eligibility_check import check_many, lead_share_percent, with_eligibility_data
+from ..eligibility_check import (
+    check_many,
+    eligibility_page,
+    lead_share_percent,
+    with_call_data,
+    with_eligibility_data,
+)
 from ..forms import CorrectionRequestForm, DecisionForm
 from ..indicators import proposed_table
 from ..models import Application, ApplicationState
@@ -89,15 +95,18 @@ def eligibility_queue(request):
     filters = queue_filters(request.GET)
     if request.GET.get("call") and "call" not in filters:
         messages.error(request, _("No call has this address; every call is shown."))
-    queryset = with_eligibility_data(
-        with_open_findings(filtered_applications(filters)).select_related("service_field")
-    )
-    page = Paginator(queryset, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    results = check_many(page.object_list)
-    rows = [(application, results[application.pk], failures(results[application.pk])) for application in page]
+    # Each read once for the filters, and shared by the page's rows (one instance a call, a
+    # track, a field; not one a row): the calls whole, as the rules read them.
+    calls = list(with_call_data(Call.objects.public()))
     slug = filters.get("call")
-    tracks = list(Track.objects.filter(call__slug=slug)) if slug else []
-    fields = list(ServiceField.objects.filter(call__slug=slug)) if slug else []
+    tracks = list(Track.objects.filter(call__slug=slug)) if slug else None
+    fields = list(ServiceField.objects.filter(call__slug=slug)) if slug else None
+    page = Paginator(with_open_findings(filtered_applications(filters)), QUEUE_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    applications = eligibility_page(page.object_list, calls, tracks, fields)
+    results = check_many(applications)
+    rows = [(a, results[a.pk], failures(results[a.pk])) for a in applications]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
@@ -107,9 +116,9 @@ def eligibility_queue(request):
             "rows": rows,
             "page": page,
             "filters": filters,
-            "calls": Call.objects.public().only("slug", "title", "title_ko"),
-            "tracks": tracks,
-            "fields": fields,
+            "calls": calls,
+            "tracks": tracks or [],
+            "fields": fields or [],
             "states": ApplicationState.choices,
             # The size classes organisations are computed into, named as the rule book names them.
             "size_classes": list(SIZE_CLASS_LABELS.items()),

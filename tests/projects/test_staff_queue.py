@@ -186,3 +186,54 @@ def test_each_state_is_shown_by_its_translated_label(language):
             assert isinstance(shown, str)
         if language == "ko":
             assert Application(state=ApplicationState.SUBMITTED).get_state_display() != "Submitted"
+
+
+def test_the_queues_page_read_gives_the_same_results_as_reading_each_application(open_call):
+    """eligibility_page (the queue's read: one call, track and field instance shared by the
+    rows, the consortium and documents as lists) checks exactly what the one-application read
+    (with_eligibility_data) checks: members accepted or pending, a withdrawn one, a sanction,
+    documents attached or not, a field or none."""
+    from competitions.models import Call, ServiceField, Track
+    from projects.eligibility_check import (
+        check_many,
+        eligibility_page,
+        with_call_data,
+        with_eligibility_data,
+    )
+
+    field = ServiceFieldFactory(call=open_call, name="Safety / living")
+    applications = submitted_applications(open_call, 3) + submitted_applications(
+        open_call, 2, service_field=field
+    )
+    ConsortiumMember.objects.create(
+        application=applications[0], organisation=OrganisationFactory(), budget_share_percent=5
+    )  # pending
+    ConsortiumMember.objects.create(
+        application=applications[1],
+        organisation=OrganisationFactory(),
+        budget_share_percent=80,
+        state="withdrawn",
+    )
+    Sanction.objects.create(
+        organisation=applications[2].lead,
+        starts_on=timezone.localdate() - timezone.timedelta(days=1),
+        ends_on=timezone.localdate() + timezone.timedelta(days=30),
+        reason="Misuse of subsidy",
+    )
+    applications[3].documents.all().delete()
+    queryset = Application.objects.filter(call=open_call).order_by("pk")
+
+    alone = {a.pk: check_many([a])[a.pk] for a in with_eligibility_data(queryset)}
+    page = eligibility_page(
+        queryset,
+        with_call_data(Call.objects.filter(pk=open_call.pk)),
+        list(Track.objects.filter(call=open_call)),
+        list(ServiceField.objects.filter(call=open_call)),
+    )
+    assert check_many(page) == alone
+    assert any(not result.passed for results in alone.values() for result in results)
+    assert len({id(a.call) for a in page}) == len({id(a.track) for a in page}) == 1
+    assert {id(a.track.call) for a in page} == {id(page[0].call)}
+    # Given nothing (no call filtered), the calls are read in one query and the rest joined.
+    assert check_many(eligibility_page(queryset)) == alone
+    assert eligibility_page(queryset.none()) == []
