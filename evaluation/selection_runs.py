@@ -8,6 +8,7 @@ hash is recorded) and immutable once written.
 
 import gc
 import hashlib
+import re
 import uuid
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -212,6 +213,10 @@ def _kept_preview(token, computed_at, rows):
     return Preview(token, computed_at, list(map(Result._make, rows)))
 
 
+# What preview() hands out (uuid4().hex): a token of any other form is never looked up.
+PREVIEW_TOKEN = re.compile(r"[0-9a-f]{32}")
+
+
 def preview(call, *, by, token=""):
     """The dry run kept under ``token`` for this call, or a new one (with a new token) when
     there is none: staff only, like every run. Kept in the cache (Redis in production, so every
@@ -219,7 +224,7 @@ def preview(call, *, by, token=""):
     results are built, pickled or unpickled, and none holds a cycle."""
     _require_staff(by)
     with _collector_paused():
-        if token:
+        if PREVIEW_TOKEN.fullmatch(token or ""):  # anything else is no token (and no cache key)
             kept = cache.get(_preview_key(call, token))
             if kept is not None:
                 return kept

@@ -312,3 +312,22 @@ def test_paging_keeps_one_preview_until_staff_ask_for_a_fresh_one(client, call, 
     assert "All (18)" in fresh and f"preview={token}" not in fresh
     # A token from another call, or a made-up one, gives a fresh preview of this call.
     assert "All (18)" in client.get(url, {"preview": "0" * 32}).content.decode()
+
+
+def test_a_preview_token_of_another_form_is_never_looked_up(call, staff, monkeypatch):
+    """Only what preview() hands out (32 hex digits) is a cache key: a token with control
+    characters or of any other length gives a fresh preview without touching the cache."""
+    from django.core.cache import cache
+
+    from evaluation import selection_runs
+
+    generate(call, count=4, reviewers=8, seed=7, by=staff)
+    looked_up = []
+    real_get = cache.get
+    monkeypatch.setattr(cache, "get", lambda key, *a, **k: looked_up.append(key) or real_get(key, *a, **k))
+    for token in ["\x1d𮑓", "abc", "A" * 32, "0" * 33]:
+        fresh = selection_runs.preview(call, by=staff, token=token)
+        assert fresh.token != token and len(fresh.results) == 4
+    assert looked_up == []
+    kept = selection_runs.preview(call, by=staff, token=fresh.token)
+    assert kept.token == fresh.token and looked_up == [f"selection-preview:{call.pk}:{fresh.token}"]
