@@ -37,6 +37,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from tests.bench.table import print_table, row  # noqa: E402
+
 BENCH_VAR = ROOT / "var" / "bench-memory"
 SIZES = [int(n) for n in os.environ.get("BENCH_MEMORY_SIZES", "5000,80000").split(",")]
 REVIEWERS = int(os.environ.get("BENCH_REVIEWERS", 500))
@@ -179,9 +182,6 @@ def rows(figures):
     """The table's rows, as tests/bench/run.py writes them: what, measured, budget, met (None:
     no budget of its own, there to explain the others)."""
 
-    def row(what, measured, budget="", met=None):
-        return {"what": what, "measured": measured, "budget": budget, "met": met}
-
     sizes = figures["sizes"]
     small, large = min(sizes), max(sizes)
     recorded, whole = figures["recorded"], figures["whole_list"]
@@ -209,17 +209,6 @@ def rows(figures):
             row(f"building the call of {size:,} applications", f"{figures['build_seconds'][size]} s"),
         ]
     return result
-
-
-def print_table(rows):
-    width = max(len(r["what"]) for r in rows)
-    measured = max(len(r["measured"]) for r in rows)
-    budget = max(len(r["budget"]) for r in rows)
-    print(f"{'what':<{width}} | {'measured':<{measured}} | {'budget':<{budget}} | met")
-    print(f"{'-' * width}-|-{'-' * measured}-|-{'-' * budget}-|-{'-' * 7}")
-    for r in rows:
-        met = "-" if r["met"] is None else ("met" if r["met"] else "NOT MET")
-        print(f"{r['what']:<{width}} | {r['measured']:<{measured}} | {r['budget'] or '-':<{budget}} | {met}")
 
 
 if __name__ == "__main__":

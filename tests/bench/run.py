@@ -52,6 +52,8 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.utils import translation  # noqa: E402
 
+from tests.bench.table import print_table, row  # noqa: E402
+
 APPLICATIONS = int(os.environ.get("BENCH_APPLICATIONS", 20_000))
 REVIEWERS = int(os.environ.get("BENCH_REVIEWERS", 500))
 PROJECTS = int(os.environ.get("BENCH_PROJECTS", 2_000))
@@ -158,9 +160,6 @@ def verdicts(figures):
     """One row per figure of issue 19's table: what, measured, budget, and whether it is met
     (None where DESIGN.md sets no budget: the figure is there to explain the others)."""
 
-    def row(what, measured, budget="", met=None):
-        return {"what": what, "measured": measured, "budget": budget, "met": met}
-
     ratio = figures["selection_ratio"]
     rows = [
         row(
@@ -205,17 +204,6 @@ def verdicts(figures):
             )
         )
     return rows
-
-
-def print_table(rows):
-    width = max(len(r["what"]) for r in rows)
-    measured = max(len(r["measured"]) for r in rows)
-    budget = max(len(r["budget"]) for r in rows)
-    print(f"{'what':<{width}} | {'measured':<{measured}} | {'budget':<{budget}} | met")
-    print(f"{'-' * width}-|-{'-' * measured}-|-{'-' * budget}-|-{'-' * 7}")
-    for r in rows:
-        met = "-" if r["met"] is None else ("met" if r["met"] else "NOT MET")
-        print(f"{r['what']:<{width}} | {r['measured']:<{measured}} | {r['budget'] or '-':<{budget}} | {met}")
 
 
 def bare_sheet_rows(call):
