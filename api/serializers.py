@@ -44,7 +44,7 @@ class TrackSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Track
-        fields = ["id", "name", "max_awards", "subsidy_cap"]
+        fields = ["id", "name", "max_awards", "subsidy_cap", "living_lab"]
 
 
 class ServiceFieldSerializer(serializers.ModelSerializer):

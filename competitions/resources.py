@@ -158,7 +158,8 @@ class QuotaResource(StrictResource):
 class TrackResource(QuotaResource):
     class Meta(QuotaResource.Meta):
         model = Track
-        fields = ["call", "name", "name_ko", "max_awards", "subsidy_cap", "position"]
+        # A file without a column (one exported before living_lab was) leaves that field as it is.
+        fields = ["call", "name", "name_ko", "max_awards", "subsidy_cap", "position", "living_lab"]
 
 
 class ServiceFieldResource(QuotaResource):
