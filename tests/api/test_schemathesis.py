@@ -1,7 +1,8 @@
 """schemathesis against the API's own schema, through the WSGI app, with every role's token.
 
 Each operation is fuzzed (a few examples, no deadline) with the tokens of an applicant, a
-member of another organisation, ministry staff and an auditor: no answer is a 5xx, every
+member of another organisation, ministry staff, an auditor and a reviewer (assigned in a call
+of neither organisation): no answer is a 5xx, every
 answer conforms to the schema (status, content type, body), and no body an applicant gets
 names an object of another organisation. Then every read operation is called with the ids of
 real objects of both organisations: the other organisation's answer 404."""
@@ -22,7 +23,11 @@ from schemathesis.specs.openapi.checks import (
 from accounts.roles import Role
 from competitions.models import CallState
 from config.wsgi import application as wsgi_app
+from evaluation.assigning import assign_reviewers
+from evaluation.generate import system_user
+from evaluation.models import Assignment
 from projects.models import Organisation
+from tests.evaluation.conftest import eligible_applications, evaluation_call, make_reviewers
 from tests.factories import (
     ApplicationFactory,
     CallFactory,
@@ -64,12 +69,19 @@ def world(draft, applicant, stranger, role_groups, monkeypatch, asked):
     other_application = ApplicationFactory(call=other_call, lead=other_org, created_by=stranger)
     selected = selected_in_a_confirmed_run(other_application, by=staff, reference="OTHER-0001")
     project = signed_project(selected, by=staff)
+    # A reviewer with an active assignment in a call under review (of neither organisation).
+    review_call = evaluation_call("fuzz-review", "FZ26")
+    eligible_applications(review_call, 1)
+    make_reviewers(review_call, 5, prefix="fuzz")
+    assign_reviewers(review_call, by=system_user(), seed=1)
+    reviewer = Assignment.objects.filter(state="active").select_related("reviewer__user").first().reviewer
     return {
         "tokens": {
             "applicant": token_for(applicant),
             "stranger": token_for(stranger),
             "staff": token_for(staff),
             "auditor": token_for(auditor, scope="read"),
+            "reviewer": token_for(reviewer.user),
         },
         "own": {"organisation": draft.lead_id, "application": draft.pk},
         "other": {"organisation": other_org.pk, "application": other_application.pk, "project": project.code},
@@ -155,6 +167,12 @@ def test_every_operation_with_every_role(world, wsgi_in_test_transaction):
                     assert (role == "applicant") == own or "/calls/" in case.operation.path, (
                         role,
                         case.formatted_path,
+                    )
+                if role == "reviewer" and response.status_code < 300:
+                    # Assigned in another call: nothing of either organisation's applications.
+                    body = json.dumps(_body(response))
+                    assert world["other"]["project"] not in body and "OTHER-0001" not in body, (
+                        case.formatted_path
                     )
                 if role == "applicant" and response.status_code < 300:
                     body = _body(response)
