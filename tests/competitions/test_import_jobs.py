@@ -23,14 +23,7 @@ from tests.audit.test_imports import (
 )
 from tests.factories import StaffFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _small_threshold(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.IMPORT_BACKGROUND_ROWS = 3
-    settings.IMPORT_BACKGROUND_BYTES = 1024 * 1024
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_import_threshold")]
 
 
 def companies(count, start=700, bad_at=None):

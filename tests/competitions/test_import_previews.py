@@ -18,14 +18,7 @@ from tests.competitions.test_import_jobs import (
 )
 from tests.factories import OrganisationFactory, StaffFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _small_threshold(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    settings.IMPORT_BACKGROUND_ROWS = 3
-    settings.IMPORT_BACKGROUND_BYTES = 1024 * 1024
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_import_threshold")]
 
 
 def page_of(client, job):
