@@ -52,9 +52,7 @@ from .selection import (
     Outcome,
     Quotas,
     Result,
-    inputs_hash,
     promote_after_decline,
-    select,
     select_ranked,
     shortfall,
     walk,
@@ -141,26 +139,36 @@ def settings_of(call):
 def compute(call, *, with_hash=True, last_stage_scores=None):
     """(results, hash, parameters) for the call's current inputs, without recording anything.
 
-    A preview (no hash) reads the score sheets, ranked by the database (``score_sheets.ranked``):
-    no review row is read. With the hash, every review is read, scored and ranked here (the
-    definition; its hash fingerprints every input) and any score sheet that disagrees is
-    rewritten, so previews and recorded runs give the same results (tested); a recorded run does
-    the same in chunks (``checked_inputs_hash`` and ``recorded_results``). For a call evaluated
-    in stages, ``last_stage_scores`` (a dict) receives each application's last stage's own score.
+    A preview (no hash) of a single-stage call reads the score sheets, ranked by the database
+    (``score_sheets.ranked``): no review row is read. With the hash, the results are those a
+    recorded run computes (``recorded_inputs``), as a list. For a call evaluated in stages,
+    ``last_stage_scores`` (a dict) receives each application's last stage's own score.
     """
     settings = settings_of(call)
-    plan, scoring, quotas, parameters = settings.plan, settings.scoring, settings.quotas, settings.parameters
-    if settings.stages:  # evaluated in stages: ranked by the final score of the last stage's applications
-        results, digest = final_selection(
-            call, plan, settings.stages, quotas, last_stage_scores=last_stage_scores
-        )
-        return results, digest if with_hash else None, parameters
-    if not with_hash:
+    if not with_hash and not settings.stages:
         with _collector_paused():
-            return select_ranked(*ranked(call, plan, scoring), quotas), None, parameters
-    candidates = candidates_for(call, scoring)
-    check_sheets(call, plan, scoring, candidates)
-    return select(candidates, scoring, quotas), inputs_hash(candidates, scoring, quotas), parameters
+            results = select_ranked(*ranked(call, settings.plan, settings.scoring), settings.quotas)
+        return results, None, settings.parameters
+    results, digest, parameters = recorded_inputs(call, settings, last_stage_scores)
+    return list(results), digest if with_hash else None, parameters
+
+
+def recorded_inputs(call, settings, last_stage_scores=None):
+    """(results, hash, parameters) as a recorded run computes them, every review read (the
+    definition; the hash fingerprints every input) and any score sheet that disagrees rewritten,
+    so previews and recorded runs give the same results (tested). A single-stage call is read a
+    chunk at a time (``checked_inputs_hash``) and its results come one at a time as the ranking
+    is walked (``recorded_results``: nothing is read until they are); a call evaluated in stages
+    selects from its last stage (``stage_runs.final_selection``), ``last_stage_scores`` receiving
+    each application's last stage's own score."""
+    if settings.stages:
+        results, digest = final_selection(
+            call, settings.plan, settings.stages, settings.quotas, last_stage_scores=last_stage_scores
+        )
+        return results, digest, settings.parameters
+    checked = SheetTally()
+    digest = checked_inputs_hash(call, settings, checked)
+    return recorded_results(call, settings, checked), digest, settings.parameters
 
 
 def checked_inputs_hash(call, settings, tally=None):
@@ -264,14 +272,8 @@ def run_selection(call, *, by, dry_run=False):
         return None, results
     with transaction.atomic():
         call = require_call_state(call, "selection", by=by)
-        settings = settings_of(call)
         stage_scores = {}
-        if settings.stages:
-            results, digest, parameters = compute(call, last_stage_scores=stage_scores)
-        else:
-            checked = SheetTally()
-            digest = checked_inputs_hash(call, settings, checked)
-            results, parameters = recorded_results(call, settings, checked), settings.parameters
+        results, digest, parameters = recorded_inputs(call, settings_of(call), stage_scores)
         parameters["min_awards"] = call.min_awards
         last = SelectionRun.objects.filter(call=call).order_by("-number").first()
         run = SelectionRun.objects.create(
@@ -479,11 +481,8 @@ def confirm_run(run, *, by, accepted_changes=""):
             raise TransitionRefused([_("Run #%(number)d is already confirmed.") % {"number": run.number}])
         if SelectionRun.objects.filter(call=call, number__gt=run.number).exists():
             raise TransitionRefused([_("A newer run exists; confirm the latest run.")])
-        settings = settings_of(call)
-        if settings.stages:
-            _results, digest, _parameters = compute(call)
-        else:
-            digest = checked_inputs_hash(call, settings)
+        # The hash only: a single-stage call's results are never read (nothing walks them).
+        _results, digest, _parameters = recorded_inputs(call, settings_of(call))
         if digest != run.inputs_hash:
             raise TransitionRefused(
                 [_("Scores or settings changed since this run; run the selection again.")]

@@ -17,7 +17,7 @@ database driver's buffers) and what Python keeps after freeing (its arenas), whi
 tracemalloc peak would miss, and a fresh process makes the peak the run's own (building the
 call would dominate it otherwise). Also shown, to explain the figure: the increase over the RSS
 before the run (``/proc/self/statm``), the run's time (wall and CPU), and, as the figure before,
-the whole-list path (``compute(call)`` with the hash: every candidate in one list, as a recorded
+the whole-list path (``candidates_for`` the whole call, ``select`` and ``inputs_hash``: every candidate in one list, as a recorded
 run read them before) in its own fresh child.
 
 Prints the table (the budget met or not met), writes bench-results/recorded_memory.json and
@@ -95,7 +95,8 @@ def child_measure(size, path):
     from evaluation import selection_runs
     from evaluation.generate import system_user
     from evaluation.models import SelectionResult
-    from evaluation.score_sheets import CONSIDERED_STATES
+    from evaluation.score_sheets import CONSIDERED_STATES, candidates_for, check_sheets
+    from evaluation.selection import inputs_hash, select
     from projects.models import Application
 
     call, staff = Call.objects.get(slug=SLUG), system_user()
@@ -109,7 +110,11 @@ def child_measure(size, path):
         results = SelectionResult.objects.filter(run=run).count()
     else:  # what a recorded run held before: every candidate, result and the hashed text at once
         with transaction.atomic():
-            whole, _digest, _parameters = selection_runs.compute(call)
+            settings = selection_runs.settings_of(call)
+            candidates = candidates_for(call, settings.scoring)
+            check_sheets(call, settings.plan, settings.scoring, candidates)
+            whole = select(candidates, settings.scoring, settings.quotas)
+            inputs_hash(candidates, settings.scoring, settings.quotas)
             results = len(whole)
     seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
