@@ -11,6 +11,8 @@ import pytest
 from django.utils import timezone
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from audit import xlsx_writer
@@ -161,3 +163,68 @@ def test_the_funding_workbook_keeps_formula_like_names_as_text_and_money_formatt
         assert (money.value, money.data_type, money.number_format) == (98_765_432, "n", "#,##0")
     for sheet in book.worksheets:
         assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+
+
+# --- The worksheet's two shortcuts write what XlsxWriter itself writes ----------------------------
+
+EXCEL_ESCAPE_TEXTS = ["_x0041_", "a_x00Ff_b", "_x004_", "_X0041_", "\x00", "\x1f\t\n", "\ufffe\uffff"]
+
+
+def _sheet_xml(book_class, rows):
+    """The sheets' XML of a workbook written by ``audit.xlsx_writer`` over ``book_class``."""
+    import zipfile
+
+    buffer = BytesIO()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(xlsx_writer, "_XlsxWorkbook", book_class)
+        with xlsx_writer.Workbook(buffer) as book:
+            for title in ("One", "Two"):
+                sheet = book.add_sheet(title, ["A", "B", "C", "D"], formats=[None, "#,##0"])
+                for row in rows:
+                    sheet.append(row)
+    archive = zipfile.ZipFile(buffer)
+    return {name: archive.read(name) for name in archive.namelist() if name.startswith("xl/")}
+
+
+def test_the_shortcuts_write_the_bytes_xlsxwriter_writes():
+    import xlsxwriter
+
+    rows = [
+        [text, n, text * 2, datetime(2026, 12, 6, 9, n)]
+        for n, text in enumerate(TRICKY_TEXTS + EXCEL_ESCAPE_TEXTS + ["plain", " lead", "trail "])
+    ]
+    assert _sheet_xml(xlsx_writer._XlsxWorkbook, rows) == _sheet_xml(xlsxwriter.Workbook, rows)
+
+
+# Texts made of the pieces Excel's escapes are made of: "_xHHHH_" and near misses, control
+# characters, the two non-characters, and what XML escapes.
+ESCAPE_PIECES = st.one_of(
+    st.from_regex(r"_[xX][0-9a-fA-Fg]{3,5}_?", fullmatch=True),
+    st.sampled_from(["_", "x", "0041", "\x00", "\x01", "\t", "\n", " ", "\ufffe", "\uffff", "<&", "한"]),
+)
+
+
+@given(st.lists(st.lists(ESCAPE_PIECES, max_size=6).map("".join), max_size=10))
+@settings(max_examples=300, deadline=None)
+def test_a_text_is_escaped_as_xlsxwriter_escapes_it(texts):
+    from xlsxwriter.worksheet import Worksheet
+
+    for text in texts:
+        assert xlsx_writer._Worksheet._escape_control_characters(text) == (
+            Worksheet._escape_control_characters(text)
+        )
+
+
+def test_the_row_file_is_written_without_reading_and_read_back_when_assembled(tmp_path):
+    with xlsx_writer.Workbook(tmp_path / "rows.xlsx") as book:
+        sheet = book.add_sheet("Sheet", ["A"])
+        handle = sheet._ws.row_data_fh
+        assert handle.writable() and not handle.readable()
+        for n in range(3):
+            sheet.append([f"row {n}"])
+    assert [row[0].value for row in load_workbook(tmp_path / "rows.xlsx")["Sheet"].iter_rows()] == [
+        "A",
+        "row 0",
+        "row 1",
+        "row 2",
+    ]
