@@ -125,7 +125,8 @@ def disbursed_per_application(through=""):
     ``through`` from the rows grouped), 0 when none; looked up only for applications that
     have a project."""
     entries = (
-        DisbursementEntry.objects.filter(PAID, project__award__application=OuterRef(f"{through}pk"))
+        # By the project the grouped rows join already: one lookup of its entries.
+        DisbursementEntry.objects.filter(PAID, project=OuterRef(f"{through}award__project"))
         .order_by()
         .values("project")
         .annotate(total=Sum("amount"))
@@ -503,7 +504,9 @@ def tables(scope, only=None):
     shared, linked = _grouped(scope, [d.link for d in dimensions if d.overlapping])
     calls = {}
     if any(d.slug in ("year", "call") for d in dimensions):
-        calls = Call.objects.in_bulk({values["call_id"] for values in shared})
+        calls = Call.objects.only("slug", "title", "title_ko", "opens_at").in_bulk(
+            {values["call_id"] for values in shared}
+        )
     result = []
     for dimension in dimensions:
         grouped = shared
