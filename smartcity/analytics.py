@@ -5,11 +5,15 @@ Computed from the data, never from the reference figures (``Region.companies_202
 like), in a fixed number of grouped queries whatever the number of applications, awards or
 ledger entries: the applications are grouped by every value of the partitioning tables at once
 (region, city, size class, call), and the region, city, size class, year and call tables are
-added up from those rows (as many as the combinations that occur, not the applications);
-technology fields and service types, which an application may have several of, are grouped by
-their own. Each grouping is two queries: the applications' own measures, then the measures of
-the awarded ones (award, project, payments), read from the awards' side. Then one query each
-for the calls' and the regions', cities' and size classes' labels. Analytics
+added up from those rows (as many as the combinations that occur, not the applications).
+Technology fields and service types, which an application may have several of, are grouped from
+the rows that link them to the applications, with the applications that have any of them; those
+with none ("not stated") are every application less those, so that no query reads every
+application for them. Each grouping is two queries: the applications' own measures, then the
+measures of the awarded ones (award, project, payments), read from the awards' side (the two
+link tables share theirs, a union). Then one query each for the calls' and the regions',
+cities' and size classes' labels. The grouped queries' SQL is compiled once per process and
+scope (``_statements``); the figures are read from the database on every call. Analytics
 read like ``audit/`` does (DESIGN.md §1), without importing it.
 
 Definitions, each the project's own:
@@ -28,10 +32,26 @@ applications.
 
 import dataclasses
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import rules
-from django.db.models import BigIntegerField, Case, Count, OuterRef, Q, Subquery, Sum, Value, When
+from django.core.exceptions import EmptyResultSet
+from django.db import connections, router
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -40,7 +60,7 @@ from competitions.models import Call, District, Region, SizeClass
 from competitions.models.localized import pick_language
 from projects.ledger_figures import PAID
 from projects.models import Application, Award, DisbursementEntry
-from projects.models.application import PLACE_STATES
+from projects.models.application import PLACE_STATES, SUBMITTED
 from projects.rules import is_auditor, is_staff_member
 
 SEOUL = ZoneInfo("Asia/Seoul")
@@ -59,16 +79,35 @@ class Scope:
     def across_calls(self):
         return self.call is None
 
-    def applications(self):
-        applications = Application.objects.submitted()
+    def condition(self, through=""):
+        """Which applications are counted, as a Q on the applications, or on a model that
+        reaches them by ``through`` (``"application__"``)."""
+        condition = SUBMITTED
         if self.call is not None:
-            return applications.filter(call=self.call)
+            condition &= Q(call=self.call)
         # Bounds in time rather than the year of each row: the index on opens_at serves them.
         if self.year_from is not None:
-            applications = applications.filter(call__opens_at__gte=new_year(self.year_from))
+            condition &= Q(call__opens_at__gte=new_year(self.year_from))
         if self.year_to is not None:
-            applications = applications.filter(call__opens_at__lt=new_year(self.year_to + 1))
-        return applications
+            condition &= Q(call__opens_at__lt=new_year(self.year_to + 1))
+        return _prefixed(condition, through)
+
+    def applications(self):
+        return Application.objects.filter(self.condition())
+
+
+def _prefixed(condition, through):
+    """``condition`` (a Q on the applications) seen from a model that reaches them by ``through``."""
+    if not through:
+        return condition
+    return Q.create(
+        [
+            _prefixed(child, through) if isinstance(child, Q) else (through + child[0], child[1])
+            for child in condition.children
+        ],
+        connector=condition.connector,
+        negated=condition.negated,
+    )
 
 
 def new_year(year):
@@ -81,37 +120,45 @@ def call_year(call):
     return timezone.localtime(call.opens_at, SEOUL).year
 
 
-def disbursed_per_application():
-    """Payments net of reversals of each application's project (OuterRef "pk"), 0 when none;
-    looked up only for applications that have a project."""
+def disbursed_per_application(through=""):
+    """Payments net of reversals of each application's project (the application reached by
+    ``through`` from the rows grouped), 0 when none; looked up only for applications that
+    have a project."""
     entries = (
-        DisbursementEntry.objects.filter(PAID, project__award__application=OuterRef("pk"))
+        # By the project the grouped rows join already: one lookup of its entries.
+        DisbursementEntry.objects.filter(PAID, project=OuterRef(f"{through}award__project"))
         .order_by()
         .values("project")
         .annotate(total=Sum("amount"))
         .values("total")[:1]
     )
     return Case(
-        When(award__project__isnull=False, then=Coalesce(Subquery(entries), Value(0))),
+        When(**{f"{through}award__project__isnull": False}, then=Coalesce(Subquery(entries), Value(0))),
         default=Value(0),
         output_field=BigIntegerField(),
     )
 
 
+def _total(field):
+    return Coalesce(Sum(field), Value(0), output_field=BigIntegerField())
+
+
 # What each application counts for itself, and what its award (with the award's project and
 # payments) adds: grouped in two queries, so that every submitted application is read without
 # the joins that only the awarded ones need (at 20,000 applications and 2,000 awards, 0.06 s
-# for one query became about 0.02 s for the two, on SQLite).
+# for one query became about 0.02 s for the two, on SQLite). Each takes the path to the
+# application from the rows grouped ("" for the applications, "application__" for the rows
+# linking them to their technology fields or service types).
 APPLICATION_MEASURES = {
-    "applicants": lambda: Count("pk"),
-    "selected": lambda: Count("pk", filter=Q(state__in=PLACE_STATES)),
-    "requested": lambda: Coalesce(Sum("requested_subsidy"), Value(0), output_field=BigIntegerField()),
+    "applicants": lambda through: Count(f"{through}pk"),
+    "selected": lambda through: Count(f"{through}pk", filter=Q(**{f"{through}state__in": PLACE_STATES})),
+    "requested": lambda through: _total(f"{through}requested_subsidy"),
 }
 AWARD_MEASURES = {
-    "awards": lambda: Count("award"),
-    "projects": lambda: Count("award__project"),
-    "awarded": lambda: Coalesce(Sum("award__national_subsidy"), Value(0), output_field=BigIntegerField()),
-    "disbursed": lambda: Coalesce(Sum("disbursed"), Value(0), output_field=BigIntegerField()),
+    "awards": lambda through: Count(f"{through}award"),
+    "projects": lambda through: Count(f"{through}award__project"),
+    "awarded": lambda through: _total(f"{through}award__national_subsidy"),
+    "disbursed": lambda through: _total("disbursed"),
 }
 MEASURES = {  # in the tables' column order
     name: {**APPLICATION_MEASURES, **AWARD_MEASURES}[name]
@@ -178,7 +225,8 @@ class Table:
 class Dimension:
     """A breakdown. ``key(values, calls)`` gives the row a grouped row adds to, ``label(key,
     values, calls)`` its label (None: looked up by ``labels(keys)`` for the whole table, in one
-    query, or "not stated"). The overlapping ones are grouped by their own ``fields``."""
+    query, or "not stated"). The overlapping ones are grouped from the rows of the
+    many-to-many field ``link`` (the applications with none of them are "not stated")."""
 
     slug: str
     title: object
@@ -188,7 +236,7 @@ class Dimension:
     labels: object = None
     order: object = None  # fn(key, calls) -> sort key; default: by label, "not stated" last
     overlapping: bool = False
-    fields: tuple = ()
+    link: str = ""
     across_calls_only: bool = False
 
 
@@ -199,6 +247,8 @@ SHARED_FIELDS = (
     "lead__size_class",
     "call_id",
 )
+# The overlapping tables' rows: which table, the technology field (or service type), its names.
+LINK_FIELDS = ("kind", "link_key", "link_name", "link_name_ko")
 
 
 def _place():
@@ -222,11 +272,12 @@ def _size_labels(keys):
     return {size.code: size.display_name for size in SizeClass.objects.filter(code__in=keys)}
 
 
-def _named(prefix):
-    def label(key, values, calls):
-        return pick_language(values[f"{prefix}__name"], values[f"{prefix}__name_ko"])
+def _link_key(values, calls):
+    return values["link_key"]
 
-    return label
+
+def _link_label(key, values, calls):
+    return pick_language(values["link_name"], values["link_name_ko"])
 
 
 DIMENSIONS = [
@@ -248,19 +299,19 @@ DIMENSIONS = [
         "technology",
         _("By technology field"),
         _("Technology field"),
-        key=lambda values, calls: values["technology_fields__id"],
-        label=_named("technology_fields"),
+        key=_link_key,
+        label=_link_label,
         overlapping=True,
-        fields=("technology_fields__id", "technology_fields__name", "technology_fields__name_ko"),
+        link="technology_fields",
     ),
     Dimension(
         "service_type",
         _("By service type"),
         _("Service type"),
-        key=lambda values, calls: values["service_types__id"],
-        label=_named("service_types"),
+        key=_link_key,
+        label=_link_label,
         overlapping=True,
-        fields=("service_types__id", "service_types__name", "service_types__name_ko"),
+        link="service_types",
     ),
     Dimension(
         "size_class",
@@ -294,24 +345,127 @@ def dimensions_for(scope):
     return [d for d in DIMENSIONS if scope.across_calls or not d.across_calls_only]
 
 
-def _grouped(scope, fields):
-    """The scope's applications grouped by ``fields``, with every measure: the rows of the
-    applications' own measures, then those of the awarded applications' (two queries)."""
-    applications = scope.applications()
-    if "place" in fields:
-        applications = applications.annotate(place=_place())
-    own = applications.order_by().values(*fields)
-    awarded = (
-        # Read from the awards' side: a few hundred rows, where a join would read every application.
-        applications.filter(pk__in=Award.objects.values("application_id"))
-        .annotate(disbursed=disbursed_per_application())
+def _own(rows, fields, through=""):
+    """``rows`` grouped by ``fields``, with the applications' own measures (the applications
+    reached by ``through`` from the rows)."""
+    return (
+        rows.order_by()
+        .values(*fields)
+        .annotate(**{f"m_{name}": make(through) for name, make in APPLICATION_MEASURES.items()})
+    )
+
+
+def _awarded(rows, fields, through=""):
+    """``rows`` of awarded applications grouped by ``fields``, with the measures of the awards."""
+    return (
+        # Each application's payments are summed before the grouping: annotated before values().
+        rows.annotate(disbursed=disbursed_per_application(through))
         .order_by()
         .values(*fields)
+        .annotate(**{f"m_{name}": make(through) for name, make in AWARD_MEASURES.items()})
     )
+
+
+def _awarded_only():
+    return Award.objects.values("application_id")
+
+
+def _shared(scope):
+    """The scope's applications grouped by SHARED_FIELDS, with every measure: the applications'
+    own measures, then those of the awarded applications (two querysets)."""
+    applications = scope.applications().annotate(place=_place())
     return [
-        *own.annotate(**{f"m_{measure}": make() for measure, make in APPLICATION_MEASURES.items()}),
-        *awarded.annotate(**{f"m_{measure}": make() for measure, make in AWARD_MEASURES.items()}),
+        _own(applications, SHARED_FIELDS),
+        # Read from the awards' side: a few hundred rows, where a join would read every application.
+        _awarded(applications.filter(pk__in=_awarded_only()), SHARED_FIELDS),
     ]
+
+
+def _linked(scope, links):
+    """For each many-to-many field in ``links`` (technology fields, service types): the scope's
+    applications grouped by each value they have, read from the rows that link them (kind: the
+    field's name), and the applications that have any, in one row (kind: the name and
+    ":any"), from the same side: the applications with none are the others, not read at all.
+    Every row with every measure, in two querysets (each a union: the applications' own
+    measures, then the awards')."""
+    own, awarded = [], []
+    for link in links:
+        through = getattr(Application, link).through
+        target = getattr(Application, link).field.m2m_reverse_field_name()
+        rows = through.objects.filter(scope.condition("application__")).annotate(
+            kind=Value(link),
+            link_key=F(f"{target}_id"),
+            link_name=F(f"{target}__name"),
+            link_name_ko=F(f"{target}__name_ko"),
+        )
+        having_any = scope.applications().filter(pk__in=through.objects.values("application_id"))
+        having_any = having_any.annotate(
+            kind=Value(f"{link}:any"),
+            link_key=Value(None, output_field=IntegerField()),
+            link_name=Value(None, output_field=CharField()),
+            link_name_ko=Value(None, output_field=CharField()),
+        )
+        own += [_own(rows, LINK_FIELDS, "application__"), _own(having_any, LINK_FIELDS)]
+        awarded += [
+            _awarded(rows.filter(application_id__in=_awarded_only()), LINK_FIELDS, "application__"),
+            _awarded(having_any.filter(pk__in=_awarded_only()), LINK_FIELDS),
+        ]
+    if not own:
+        return []
+    return [own[0].union(*own[1:], all=True), awarded[0].union(*awarded[1:], all=True)]
+
+
+# Building and compiling those querysets costs Django more CPU than running them (about 15 ms of
+# the 40 ms at 20,000 applications), and their SQL depends on nothing but the scope: compiled
+# once per process, database and scope, the statements (text and parameters, no figures) run
+# afresh on every call, so that every figure is read from the database each time.
+MAX_COMPILED_SCOPES = 64
+
+
+@lru_cache(maxsize=MAX_COMPILED_SCOPES)
+def _statements(alias, scope, links):
+    """The SQL and parameters of the scope's grouped querysets: ``_shared``'s, then ``_linked``'s
+    (None: a queryset that matches nothing, as Django says without asking the database)."""
+    statements = []
+    for queryset in [*_shared(scope), *_linked(scope, links)]:
+        try:
+            statements.append(queryset.query.get_compiler(using=alias).as_sql())
+        except EmptyResultSet:
+            statements.append(None)
+    return tuple(statements)
+
+
+def _grouped(scope, links):
+    """The rows of ``_shared`` and of ``_linked`` (each a dict by column name), read now."""
+    alias = router.db_for_read(Application)
+    results = []
+    with connections[alias].cursor() as cursor:
+        for statement in _statements(alias, scope, tuple(links)):
+            if statement is None:
+                results.append([])
+                continue
+            cursor.execute(*statement)
+            names = [column[0] for column in cursor.description]
+            results.append([dict(zip(names, row, strict=True)) for row in cursor.fetchall()])
+    return [*results[0], *results[1]], [row for rows in results[2:] for row in rows]
+
+
+def _not_stated(shared, linked, link):
+    """The grouped row of the applications with no value of ``link``: every application (the
+    shared rows) less those that have one (the ":any" rows); None when there are none. Every
+    measure adds up over applications, so the difference is theirs exactly."""
+    everyone, having_any = Row(None, ""), Row(None, "")
+    for values in shared:
+        everyone.add(values)
+    for values in linked:
+        if values["kind"] == f"{link}:any":
+            having_any.add(values)
+    if everyone.applicants == having_any.applicants:
+        return None
+    values = {"link_key": None}
+    for measure in MEASURES:
+        values[f"m_{measure}"] = getattr(everyone, measure) - getattr(having_any, measure)
+    return values
 
 
 def _table(dimension, grouped, calls):
@@ -347,16 +501,22 @@ def _table(dimension, grouped, calls):
 def tables(scope, only=None):
     """The breakdowns of the scope (or the one named ``only``), in the page's order."""
     dimensions = [d for d in dimensions_for(scope) if only is None or d.slug == only]
-    shared = None
-    if any(not d.overlapping for d in dimensions):
-        shared = _grouped(scope, SHARED_FIELDS)
+    shared, linked = _grouped(scope, [d.link for d in dimensions if d.overlapping])
     calls = {}
     if any(d.slug in ("year", "call") for d in dimensions):
-        calls = Call.objects.in_bulk({values["call_id"] for values in shared})
-    return [
-        _table(dimension, _grouped(scope, dimension.fields) if dimension.overlapping else shared, calls)
-        for dimension in dimensions
-    ]
+        calls = Call.objects.only("slug", "title", "title_ko", "opens_at").in_bulk(
+            {values["call_id"] for values in shared}
+        )
+    result = []
+    for dimension in dimensions:
+        grouped = shared
+        if dimension.overlapping:
+            grouped = [values for values in linked if values["kind"] == dimension.link]
+            not_stated = _not_stated(shared, linked, dimension.link)
+            if not_stated is not None:
+                grouped.append(not_stated)
+        result.append(_table(dimension, grouped, calls))
+    return result
 
 
 def breakdown(scope, dimension):

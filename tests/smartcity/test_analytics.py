@@ -5,6 +5,7 @@ Korean headers; who may read it; the download in the access log."""
 
 import csv
 import io
+import random
 from collections import defaultdict
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -26,6 +27,7 @@ from tests.factories import (
     OrganisationFactory,
     StaffFactory,
     UserFactory,
+    call_in_state,
     signed_project,
 )
 
@@ -54,13 +56,15 @@ class World:
         self.paid = defaultdict(int)  # application pk -> payments net of reversals
 
 
-def build(count, staff):
+def build(count, staff, prefix="PC", calls=None):
+    """``count`` applications over two calls (new ones, or ``calls``), their references
+    ``prefix``-numbered."""
     world = World()
     regions = list(Region.objects.order_by("id")[:3])
     district = District.objects.filter(region=regions[0]).order_by("pk").first()
     techs = list(TechnologyField.objects.order_by("code")[:3])
     types = list(ServiceType.objects.order_by("code")[:2])
-    world.calls = [
+    world.calls = calls or [
         CallFactory(
             state=CallState.PUBLISHED,
             title=f"Pilot {year}",
@@ -92,7 +96,10 @@ def build(count, staff):
             continue  # a draft: not an applicant
         state = ApplicationState.SELECTED if i % 5 in (1, 2) else ApplicationState.SUBMITTED
         Application.objects.filter(pk=application.pk).update(
-            state=state, submitted_at=timezone.now(), reference=f"PC-{i:04d}", accepted_at=timezone.now()
+            state=state,
+            submitted_at=timezone.now(),
+            reference=f"{prefix}-{i:04d}",
+            accepted_at=timezone.now(),
         )
         if i % 5 == 1:  # awarded, signed and paid; every other one has a payment reversed
             project = signed_project(application, by=staff)
@@ -110,8 +117,10 @@ def expected(world, key_of):
     gives the labels it counts under."""
     table = defaultdict(lambda: [0] * len(MEASURES))
     for application in Application.objects.filter(pk__in=[a.pk for a in world.applications]):
-        if application.state == ApplicationState.DRAFT:
-            continue
+        if application.state == ApplicationState.DRAFT or (
+            application.state == ApplicationState.WITHDRAWN and application.submitted_at is None
+        ):
+            continue  # not an applicant: never submitted
         award = Award.objects.filter(application=application).first()
         project = Project.objects.filter(award=award).first() if award else None
         figures = [
@@ -220,6 +229,180 @@ def test_the_page_runs_a_constant_number_of_queries(client, staff, count, django
         response = client.get(reverse("smartcity:analytics"))
     total = response.context["tables"][0][0].total
     assert total.applicants == sum(1 for i in range(count) if i % 5)
+
+
+def test_the_same_queries_at_two_sizes_and_new_figures_after_every_write(client, staff):
+    """The page's queries do not grow with the applications, their fields and types, the awards
+    or the payments; and the statements compiled once per scope read the figures afresh: what
+    is written between two views shows in the second."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def measured():
+        with CaptureQueriesContext(connection) as page:
+            response = client.get(reverse("smartcity:analytics"))
+        with CaptureQueriesContext(connection) as alone:
+            computed = analytics.tables(Scope())
+        return len(page.captured_queries), len(alone.captured_queries), computed, response
+
+    world = build(6, staff)
+    client.force_login(staff)
+    small_page, small_tables, _tables, _response = measured()
+    more = build(30, staff, prefix="PD", calls=world.calls)
+    world.applications += more.applications
+    world.paid.update(more.paid)
+    page, alone, computed, response = measured()
+    assert (page, alone) == (small_page, small_tables)
+    assert page <= 15 and alone <= 8
+    assert {t.slug: shown(t) for t in computed} == {slug: expected(world, KEYS[slug]) for slug in KEYS}
+
+    # Writes between two views of the same scope: a new field, a payment, a lead that moved.
+    application = next(a for a in world.applications if Project.objects.filter(award__application=a).exists())
+    application.technology_fields.add(TechnologyField.objects.order_by("code")[5])
+    ledger.post_payment(application.award.project, by=staff, amount=7 * M, paid_on=date(2026, 6, 1))
+    world.paid[application.pk] += 7 * M
+    lead = application.lead
+    lead.region = Region.objects.order_by("id")[7]
+    lead.save()
+    response = client.get(reverse("smartcity:analytics"))
+    shown_now = {table.slug: shown(table) for table, *_charts in response.context["tables"]}
+    assert shown_now == {slug: expected(world, KEYS[slug]) for slug in KEYS}
+    assert lead.region.display_name in shown_now["region"]
+
+
+# --- Random data against the plain count -----------------------------------------------------
+
+
+def build_random(seed, count, staff):
+    """Applications drawn at random: leads shared or not, in several regions and size classes,
+    some local governments with their district, test beds, zero to three technology fields and
+    service types, every state (drafts and withdrawn ones among them), awards with and without
+    a project, lowered subsidies, payments and reversals, over three calls of three years."""
+    rng = random.Random(seed)
+    world = World()
+    regions = list(Region.objects.order_by("id")[:5])
+    districts = list(District.objects.order_by("pk")[:4])
+    techs = list(TechnologyField.objects.order_by("code")[:4])
+    types = list(ServiceType.objects.order_by("code")[:3])
+    sizes = [*SizeClass.objects.values_list("code", flat=True)[:3], ""]
+    world.calls = [
+        CallFactory(
+            state=CallState.PUBLISHED,
+            opens_at=datetime(year, 1, 1, 0, 30, tzinfo=SEOUL)
+            if year == 2025
+            else datetime(year, 6, 1, tzinfo=SEOUL),
+            closes_at=timezone.now() + timezone.timedelta(days=10),
+        )
+        for year in (2024, 2025, 2026)
+    ]
+    leads = []
+    for i in range(count):
+        if leads and rng.random() < 0.3:
+            lead = rng.choice(leads)
+        elif rng.random() < 0.25:
+            district = rng.choice(districts)
+            lead = OrganisationFactory(
+                kind="local_government",
+                government_level="basic",
+                region=district.region,
+                district=district,
+                size_class=rng.choice(sizes),
+            )
+        else:
+            lead = OrganisationFactory(region=rng.choice(regions), size_class=rng.choice(sizes))
+        leads.append(lead)
+        application = ApplicationFactory(
+            call=rng.choice(world.calls), lead=lead, requested_subsidy=rng.randint(60, 290) * M
+        )
+        if rng.random() < 0.3:
+            district = rng.choice(districts)
+            Application.objects.filter(pk=application.pk).update(
+                test_bed_region=district.region, test_bed_district=district
+            )
+        application.technology_fields.set(rng.sample(techs, rng.choice([0, 0, 1, 2, 3])))
+        application.service_types.set(rng.sample(types, rng.choice([0, 1, 1, 2])))
+        world.applications.append(application)
+        fate = rng.choice(
+            ["draft", "withdrawn before", "withdrawn after", "submitted", "not selected"] + ["selected"] * 3
+        )
+        if fate == "draft":
+            continue
+        state = {
+            "withdrawn before": ApplicationState.WITHDRAWN,
+            "withdrawn after": ApplicationState.WITHDRAWN,
+            "not selected": ApplicationState.NOT_SELECTED,
+            "submitted": ApplicationState.SUBMITTED,
+        }.get(fate, ApplicationState.SELECTED)
+        Application.objects.filter(pk=application.pk).update(
+            state=state,
+            submitted_at=None if fate == "withdrawn before" else timezone.now(),
+            reference=f"R{seed}-{i:04d}",
+            accepted_at=timezone.now(),
+        )
+        if state != ApplicationState.SELECTED or rng.random() < 0.25:
+            continue  # selected, not awarded yet
+        if rng.random() < 0.4:  # an award, its agreement not signed: no project
+            call_in_state(application.call, CallState.RESULTS_PUBLISHED)
+            lowered = rng.choice([0, 5 * M])
+            ledger.create_award(
+                application,
+                by=staff,
+                national_subsidy=application.requested_subsidy - lowered,
+                reason="Budget" if lowered else "",
+            )
+            continue
+        project = signed_project(application, by=staff)
+        for _payment in range(rng.choice([0, 1, 2])):
+            amount = rng.randint(1, 20) * M
+            entry = ledger.post_payment(project, by=staff, amount=amount, paid_on=date(2026, 5, 10))
+            world.paid[application.pk] += amount
+            if rng.random() < 0.3:
+                ledger.reverse_entry(entry, by=staff, reason="Paid in error")
+                world.paid[application.pk] -= amount
+    return world
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_every_table_of_every_scope_agrees_with_counts_made_here_on_random_data(staff, seed):
+    world = build_random(seed, 28, staff)
+    first, second, third = world.calls
+    scopes = {
+        Scope(): lambda a: True,
+        Scope(call=second): lambda a: a.call_id == second.pk,
+        Scope(year_from=2025): lambda a: a.call_id in (second.pk, third.pk),
+        Scope(year_to=2025): lambda a: a.call_id in (first.pk, second.pk),
+        Scope(year_from=2025, year_to=2025): lambda a: a.call_id == second.pk,
+    }
+    for scope, within in scopes.items():
+        computed = {table.slug: table for table in analytics.tables(scope)}
+        assert list(computed) == [d.slug for d in analytics.dimensions_for(scope)]
+        for slug, table in computed.items():
+            keys = KEYS[slug]
+            assert shown(table) == expected(
+                world, lambda a, keys=keys, within=within: keys(a) if within(a) else []
+            ), (
+                scope,
+                slug,
+            )
+            assert table == analytics.breakdown(scope, analytics.DIMENSIONS_BY_SLUG[slug])
+            if not table.overlapping:
+                assert table.total.values() == expected(
+                    world, lambda a, within=within: ["all"] if within(a) else []
+                ).get("all", [0] * len(MEASURES))
+    everyone = expected(world, lambda a: ["all"])["all"]
+    assert everyone[2] > everyone[3] > 0, "awards without a project, and projects, among them"
+    assert everyone[6] > 0, "payments net of reversals"
+    techs = shown(analytics.breakdown(Scope(), analytics.DIMENSIONS_BY_SLUG["technology"]))
+    assert NOT_STATED in techs and len(techs) > 2
+
+
+def test_no_not_stated_row_when_every_application_has_one(staff):
+    world = build(10, staff)
+    for application in world.applications:
+        application.service_types.set([ServiceType.objects.order_by("code")[1]])
+    table = analytics.breakdown(Scope(), analytics.DIMENSIONS_BY_SLUG["service_type"])
+    assert NOT_STATED not in shown(table)
+    assert shown(table) == expected(world, KEYS["service_type"])
 
 
 def test_csv_and_xlsx_exports_carry_the_table_with_safe_cells_and_korean_headers(client, staff):
