@@ -240,6 +240,10 @@ def apply(
 
 
 def _locked(application):
+    # FOR UPDATE locks the joined rows too: the round's and its index's. An index is edited
+    # under its row's lock until a submitted assessment freezes it (revise_index), so a
+    # submission waits for an edit in progress and an edit after it finds the index frozen
+    # (tests/postgres/test_smartcity_races.py).
     return (
         CertificationApplication.objects.select_for_update()
         .select_related("round__index")

@@ -182,21 +182,23 @@ def copy_index(index, *, by):
     return copy
 
 
-def revise_index(index, *, by, name, name_ko, overall_threshold, categories=None, items=None):
+def revise_index(index, *, by, name, name_ko, overall_threshold, categories=None, items=None, new_items=None):
     """Edit an index that is not frozen: its names and overall threshold; ``categories``
     {category pk: {"name", "name_ko", "pass_threshold"}}; ``items`` {item pk: {"name",
-    "name_ko", "max_points", "remove"}} (those not named stay as they are). Refused with the
-    reasons, nothing saved, when the index is frozen or the result breaks a rule of
-    ``index_problems``; logged with what changed."""
+    "name_ko", "max_points", "remove"}} (those not named stay as they are); ``new_items``
+    {category pk: [{"name", "name_ko", "max_points"}]}, sub-categories added after the
+    category's last. Refused with the reasons, nothing saved, when the index is frozen or the
+    result breaks a rule of ``index_problems``; logged with what changed."""
     _require(by, "smartcity.change_certificationindex", index, _("Only staff edit an index."))
-    categories, items = categories or {}, items or {}
+    categories, items, new_items = categories or {}, items or {}, new_items or {}
     with transaction.atomic():
         locked = CertificationIndex.objects.select_for_update().get(pk=index.pk)
         ensure_editable(locked)
         current = with_parts(locked.pk)
         known_categories = {c.pk: c for c in current.categories.all()}
         known_items = {i.pk: i for c in known_categories.values() for i in c.items.all()}
-        if set(categories) - set(known_categories) or set(items) - set(known_items):
+        unknown_categories = (set(categories) | set(new_items)) - set(known_categories)
+        if unknown_categories or set(items) - set(known_items):
             raise TransitionRefused([_("A category or sub-category is not part of this index.")])
 
         changes = []
@@ -215,7 +217,7 @@ def revise_index(index, *, by, name, name_ko, overall_threshold, categories=None
             change(locked, "", "name_ko", (name_ko or "").strip()),
             change(locked, "", "overall_threshold", overall_threshold),
         ]
-        drafts, changed, removed = [], [], []
+        drafts, changed, removed, added = [], [], [], []
         for category in known_categories.values():
             values, label = categories.get(category.pk, {}), category.name
             edited = [
@@ -241,6 +243,21 @@ def revise_index(index, *, by, name, name_ko, overall_threshold, categories=None
                 if any(edited):
                     changed.append(item)
                 draft.items.append(ItemDraft(item.name, item.max_points))
+            last = max((item.position for item in category.items.all()), default=0)
+            for position, values in enumerate(new_items.get(category.pk, ()), last + 1):
+                item = IndexItem(
+                    category=category,
+                    position=position,
+                    name=(values.get("name") or "").strip(),
+                    name_ko=(values.get("name_ko") or "").strip(),
+                    max_points=values.get("max_points"),
+                )
+                changes.append(
+                    _("%(category)s · %(item)s: added (%(points)s points)")
+                    % {"category": label, "item": item.name, "points": item.max_points}
+                )
+                added.append(item)
+                draft.items.append(ItemDraft(item.name, item.max_points))
             drafts.append(draft)
         problems = index_problems(locked.name, locked.overall_threshold, drafts)
         if problems:
@@ -252,5 +269,6 @@ def revise_index(index, *, by, name, name_ko, overall_threshold, categories=None
         for obj in changed:
             obj.save()
         IndexItem.objects.filter(pk__in=[item.pk for item in removed]).delete()
+        IndexItem.objects.bulk_create(added)
         log_step(locked, by=by, transition="revise_index", description="; ".join(changes))
     return locked

@@ -197,8 +197,32 @@ class IndexItemForm(KRDSFormMixin, forms.Form):
     remove = forms.BooleanField(label=_("Remove this sub-category"), required=False)
 
 
+class NewIndexItemForm(KRDSFormMixin, forms.Form):
+    """A sub-category to add to a category: left empty, nothing is added."""
+
+    category = forms.IntegerField(widget=forms.HiddenInput)
+    name = forms.CharField(label=_("New sub-category's name (English)"), max_length=200, required=False)
+    name_ko = forms.CharField(label=_("New sub-category's name (Korean)"), max_length=200, required=False)
+    max_points = forms.IntegerField(label=_("New sub-category's points"), min_value=1, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if self.is_filled() and not (data.get("name") or "").strip():
+            self.add_error("name", _("Give the new sub-category's name in English."))
+        if self.is_filled() and data.get("max_points") is None and "max_points" not in self.errors:
+            self.add_error("max_points", _("Give the new sub-category's points."))
+        return data
+
+    def is_filled(self):
+        data = self.cleaned_data
+        return bool((data.get("name") or "").strip() or (data.get("name_ko") or "").strip()) or (
+            data.get("max_points") is not None or "max_points" in self.errors
+        )
+
+
 IndexCategoryFormSet = forms.formset_factory(IndexCategoryForm, extra=0)
 IndexItemFormSet = forms.formset_factory(IndexItemForm, extra=0)
+NewIndexItemFormSet = forms.formset_factory(NewIndexItemForm, extra=0)
 
 
 class IndexEditForms:
@@ -233,18 +257,26 @@ class IndexEditForms:
                 for _c, i in items
             ],
         )
-        # The page shows each category's sub-categories under it.
+        # One empty sub-category a category, to add one.
+        self.new_items = NewIndexItemFormSet(
+            data, prefix="new", initial=[{"category": c.pk} for c in categories]
+        )
+        # The page shows each category's sub-categories under it, then the one to add.
         self.groups = [
             (
                 category,
                 form,
                 [f for (c, _i), f in zip(items, self.items.forms, strict=False) if c.pk == category.pk],
+                new,
             )
-            for category, form in zip(categories, self.categories.forms, strict=False)
+            for category, form, new in zip(
+                categories, self.categories.forms, self.new_items.forms, strict=False
+            )
         ]
 
     def is_valid(self):
-        return all([self.form.is_valid(), self.categories.is_valid(), self.items.is_valid()])
+        formsets = [self.form, self.categories, self.items, self.new_items]
+        return all([form.is_valid() for form in formsets])
 
     def values(self):
         """What certification_versions.revise_index takes."""
@@ -263,4 +295,13 @@ class IndexEditForms:
                 for f in self.items
                 if "id" in f.cleaned_data
             },
+            "new_items": self._new_items(),
         }
+
+    def _new_items(self):
+        added = {}
+        for form in self.new_items:
+            if "category" in form.cleaned_data and form.is_filled():
+                values = {k: form.cleaned_data[k] for k in ("name", "name_ko", "max_points")}
+                added.setdefault(form.cleaned_data["category"], []).append(values)
+        return added

@@ -124,6 +124,64 @@ def test_a_valid_edit_is_saved_and_logged_with_what_changed(staff, service_index
     assert "20 → 25" in log.description and "70 → 75" in log.description and "removed" in log.description
 
 
+def test_a_sub_category_is_added_after_the_categorys_last_and_logged(staff, service_index):
+    copy = versions.copy_index(service_index, by=staff)
+    categories, items = parts(copy)
+    total = copy.max_points
+    revise(
+        copy,
+        staff,
+        overall_threshold=80,
+        new_items={
+            categories[2].pk: [
+                {"name": "Data openness", "name_ko": "데이터 개방", "max_points": 6},
+                {"name": "Reuse", "name_ko": "", "max_points": 4},
+            ]
+        },
+    )
+    copy = CertificationIndex.objects.get(pk=copy.pk)
+    _categories, after = parts(copy)
+    assert after[:2] == items[:2]
+    assert after[2][: len(items[2])] == items[2]
+    added = after[2][len(items[2]) :]
+    assert [(i.name, i.name_ko, i.max_points) for i in added] == [
+        ("Data openness", "데이터 개방", 6),
+        ("Reuse", "", 4),
+    ]
+    assert [i.position for i in added] == [items[2][-1].position + 1, items[2][-1].position + 2]
+    assert copy.max_points == total + 10 and copy.overall_threshold == 80
+    log = StateLog.objects.get(object_id=copy.pk, transition="revise_index")
+    assert (
+        "Data openness: added (6 points)" in log.description and "Reuse: added (4 points)" in log.description
+    )
+
+
+@pytest.mark.parametrize(
+    "new_item, message",
+    [
+        ({"name": "Nameless?", "max_points": 0}, "worth at least 1 point"),
+        ({"name": " ", "max_points": 3}, "name in English"),
+    ],
+)
+def test_a_sub_category_that_breaks_a_rule_is_not_added(staff, service_index, new_item, message):
+    copy = versions.copy_index(service_index, by=staff)
+    categories, _items = parts(copy)
+    before = snapshot(copy)
+    with pytest.raises(TransitionRefused) as refused:
+        revise(copy, staff, new_items={categories[0].pk: [new_item]})
+    assert any(message in reason for reason in refused.value.reasons), refused.value.reasons
+    assert snapshot(copy) == before
+
+
+def test_a_sub_category_is_not_added_to_a_category_of_another_index(staff, service_index):
+    copy = versions.copy_index(service_index, by=staff)
+    categories, _items = parts(service_index)
+    before = snapshot(service_index)
+    with pytest.raises(TransitionRefused, match="not part of this index"):
+        revise(copy, staff, new_items={categories[0].pk: [{"name": "X", "max_points": 1}]})
+    assert snapshot(service_index) == before
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
@@ -273,10 +331,13 @@ def test_the_edit_page_saves_through_its_formsets(client, staff, service_index):
         "categories-INITIAL_FORMS": str(len(categories)),
         "items-TOTAL_FORMS": str(sum(len(i) for i in items)),
         "items-INITIAL_FORMS": str(sum(len(i) for i in items)),
+        "new-TOTAL_FORMS": str(len(categories)),
+        "new-INITIAL_FORMS": str(len(categories)),
     }
     for n, category in enumerate(categories):
         data.update(
             {
+                f"new-{n}-category": category.pk,
                 f"categories-{n}-id": category.pk,
                 f"categories-{n}-name": category.name,
                 f"categories-{n}-name_ko": category.name_ko,
@@ -297,10 +358,22 @@ def test_the_edit_page_saves_through_its_formsets(client, staff, service_index):
     assert response.status_code == 200
     assert "above the category&#x27;s 40 points" in response.content.decode()
     assert CertificationIndex.objects.get(pk=copy.pk).name != "Services 2027"
-    response = client.post(url, data)
+    # Points for a new sub-category without its name: refused, nothing saved.
+    nameless = dict(data, **{"new-1-max_points": "5"})
+    response = client.post(url, nameless)
+    assert response.status_code == 200
+    assert "Give the new sub-category&#x27;s name in English." in response.content.decode()
+    assert CertificationIndex.objects.get(pk=copy.pk).name != "Services 2027"
+    added = dict(data, **{"new-1-name": "Openness", "new-1-name_ko": "개방성", "new-1-max_points": "5"})
+    response = client.post(url, added)
     assert response.status_code == 302
     copy = CertificationIndex.objects.get(pk=copy.pk)
     assert (copy.name, copy.overall_threshold) == ("Services 2027", 72)
+    _categories, after = parts(copy)
+    assert [(i.name, i.name_ko, i.max_points) for i in after[1]][-1] == ("Openness", "개방성", 5)
+    assert [len(group) for group in after] == [len(group) + (n == 1) for n, group in enumerate(items)]
+    page = client.get(url).content.decode()
+    assert page.count('name="new-') >= 4 * len(categories)  # an empty one a category again
 
 
 def test_the_edit_page_of_a_frozen_index_offers_only_a_copy(client, staff, service_index):
