@@ -75,6 +75,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "api",
 ]
+# The state log (django-fsm-log: who, when, from, to and why of every transition) is written by
+# an INSERT compiled once per process: every submission of a deadline burst writes an entry.
+DJANGO_FSM_LOG_STORAGE_METHOD = "projects.state_log.CompiledBackend"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
