@@ -161,7 +161,7 @@ class CompiledUpdate:
             return instance
         if not instance._is_pk_set():
             raise ValueError("Cannot force an update in save() with no primary key.")
-        instance._prepare_related_fields_for_save(operation_name="save", fields=self.fields)
+        instance._prepare_related_fields_for_save(operation_name="save")
         connection = connections[alias]
         values = [field.pre_save(instance, False) for field in self.fields]
         params = _prepared(self.fields, values, connection)
