@@ -75,6 +75,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "api",
 ]
+# The state log (django-fsm-log: who, when, from, to and why of every transition) is written by
+# an INSERT compiled once per process: every submission of a deadline burst writes an entry.
+DJANGO_FSM_LOG_STORAGE_METHOD = "projects.state_log.CompiledBackend"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -145,6 +148,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # write-ahead log, readers (a long workbook export) no longer block writers, nor they them.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         timeout=20, init_command="PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+    )
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The statements a submission runs on every request are prepared on each connection
+    # (projects.compiled_reads.statement_cursor): PostgreSQL plans them once per connection, not
+    # once a request. Django leaves prepared statements off (prepare_threshold None) for the sake
+    # of connection poolers: PgBouncer in transaction mode keeps them from version 1.21, with
+    # max_prepared_statements above 0; behind an older one set DATABASE_PREPARED_STATEMENTS=0.
+    # (Only those statements are prepared: Django's own cursors bind on the client and never are.)
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        5 if env_bool("DATABASE_PREPARED_STATEMENTS", True) else None
     )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

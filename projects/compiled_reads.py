@@ -12,8 +12,14 @@ ids, that the queryset only compares with) and the SQL kept per database connect
 length of each list (``IN (%s, %s)`` is longer for more ids). A queryset whose SQL does not carry
 each stand-in exactly once as a parameter (a value folded into the SQL text, or transformed) is
 refused when first compiled, so a read can never run with the wrong values.
+
+On PostgreSQL the compiled SQL is also prepared on each database connection (statement_cursor):
+PostgreSQL then parses and plans it once per connection, not on every run. Planning the
+submission's locking read (five tables joined, every column named) cost its backend about
+0.4 ms a time, running it 0.05 ms.
 """
 
+import functools
 import weakref
 from itertools import count
 
@@ -106,7 +112,7 @@ class CompiledRead:
             return alias, compiled, []
         if compiled.locks and connection.get_autocommit():
             raise TransactionManagementError("select_for_update cannot be used outside of a transaction.")
-        with connection.cursor() as cursor:
+        with statement_cursor(connection) as cursor:
             cursor.execute(compiled.sql, compiled.bind(args))
             rows = cursor.fetchall()
         if compiled.converters:
@@ -130,6 +136,44 @@ class CompiledRead:
                 related.populate(row, instance)
             instances.append(instance)
         return instances
+
+
+@functools.cache
+def _preparing_cursor():
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    class PreparingCursor(ServerBindingCursor):
+        """Binds the values on the server and prepares each statement the first time it runs
+        on the connection (psycopg keeps the connection's prepared statements, the most recent
+        hundred; none when the connection's prepare_threshold is None)."""
+
+        def execute(self, query, params=None, *, prepare=True, binary=None):
+            return super().execute(query, params, prepare=prepare, binary=binary)
+
+        def _send_query_prepared(self, name, pgq, *, binary=None):
+            # The query Django logs (last_executed_query), which psycopg keeps only for a
+            # statement it does not run prepared.
+            self._query = pgq
+            return super()._send_query_prepared(name, pgq, binary=binary)
+
+    return PreparingCursor
+
+
+def statement_cursor(connection):
+    """A cursor for SQL this process compiled once and runs again and again with other values
+    (the compiled reads, projects.compiled_writes). On PostgreSQL, one that prepares it on the
+    connection, through Django's cursor wrapper as connection.cursor() gives (the statement is
+    logged, and counted by CaptureQueriesContext, with $1-style placeholders). Unless settings
+    turn prepared statements off (config.settings, DATABASE_PREPARED_STATEMENTS=0: for a
+    connection pooler that cannot keep them), when it only binds on the server. Elsewhere
+    (SQLite), the connection's usual cursor."""
+    if connection.vendor != "postgresql":
+        return connection.cursor()
+    # As BaseDatabaseWrapper._cursor, with another cursor class.
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(_preparing_cursor()(connection.connection))
 
 
 def attach_prefetched(instance, name, objects):

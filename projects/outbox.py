@@ -9,9 +9,12 @@ from django.utils import timezone, translation
 
 from config.korean import resolve_particles
 
+from .compiled_writes import CompiledInsert
 from .models import OutboxMessage
 
 MAX_ATTEMPTS = 5
+# Every e-mail is one row; every submission of a deadline burst writes its receipt.
+_INSERT = CompiledInsert(OutboxMessage)
 
 
 def queue_email(to, subject, body, publish=True):
@@ -19,8 +22,8 @@ def queue_email(to, subject, body, publish=True):
     Korean particles left double ('%(name)s이(가)' once filled in) are resolved here, the one
     place every e-mail passes (config.korean). ``publish=False``: the caller's own task after
     commit sends it (projects.tasks.after_submission), so no send task of its own is queued."""
-    message = OutboxMessage.objects.create(
-        to=to, subject=resolve_particles(str(subject)), body=resolve_particles(str(body))
+    message = _INSERT.insert(
+        OutboxMessage(to=to, subject=resolve_particles(str(subject)), body=resolve_particles(str(body)))
     )
     if not publish:
         return message

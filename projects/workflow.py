@@ -15,7 +15,8 @@ from competitions.formatting import format_seoul
 from competitions.lifecycle import TransitionRefused, require_call_state
 from competitions.models import Call
 
-from .compiled_reads import CompiledRead, attach_prefetched
+from .compiled_reads import CompiledRead, attach_prefetched, statement_cursor
+from .compiled_writes import CompiledUpdate
 from .duplicates import open_findings_refusal
 from .eligibility_check import check_many, load_eligibility_rows, sanctions_of
 from .models import (
@@ -168,7 +169,7 @@ def _next_reference(call):
     need the number, and do nothing slow after it.
     """
     table = connection.ops.quote_name(ReferenceCounter._meta.db_table)
-    with connection.cursor() as cursor:
+    with statement_cursor(connection) as cursor:
         cursor.execute(
             f"UPDATE {table} SET last_number = last_number + 1 WHERE call_id = %s RETURNING last_number",
             [call.pk],
@@ -205,6 +206,8 @@ def _locked_for_submission(pk):
 
 
 _READS = {}
+# What a submission changes of the application's row (updated_at is auto_now and needs naming).
+_SUBMITTED = CompiledUpdate(Application, ["reference", "submitted_at", "state", "updated_at"])
 
 
 def _reads():
@@ -269,8 +272,8 @@ def submit(application, *, by, now=None):
         locked.reference = _next_reference(locked.call)
         locked.submitted_at = now
         locked.submit(by=by, description=_("Submitted as %(reference)s.") % {"reference": locked.reference})
-        # Only what the submission changed (updated_at is auto_now and needs naming).
-        locked.save(update_fields=["reference", "submitted_at", "state", "updated_at"])
+        # Only what the submission changed, as save(update_fields=...) writes it.
+        _SUBMITTED.update(locked)
 
         def receipt():
             return (
