@@ -22,10 +22,13 @@ import shutil
 import tempfile
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
 import xlsxwriter
 from django.utils.functional import Promise
+from xlsxwriter.utility import _datetime_to_excel_datetime
 from xlsxwriter.worksheet import Worksheet as XlsxWorksheet
+from xlsxwriter.xmlwriter import xml_escapes as XML_ATTRIBUTE_ESCAPES
 
 OPTIONS = {
     "constant_memory": True,  # one row in memory at a time: the DESIGN.md §5 memory budget
@@ -47,8 +50,14 @@ XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 NEEDS_EXCEL_ESCAPE = re.compile("_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 
 
+@lru_cache(maxsize=4096)
+def _naive_serial(value, date_1904):
+    """XlsxWriter's Excel serial number of a naive date or time."""
+    return _datetime_to_excel_datetime(value, date_1904, False)
+
+
 class _Worksheet(XlsxWorksheet):
-    """XlsxWriter's worksheet with two per-cell costs taken out, each writing the same bytes
+    """XlsxWriter's worksheet with per-cell costs taken out, each writing the same bytes
     (tests/audit/test_xlsx_writer.py compares the files with XlsxWriter's own). Passed as the
     workbook's ``worksheet_class``, XlsxWriter's documented way to subclass its worksheet.
 
@@ -58,7 +67,10 @@ class _Worksheet(XlsxWorksheet):
       the file is opened for writing only, and opened again to be read (XlsxWriter's own
       reopening of a closed row file) when the sheet is assembled.
     - A text cell goes through two substitutions and two replacements for Excel's escapes;
-      most texts need none, which one search tells."""
+      most texts need none, which one search tells.
+    - A cell's style index, a number, is "escaped" by a search that fails on a number (an
+      exception a cell); a naive time is converted to Excel's serial number once however many
+      rows repeat it (a review's scores, a project's payments)."""
 
     def _initialize(self, init_data):
         super()._initialize(init_data)
@@ -73,6 +85,18 @@ class _Worksheet(XlsxWorksheet):
             self.row_data_fh.close()
             self.row_data_fh_closed = True
         super()._opt_reopen()
+
+    def _escape_attributes(self, attribute):
+        kind = type(attribute)
+        if (kind is str and not XML_ATTRIBUTE_ESCAPES.search(attribute)) or kind is int:
+            return attribute
+        return XlsxWorksheet._escape_attributes(self, attribute)
+
+    def _convert_date_time(self, dt_obj):
+        kind = type(dt_obj)
+        if kind is date or (kind is datetime and dt_obj.tzinfo is None):
+            return _naive_serial(dt_obj, self.date_1904)
+        return super()._convert_date_time(dt_obj)
 
     @staticmethod
     def _escape_control_characters(data):
