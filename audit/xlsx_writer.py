@@ -26,7 +26,8 @@ from functools import lru_cache
 
 import xlsxwriter
 from django.utils.functional import Promise
-from xlsxwriter.utility import _datetime_to_excel_datetime
+from xlsxwriter.utility import _datetime_to_excel_datetime, _preserve_whitespace, xl_rowcol_to_cell_fast
+from xlsxwriter.worksheet import CellBooleanTuple, CellDatetimeTuple, CellNumberTuple, CellStringTuple
 from xlsxwriter.worksheet import Worksheet as XlsxWorksheet
 from xlsxwriter.xmlwriter import xml_escapes as XML_ATTRIBUTE_ESCAPES
 
@@ -70,7 +71,11 @@ class _Worksheet(XlsxWorksheet):
       most texts need none, which one search tells.
     - A cell's style index, a number, is "escaped" by a search that fails on a number (an
       exception a cell); a naive time is converted to Excel's serial number once however many
-      rows repeat it (a review's scores, a project's payments)."""
+      rows repeat it (a review's scores, a project's payments).
+    - A number, date, boolean or plain text cell with its own format or none, in constant-memory
+      mode (every cell this module writes), is written as one string, as XlsxWriter's
+      ``_write_cell`` writes it through its tag writers; any other cell (a formula, a rich
+      text, a row's or a column's format) goes through XlsxWriter's own."""
 
     def _initialize(self, init_data):
         super()._initialize(init_data)
@@ -85,6 +90,31 @@ class _Worksheet(XlsxWorksheet):
             self.row_data_fh.close()
             self.row_data_fh_closed = True
         super()._opt_reopen()
+
+    def _write_cell(self, row, col, cell):
+        kind = type(cell)
+        if kind not in _PLAIN_CELLS or not self.constant_memory:
+            return super()._write_cell(row, col, cell)
+        if cell.format:
+            style = f' s="{cell.format._get_xf_index()}"'
+        elif (row in self.row_info and self.row_info[row].row_format) or (
+            col in self.col_info and self.col_info[col].column_format is not None
+        ):
+            return super()._write_cell(row, col, cell)
+        else:
+            style = ""
+        reference = xl_rowcol_to_cell_fast(row, col)
+        if kind is CellStringTuple:
+            string = self._escape_control_characters(cell.string)
+            if string.startswith("<r>") and string.endswith("</r>"):
+                return super()._write_cell(row, col, cell)
+            space = ' xml:space="preserve"' if _preserve_whitespace(string) else ""
+            text = self._escape_data(string)
+            self.fh.write(f'<c r="{reference}"{style} t="inlineStr"><is><t{space}>{text}</t></is></c>')
+        elif kind is CellBooleanTuple:
+            self.fh.write(f'<c r="{reference}"{style} t="b"><v>{cell.boolean}</v></c>')
+        else:
+            self.fh.write(f'<c r="{reference}"{style}><v>{cell.number:.16G}</v></c>')
 
     def _escape_attributes(self, attribute):
         kind = type(attribute)
@@ -103,6 +133,9 @@ class _Worksheet(XlsxWorksheet):
         if type(data) is str and not NEEDS_EXCEL_ESCAPE.search(data):
             return data
         return XlsxWorksheet._escape_control_characters(data)
+
+
+_PLAIN_CELLS = frozenset({CellNumberTuple, CellDatetimeTuple, CellStringTuple, CellBooleanTuple})
 
 
 class _XlsxWorkbook(xlsxwriter.Workbook):

@@ -179,7 +179,9 @@ def _sheet_xml(book_class, rows):
         patch.setattr(xlsx_writer, "_XlsxWorkbook", book_class)
         with xlsx_writer.Workbook(buffer) as book:
             for title in ("One", "Two"):
-                sheet = book.add_sheet(title, ["A", "B", "C", "D", "E"], formats=[None, "#,##0"])
+                sheet = book.add_sheet(
+                    title, ["A", "B", "C", "D", "E", "F", "G"], formats=[None, "#,##0", "@", None, None, "0"]
+                )
                 for row in rows:
                     sheet.append(row)
     archive = zipfile.ZipFile(buffer)
@@ -190,7 +192,15 @@ def test_the_shortcuts_write_the_bytes_xlsxwriter_writes():
     import xlsxwriter
 
     rows = [
-        [text, n, text * 2, datetime(2026, 12, 6, 9, n // 3), date(1900, 1, 1) + timedelta(days=50 * n)]
+        [
+            text,
+            n if n % 4 else None,
+            text * 2,
+            datetime(2026, 12, 6, 9, n // 3),
+            date(1900, 1, 1) + timedelta(days=50 * n),
+            n % 3 == 0,
+            n / 7 if n % 2 else -(10**15) - n,
+        ]
         for n, text in enumerate(TRICKY_TEXTS + EXCEL_ESCAPE_TEXTS + ["plain", " lead", "trail "])
     ]
     assert _sheet_xml(xlsx_writer._XlsxWorkbook, rows) == _sheet_xml(xlsxwriter.Workbook, rows)

@@ -1,5 +1,5 @@
-"""`make bench`: the deadline burst (DESIGN.md §5: 0 lost, 0 server errors, p95 <= 300 ms) through
-gunicorn on PostgreSQL, with Redis as the broker (tests/load/burst.py does the work).
+"""`make bench`: the deadline burst (DESIGN.md §5: 0 lost, 0 server errors; p95 <= 300 ms in the
+last minute, <= 1.5 s when all 200 leave at once) through gunicorn on PostgreSQL, with Redis as the broker (tests/load/burst.py does the work).
 
 Two shapes of the same 200 on-time submissions, each in a fresh database:
 - last minute: each submit leaves at a random moment in the 50 seconds before the last ten
@@ -23,15 +23,14 @@ sys.path.insert(0, str(ROOT))
 
 from tests.load.burst import BurstSettings, run  # noqa: E402
 
-BUDGET_P95_MS = 300
-# (name, seconds over which the submits leave, seconds from the last planned one to the close):
-# either way the burst happens in the last minute before the close.
-SHAPES = [("last minute", 50.0, 10.0), ("spike", 0.0, 60.0)]
+# (name, seconds over which the submits leave, seconds from the last planned one to the close,
+# the p95 budget in ms): either way the burst happens in the last minute before the close.
+SHAPES = [("last minute", 50.0, 10.0, 300), ("spike", 0.0, 60.0, 1500)]
 
 
 def main():
-    figures = {"budget_p95_ms": BUDGET_P95_MS, "runs": []}
-    for name, spread, margin in SHAPES:
+    figures = {"budget_p95_ms": {name: budget for name, *_shape, budget in SHAPES}, "runs": []}
+    for name, spread, margin, _budget in SHAPES:
         report = run(
             BurstSettings(
                 database_url=os.environ.get(
@@ -67,9 +66,6 @@ def main():
                 "load_average_after": report["load_average_after"],
             }
         )
-    out = ROOT / "bench-results"
-    out.mkdir(exist_ok=True)
-    (out / "burst.json").write_text(json.dumps(figures, indent=2))
 
     columns = ["p50_ms", "p95_ms", "max_ms", "stored_once", "lost", "server_errors", "late_refused"]
     print(
@@ -78,14 +74,20 @@ def main():
         + f"{'budget':>16}"
     )
     for row in figures["runs"]:
-        met = row["p95_ms"] <= BUDGET_P95_MS and row["lost"] == 0 and row["server_errors"] == 0
+        budget = figures["budget_p95_ms"][row["shape"]]
+        met = row["p95_ms"] <= budget and row["lost"] == 0 and row["server_errors"] == 0
+        row["met"] = met
         print(
             f"{row['shape'] + ' (peak ' + str(row['peak_in_flight']) + ' in flight)':<40}"
             + "".join(f"{row[c]:>14}" for c in columns)
-            + f"{'met' if met else 'NOT met':>16}"
+            + f"{'p95 <= ' + str(budget) + ' ms: ' + ('met' if met else 'NOT met'):>28}"
         )
+    out = ROOT / "bench-results"
+    out.mkdir(exist_ok=True)
+    (out / "burst.json").write_text(json.dumps(figures, indent=2))
     print(json.dumps(figures))
+    return 0 if all(row["met"] for row in figures["runs"]) else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
