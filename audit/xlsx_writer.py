@@ -106,7 +106,7 @@ class _Worksheet(XlsxWorksheet):
         reference = xl_rowcol_to_cell_fast(row, col)
         if kind is CellStringTuple:
             string = self._escape_control_characters(cell.string)
-            if string.startswith("<r>") and string.endswith("</r>"):
+            if string.startswith(RICH_START) and string.endswith(RICH_END):
                 return super()._write_cell(row, col, cell)
             space = ' xml:space="preserve"' if _preserve_whitespace(string) else ""
             text = self._escape_data(string)
