@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from projects.models import Application, ApplicationState, Organisation
 
-from .models import Assignment, BonusAward, BonusRule, Review, Score, ScoreSheet
+from .models import Assignment, BonusAward, BonusRule, RankingChange, Review, Score, ScoreSheet
 from .models.review import counted_reviews_sql
 from .scoring import (
     EARLIER_SUBMISSION,
@@ -411,10 +411,13 @@ def write_sheets(call, plan, scoring, application_ids=None):
     ids = None if application_ids is None else sorted(set(application_ids))
     batches = [None] if ids is None else [ids[i : i + _BATCH] for i in range(0, len(ids), _BATCH)]
     now, written = timezone.now(), 0
-    with transaction.atomic(), connection.cursor() as cursor:
-        for batch in batches:
-            cursor.execute(*_sheets_sql(call, scoring, fingerprint, now, batch))
-            written += cursor.rowcount
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            for batch in batches:
+                cursor.execute(*_sheets_sql(call, scoring, fingerprint, now, batch))
+                written += cursor.rowcount
+        if written:
+            RankingChange.record_for_calls([call.pk])
     return written
 
 
@@ -436,7 +439,10 @@ def write_sheets_for(application_ids):
 def mark_stale(application_ids):
     """Something the sheets of these applications depend on changed: compute them again before
     they are next read."""
-    ScoreSheet.objects.filter(application_id__in=application_ids).update(plan_fingerprint="")
+    ids = list(application_ids)
+    with transaction.atomic():
+        if ScoreSheet.objects.filter(application_id__in=ids).update(plan_fingerprint=""):
+            RankingChange.record_for_applications(ids)
 
 
 def check_sheets(call, plan, scoring, candidates=None, *, application_ids=None, tally=None):
@@ -605,18 +611,24 @@ class _Decimals(dict):
         return value
 
 
-def ranked(call, plan, scoring):
+def ranked(call, plan, scoring, *, fingerprint=None, before_read=None):
     """The considered applications of ``call`` ranked by the database from their score sheets
     (after computing any missing or stale sheet from its reviews), in one query: (ranked, below
     the cutoff), each a list of (application id, reference, track id, field id, requested
-    subsidy, evaluation score, bonus, final score) rows in order, scores as Decimals."""
-    fingerprint = plan_fingerprint(plan, scoring)
+    subsidy, evaluation score, bonus, final score) rows in order, scores as Decimals.
+    ``fingerprint``: the plan's (``plan_fingerprint``), when already read; ``before_read``: called
+    before each read of the ranking (``evaluation.kept_ranking`` reads the version there)."""
+    fingerprint = fingerprint or plan_fingerprint(plan, scoring)
+    if before_read:
+        before_read()
     rows = _ranked_rows(call, scoring, fingerprint)
     stale = [row[0] for row in rows if not row[9]]  # no sheet, or one of other settings
     if stale:
         # After a change of the plan's scoring settings every sheet is stale: one statement over
         # the whole call is cheaper than its applications' ids in batches.
         write_sheets(call, plan, scoring, None if len(stale) > _BATCH else stale)
+        if before_read:
+            before_read()
         rows = _ranked_rows(call, scoring, fingerprint)
     decimal = _Decimals()
     above, below = [], []

@@ -8,6 +8,7 @@ hash is recorded) and immutable once written.
 
 import gc
 import hashlib
+import json
 import re
 import uuid
 from collections.abc import Sequence
@@ -34,6 +35,7 @@ from projects.models.application import holds_place
 from projects.outbox import queue_email
 
 from .invariants import check_outcomes
+from .kept_ranking import inputs_of, kept_ranked
 from .models import Criterion, EvaluationPlan, SelectionResult, SelectionRun
 from .score_sheets import (
     SheetsChanged,
@@ -41,7 +43,6 @@ from .score_sheets import (
     candidates_for,
     check_sheets,
     id_chunks,
-    ranked,
     ranked_streams,
     scoring_plan,
 )
@@ -136,18 +137,22 @@ def settings_of(call):
     return Settings(plan, [], scoring, quotas, parameters)
 
 
-def compute(call, *, with_hash=True, last_stage_scores=None):
+def compute(call, *, with_hash=True, last_stage_scores=None, settings=None, inputs=None):
     """(results, hash, parameters) for the call's current inputs, without recording anything.
 
     A preview (no hash) of a single-stage call reads the score sheets, ranked by the database
-    (``score_sheets.ranked``): no review row is read. With the hash, the results are those a
+    (``score_sheets.ranked``), or that ranking kept since nothing it depends on changed
+    (``kept_ranking``): no review row is read. With the hash, the results are those a
     recorded run computes (``recorded_inputs``), as a list. For a call evaluated in stages,
     ``last_stage_scores`` (a dict) receives each application's last stage's own score.
+    ``settings`` (``settings_of`` the call) and ``inputs`` (``kept_ranking.inputs_of``): when
+    just read.
     """
-    settings = settings_of(call)
+    settings = settings or settings_of(call)
     if not with_hash and not settings.stages:
         with _collector_paused():
-            results = select_ranked(*ranked(call, settings.plan, settings.scoring), settings.quotas)
+            ranking = kept_ranked(call, settings.plan, settings.scoring, inputs)
+            results = select_ranked(*ranking, settings.quotas)
         return results, None, settings.parameters
     results, digest, parameters = recorded_inputs(call, settings, last_stage_scores)
     return list(results), digest if with_hash else None, parameters
@@ -221,25 +226,45 @@ def _kept_preview(token, computed_at, rows):
     return Preview(token, computed_at, list(map(Result._make, rows)))
 
 
-# What preview() hands out (uuid4().hex): a token of any other form is never looked up.
+# What preview() hands out (32 hex digits): a token of any other form is never looked up.
 PREVIEW_TOKEN = re.compile(r"[0-9a-f]{32}")
 
 
 def preview(call, *, by, token=""):
-    """The dry run kept under ``token`` for this call, or a new one (with a new token) when
-    there is none: staff only, like every run. Kept in the cache (Redis in production, so every
-    worker sees it); a miss only costs a new dry run. The collector is paused throughout: 20,000
-    results are built, pickled or unpickled, and none holds a cycle."""
+    """The dry run kept under ``token`` for this call, or the current one: staff only, like
+    every run. The current preview's token names what it was computed from (the kept ranking's
+    Inputs and the run's parameters, quotas included), so a new preview when nothing changed is
+    the one kept (with the time it was computed); otherwise a new dry run. Kept in the cache
+    (Redis in production, so every worker sees it); a miss only costs a new dry run. The
+    collector is paused throughout: 20,000 results are built, pickled or unpickled, and none
+    holds a cycle."""
     _require_staff(by)
     with _collector_paused():
         if PREVIEW_TOKEN.fullmatch(token or ""):  # anything else is no token (and no cache key)
             kept = cache.get(_preview_key(call, token))
             if kept is not None:
                 return kept
-        _run, results = run_selection(call, by=by, dry_run=True)
-        fresh = Preview(token=uuid.uuid4().hex, computed_at=timezone.now(), results=results)
+        settings = settings_of(call)
+        inputs, current = None, None
+        if not settings.stages:
+            inputs = inputs_of(call, settings.plan, settings.scoring)
+            current = _current_token(inputs, settings)
+            kept = cache.get(_preview_key(call, current)) if current else None
+            if kept is not None:
+                return kept
+        results, _digest, _parameters = compute(call, with_hash=False, settings=settings, inputs=inputs)
+        fresh = Preview(token=current or uuid.uuid4().hex, computed_at=timezone.now(), results=results)
         cache.set(_preview_key(call, fresh.token), fresh, PREVIEW_SECONDS)
     return fresh
+
+
+def _current_token(inputs, settings):
+    """The token of the preview computed from these inputs and parameters; None when the
+    ranking is read afresh (``Inputs.version`` None)."""
+    if inputs.version is None:
+        return None
+    named = json.dumps([inputs.key, settings.parameters], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(named.encode()).hexdigest()[:32]
 
 
 def _preview_key(call, token):

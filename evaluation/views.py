@@ -35,7 +35,7 @@ from .dashboard import (
     reviewers_of,
     state_counts,
 )
-from .models import Assignment, Criterion, Objection, Review
+from .models import Assignment, Criterion, Objection, Review, SelectionRun
 from .models.objection import DECISION_WINDOW
 from .selection import Outcome, minimum_shortfall
 
@@ -337,11 +337,18 @@ def selection(request, slug):
     )
     rows = [(r, applications[r.application_id]) for r in page]
     fields = list(call.service_fields.all())
-    latest = call.selection_runs.order_by("-number").first()
+    # The latest run, and whether any run is confirmed, in one query (no run: none is).
+    latest = (
+        call.selection_runs.annotate(
+            any_confirmed=Exists(SelectionRun.objects.filter(call=call, confirmed_at__isnull=False))
+        )
+        .order_by("-number")
+        .first()
+    )
     changes, refusals = [], []
     if latest and not latest.confirmed_at:
         _first, changes, refusals = selection_runs.reconcile(latest, published_only=True)
-    if (latest and latest.confirmed_at) or call.selection_runs.filter(confirmed_at__isnull=False).exists():
+    if latest and latest.any_confirmed:
         # Results are published: the places held now (the one definition), not the preview's.
         filled = Counter(
             Application.objects.filter(call=call).holding_place().values_list("service_field_id", flat=True)

@@ -2,6 +2,7 @@ from .invitation import ReviewerInvitation
 from .objection import Objection, Reinstatement
 from .plan import BonusAward, BonusRule, Criterion, EvaluationPlan, FinalScore, LetterComments
 from .pledge import NoConflictDeclaration, Pledge, PledgeText
+from .ranking_version import RankingChange, RankingVersion, ranking_version
 from .reminder import ReviewReminder
 from .review import Assignment, DeclaredConflict, Panel, Review, Reviewer, ReviewerProgress, Score
 from .score_sheet import ScoreSheet, StageScoreSheet
@@ -34,6 +35,9 @@ __all__ = [
     "Reinstatement",
     "Panel",
     "Pledge",
+    "RankingChange",
+    "RankingVersion",
+    "ranking_version",
     "PledgeText",
     "Review",
     "ReviewReminder",

@@ -21,6 +21,7 @@ Prints one table, every row with its budget and met / not met, and writes the sa
 (``verdicts``) with the figures to bench-results/evaluation.json.
 """
 
+import gc
 import io
 import json
 import os
@@ -61,14 +62,25 @@ REPEATS = 5
 PAGE_MS, PAGE_QUERIES = 60, 15  # DESIGN.md §5: a staff page
 
 
-def timed(function, repeats=1):
+def timed(function, repeats=1, before=None):
+    """Median wall time of ``repeats`` calls of ``function`` (``before`` run untimed before each)."""
     times = []
     result = None
     for _ in range(repeats):
+        if before:
+            before()
         started = time.perf_counter()
         result = function()
         times.append(time.perf_counter() - started)
     return statistics.median(times), result
+
+
+def ranking_changed(call):
+    """Something the call's ranking reads changed (a sheet written, say): the next preview
+    ranks afresh instead of reading the ranking kept since the last (evaluation.kept_ranking)."""
+    from evaluation.models import RankingChange
+
+    RankingChange.record_for_calls([call.pk])
 
 
 def main():
@@ -115,7 +127,12 @@ def main():
 
     floor_seconds, _rows = timed(bare_group_by, REPEATS)
     sheet_floor_seconds, _rows = timed(lambda: bare_sheet_rows(call), REPEATS)
-    selection_seconds, (_run, results) = timed(lambda: run_selection(call, by=staff, dry_run=True), REPEATS)
+    dry_run = lambda: run_selection(call, by=staff, dry_run=True)  # noqa: E731
+    # After a change (the ranking read afresh and kept), then with nothing changed since (read
+    # from the kept ranking): what staff wait for at their first and at every later preview.
+    afresh_seconds, (_run, results) = timed(dry_run, REPEATS, before=lambda: ranking_changed(call))
+    selection_seconds, (_run, kept_results) = timed(dry_run, REPEATS)
+    assert kept_results == results
     recorded_seconds, _recorded = timed(lambda: run_selection(call, by=staff))
     sheets_seconds, _written = timed(lambda: rewrite_sheets(call))
     # What staff wait for after changing the plan's scoring settings: every sheet rewritten,
@@ -139,7 +156,9 @@ def main():
         "score_sheet_floor_seconds": round(sheet_floor_seconds, 3),
         "selection_seconds": round(selection_seconds, 3),
         "selection_ratio": round(selection_seconds / sheet_floor_seconds, 2),
-        "selection_ratio_to_group_by": round(selection_seconds / floor_seconds, 2),
+        "selection_afresh_seconds": round(afresh_seconds, 3),
+        "selection_afresh_ratio": round(afresh_seconds / sheet_floor_seconds, 2),
+        "selection_ratio_to_group_by": round(afresh_seconds / floor_seconds, 2),
         "recorded_run_seconds": round(recorded_seconds, 3),
         "sheets_rewrite_seconds": round(sheets_seconds, 3),
         "first_preview_after_scoring_change_seconds": round(first_preview_seconds, 3),
@@ -172,14 +191,32 @@ def verdicts(figures):
             "score-sheet floor: the sheets of the call read into Python",
             f"{figures['score_sheet_floor_seconds']} s",
         ),
-        row("selection dry run (what staff preview)", f"{figures['selection_seconds']} s"),
-        row("selection dry run / score-sheet floor", f"{ratio} x", "<= 1.5 x", ratio <= 1.5),
+        row(
+            "selection dry run, nothing changed since the last (the kept ranking walked)",
+            f"{figures['selection_seconds']} s",
+        ),
+        row(
+            "selection dry run, nothing changed / score-sheet floor",
+            f"{ratio} x",
+            "<= 1.5 x",
+            ratio <= 1.5,
+        ),
+        row(
+            "selection dry run after a change (ranked afresh, then kept)",
+            f"{figures['selection_afresh_seconds']} s",
+        ),
+        row(
+            "selection dry run after a change / score-sheet floor",
+            f"{figures['selection_afresh_ratio']} x",
+            "<= 1.5 x",
+            figures["selection_afresh_ratio"] <= 1.5,
+        ),
         row(
             f"GROUP BY floor: the {figures['score_rows']:,} score rows summed",
             f"{figures['group_by_floor_seconds']} s",
         ),
         row(
-            "selection dry run / GROUP BY floor (the floor of the reviews path)",
+            "selection dry run after a change / GROUP BY floor (the floor of the reviews path)",
             f"{figures['selection_ratio_to_group_by']} x",
         ),
         row(
@@ -278,13 +315,20 @@ def staff_pages(call, staff):
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
+    # A web worker's heap holds its modules and the request's objects, not the 20,000
+    # applications and their reviews this process generated: frozen, the collector passes them
+    # by, as it never meets them in a worker (they made a new preview 66 ms here against 38 ms
+    # in a fresh process, the next page 41 against 35).
+    gc.collect()
+    gc.freeze()
     client = Client(headers={"accept-language": "en"})
     verified_login(client, staff)
     ranking = reverse("evaluation:selection", args=[call.slug])
     token = re.search(r"preview=([0-9a-f]{32})", client.get(ranking).content.decode()).group(1)
     urls = {
         "eligibility queue": reverse("projects:eligibility_queue") + f"?call={call.slug}&state=scored",
-        # The first view computes the dry run (the selection figure above); paging keeps it.
+        # A new preview walks the kept ranking (nothing changed since the last; after a change
+        # it ranks afresh: the next row); paging reads the preview kept under its token.
         "ranking, new preview": ranking,
         "ranking, next page": f"{ranking}?preview={token}&page=2",
         "projects": reverse("projects:project_list"),
@@ -301,6 +345,17 @@ def staff_pages(call, staff):
         with CaptureQueriesContext(connection) as queries:
             client.get(url)
         figures[name] = {"median_ms": round(seconds * 1000, 1), "queries": len(queries.captured_queries)}
+        if name == "ranking, new preview":
+            # Nothing changed since the last preview above: the kept ranking. After a change:
+            seconds, _ = timed(lambda: client.get(ranking), REPEATS, before=lambda: ranking_changed(call))
+            ranking_changed(call)
+            reset_queries()
+            with CaptureQueriesContext(connection) as queries:
+                client.get(ranking)
+            figures["ranking, new preview after a change"] = {
+                "median_ms": round(seconds * 1000, 1),
+                "queries": len(queries.captured_queries),
+            }
     # The call dashboard keeps a recorded run's score counts in the cache (they never change):
     # its first view after a run groups them, as every view did before.
     from django.core.cache import cache

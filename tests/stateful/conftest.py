@@ -16,7 +16,8 @@ def pytest_terminal_summary(terminalreporter):
         f"stateful lifecycle: {STATS.sequences} sequences, {STATS.steps} steps, {STATS.calls} domain "
         f"calls ({STATS.refused} refused), {STATS.states} states checked, {STATS.workbooks} funding "
         f"workbooks read back, {STATS.year_payments} tranches paid into agreement years "
-        f"({STATS.later_year_payments} past an annual-report gate)"
+        f"({STATS.later_year_payments} past an annual-report gate), {STATS.kept_rankings} ranking "
+        f"previews compared with a fresh ranking"
     )
     record = os.environ.get("GONGMO_STATEFUL_RECORD")
     if record:

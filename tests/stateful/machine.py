@@ -29,7 +29,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from competitions.lifecycle import TransitionRefused, change_call_state
 from competitions.models import Call
-from evaluation import objections, reviewing, selection_runs
+from evaluation import kept_ranking, objections, reviewing, score_sheets, selection_runs
 from evaluation.assigning import assign_reviewers
 from evaluation.assignment import AssignmentImpossible
 from evaluation.models import (
@@ -766,6 +766,19 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.attempt("close review", lambda: reviewing.close_review(self.call, by=self.staff))
 
     # --- selection -------------------------------------------------------------------------------
+
+    @rule()
+    def preview_ranking(self):
+        """Staff open the ranking page: its preview reads the ranking kept since the last one
+        unless something it depends on changed since, and must equal the ranking read afresh
+        (whatever steps came in between: the kept ranking's version must have noticed them)."""
+        settings = self.attempt("preview the ranking", lambda: selection_runs.settings_of(self.call))
+        if settings is None or settings.stages:
+            return
+        kept = kept_ranking.kept_ranked(self.call, settings.plan, settings.scoring)
+        fresh = score_sheets.ranked(self.call, settings.plan, settings.scoring)
+        assert kept == fresh, f"step {self.step}: the kept ranking is not the ranking read afresh"
+        STATS.kept_rankings += 1
 
     @rule()
     def record_run(self):

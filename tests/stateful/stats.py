@@ -13,6 +13,7 @@ class Stats:
     workbooks: int = 0
     year_payments: int = 0  # tranches paid into an agreement year (issue 16)
     later_year_payments: int = 0  # of which into year 2 or later, past the annual-report gate
+    kept_rankings: int = 0  # ranking previews compared with a fresh ranking
 
 
 STATS = Stats()

@@ -1,0 +1,297 @@
+"""The ranking kept whole between changes (evaluation.kept_ranking): read from the cache only
+while nothing it depends on has changed, and then equal to the ranking read afresh, whichever
+way the change was written (a workflow step, the admin, a bulk update, a sheet rewrite).
+
+On PostgreSQL a change is folded into the version when its transaction commits, and these tests
+run inside one: there the kept ranking is never read (tested), and
+tests/postgres/test_kept_ranking_commits.py shows the commits."""
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.db import connection, transaction
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from evaluation import kept_ranking, score_sheets, selection_runs
+from evaluation.generate import generate
+from evaluation.models import BonusRule, EvaluationPlan, RankingChange, ScoreSheet, ranking_version
+from evaluation.score_sheets import CONSIDERED_STATES
+from projects.models import Application, ApplicationState, Organisation
+from tests.factories import ApplicationFactory, OrganisationFactory
+
+pytestmark = pytest.mark.django_db
+
+# Inside a test's transaction PostgreSQL folds no change into a version (it does at the commit),
+# so the kept ranking is never read there: tests/postgres/test_kept_ranking_commits.py runs
+# these changes committed, one transaction each.
+SQLITE = pytest.mark.skipif(
+    connection.vendor != "sqlite", reason="PostgreSQL: tests/postgres/test_kept_ranking_commits.py"
+)
+
+
+@pytest.fixture
+def scored(call, staff):
+    cache.clear()
+    return generate(call, count=40, reviewers=8, seed=11, by=staff)
+
+
+def settings_of(call):
+    settings = selection_runs.settings_of(call)
+    return settings.plan, settings.scoring
+
+
+def kept(call):
+    return kept_ranking.kept_ranked(call, *settings_of(call))
+
+
+def fresh(call):
+    return score_sheets.ranked(call, *settings_of(call))
+
+
+def considered(call):
+    return list(Application.objects.filter(call=call, state__in=CONSIDERED_STATES).order_by("pk"))
+
+
+def test_the_triggers_consider_the_states_a_ranking_considers():
+    """The migration's triggers name the considered states as the code did when it was written:
+    a change of CONSIDERED_STATES needs a migration that changes the triggers too."""
+    text = (Path(__file__).parents[2] / "evaluation/migrations/0015_ranking_version.py").read_text()
+    named = re.search(r'CONSIDERED = "\((.*)\)"', text).group(1)
+    assert [s.strip(" '") for s in named.split(",")] == [str(s) for s in CONSIDERED_STATES]
+
+
+def test_score_sheets_are_written_by_one_module_only():
+    """Sheet writes are counted into the ranking version by the code that writes them (no row
+    trigger: a scoring change rewrites 20,000 sheets), so no other module may write a sheet."""
+    root = Path(__file__).parents[2]
+    writers = []
+    apps = [d for d in root.iterdir() if (d / "__init__.py").exists() and d.name != "tests"]
+    for path in (path for app in apps for path in app.rglob("*.py")):
+        relative = path.relative_to(root).as_posix()
+        if "/migrations/" in relative:
+            continue
+        text = path.read_text(encoding="utf-8")
+        if re.search(r"\bScoreSheet\b(?!\._meta)|\bscore_sheet\b|evaluation_scoresheet", text):
+            writers.append(relative)
+    assert sorted(writers) == [
+        "evaluation/models/__init__.py",  # exports the model
+        "evaluation/models/score_sheet.py",  # defines it
+        "evaluation/score_sheets.py",  # the one module that writes sheets
+    ]
+
+
+@SQLITE
+def test_an_unchanged_ranking_is_read_from_the_cache(scored, call, django_assert_num_queries):
+    first = kept(call)
+    plan, scoring = settings_of(call)
+    # The bonus rules (the plan's fingerprint) and the version: no sheet is read.
+    with django_assert_num_queries(2) as context:
+        again = kept_ranking.kept_ranked(call, plan, scoring)
+    assert again == first == fresh(call)
+    assert not any("evaluation_scoresheet" in q["sql"] for q in context.captured_queries)
+
+
+def _other_track(call, application):
+    track, _created = call.tracks.get_or_create(name="Citizen-led", defaults={"max_awards": 2})
+    Application.objects.filter(pk=application.pk).update(track=track)
+
+
+def _other_field(call, application):
+    field, _created = call.service_fields.get_or_create(name="Energy", defaults={"max_awards": 1})
+    Application.objects.filter(pk=application.pk).update(service_field=field)
+
+
+def _other_lead(call, application):
+    Application.objects.filter(pk=application.pk).update(lead=OrganisationFactory(size_class="large"))
+
+
+def _lead_grows(call, application):
+    lead = Organisation.objects.get(pk=application.lead_id)
+    Organisation.objects.filter(pk=lead.pk).update(size_class="large" if lead.size_class == "sme" else "sme")
+
+
+def _declined(call, application):
+    Application.objects.filter(pk=application.pk).update(state=ApplicationState.DECLINED)
+
+
+def _newly_scored(call, application):
+    """An application scored without a sheet yet (the ranking writes it: the version moves
+    between the two reads of the ranking)."""
+    fresh_one = ApplicationFactory(
+        call=call,
+        track=application.track,
+        service_field=application.service_field,
+        state=ApplicationState.UNDER_REVIEW,
+        reference=_reference(call),
+        submitted_at=call.closes_at - timedelta(hours=1),
+    )
+    Application.objects.filter(pk=fresh_one.pk).update(state=ApplicationState.SCORED)
+
+
+def _reference(call):
+    return f"PE26-9{Application.objects.filter(call=call).count():03d}"
+
+
+def _inserted_scored(call, application):
+    ApplicationFactory(
+        call=call,
+        track=application.track,
+        service_field=application.service_field,
+        state=ApplicationState.SCORED,
+        reference=_reference(call),
+        submitted_at=call.closes_at - timedelta(hours=2),
+    )
+
+
+def _sheet_rewritten(call, application):
+    plan, scoring = settings_of(call)
+    ScoreSheet.objects.filter(pk=application.pk).update(final_score=0)  # what a bug would leave
+    score_sheets.write_sheets(call, plan, scoring, [application.pk])
+
+
+def _sheet_stale(call, application):
+    score_sheets.mark_stale([application.pk])
+
+
+CHANGES = {
+    "reference": lambda call, a: Application.objects.filter(pk=a.pk).update(reference=f"PE26-8{a.pk:03d}"),
+    "track": _other_track,
+    "service field": _other_field,
+    "requested subsidy": lambda call, a: Application.objects.filter(pk=a.pk).update(requested_subsidy=1),
+    "submission time": lambda call, a: Application.objects.filter(pk=a.pk).update(submitted_at=call.opens_at),
+    "lead": _other_lead,
+    "lead's size class": _lead_grows,
+    "leaves the considered": _declined,
+    "scored, no sheet yet": _newly_scored,
+    "inserted as scored": _inserted_scored,
+    "sheet rewritten": _sheet_rewritten,
+    "sheet marked stale": _sheet_stale,
+}
+
+
+@SQLITE
+@pytest.mark.parametrize("change", CHANGES)
+def test_every_change_of_what_a_ranking_reads_moves_the_version(scored, call, change):
+    before_ranking = kept(call)
+    before = ranking_version(call.pk)
+    application = considered(call)[len(before_ranking[0]) // 2]
+    CHANGES[change](call, application)
+    assert ranking_version(call.pk) > before
+    assert kept(call) == fresh(call)
+    assert kept(call) == fresh(call)  # and the ranking kept after the change is the new one
+
+
+def _draft_renumbered(call, application):
+    draft = ApplicationFactory(call=call, track=application.track, state=ApplicationState.DRAFT)
+    Application.objects.filter(pk=draft.pk).update(reference=f"PE26-7{draft.pk:03d}")
+
+
+NO_CHANGES = {
+    "title": lambda call, a: Application.objects.filter(pk=a.pk).update(title="Another title"),
+    "selected (still considered)": lambda call, a: Application.objects.filter(pk=a.pk).update(
+        state=ApplicationState.SELECTED
+    ),
+    "lead's name": lambda call, a: Organisation.objects.filter(pk=a.lead_id).update(name="Renamed Ltd"),
+    "a draft's reference": _draft_renumbered,
+}
+
+
+@SQLITE
+@pytest.mark.parametrize("change", NO_CHANGES)
+def test_a_change_a_ranking_does_not_read_keeps_it(scored, call, change):
+    kept(call)
+    before = ranking_version(call.pk)
+    NO_CHANGES[change](call, considered(call)[0])
+    assert ranking_version(call.pk) == before
+    assert kept(call) == fresh(call)
+
+
+def test_plan_settings_are_part_of_the_key(scored, call):
+    """A change of the tie-breaks or of the scoring settings reads another kept ranking (none):
+    the version counts changes of rows, the key names the settings."""
+    kept(call)
+    plan = EvaluationPlan.objects.get(call=call)
+    plan.tie_breaks = list(reversed(plan.tie_breaks))
+    plan.save(update_fields=["tie_breaks"])
+    assert kept(call) == fresh(call)
+    BonusRule.objects.create(plan=plan, code="local-hire", label="Local hire", points=1)
+    assert kept(call) == fresh(call)
+
+
+def test_a_transaction_that_changed_the_inputs_ranks_afresh(scored, call):
+    """A pending RankingChange (PostgreSQL until the commit) means: no version, no kept ranking
+    read or written."""
+    kept(call)
+    with transaction.atomic():
+        # What an uncommitted change looks like on PostgreSQL; SQLite folds it at once, so the
+        # row is written with the fold trigger out of the way.
+        with connection.cursor() as cursor:
+            if connection.vendor == "sqlite":
+                cursor.execute("DROP TRIGGER evaluation_ranking_change_fold")
+        RankingChange.objects.create(call=call)
+        assert ranking_version(call.pk) is None
+        Application.objects.filter(pk=considered(call)[0].pk).update(requested_subsidy=2)
+        assert kept(call) == fresh(call)
+        transaction.set_rollback(True)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from(sorted(CHANGES) + sorted(NO_CHANGES)), st.integers(0, 39), st.booleans()),
+        min_size=1,
+        max_size=8,
+    )
+)
+@SQLITE
+def test_random_sequences_of_changes_never_read_a_stale_ranking(scored, call, steps):
+    """Random changes, each followed or not by a preview that keeps the ranking: after each
+    one, the ranking a preview reads is the ranking read afresh."""
+    cache.clear()
+    with transaction.atomic():
+        for name, index, preview in steps:
+            applications = considered(call)
+            if not applications:
+                break
+            application = applications[index % len(applications)]
+            (CHANGES.get(name) or NO_CHANGES[name])(call, application)
+            if preview:
+                assert kept(call) == fresh(call), name
+        assert kept(call) == fresh(call)
+        transaction.set_rollback(True)
+
+
+@SQLITE
+def test_a_new_preview_when_nothing_changed_is_the_one_kept(
+    scored, call, staff, django_assert_max_num_queries
+):
+    """The ranking page's new preview: its token names what it was computed from, so when
+    nothing changed it is the preview already kept (no ranking read, no walk); a change of the
+    ranking's inputs or of a quota gives a new one."""
+    first = selection_runs.preview(call, by=staff)
+    with django_assert_max_num_queries(6) as context:  # the plan, criteria, quotas, bonus rules, version
+        again = selection_runs.preview(call, by=staff)
+    assert not any("evaluation_scoresheet" in q["sql"] for q in context.captured_queries)
+    assert (again.token, again.computed_at, again.results) == (first.token, first.computed_at, first.results)
+
+    call.max_awards = 1
+    call.save(update_fields=["max_awards"])
+    fewer = selection_runs.preview(call, by=staff)
+    assert fewer.token != first.token
+    assert sum(r.outcome == "selected" for r in fewer.results) == 1
+
+    CHANGES["requested subsidy"](call, considered(call)[0])
+    changed = selection_runs.preview(call, by=staff)
+    assert changed.token not in (first.token, fewer.token)
+    results, _digest, _parameters = selection_runs.compute(call, with_hash=False)
+    assert changed.results == results
+    # The older previews stay kept under their tokens (staff paging through one keep it).
+    assert selection_runs.preview(call, by=staff, token=first.token).results == first.results

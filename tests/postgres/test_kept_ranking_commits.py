@@ -1,0 +1,120 @@
+"""The kept ranking on PostgreSQL, where a change of its inputs reaches the call's version when
+its transaction commits (a deferred trigger): each change committed moves the version and the
+kept ranking follows it; until the commit the changing transaction ranks afresh and others keep
+the old version; two transactions that change the same call while each waits for a row the
+other holds both commit (the version row is only locked at the commit)."""
+
+import threading
+
+import pytest
+from django.core.cache import cache
+from django.db import connection, transaction
+
+from evaluation import score_sheets
+from evaluation.generate import generate, system_user
+from evaluation.models import ranking_version
+from projects.models import Application
+from tests.evaluation.conftest import evaluation_call
+from tests.evaluation.test_kept_ranking import CHANGES, NO_CHANGES, considered, fresh, kept, settings_of
+
+
+@pytest.fixture
+def scored(role_groups):
+    cache.clear()
+    call = evaluation_call("pilot-eval", "PE26")
+    generate(call, count=24, reviewers=6, seed=11, by=system_user())
+    return call
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_every_committed_change_moves_the_version_and_the_kept_ranking(scored, change):
+    call = scored
+    before_ranking = kept(call)
+    before = ranking_version(call.pk)
+    application = considered(call)[len(before_ranking[0]) // 2]
+    with transaction.atomic():
+        CHANGES[change](call, application)
+        assert ranking_version(call.pk) is None  # this transaction changed it: no kept ranking
+        assert kept(call) == fresh(call)
+    assert ranking_version(call.pk) > before
+    assert kept(call) == fresh(call)
+    assert kept(call) == fresh(call)
+
+
+@pytest.mark.parametrize("change", NO_CHANGES)
+def test_a_committed_change_a_ranking_does_not_read_keeps_the_version(scored, change):
+    call = scored
+    kept(call)
+    before = ranking_version(call.pk)
+    NO_CHANGES[change](call, considered(call)[0])
+    assert ranking_version(call.pk) == before
+    assert kept(call) == fresh(call)
+
+
+def test_other_transactions_see_the_version_move_at_the_commit(scored):
+    call = scored
+    kept(call)
+    before = ranking_version(call.pk)
+    seen = {}
+    changed, checked = threading.Event(), threading.Event()
+
+    def other():
+        changed.wait(10)
+        seen["during"] = ranking_version(call.pk)
+        checked.set()
+        connection.close()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    with transaction.atomic():
+        CHANGES["requested subsidy"](call, considered(call)[0])
+        changed.set()
+        checked.wait(10)
+    thread.join(10)
+    assert seen["during"] == before
+    assert ranking_version(call.pk) == before + 1
+    assert kept(call) == fresh(call)
+
+
+def test_two_transactions_waiting_on_each_others_rows_both_commit(scored):
+    """The first writes a sheet of the call (a change of its ranking) and then updates an
+    application the second has locked; the second writes a sheet after that. Were the version row
+    locked at the first change, the second would wait for the first and the first for the second
+    (a deadlock); it is locked at the commit, so the second commits and then the first."""
+    call = scored
+    plan, scoring = settings_of(call)
+    first, second = considered(call)[:2]
+    before = ranking_version(call.pk)
+    locked, outcomes = threading.Barrier(2), {}
+
+    def change(name, mine, theirs):
+        try:
+            with transaction.atomic():
+                Application.objects.select_for_update().get(pk=mine.pk)
+                if name == "first":
+                    score_sheets.write_sheets(call, plan, scoring, [mine.pk])
+                    locked.wait(10)
+                    Application.objects.filter(pk=theirs.pk).update(
+                        requested_subsidy=theirs.requested_subsidy + 1
+                    )
+                else:
+                    locked.wait(10)
+                    score_sheets.write_sheets(call, plan, scoring, [mine.pk])
+            outcomes[name] = "committed"
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
+            outcomes[name] = repr(exc)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=change, args=("first", first, second)),
+        threading.Thread(target=change, args=("second", second, first)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert outcomes == {"first": "committed", "second": "committed"}
+    # Two sheet writes and a change of a request: three changes, folded at the two commits.
+    assert ranking_version(call.pk) == before + 3
+    assert kept(call) == fresh(call)
