@@ -118,33 +118,28 @@ def _declined(call, application):
     Application.objects.filter(pk=application.pk).update(state=ApplicationState.DECLINED)
 
 
+def _another_like(application, state):
+    """A new application of the call in ``state``, in the same track and field."""
+    call = application.call
+    return ApplicationFactory(
+        call=call,
+        track=application.track,
+        service_field=application.service_field,
+        state=state,
+        reference=f"PE26-9{Application.objects.filter(call=call).count():03d}",
+        submitted_at=call.closes_at - timedelta(hours=1),
+    )
+
+
 def _newly_scored(call, application):
     """An application scored without a sheet yet (the ranking writes it: the version moves
     between the two reads of the ranking)."""
-    fresh_one = ApplicationFactory(
-        call=call,
-        track=application.track,
-        service_field=application.service_field,
-        state=ApplicationState.UNDER_REVIEW,
-        reference=_reference(call),
-        submitted_at=call.closes_at - timedelta(hours=1),
-    )
+    fresh_one = _another_like(application, ApplicationState.UNDER_REVIEW)
     Application.objects.filter(pk=fresh_one.pk).update(state=ApplicationState.SCORED)
 
 
-def _reference(call):
-    return f"PE26-9{Application.objects.filter(call=call).count():03d}"
-
-
 def _inserted_scored(call, application):
-    ApplicationFactory(
-        call=call,
-        track=application.track,
-        service_field=application.service_field,
-        state=ApplicationState.SCORED,
-        reference=_reference(call),
-        submitted_at=call.closes_at - timedelta(hours=2),
-    )
+    _another_like(application, ApplicationState.SCORED)
 
 
 def _sheet_rewritten(call, application):
