@@ -18,9 +18,10 @@ kind of change, and after random sequences of the lifecycle's operations.
 from typing import NamedTuple
 
 from django.core.cache import cache
+from django.db import connection
 
-from .models import ranking_version
-from .score_sheets import plan_fingerprint, ranked
+from .models.ranking_version import ranking_version, version_columns, version_of
+from .score_sheets import one_sheet_fingerprint, plan_fingerprint, ranked
 
 RANKING_SECONDS = 60 * 60
 KEPT_FORMAT = 1  # bump when the rows ranked() returns change shape (the cache outlives a deploy)
@@ -28,12 +29,15 @@ KEPT_FORMAT = 1  # bump when the rows ranked() returns change shape (the cache o
 
 class Inputs(NamedTuple):
     """What a call's ranking is kept under. ``version`` None: this transaction changed the
-    ranking's inputs and has not committed; its ranking is read afresh and not kept."""
+    ranking's inputs and has not committed; its ranking is read afresh and not kept.
+    ``one_sheet_under``: the fingerprint one of its sheets was computed under (not part of the
+    key: it tells ``ranked`` whether a scoring change left every sheet to compute again)."""
 
     call_id: int
     version: int | None
     fingerprint: str
     tie_breaks: tuple
+    one_sheet_under: str | None = None
 
     @property
     def key(self):
@@ -41,9 +45,19 @@ class Inputs(NamedTuple):
 
 
 def inputs_of(call, plan, scoring):
-    """The Inputs of the call's ranking now (two queries: the plan's bonus rules, the version)."""
+    """The Inputs of the call's ranking now (two queries: the plan's bonus rules; the version
+    with one sheet's fingerprint)."""
+    columns, params = version_columns(call.pk)
+    probe, probe_params = one_sheet_fingerprint(call)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns}, ({probe})", [*params, *probe_params])
+        current, pending, one_sheet_under = cursor.fetchone()
     return Inputs(
-        call.pk, ranking_version(call.pk), plan_fingerprint(plan, scoring), tuple(scoring.tie_breaks)
+        call.pk,
+        version_of(current, pending),
+        plan_fingerprint(plan, scoring),
+        tuple(scoring.tie_breaks),
+        one_sheet_under,
     )
 
 
@@ -57,14 +71,21 @@ def kept_ranked(call, plan, scoring, inputs=None):
         if kept is not None:
             return kept
 
-    # The version before each read of the ranking: the one just read for the first, read again
-    # after ranked() rewrites stale sheets (which changes it) for the second.
+    # The version before each read of the ranking: the one just read, unless ranked() has just
+    # written sheets (which changes it): then read again.
     read_at = []
 
-    def before_read():
-        read_at.append(ranking_version(call.pk) if read_at else inputs.version)
+    def before_read(written):
+        read_at.append(ranking_version(call.pk) if written else inputs.version)
 
-    ranking = ranked(call, plan, scoring, fingerprint=inputs.fingerprint, before_read=before_read)
+    ranking = ranked(
+        call,
+        plan,
+        scoring,
+        fingerprint=inputs.fingerprint,
+        before_read=before_read,
+        one_sheet_under=inputs.one_sheet_under,
+    )
     if read_at[-1] is not None:
         cache.set(inputs._replace(version=read_at[-1]).key, ranking, RANKING_SECONDS)
     return ranking

@@ -611,16 +611,35 @@ class _Decimals(dict):
         return value
 
 
-def ranked(call, plan, scoring, *, fingerprint=None, before_read=None):
+def one_sheet_fingerprint(call):
+    """SQL (and its parameters) of the fingerprint of one of the call's considered sheets that
+    is not marked stale (NULL when there is none): after a change of the plan's scoring settings
+    every sheet is written under other settings, and one sheet tells."""
+    application, sheet = Application._meta.db_table, ScoreSheet._meta.db_table
+    states = ", ".join(["%s"] * len(CONSIDERED_STATES))
+    sql = (
+        f"SELECT g.plan_fingerprint FROM {sheet} g JOIN {application} p ON p.id = g.application_id"
+        f" WHERE p.call_id = %s AND p.state IN ({states}) AND g.plan_fingerprint <> '' LIMIT 1"
+    )
+    return sql, [call.pk, *CONSIDERED_STATES]
+
+
+def ranked(call, plan, scoring, *, fingerprint=None, before_read=None, one_sheet_under=None):
     """The considered applications of ``call`` ranked by the database from their score sheets
     (after computing any missing or stale sheet from its reviews), in one query: (ranked, below
     the cutoff), each a list of (application id, reference, track id, field id, requested
     subsidy, evaluation score, bonus, final score) rows in order, scores as Decimals.
-    ``fingerprint``: the plan's (``plan_fingerprint``), when already read; ``before_read``: called
-    before each read of the ranking (``evaluation.kept_ranking`` reads the version there)."""
+    ``fingerprint``: the plan's (``plan_fingerprint``), when already read; ``before_read(written)``:
+    called before each read of the ranking, ``written`` whether sheets were just written
+    (``evaluation.kept_ranking`` reads the version there); ``one_sheet_under``: the fingerprint
+    of one sheet (``one_sheet_fingerprint``), when read: if it is not the plan's, every sheet is
+    computed again before the ranking is read (else it would be read twice)."""
     fingerprint = fingerprint or plan_fingerprint(plan, scoring)
+    written = bool(one_sheet_under) and one_sheet_under != fingerprint
+    if written:
+        write_sheets(call, plan, scoring)
     if before_read:
-        before_read()
+        before_read(written)
     rows = _ranked_rows(call, scoring, fingerprint)
     stale = [row[0] for row in rows if not row[9]]  # no sheet, or one of other settings
     if stale:
@@ -628,7 +647,7 @@ def ranked(call, plan, scoring, *, fingerprint=None, before_read=None):
         # the whole call is cheaper than its applications' ids in batches.
         write_sheets(call, plan, scoring, None if len(stale) > _BATCH else stale)
         if before_read:
-            before_read()
+            before_read(True)
         rows = _ranked_rows(call, scoring, fingerprint)
     decimal = _Decimals()
     above, below = [], []

@@ -86,15 +86,24 @@ class RankingChange(models.Model):
             )
 
 
+def version_columns(call_id):
+    """SQL selecting the call's version and whether this transaction has a change of the call's
+    ranking inputs not yet committed (two columns), and its parameters."""
+    version, change = RankingVersion._meta.db_table, RankingChange._meta.db_table
+    return (
+        f"(SELECT version FROM {version} WHERE call_id = %s), EXISTS (SELECT 1 FROM {change} WHERE call_id = %s)",
+        [call_id, call_id],
+    )
+
+
+def version_of(current, pending):
+    return None if pending else (current or 0)
+
+
 def ranking_version(call_id):
     """The call's ranking version, or None when this transaction has changed the call's ranking
     inputs and not yet committed (its ranking must then be read afresh). One query."""
-    version, change = RankingVersion._meta.db_table, RankingChange._meta.db_table
+    columns, params = version_columns(call_id)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT version FROM {version} WHERE call_id = %s),"
-            f" EXISTS (SELECT 1 FROM {change} WHERE call_id = %s)",
-            [call_id, call_id],
-        )
-        current, pending = cursor.fetchone()
-    return None if pending else (current or 0)
+        cursor.execute(f"SELECT {columns}", params)
+        return version_of(*cursor.fetchone())

@@ -10,7 +10,7 @@ SQLite database (the embedded default) under var/bench/.
   old floor, the bare GROUP BY over the 500,000 score rows (what a preview read before the
   sheets), stays as a row of its own. Also: a recorded run (reads every review, hashes the
   inputs, checks every sheet, writes 20,000 results), rewriting all 20,000 sheets, and the
-  first preview after a change of the plan's scoring settings (rewrite + dry run, <= 0.3 s);
+  first preview after a change of the plan's scoring settings (every sheet computed again and ranked, <= 0.3 s);
 - staff pages (<= 60 ms median of 5 GETs, <= 15 queries): eligibility queue, ranking (a new
   preview and the next page of a kept one), the project list with 2,000 projects (built in
   bulk as tests/bench/workbook.py builds them), the evaluation overview, the call dashboard (and
@@ -135,11 +135,9 @@ def main():
     assert kept_results == results
     recorded_seconds, _recorded = timed(lambda: run_selection(call, by=staff))
     sheets_seconds, _written = timed(lambda: rewrite_sheets(call))
-    # What staff wait for after changing the plan's scoring settings: every sheet rewritten,
-    # then the preview that reads them.
-    first_preview_seconds, _preview = timed(
-        lambda: (rewrite_sheets(call), run_selection(call, by=staff, dry_run=True))
-    )
+    # What staff wait for after changing the plan's scoring settings: the preview that finds
+    # every sheet written under other settings, computes them again and ranks them.
+    first_preview_seconds, _preview = timed(dry_run, REPEATS, before=lambda: change_scoring(call))
     projects = add_projects(call, staff, PROJECTS)
     pages = staff_pages(call, staff)
 
@@ -225,7 +223,7 @@ def verdicts(figures):
         ),
         row("every score sheet rewritten", f"{figures['sheets_rewrite_seconds']} s"),
         row(
-            "first preview after a scoring change (sheets rewritten + dry run)",
+            "first preview after a scoring change (every sheet computed again, then ranked)",
             f"{figures['first_preview_after_scoring_change_seconds']} s",
             "<= 0.3 s",
             figures["first_preview_after_scoring_change_seconds"] <= 0.3,
@@ -297,6 +295,18 @@ def add_projects(call, staff, count):
         for award, (_pk, reference, *_rest) in zip(awards, chosen, strict=True)
     )
     return Project.objects.count()
+
+
+def change_scoring(call):
+    """A change of the plan's scoring settings (the bonus cap one point up, then down again):
+    every score sheet is then written under other settings."""
+    from django.db.models import F
+
+    from evaluation.models import EvaluationPlan
+
+    plan = EvaluationPlan.objects.get(call=call)
+    step = 1 if plan.bonus_cap <= 5 else -1
+    EvaluationPlan.objects.filter(pk=plan.pk).update(bonus_cap=F("bonus_cap") + step)
 
 
 def rewrite_sheets(call):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.db.models import F
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,6 +32,9 @@ pytestmark = pytest.mark.django_db
 SQLITE = pytest.mark.skipif(
     connection.vendor != "sqlite", reason="PostgreSQL: tests/postgres/test_kept_ranking_commits.py"
 )
+
+
+RANKING_READ = "ORDER BY g.below_cutoff"  # score_sheets._order_by: the ranking's own query
 
 
 @pytest.fixture
@@ -88,11 +92,12 @@ def test_score_sheets_are_written_by_one_module_only():
 def test_an_unchanged_ranking_is_read_from_the_cache(scored, call, django_assert_num_queries):
     first = kept(call)
     plan, scoring = settings_of(call)
-    # The bonus rules (the plan's fingerprint) and the version: no sheet is read.
+    # The bonus rules (the plan's fingerprint) and the version (with one sheet's fingerprint):
+    # the ranking is not read.
     with django_assert_num_queries(2) as context:
         again = kept_ranking.kept_ranked(call, plan, scoring)
     assert again == first == fresh(call)
-    assert not any("evaluation_scoresheet" in q["sql"] for q in context.captured_queries)
+    assert not [q for q in context.captured_queries if RANKING_READ in q["sql"]]
 
 
 def _other_track(call, application):
@@ -274,7 +279,7 @@ def test_a_new_preview_when_nothing_changed_is_the_one_kept(
     first = selection_runs.preview(call, by=staff)
     with django_assert_max_num_queries(6) as context:  # the plan, criteria, quotas, bonus rules, version
         again = selection_runs.preview(call, by=staff)
-    assert not any("evaluation_scoresheet" in q["sql"] for q in context.captured_queries)
+    assert not [q for q in context.captured_queries if RANKING_READ in q["sql"]]
     assert (again.token, again.computed_at, again.results) == (first.token, first.computed_at, first.results)
 
     call.max_awards = 1
@@ -290,3 +295,21 @@ def test_a_new_preview_when_nothing_changed_is_the_one_kept(
     assert changed.results == results
     # The older previews stay kept under their tokens (staff paging through one keep it).
     assert selection_runs.preview(call, by=staff, token=first.token).results == first.results
+
+
+def test_after_a_scoring_change_the_ranking_is_read_once(scored, call, django_assert_max_num_queries):
+    """A change of the plan's scoring settings leaves every sheet written under other settings:
+    the first preview after it sees that from one sheet, computes every sheet again, then reads
+    the ranking once (not once to find them stale and once more after)."""
+    kept(call)
+    EvaluationPlan.objects.filter(call=call).update(bonus_cap=F("bonus_cap") + 1)
+    plan, scoring = settings_of(call)
+    with django_assert_max_num_queries(10) as context:
+        ranking = kept_ranking.kept_ranked(call, plan, scoring)
+    reads = [q["sql"] for q in context.captured_queries if RANKING_READ in q["sql"]]
+    assert len(reads) == 1
+    assert ranking == fresh(call)
+    fingerprint = score_sheets.plan_fingerprint(plan, scoring)
+    assert set(
+        ScoreSheet.objects.filter(application__call=call).values_list("plan_fingerprint", flat=True)
+    ) == {fingerprint}
