@@ -76,7 +76,10 @@ def new_page(browser, live_server, lang):
             timezone_id="Asia/Seoul",
             accept_downloads=True,
         )
-        context.set_default_timeout(15_000)
+        # 30 s: on a shared 2-core machine running slow, a request that renders a PDF or sends
+        # mail behind a SQLite write has taken over 15 s (two journeys timed out once in CI and
+        # passed again alone); a real hang still fails.
+        context.set_default_timeout(30_000)
         contexts.append(context)
         context.on("console", watch)
         return context.new_page()
