@@ -403,11 +403,11 @@ def _sheets_sql(call, scoring, fingerprint, now, application_ids, states=CONSIDE
     return sql, params
 
 
-def write_sheets(call, plan, scoring, application_ids=None):
+def write_sheets(call, plan, scoring, application_ids=None, *, fingerprint=None):
     """Compute the sheets of the considered applications among ``application_ids`` (None: all
     of the call) from their reviews, in the database, and store them. Returns how many were
-    written."""
-    fingerprint = plan_fingerprint(plan, scoring)
+    written. ``fingerprint``: the plan's (``plan_fingerprint``), when already read."""
+    fingerprint = fingerprint or plan_fingerprint(plan, scoring)
     ids = None if application_ids is None else sorted(set(application_ids))
     batches = [None] if ids is None else [ids[i : i + _BATCH] for i in range(0, len(ids), _BATCH)]
     now, written = timezone.now(), 0
@@ -417,7 +417,10 @@ def write_sheets(call, plan, scoring, application_ids=None):
                 cursor.execute(*_sheets_sql(call, scoring, fingerprint, now, batch))
                 written += cursor.rowcount
         if written:
-            RankingChange.record_for_calls([call.pk])
+            if ids is None:
+                RankingChange.record_for_calls([call.pk])
+            else:
+                RankingChange.record_for_applications(ids)
     return written
 
 
@@ -443,6 +446,14 @@ def mark_stale(application_ids):
     with transaction.atomic():
         if ScoreSheet.objects.filter(application_id__in=ids).update(plan_fingerprint=""):
             RankingChange.record_for_applications(ids)
+
+
+def bonus_changed(application_ids):
+    """A bonus of these applications was granted or withdrawn: their sheets are marked stale,
+    and those a ranking reads (considered, in a call ranked from sheets) computed again at once,
+    as when a review completes: the next preview places them instead of computing them."""
+    mark_stale(application_ids)
+    write_sheets_for(application_ids)
 
 
 def check_sheets(call, plan, scoring, candidates=None, *, application_ids=None, tally=None):
@@ -578,6 +589,40 @@ def _order_by(tie_breaks):
     return ", ".join(terms)
 
 
+# The tie-breaks whose values are not among a ranked row's own columns, as selected (each is
+# ordered by in ``_order_by``): a kept ranking keeps them, to place a changed row by ``row_key``.
+_TIE_VALUES = {
+    TOP_CRITERION: _hundredths("g.top_criterion_score"),
+    SME_LEAD: "CASE WHEN o.size_class = 'sme' THEN 0 ELSE 1 END",
+    EARLIER_SUBMISSION: None,  # _tie_value_sql
+}
+
+
+def _tie_value_sql(name):
+    if name != EARLIER_SUBMISSION:
+        return _TIE_VALUES[name]
+    # As text that sorts as the time does: 20,000 strings are kept and pickled in a fraction of
+    # the time of as many datetimes. SQLite stores the time as that text (and sorts by it).
+    if connection.vendor == "postgresql":
+        return "to_char(p.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+    return "CAST(p.submitted_at AS TEXT)"
+
+
+def _tie_values(tie_breaks):
+    return [name for name in tie_breaks if name in _TIE_VALUES]
+
+
+def _ranked_columns(scoring):
+    """What a ranking reads of an application ``p``, its lead ``o`` and its sheet ``g`` (one
+    parameter: the plan's fingerprint, to tell a current sheet)."""
+    ties = "".join(f", {_tie_value_sql(name)}" for name in _tie_values(scoring.tie_breaks))
+    return (
+        f"p.id, p.reference, p.track_id, p.service_field_id, p.requested_subsidy,"
+        f" {_hundredths('g.evaluation_score')}, {_hundredths('g.bonus')}, {_hundredths('g.final_score')},"
+        f" g.below_cutoff, g.plan_fingerprint = %s{ties}"
+    )
+
+
 def _ranked_sql(call, scoring, fingerprint, where=""):
     application, organisation, sheet = (
         Application._meta.db_table,
@@ -586,9 +631,7 @@ def _ranked_sql(call, scoring, fingerprint, where=""):
     )
     states = ", ".join(["%s"] * len(CONSIDERED_STATES))
     sql = (
-        f"SELECT p.id, p.reference, p.track_id, p.service_field_id, p.requested_subsidy,"
-        f" {_hundredths('g.evaluation_score')}, {_hundredths('g.bonus')}, {_hundredths('g.final_score')},"
-        f" g.below_cutoff, g.plan_fingerprint = %s"
+        f"SELECT {_ranked_columns(scoring)}"
         f" FROM {application} p JOIN {organisation} o ON o.id = p.lead_id"
         f" LEFT JOIN {sheet} g ON g.application_id = p.id"
         f" WHERE p.call_id = %s AND p.state IN ({states}){where}"
@@ -601,6 +644,79 @@ def _ranked_rows(call, scoring, fingerprint):
     with connection.cursor() as cursor:
         cursor.execute(*_ranked_sql(call, scoring, fingerprint))
         return cursor.fetchall()
+
+
+def _changed_sql(call, scoring, fingerprint, since, version):
+    """The applications the call's changes after version ``since`` up to ``version`` name
+    (``RankingChange``), each with what a ranking reads of it, NULLs when it is no longer
+    among the call's considered ones; unordered, an application once a change."""
+    application, organisation, sheet, change = (
+        Application._meta.db_table,
+        Organisation._meta.db_table,
+        ScoreSheet._meta.db_table,
+        RankingChange._meta.db_table,
+    )
+    states = ", ".join(["%s"] * len(CONSIDERED_STATES))
+    sql = (
+        f"SELECT c.application_id, {_ranked_columns(scoring)} FROM {change} c"
+        f" LEFT JOIN {application} p ON p.id = c.application_id AND p.call_id = %s AND p.state IN ({states})"
+        f" LEFT JOIN {organisation} o ON o.id = p.lead_id"
+        f" LEFT JOIN {sheet} g ON g.application_id = p.id"
+        f" WHERE c.call_id = %s AND c.version > %s AND c.version <= %s"
+    )
+    return sql, [fingerprint, call.pk, *CONSIDERED_STATES, call.pk, since, version]
+
+
+def row_key(tie_breaks):
+    """(key of a ranked row, key of a row below the cutoff): functions of a ranking's row and
+    its tie values (``Ranking.ties``) that sort exactly as ``_order_by`` (tested equal), so that
+    a kept ranking can place a changed row without ranking the call again."""
+    ties = _tie_values(tie_breaks)
+    getters = []
+    for name in tie_breaks:
+        if name == LOWER_SUBSIDY:
+            getters.append(lambda row, tie: (row[4],))
+        elif name == LOWER_REFERENCE:
+            getters.append(lambda row, tie: (row[1],))
+        else:
+            slot = ties.index(name)
+            if name == SME_LEAD:
+                getters.append(lambda row, tie, slot=slot: (tie[slot],))
+            else:  # a score (higher first) or a time (earlier first), none last
+                sign = -1 if name == TOP_CRITERION else None
+
+                def getter(row, tie, slot=slot, sign=sign):
+                    value = tie[slot]
+                    if value is None:
+                        return (True, 0)
+                    return (False, -value if sign else value)
+
+                getters.append(getter)
+
+    def final(row):
+        return (True, 0) if row[7] is None else (False, -row[7])
+
+    def above(row, tie):
+        key = final(row)
+        for getter in getters:
+            key += getter(row, tie)
+        return (*key, row[0])
+
+    def below(row, _tie=None):
+        return (*final(row), row[1], row[0])
+
+    return above, below
+
+
+class Ranking(NamedTuple):
+    """The considered applications in rank order: ``above`` the ranked ones, ``below`` those
+    below the cutoff, each a list of (application id, reference, track id, field id, requested
+    subsidy, evaluation score, bonus, final score) rows, scores as Decimals; ``ties``: each
+    ranked row's values of the tie-breaks not among its columns (``_TIE_VALUES``), in order."""
+
+    above: list
+    below: list
+    ties: list
 
 
 class _Decimals(dict):
@@ -626,9 +742,7 @@ def one_sheet_fingerprint(call):
 
 def ranked(call, plan, scoring, *, fingerprint=None, before_read=None, one_sheet_under=None):
     """The considered applications of ``call`` ranked by the database from their score sheets
-    (after computing any missing or stale sheet from its reviews), in one query: (ranked, below
-    the cutoff), each a list of (application id, reference, track id, field id, requested
-    subsidy, evaluation score, bonus, final score) rows in order, scores as Decimals.
+    (after computing any missing or stale sheet from its reviews), in one query: a Ranking.
     ``fingerprint``: the plan's (``plan_fingerprint``), when already read; ``before_read(written)``:
     called before each read of the ranking, ``written`` whether sheets were just written
     (``evaluation.kept_ranking`` reads the version there); ``one_sheet_under``: the fingerprint
@@ -637,7 +751,7 @@ def ranked(call, plan, scoring, *, fingerprint=None, before_read=None, one_sheet
     fingerprint = fingerprint or plan_fingerprint(plan, scoring)
     written = bool(one_sheet_under) and one_sheet_under != fingerprint
     if written:
-        write_sheets(call, plan, scoring)
+        write_sheets(call, plan, scoring, fingerprint=fingerprint)
     if before_read:
         before_read(written)
     rows = _ranked_rows(call, scoring, fingerprint)
@@ -645,18 +759,49 @@ def ranked(call, plan, scoring, *, fingerprint=None, before_read=None, one_sheet
     if stale:
         # After a change of the plan's scoring settings every sheet is stale: one statement over
         # the whole call is cheaper than its applications' ids in batches.
-        write_sheets(call, plan, scoring, None if len(stale) > _BATCH else stale)
+        write_sheets(call, plan, scoring, None if len(stale) > _BATCH else stale, fingerprint=fingerprint)
         if before_read:
             before_read(True)
         rows = _ranked_rows(call, scoring, fingerprint)
-    decimal = _Decimals()
-    above, below = [], []
-    add_above, add_below = above.append, below.append
-    for pk, reference, track, field, subsidy, evaluation, bonus, final, is_below, _current in rows:
-        (add_below if is_below else add_above)(
-            (pk, reference, track, field, subsidy, decimal[evaluation], decimal[bonus], decimal[final])
-        )
-    return above, below
+    return ranking_of(rows)
+
+
+def changed_since(call, plan, scoring, fingerprint, since, version):
+    """(the ids of the applications the call's changes after version ``since`` up to
+    ``version`` name, a Ranking of those of them still considered, in no order), any missing or
+    stale sheet among them computed first, and whether one was: what ``kept_ranking`` needs to
+    bring a ranking kept at ``since`` up to ``version``."""
+
+    def read():
+        with connection.cursor() as cursor:
+            cursor.execute(*_changed_sql(call, scoring, fingerprint, since, version))
+            return cursor.fetchall()
+
+    named, rows = set(), {}
+    for named_id, *row in read():
+        named.add(named_id)
+        if row[0] is not None:
+            rows[row[0]] = row
+    stale = [pk for pk, row in rows.items() if not row[9]]
+    if stale:
+        write_sheets(call, plan, scoring, stale, fingerprint=fingerprint)
+        rows = {row[0]: row for _named, *row in read() if row[0] is not None}
+    return named, ranking_of(rows.values()), bool(stale)
+
+
+def ranking_of(rows, decimal=None):
+    """A Ranking of ``_ranked_sql``'s rows, in their order."""
+    decimal = decimal if decimal is not None else _Decimals()
+    above, below, ties = [], [], []
+    add_above, add_below, add_tie = above.append, below.append, ties.append
+    for pk, reference, track, field, subsidy, evaluation, bonus, final, is_below, _current, *tie in rows:
+        row = (pk, reference, track, field, subsidy, decimal[evaluation], decimal[bonus], decimal[final])
+        if is_below:
+            add_below(row)
+        else:
+            add_above(row)
+            add_tie(tuple(tie))
+    return Ranking(above, below, ties)
 
 
 class SheetsChanged(Exception):
@@ -678,7 +823,19 @@ def ranked_streams(call, plan, scoring, tally, size=None):
         with connection.chunked_cursor() as cursor:
             cursor.execute(sql, params)
             while rows := cursor.fetchmany(size):
-                for pk, reference, track, field, subsidy, evaluation, bonus, final, is_below, current in rows:
+                for (
+                    pk,
+                    reference,
+                    track,
+                    field,
+                    subsidy,
+                    evaluation,
+                    bonus,
+                    final,
+                    is_below,
+                    current,
+                    *_tie,
+                ) in rows:
                     if not current:
                         raise SheetsChanged(pk)
                     row = (

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC
 from decimal import Decimal
 from enum import StrEnum
+from functools import partial
 from json.encoder import encode_basestring_ascii as _json_string
 from operator import attrgetter, itemgetter
 from typing import NamedTuple
@@ -108,6 +109,11 @@ class Result(NamedTuple):
     rank: int | None  # 1.. for ranked (above-cutoff) applications, None below the cutoff
     outcome: str
     reason: str
+
+
+# A Result's values read from a plain tuple (what a kept preview holds, 20,000 of them).
+result_outcome = itemgetter(Result._fields.index("outcome"))
+result_field = itemgetter(Result._fields.index("field_id"))
 
 
 class Room:
@@ -220,12 +226,15 @@ def select(candidates: Iterable[Candidate], plan: ScoringPlan, quotas: Quotas) -
     return _allocate(above, below, quotas)
 
 
-def select_ranked(above: Sequence[tuple], below: Sequence[tuple], quotas: Quotas) -> list[Result]:
+def select_ranked(
+    above: Sequence[tuple], below: Sequence[tuple], quotas: Quotas, *, plain: bool = False
+) -> list[Result]:
     """``select`` for applications the database has already scored and ranked
     (``evaluation.score_sheets.ranked``): the ranked ones best first and those below the cutoff,
     as (application id, reference, track id, field id, requested subsidy, evaluation score,
-    bonus, final score) rows. Walked the same way."""
-    return _walk(above, below, quotas)
+    bonus, final score) rows. Walked the same way. ``plain``: each Result as a plain tuple (a
+    preview keeps 20,000 of them in the cache: ``selection_runs.Preview``)."""
+    return list(walk(above, below, quotas, plain=plain))
 
 
 def _allocate(above: list[tuple], below: list[tuple], quotas: Quotas) -> list[Result]:
@@ -247,23 +256,28 @@ def _walk(above: Sequence[tuple], below: Sequence[tuple], quotas: Quotas) -> lis
     return list(walk(above, below, quotas))
 
 
-def walk(above: Iterable[tuple], below: Iterable[tuple], quotas: Quotas) -> Iterator[Result]:
+def walk(
+    above: Iterable[tuple], below: Iterable[tuple], quotas: Quotas, *, plain: bool = False
+) -> Iterator[Result]:
     """The walk of the ranking, one Result at a time. ``above`` (best first) and ``below`` (the
     cutoff's) hold (application id, reference, track id, field id, requested subsidy, evaluation
     score, bonus, final score); ``below`` is read only once ``above`` is walked, so both may be
     streams (a recorded run reads them from the database in chunks). A request the call's rules
-    refuse is skipped (``ineligible_request``, never a reserve)."""
+    refuse is skipped (``ineligible_request``, never a reserve). ``plain``: plain tuples, not
+    Results (the same values)."""
     selected_, reserve, not_selected = Outcome.SELECTED, Outcome.RESERVE, Outcome.NOT_SELECTED
     reserve_per_field = quotas.reserve_per_field
     room = Room(quotas)
     refusal, take = room.refusal, room.take
     ranges = quotas.subsidy_range
     reserves: dict[int | None, int] = {}
-    make = tuple.__new__  # Result(...) without the keyword machinery: 20,000 of them a run
+    # Result(...) without the keyword machinery (20,000 of them a run); tuple() of a tuple is
+    # the tuple itself.
+    make = tuple if plain else partial(tuple.__new__, Result)
     for position, row in enumerate(above, 1):
         track_id, field_id, subsidy = row[2], row[3], row[4]
         if ranges and request_refused(quotas, track_id, subsidy):
-            yield make(Result, (*row, position, not_selected, Reason.INELIGIBLE_REQUEST))
+            yield make((*row, position, not_selected, Reason.INELIGIBLE_REQUEST))
             continue
         reason = refusal(track_id, field_id, subsidy)
         if reason is None:
@@ -276,11 +290,11 @@ def walk(above: Iterable[tuple], below: Iterable[tuple], quotas: Quotas) -> Iter
                 outcome = reserve
             else:
                 outcome = not_selected
-        yield make(Result, (*row, position, outcome, reason))
+        yield make((*row, position, outcome, reason))
 
     below_cutoff, below_reason = Outcome.BELOW_CUTOFF, Reason.BELOW_CUTOFF
     for row in below:
-        yield make(Result, (*row, None, below_cutoff, below_reason))
+        yield make((*row, None, below_cutoff, below_reason))
 
 
 # -- Reproducibility ---------------------------------------------------------------------------

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
+from itertools import repeat
 from operator import attrgetter
 
 from django.core.cache import cache
@@ -137,7 +139,7 @@ def settings_of(call):
     return Settings(plan, [], scoring, quotas, parameters)
 
 
-def compute(call, *, with_hash=True, last_stage_scores=None, settings=None, inputs=None):
+def compute(call, *, with_hash=True, last_stage_scores=None, settings=None, inputs=None, plain=False):
     """(results, hash, parameters) for the call's current inputs, without recording anything.
 
     A preview (no hash) of a single-stage call reads the score sheets, ranked by the database
@@ -146,16 +148,16 @@ def compute(call, *, with_hash=True, last_stage_scores=None, settings=None, inpu
     recorded run computes (``recorded_inputs``), as a list. For a call evaluated in stages,
     ``last_stage_scores`` (a dict) receives each application's last stage's own score.
     ``settings`` (``settings_of`` the call) and ``inputs`` (``kept_ranking.inputs_of``): when
-    just read.
+    just read. ``plain``: the results as plain tuples (a Result's values each).
     """
     settings = settings or settings_of(call)
     if not with_hash and not settings.stages:
         with _collector_paused():
             ranking = kept_ranked(call, settings.plan, settings.scoring, inputs)
-            results = select_ranked(*ranking, settings.quotas)
+            results = select_ranked(ranking.above, ranking.below, settings.quotas, plain=plain)
         return results, None, settings.parameters
     results, digest, parameters = recorded_inputs(call, settings, last_stage_scores)
-    return list(results), digest if with_hash else None, parameters
+    return list(map(tuple, results) if plain else results), digest if with_hash else None, parameters
 
 
 def recorded_inputs(call, settings, last_stage_scores=None):
@@ -213,17 +215,20 @@ PREVIEW_SECONDS = 15 * 60
 
 @dataclass(frozen=True)
 class Preview:
+    """A dry run kept for paging: its Results as plain tuples (``rows``: pickled and read back
+    as they are, where 20,000 NamedTuples would each name their class), and as Results when
+    asked (``results``)."""
+
     token: str
     computed_at: datetime
-    results: list  # of Result
+    rows: list  # of tuples, a Result's values each
+
+    @cached_property
+    def results(self):
+        return list(map(tuple.__new__, repeat(Result), self.rows))
 
     def __reduce__(self):
-        # Kept as plain tuples: pickling 20,000 NamedTuples names the class in each of them.
-        return (_kept_preview, (self.token, self.computed_at, list(map(tuple, self.results))))
-
-
-def _kept_preview(token, computed_at, rows):
-    return Preview(token, computed_at, list(map(Result._make, rows)))
+        return (Preview, (self.token, self.computed_at, self.rows))  # never the Results
 
 
 # What preview() hands out (32 hex digits): a token of any other form is never looked up.
@@ -252,8 +257,10 @@ def preview(call, *, by, token=""):
             kept = cache.get(_preview_key(call, current)) if current else None
             if kept is not None:
                 return kept
-        results, _digest, _parameters = compute(call, with_hash=False, settings=settings, inputs=inputs)
-        fresh = Preview(token=current or uuid.uuid4().hex, computed_at=timezone.now(), results=results)
+        results, _digest, _parameters = compute(
+            call, with_hash=False, settings=settings, inputs=inputs, plain=True
+        )
+        fresh = Preview(token=current or uuid.uuid4().hex, computed_at=timezone.now(), rows=results)
         cache.set(_preview_key(call, fresh.token), fresh, PREVIEW_SECONDS)
     return fresh
 
@@ -267,8 +274,11 @@ def _current_token(inputs, settings):
     return hashlib.sha256(named.encode()).hexdigest()[:32]
 
 
+PREVIEW_FORMAT = 2  # bump when what a Preview pickles changes (the cache outlives a deploy)
+
+
 def _preview_key(call, token):
-    return f"selection-preview:{call.pk}:{token}"
+    return f"selection-preview:{PREVIEW_FORMAT}:{call.pk}:{token}"
 
 
 _RESULT_COLUMNS = [

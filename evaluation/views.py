@@ -37,7 +37,7 @@ from .dashboard import (
 )
 from .models import Assignment, Criterion, Objection, Review, SelectionRun
 from .models.objection import DECISION_WINDOW
-from .selection import Outcome, minimum_shortfall
+from .selection import Outcome, Result, minimum_shortfall, result_outcome
 
 RANKING_PAGE_SIZE = 50
 OVERVIEW_PAGE_SIZE = 50
@@ -325,17 +325,19 @@ def selection(request, slug):
         show_refusal(request, exc)
     except Call.evaluation_plan.RelatedObjectDoesNotExist:
         messages.error(request, _("Set up the call's evaluation plan first."))
-    results = kept.results if kept else []
+    results = kept.rows if kept else []  # plain tuples: a Result's values each
     # A national call ranks 20,000 applications: the page shows 50 of them, of one outcome if
     # asked, and reads only those 50 applications.
-    outcomes = Counter(r.outcome for r in results)
+    outcomes = Counter(map(result_outcome, results))
     outcome = request.GET.get("outcome", "")
-    shown = [r for r in results if r.outcome == outcome] if outcome in outcomes else results
+    shown = [r for r in results if result_outcome(r) == outcome] if outcome in outcomes else results
     page = Paginator(shown, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+    page_results = list(map(Result._make, page))
     applications = Application.objects.select_related("track", "service_field").in_bulk(
-        [r.application_id for r in page]
+        [r.application_id for r in page_results]
     )
-    rows = [(r, applications[r.application_id]) for r in page]
+    rows = [(r, applications[r.application_id]) for r in page_results]
+    selected = [Result._make(r) for r in results if result_outcome(r) == Outcome.SELECTED]
     fields = list(call.service_fields.all())
     # The latest run, and whether any run is confirmed, in one query (no run: none is).
     latest = (
@@ -354,7 +356,7 @@ def selection(request, slug):
             Application.objects.filter(call=call).holding_place().values_list("service_field_id", flat=True)
         )
     else:
-        filled = Counter(r.field_id for r in results if r.outcome == "selected")
+        filled = Counter(r.field_id for r in selected)
     return render(
         request,
         "evaluation/selection.html",
@@ -381,8 +383,8 @@ def selection(request, slug):
             "chart": places_chart([(f.display_name, filled[f.pk], f.max_awards) for f in fields])
             if fields
             else "",
-            "requested_total": sum(r.requested_subsidy for r in results if r.outcome == "selected"),
-            "shortfall": minimum_shortfall(results, call.min_awards) if kept else None,
+            "requested_total": sum(r.requested_subsidy for r in selected),
+            "shortfall": minimum_shortfall(selected, call.min_awards) if kept else None,
         },
     )
 

@@ -239,16 +239,16 @@ class BonusAward(models.Model):
         return f"{self.application} {self.rule}"
 
     def save(self, *args, **kwargs):
-        from evaluation.score_sheets import mark_stale
+        from evaluation.score_sheets import bonus_changed
 
         super().save(*args, **kwargs)
-        mark_stale([self.application_id])  # the application's bonus changed
+        bonus_changed([self.application_id])
 
     def delete(self, *args, **kwargs):
-        from evaluation.score_sheets import mark_stale
+        from evaluation.score_sheets import bonus_changed
 
         result = super().delete(*args, **kwargs)
-        mark_stale([self.application_id])
+        bonus_changed([self.application_id])
         return result
 
     def clean(self):

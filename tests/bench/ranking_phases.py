@@ -64,9 +64,9 @@ def main():
     scoring = score_sheets.scoring_plan(plan, list(plan.criteria.all()))
     fingerprint = score_sheets.plan_fingerprint(plan, scoring)
     quotas = selection_runs.quotas_for(call, plan)
-    above, below = score_sheets.ranked(call, plan, scoring)  # writes any stale sheet first
+    above, below, _ties = score_sheets.ranked(call, plan, scoring)  # writes any stale sheet first
     unsorted_sql = _without_order_by(call, scoring, fingerprint)
-    preview = selection_runs.Preview("0" * 32, None, select_ranked(above, below, quotas))
+    preview = selection_runs.Preview("0" * 32, None, select_ranked(above, below, quotas, plain=True))
     kept = pickle.dumps(preview, pickle.HIGHEST_PROTOCOL)
 
     def unsorted():

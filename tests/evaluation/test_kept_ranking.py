@@ -6,6 +6,7 @@ On PostgreSQL a change is folded into the version when its transaction commits, 
 run inside one: there the kept ranking is never read (tested), and
 tests/postgres/test_kept_ranking_commits.py shows the commits."""
 
+import importlib
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -20,11 +21,14 @@ from hypothesis import strategies as st
 from evaluation import kept_ranking, score_sheets, selection_runs
 from evaluation.generate import generate
 from evaluation.models import BonusRule, EvaluationPlan, RankingChange, ScoreSheet, ranking_version
+from evaluation.models.ranking_version import LOGGED_CHANGES
 from evaluation.score_sheets import CONSIDERED_STATES
 from projects.models import Application, ApplicationState, Organisation
 from tests.factories import ApplicationFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
+# The module (evaluation.models exports its function of the same name).
+ranking_version_module = importlib.import_module("evaluation.models.ranking_version")
 
 # Inside a test's transaction PostgreSQL folds no change into a version (it does at the commit),
 # so the kept ranking is never read there: tests/postgres/test_kept_ranking_commits.py runs
@@ -185,6 +189,96 @@ def test_every_change_of_what_a_ranking_reads_moves_the_version(scored, call, ch
     assert kept(call) == fresh(call)  # and the ranking kept after the change is the new one
 
 
+@SQLITE
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_change_of_one_application_is_placed_not_ranked_again(
+    scored, call, change, django_assert_max_num_queries
+):
+    """Every kind of change names the application it changed: the kept ranking takes it out
+    and places it again (read with the version, one query for the changes, and a sheet written
+    if it has none), without the call's ranking query."""
+    kept(call)
+    application = considered(call)[len(considered(call)) // 2]
+    CHANGES[change](call, application)
+    plan, scoring = settings_of(call)
+    # 3 (plan fingerprint, version, changes), 10 when the changed one's sheet is written first.
+    with django_assert_max_num_queries(10) as context:
+        ranking = kept_ranking.kept_ranked(call, plan, scoring)
+    assert not [q for q in context.captured_queries if RANKING_READ in q["sql"]]
+    assert ranking == fresh(call)
+
+
+@SQLITE
+def test_a_ranking_brought_up_to_date_is_kept_again_once_many_changes_separate_it(scored, call, monkeypatch):
+    """Placing a few changes costs less than keeping the ranking again: it is kept again only
+    once KEEP_PLACED_AFTER changes separate it from the one kept; every read equals a fresh one."""
+    monkeypatch.setattr(kept_ranking, "KEEP_PLACED_AFTER", 2)
+    plan, scoring = settings_of(call)
+    kept(call)
+    base = kept_ranking.inputs_of(call, plan, scoring).kept_version
+    CHANGES["requested subsidy"](call, considered(call)[3])
+    assert kept(call) == fresh(call)
+    assert kept_ranking.inputs_of(call, plan, scoring).kept_version == base  # placed, not kept
+    CHANGES["reference"](call, considered(call)[5])
+    assert kept(call) == fresh(call)
+    inputs = kept_ranking.inputs_of(call, plan, scoring)
+    assert inputs.kept_version == inputs.version == base + 2  # two changes: kept again
+    assert kept(call) == fresh(call)
+
+
+@SQLITE
+def test_a_change_of_the_whole_call_ranks_it_again(scored, call, django_assert_max_num_queries):
+    kept(call)
+    Application.objects.filter(pk=considered(call)[0].pk).update(requested_subsidy=3)
+    RankingChange.record_for_calls([call.pk])  # and something of every application, say
+    plan, scoring = settings_of(call)
+    with django_assert_max_num_queries(4) as context:
+        ranking = kept_ranking.kept_ranked(call, plan, scoring)
+    assert len([q for q in context.captured_queries if RANKING_READ in q["sql"]]) == 1
+    assert ranking == fresh(call)
+
+
+@SQLITE
+def test_changes_of_many_applications_are_a_change_of_the_call(scored, call, monkeypatch):
+    """More than NAMED_CHANGES applications at once: recorded as one change of the whole call
+    (placing each would cost more than ranking again)."""
+    monkeypatch.setattr(ranking_version_module, "NAMED_CHANGES", 3)
+    before = ranking_version(call.pk)
+    RankingChange.record_for_applications([a.pk for a in considered(call)[:4]])
+    assert list(
+        RankingChange.objects.filter(call=call, version__gt=before).values_list("application", flat=True)
+    ) == [None]
+    RankingChange.record_for_applications([a.pk for a in considered(call)[:3]])
+    assert RankingChange.objects.filter(call=call, version__gt=before + 1).count() == 3
+
+
+@SQLITE
+def test_the_log_keeps_the_last_changes_and_a_ranking_further_behind_is_ranked_again(scored, call):
+    """The fold keeps a call's last LOGGED_CHANGES changes; a ranking kept more changes ago is
+    ranked again (its changes are no longer all in the log), and still equal to a fresh one."""
+    kept(call)
+    application = considered(call)[0]
+    before = ranking_version(call.pk)
+    RankingChange.objects.bulk_create(
+        RankingChange(call=call, application=application) for _ in range(LOGGED_CHANGES + 5)
+    )
+    version = ranking_version(call.pk)
+    assert version == before + LOGGED_CHANGES + 5
+    log = RankingChange.objects.filter(call=call)
+    assert log.count() == LOGGED_CHANGES
+    assert min(log.values_list("version", flat=True)) == version - LOGGED_CHANGES + 1
+    Application.objects.filter(pk=application.pk).update(requested_subsidy=4)
+    plan, scoring = settings_of(call)
+    inputs = kept_ranking.inputs_of(call, plan, scoring)
+    assert inputs.kept_version == before and not inputs.up_to_date
+    assert kept(call) == fresh(call)
+
+
+def test_the_migration_prunes_the_log_as_the_model_says():
+    text = (Path(__file__).parents[2] / "evaluation/migrations/0016_ranking_change_log.py").read_text()
+    assert int(re.search(r"^LOGGED_CHANGES = (\d+)$", text, re.M).group(1)) == LOGGED_CHANGES
+
+
 def _draft_renumbered(call, application):
     draft = ApplicationFactory(call=call, track=application.track, state=ApplicationState.DRAFT)
     Application.objects.filter(pk=draft.pk).update(reference=f"PE26-7{draft.pk:03d}")
@@ -252,9 +346,11 @@ def test_a_transaction_that_changed_the_inputs_ranks_afresh(scored, call):
     )
 )
 @SQLITE
-def test_random_sequences_of_changes_never_read_a_stale_ranking(scored, call, steps):
-    """Random changes, each followed or not by a preview that keeps the ranking: after each
-    one, the ranking a preview reads is the ranking read afresh."""
+def test_random_sequences_of_changes_never_read_a_stale_ranking(scored, call, steps, monkeypatch):
+    """Random changes, each followed or not by a preview that keeps the ranking or places the
+    changes in it (kept again every second change): after each one, the ranking a preview reads
+    is the ranking read afresh."""
+    monkeypatch.setattr(kept_ranking, "KEEP_PLACED_AFTER", 2)
     cache.clear()
     with transaction.atomic():
         for name, index, preview in steps:

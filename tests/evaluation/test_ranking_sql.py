@@ -12,8 +12,9 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from evaluation.kept_ranking import placed
 from evaluation.models import EvaluationPlan, ScoreSheet
-from evaluation.score_sheets import _ranked_rows, plan_fingerprint, scoring_plan
+from evaluation.score_sheets import _ranked_rows, plan_fingerprint, ranking_of, row_key, scoring_plan
 from evaluation.scoring import TIE_BREAKS, Candidate, _key_builder
 from evaluation.selection import _below_key
 from projects.models import Application, ApplicationState, Organisation
@@ -40,6 +41,7 @@ examples = st.tuples(
     st.lists(rows, min_size=COUNT, max_size=COUNT),
     st.permutations([f"R-{n:02d}" for n in range(COUNT)]),
     st.lists(st.sampled_from(TIE_BREAKS), unique=True),
+    st.lists(st.booleans(), min_size=COUNT, max_size=COUNT),  # changed, for a kept ranking to place
 )
 
 
@@ -76,7 +78,7 @@ def sheets(call):
 @given(example=examples)
 def test_the_sql_ranking_is_the_python_definition(call, sheets, example):
     plan, applications = sheets
-    values, references, tie_breaks = example
+    values, references, tie_breaks, changed = example
     scoring = dataclasses.replace(scoring_plan(plan, list(plan.criteria.all())), tie_breaks=tuple(tie_breaks))
     fingerprint = plan_fingerprint(plan, scoring)
     candidates, above, below = {}, [], []
@@ -114,4 +116,17 @@ def test_the_sql_ranking_is_the_python_definition(call, sheets, example):
     definition = [c.application_id for _f, _t, c in sorted(above, key=lambda e: key(*e))] + [
         c.application_id for _f, _t, c in sorted(below, key=lambda e: _below_key(e[0], e[2]))
     ]
-    assert [row[0] for row in _ranked_rows(call, scoring, fingerprint)] == definition
+    rows = _ranked_rows(call, scoring, fingerprint)
+    assert [row[0] for row in rows] == definition
+
+    # The same order in Python (score_sheets.row_key), from a ranking's rows and tie values: a
+    # kept ranking places changed applications by it (kept_ranking.placed).
+    ranking = ranking_of(rows)
+    above_key, below_key = row_key(tuple(tie_breaks))
+    assert sorted(zip(ranking.above, ranking.ties, strict=True), key=lambda e: above_key(*e)) == list(
+        zip(ranking.above, ranking.ties, strict=True)
+    )
+    assert sorted(ranking.below, key=below_key) == ranking.below
+    named = {a.pk for a, is_changed in zip(applications, changed, strict=True) if is_changed}
+    changed_rows = [row for row in reversed(rows) if row[0] in named]  # in no particular order
+    assert placed(ranking, named, ranking_of(changed_rows), tuple(tie_breaks)) == ranking

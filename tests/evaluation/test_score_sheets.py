@@ -132,8 +132,13 @@ def test_a_changed_plan_is_noticed_and_the_sheets_computed_again(call, staff, sc
 def test_a_bonus_granted_or_its_points_changed_reaches_the_preview(call, staff, scored):
     rule = BonusRule.objects.filter(plan__call=call).first()
     application = next(a for a in scored if not BonusAward.objects.filter(application=a, rule=rule).exists())
+    before = ScoreSheet.objects.get(application=application)
     BonusAward.objects.create(application=application, rule=rule, evidence="certificate", granted_by=staff)
-    assert ScoreSheet.objects.get(application=application).plan_fingerprint == ""
+    # Computed again at once (as when a review completes), so a preview only places it.
+    plan = EvaluationPlan.objects.get(call=call)
+    sheet = ScoreSheet.objects.get(application=application)
+    assert sheet.plan_fingerprint == plan_fingerprint(plan, scoring_plan(plan, list(plan.criteria.all())))
+    assert sheet.bonus == min(before.bonus + rule.points, plan.bonus_cap)
     results, definition = preview_and_definition(call)
     assert results == definition
     BonusRule.objects.filter(pk=rule.pk).update(points=rule.points + 1)

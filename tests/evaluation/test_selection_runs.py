@@ -331,4 +331,4 @@ def test_a_preview_token_of_another_form_is_never_looked_up(call, staff, monkeyp
         assert not [key for key in looked_up if token in key]  # only the current preview's key
     looked_up.clear()
     kept = selection_runs.preview(call, by=staff, token=fresh.token)
-    assert kept.token == fresh.token and looked_up == [f"selection-preview:{call.pk}:{fresh.token}"]
+    assert kept.token == fresh.token and looked_up == [selection_runs._preview_key(call, fresh.token)]

@@ -9,13 +9,23 @@ import threading
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from evaluation import score_sheets
 from evaluation.generate import generate, system_user
-from evaluation.models import ranking_version
+from evaluation.models import RankingChange, ranking_version
+from evaluation.models.ranking_version import LOGGED_CHANGES
 from projects.models import Application
 from tests.evaluation.conftest import evaluation_call
-from tests.evaluation.test_kept_ranking import CHANGES, NO_CHANGES, considered, fresh, kept, settings_of
+from tests.evaluation.test_kept_ranking import (
+    CHANGES,
+    NO_CHANGES,
+    RANKING_READ,
+    considered,
+    fresh,
+    kept,
+    settings_of,
+)
 
 
 @pytest.fixture
@@ -118,3 +128,35 @@ def test_two_transactions_waiting_on_each_others_rows_both_commit(scored):
     # Two sheet writes and a change of a request: three changes, folded at the two commits.
     assert ranking_version(call.pk) == before + 3
     assert kept(call) == fresh(call)
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_a_committed_change_is_placed_not_ranked_again(scored, change):
+    """At the commit each change is stamped with its version and names its application: the
+    kept ranking places that one again instead of ranking the call."""
+    call = scored
+    kept(call)
+    before = ranking_version(call.pk)
+    with transaction.atomic():
+        CHANGES[change](call, considered(call)[len(considered(call)) // 2])
+    log = RankingChange.objects.filter(call=call, version__gt=before)
+    assert log.count() == ranking_version(call.pk) - before
+    assert None not in log.values_list("application", flat=True)
+    with CaptureQueriesContext(connection) as context:
+        ranking = kept(call)
+    assert not [q for q in context.captured_queries if RANKING_READ in q["sql"]]
+    assert ranking == fresh(call)
+
+
+def test_the_log_keeps_a_calls_last_changes(scored):
+    call = scored
+    application = considered(call)[0]
+    with transaction.atomic():
+        RankingChange.objects.bulk_create(
+            RankingChange(call=call, application=application) for _ in range(LOGGED_CHANGES + 5)
+        )
+        assert RankingChange.objects.filter(call=call, version=None).count() == LOGGED_CHANGES + 5
+    version = ranking_version(call.pk)
+    log = RankingChange.objects.filter(call=call)
+    assert log.count() == LOGGED_CHANGES
+    assert min(log.values_list("version", flat=True)) == version - LOGGED_CHANGES + 1
