@@ -332,3 +332,21 @@ def test_a_preview_token_of_another_form_is_never_looked_up(call, staff, monkeyp
     looked_up.clear()
     kept = selection_runs.preview(call, by=staff, token=fresh.token)
     assert kept.token == fresh.token and looked_up == [selection_runs._preview_key(call, fresh.token)]
+
+
+def test_a_kept_preview_pickles_plain_tuples_and_reads_back_the_same_results(call, staff):
+    """A preview keeps 20,000 results in the cache: as plain tuples (a NamedTuple would name its
+    class in every one), read back as the same Results."""
+    import pickle
+
+    from evaluation import selection_runs
+    from evaluation.selection import Result
+
+    generate(call, count=6, reviewers=8, seed=3, by=staff)
+    preview = selection_runs.preview(call, by=staff)
+    assert preview.results and all(type(row) is tuple for row in preview.rows)
+    blob = pickle.dumps(preview, pickle.HIGHEST_PROTOCOL)
+    assert b"Result" not in blob
+    again = pickle.loads(blob)
+    assert again.results == preview.results and all(type(r) is Result for r in again.results)
+    assert again.results[0].outcome == preview.results[0].outcome
