@@ -109,13 +109,14 @@ class RankingChange(models.Model):
             return
         change, application = RankingChange._meta.db_table, Application._meta.db_table
         marks = ", ".join(["%s"] * len(ids))
-        select = (
-            f"SELECT call_id, id FROM {application} WHERE id IN ({marks}) ORDER BY id"
+        insert = (
+            f"INSERT INTO {change} (call_id, application_id) SELECT call_id, id FROM {application}"
+            f" WHERE id IN ({marks}) ORDER BY id"
             if len(ids) <= NAMED_CHANGES
-            else f"SELECT DISTINCT call_id, NULL FROM {application} WHERE id IN ({marks})"
+            else f"INSERT INTO {change} (call_id) SELECT DISTINCT call_id FROM {application} WHERE id IN ({marks})"
         )
         with connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {change} (call_id, application_id) {select}", ids)
+            cursor.execute(insert, ids)
 
 
 def version_columns(call_id, since=None):

@@ -4,6 +4,7 @@ kept ranking follows it; until the commit the changing transaction ranks afresh 
 the old version; two transactions that change the same call while each waits for a row the
 other holds both commit (the version row is only locked at the commit)."""
 
+import importlib
 import threading
 
 import pytest
@@ -26,6 +27,9 @@ from tests.evaluation.test_kept_ranking import (
     kept,
     settings_of,
 )
+
+# The module (evaluation.models exports its function of the same name).
+ranking_version_module = importlib.import_module("evaluation.models.ranking_version")
 
 
 @pytest.fixture
@@ -160,3 +164,17 @@ def test_the_log_keeps_a_calls_last_changes(scored):
     log = RankingChange.objects.filter(call=call)
     assert log.count() == LOGGED_CHANGES
     assert min(log.values_list("version", flat=True)) == version - LOGGED_CHANGES + 1
+
+
+def test_changes_of_many_applications_are_one_change_of_the_call(scored, monkeypatch):
+    """More than NAMED_CHANGES applications at once: one change of the whole call, committed."""
+    call = scored
+    monkeypatch.setattr(ranking_version_module, "NAMED_CHANGES", 3)
+    before = ranking_version(call.pk)
+    with transaction.atomic():
+        RankingChange.record_for_applications([a.pk for a in considered(call)[:4]])
+    assert ranking_version(call.pk) == before + 1
+    assert list(
+        RankingChange.objects.filter(call=call, version__gt=before).values_list("application", flat=True)
+    ) == [None]
+    assert kept(call) == fresh(call)
