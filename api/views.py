@@ -32,6 +32,7 @@ from competitions.questions import clean_answer, questions_of
 from evaluation import objections, pledges, reviewing, selection_runs
 from evaluation.assigning import assign_reviewers
 from evaluation.models import Assignment, Criterion, NoConflictDeclaration, Objection, Pledge
+from evaluation.selection import Result
 from projects import corrections, identity, ledger, workflow
 from projects.documents import store_document, validate_document
 from projects.forms import ApplicationForm, ApplicationStartForm, ConsortiumMemberForm
@@ -126,9 +127,10 @@ class CallViewSet(DomainActions, viewsets.ReadOnlyModelViewSet):
             return refusal(exc)
         except Call.evaluation_plan.RelatedObjectDoesNotExist:
             return refusal([_("Set up the call's evaluation plan first.")])
-        page = self.paginate_queryset(kept.results)
+        # The kept rows paged as they are: a Result is built for the page's rows only.
+        page = self.paginate_queryset(kept.rows)
         response = self.get_paginated_response(
-            s.SelectionResultSerializer([r._asdict() for r in page], many=True).data
+            s.SelectionResultSerializer([Result._make(row)._asdict() for row in page], many=True).data
         )
         response["X-Preview-Token"] = kept.token
         return response

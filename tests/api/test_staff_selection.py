@@ -58,3 +58,24 @@ def test_staff_preview_record_and_confirm_a_selection(scored_call, staff, django
         winner.lead.memberships.create(user=member, role="owner")
     read = api_client(member).get(f"/api/v1/applications/{winner.pk}/").json()
     assert read["state"] == "selected" and read["status"] == "Selected"
+
+
+def test_a_preview_page_builds_results_for_its_rows_only(scored_call, staff, monkeypatch):
+    """The API pages the kept rows as they are: what it returns is the preview's results in
+    order, and the 24 Results of the whole preview are never built for a page of 10."""
+    from evaluation import selection_runs
+
+    client = api_client(staff)
+    slug = scored_call.slug
+    token = client.get(f"/api/v1/calls/{slug}/selection-preview/?page_size=10")["X-Preview-Token"]
+    kept = selection_runs.preview(scored_call, by=staff, token=token)
+    expected = [result._asdict() for result in kept.results[10:20]]
+
+    def whole(self):
+        raise AssertionError("the whole preview's Results were built for one page")
+
+    monkeypatch.setattr(selection_runs.Preview, "results", property(whole))
+    second = client.get(f"/api/v1/calls/{slug}/selection-preview/?page_size=10&page=2&preview={token}").json()
+    assert [row["application_id"] for row in second["results"]] == [r["application_id"] for r in expected]
+    assert [row["outcome"] for row in second["results"]] == [str(r["outcome"]) for r in expected]
+    assert second["count"] == len(kept.rows) == 24

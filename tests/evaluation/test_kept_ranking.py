@@ -20,7 +20,14 @@ from hypothesis import strategies as st
 
 from evaluation import kept_ranking, score_sheets, selection_runs
 from evaluation.generate import generate
-from evaluation.models import BonusRule, EvaluationPlan, RankingChange, ScoreSheet, ranking_version
+from evaluation.models import (
+    BonusAward,
+    BonusRule,
+    EvaluationPlan,
+    RankingChange,
+    ScoreSheet,
+    ranking_version,
+)
 from evaluation.models.ranking_version import LOGGED_CHANGES
 from evaluation.score_sheets import CONSIDERED_STATES
 from projects.models import Application, ApplicationState, Organisation
@@ -161,6 +168,17 @@ def _sheet_stale(call, application):
     score_sheets.mark_stale([application.pk])
 
 
+def _bonus_granted(call, application, withdraw=False):
+    """A bonus granted as staff grant one (the model writes the sheet), or withdrawn: the one
+    asked for when there is one to grant (or withdraw), else the other."""
+    awards = BonusAward.objects.filter(application=application)
+    rule = BonusRule.objects.filter(plan__call=call).exclude(awards__application=application).first()
+    if (withdraw and awards.exists()) or rule is None:
+        awards.first().delete()
+    else:
+        BonusAward.objects.create(application=application, rule=rule, evidence="certificate")
+
+
 CHANGES = {
     "reference": lambda call, a: Application.objects.filter(pk=a.pk).update(reference=f"PE26-8{a.pk:03d}"),
     "track": _other_track,
@@ -174,6 +192,8 @@ CHANGES = {
     "inserted as scored": _inserted_scored,
     "sheet rewritten": _sheet_rewritten,
     "sheet marked stale": _sheet_stale,
+    "bonus granted": _bonus_granted,
+    "bonus withdrawn": lambda call, a: _bonus_granted(call, a, withdraw=True),
 }
 
 

@@ -34,8 +34,11 @@ from evaluation.assigning import assign_reviewers
 from evaluation.assignment import AssignmentImpossible
 from evaluation.models import (
     Assignment,
+    BonusAward,
+    BonusRule,
     Criterion,
     DeclaredConflict,
+    EvaluationPlan,
     Objection,
     Review,
     Score,
@@ -1159,6 +1162,33 @@ class LifecycleMachine(RuleBasedStateMachine):
             self.sanctions.append(
                 invariants.SanctionEvent(self.step, organisation.pk, organisation.registration_number)
             )
+
+    # --- bonuses ---
+
+    @rule(index=pick)
+    def grant_bonus(self, index):
+        """Staff grant an application a bonus as the admin does (validated, recorded with who,
+        through the model, which writes its sheet); a grant is never changed or withdrawn."""
+        plan = EvaluationPlan.objects.filter(call=self.call).first()
+        application = _choose(self.applications(), index)
+        if plan is None or application is None:
+            return
+        bonus_rule, _created = BonusRule.objects.get_or_create(
+            plan=plan, code="certified", defaults={"label": "Certified", "points": Decimal("1.5")}
+        )
+        if BonusAward.objects.filter(application=application, rule=bonus_rule).exists():
+            return
+
+        def grant():
+            award = BonusAward(
+                application=application, rule=bonus_rule, evidence="certificate", granted_by=self.staff
+            )
+            award.full_clean()
+            award.save()
+            return award
+
+        if self.attempt("grant a bonus", grant):
+            STATS.bonuses += 1
 
     # --- the invariants, after every step ----------------------------------------------------------
 

@@ -14,6 +14,7 @@ class Stats:
     year_payments: int = 0  # tranches paid into an agreement year (issue 16)
     later_year_payments: int = 0  # of which into year 2 or later, past the annual-report gate
     kept_rankings: int = 0  # ranking previews compared with a fresh ranking
+    bonuses: int = 0  # bonuses granted
 
 
 STATS = Stats()
