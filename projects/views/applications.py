@@ -191,7 +191,7 @@ def application_history(application, viewer):
     from django_fsm_log.models import StateLog
 
     labels = dict(ApplicationState.choices)
-    entries = list(StateLog.objects.for_(application).select_related("by").order_by("timestamp"))
+    entries = list(StateLog.objects.for_(application).select_related("by").order_by("timestamp", "pk"))
     staff = sees_reviewers(viewer)
     own_people = set() if staff else set(application.lead.memberships.values_list("user_id", flat=True))
     for entry in entries:

@@ -265,7 +265,10 @@ def test_the_pilot_call_was_evaluated_in_two_stages_and_its_results_published():
     assert notice.listing == "titles_and_organisations"
     # Every application's moves are logged, from submission on.
     application = call.applications.order_by("reference").first()
-    moves = list(StateLog.objects.for_(application).values_list("transition", flat=True))
+    # In the order they happened (no order is PostgreSQL's heap order, which reuses space).
+    moves = list(
+        StateLog.objects.for_(application).order_by("timestamp", "pk").values_list("transition", flat=True)
+    )
     assert moves[:3] == ["submit", "confirm_eligible", "open_review"]
 
 
