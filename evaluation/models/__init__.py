@@ -2,7 +2,7 @@ from .invitation import ReviewerInvitation
 from .objection import Objection, Reinstatement
 from .plan import BonusAward, BonusRule, Criterion, EvaluationPlan, FinalScore, LetterComments
 from .pledge import NoConflictDeclaration, Pledge, PledgeText
-from .ranking_version import RankingChange, RankingVersion, ranking_version
+from .ranking_version import RankingChange, RankingVersion
 from .reminder import ReviewReminder
 from .review import Assignment, DeclaredConflict, Panel, Review, Reviewer, ReviewerProgress, Score
 from .score_sheet import ScoreSheet, StageScoreSheet
@@ -37,7 +37,6 @@ __all__ = [
     "Pledge",
     "RankingChange",
     "RankingVersion",
-    "ranking_version",
     "PledgeText",
     "Review",
     "ReviewReminder",

@@ -6,7 +6,6 @@ On PostgreSQL a change is folded into the version when its transaction commits, 
 run inside one: there the kept ranking is never read (tested), and
 tests/postgres/test_kept_ranking_commits.py shows the commits."""
 
-import importlib
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -26,16 +25,14 @@ from evaluation.models import (
     EvaluationPlan,
     RankingChange,
     ScoreSheet,
-    ranking_version,
 )
-from evaluation.models.ranking_version import LOGGED_CHANGES
+from evaluation.models import ranking_version as ranking_versions
+from evaluation.models.ranking_version import LOGGED_CHANGES, ranking_version
 from evaluation.score_sheets import CONSIDERED_STATES
 from projects.models import Application, ApplicationState, Organisation
 from tests.factories import ApplicationFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
-# The module (evaluation.models exports its function of the same name).
-ranking_version_module = importlib.import_module("evaluation.models.ranking_version")
 
 # Inside a test's transaction PostgreSQL folds no change into a version (it does at the commit),
 # so the kept ranking is never read there: tests/postgres/test_kept_ranking_commits.py runs
@@ -262,7 +259,7 @@ def test_a_change_of_the_whole_call_ranks_it_again(scored, call, django_assert_m
 def test_changes_of_many_applications_are_a_change_of_the_call(scored, call, monkeypatch):
     """More than NAMED_CHANGES applications at once: recorded as one change of the whole call
     (placing each would cost more than ranking again)."""
-    monkeypatch.setattr(ranking_version_module, "NAMED_CHANGES", 3)
+    monkeypatch.setattr(ranking_versions, "NAMED_CHANGES", 3)
     before = ranking_version(call.pk)
     RankingChange.record_for_applications([a.pk for a in considered(call)[:4]])
     assert list(

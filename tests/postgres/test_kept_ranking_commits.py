@@ -4,7 +4,6 @@ kept ranking follows it; until the commit the changing transaction ranks afresh 
 the old version; two transactions that change the same call while each waits for a row the
 other holds both commit (the version row is only locked at the commit)."""
 
-import importlib
 import threading
 
 import pytest
@@ -14,8 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from evaluation import score_sheets
 from evaluation.generate import generate, system_user
-from evaluation.models import RankingChange, ranking_version
-from evaluation.models.ranking_version import LOGGED_CHANGES
+from evaluation.models import RankingChange
+from evaluation.models import ranking_version as ranking_versions
+from evaluation.models.ranking_version import LOGGED_CHANGES, ranking_version
 from projects.models import Application
 from tests.evaluation.conftest import evaluation_call
 from tests.evaluation.test_kept_ranking import (
@@ -27,9 +27,6 @@ from tests.evaluation.test_kept_ranking import (
     kept,
     settings_of,
 )
-
-# The module (evaluation.models exports its function of the same name).
-ranking_version_module = importlib.import_module("evaluation.models.ranking_version")
 
 
 @pytest.fixture
@@ -169,7 +166,7 @@ def test_the_log_keeps_a_calls_last_changes(scored):
 def test_changes_of_many_applications_are_one_change_of_the_call(scored, monkeypatch):
     """More than NAMED_CHANGES applications at once: one change of the whole call, committed."""
     call = scored
-    monkeypatch.setattr(ranking_version_module, "NAMED_CHANGES", 3)
+    monkeypatch.setattr(ranking_versions, "NAMED_CHANGES", 3)
     before = ranking_version(call.pk)
     with transaction.atomic():
         RankingChange.record_for_applications([a.pk for a in considered(call)[:4]])
