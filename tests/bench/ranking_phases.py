@@ -21,7 +21,11 @@ indexed sort key would give: no sort at all), the same with an index covering ev
 column read, and rows kept in rank order in a table clustered on (call, position) (a ranking
 kept whole), each against the floor and the ranking query as they are, interleaved.
 
-    DEBUG=1 .venv/bin/python tests/bench/ranking_phases.py [--stored-order]
+With ``--placing``: ``kept_ranking.placed`` of 10 to 5,000 changed applications (what a preview
+after that many changes adds to reading the kept ranking), against the same floor: where placing
+one by one stops being cheaper than ranking afresh (``NAMED_CHANGES``).
+
+    DEBUG=1 .venv/bin/python tests/bench/ranking_phases.py [--stored-order] [--placing]
 """
 
 import gc
@@ -101,6 +105,41 @@ def main():
         print(f"{name:<30} {ms:7.1f} ms  {ms / floor:5.2f} x the floor")
     if "--stored-order" in sys.argv:
         stored_order(call, scoring, fingerprint)
+    if "--placing" in sys.argv:
+        placing(score_sheets.ranked(call, plan, scoring), tuple(scoring.tie_breaks), floor)
+
+
+# How many changed applications are placed, against ranking afresh (kept_ranking.NAMED_CHANGES).
+PLACED = (10, 100, 500, 1000, 2000, 5000)
+
+
+def placing(ranking, tie_breaks, floor):
+    """``kept_ranking.placed`` of n of the ranked applications taken out and placed again (what a
+    preview after n changes adds to reading the kept ranking), a different random n each round;
+    each placing checked equal to the ranking."""
+    import random
+
+    from evaluation.kept_ranking import placed
+    from evaluation.score_sheets import Ranking
+
+    times = {n: [] for n in PLACED}
+    gc.disable()
+    try:
+        for _round in range(ROUNDS):
+            for n in PLACED:
+                picked = random.sample(range(len(ranking.above)), n)
+                named = {ranking.above[i][0] for i in picked}
+                changed = Ranking([ranking.above[i] for i in picked], [], [ranking.ties[i] for i in picked])
+                started = time.process_time()
+                again = placed(ranking, named, changed, tie_breaks)
+                times[n].append(time.process_time() - started)
+                assert again == ranking
+    finally:
+        gc.enable()
+    print(f"Placing n changed applications in the kept ranking (CPU ms, median of {ROUNDS}):")
+    for n, seconds in times.items():
+        ms = statistics.median(seconds) * 1000
+        print(f"placing {n:>5,} changed           {ms:7.1f} ms  {ms / floor:5.2f} x the floor")
 
 
 def stored_order(call, scoring, fingerprint):
