@@ -264,6 +264,9 @@ CELERY_BEAT_SCHEDULE = {
     "return-overdue-corrections": {"task": "projects.tasks.return_overdue_corrections", "schedule": 60.0},
     "check-unchecked-duplicates": {"task": "projects.tasks.check_unchecked_duplicates", "schedule": 60.0},
     "remind-reviewers": {"task": "evaluation.tasks.remind_reviewers", "schedule": 3600.0},
+    # After a change of a whole call the next preview would rank 20,000 sheets afresh (about
+    # 0.1 s); a worker does it first, so that staff read the ranking kept.
+    "rank-ahead": {"task": "evaluation.tasks.rank_ahead", "schedule": 60.0},
     "sweep-stale-exports": {"task": "audit.tasks.sweep_stale_exports", "schedule": 300.0},
     "sweep-stale-imports": {"task": "competitions.tasks.sweep_stale_imports", "schedule": 300.0},
     "prune-access-log": {"task": "audit.tasks.prune_access_log", "schedule": 24 * 3600.0},

@@ -130,6 +130,19 @@ def kept_ranked(call, plan, scoring, inputs=None):
     return ranking
 
 
+def ranks_afresh(inputs):
+    """Whether a preview read now, with these Inputs, would rank the call afresh: its ranking
+    was never kept under these settings, or was kept before a change of the whole call (a
+    scoring change, a bulk change) or before more changes than are placed one by one."""
+    if inputs.version is None:
+        return False  # an uncommitted change of this transaction: nothing can be kept now
+    if inputs.kept_version == inputs.version:
+        return not cache.has_key(inputs.key)
+    if inputs.up_to_date:
+        return not cache.has_key(inputs._replace(version=inputs.kept_version).key)
+    return True
+
+
 def placed(kept, named, changed, tie_breaks):
     """The Ranking ``kept`` without the applications ``named``, with those of ``changed`` (a
     Ranking of the named ones still considered) placed where their keys sort."""

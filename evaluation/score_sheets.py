@@ -396,6 +396,9 @@ def _sheets_sql(call, scoring, fingerprint, now, application_ids, states=CONSIDE
         f" (e.evaluation + {bonus}) / 100.0, e.top / 100.0, ({below}), %s, %s"
         f" FROM {application} p LEFT JOIN scores e ON e.app = p.id LEFT JOIN bonuses b ON b.app = p.id"
         f" WHERE {considered}"
+        # In id order, so that two writers of the same sheets (a preview and the beat ranking
+        # ahead after a scoring change) lock them in the same order and never deadlock.
+        " ORDER BY p.id"
         " ON CONFLICT (application_id) DO UPDATE SET "
         + ", ".join(f"{name} = excluded.{name}" for name in _SHEET_FIELDS)
     )

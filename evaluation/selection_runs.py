@@ -37,7 +37,7 @@ from projects.models.application import holds_place
 from projects.outbox import queue_email
 
 from .invariants import check_outcomes
-from .kept_ranking import inputs_of, kept_ranked
+from .kept_ranking import inputs_of, kept_ranked, ranks_afresh
 from .models import Criterion, EvaluationPlan, SelectionResult, SelectionRun
 from .score_sheets import (
     SheetsChanged,
@@ -137,6 +137,31 @@ def settings_of(call):
         "subsidy_range": {str(k): list(v) for k, v in quotas.subsidy_range.items()},
     }
     return Settings(plan, [], scoring, quotas, parameters)
+
+
+def rank_ahead(calls=None):
+    """Beat: rank again, and keep, the ranking of each call in evaluation (``calls``: a queryset
+    of calls, all by default) that its next preview would rank afresh: after a change of the
+    whole call (a scoring change writes every sheet here, not in a member of staff's request), a
+    bulk change of more than ``NAMED_CHANGES`` applications, or the kept ranking's expiry. Staff
+    who open the ranking after such a change then read it kept (a preview after a few changes
+    places them itself, at a fraction of the cost). A call with no valid plan, or evaluated in
+    stages, has no ranking of sheets to keep. Returns the ids of the calls ranked."""
+    ranked_ids = []
+    calls = Call.objects.all() if calls is None else calls
+    for call in calls.filter(state=CallState.EVALUATION).order_by("pk"):
+        try:
+            settings = settings_of(call)
+        except TransitionRefused:
+            continue
+        if settings.stages:
+            continue
+        with _collector_paused():
+            inputs = inputs_of(call, settings.plan, settings.scoring)
+            if ranks_afresh(inputs):
+                kept_ranked(call, settings.plan, settings.scoring, inputs)
+                ranked_ids.append(call.pk)
+    return ranked_ids
 
 
 def compute(call, *, with_hash=True, last_stage_scores=None, settings=None, inputs=None, plain=False):

@@ -9,7 +9,8 @@ SQLite database (the embedded default) under var/bench/.
   completed, outside the timing, as in real use), budget 1.5 x (median of 5 runs each), after a
   review completed (one sheet written: the preview places it in the kept ranking), after a
   bonus granted or withdrawn (the same, through the model's own path) and with
-  nothing changed; after a change of the whole call (ranked afresh) for comparison. The
+  nothing changed; after a change of the whole call (ranked afresh) for comparison, and on the
+  ranking page after such a change once the beat ranked it ahead (evaluation.tasks.rank_ahead). The
   old floor, the bare GROUP BY over the 500,000 score rows (what a preview read before the
   sheets), stays as a row of its own. Also: a recorded run (reads every review, hashes the
   inputs, checks every sheet, writes 20,000 results), rewriting all 20,000 sheets, and the
@@ -89,6 +90,20 @@ def call_changed(call):
 
 
 _changing = random.Random(7)
+
+
+def call_changed_and_ranked_ahead(call):
+    """``call_changed``, then the beat's ``rank_ahead`` as a worker runs it within the minute
+    (evaluation.tasks.rank_ahead): the next preview reads the ranking kept."""
+    from evaluation.selection_runs import rank_ahead
+
+    call_changed(call)
+    assert call.pk in rank_ahead()
+
+
+WHOLE_CALL_RANKED_AHEAD = (
+    "ranking, new preview after a change of the whole call, once the beat ranked it ahead"
+)
 
 
 def _an_application(call):
@@ -307,8 +322,8 @@ def verdicts(figures):
         if floor_ms:
             measured += f" ({page['median_ms'] / floor_ms:.1f} x the floor)"
         if name == "ranking, new preview after a change of the whole call":
-            # No budget of its own: a change of every application (a scoring change has its own
-            # 0.3 s above); the page's budget is for what staff meet while reviews come in.
+            # No budget of its own: a preview within the minute before the beat ranks the call
+            # ahead (the next row, with the budget); a scoring change has its own 0.3 s above.
             rows.append(row(f"page: {name}", measured))
             continue
         rows.append(
@@ -444,6 +459,7 @@ def staff_pages(call, staff):
                 ("ranking, new preview after a review completed", review_completed),
                 ("ranking, new preview after a bonus changed", bonus_changed),
                 ("ranking, new preview after a change of the whole call", call_changed),
+                (WHOLE_CALL_RANKED_AHEAD, call_changed_and_ranked_ahead),
             ):
                 seconds, _ = timed(
                     lambda: client.get(ranking), REPEATS, before=lambda change=change: change(call)

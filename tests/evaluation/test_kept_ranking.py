@@ -14,14 +14,17 @@ import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from competitions.models import Call, CallState
 from evaluation import kept_ranking, score_sheets, selection_runs
 from evaluation.generate import generate
 from evaluation.models import (
     BonusAward,
     BonusRule,
+    Criterion,
     EvaluationPlan,
     RankingChange,
     ScoreSheet,
@@ -30,6 +33,7 @@ from evaluation.models import ranking_version as ranking_versions
 from evaluation.models.ranking_version import LOGGED_CHANGES, ranking_version
 from evaluation.score_sheets import CONSIDERED_STATES
 from projects.models import Application, ApplicationState, Organisation
+from tests.evaluation.conftest import evaluation_call
 from tests.factories import ApplicationFactory, OrganisationFactory
 
 pytestmark = pytest.mark.django_db
@@ -426,3 +430,98 @@ def test_after_a_scoring_change_the_ranking_is_read_once(scored, call, django_as
     assert set(
         ScoreSheet.objects.filter(application__call=call).values_list("plan_fingerprint", flat=True)
     ) == {fingerprint}
+
+
+def _ranking_reads(context):
+    return [q["sql"] for q in context.captured_queries if RANKING_READ in q["sql"]]
+
+
+WHOLE_CALL_CHANGES = {
+    "a change of the whole call": lambda call: RankingChange.record_for_calls([call.pk]),
+    "a scoring change": lambda call: EvaluationPlan.objects.filter(call=call).update(
+        bonus_cap=F("bonus_cap") + 1
+    ),
+    "the cache cleared": lambda call: cache.clear(),
+    "the kept ranking evicted, its version left": lambda call: _kept_ranking_evicted(call),
+    "a review completed after the kept ranking was evicted": lambda call: _changed_after_eviction(call),
+}
+
+
+def _changed_after_eviction(call):
+    _kept_ranking_evicted(call)
+    CHANGES["sheet rewritten"](call, considered(call)[3])
+
+
+def _kept_ranking_evicted(call):
+    """What a cache full of other entries may do: drop the ranking, keep the small entry beside it."""
+    inputs = kept_ranking.inputs_of(call, *settings_of(call))
+    assert inputs.kept_version == inputs.version
+    cache.delete(inputs.key)
+
+
+@SQLITE
+@pytest.mark.parametrize("change", WHOLE_CALL_CHANGES)
+def test_the_beat_ranks_ahead_what_the_next_preview_would_rank_afresh(scored, call, change):
+    """After a change the next preview could not place (it would rank the call afresh), the beat
+    ranks and keeps it: the preview then reads the ranking kept, equal to a fresh one."""
+    kept(call)
+    WHOLE_CALL_CHANGES[change](call)
+    plan, scoring = settings_of(call)
+    assert kept_ranking.ranks_afresh(kept_ranking.inputs_of(call, plan, scoring))
+
+    assert selection_runs.rank_ahead() == [call.pk]
+
+    plan, scoring = settings_of(call)
+    assert not kept_ranking.ranks_afresh(kept_ranking.inputs_of(call, plan, scoring))
+    with CaptureQueriesContext(connection) as context:
+        ranking = kept_ranking.kept_ranked(call, plan, scoring)
+    assert not _ranking_reads(context)
+    assert ranking == fresh(call)
+    # Every sheet is current: after a scoring change the beat wrote them, not the preview.
+    fingerprint = score_sheets.plan_fingerprint(plan, scoring)
+    assert set(
+        ScoreSheet.objects.filter(application__call=call).values_list("plan_fingerprint", flat=True)
+    ) == {fingerprint}
+    with CaptureQueriesContext(connection) as context:
+        assert selection_runs.rank_ahead() == []  # kept now: nothing to rank
+    assert not _ranking_reads(context)
+
+
+@SQLITE
+@pytest.mark.parametrize("change", ["sheet rewritten", "bonus granted", "leaves the considered", "lead"])
+def test_the_beat_leaves_a_few_changes_to_the_preview_that_places_them(scored, call, change):
+    kept(call)
+    CHANGES[change](call, considered(call)[3])
+    with CaptureQueriesContext(connection) as context:
+        assert selection_runs.rank_ahead() == []
+    assert not _ranking_reads(context)
+    assert kept(call) == fresh(call)
+
+
+@SQLITE
+def test_the_beat_ranks_only_calls_in_evaluation_with_a_ranking_of_sheets(scored, call, staff):
+    RankingChange.record_for_calls([call.pk])
+    for state in (CallState.PUBLISHED, CallState.RESULTS_PUBLISHED, CallState.CLOSED):
+        Call.objects.filter(pk=call.pk).update(state=state)
+        assert selection_runs.rank_ahead() == []
+    Call.objects.filter(pk=call.pk).update(state=CallState.EVALUATION)
+
+    # No valid plan (the criteria's points no longer add up to 100): nothing to rank, no error.
+    criterion = Criterion.objects.filter(plan__call=call).first()
+    Criterion.objects.filter(pk=criterion.pk).update(max_points=criterion.max_points + 1)
+    assert selection_runs.rank_ahead() == []
+    Criterion.objects.filter(pk=criterion.pk).update(max_points=criterion.max_points)
+
+    # A call without a plan, in evaluation, beside one with: only the latter is ranked.
+    bare = evaluation_call("no-plan", "NP26")
+    EvaluationPlan.objects.filter(call=bare).delete()
+    assert selection_runs.rank_ahead() == [call.pk]
+    assert selection_runs.rank_ahead(Call.objects.filter(pk=bare.pk)) == []
+
+
+def test_the_beat_ranks_ahead_every_minute(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["rank-ahead"]
+    assert entry == {"task": "evaluation.tasks.rank_ahead", "schedule": 60.0}
+    from evaluation.tasks import rank_ahead
+
+    assert rank_ahead.name == "evaluation.tasks.rank_ahead"

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from evaluation import score_sheets
+from evaluation import kept_ranking, score_sheets, selection_runs
 from evaluation.generate import generate, system_user
 from evaluation.models import RankingChange
 from evaluation.models import ranking_version as ranking_versions
@@ -22,6 +22,7 @@ from tests.evaluation.test_kept_ranking import (
     CHANGES,
     NO_CHANGES,
     RANKING_READ,
+    WHOLE_CALL_CHANGES,
     considered,
     fresh,
     kept,
@@ -175,3 +176,69 @@ def test_changes_of_many_applications_are_one_change_of_the_call(scored, monkeyp
         RankingChange.objects.filter(call=call, version__gt=before).values_list("application", flat=True)
     ) == [None]
     assert kept(call) == fresh(call)
+
+
+@pytest.mark.parametrize("change", ["a change of the whole call", "a scoring change"])
+def test_the_beat_ranks_ahead_a_committed_change_of_the_whole_call(scored, change):
+    """In a worker's own transaction, after the change committed: the ranking is kept at the
+    new version, and the preview in another transaction reads it without ranking the call."""
+    call = scored
+    kept(call)
+    with transaction.atomic():
+        WHOLE_CALL_CHANGES[change](call)
+    before = ranking_version(call.pk)
+    assert selection_runs.rank_ahead() == [call.pk]
+    plan, scoring = settings_of(call)
+    with CaptureQueriesContext(connection) as context:
+        ranking = kept_ranking.kept_ranked(call, plan, scoring)
+    assert not [q for q in context.captured_queries if RANKING_READ in q["sql"]]
+    assert ranking == fresh(call)
+    # A scoring change: the beat wrote every sheet (one change of the whole call, committed).
+    assert ranking_version(call.pk) == before + (change == "a scoring change")
+    assert selection_runs.rank_ahead() == []
+
+
+def _beat_and_preview_at_once(call):
+    """The beat and a preview started together, each in its own connection: their outcomes."""
+    start, outcomes = threading.Barrier(2), {}
+
+    def beat():
+        try:
+            start.wait(10)
+            outcomes["beat"] = selection_runs.rank_ahead()
+        except Exception as exc:  # noqa: BLE001 - the outcome is what the test inspects
+            outcomes["beat"] = repr(exc)
+        finally:
+            connection.close()
+
+    def preview():
+        try:
+            plan, scoring = settings_of(call)
+            start.wait(10)
+            outcomes["preview"] = kept_ranking.kept_ranked(call, plan, scoring)
+        except Exception as exc:  # noqa: BLE001
+            outcomes["preview"] = repr(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=beat), threading.Thread(target=preview)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes
+
+
+def test_the_beat_and_a_preview_writing_every_sheet_at_once_both_finish(scored):
+    """After a scoring change the beat and a member of staff's preview may both write every
+    sheet of the call at the same moment: they lock the sheets in the same order (by
+    application), so one waits for the other instead of deadlocking; both rankings are right."""
+    call = scored
+    kept(call)
+    for _round in range(3):
+        WHOLE_CALL_CHANGES["a scoring change"](call)
+        outcomes = _beat_and_preview_at_once(call)
+        expected = fresh(call)
+        assert outcomes["beat"] in ([call.pk], [])  # []: the preview had kept it first
+        assert outcomes["preview"] == expected
+        assert kept(call) == expected
