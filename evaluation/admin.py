@@ -1,10 +1,12 @@
 """Staff configure each Call's evaluation plan, reviewers and panels here."""
 
 from decimal import Decimal
+from functools import partial
 
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.utils.translation import gettext as _
 
@@ -36,6 +38,7 @@ from .models import (
 from .resources import ReviewerResource
 from .review_rounds import current_round
 from .stage_runs import current_stages
+from .tasks import rank_ahead
 
 
 class CriterionFormSet(BaseInlineFormSet):
@@ -138,6 +141,14 @@ class EvaluationPlanAdmin(admin.ModelAdmin):
     ]
     list_select_related = ["call"]
     inlines = [StageInline, CriterionInline, BonusRuleInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # A change of the scoring settings leaves every sheet of the call to compute again: a
+        # worker ranks it ahead once this commits (not waiting for the beat's minute), so staff
+        # opening the ranking next need not wait for it. Robust: with the broker down the beat
+        # does it instead, and the saved plan's response does not fail.
+        transaction.on_commit(partial(rank_ahead.delay, [form.instance.call_id]), robust=True)
 
 
 @admin.register(Reviewer)

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from competitions.lifecycle import TransitionRefused
 from competitions.models import Call, CallState
-from evaluation import objections, selection_runs
+from evaluation import objections, score_sheets, selection_runs
 from evaluation.generate import generate
 from evaluation.models import Assignment, BonusAward, Objection, SelectionRun
 from projects.models import Application, ApplicationState, Membership
@@ -225,24 +225,16 @@ def test_a_plan_whose_criteria_do_not_add_up_to_100_is_refused(call, staff, scor
     assert not SelectionRun.objects.exists()
 
 
-def test_the_admin_refuses_criteria_that_do_not_add_up_to_100(client, call, role_groups):
-    from evaluation.models import Criterion
-    from tests.factories import StaffFactory
+def _plan_admin_form(plan, first_max_points=None, **fields):
+    """What the plan's admin change form posts: its settings (``fields`` changed) and its criteria
+    as they are (the first one's maximum points changed, when given)."""
+    from django.forms.models import model_to_dict
 
-    admin = StaffFactory(is_superuser=True)
-    client.force_login(admin)
-    plan = call.evaluation_plan
     criteria = list(plan.criteria.all())
+    settings = {name: value for name, value in model_to_dict(plan).items() if value is not None}
     data = {
-        "call": call.pk,
-        "aggregation": "trimmed_mean",
-        "trim_at": 5,
-        "reviews_per_application": 5,
-        "cutoff": "70.00",
-        "bonus_cap": "5",
-        "reserve_per_field": 1,
+        **settings,
         "tie_breaks": json.dumps(plan.tie_breaks),
-        "final_score": "last_stage",
         "stages-TOTAL_FORMS": 0,
         "stages-INITIAL_FORMS": 0,
         "stages-MIN_NUM_FORMS": 0,
@@ -255,21 +247,65 @@ def test_the_admin_refuses_criteria_that_do_not_add_up_to_100(client, call, role
         "bonus_rules-INITIAL_FORMS": 0,
         "bonus_rules-MIN_NUM_FORMS": 0,
         "bonus_rules-MAX_NUM_FORMS": 1000,
+        **fields,
     }
     for n, criterion in enumerate(criteria):
+        max_points = first_max_points if n == 0 and first_max_points is not None else criterion.max_points
         data.update(
             {
                 f"criteria-{n}-id": criterion.pk,
                 f"criteria-{n}-plan": plan.pk,
                 f"criteria-{n}-name": criterion.name,
-                f"criteria-{n}-max_points": "10" if n == 0 else str(criterion.max_points),
+                f"criteria-{n}-max_points": str(max_points),
                 f"criteria-{n}-weight": "1",
                 f"criteria-{n}-position": n,
             }
         )
+    return data
+
+
+def test_the_admin_refuses_criteria_that_do_not_add_up_to_100(client, call, role_groups):
+    from evaluation.models import Criterion
+    from tests.factories import StaffFactory
+
+    admin = StaffFactory(is_superuser=True)
+    client.force_login(admin)
+    plan = call.evaluation_plan
+    criteria = list(plan.criteria.all())
+    data = _plan_admin_form(plan, first_max_points="10")
     response = client.post(reverse("admin:evaluation_evaluationplan_change", args=[plan.pk]), data)
     assert "add up to 80; they must add up to 100." in response.content.decode()
     assert Criterion.objects.get(pk=criteria[0].pk).max_points == 30
+
+
+def test_a_scoring_change_saved_in_the_admin_is_ranked_ahead_once_it_commits(
+    client, call, scored, django_capture_on_commit_callbacks
+):
+    """Not waiting for the beat's minute: the saved plan's call is ranked by a worker (here, the
+    eager task) after the commit, so the next preview reads the ranking kept."""
+    from django.core.cache import cache
+
+    from evaluation import kept_ranking
+    from evaluation.models import EvaluationPlan
+    from tests.factories import StaffFactory
+
+    cache.clear()
+    admin = StaffFactory(is_superuser=True)
+    client.force_login(admin)
+    plan = call.evaluation_plan
+    url = reverse("admin:evaluation_evaluationplan_change", args=[plan.pk])
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(url, _plan_admin_form(plan, bonus_cap="3"))
+    assert response.status_code == 302, [str(e) for e in response.context["errors"]]
+    assert EvaluationPlan.objects.get(pk=plan.pk).bonus_cap == 3
+    assert callbacks
+    settings = selection_runs.settings_of(call)
+    inputs = kept_ranking.inputs_of(call, settings.plan, settings.scoring)
+    assert not kept_ranking.ranks_afresh(inputs)
+    assert inputs.one_sheet_under == inputs.fingerprint  # the sheets were written under the new cap
+    assert kept_ranking.kept_ranked(call, settings.plan, settings.scoring, inputs) == score_sheets.ranked(
+        call, settings.plan, settings.scoring
+    )
 
 
 def test_the_ranking_page_shows_fifty_rows_a_page_with_constant_queries(
