@@ -7,6 +7,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 
 from competitions.lifecycle import TransitionRefused
@@ -278,6 +279,11 @@ def test_the_admin_refuses_criteria_that_do_not_add_up_to_100(client, call, role
     assert Criterion.objects.get(pk=criteria[0].pk).max_points == 30
 
 
+@pytest.mark.skipif(
+    connection.vendor != "sqlite",
+    reason="PostgreSQL folds a change into the version at the commit, which a test's transaction never reaches:"
+    " tests/postgres/test_kept_ranking_commits.py saves the plan committed",
+)
 def test_a_scoring_change_saved_in_the_admin_is_ranked_ahead_once_it_commits(
     client, call, scored, django_capture_on_commit_callbacks
 ):
@@ -364,7 +370,9 @@ def test_a_preview_token_of_another_form_is_never_looked_up(call, staff, monkeyp
     for token in ["\x1d𮑓", "abc", "A" * 32, "0" * 33]:
         fresh = selection_runs.preview(call, by=staff, token=token)
         assert fresh.token != token and len(fresh.results) == 4
-        assert not [key for key in looked_up if token in key]  # only the current preview's key
+        # Only the current preview's key (a key merely containing "abc", a fingerprint, is no
+        # lookup of the token).
+        assert not [key for key in looked_up if key.endswith(f":{token}")]
     looked_up.clear()
     kept = selection_runs.preview(call, by=staff, token=fresh.token)
     assert kept.token == fresh.token and looked_up == [selection_runs._preview_key(call, fresh.token)]

@@ -242,3 +242,32 @@ def test_the_beat_and_a_preview_writing_every_sheet_at_once_both_finish(scored):
         assert outcomes["beat"] in ([call.pk], [])  # []: the preview had kept it first
         assert outcomes["preview"] == expected
         assert kept(call) == expected
+
+
+def test_a_scoring_change_saved_in_the_admin_is_ranked_ahead_at_the_commit(scored, client):
+    """The admin's save commits, then its call is ranked ahead (the eager task here, a worker in
+    production): the sheets are written under the new settings and the next preview reads the
+    ranking kept."""
+    from django.urls import reverse
+
+    from tests.evaluation.test_selection_runs import _plan_admin_form
+    from tests.factories import StaffFactory
+
+    call = scored
+    kept(call)
+    client.force_login(StaffFactory(is_superuser=True))
+    plan = call.evaluation_plan
+    response = client.post(
+        reverse("admin:evaluation_evaluationplan_change", args=[plan.pk]),
+        _plan_admin_form(plan, bonus_cap="3"),
+    )
+    assert response.status_code == 302
+    plan, scoring = settings_of(call)
+    assert plan.bonus_cap == 3
+    inputs = kept_ranking.inputs_of(call, plan, scoring)
+    assert inputs.one_sheet_under == inputs.fingerprint  # the sheets were written after the save
+    assert not kept_ranking.ranks_afresh(inputs)
+    with CaptureQueriesContext(connection) as context:
+        ranking = kept_ranking.kept_ranked(call, plan, scoring, inputs)
+    assert not [q for q in context.captured_queries if RANKING_READ in q["sql"]]
+    assert ranking == fresh(call)
