@@ -20,6 +20,10 @@ never kept. The stamped rows are the call's log of changes: a ranking kept at ve
 brought up to date by reading again only the applications the changes after v name
 (``evaluation.kept_ranking``). The fold prunes what no kept ranking can use: the log keeps a
 call's last ``LOGGED_CHANGES`` changes.
+
+A version never goes back: the fold makes a call's missing version row one more than its
+last logged change (migration ``0017``), as when SQLite's flush deletes the version table
+before the applications and the log, table by table.
 """
 
 from django.db import connection, models

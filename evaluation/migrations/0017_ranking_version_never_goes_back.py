@@ -1,0 +1,57 @@
+"""A call's ranking version never goes back. The fold made a missing version row anew at 1,
+while the call's log could still hold changes stamped 1, 2, ...: stamping the new change then
+broke the log's unique (call, version). It happened when a test database was flushed table by
+table on SQLite, the version table before the applications and the log (each deleted
+application is a change), in one order of tables out of six, which Python's hash seed chose
+per run. Now a missing row starts after the call's last logged change."""
+
+import importlib
+
+from django.db import migrations
+
+previous = importlib.import_module("evaluation.migrations.0016_ranking_change_log")
+LOGGED_CHANGES = previous.LOGGED_CHANGES
+
+# What the fold stores when the call has no version row yet: one more than its last logged change.
+FIRST_VERSION = (
+    "1 + COALESCE((SELECT MAX(version) FROM evaluation_rankingchange WHERE call_id = NEW.call_id), 0)"
+)
+
+SQLITE = [
+    "DROP TRIGGER IF EXISTS evaluation_ranking_change_fold",
+    f"""CREATE TRIGGER evaluation_ranking_change_fold AFTER INSERT ON evaluation_rankingchange
+    BEGIN
+        INSERT INTO evaluation_rankingversion (call_id, version) VALUES (NEW.call_id, {FIRST_VERSION})
+            ON CONFLICT (call_id) DO UPDATE SET version = version + 1;
+        UPDATE evaluation_rankingchange
+            SET version = (SELECT version FROM evaluation_rankingversion WHERE call_id = NEW.call_id)
+            WHERE id = NEW.id;
+        DELETE FROM evaluation_rankingchange WHERE call_id = NEW.call_id
+            AND version <= (SELECT version FROM evaluation_rankingversion WHERE call_id = NEW.call_id) - {LOGGED_CHANGES};
+    END""",
+]
+SQLITE_BACK = [SQLITE[0], previous.SQLITE[0]]
+
+POSTGRESQL = [
+    f"""CREATE OR REPLACE FUNCTION evaluation_ranking_fold() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+        folded bigint;
+    BEGIN
+        INSERT INTO evaluation_rankingversion (call_id, version) VALUES (NEW.call_id, {FIRST_VERSION})
+            ON CONFLICT (call_id) DO UPDATE SET version = evaluation_rankingversion.version + 1
+            RETURNING version INTO folded;
+        UPDATE evaluation_rankingchange SET version = folded WHERE id = NEW.id;
+        DELETE FROM evaluation_rankingchange WHERE call_id = NEW.call_id AND version <= folded - {LOGGED_CHANGES};
+        RETURN NULL;
+    END $$""",
+]
+POSTGRESQL_BACK = [previous.POSTGRESQL[0]]
+
+fold_never_going_back = previous.previous._run({"sqlite": SQLITE, "postgresql": POSTGRESQL})
+fold_as_before = previous.previous._run({"sqlite": SQLITE_BACK, "postgresql": POSTGRESQL_BACK})
+
+
+class Migration(migrations.Migration):
+    dependencies = [("evaluation", "0016_ranking_change_log")]
+
+    operations = [migrations.RunPython(fold_never_going_back, fold_as_before)]
