@@ -10,41 +10,22 @@ import importlib
 from django.db import migrations
 
 previous = importlib.import_module("evaluation.migrations.0016_ranking_change_log")
-LOGGED_CHANGES = previous.LOGGED_CHANGES
 
 # What the fold stores when the call has no version row yet: one more than its last logged change.
 FIRST_VERSION = (
     "1 + COALESCE((SELECT MAX(version) FROM evaluation_rankingchange WHERE call_id = NEW.call_id), 0)"
 )
 
-SQLITE = [
-    "DROP TRIGGER IF EXISTS evaluation_ranking_change_fold",
-    f"""CREATE TRIGGER evaluation_ranking_change_fold AFTER INSERT ON evaluation_rankingchange
-    BEGIN
-        INSERT INTO evaluation_rankingversion (call_id, version) VALUES (NEW.call_id, {FIRST_VERSION})
-            ON CONFLICT (call_id) DO UPDATE SET version = version + 1;
-        UPDATE evaluation_rankingchange
-            SET version = (SELECT version FROM evaluation_rankingversion WHERE call_id = NEW.call_id)
-            WHERE id = NEW.id;
-        DELETE FROM evaluation_rankingchange WHERE call_id = NEW.call_id
-            AND version <= (SELECT version FROM evaluation_rankingversion WHERE call_id = NEW.call_id) - {LOGGED_CHANGES};
-    END""",
-]
-SQLITE_BACK = [SQLITE[0], previous.SQLITE[0]]
 
-POSTGRESQL = [
-    f"""CREATE OR REPLACE FUNCTION evaluation_ranking_fold() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE
-        folded bigint;
-    BEGIN
-        INSERT INTO evaluation_rankingversion (call_id, version) VALUES (NEW.call_id, {FIRST_VERSION})
-            ON CONFLICT (call_id) DO UPDATE SET version = evaluation_rankingversion.version + 1
-            RETURNING version INTO folded;
-        UPDATE evaluation_rankingchange SET version = folded WHERE id = NEW.id;
-        DELETE FROM evaluation_rankingchange WHERE call_id = NEW.call_id AND version <= folded - {LOGGED_CHANGES};
-        RETURN NULL;
-    END $$""",
-]
+def _folding_after_the_log(statement, first="VALUES (NEW.call_id, 1)"):
+    """0016's fold with the one change: a missing version row starts after the last logged change."""
+    assert statement.count(first) == 1, statement
+    return statement.replace(first, f"VALUES (NEW.call_id, {FIRST_VERSION})")
+
+
+SQLITE = ["DROP TRIGGER IF EXISTS evaluation_ranking_change_fold", _folding_after_the_log(previous.SQLITE[0])]
+SQLITE_BACK = [SQLITE[0], previous.SQLITE[0]]
+POSTGRESQL = [_folding_after_the_log(previous.POSTGRESQL[0])]
 POSTGRESQL_BACK = [previous.POSTGRESQL[0]]
 
 fold_never_going_back = previous.previous._run({"sqlite": SQLITE, "postgresql": POSTGRESQL})

@@ -302,10 +302,9 @@ def test_the_migration_prunes_the_log_as_the_model_says():
     assert int(re.search(r"^LOGGED_CHANGES = (\d+)$", text, re.M).group(1)) == LOGGED_CHANGES
 
 
-@SQLITE
-def test_a_version_made_again_starts_after_the_call_s_last_logged_change(scored, call):
-    """A call's version never goes back: were its version row lost while its log remains (a
-    database flushed table by table), the next change still gets a version of its own."""
+def assert_a_version_made_again_follows_the_log(call):
+    """Were a call's version row lost while its log remains (a database flushed table by table),
+    the next change still gets a version of its own, after the last one logged."""
     application = considered(call)[0]
     Application.objects.filter(pk=application.pk).update(requested_subsidy=5)
     last = ranking_version(call.pk)
@@ -314,6 +313,11 @@ def test_a_version_made_again_starts_after_the_call_s_last_logged_change(scored,
     Application.objects.filter(pk=application.pk).update(requested_subsidy=6)
     assert ranking_version(call.pk) == last + 1
     assert RankingChange.objects.filter(call=call, version=last + 1, application=application).exists()
+
+
+@SQLITE
+def test_a_version_never_goes_back(scored, call):
+    assert_a_version_made_again_follows_the_log(call)
 
 
 FLUSHED_TOGETHER = ("projects_application", "evaluation_rankingchange", "evaluation_rankingversion")

@@ -23,6 +23,7 @@ from tests.evaluation.test_kept_ranking import (
     NO_CHANGES,
     RANKING_READ,
     WHOLE_CALL_CHANGES,
+    assert_a_version_made_again_follows_the_log,
     considered,
     fresh,
     kept,
@@ -273,15 +274,5 @@ def test_a_scoring_change_saved_in_the_admin_is_ranked_ahead_at_the_commit(score
     assert ranking == fresh(call)
 
 
-def test_a_version_made_again_starts_after_the_call_s_last_logged_change(scored):
-    """The fold at the commit never takes a call's version back, were its version row lost
-    while its log remains (tests/evaluation/test_kept_ranking.py shows it on SQLite)."""
-    call = scored
-    application = considered(call)[0]
-    Application.objects.filter(pk=application.pk).update(requested_subsidy=5)
-    last = ranking_version(call.pk)
-    assert RankingChange.objects.filter(call=call, version=last).exists()
-    ranking_versions.RankingVersion.objects.filter(call=call).delete()
-    Application.objects.filter(pk=application.pk).update(requested_subsidy=6)
-    assert ranking_version(call.pk) == last + 1
-    assert RankingChange.objects.filter(call=call, version=last + 1, application=application).exists()
+def test_a_version_never_goes_back_at_the_commit(scored):
+    assert_a_version_made_again_follows_the_log(scored)
