@@ -190,7 +190,8 @@ def main():
         f"{'met' if figures['met'] else 'not met':>14}"
     )
     print(json.dumps(figures))
+    return 0 if figures["met"] else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
