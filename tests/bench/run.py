@@ -25,7 +25,6 @@ Prints one table, every row with its budget and met / not met, and writes the sa
 (``verdicts``) with the figures to bench-results/evaluation.json.
 """
 
-import gc
 import io
 import json
 import os
@@ -177,12 +176,6 @@ def main():
     assignment_seconds, created = timed(lambda: assign_reviewers(call, by=staff, seed=2022))
     score_all(call, applications, by=staff, rng=rng)
     score_rows = connection.cursor().execute("SELECT COUNT(*) FROM evaluation_score").fetchone()[0]
-    # What the generator left in this process's heap (the 20,000 applications, 100,000 reviews
-    # and their scores as objects) is not a web or Celery worker's: out of the collector's reach
-    # from here, so that its passes over them are not timed with the floors and the dry runs
-    # (the staff pages are timed in a process of their own for the same reason).
-    gc.collect()
-    gc.freeze()
 
     def bare_group_by():
         with connection.cursor() as cursor:
