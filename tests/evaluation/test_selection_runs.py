@@ -7,7 +7,6 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 from django.urls import reverse
 
 from competitions.lifecycle import TransitionRefused
@@ -16,6 +15,7 @@ from evaluation import objections, score_sheets, selection_runs
 from evaluation.generate import generate
 from evaluation.models import Assignment, BonusAward, Objection, SelectionRun
 from projects.models import Application, ApplicationState, Membership
+from tests.evaluation.test_kept_ranking import SQLITE
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -279,11 +279,7 @@ def test_the_admin_refuses_criteria_that_do_not_add_up_to_100(client, call, role
     assert Criterion.objects.get(pk=criteria[0].pk).max_points == 30
 
 
-@pytest.mark.skipif(
-    connection.vendor != "sqlite",
-    reason="PostgreSQL folds a change into the version at the commit, which a test's transaction never reaches:"
-    " tests/postgres/test_kept_ranking_commits.py saves the plan committed",
-)
+@SQLITE  # PostgreSQL folds a change at the commit: tests/postgres saves the plan committed
 def test_a_scoring_change_saved_in_the_admin_is_ranked_ahead_once_it_commits(
     client, call, scored, django_capture_on_commit_callbacks
 ):
