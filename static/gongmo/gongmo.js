@@ -155,3 +155,20 @@ document.addEventListener("DOMContentLoaded", function () {
     box.addEventListener("change", recount);
   });
 });
+
+/* KRDS pins its header to the top once the page is scrolled (#wrap gets scroll-down or
+   scroll-up) and the pinned part then leaves the flow: everything below would jump up by its
+   height, under the reader's eyes and pointer, and back down at the top. The header keeps its
+   place instead: its height is kept as a custom property (gongmo.css reserves it while pinned),
+   measured again whenever it changes (fonts loaded, a narrower window, the menu opened). */
+document.addEventListener("DOMContentLoaded", function () {
+  var header = document.getElementById("krds-header");
+  var pinned = header && header.querySelector(".header-in");
+  if (!pinned) return;
+  function keep() {
+    header.style.setProperty("--gongmo-pinned-height", pinned.getBoundingClientRect().height + "px");
+  }
+  keep();
+  if (window.ResizeObserver) new ResizeObserver(keep).observe(pinned);
+  else window.addEventListener("resize", keep);
+});

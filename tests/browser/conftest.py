@@ -9,12 +9,15 @@ import os
 import shutil
 import sqlite3
 import tempfile
+import time
+from collections import deque
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
+from playwright.sync_api import Error as PlaywrightError
 
 CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 # On a closed network Chromium's own background connections are refused and slow it down.
@@ -50,14 +53,48 @@ def lang(request):
     return request.param
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keeps each phase's report on the test item, so a fixture's teardown knows the test failed."""
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+class PageEvents:
+    """What the journey's pages did lately (requests, answers, failures, navigations, console
+    errors, crashes), with the time each happened: printed when a journey fails, so that a
+    timeout in CI says whether the server never answered or the page never moved on."""
+
+    def __init__(self, size=80):
+        self.events = deque(maxlen=size)
+        self.start = time.monotonic()
+
+    def add(self, who, text):
+        self.events.append(f"{time.monotonic() - self.start:8.2f} s  {who}: {text}")
+
+    def watch(self, page, who):
+        page.on("request", lambda r: self.add(who, f"-> {r.method} {r.url}"))
+        page.on("response", lambda r: self.add(who, f"<- {r.status} {r.request.method} {r.url}"))
+        page.on("requestfailed", lambda r: self.add(who, f"!! {r.method} {r.url}: {r.failure}"))
+        page.on("framenavigated", lambda f: f.parent_frame is None and self.add(who, f"navigated to {f.url}"))
+        page.on("load", lambda p: self.add(who, f"loaded {p.url}"))
+        page.on("crash", lambda p: self.add(who, "the page crashed"))
+        page.on("pageerror", lambda error: self.add(who, f"script error: {error}"))
+
+    def __str__(self):
+        return "\n".join(self.events)
+
+
 @pytest.fixture
-def new_page(browser, live_server, lang):
+def new_page(request, browser, live_server, lang):
     """Opens a fresh browser (own cookies) in the journey's language: one per person.
 
     Every page the journey opens is watched for Content-Security-Policy violations (Chromium
     reports each in the console, "Refused to ..."): any one fails the journey at its end."""
     contexts = []
     violations = []
+    events = PageEvents()
 
     def watch(message):
         where = message.location or {}
@@ -75,16 +112,43 @@ def new_page(browser, live_server, lang):
             viewport={"width": 1280, "height": 900},
             timezone_id="Asia/Seoul",
             accept_downloads=True,
+            # As someone who asked for less motion: KRDS's pinned header then shows and hides at
+            # once, not over 0.4 s, so a click never ends on the header sliding over its target
+            # (test_pinned_header.py has the page's own half: nothing jumps when it is pinned).
+            reduced_motion="reduce",
         )
         # 30 s: on a shared 2-core machine running slow, a request that renders a PDF or sends
         # mail behind a SQLite write has taken over 15 s (two journeys timed out once in CI and
         # passed again alone); a real hang still fails.
         context.set_default_timeout(30_000)
+        if os.environ.get("GONGMO_BROWSER_TRACE"):
+            context.tracing.start(screenshots=True, snapshots=True)
         contexts.append(context)
         context.on("console", watch)
-        return context.new_page()
+        page = context.new_page()
+        events.watch(page, f"page {len(contexts)}")
+        pages.append(page)
+        return page
 
+    pages = []
     yield open_page
+    call = getattr(request.node, "report_call", None)
+    if call is not None and call.failed:
+        print(f"The journey's pages, last {len(events.events)} events:\n{events}")
+        for number, page in enumerate(pages, start=1):
+            path = SCREENSHOTS / "failed" / f"{request.node.name}-{os.getpid()}-page-{number}.png"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                page.screenshot(path=str(path), full_page=True)
+            except PlaywrightError as error:
+                print(f"page {number} at {page.url}: no screenshot ({error.message})")
+            else:
+                print(f"page {number} at {page.url}: {path}")
+    if os.environ.get("GONGMO_BROWSER_TRACE"):
+        for number, context in enumerate(contexts, start=1):
+            context.tracing.stop(
+                path=str(SCREENSHOTS / "traces" / f"{request.node.name}-{os.getpid()}-{number}.zip")
+            )
     for context in contexts:
         context.close()
     assert not violations, "Content-Security-Policy violations:\n" + "\n".join(violations)
