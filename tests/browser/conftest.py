@@ -31,6 +31,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+# GONGMO_BROWSER_TRACE=1: a Playwright trace of every journey, under var/screenshots/traces/.
+TRACE = bool(os.environ.get("GONGMO_BROWSER_TRACE"))
 
 
 @pytest.fixture(scope="session")
@@ -121,7 +123,7 @@ def new_page(request, browser, live_server, lang):
         # mail behind a SQLite write has taken over 15 s (two journeys timed out once in CI and
         # passed again alone); a real hang still fails.
         context.set_default_timeout(30_000)
-        if os.environ.get("GONGMO_BROWSER_TRACE"):
+        if TRACE:
             context.tracing.start(screenshots=True, snapshots=True)
         contexts.append(context)
         context.on("console", watch)
@@ -144,7 +146,7 @@ def new_page(request, browser, live_server, lang):
                 print(f"page {number} at {page.url}: no screenshot ({error.message})")
             else:
                 print(f"page {number} at {page.url}: {path}")
-    if os.environ.get("GONGMO_BROWSER_TRACE"):
+    if TRACE:
         for number, context in enumerate(contexts, start=1):
             context.tracing.stop(
                 path=str(SCREENSHOTS / "traces" / f"{request.node.name}-{os.getpid()}-{number}.zip")
