@@ -13,6 +13,10 @@ length of each list (``IN (%s, %s)`` is longer for more ids). A queryset whose S
 each stand-in exactly once as a parameter (a value folded into the SQL text, or transformed) is
 refused when first compiled, so a read can never run with the wrong values.
 
+A read of one row can bring other tables' rows with it, in the same statement (NestedRead): the
+submission reads its application, the application's consortium, documents and answers, its
+call's rules and questions and its parties' sanctions in one statement rather than seven.
+
 On PostgreSQL the compiled SQL is also prepared on each database connection (statement_cursor):
 PostgreSQL then parses and plans it once per connection, not on every run. Planning the
 submission's locking read (five tables joined, every column named) cost its backend about
@@ -20,11 +24,15 @@ submission's locking read (five tables joined, every column named) cost its back
 """
 
 import functools
+import json
 import weakref
+from datetime import UTC
+from decimal import Decimal
 from itertools import count
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections, router
+from django.db import connections, models, router
+from django.db.models.functions import Cast, JSONArray
 from django.db.models.query import ModelIterable, get_related_populators
 from django.db.transaction import TransactionManagementError
 
@@ -45,6 +53,7 @@ class _Compiled:
         self.names = None  # model reads: the attribute each of the model's columns loads
         self.columns = None  # model reads: where the model's columns are in a row
         self.related = ()  # model reads: what fills in the select_related rows (as Django does)
+        self.annotations = {}  # model reads: {name: where its value is in a row}
 
     def bind(self, args):
         params = list(self.params)
@@ -55,7 +64,7 @@ class _Compiled:
 
 class CompiledRead:
     """``build(*args)`` -> a QuerySet of ``model`` (with select_related and select_for_update if
-    wanted, no annotations: its rows become instances, with their related rows, as the queryset
+    wanted: its rows become instances, with their related rows and annotations, as the queryset
     would give them) or a ``values_list`` of it (its rows become tuples). Call ``objects(*args)``
     or ``rows(*args)`` with real ids. (prefetch_related is not run: read those rows with a
     CompiledRead of their own and attach_prefetched them.)"""
@@ -90,8 +99,9 @@ class CompiledRead:
         compiled = _Compiled(sql, list(params), slots, compiler, locks)
         if issubclass(queryset._iterable_class, ModelIterable):
             # As django.db.models.query.ModelIterable builds its instances.
-            if compiler.annotation_col_map or queryset._known_related_objects:
-                raise ValueError("A compiled read loads models and their select_related: no annotations")
+            if queryset._known_related_objects:
+                raise ValueError("A compiled read loads models, their select_related and annotations")
+            compiled.annotations = dict(compiler.annotation_col_map)
             fields = compiler.klass_info["select_fields"]
             compiled.columns = slice(fields[0], fields[-1] + 1)
             compiled.names = [col.target.attname for col, _alias, _ in compiler.select[compiled.columns]]
@@ -134,6 +144,8 @@ class CompiledRead:
             instance = self.model.from_db(alias, compiled.names, row[compiled.columns])
             for related in compiled.related:
                 related.populate(row, instance)
+            for name, position in compiled.annotations.items():
+                setattr(instance, name, row[position])
             instances.append(instance)
         return instances
 
@@ -186,3 +198,136 @@ def attach_prefetched(instance, name, objects):
     if not hasattr(instance, "_prefetched_objects_cache"):
         instance._prefetched_objects_cache = {}
     instance._prefetched_objects_cache[name] = queryset
+
+
+class RowsOf(models.Subquery):
+    """The rows of ``queryset`` (filtered on its outer row with OuterRef), each the JSON array
+    of its ``columns``, as one JSON array in one column of the outer row (text). In no order:
+    NestedRead.decode orders them."""
+
+    template = '(SELECT JSON_GROUP_ARRAY(JSON(rows."j")) FROM (%(subquery)s) rows)'
+
+    def __init__(self, queryset, columns):
+        super().__init__(queryset.order_by().values(j=JSONArray(*columns)), output_field=models.TextField())
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        template = """(SELECT COALESCE(JSONB_AGG(rows."j"), '[]')::text FROM (%(subquery)s) rows)"""
+        return self.as_sql(compiler, connection, template=template, **extra_context)
+
+
+def _field_at(model, path):
+    """The field a values() path (``organisation__name``, ``section_id``) reads."""
+    *hops, last = path.split("__")
+    for hop in hops:
+        model = model._meta.get_field(hop).related_model
+    for field in model._meta.concrete_fields:
+        if last in (field.name, field.attname):
+            return field
+    return model._meta.get_field(last)
+
+
+def _converter(field, vendor):
+    """Turns a column's value, as JSON gave it (dates as text, booleans as 0/1 on SQLite, JSON
+    columns as text on SQLite), into what the model's own read gives."""
+    kind = field.get_internal_type()
+    if kind == "DateTimeField":
+        from django.utils.dateparse import parse_datetime
+
+        def to_datetime(value):
+            moment = parse_datetime(value)
+            return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite keeps UTC, naive
+
+        return to_datetime
+    if kind == "DateField":
+        from django.utils.dateparse import parse_date
+
+        return parse_date
+    if kind == "DecimalField":
+        places = Decimal(1).scaleb(-field.decimal_places)
+        return lambda value: Decimal(value).quantize(places)
+    if kind == "BooleanField":
+        return bool
+    if kind == "JSONField" and vendor != "postgresql":
+        return json.loads
+    return None
+
+
+class NestedRead:
+    """Rows of another table that a read of one row brings along in its own statement:
+    ``build()`` gives their queryset, filtered on the outer row with OuterRef. ``expression()``
+    is what the outer read annotates with, and ``decode(value, alias)`` turns the annotation's
+    value back into what a read of their own gives: instances of ``model`` with every column
+    (and, as select_related, of each relation in ``related``), or, given ``fields``, tuples of
+    those values (``instances=True``: instances with only those fields loaded), ordered by
+    ``ordering`` (names among the columns, "-" for descending)."""
+
+    def __init__(self, model, build, *, fields=None, related=(), instances=None, ordering=None):
+        self.model = model
+        self.build = build
+        self.related = tuple(related)
+        self.instances = fields is None if instances is None else instances
+        if fields is None:
+            fields = [field.attname for field in model._meta.concrete_fields]
+            for name in self.related:
+                other = model._meta.get_field(name).related_model
+                fields += [f"{name}__{field.attname}" for field in other._meta.concrete_fields]
+        self.fields = tuple(fields)
+        self.ordering = tuple(("id",) if ordering is None and "id" in self.fields else ordering or ())
+        unknown = {name.lstrip("-") for name in self.ordering} - set(self.fields)
+        if unknown:
+            raise ValueError(f"{model.__name__}: ordered by {sorted(unknown)}, which it does not read")
+        self._converters = {}
+
+    def expression(self):
+        # A decimal as text, so that JSON carries its digits (not a float's) and JSON columns'
+        # numbers stay the floats Django's own read gives.
+        return RowsOf(
+            self.build(),
+            [
+                Cast(path, models.TextField())
+                if isinstance(_field_at(self.model, path), models.DecimalField)
+                else path
+                for path in self.fields
+            ],
+        )
+
+    def _converters_for(self, vendor):
+        if vendor not in self._converters:
+            self._converters[vendor] = [
+                (position, convert)
+                for position, path in enumerate(self.fields)
+                if (convert := _converter(_field_at(self.model, path), vendor)) is not None
+            ]
+        return self._converters[vendor]
+
+    def decode(self, value, alias):
+        """The rows (tuples, or instances) in ``value``, a RowsOf's text."""
+        rows = json.loads(value) if value else []
+        for position, convert in self._converters_for(connections[alias].vendor):
+            for row in rows:
+                if row[position] is not None:
+                    row[position] = convert(row[position])
+        for name in reversed(self.ordering):  # stable sorts, the last key first
+            position = self.fields.index(name.lstrip("-"))
+            rows.sort(
+                key=lambda row: (row[position] is not None, row[position]), reverse=name.startswith("-")
+            )
+        if not self.instances:
+            return [tuple(row) for row in rows]
+        return [self._instance(row, alias) for row in rows]
+
+    def _instance(self, row, alias):
+        values = dict(zip(self.fields, row, strict=True))
+        instance = _from_db(self.model, alias, {p: v for p, v in values.items() if "__" not in p})
+        for name in self.related:
+            prefix = f"{name}__"
+            own = {p[len(prefix) :]: v for p, v in values.items() if p.startswith(prefix)}
+            setattr(instance, name, _from_db(self.model._meta.get_field(name).related_model, alias, own))
+        return instance
+
+
+def _from_db(model, alias, values):
+    """An instance of ``model`` as a read of these columns ({attname: value}) gives it (the
+    others deferred): Model.from_db takes them in the model's column order."""
+    names = [field.attname for field in model._meta.concrete_fields if field.attname in values]
+    return model.from_db(alias, names, [values[name] for name in names])

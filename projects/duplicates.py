@@ -258,8 +258,7 @@ def pending_applications(application, involved):
 
 def sanction_history(organisations, sanctions=None, named=None):
     """Every sanction of these organisations, by pk. ``sanctions``: {organisation id: [Sanction,
-    ...]} already read for them (projects.eligibility_check.sanctions_of, as the submission's
-    eligibility snapshot reads it), with ``named`` {organisation id: Organisation} for the
+    ...]} already read for them (projects.eligibility_check.sanctions_of), with ``named`` {organisation id: Organisation} for the
     names; read here (one query) when not given."""
     if sanctions is None:
         return (

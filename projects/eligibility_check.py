@@ -7,8 +7,9 @@ queue); ``check_eligibility`` evaluates one.
 
 from collections import defaultdict
 from decimal import Decimal
+from typing import NamedTuple
 
-from django.db.models import FilteredRelation, Prefetch, Q
+from django.db.models import FilteredRelation, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from competitions.eligibility import (
@@ -24,7 +25,7 @@ from competitions.matching import ratio_of
 from competitions.models import EligibilityRule
 from competitions.models.localized import pick_language
 
-from .compiled_reads import CompiledRead, attach_prefetched
+from .compiled_reads import CompiledRead, NestedRead, attach_prefetched
 from .indicators import indicator_facts
 
 # States in which a stage-1 application counts as selected (they arrive with evaluation).
@@ -47,21 +48,13 @@ def eligibility_prefetches():
 
 
 def _compiled_reads():
-    """What eligibility_prefetches reads, and the sanctions, rules and questions check_many
-    reads, each compiled once per process (projects.compiled_reads): built on first use, after
-    the apps are ready."""
+    """The sanctions, rules and questions check_many reads, each compiled once per process
+    (projects.compiled_reads): built on first use, after the apps are ready."""
     from competitions.models import Question
 
-    from .models import ConsortiumMember, Document, Sanction
+    from .models import Sanction
 
     return {
-        # The same rows as the prefetches (in their models' own ordering), for one application.
-        "members": CompiledRead(
-            ConsortiumMember, lambda application: _live_consortium().filter(application_id=application)
-        ),
-        "documents": CompiledRead(
-            Document, lambda application: Document.objects.filter(application_id=application)
-        ),
         "sanctions": CompiledRead(
             Sanction,
             lambda organisations: Sanction.objects.filter(organisation_id__in=organisations).order_by("pk"),
@@ -110,14 +103,105 @@ def _read(name):
     return _READS[name]
 
 
-def load_eligibility_rows(application):
-    """For one application: what eligibility_prefetches reads (its live consortium with each
-    member's organisation, its documents), through reads compiled once per process, stored as
-    the prefetch stores them. For the submission, whose every request of a deadline burst
-    would otherwise build and compile these queries again. Two queries."""
-    attach_prefetched(application, "consortium_members", _read("members").objects(application.pk))
-    attach_prefetched(application, "documents", _read("documents").objects(application.pk))
-    return application
+class SnapshotRows(NamedTuple):
+    """What check_many reads besides the applications, when it was read with them: the parties'
+    sanctions (as sanctions_of gives them) and the rows of the rules and questions reads."""
+
+    sanctions: dict
+    rules: list
+    questions: list
+
+
+_NESTED = {}
+
+
+def _nested_reads():
+    """What check_many reads for one application, as rows a read of the application brings
+    along in its own statement (compiled_reads.NestedRead): the same rows, in the same order,
+    as eligibility_prefetches and the sanctions, rules and questions reads give."""
+    if not _NESTED:
+        from competitions.models import Question
+
+        from .models import Answer, ConsortiumMember, Document, Sanction
+
+        parties = Q(organisation_id=OuterRef("lead_id")) | Q(
+            organisation_id__in=ConsortiumMember.objects.live()
+            .filter(application_id=OuterRef(OuterRef("pk")))
+            .values("organisation_id")
+        )
+        _NESTED.update(
+            members=NestedRead(
+                ConsortiumMember,
+                lambda: _live_consortium().filter(application_id=OuterRef("pk")),
+                related=("organisation",),
+            ),
+            documents=NestedRead(
+                Document,
+                lambda: Document.objects.filter(application_id=OuterRef("pk")),
+                ordering=(*Document._meta.ordering, "id"),
+            ),
+            sanctions=NestedRead(Sanction, lambda: Sanction.objects.filter(parties)),
+            rules=NestedRead(
+                EligibilityRule,
+                lambda: EligibilityRule.objects.filter(call_id=OuterRef("call_id")),
+                fields=("call_id", "track_id", "kind", "params", "position", "id"),
+                ordering=("position", "id"),
+            ),
+            questions=NestedRead(
+                Question,
+                lambda: Question.objects.filter(call_id=OuterRef("call_id")),
+                fields=(
+                    "call_id",
+                    "code",
+                    "label",
+                    "label_ko",
+                    "kind",
+                    "choices",
+                    "required",
+                    "id",
+                    "section__position",
+                    "section_id",
+                    "position",
+                ),
+                ordering=("section__position", "section_id", "position", "id"),
+            ),
+            answers=NestedRead(
+                Answer,
+                lambda: Answer.objects.filter(application_id=OuterRef("pk")),
+                fields=("question_id", "application_id", "value", "document_id"),
+            ),
+        )
+    return _NESTED
+
+
+def snapshot_annotations():
+    """What a read of applications annotates each with, for load_snapshot_rows: everything
+    check_many reads of one application besides the application's own row and those it
+    joins (call, track, lead, service field)."""
+    return {f"snapshot_{name}": read.expression() for name, read in _nested_reads().items()}
+
+
+def load_snapshot_rows(application, alias):
+    """For one application read with snapshot_annotations (from the database ``alias``): its
+    live consortium and documents, stored as eligibility_prefetches stores them, and the
+    SnapshotRows to give check_many. No query."""
+    reads = _nested_reads()
+
+    def decoded(name):
+        return reads[name].decode(getattr(application, f"snapshot_{name}"), alias)
+
+    attach_prefetched(application, "consortium_members", decoded("members"))
+    attach_prefetched(application, "documents", decoded("documents"))
+    sanctions = defaultdict(list)
+    for sanction in decoded("sanctions"):
+        sanctions[sanction.organisation_id].append(sanction)
+    answers = {question: rest for question, *rest in decoded("answers")}
+    questions = [
+        (*asked, *answers.get(question, (None, None, None)))
+        for *asked, question, _section_position, _section, _position in decoded("questions")
+    ]
+    rules = [row[:4] for row in decoded("rules")]
+    return SnapshotRows(sanctions=sanctions, rules=rules, questions=questions)
 
 
 # What application_facts reads of an application's call, joined to the call wherever it is read.
@@ -289,11 +373,15 @@ def _selected_pairs(applications):
     )
 
 
-def questions_and_answers(applications):
+def questions_and_answers(applications, rows=None):
     """({call id: {code: QuestionFacts}}, {application id: {code: value}}) for these
     applications in one query: every question of their calls, each joined to the answers of
-    these applications only (a file question's answer is True once a document is attached)."""
-    rows = _read("questions").rows(sorted({a.call_id for a in applications}), [a.pk for a in applications])
+    these applications only (a file question's answer is True once a document is attached).
+    ``rows``: that query's rows, when they were read with the applications (SnapshotRows)."""
+    if rows is None:
+        rows = _read("questions").rows(
+            sorted({a.call_id for a in applications}), [a.pk for a in applications]
+        )
     questions, answers = defaultdict(dict), defaultdict(dict)
     for call_id, code, label, label_ko, kind, choices, required, application_id, value, document_id in rows:
         if code not in questions[call_id]:
@@ -381,10 +469,12 @@ def application_facts(
     )
 
 
-def _configured_rules(applications):
-    """(call, track) -> [(kind, params)] for every call of ``applications``, in one query."""
+def _configured_rules(applications, rows=None):
+    """(call, track) -> [(kind, params)] for every call of ``applications``, in one query (none
+    when ``rows``, its rows, were read with the applications)."""
     by_call = defaultdict(list)
-    rows = _read("rules").rows(sorted({a.call_id for a in applications}))
+    if rows is None:
+        rows = _read("rules").rows(sorted({a.call_id for a in applications}))
     for call_id, track_id, kind, params in rows:
         by_call[call_id].append((track_id, kind, params))
     return {
@@ -395,24 +485,25 @@ def _configured_rules(applications):
     }
 
 
-def check_many(applications, today=None, sanctions=None):
+def check_many(applications, today=None, sanctions=None, read=None):
     """{application pk: [RuleResult, ...]} for a list of applications (use with_eligibility_data):
     the standing rules that concern each (competitions.eligibility), then its call's rules.
-    ``sanctions``: sanctions_of these applications, when the caller already read them."""
+    ``sanctions``: sanctions_of these applications, when the caller already read them;
+    ``read``: SnapshotRows, when they were read with the applications (load_snapshot_rows)."""
     applications = list(applications)
     if not applications:
         return {}
     today = today or timezone.localdate()
-    rules = _configured_rules(applications)
+    read = read or SnapshotRows(sanctions=sanctions, rules=None, questions=None)
+    rules = _configured_rules(applications, read.rules)
     selected = _selected_pairs(applications)
-    asked = questions_and_answers(applications)
+    asked = questions_and_answers(applications, read.questions)
     indicators = indicator_facts(applications)
     reads_projects = any(
         kind in PROJECT_RULE_KINDS for configured in rules.values() for kind, _p in configured
     )
     projects = live_projects_by_organisation(applications) if reads_projects else None
-    if sanctions is None:
-        sanctions = sanctions_of(applications)
+    sanctions = read.sanctions if read.sanctions is not None else sanctions_of(applications)
     # Each rule set's params checked and labels translated once, not once an application.
     prepared = {key: prepare(configured) for key, configured in rules.items()}
     results = {}

@@ -5,8 +5,10 @@ reasons in the user's language (changing nothing), runs the django-fsm-2 transit
 who, when, from, to and why by django-fsm-log) and queues the e-mail in the outbox.
 """
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,10 +17,10 @@ from competitions.formatting import format_seoul
 from competitions.lifecycle import TransitionRefused, require_call_state
 from competitions.models import Call
 
-from .compiled_reads import CompiledRead, attach_prefetched, statement_cursor
+from .compiled_reads import CompiledRead, NestedRead, attach_prefetched, statement_cursor
 from .compiled_writes import CompiledUpdate
 from .duplicates import open_findings_refusal
-from .eligibility_check import check_many, load_eligibility_rows, sanctions_of
+from .eligibility_check import check_many, load_snapshot_rows, snapshot_annotations
 from .models import (
     Application,
     ApplicationState,
@@ -184,15 +186,16 @@ def _next_reference(call):
 
 def _locked_for_submission(pk):
     """The draft to submit, row-locked (that row only: the call, read with it, stays free for
-    the other submissions to the call), with everything the submission reads: its call (with
-    the indicator settings), track, lead organisation and service field, its live consortium
-    and documents as the eligibility snapshot reads them, and the lead organisation's people
-    (who may submit it, and whom the receipt goes to). The one read of the application a
-    submission makes, and the statement every request of a deadline burst waits on: joined only
-    to what it reads (not with_eligibility_data's previous stage and the track's call again).
-    Each read is compiled once per process (_reads, load_eligibility_rows): what the queryset
-    with eligibility_prefetches and the lead's people would read, without building and
-    compiling the same SQL on every request of a burst."""
+    the other submissions to the call), with everything the submission reads, in one statement:
+    its call (with the indicator settings), track, lead organisation and service field joined;
+    and, as rows it brings along (eligibility_check.snapshot_annotations), what the eligibility
+    snapshot reads (its live consortium, documents and answers, its call's rules and questions,
+    its parties' sanctions) and the lead organisation's people (who may submit it, and whom the
+    receipt goes to). Returns (the application, its eligibility_check.SnapshotRows).
+
+    The statement every request of a deadline burst waits on, compiled once per process (_reads):
+    a burst does not build and compile the same SQL on every request, nor send seven statements
+    where one does."""
     found = _reads()["application"].objects(pk)
     if not found:
         raise Application.DoesNotExist(f"No application {pk}")
@@ -200,34 +203,35 @@ def _locked_for_submission(pk):
     # The track's call is the application's: read once. (A call with a previous stage has it
     # read when the snapshot names it: rare, and only then.)
     locked.track.call = locked.call
-    load_eligibility_rows(locked)
-    attach_prefetched(locked.lead, "members", _reads()["lead_people"].objects(locked.lead_id))
-    return locked
+    alias = locked._state.db
+    snapshot = load_snapshot_rows(locked, alias)
+    attach_prefetched(locked.lead, "members", _LEAD_PEOPLE.decode(locked.lead_people, alias))
+    return locked, snapshot
 
 
 _READS = {}
 # What a submission changes of the application's row (updated_at is auto_now and needs naming).
 _SUBMITTED = CompiledUpdate(Application, ["reference", "submitted_at", "state", "updated_at"])
+# The lead organisation's people, with what an e-mail to each needs (address, language).
+_LEAD_PEOPLE = NestedRead(
+    get_user_model(),
+    lambda: get_user_model().objects.filter(memberships__organisation_id=OuterRef("lead_id")),
+    fields=("id", "email", "language"),
+    instances=True,
+)
 
 
 def _reads():
-    """The submission's reads of the application and of its lead's people (who may submit it,
-    with what an e-mail to each needs), each compiled once per process (projects.compiled_reads)."""
+    """The submission's one read (_locked_for_submission), compiled once per process
+    (projects.compiled_reads)."""
     if not _READS:
-        from accounts.models import User
-
         _READS["application"] = CompiledRead(
             Application,
             lambda pk: (
                 Application.objects.select_for_update(of=("self",))
                 .select_related("call__indicator_settings", "track", "lead", "service_field")
                 .filter(pk=pk)
-            ),
-        )
-        _READS["lead_people"] = CompiledRead(
-            User,
-            lambda organisation: User.objects.filter(memberships__organisation_id=organisation).only(
-                "email", "language"
+                .annotate(**snapshot_annotations(), lead_people=_LEAD_PEOPLE.expression())
             ),
         )
     return _READS
@@ -240,7 +244,7 @@ def submit(application, *, by, now=None):
     who may not submit it, both before anything is changed."""
     now = now or timezone.now()
     with transaction.atomic():
-        locked = _locked_for_submission(getattr(application, "pk", application))
+        locked, snapshot = _locked_for_submission(getattr(application, "pk", application))
         # Checked on the locked row, whose lead's people were read with it: no query of its own.
         _require(by, "projects.change_application", locked, _("You may not submit this application."))
         if locked.state != ApplicationState.DRAFT:
@@ -263,9 +267,7 @@ def submit(application, *, by, now=None):
             refusal = one_per_lead_refusal(locked.call, locked.lead, exclude_pk=locked.pk)
         if refusal:
             raise TransitionRefused([refusal])
-        # Read once: the eligibility snapshot and the duplicate-funding check both list them.
-        sanctions = sanctions_of([locked])
-        failing = failures(check_many([locked], sanctions=sanctions)[locked.pk])
+        failing = failures(check_many([locked], read=snapshot)[locked.pk])
         if failing:
             raise TransitionRefused([f"{result.label}: {result.reason}" for result in failing])
         recipients = locked.lead.members.all()  # read with the application
