@@ -16,8 +16,9 @@ For one application, against its lead and its accepted consortium members:
   sharing a band are the only candidates, and only they are compared. The previous stage's
   application it continues is the same proposal, not a copy: left out.
 
-Run by a worker once a submission has committed (``check_after_submission``; the receipt does not
-wait for it, and a check lost on the way is swept up by ``check_unchecked``), again when
+Run by a worker once a submission has committed (``check_unchecked`` from
+projects.tasks.after_submissions, for every submission since its last run: the receipt does not
+wait for it, and a check lost on the way is swept up by ``check_unchecked`` from beat), again when
 eligibility is confirmed, and by staff on demand. A re-run adds only what is new; a finding is never deleted: staff clear it with
 a reason or reject the application citing it, both logged with who, when and why.
 """
@@ -417,14 +418,16 @@ def check_after_submission(application_id):
 UNCHECKED_GRACE = timedelta(minutes=2)
 
 
-def check_unchecked(now=None):
-    """Beat: check every submitted application with no index yet (its check was never run),
-    submitted more than UNCHECKED_GRACE ago. Returns how many were checked."""
+def check_unchecked(now=None, grace=UNCHECKED_GRACE):
+    """Check every submitted application with no index yet (its check was never run), submitted
+    more than ``grace`` ago (beat: UNCHECKED_GRACE; after a submission: None, any). Returns how
+    many were checked."""
     now = now or timezone.now()
+    unchecked = Application.objects.submitted()
+    if grace is not None:
+        unchecked = unchecked.filter(submitted_at__lt=now - grace)
     unchecked = (
-        Application.objects.submitted()
-        .filter(submitted_at__lt=now - UNCHECKED_GRACE)
-        .exclude(title="")
+        unchecked.exclude(title="")
         .exclude(pk__in=ProposalBucket.objects.values("application_id"))
         .values_list("pk", flat=True)
     )

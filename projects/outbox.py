@@ -21,7 +21,7 @@ def queue_email(to, subject, body, publish=True):
     """Write the message in the caller's transaction; send it after commit (eager or worker).
     Korean particles left double ('%(name)s이(가)' once filled in) are resolved here, the one
     place every e-mail passes (config.korean). ``publish=False``: the caller's own task after
-    commit sends it (projects.tasks.after_submission), so no send task of its own is queued."""
+    commit sends it (projects.tasks.after_submissions), so no send task of its own is queued."""
     message = _INSERT.insert(
         OutboxMessage(to=to, subject=resolve_particles(str(subject)), body=resolve_particles(str(body)))
     )

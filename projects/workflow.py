@@ -31,7 +31,7 @@ from .models import (
 )
 from .models.application import ELIGIBILITY_PENDING_STATES
 from .outbox import tell
-from .tasks import after_submission
+from .tasks import wake_after_submissions
 
 
 class EditConflict(Exception):
@@ -291,14 +291,13 @@ def submit(application, *, by, now=None):
                 },
             )
 
-        # Sent by the task below, not by a send task of its own: one publish, not two.
+        # Sent by the task below, not by a send task of its own: one publish at most, not two.
         _notify_lead(locked, receipt, recipients=recipients, publish=False)
         # The receipt goes out, and the duplicate-funding check (중복성 검토) runs, once this
-        # commits, by a worker: the check refuses nothing, so the receipt need not wait for it
-        # (confirming eligibility runs it again anyway, and a lost one is swept up:
-        # duplicates.check_unchecked; a lost receipt by the outbox sweep).
-        # (A function, not functools.partial: a robust hook's failure is logged by its name.)
-        transaction.on_commit(lambda: after_submission.delay(locked.pk), robust=True)
+        # commits, by a worker (tasks.after_submissions): the check refuses nothing, so the
+        # receipt need not wait for it (confirming eligibility runs it again anyway, and a lost
+        # one is swept up: duplicates.check_unchecked; a lost receipt by the outbox sweep).
+        transaction.on_commit(wake_after_submissions, robust=True)
     return locked
 
 

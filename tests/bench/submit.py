@@ -16,7 +16,8 @@ the statements are counted in one more round, not timed.
 
 Needs PostgreSQL (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/postgres: the
 database gongmo_bench_submit, or BENCH_SUBMIT_DATABASE, is created and dropped) and Redis
-(BENCH_BROKER_URL, default redis://127.0.0.1:6379/12, emptied at the end). Prints a table and writes
+(BENCH_BROKER_URL, default redis://127.0.0.1:6379/12, the broker and the cache, emptied at the
+start and the end). Prints a table and writes
 bench-results/submit.json.
 """
 
@@ -137,6 +138,7 @@ def main():
         broker_url=os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/12"),
     )
     broker = _broker(settings)
+    broker.flushdb()  # ours alone (the broker and the cache): an earlier run's keys gone
     shutil.rmtree(VAR_DIR, ignore_errors=True)
     VAR_DIR.mkdir(parents=True)
     _create_database(settings)

@@ -20,9 +20,10 @@ the CSRF token from the page, Origin and Referer headers, and ``X-Forwarded-Prot
 the TLS-terminating proxy in front of gunicorn sends it (so the production security settings
 stay as they are: secure cookies, the TLS redirect, HSTS).
 
-The broker: Redis, as in production. The request only writes the outbox row and, after
-commit, enqueues the send task; no worker runs during the burst, so the tasks stay in the
-queue (counted, then deleted). The Redis database number is ours alone (``broker_url``).
+The broker and the cache: Redis, as in production. The request only writes the outbox row and,
+after commit, wakes the worker (projects.tasks.wake_after_submissions: one task for the burst,
+since no worker runs during it to take the first); the tasks stay in the queue (counted, then
+deleted). The Redis database number is ours alone (``broker_url``): emptied at the start.
 
 Run it by hand: ``.venv/bin/python -m tests.load.burst`` (``--help`` for the options); the
 internal steps ``seed`` and ``verify`` run in child processes against the burst database.
@@ -150,6 +151,8 @@ def _environment(settings, var_dir):
         DATABASE_URL=_url_for(settings.database_url, settings.database),
         CONN_MAX_AGE="60",
         CELERY_BROKER_URL=settings.broker_url,
+        # The shared cache, as production has (docs/operations.md), in the same Redis database.
+        CACHE_URL=settings.broker_url,
         GONGMO_VAR_DIR=str(var_dir),
         MEDIA_ROOT=str(var_dir / "media"),
         LOG_LEVEL="WARNING",
@@ -394,7 +397,7 @@ def run(settings):
     report = {"settings": asdict(settings), "load_average_before": _load_average()}
     broker = _broker(settings)
     queue = "celery"
-    broker.delete(queue)
+    broker.flushdb()  # ours alone: the queue and the cache (an earlier run's keys) start empty
     var_dir = Path(tempfile.mkdtemp(prefix="gongmo-burst-"))
     env = _environment(settings, var_dir)
     servers, balancer = [], None
