@@ -48,3 +48,29 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_each_server_process_loads_the_brokers_client_at_start_and_connects_to_nothing(tmp_path):
+    """config.wsgi, as gunicorn loads it in each process: what the first submission would load
+    mid-request (the tasks, kombu's Redis transport, redis-py) is loaded; the broker, down here,
+    is not contacted (a process starts whatever the broker's state)."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DEBUG="0",
+        SECRET_KEY="a" * 20 + "-production-secret-" + "b" * 30,
+        GONGMO_VAR_DIR=str(tmp_path),
+        ALLOWED_HOSTS="gongmo.example",
+        CELERY_BROKER_URL="redis://127.0.0.1:1/0",
+    )
+    probe = (
+        "import sys, time; started = time.monotonic(); import config.wsgi; "
+        "from config.celery import app; "
+        "print(app.finalized, 'projects.tasks.after_submissions' in app.tasks, "
+        "'kombu.transport.redis' in sys.modules, 'redis' in sys.modules, time.monotonic() - started < 30)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.split() == ["True", "True", "True", "True", "True"], result.stdout + result.stderr
