@@ -1,4 +1,8 @@
+import logging
+
 from celery import shared_task
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task
@@ -67,7 +71,12 @@ def wake_after_submissions():
     asking the cache about 0.1 ms."""
     from django.core.cache import cache
 
-    if cache.add(AFTER_SUBMISSIONS_PENDING, True, AFTER_SUBMISSIONS_PENDING_SECONDS):
+    try:
+        on_its_way = not cache.add(AFTER_SUBMISSIONS_PENDING, True, AFTER_SUBMISSIONS_PENDING_SECONDS)
+    except Exception:  # noqa: BLE001 - a cache that is down must not cost the submission its task
+        logger.warning("The cache did not answer; publishing after_submissions anyway", exc_info=True)
+        on_its_way = False
+    if not on_its_way:
         after_submissions.delay()
 
 

@@ -87,6 +87,21 @@ def test_a_burst_of_submissions_wakes_the_worker_once_and_it_sees_them_all(
     assert tasks.after_submissions() == 1 and tasks.after_submissions() == 0  # nothing twice
 
 
+def test_a_cache_that_is_down_costs_the_submission_nothing_but_the_publish(
+    draft, applicant, monkeypatch, django_capture_on_commit_callbacks
+):
+    def cache_down(*args, **kwargs):
+        raise ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+
+    monkeypatch.setattr(cache, "add", cache_down)
+    published = []
+    monkeypatch.setattr(tasks.after_submissions, "delay", lambda: published.append("after_submissions"))
+    with django_capture_on_commit_callbacks(execute=True):
+        application = workflow.submit(draft, by=applicant)
+    assert application.state == ApplicationState.SUBMITTED
+    assert published == ["after_submissions"]  # as before the cache: one publish a submission
+
+
 def test_the_checks_after_submissions_run_even_when_sending_fails(draft, applicant, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("database hiccup")
