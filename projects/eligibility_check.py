@@ -47,6 +47,11 @@ def eligibility_prefetches():
     return (Prefetch("consortium_members", queryset=_live_consortium()), "documents")
 
 
+# What the snapshot reads of a call's questions (QuestionFacts), in the order the form shows them.
+QUESTION_COLUMNS = ("call_id", "code", "label", "label_ko", "kind", "choices", "required")
+QUESTION_ORDER = ("section__position", "section_id", "position", "pk")
+
+
 def _compiled_reads():
     """The sanctions, rules and questions check_many reads, each compiled once per process
     (projects.compiled_reads): built on first use, after the apps are ready."""
@@ -76,15 +81,9 @@ def _compiled_reads():
                 .annotate(
                     mine=FilteredRelation("answers", condition=Q(answers__application_id__in=applications))
                 )
-                .order_by("section__position", "section_id", "position", "pk")
+                .order_by(*QUESTION_ORDER)
                 .values_list(
-                    "call_id",
-                    "code",
-                    "label",
-                    "label_ko",
-                    "kind",
-                    "choices",
-                    "required",
+                    *QUESTION_COLUMNS,
                     "mine__application_id",
                     "mine__value",
                     "mine__document_id",
@@ -150,20 +149,8 @@ def _nested_reads():
             questions=NestedRead(
                 Question,
                 lambda: Question.objects.filter(call_id=OuterRef("call_id")),
-                fields=(
-                    "call_id",
-                    "code",
-                    "label",
-                    "label_ko",
-                    "kind",
-                    "choices",
-                    "required",
-                    "id",
-                    "section__position",
-                    "section_id",
-                    "position",
-                ),
-                ordering=("section__position", "section_id", "position", "id"),
+                fields=(*QUESTION_COLUMNS, "id", "section__position", "section_id", "position"),
+                ordering=[name.replace("pk", "id") for name in QUESTION_ORDER],
             ),
             answers=NestedRead(
                 Answer,

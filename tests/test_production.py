@@ -29,7 +29,7 @@ def test_healthz_reports_a_broker_that_is_down_without_failing(client, db, monke
     assert response.json()["broker"].startswith("down")
 
 
-def test_check_deploy_is_clean_with_production_settings(tmp_path):
+def production_env(tmp_path, **settings):
     env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
     env.update(
         # The tests' own settings module asks for debug: production is config.settings.
@@ -38,7 +38,13 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         SECRET_KEY="a" * 20 + "-production-secret-" + "b" * 30,
         GONGMO_VAR_DIR=str(tmp_path),
         ALLOWED_HOSTS="gongmo.example",
+        **settings,
     )
+    return env
+
+
+def test_check_deploy_is_clean_with_production_settings(tmp_path):
+    env = production_env(tmp_path)
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
@@ -54,15 +60,7 @@ def test_each_server_process_loads_the_brokers_client_at_start_and_connects_to_n
     """config.wsgi, as gunicorn loads it in each process: what the first submission would load
     mid-request (the tasks, kombu's Redis transport, redis-py) is loaded; the broker, down here,
     is not contacted (a process starts whatever the broker's state)."""
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL"}}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
-        DEBUG="0",
-        SECRET_KEY="a" * 20 + "-production-secret-" + "b" * 30,
-        GONGMO_VAR_DIR=str(tmp_path),
-        ALLOWED_HOSTS="gongmo.example",
-        CELERY_BROKER_URL="redis://127.0.0.1:1/0",
-    )
+    env = production_env(tmp_path, CELERY_BROKER_URL="redis://127.0.0.1:1/0")
     probe = (
         "import sys, time; started = time.monotonic(); import config.wsgi; "
         "from config.celery import app; "
