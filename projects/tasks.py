@@ -93,7 +93,10 @@ def after_submissions():
 
     # First: a submission that commits from now on wakes another run, and one that committed
     # before is read below.
-    cache.delete(AFTER_SUBMISSIONS_PENDING)
+    try:
+        cache.delete(AFTER_SUBMISSIONS_PENDING)
+    except Exception:  # noqa: BLE001 - the receipts still go out; the key expires on its own
+        logger.warning("The cache did not answer; after_submissions runs anyway", exc_info=True)
     try:
         send_pending(limit=1000)
     finally:

@@ -100,6 +100,10 @@ def test_a_cache_that_is_down_costs_the_submission_nothing_but_the_publish(
         application = workflow.submit(draft, by=applicant)
     assert application.state == ApplicationState.SUBMITTED
     assert published == ["after_submissions"]  # as before the cache: one publish a submission
+    # And the worker's run still sends the receipt and checks the submission.
+    monkeypatch.setattr(cache, "delete", cache_down)
+    assert tasks.after_submissions() == 1
+    assert OutboxMessage.objects.get().status == OutboxMessage.Status.SENT
 
 
 def test_the_checks_after_submissions_run_even_when_sending_fails(draft, applicant, monkeypatch):
