@@ -322,7 +322,10 @@ class NestedRead:
         for name in self.related:
             prefix = f"{name}__"
             own = {p[len(prefix) :]: v for p, v in values.items() if p.startswith(prefix)}
-            setattr(instance, name, _from_db(self.model._meta.get_field(name).related_model, alias, own))
+            other = self.model._meta.get_field(name).related_model
+            # A null relation is None, as select_related gives it, not an empty instance.
+            related = None if own.get(other._meta.pk.attname) is None else _from_db(other, alias, own)
+            setattr(instance, name, related)
         return instance
 
 

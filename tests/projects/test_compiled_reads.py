@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection, connections, transaction
-from django.db.models import Count
+from django.db.models import Count, OuterRef
 from django.test.utils import CaptureQueriesContext
 
 from competitions.models import Question, QuestionKind, QuestionSection
-from projects.compiled_reads import CompiledRead
+from projects.compiled_reads import CompiledRead, NestedRead
 from projects.eligibility_check import (
     _configured_rules,
     check_many,
@@ -246,3 +246,47 @@ def test_a_locking_read_with_its_related_rows_is_the_querysets(busy_application)
         ]
     assert not queries.captured_queries, "the related rows were read with the members"
     assert [m.pk for m in again] == [m.pk for m in loaded]
+
+
+def test_a_null_relation_comes_back_as_none_as_select_related_gives_it(busy_application):
+    """A nested read with a nullable relation: an answer without a document has None, not an
+    empty Document; one with a document has that document's columns."""
+    file_question = Question.objects.create(
+        call=busy_application.call,
+        section=QuestionSection.objects.get(call=busy_application.call),
+        code="plan",
+        kind=QuestionKind.FILE,
+        document_kind="proposal",
+        label="Plan",
+        position=9,
+    )
+    document = Document.objects.filter(application=busy_application, superseded=False).first()
+    Answer.objects.create(
+        application=busy_application,
+        question=file_question,
+        document=document,
+        updated_by=busy_application.created_by,
+    )
+    answers = NestedRead(
+        Answer,
+        lambda: Answer.objects.filter(application=OuterRef("pk")),
+        related=("document",),
+    )
+    loaded = Application.objects.annotate(nested_answers=answers.expression()).get(pk=busy_application.pk)
+    with CaptureQueriesContext(connection) as queries:
+        got = {a.question_id: a.document for a in answers.decode(loaded.nested_answers, "default")}
+    assert not queries.captured_queries
+    expected = {
+        a.question_id: a.document
+        for a in Answer.objects.select_related("document").filter(application=busy_application)
+    }
+    assert set(got) == set(expected) and len(got) == 3
+    assert got[file_question.pk] is not None
+    assert (got[file_question.pk].pk, got[file_question.pk].original_name) == (
+        document.pk,
+        document.original_name,
+    )
+    assert [question for question, doc in got.items() if doc is None] == [
+        question for question, doc in expected.items() if doc is None
+    ]
+    assert sum(doc is None for doc in got.values()) == 2
