@@ -416,22 +416,20 @@ def check_after_submission(application_id):
 
 # A submission gives its check this long to run before the sweep takes it up.
 UNCHECKED_GRACE = timedelta(minutes=2)
+# A sweep checks at most this many; the next takes the rest.
+UNCHECKED_BATCH = 500
 
 
 def check_unchecked(now=None, grace=UNCHECKED_GRACE):
-    """Check every submitted application with no index yet (its check was never run), submitted
-    more than ``grace`` ago (beat: UNCHECKED_GRACE; after a submission: None, any). Returns how
-    many were checked."""
+    """Check every submitted application whose check never ran (``duplicates_checked_at`` not
+    set: a proposal with no words indexes nothing, yet counts as checked once checked),
+    submitted more than ``grace`` ago (beat: UNCHECKED_GRACE; after a submission: None, any),
+    oldest first, UNCHECKED_BATCH at a time. Returns how many were checked."""
     now = now or timezone.now()
-    unchecked = Application.objects.submitted()
+    unchecked = Application.objects.submitted().filter(duplicates_checked_at__isnull=True)
     if grace is not None:
         unchecked = unchecked.filter(submitted_at__lt=now - grace)
-    unchecked = (
-        unchecked.exclude(title="")
-        .exclude(pk__in=ProposalBucket.objects.values("application_id"))
-        .values_list("pk", flat=True)
-    )
-    ids = list(unchecked[:500])
+    ids = list(unchecked.order_by("submitted_at", "pk").values_list("pk", flat=True)[:UNCHECKED_BATCH])
     for application_id in ids:
         check_after_submission(application_id)
     return len(ids)
@@ -460,6 +458,9 @@ def recheck(locked):
     new = record_findings(locked, find_duplicates(locked, buckets=buckets))
     ProposalBucket.objects.filter(application=locked).delete()
     _index(locked, buckets)
+    # Only this column: the caller's instance may be older in others than the row.
+    locked.duplicates_checked_at = timezone.now()
+    Application.objects.filter(pk=locked.pk).update(duplicates_checked_at=locked.duplicates_checked_at)
     return new
 
 

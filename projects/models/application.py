@@ -207,6 +207,11 @@ class Application(models.Model):
     notified_at = models.DateTimeField(
         _("outcome notified"), null=True, blank=True, help_text=_("The objection window runs from here.")
     )
+    # When the duplicate-funding check last ran (projects.duplicates.recheck): the sweep takes up
+    # only submissions whose check never ran, whether or not their proposal indexed anything.
+    duplicates_checked_at = models.DateTimeField(
+        _("duplicate-funding check run"), null=True, blank=True, editable=False
+    )
     # Optimistic locking: a save names the version it edited; a stale version is a conflict.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
@@ -236,6 +241,12 @@ class Application(models.Model):
                 fields=["call", "service_field", "state", "submitted_at"], name="application_field_state_idx"
             ),
             models.Index(fields=["call", "reference", "state"], name="application_reference_idx"),
+            # The duplicate-funding sweep, every minute: the few whose check has not run.
+            models.Index(
+                fields=["submitted_at", "id"],
+                condition=models.Q(duplicates_checked_at__isnull=True, submitted_at__isnull=False),
+                name="application_unchecked_idx",
+            ),
         ]
 
     def __str__(self):

@@ -292,6 +292,34 @@ def test_a_submission_does_not_wait_for_the_check_and_a_lost_check_is_swept(
     draft, _user = eligible_draft(open_call, title="Shuttle", summary=PROPOSAL)
     assert duplicates.check_after_submission(draft.pk) == 0
     assert not ProposalBucket.objects.filter(application=draft).exists()
+    assert Application.objects.get(pk=draft.pk).duplicates_checked_at is None
+
+
+def test_a_proposal_without_words_is_checked_once_and_never_starves_the_sweep(
+    open_call, django_capture_on_commit_callbacks, monkeypatch
+):
+    """A title and summary with no words index nothing; once checked, the sweep leaves it, and
+    the sweep takes the oldest unchecked first (the many unindexable cannot hold back the rest)."""
+    later = timezone.now() + duplicates.UNCHECKED_GRACE + timedelta(seconds=1)
+    wordless, user = eligible_draft(open_call, title="?!", summary="— … ·")
+    with django_capture_on_commit_callbacks(execute=False):
+        workflow.submit(wordless, by=user)
+    assert duplicates.proposal_buckets(Application.objects.get(pk=wordless.pk)) == []
+    assert duplicates.check_unchecked(now=later) == 1
+    checked = Application.objects.get(pk=wordless.pk)
+    assert checked.duplicates_checked_at is not None
+    assert not ProposalBucket.objects.filter(application=wordless).exists()
+    assert duplicates.check_unchecked(now=later) == 0, "checked once, not at every sweep"
+
+    words, user = eligible_draft(open_call, title="Shuttle", summary=PROPOSAL)
+    with django_capture_on_commit_callbacks(execute=False):
+        workflow.submit(words, by=user)
+    first = Application.objects.get(pk=words.pk).duplicates_checked_at
+    assert first is None
+    monkeypatch.setattr(duplicates, "UNCHECKED_BATCH", 1)
+    assert duplicates.check_unchecked(now=later) == 1
+    assert Application.objects.get(pk=words.pk).duplicates_checked_at is not None
+    assert ProposalBucket.objects.filter(application=words).count() == duplicates.BANDS
 
 
 def test_staff_run_adds_only_new_findings():
