@@ -107,14 +107,17 @@ def _assignment_saved(sender, instance, raw=False, **kwargs):
 
 
 @receiver(post_save, sender=Review, dispatch_uid="review_progress_review")
-def _review_saved(sender, instance, raw=False, **kwargs):
-    if not raw:
-        call_id, reviewer_id = (
-            Assignment.objects.filter(pk=instance.assignment_id)
-            .values_list("application__call_id", "reviewer_id")
-            .get()
-        )
-        recount(call_id, [reviewer_id])
+def _review_saved(sender, instance, raw=False, created=False, update_fields=None, **kwargs):
+    # Progress counts a review by its state alone: a save naming the columns it wrote, the state
+    # not among them (a draft's scores saved again), leaves every count as it was.
+    if raw or (not created and update_fields is not None and "state" not in update_fields):
+        return
+    call_id, reviewer_id = (
+        Assignment.objects.filter(pk=instance.assignment_id)
+        .values_list("application__call_id", "reviewer_id")
+        .get()
+    )
+    recount(call_id, [reviewer_id])
 
 
 def _call_of(application_id):

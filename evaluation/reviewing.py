@@ -147,10 +147,13 @@ def save_review(assignment, entries, *, by, comment="", submit=False, now=None):
         scores = review.scores.select_related("criterion")
         review.total = sum((s.points * s.criterion.weight for s in scores), Decimal(0))
         review.comment = comment
+        written = ["total", "comment", "updated_at"]
         if submit:
             review.state = Review.State.SUBMITTED
             review.submitted_at = now
-        review.save()
+            written += ["state", "submitted_at"]
+        # The columns named: a draft saved again does not recount progress (it counts states).
+        review.save(update_fields=written)
         if submit:
             _complete_if_done(application)
             tell(

@@ -6,7 +6,7 @@ step it equals a fresh count of the assignments and reviews (issue 19: the count
 import pytest
 from django.db import transaction
 
-from evaluation import reviewing
+from evaluation import review_progress, reviewing
 from evaluation.assigning import assign_reviewers
 from evaluation.generate import generate
 from evaluation.models import Assignment, Criterion, ReviewerProgress
@@ -80,4 +80,34 @@ def test_recount_rewrites_a_row_that_drifted(call, staff):
     row = ReviewerProgress.objects.filter(call=call).first()
     ReviewerProgress.objects.filter(pk=row.pk).update(assigned=99, drafts=7)
     recount(call.pk)
+    assert_kept_equals_counted(call)
+
+
+def test_a_save_recounts_only_when_a_review_is_created_or_changes_state(call, staff, monkeypatch):
+    """The first save of a draft recounts once (not once for the new row and again for its
+    scores), a draft saved again not at all, the submission once; the counts stay true."""
+    applications = eligible_applications(call, 1)
+    make_reviewers(call, 5)
+    assign_reviewers(call, by=staff, seed=3)
+    recounts = []
+    real = review_progress.recount
+    monkeypatch.setattr(review_progress, "recount", lambda *a, **k: (recounts.append(a), real(*a, **k))[1])
+    criteria = {c: (str(c.max_points), "") for c in Criterion.objects.filter(plan__call=call)}
+    first = next(iter(criteria))
+    assignment = Assignment.objects.filter(application=applications[0]).order_by("pk").first()
+
+    reviewing.save_review(cleared_to_score(assignment), {first: ("10", "")}, by=assignment.reviewer.user)
+    assert len(recounts) == 1
+    assert kept(call)[assignment.reviewer_id]["drafts"] == 1
+
+    reviewing.save_review(cleared_to_score(assignment), {first: ("9", "")}, by=assignment.reviewer.user)
+    assert len(recounts) == 1, "a draft saved again changes no count"
+    assert_kept_equals_counted(call)
+
+    reviewing.save_review(cleared_to_score(assignment), criteria, by=assignment.reviewer.user, submit=True)
+    assert len(recounts) == 2
+    assert (
+        kept(call)[assignment.reviewer_id]["submitted"],
+        kept(call)[assignment.reviewer_id]["drafts"],
+    ) == (1, 0)
     assert_kept_equals_counted(call)
