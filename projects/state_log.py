@@ -4,9 +4,19 @@ object. The values are gathered by django-fsm-log's own code, as its SimpleBacke
 only the row is written by an INSERT compiled once per process (projects.compiled_writes), since
 every submission of a deadline burst writes one."""
 
+from functools import cache
+
 from django_fsm_log.backends import SimpleBackend, _pre_transition_callback
 
-_INSERTS = {}
+
+@cache
+def _insert():
+    """The state log's INSERT, compiled on first use (the models are loaded by then)."""
+    from django_fsm_log.models import StateLog
+
+    from .compiled_writes import CompiledInsert
+
+    return StateLog, CompiledInsert(StateLog)
 
 
 class _CompiledManager:
@@ -14,13 +24,8 @@ class _CompiledManager:
 
     @staticmethod
     def create(**values):
-        from django_fsm_log.models import StateLog
-
-        from .compiled_writes import CompiledInsert
-
-        if not _INSERTS:
-            _INSERTS[StateLog] = CompiledInsert(StateLog)
-        return _INSERTS[StateLog].insert(StateLog(**values))
+        model, insert = _insert()
+        return insert.insert(model(**values))
 
 
 class CompiledBackend(SimpleBackend):

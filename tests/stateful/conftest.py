@@ -17,7 +17,8 @@ def pytest_terminal_summary(terminalreporter):
         f"calls ({STATS.refused} refused), {STATS.states} states checked, {STATS.workbooks} funding "
         f"workbooks read back, {STATS.year_payments} tranches paid into agreement years "
         f"({STATS.later_year_payments} past an annual-report gate), {STATS.kept_rankings} ranking "
-        f"previews compared with a fresh ranking, {STATS.bonuses} bonuses granted"
+        f"previews compared with a fresh ranking, {STATS.bonuses} bonuses granted, {STATS.beats} "
+        "runs of the periodic tasks"
     )
     record = os.environ.get("GONGMO_STATEFUL_RECORD")
     if record:

@@ -27,7 +27,7 @@ from django_fsm_log.models import StateLog
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from competitions.lifecycle import TransitionRefused, change_call_state
+from competitions.lifecycle import TransitionRefused, change_call_state, close_ended_receptions
 from competitions.models import Call
 from evaluation import kept_ranking, objections, reviewing, score_sheets, selection_runs
 from evaluation.assigning import assign_reviewers
@@ -46,7 +46,7 @@ from evaluation.models import (
     SelectionResult,
     SelectionRun,
 )
-from projects import corrections, identity, ledger, reports, workflow, years
+from projects import corrections, duplicates, identity, indicators, ledger, reports, workflow, years
 from projects.models import (
     AgreementParty,
     Application,
@@ -73,6 +73,7 @@ from projects.models import (
     Sanction,
     Settlement,
 )
+from projects.outbox import send_pending
 from projects.registration_number import format_registration_number
 from projects.workflow import EditConflict
 from tests.factories import ApplicationFactory, UserFactory, cleared_to_score, registration_number
@@ -104,6 +105,9 @@ STAGES = (
 STAGE_DRAWS = STAGES + ("scored", "published", "published", "awarded", "reported", "re_reviewed")
 pick = st.integers(min_value=0, max_value=63)
 percent = st.integers(min_value=40, max_value=100)
+# How far ahead of now a beat runs: the next minute, past the duplicate sweep's grace, past a
+# week (reminders, correction deadlines), past a project's end (follow-up reports).
+BEAT_JUMPS = (timedelta(0), timedelta(minutes=3), timedelta(days=8), timedelta(days=400))
 
 
 # Every table a step could change: a refused step must leave each row as it was, every column.
@@ -393,6 +397,28 @@ class LifecycleMachine(RuleBasedStateMachine):
         self.close_review()
         self.record_run()
         self.confirm_with_changes()
+
+    # --- beat: the periodic tasks ------------------------------------------------------------
+
+    @rule(jump=st.sampled_from(BEAT_JUMPS))
+    def beat(self, jump):
+        """Beat runs every periodic task that acts on the domain, as if ``jump`` had passed: the
+        outbox, the duplicate-funding sweep, overdue corrections, ended receptions, the kept
+        ranking, reviewers' and reports' reminders, follow-up reports. A task refuses nobody:
+        whatever it meets, it must neither raise nor break an invariant."""
+        self.step += 1
+        STATS.calls += 1
+        STATS.beats += 1
+        now = timezone.now() + jump
+        today = timezone.localdate(now)
+        send_pending(limit=1000)
+        duplicates.check_unchecked(now=now)
+        corrections.return_overdue(now=now)
+        close_ended_receptions(now=now)
+        selection_runs.rank_ahead()
+        reviewing.remind_reviewers(now=now)
+        reports.remind_due_reports(today=today)
+        indicators.follow_up_reports(today=today)
 
     @rule(percents=st.lists(percent, min_size=5, max_size=5))
     @precondition(lambda self: self.can("open_assignments"))

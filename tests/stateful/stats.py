@@ -15,6 +15,7 @@ class Stats:
     later_year_payments: int = 0  # of which into year 2 or later, past the annual-report gate
     kept_rankings: int = 0  # ranking previews compared with a fresh ranking
     bonuses: int = 0  # bonuses granted
+    beats: int = 0  # runs of the periodic tasks
 
 
 STATS = Stats()
