@@ -5,10 +5,15 @@ actions that go through competitions.lifecycle (permission, explained refusal, l
 Taxonomies and calls import and export as spreadsheets.
 """
 
+import os
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.urls import reverse
 from django.utils.functional import lazy
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django_fsm_log.admin import StateLogInline
@@ -75,6 +80,23 @@ class ReadOnlyStateLogInline(StateLogInline):
         return False
 
 
+def download_link(stored, view, *args):
+    """An uploaded file's name, linked to the site's view that serves it (which checks who may
+    open it and logs the download); "-" when there is none."""
+    if not stored:
+        return "-"
+    return format_html('<a href="{}">{}</a>', reverse(view, args=args), os.path.basename(stored.name))
+
+
+def _file_name_column(field):
+    @admin.display(description=field.verbose_name)
+    def column(obj):
+        stored = getattr(obj, field.name)
+        return os.path.basename(stored.name) if stored else "-"
+
+    return column
+
+
 class WonAdminMixin:
     """Amounts of won read as everywhere else ('12,000,000 KRW', competitions.formatting), in
     the change list and on a read-only change page: list the model's money fields in
@@ -117,10 +139,33 @@ class WonAdminMixin:
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """For records that change only through their domain functions (or never): visible to
-    staff and auditors, but no add, edit or delete here."""
+    staff and auditors, but no add, edit or delete here.
+
+    An uploaded file is never shown as its field: Django's admin shows a file field as a link to
+    the storage (on object storage, a presigned URL anyone holding it opens, unlogged) and a file
+    input would replace what was submitted. It is shown through ``<field>_link`` when the admin
+    defines one (a link to the permission-checked view that serves it), else by its name."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in self._file_fields():
+            if not hasattr(self, f"{name}_link"):
+                setattr(self, f"{name}_name", _file_name_column(self.model._meta.get_field(name)))
+
+    def _file_fields(self):
+        return [field.name for field in self.model._meta.fields if isinstance(field, models.FileField)]
 
     def get_readonly_fields(self, request, obj=None):
-        return [field.name for field in self.model._meta.fields]
+        files = set(self._file_fields())
+        return [
+            (f"{field.name}_link" if hasattr(self, f"{field.name}_link") else f"{field.name}_name")
+            if field.name in files
+            else field.name
+            for field in self.model._meta.fields
+        ]
+
+    def get_exclude(self, request, obj=None):
+        return [*(super().get_exclude(request, obj) or ()), *self._file_fields()]
 
     def has_add_permission(self, request):
         return False
@@ -400,6 +445,10 @@ class NoticePageAdmin(ReadOnlyAdmin):
 @admin.register(CallDocument)
 class CallDocumentAdmin(NoticePageAdmin):
     list_display = ["call", "title", "title_ko", "kind", "original_name", "uploaded_at", "retired_at"]
+
+    @admin.display(description=_("file"))
+    def file_link(self, obj):
+        return download_link(obj.file, "competitions:document_download", obj.call.slug, obj.pk)
 
 
 @admin.register(Notice)

@@ -1,18 +1,15 @@
 """Staff screens for organisations, sanctions, applications (read-only here: state changes go
 through the eligibility queue) and the e-mail outbox."""
 
-import os
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.urls import reverse
-from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts import identities
-from competitions.admin import ReadOnlyAdmin, ReadOnlyStateLogInline, WonAdminMixin
+from competitions.admin import ReadOnlyAdmin, ReadOnlyStateLogInline, WonAdminMixin, download_link
 from competitions.imports import LimitedImportExportAdmin
 from competitions.lifecycle import TransitionRefused
 from config.admin_labels import NamedTabularInline
@@ -345,18 +342,9 @@ class ExpenditureAdmin(WonAdminMixin, ReadOnlyAdmin):
     list_select_related = ["project"]
     inlines = [ReadOnlyStateLogInline]
 
-    def get_readonly_fields(self, request, obj=None):
-        return [
-            name if name != "evidence" else "evidence_link"
-            for name in super().get_readonly_fields(request, obj)
-        ]
-
     @admin.display(description=_("evidence"))
     def evidence_link(self, obj):
-        if not obj.evidence:
-            return "-"
-        url = reverse("projects:expenditure_evidence", args=[obj.pk])
-        return format_html('<a href="{}">{}</a>', url, os.path.basename(obj.evidence.name))
+        return download_link(obj.evidence, "projects:expenditure_evidence", obj.pk)
 
 
 @admin.register(Settlement)
@@ -437,4 +425,7 @@ class IndicatorActualAdmin(ReadOnlyAdmin):
 
     list_display = ["indicator", "report", "year", "value", "original_name", "recorded_by", "recorded_at"]
     list_select_related = ["indicator", "report__project", "recorded_by"]
-    exclude = ["evidence"]
+
+    @admin.display(description=_("evidence"))
+    def evidence_link(self, obj):
+        return download_link(obj.evidence, "projects:indicator_evidence", obj.pk)
