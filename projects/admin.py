@@ -1,7 +1,6 @@
 """Staff screens for organisations, sanctions, applications (read-only here: state changes go
 through the eligibility queue) and the e-mail outbox."""
 
-
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
