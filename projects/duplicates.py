@@ -402,6 +402,10 @@ def _index(application, buckets):
     )
 
 
+# A draft, or an application withdrawn (before its check ran, or after), is not checked.
+NEVER_CHECKED = (ApplicationState.DRAFT, ApplicationState.WITHDRAWN)
+
+
 def check_after_submission(application_id):
     """The check of a new submission, run by a worker once the submission has committed (the
     applicant's receipt does not wait for it). Safe to run twice: a re-run stores only what is
@@ -409,7 +413,7 @@ def check_after_submission(application_id):
     ``check_unchecked`` and, in any case, checked again when eligibility is confirmed."""
     with transaction.atomic():
         locked = Application.objects.select_for_update().filter(pk=application_id).first()
-        if locked is None or locked.state in (ApplicationState.DRAFT, ApplicationState.WITHDRAWN):
+        if locked is None or locked.state in NEVER_CHECKED:
             return 0
         return len(recheck(locked))
 
@@ -422,11 +426,16 @@ UNCHECKED_BATCH = 500
 
 def check_unchecked(now=None, grace=UNCHECKED_GRACE):
     """Check every submitted application whose check never ran (``duplicates_checked_at`` not
-    set: a proposal with no words indexes nothing, yet counts as checked once checked),
+    set: a proposal with no words indexes nothing, yet counts as checked once checked), and not
+    withdrawn since (it would never be checked, so never leave the sweep),
     submitted more than ``grace`` ago (beat: UNCHECKED_GRACE; after a submission: None, any),
     oldest first, UNCHECKED_BATCH at a time. Returns how many were checked."""
     now = now or timezone.now()
-    unchecked = Application.objects.submitted().filter(duplicates_checked_at__isnull=True)
+    unchecked = (
+        Application.objects.submitted()
+        .exclude(state__in=NEVER_CHECKED)
+        .filter(duplicates_checked_at__isnull=True)
+    )
     if grace is not None:
         unchecked = unchecked.filter(submitted_at__lt=now - grace)
     ids = list(unchecked.order_by("submitted_at", "pk").values_list("pk", flat=True)[:UNCHECKED_BATCH])

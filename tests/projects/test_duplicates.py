@@ -322,6 +322,22 @@ def test_a_proposal_without_words_is_checked_once_and_never_starves_the_sweep(
     assert ProposalBucket.objects.filter(application=words).count() == duplicates.BANDS
 
 
+def test_a_submission_withdrawn_before_its_check_leaves_the_sweep(
+    open_call, django_capture_on_commit_callbacks
+):
+    """Withdrawn before its check ran, it is never checked, so the sweep must not take it up at
+    every run (oldest first, it would stand before every later submission)."""
+    later = timezone.now() + duplicates.UNCHECKED_GRACE + timedelta(seconds=1)
+    withdrawn, user = eligible_draft(open_call, title="Shuttle", summary=PROPOSAL)
+    with django_capture_on_commit_callbacks(execute=False):
+        workflow.submit(withdrawn, by=user)
+    workflow.withdraw(Application.objects.get(pk=withdrawn.pk), by=user, reason="Plans changed.")
+    assert Application.objects.submitted().filter(pk=withdrawn.pk).exists(), "it was submitted"
+    assert duplicates.check_unchecked(now=later) == 0
+    assert duplicates.check_unchecked(now=later) == 0
+    assert not ProposalBucket.objects.filter(application=withdrawn).exists()
+
+
 def test_staff_run_adds_only_new_findings():
     staff = StaffFactory()
     lead = OrganisationFactory()
